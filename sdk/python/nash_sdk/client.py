@@ -1,0 +1,135 @@
+"""HTTP client for the NASH edge service (CONTRACT.md section 5), standard library only.
+
+Writes are signed with the agent's key. POSTs carry an ``Idempotency-Key`` (one is made when the caller gives
+none), so retrying them after a lost answer or a 429/5xx is safe: the service returns the first answer.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from typing import Any
+
+from .keys import AgentKey, sign_headers
+
+
+class NashError(Exception):
+    """A problem-details answer (RFC 9457): ``status``, ``title``, ``detail`` and the per-field ``errors``."""
+
+    def __init__(self, status: int, problem: dict[str, Any]):
+        self.status = status
+        self.problem = problem
+        self.title = problem.get("title", "")
+        self.detail = problem.get("detail", "")
+        self.errors = problem.get("errors", [])
+        fields = "; ".join(f"{e.get('field')}: {e.get('message')}" for e in self.errors)
+        super().__init__(f"{status} {self.title}: {self.detail}" + (f" ({fields})" if fields else ""))
+
+
+_RETRYABLE = {429, 502, 503, 504}
+
+
+class Client:
+    """A client for one NASH service. ``key`` is needed for writes and for reads that need an identity."""
+
+    def __init__(self, base_url: str, key: AgentKey | None = None, *, retries: int = 4, timeout: float = 10.0):
+        self.base_url = base_url.rstrip("/")
+        self.key = key
+        self.retries = retries
+        self.timeout = timeout
+
+    # -- the contract's routes ------------------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        return self._request("GET", "/v1/health")
+
+    def submit(self, market: str, intent: dict[str, Any], idempotency_key: str | None = None) -> dict[str, Any]:
+        """Submits an intent; returns ``{"intent": {...}, "settlement"?: {...}}``."""
+        key = idempotency_key or str(uuid.uuid4())
+        return self._request("POST", f"/v1/markets/{_seg(market)}/intents", body=intent, idempotency_key=key)
+
+    def intent(self, market: str, intent_id: str) -> dict[str, Any]:
+        return self._request("GET", f"/v1/markets/{_seg(market)}/intents/{_seg(intent_id)}", signed=self.key is not None)
+
+    def cancel(self, market: str, intent_id: str) -> dict[str, Any]:
+        return self._request("DELETE", f"/v1/markets/{_seg(market)}/intents/{_seg(intent_id)}")
+
+    def market(self, market: str) -> dict[str, Any]:
+        return self._request("GET", f"/v1/markets/{_seg(market)}")
+
+    def settlement(self, market: str, settlement_id: str) -> dict[str, Any]:
+        return self._request("GET", f"/v1/markets/{_seg(market)}/settlements/{_seg(settlement_id)}")
+
+    def stream(self, market: str, **options: Any):
+        """A WebSocket subscription to the market's events (see ``MarketStream``)."""
+        from .stream import MarketStream
+
+        return MarketStream(self.base_url, market, **options)
+
+    # -- transport ------------------------------------------------------------------------------------------
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        idempotency_key: str | None = None,
+        signed: bool | None = None,
+    ) -> dict[str, Any]:
+        data = b"" if body is None else json.dumps(body, separators=(",", ":")).encode("utf-8")
+        must_sign = method != "GET" if signed is None else signed
+        if must_sign and self.key is None:
+            raise ValueError(f"{method} {path} needs an agent key")
+        attempt = 0
+        while True:
+            headers = {"accept": "application/json"}
+            if data:
+                headers["content-type"] = "application/json"
+            if idempotency_key:
+                headers["idempotency-key"] = idempotency_key
+            if must_sign:
+                # Signed anew on every attempt: the timestamp moves on and a signature is never sent twice.
+                headers.update(sign_headers(self.key, method, path, data))  # type: ignore[arg-type]
+            request = urllib.request.Request(self.base_url + path, data=data or None, method=method, headers=headers)
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    text = response.read().decode("utf-8")
+                    return json.loads(text) if text else {}
+            except urllib.error.HTTPError as error:
+                text = error.read().decode("utf-8", "replace")
+                retry_after = error.headers.get("retry-after")
+                safe = method in ("GET", "DELETE") or idempotency_key is not None
+                if error.code in _RETRYABLE and safe and attempt < self.retries:
+                    attempt += 1
+                    time.sleep(_backoff(attempt, retry_after))
+                    continue
+                try:
+                    problem = json.loads(text)
+                except ValueError:
+                    problem = {"title": error.reason, "detail": text}
+                raise NashError(error.code, problem) from None
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                safe = method in ("GET", "DELETE") or idempotency_key is not None
+                if safe and attempt < self.retries:
+                    attempt += 1
+                    time.sleep(_backoff(attempt, None))
+                    continue
+                raise
+
+
+def _seg(value: str) -> str:
+    return urllib.parse.quote(value, safe="")
+
+
+def _backoff(attempt: int, retry_after: str | None) -> float:
+    """Seconds to wait: the server's Retry-After when given, else exponential with full jitter (cap 5 s)."""
+    if retry_after:
+        try:
+            return min(float(retry_after), 30.0)
+        except ValueError:
+            pass
+    return random.uniform(0, min(5.0, 0.1 * 2**attempt))
