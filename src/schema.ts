@@ -34,10 +34,33 @@ export const IntentInput = z
     region: Label("region"),
     maxLatencyMs: finite.refine((l) => l >= 0, { message: "must be at least 0" }).optional(),
     expiresAt: z.iso.datetime({ offset: true }).optional(),
+    /** Multi-party kinds (notes/solver.md). `swap` and `deferral` are sells that take `swapFor` in return. */
+    kind: z.enum(["limit", "swap", "deferral"]).optional(),
+    /**
+     * The resource received in exchange, one unit per unit given, valued at `limitPrice` per unit (default 0).
+     * The intent trades when (what it receives in money) − (what it pays) ≥ its limitPrice − swapFor.limitPrice
+     * per unit; a deferral releases held capacity (`resource`) for the later slot (`swapFor.resource`) and a rebate
+     * of at least `limitPrice`.
+     */
+    swapFor: z
+      .strictObject({
+        resource: Label("swapFor.resource"),
+        limitPrice: finite.refine((p) => p >= 0, { message: "must be at least 0" }).optional(),
+      })
+      .optional(),
   })
   .superRefine((intent, ctx) => {
     if (intent.minQuantity !== undefined && intent.minQuantity > intent.quantity) {
       ctx.addIssue({ code: "custom", path: ["minQuantity"], message: "must not exceed quantity" });
+    }
+    if (intent.swapFor !== undefined) {
+      if (intent.side !== "sell") ctx.addIssue({ code: "custom", path: ["side"], message: "a swap or deferral is a sell of what it gives" });
+      if (intent.swapFor.resource === intent.resource)
+        ctx.addIssue({ code: "custom", path: ["swapFor", "resource"], message: "must differ from resource" });
+      if ((intent.minQuantity ?? 0) > 0)
+        ctx.addIssue({ code: "custom", path: ["minQuantity"], message: "is not supported on swaps and deferrals" });
+    } else if (intent.kind === "swap" || intent.kind === "deferral") {
+      ctx.addIssue({ code: "custom", path: ["swapFor"], message: `is required for kind ${intent.kind}` });
     }
   });
 export type IntentInput = z.infer<typeof IntentInput>;
@@ -124,3 +147,93 @@ export function fieldErrors(error: z.ZodError, prefix = ""): FieldError[] {
     return { field: path === "" ? "(body)" : path, message };
   });
 }
+
+// ---- Response shapes (CONTRACT.md section 5, as the edge worker answers). Used by the OpenAPI document
+// (src/api/openapi.ts) and the SDKs; loose objects, so the service may add fields without breaking clients.
+
+/** A fill as one intent sees it: which settlement it came from. */
+export const IntentFillView = Fill.extend({ settlement: z.string() });
+
+/** An intent as the API answers it: the intent with its id and agent, plus its status and quantities. */
+export const IntentView = z.looseObject({
+  id: z.string(),
+  agent: z.string(),
+  side: Side,
+  resource: z.string(),
+  quantity: z.number(),
+  minQuantity: z.number().optional(),
+  limitPrice: z.number(),
+  region: z.string(),
+  maxLatencyMs: z.number().optional(),
+  expiresAt: z.string().optional(),
+  status: IntentStatus,
+  filledQuantity: z.number(),
+  /** What can still trade: 0 once filled, cancelled or expired. */
+  remainingQuantity: z.number(),
+  createdAt: z.string(),
+  /** Present on GET of one intent. */
+  fills: z.array(IntentFillView).optional(),
+});
+export type IntentView = z.infer<typeof IntentView>;
+
+/** POST /v1/markets/{market}/intents → 201. In continuous clearing the answer carries the settlement it caused. */
+export const SubmitAnswer = z.looseObject({ intent: IntentView, settlement: Settlement.optional() });
+export type SubmitAnswer = z.infer<typeof SubmitAnswer>;
+
+/** DELETE /v1/markets/{market}/intents/{id} → 200. */
+export const CancelAnswer = z.looseObject({ intent: IntentView });
+export type CancelAnswer = z.infer<typeof CancelAnswer>;
+
+/** The configuration in force: stored fields over the defaults. */
+export const EffectiveConfig = z.looseObject({
+  clearing: z.enum(["continuous", "batch"]),
+  batchIntervalMs: z.number(),
+  latency: LatencyTable,
+});
+export type EffectiveConfig = z.infer<typeof EffectiveConfig>;
+
+/** PUT /v1/markets/{market}/config → 200. */
+export const ConfigAnswer = z.looseObject({ config: EffectiveConfig });
+
+export const MarketCounters = z.looseObject({
+  intents: z.number(),
+  openIntents: z.number(),
+  settlements: z.number(),
+  fills: z.number(),
+  volume: z.number(),
+  notional: z.number(),
+  welfare: z.number(),
+});
+
+/** GET /v1/markets/{market} → 200. */
+export const MarketView = z.looseObject({
+  market: z.string(),
+  config: EffectiveConfig,
+  counters: MarketCounters,
+  openIntents: z.array(IntentView),
+  openIntentsTruncated: z.boolean(),
+});
+export type MarketView = z.infer<typeof MarketView>;
+
+/** GET /v1/health → 200. */
+export const Health = z.looseObject({ ok: z.boolean(), service: z.string(), time: z.string() });
+
+/** RFC 9457 problem details: every 4xx/5xx answer. `type` is `urn:nash:problem:<code>`. */
+export const ProblemDetails = z.looseObject({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+});
+export type ProblemDetails = z.infer<typeof ProblemDetails>;
+
+/** One message on GET /v1/markets/{market}/stream (WebSocket, JSON text frames; text `ping` answers `pong`). */
+export const MarketEvent = z.discriminatedUnion("type", [
+  z.looseObject({ type: z.literal("hello"), market: z.string(), at: z.string() }),
+  z.looseObject({ type: z.literal("intent.accepted"), market: z.string(), at: z.string(), intent: IntentView }),
+  z.looseObject({ type: z.literal("intent.cancelled"), market: z.string(), at: z.string(), intent: IntentView }),
+  z.looseObject({ type: z.literal("intent.expired"), market: z.string(), at: z.string(), ids: z.array(z.string()) }),
+  z.looseObject({ type: z.literal("settlement.committed"), market: z.string(), at: z.string(), settlement: Settlement }),
+]);
+export type MarketEvent = z.infer<typeof MarketEvent>;

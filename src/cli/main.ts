@@ -4,9 +4,11 @@ import { readFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { fieldErrors, SolveFile, type FieldError, type Intent, type Settlement } from "../schema.ts";
 import { DEFAULT_LATENCY, solve } from "../solver/index.ts";
+import { AGENT_COMMANDS, AGENT_USAGE, runAgentCommand } from "./agent.ts";
 
 const USAGE = `usage: nash solve FILE [--time-budget-ms N] [--node-budget N]
-FILE is a JSON file, or - for standard input: { "latency": {...}, "intents": [...] }`;
+FILE is a JSON file, or - for standard input: { "latency": {...}, "intents": [...] }
+${AGENT_USAGE}`;
 
 /** Exit codes: 0 done, 1 bad input (a message names the field), 2 bad usage. */
 export const EXIT = { ok: 0, badInput: 1, usage: 2 } as const;
@@ -45,6 +47,8 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
       io.stdout(JSON.stringify(await solveCommand(rest, io), null, 2) + "\n");
       return EXIT.ok;
     }
+    // keygen, submit, cancel, watch: the agent's commands on the TypeScript SDK (src/cli/agent.ts).
+    if (command !== undefined && AGENT_COMMANDS.has(command)) return await runAgentCommand(command, rest, io);
     if (command === "--help" || command === "-h" || command === "help") {
       io.stdout(USAGE + "\n");
       return EXIT.ok;

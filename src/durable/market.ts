@@ -1,4 +1,618 @@
+// The market Durable Object: the only writer of one market's state (intents, fills, settlements) in SQLite.
+// Thin by design: it loads rows, calls the pure bookkeeping in src/market and the solver in src/solver, and
+// persists the result in one transaction. Native RPC methods are its API; the edge worker maps their outcomes
+// to HTTP. Later sessions add tables through MIGRATIONS and methods beside the ones here.
 import { DurableObject } from "cloudflare:workers";
-export class MarketObject extends DurableObject<Env> {
-  async ping(): Promise<string> { return "pong"; }
+import { IntentInput, MarketConfig, type FieldError, type Fill, type Intent, type IntentStatus, type LatencyTable, type Settlement } from "../schema.ts";
+import { DEFAULT_LATENCY, solve, verify } from "../solver/index.ts";
+import { SIGNATURE_WINDOW_MS } from "../auth.ts";
+import {
+  applyFills,
+  buildSettlement,
+  cancelCheck,
+  intentView,
+  mayTrade,
+  solverBook,
+  type IntentFill,
+  type IntentRecord,
+  type IntentView,
+} from "../market/book.ts";
+import {
+  IDEMPOTENCY_TTL_MS,
+  idempotencyDecision,
+  rateLimitsFrom,
+  signatureForgetAt,
+  takeToken,
+  type RateLimits,
+  type TokenBucket,
+} from "../market/guards.ts";
+import { failure, success, type Outcome } from "../market/outcome.ts";
+import { MarketRelay, outboxView, type OutboxView } from "../bridge/market-hooks.ts";
+import type { BridgeEnv } from "../bridge/relay.ts";
+import type { AxonObject } from "./axon.ts";
+
+/** The worker's environment: the generated `Env` plus plain-text settings (all optional). */
+export interface EdgeEnv extends Env, BridgeEnv {
+  /** The axon's objects (`POST /NashChallenge`, nonces per validator hotkey): src/durable/axon.ts. */
+  AXON: DurableObjectNamespace<AxonObject>;
+  /** Comma-separated agent public keys allowed to PUT a market's config. */
+  OPERATOR_AGENTS?: string;
+  RATE_LIMIT_BURST?: string;
+  RATE_LIMIT_PER_SECOND?: string;
+}
+
+/** A verified signature, as the worker hands it over: the object refuses it if seen before. */
+export interface WriteAuth {
+  agent: string;
+  signature: string;
+  timestamp: number;
+}
+
+/** `Idempotency-Key` and the fingerprint (method, path, body hash) of the request that carried it. */
+export interface Idempotency {
+  key: string;
+  fingerprint: string;
+}
+
+export interface SubmitAnswer {
+  intent: IntentView;
+  settlement?: Settlement;
+}
+
+/** The configuration in force: stored fields over the defaults. */
+export interface EffectiveConfig {
+  clearing: "continuous" | "batch";
+  batchIntervalMs: number;
+  latency: LatencyTable;
+}
+
+export interface MarketCounters {
+  intents: number;
+  openIntents: number;
+  settlements: number;
+  fills: number;
+  /** Units traded, summed over fills. */
+  volume: number;
+  /** Σ quantity × price over fills. */
+  notional: number;
+  welfare: number;
+}
+
+export interface MarketView {
+  market: string;
+  config: EffectiveConfig;
+  counters: MarketCounters;
+  openIntents: IntentView[];
+  /** True when there were more open intents than OPEN_INTENTS_LIMIT. */
+  openIntentsTruncated: boolean;
+  /** The Bittensor settlement relay: off, or its outbox's bound, backlog and counters. */
+  outbox: OutboxView;
+}
+
+/** Events on the market's WebSocket stream. */
+export type MarketEvent =
+  | { type: "hello"; market: string; at: string }
+  | { type: "intent.accepted"; market: string; at: string; intent: IntentView }
+  | { type: "intent.cancelled"; market: string; at: string; intent: IntentView }
+  | { type: "intent.expired"; market: string; at: string; ids: string[] }
+  | { type: "settlement.committed"; market: string; at: string; settlement: Settlement };
+
+export const DEFAULT_BATCH_INTERVAL_MS = 1000;
+/** Budget for one continuous or batch clearing: the solver returns its best with a gap when it runs out. */
+export const SOLVE_TIME_BUDGET_MS = 100;
+export const OPEN_INTENTS_LIMIT = 1000;
+
+/**
+ * Schema migrations, applied in order once each: index k brings the schema to version k+1.
+ * Append a new entry to add tables or columns; never edit a shipped one.
+ */
+const MIGRATIONS: readonly string[][] = [
+  [
+    `CREATE TABLE intents (
+       id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, agent TEXT NOT NULL, resource TEXT NOT NULL, body TEXT NOT NULL,
+       status TEXT NOT NULL, filled REAL NOT NULL DEFAULT 0, expires_at_ms INTEGER, created_at TEXT NOT NULL)`,
+    `CREATE INDEX intents_status ON intents(status, seq)`,
+    `CREATE INDEX intents_resource ON intents(resource, status)`,
+    `CREATE TABLE settlements (
+       id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, body TEXT NOT NULL, welfare REAL NOT NULL,
+       created_at TEXT NOT NULL)`,
+    `CREATE TABLE fills (
+       settlement_id TEXT NOT NULL, idx INTEGER NOT NULL, buy TEXT NOT NULL, sell TEXT NOT NULL,
+       resource TEXT NOT NULL, quantity REAL NOT NULL, price REAL NOT NULL, PRIMARY KEY (settlement_id, idx))`,
+    `CREATE INDEX fills_buy ON fills(buy)`,
+    `CREATE INDEX fills_sell ON fills(sell)`,
+    `CREATE TABLE idempotency (
+       agent TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, answer TEXT NOT NULL,
+       created_ms INTEGER NOT NULL, PRIMARY KEY (agent, key))`,
+    `CREATE INDEX idempotency_created ON idempotency(created_ms)`,
+    `CREATE TABLE seen_signatures (signature TEXT PRIMARY KEY, forget_at_ms INTEGER NOT NULL)`,
+    `CREATE INDEX seen_signatures_forget ON seen_signatures(forget_at_ms)`,
+  ],
+];
+
+/** Brings the tables to the newest schema version; `meta` holds the version and small settings. */
+export function migrate(sql: SqlStorage): number {
+  sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+  const row = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").toArray()[0];
+  let version = row ? Number(row.value) : 0;
+  while (version < MIGRATIONS.length) {
+    for (const statement of MIGRATIONS[version]) sql.exec(statement);
+    version += 1;
+    sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", String(version));
+  }
+  return version;
+}
+
+interface IntentRow extends Record<string, SqlStorageValue> {
+  id: string;
+  seq: number;
+  body: string;
+  status: string;
+  filled: number;
+  expires_at_ms: number | null;
+  created_at: string;
+}
+
+function recordOf(row: IntentRow): IntentRecord {
+  const record: IntentRecord = {
+    intent: JSON.parse(row.body) as Intent,
+    status: row.status as IntentStatus,
+    filled: row.filled,
+    seq: row.seq,
+    createdAt: row.created_at,
+  };
+  if (row.expires_at_ms !== null) record.expiresAtMs = row.expires_at_ms;
+  return record;
+}
+
+export class MarketObject extends DurableObject<EdgeEnv> {
+  private sql: SqlStorage;
+  private market = "";
+  private config: MarketConfig = {};
+  private intentSeq = 0;
+  private settlementSeq = 0;
+  private alarmAt: number | null = null;
+  private buckets = new Map<string, TokenBucket>();
+  /** The settlement relay's outbox; undefined when the bridge's relay is off (then no outbox rows exist). */
+  private relay: MarketRelay | undefined;
+  /** Per-agent token bucket settings; from env, and replaceable in tests. */
+  rateLimits: RateLimits;
+
+  constructor(ctx: DurableObjectState, env: EdgeEnv) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.rateLimits = rateLimitsFrom(env);
+    // Load once before any request runs; if loading throws, the object is reset and the next request retries.
+    void ctx.blockConcurrencyWhile(async () => {
+      migrate(this.sql);
+      this.market = this.meta("market") ?? "";
+      this.config = JSON.parse(this.meta("config") ?? "{}") as MarketConfig;
+      this.intentSeq = this.sql.exec<{ s: number }>("SELECT COALESCE(MAX(seq), 0) AS s FROM intents").one().s;
+      this.settlementSeq = this.sql.exec<{ s: number }>("SELECT COALESCE(MAX(seq), 0) AS s FROM settlements").one().s;
+      this.alarmAt = await ctx.storage.getAlarm();
+      this.relay = MarketRelay.open(env, (q, ...p) => this.sql.exec(q, ...p).toArray());
+    });
+  }
+
+  // ---- RPC: writes (the worker has verified the signature and validated the body) ----
+
+  /** Submits an intent; in continuous clearing the answer carries the settlement it caused. */
+  async submit(market: string, input: IntentInput, auth: WriteAuth, idem?: Idempotency): Promise<Outcome<SubmitAnswer>> {
+    this.noteMarket(market);
+    const now = Date.now();
+    if (idem) {
+      this.sql.exec("DELETE FROM idempotency WHERE created_ms < ?", now - IDEMPOTENCY_TTL_MS);
+      const stored = this.sql
+        .exec<{ fingerprint: string; answer: string }>(
+          "SELECT fingerprint, answer FROM idempotency WHERE agent = ? AND key = ?",
+          auth.agent,
+          idem.key,
+        )
+        .toArray()[0];
+      const decision = idempotencyDecision(stored, idem.fingerprint);
+      if (decision === "repeat") return JSON.parse(stored.answer) as Outcome<SubmitAnswer>;
+      if (decision === "conflict") {
+        return failure(422, "idempotency-conflict", "Idempotency-Key reused", "this Idempotency-Key was already used with a different request", {
+          errors: [{ field: "Idempotency-Key", message: "already used with a different request body or path" }],
+        });
+      }
+    }
+    const guard = this.guardWrite(auth, now);
+    if (!guard.ok) return guard;
+    const outcome = this.acceptIntent(input, auth.agent, now);
+    if (idem) {
+      this.sql.exec(
+        "INSERT INTO idempotency (agent, key, fingerprint, answer, created_ms) VALUES (?, ?, ?, ?, ?)",
+        auth.agent,
+        idem.key,
+        idem.fingerprint,
+        JSON.stringify(outcome),
+        now,
+      );
+    }
+    return outcome;
+  }
+
+  /** Cancels an open or partly filled intent of `auth.agent`. */
+  async cancel(market: string, id: string, auth: WriteAuth): Promise<Outcome<{ intent: IntentView }>> {
+    this.noteMarket(market);
+    const now = Date.now();
+    const guard = this.guardWrite(auth, now);
+    if (!guard.ok) return guard;
+    this.expireDue(now);
+    const check = cancelCheck(this.record(id), id, auth.agent, now);
+    if (!check.ok) return check;
+    this.sql.exec("UPDATE intents SET status = 'cancelled' WHERE id = ?", id);
+    const view = this.view(id)!;
+    this.broadcast({ type: "intent.cancelled", market: this.market, at: new Date(now).toISOString(), intent: view });
+    return success({ intent: view });
+  }
+
+  /** Replaces the market's configuration (the worker has checked the operator key). */
+  async setConfig(market: string, config: MarketConfig, auth: WriteAuth): Promise<Outcome<{ config: EffectiveConfig }>> {
+    this.noteMarket(market);
+    const now = Date.now();
+    const parsed = MarketConfig.safeParse(config);
+    if (!parsed.success) return failure(422, "invalid-config", "Invalid market configuration", "the configuration is not valid");
+    const guard = this.guardWrite(auth, now);
+    if (!guard.ok) return guard;
+    this.config = parsed.data;
+    this.setMeta("config", JSON.stringify(this.config));
+    // Switching to continuous clears whatever a pending batch held; switching to batch starts the timer.
+    if (this.effectiveConfig().clearing === "continuous") {
+      this.setMeta("batch_due_ms", "");
+      this.clearSafely(now);
+    } else if (this.openCount() > 0) {
+      this.markBatchPending(now);
+    }
+    this.scheduleAlarm(now);
+    return success({ config: this.effectiveConfig() });
+  }
+
+  // ---- RPC: reads ----
+
+  async getIntent(market: string, id: string): Promise<Outcome<IntentView>> {
+    this.noteMarket(market);
+    this.expireDue(Date.now());
+    const view = this.view(id, true);
+    return view ? success(view) : failure(404, "not-found", "Intent not found", `no intent ${id} in this market`);
+  }
+
+  async getSettlement(market: string, id: string): Promise<Outcome<Settlement>> {
+    this.noteMarket(market);
+    const row = this.sql.exec<{ body: string }>("SELECT body FROM settlements WHERE id = ?", id).toArray()[0];
+    return row
+      ? success(JSON.parse(row.body) as Settlement)
+      : failure(404, "not-found", "Settlement not found", `no settlement ${id} in this market`);
+  }
+
+  async getMarket(market: string): Promise<MarketView> {
+    this.noteMarket(market);
+    const now = Date.now();
+    this.expireDue(now);
+    const rows = this.sql
+      .exec<IntentRow>(
+        "SELECT * FROM intents WHERE status IN ('open', 'partially_filled') ORDER BY seq LIMIT ?",
+        OPEN_INTENTS_LIMIT + 1,
+      )
+      .toArray();
+    return {
+      market,
+      config: this.effectiveConfig(),
+      counters: this.counters(),
+      openIntents: rows.slice(0, OPEN_INTENTS_LIMIT).map((r) => intentView(recordOf(r))),
+      openIntentsTruncated: rows.length > OPEN_INTENTS_LIMIT,
+      outbox: outboxView(this.env, this.relay),
+    };
+  }
+
+  /** The configuration in force (the axon route solves validators' challenges under its latency table). */
+  async getConfig(market: string): Promise<EffectiveConfig> {
+    this.noteMarket(market);
+    return this.effectiveConfig();
+  }
+
+  // ---- WebSocket stream (hibernation API: the object may sleep while sockets stay open) ----
+
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+      return new Response("expected a WebSocket upgrade", { status: 426 });
+    }
+    const match = /^\/v1\/markets\/([a-z0-9-]{1,64})\/stream$/.exec(new URL(request.url).pathname);
+    if (match) this.noteMarket(match[1]);
+    const pair = new WebSocketPair();
+    const [client, server] = [pair[0], pair[1]];
+    this.ctx.acceptWebSocket(server);
+    server.send(JSON.stringify({ type: "hello", market: this.market, at: new Date().toISOString() } satisfies MarketEvent));
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    // The stream is one-way; a "ping" text gets a "pong" so clients can check liveness.
+    if (message === "ping") ws.send("pong");
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    try {
+      ws.close(code, reason);
+    } catch {
+      // already closed by the runtime
+    }
+  }
+
+  // ---- alarm: expiry, batch clearing and the settlement relay ----
+
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    this.alarmAt = null;
+    this.expireDue(now);
+    const due = this.meta("batch_due_ms");
+    if (this.effectiveConfig().clearing === "batch" && due && Number(due) <= now) {
+      this.setMeta("batch_due_ms", "");
+      this.clearSafely(now);
+    }
+    // After the book's work, so that a batch settled just now goes out in this same pass. Never throws.
+    if (this.relay) await this.relay.drain(this.market, Date.now(), (url, init) => fetch(url, init));
+    this.scheduleAlarm(Date.now());
+  }
+
+  // ---- internals ----
+
+  /** Replay refusal and rate limit for a signed write; records the signature as seen. */
+  private guardWrite(auth: WriteAuth, now: number): Outcome<true> {
+    this.sql.exec("DELETE FROM seen_signatures WHERE forget_at_ms < ?", now);
+    const seen = this.sql.exec("SELECT 1 FROM seen_signatures WHERE signature = ?", auth.signature).toArray().length > 0;
+    if (seen) return failure(401, "replayed-signature", "Replayed request", "this signature was already used; sign each request afresh");
+    this.sql.exec(
+      "INSERT INTO seen_signatures (signature, forget_at_ms) VALUES (?, ?)",
+      auth.signature,
+      signatureForgetAt(auth.timestamp, SIGNATURE_WINDOW_MS),
+    );
+    const taken = takeToken(this.buckets.get(auth.agent), now, this.rateLimits);
+    this.buckets.set(auth.agent, taken.bucket);
+    if (!taken.allowed) {
+      const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
+      return failure(429, "rate-limited", "Too many requests", `this agent's write budget is spent; retry in ${seconds} s`, {
+        retryAfterSeconds: seconds,
+      });
+    }
+    return success(true);
+  }
+
+  private acceptIntent(input: IntentInput, agent: string, now: number): Outcome<SubmitAnswer> {
+    const parsed = IntentInput.safeParse(input);
+    if (!parsed.success) return failure(422, "invalid-intent", "Invalid intent", "the intent is not valid");
+    const { id: clientId, ...fields } = parsed.data;
+    if (fields.agent !== agent) return failure(403, "forbidden", "Wrong agent", "an intent's agent must be the signing key");
+    let expiresAtMs: number | undefined;
+    if (fields.expiresAt !== undefined) {
+      expiresAtMs = Date.parse(fields.expiresAt);
+      if (!(expiresAtMs > now)) {
+        const errors: FieldError[] = [{ field: "expiresAt", message: "must be in the future" }];
+        return failure(422, "invalid-intent", "Invalid intent", "the intent has already expired", { errors });
+      }
+    }
+    const id = clientId ?? crypto.randomUUID();
+    if (clientId !== undefined && this.sql.exec("SELECT 1 FROM intents WHERE id = ?", id).toArray().length > 0) {
+      return failure(409, "id-taken", "Intent id already used", `intent id ${id} is already used in this market`, {
+        errors: [{ field: "id", message: "already used in this market" }],
+      });
+    }
+    const intent: Intent = { id, ...fields };
+    const createdAt = new Date(now).toISOString();
+    this.intentSeq += 1;
+    this.sql.exec(
+      "INSERT INTO intents (id, seq, agent, resource, body, status, filled, expires_at_ms, created_at) VALUES (?, ?, ?, ?, ?, 'open', 0, ?, ?)",
+      id,
+      this.intentSeq,
+      agent,
+      intent.resource,
+      JSON.stringify(intent),
+      expiresAtMs ?? null,
+      createdAt,
+    );
+    this.broadcast({ type: "intent.accepted", market: this.market, at: createdAt, intent: this.view(id)! });
+    let settlement: Settlement | undefined;
+    if (this.effectiveConfig().clearing === "continuous") settlement = this.clearSafely(now, intent.resource);
+    else this.markBatchPending(now);
+    this.scheduleAlarm(now);
+    const answer: SubmitAnswer = { intent: this.view(id, true)! };
+    if (settlement) answer.settlement = settlement;
+    return success(answer);
+  }
+
+  /**
+   * Clearing that cannot fail the request that triggered it: the intent is already accepted, and a failed
+   * clearing (a bug) has rolled back entirely, so the book stays as it was and the next clearing retries.
+   */
+  private clearSafely(now: number, resource?: string): Settlement | undefined {
+    try {
+      return this.clear(now, resource);
+    } catch (err) {
+      console.error(`market ${this.market}: clearing failed and was rolled back`, err);
+      return undefined;
+    }
+  }
+
+  /**
+   * Solves the live book and commits the settlement, if any fills, in ONE transaction: settlement row, fills,
+   * filled quantities and statuses together. A result that fails verification commits nothing.
+   */
+  private clear(now: number, resource?: string): Settlement | undefined {
+    this.expireDue(now);
+    // Resources never trade with each other, and continuous clearing left the rest of the book at its optimum:
+    // after one new intent only its resource needs solving.
+    const rows = (
+      resource === undefined
+        ? this.sql.exec<IntentRow>("SELECT * FROM intents WHERE status IN ('open', 'partially_filled')")
+        : this.sql.exec<IntentRow>(
+            "SELECT * FROM intents WHERE status IN ('open', 'partially_filled') AND resource = ?",
+            resource,
+          )
+    ).toArray();
+    const records = new Map(rows.map((r) => [r.id, recordOf(r)] as const));
+    const book = solverBook(records.values(), now);
+    if (!mayTrade(book)) return undefined;
+    const latency = this.effectiveConfig().latency;
+    const result = solve(book, latency, { timeBudgetMs: SOLVE_TIME_BUDGET_MS });
+    if (result.fills.length === 0) return undefined;
+    const check = verify(book, latency, { fills: result.fills, welfare: result.welfare, certificate: result.certificate });
+    if (!check.ok) {
+      console.error(`market ${this.market}: solver result failed verification, nothing committed`, check.errors);
+      return undefined;
+    }
+    const applied = applyFills(records, result.fills, now);
+    if (!applied.ok) {
+      console.error(`market ${this.market}: fills do not fit the book, nothing committed`, applied.errors);
+      return undefined;
+    }
+    const seq = this.settlementSeq + 1;
+    const settlement = buildSettlement(`s-${seq}`, this.market, result, new Date(now).toISOString());
+    this.ctx.storage.transactionSync(() => {
+      // The relay's outbox row commits or rolls back with the settlement (a full outbox refuses and counts).
+      this.relay?.enqueue(this.market, settlement, now);
+      this.sql.exec(
+        "INSERT INTO settlements (id, seq, body, welfare, created_at) VALUES (?, ?, ?, ?, ?)",
+        settlement.id,
+        seq,
+        JSON.stringify(settlement),
+        settlement.welfare,
+        settlement.createdAt ?? "",
+      );
+      settlement.fills.forEach((f: Fill, idx: number) => {
+        this.sql.exec(
+          "INSERT INTO fills (settlement_id, idx, buy, sell, resource, quantity, price) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          settlement.id,
+          idx,
+          f.buy,
+          f.sell,
+          f.resource,
+          f.quantity,
+          f.price,
+        );
+      });
+      for (const u of applied.updates) {
+        this.sql.exec("UPDATE intents SET filled = ?, status = ? WHERE id = ?", u.filled, u.status, u.id);
+      }
+    });
+    this.settlementSeq = seq;
+    this.broadcast({ type: "settlement.committed", market: this.market, at: settlement.createdAt ?? "", settlement });
+    return settlement;
+  }
+
+  /** Marks live intents past their expiry as `expired`. */
+  private expireDue(now: number): void {
+    const due = this.sql
+      .exec<{ id: string }>(
+        "SELECT id FROM intents WHERE status IN ('open', 'partially_filled') AND expires_at_ms IS NOT NULL AND expires_at_ms <= ?",
+        now,
+      )
+      .toArray()
+      .map((r) => r.id);
+    if (due.length === 0) return;
+    this.sql.exec(
+      "UPDATE intents SET status = 'expired' WHERE status IN ('open', 'partially_filled') AND expires_at_ms IS NOT NULL AND expires_at_ms <= ?",
+      now,
+    );
+    this.broadcast({ type: "intent.expired", market: this.market, at: new Date(now).toISOString(), ids: due });
+  }
+
+  private markBatchPending(now: number): void {
+    if (!this.meta("batch_due_ms")) this.setMeta("batch_due_ms", String(now + this.effectiveConfig().batchIntervalMs));
+  }
+
+  /** One alarm serves the next expiry, the pending batch and the relay's next attempt: whichever comes first. */
+  private scheduleAlarm(now: number): void {
+    const candidates: number[] = [];
+    const expiry = this.sql
+      .exec<{ t: number | null }>(
+        "SELECT MIN(expires_at_ms) AS t FROM intents WHERE status IN ('open', 'partially_filled') AND expires_at_ms > ?",
+        now,
+      )
+      .one().t;
+    if (expiry !== null) candidates.push(expiry);
+    const due = this.meta("batch_due_ms");
+    if (this.effectiveConfig().clearing === "batch" && due) candidates.push(Number(due));
+    const relay = this.relay?.wantsAlarmAt() ?? null;
+    if (relay !== null) candidates.push(relay);
+    const next = candidates.length > 0 ? Math.min(...candidates) : null;
+    if (next === this.alarmAt) return;
+    this.alarmAt = next;
+    // Storage writes are ordered and the output gate holds the reply until they are durable: no await needed.
+    void (next === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(next));
+  }
+
+  private effectiveConfig(): EffectiveConfig {
+    return {
+      clearing: this.config.clearing ?? "continuous",
+      batchIntervalMs: this.config.batchIntervalMs ?? DEFAULT_BATCH_INTERVAL_MS,
+      latency: this.config.latency ?? DEFAULT_LATENCY,
+    };
+  }
+
+  private counters(): MarketCounters {
+    const i = this.sql
+      .exec<{ n: number; open: number }>(
+        "SELECT COUNT(*) AS n, COALESCE(SUM(status IN ('open', 'partially_filled')), 0) AS open FROM intents",
+      )
+      .one();
+    const s = this.sql.exec<{ n: number; w: number }>("SELECT COUNT(*) AS n, COALESCE(SUM(welfare), 0) AS w FROM settlements").one();
+    const f = this.sql
+      .exec<{ n: number; v: number; p: number }>(
+        "SELECT COUNT(*) AS n, COALESCE(SUM(quantity), 0) AS v, COALESCE(SUM(quantity * price), 0) AS p FROM fills",
+      )
+      .one();
+    return { intents: i.n, openIntents: i.open, settlements: s.n, fills: f.n, volume: f.v, notional: f.p, welfare: s.w };
+  }
+
+  private openCount(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM intents WHERE status IN ('open', 'partially_filled')").one().n;
+  }
+
+  private record(id: string): IntentRecord | undefined {
+    const row = this.sql.exec<IntentRow>("SELECT * FROM intents WHERE id = ?", id).toArray()[0];
+    return row ? recordOf(row) : undefined;
+  }
+
+  private view(id: string, withFills = false): IntentView | undefined {
+    const record = this.record(id);
+    if (!record) return undefined;
+    if (!withFills) return intentView(record);
+    const fills = this.sql
+      .exec<{ settlement_id: string; buy: string; sell: string; resource: string; quantity: number; price: number }>(
+        "SELECT settlement_id, buy, sell, resource, quantity, price FROM fills WHERE buy = ? OR sell = ? ORDER BY rowid",
+        id,
+        id,
+      )
+      .toArray()
+      .map((r): IntentFill => ({ settlement: r.settlement_id, buy: r.buy, sell: r.sell, resource: r.resource, quantity: r.quantity, price: r.price }));
+    return intentView(record, fills);
+  }
+
+  private broadcast(event: MarketEvent): void {
+    const text = JSON.stringify(event);
+    for (const ws of this.ctx.getWebSockets()) {
+      try {
+        ws.send(text);
+      } catch {
+        // a socket closing under us: it is dropped by the runtime
+      }
+    }
+  }
+
+  private noteMarket(market: string): void {
+    if (this.market === market) return;
+    if (this.market === "") {
+      this.market = market;
+      this.setMeta("market", market);
+    }
+  }
+
+  private meta(key: string): string | undefined {
+    return this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value;
+  }
+
+  private setMeta(key: string, value: string): void {
+    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
+  }
 }

@@ -1,0 +1,374 @@
+// `npm run bench:load`: sustained signed intent submission against `wrangler dev` from a second process on
+// loopback, as an agent sees it. Each market is seeded with a resting book (default 1,000 intents: buyers at
+// 1.0–1.5, sellers at 2.0–2.5, huge quantities, so it never runs dry), then intents arrive open-loop at a fixed
+// rate: a share `--cross` of them cross the book (a small buy above 2.5 or sell below 1.0, filled at once), the
+// rest rest inside the spread and expire after `--ttl-ms` (so the book stays near its seeded size).
+// Latency = POST sent → `settlement.committed` naming the intent received on the market's WebSocket.
+// Prints markdown tables: the target run, the knee search, and the 20-market run.
+//
+// Flags (defaults = issue 6): --rate 200 --duration 60 --book 1000 --markets 20 (for the multi-market run)
+//   --cross 0.5 --ttl-ms 5000 --agents 32 --warmup 3 --knee 50,100,200,300,400,600,800 --step-duration 20
+//   --only target|knee|multi (comma list; default all three) --base URL (else starts its own server on 8860–8863)
+import { generateAgentKey, signRequest } from "../src/auth.ts";
+import { getJson, openStream, pool, type MarketStream } from "../test/node/support/client.ts";
+import { startDevServer, type DevServer } from "../test/node/support/dev-server.ts";
+
+interface Flags {
+  rate: number;
+  duration: number;
+  book: number;
+  markets: number;
+  cross: number;
+  ttlMs: number;
+  agents: number;
+  warmup: number;
+  knee: number[];
+  stepDuration: number;
+  only: string[];
+  base: string | undefined;
+}
+
+function parseFlags(argv: string[]): Flags {
+  const f: Flags = {
+    rate: 200, duration: 60, book: 1000, markets: 20, cross: 0.5, ttlMs: 5000, agents: 32, warmup: 3,
+    knee: [50, 100, 200, 300, 400, 600, 800], stepDuration: 20, only: ["target", "knee", "multi"], base: undefined,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].replace(/^--/, "");
+    const value = argv[++i];
+    if (value === undefined) throw new Error(`--${name} needs a value`);
+    const num = Number(value);
+    switch (name) {
+      case "rate": case "duration": case "book": case "markets": case "cross": case "agents": case "warmup":
+      case "step-duration": case "ttl-ms": {
+        if (!Number.isFinite(num) || num < 0) throw new Error(`--${name} needs a number ≥ 0`);
+        const key = name === "step-duration" ? "stepDuration" : name === "ttl-ms" ? "ttlMs" : name;
+        (f as unknown as Record<string, number>)[key] = num;
+        break;
+      }
+      case "knee": f.knee = value.split(",").map(Number).filter((r) => r > 0); break;
+      case "only": f.only = value.split(","); break;
+      case "base": f.base = value.replace(/\/$/, ""); break;
+      default: throw new Error(`unknown flag --${name}`);
+    }
+  }
+  return f;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Agent {
+  publicKey: string;
+  key: CryptoKey;
+}
+
+async function makeAgents(n: number): Promise<Agent[]> {
+  const out: Agent[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = await generateAgentKey();
+    const der = Buffer.from(k.privateKey, "base64url");
+    out.push({ publicKey: k.publicKey, key: await crypto.subtle.importKey("pkcs8", der, { name: "Ed25519" }, false, ["sign"]) });
+  }
+  return out;
+}
+
+async function post(base: string, agent: Agent, market: string, intent: object, signal?: AbortSignal): Promise<{ status: number; body: any; t0: number }> {
+  const path = `/v1/markets/${market}/intents`;
+  const body = JSON.stringify(intent);
+  const headers = await signRequest({ privateKey: agent.key, publicKey: agent.publicKey, method: "POST", path, body });
+  const t0 = performance.now();
+  const r = await fetch(base + path, { method: "POST", body, headers: { "content-type": "application/json", ...headers }, signal });
+  const text = await r.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON (a proxy's error page): keep the text
+  }
+  return { status: r.status, body: parsed, t0 };
+}
+
+const REGIONS = ["eu-west", "eu-central", "us-east"];
+const RESOURCE = "gpu-h100-hr";
+
+/** Seeds a market with `n` resting intents that never cross each other. */
+async function seed(base: string, market: string, n: number, agents: Agent[]): Promise<void> {
+  const items = Array.from({ length: n }, (_, i) => i);
+  const failures: number[] = [];
+  await pool(items, 24, async (i) => {
+    const buy = i % 2 === 0;
+    const intent = {
+      id: `seed-${i}`, side: buy ? "buy" : "sell", resource: RESOURCE, quantity: 1e9, region: REGIONS[i % REGIONS.length],
+      limitPrice: Number((buy ? 1 + 0.5 * Math.random() : 2 + 0.5 * Math.random()).toFixed(4)),
+    };
+    for (let attempt = 0; ; attempt++) {
+      const r = await post(base, agents[i % agents.length], market, intent);
+      if (r.status === 201) return;
+      if ((r.status === 429 || r.status >= 500) && attempt < 5) {
+        await sleep(200 * (attempt + 1));
+        continue;
+      }
+      if (r.status === 409) return; // already seeded (re-run against the same server)
+      failures.push(r.status);
+      return;
+    }
+  });
+  if (failures.length > 0) throw new Error(`seeding ${market}: ${failures.length} failures (${[...new Set(failures)].join(",")})`);
+}
+
+interface Pending {
+  t0: number;
+  ack?: number;
+  settled?: number;
+  crossing: boolean;
+  measured: boolean;
+}
+
+interface PhaseResult {
+  offered: number;
+  markets: number;
+  sent: number;
+  acked: number;
+  errors: Map<string, number>;
+  crossingAcked: number;
+  settledSeen: number;
+  missingSettlement: number;
+  ackMs: number[];
+  settleMs: number[];
+  seconds: number;
+  throughput: number;
+  settlementsPerSecond: number;
+}
+
+/** One open-loop phase at `rate` intents/s (total over the markets) for `seconds`. */
+async function phase(
+  base: string,
+  markets: string[],
+  pendings: Map<string, Map<string, Pending>>,
+  agents: Agent[],
+  f: Flags,
+  rate: number,
+  seconds: number,
+): Promise<PhaseResult> {
+  const total = Math.round(rate * seconds);
+  const errors = new Map<string, number>();
+  const tag = `${Date.now().toString(36)}-${rate}`;
+  let acked = 0;
+  let sent = 0;
+  let measuredAcked = 0;
+  const inflight = new Set<Promise<void>>();
+  const warmupCount = Math.round(rate * Math.min(f.warmup, seconds / 4));
+  const start = performance.now();
+  let i = 0;
+  let measuredStart = start;
+  let measuredEnd = start;
+  const fire = (k: number) => {
+    const market = markets[k % markets.length];
+    const crossing = Math.random() < f.cross;
+    const buy = Math.random() < 0.5;
+    const id = `l-${tag}-${k}`;
+    const intent: Record<string, unknown> = {
+      id, side: buy ? "buy" : "sell", resource: RESOURCE, region: REGIONS[k % REGIONS.length],
+      quantity: 1 + Math.floor(Math.random() * 5),
+    };
+    if (crossing) intent.limitPrice = buy ? 2.6 + 0.4 * Math.random() : 0.5 + 0.4 * Math.random();
+    else {
+      intent.limitPrice = buy ? 1 + 0.5 * Math.random() : 2 + 0.5 * Math.random();
+      intent.expiresAt = new Date(Date.now() + f.ttlMs).toISOString();
+    }
+    intent.limitPrice = Number((intent.limitPrice as number).toFixed(4));
+    const measured = k >= warmupCount;
+    if (k === warmupCount) measuredStart = performance.now();
+    const p: Pending = { t0: performance.now(), crossing, measured };
+    pendings.get(market)!.set(id, p);
+    sent++;
+    const job = post(base, agents[k % agents.length], market, intent, AbortSignal.timeout(30_000))
+      .then((r) => {
+        p.t0 = r.t0;
+        if (r.status === 201) {
+          p.ack = performance.now();
+          acked++;
+          if (measured) measuredAcked++;
+        } else {
+          const key = `${r.status} ${typeof r.body === "object" ? (r.body?.type ?? "") : String(r.body).slice(0, 60)}`;
+          errors.set(key, (errors.get(key) ?? 0) + 1);
+        }
+      })
+      .catch((e: Error) => {
+        const key = `network ${e.name}`;
+        errors.set(key, (errors.get(key) ?? 0) + 1);
+      })
+      .finally(() => {
+        measuredEnd = performance.now();
+        inflight.delete(job);
+      });
+    inflight.add(job);
+  };
+  while (i < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate) + 1);
+    while (i < due) fire(i++);
+    await sleep(Math.max(1, Math.min(10, 1000 / rate)));
+  }
+  await Promise.all([...inflight]);
+  // Settlement events may trail the answers slightly.
+  const ackMs: number[] = [];
+  const settleMs: number[] = [];
+  let crossingAcked = 0;
+  let settledSeen = 0;
+  let missing = 0;
+  for (let wait = 0; wait < 50; wait++) {
+    missing = 0;
+    for (const m of markets) for (const p of pendings.get(m)!.values()) if (p.crossing && p.ack !== undefined && p.settled === undefined) missing++;
+    if (missing === 0) break;
+    await sleep(100);
+  }
+  for (const m of markets) {
+    for (const p of pendings.get(m)!.values()) {
+      if (!p.measured || p.ack === undefined) continue;
+      ackMs.push(p.ack - p.t0);
+      if (p.crossing) {
+        crossingAcked++;
+        if (p.settled !== undefined) {
+          settledSeen++;
+          settleMs.push(p.settled - p.t0);
+        }
+      }
+    }
+    pendings.get(m)!.clear();
+  }
+  const secs = Math.max(0.001, (measuredEnd - measuredStart) / 1000);
+  return {
+    offered: rate, markets: markets.length, sent, acked, errors, crossingAcked, settledSeen, missingSettlement: missing,
+    ackMs, settleMs, seconds: secs, throughput: measuredAcked / secs, settlementsPerSecond: settledSeen / secs,
+  };
+}
+
+function q(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
+}
+
+const ms = (x: number) => (Number.isNaN(x) ? "–" : x.toFixed(1));
+
+function row(r: PhaseResult): string {
+  const s = [...r.settleMs].sort((a, b) => a - b);
+  const a = [...r.ackMs].sort((a, b) => a - b);
+  const errs = [...r.errors].map(([k, v]) => `${v}× ${k}`).join("; ") || "0";
+  return `| ${r.offered} | ${r.markets} | ${r.throughput.toFixed(1)} | ${r.settlementsPerSecond.toFixed(1)} | ${ms(q(s, 0.5))} | ${ms(q(s, 0.95))} | ${ms(q(s, 0.99))} | ${ms(q(s, 1))} | ${ms(q(a, 0.5))} | ${ms(q(a, 0.99))} | ${r.settledSeen}/${r.crossingAcked} | ${errs} |`;
+}
+
+const HEADER =
+  "| offered /s | markets | accepted /s | settled /s | settle p50 ms | p95 | p99 | max | answer p50 ms | answer p99 | settlements seen | errors |\n" +
+  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|";
+
+function p99(r: PhaseResult): number {
+  return q([...r.settleMs].sort((a, b) => a - b), 0.99);
+}
+
+/** Sets up markets (stream + book) and returns the per-market pending maps the stream fills in. */
+async function prepareMarkets(base: string, names: string[], book: number, agents: Agent[]) {
+  const pendings = new Map<string, Map<string, Pending>>();
+  const streams: MarketStream[] = [];
+  for (const m of names) pendings.set(m, new Map());
+  const t0 = performance.now();
+  for (const m of names) {
+    await seed(base, m, book, agents);
+    streams.push(
+      await openStream(base, m, (e, at) => {
+        if (e.type !== "settlement.committed") return;
+        const pend = pendings.get(m)!;
+        for (const fill of e.settlement.fills) {
+          for (const id of [fill.buy, fill.sell]) {
+            const p = pend.get(id);
+            if (p && p.settled === undefined) p.settled = at;
+          }
+        }
+      }),
+    );
+  }
+  const seeded = (performance.now() - t0) / 1000;
+  for (const m of names) {
+    const v = await getJson(base, `/v1/markets/${m}`);
+    if (v.body?.counters?.openIntents < book) throw new Error(`market ${m} has ${v.body?.counters?.openIntents} open intents, expected ≥ ${book}`);
+  }
+  console.log(`seeded ${names.length} market(s) × ${book} intents in ${seeded.toFixed(1)} s`);
+  return { pendings, streams };
+}
+
+async function main(): Promise<void> {
+  const f = parseFlags(process.argv.slice(2));
+  let server: DevServer | undefined;
+  let base = f.base;
+  const cleanup = async () => {
+    if (server) await server.dispose();
+    server = undefined;
+  };
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => void cleanup().then(() => process.exit(130)));
+  try {
+    if (!base) {
+      // The limits under test here are latency and throughput, not the 429 guard: raise the rate limits.
+      server = await startDevServer({
+        ports: [8860, 8861, 8862, 8863],
+        env: {
+          RATE_LIMIT_BURST: "1000000", RATE_LIMIT_PER_SECOND: "1000000",
+          RATE_LIMIT_MARKET_BURST: "1000000", RATE_LIMIT_MARKET_PER_SECOND: "1000000",
+        },
+      });
+      base = server.base;
+      console.log(`started wrangler dev at ${base} (pid ${server.pid}, state ${server.stateDir})`);
+    }
+    const agents = await makeAgents(f.agents);
+    const run = `${Date.now().toString(36)}`;
+    const { loadavg, cpus } = await import("node:os");
+    console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+    console.log(`flags: ${JSON.stringify(f)}\n`);
+
+    if (f.only.includes("target") || f.only.includes("knee")) {
+      const market = `load-${run}`;
+      const { pendings, streams } = await prepareMarkets(base, [market], f.book, agents);
+      if (f.only.includes("target")) {
+        const r = await phase(base, [market], pendings, agents, f, f.rate, f.duration);
+        console.log(`\n### One market, ${f.book}-intent book, ${f.rate} intents/s for ${f.duration} s (${Math.round(f.cross * 100)}% crossing)\n`);
+        console.log(HEADER);
+        console.log(row(r));
+        console.log(`\ntarget p99 ≤ 50 ms at ${f.rate}/s: ${p99(r) <= 50 ? "met" : "NOT met"} (p99 ${ms(p99(r))} ms)`);
+      }
+      if (f.only.includes("knee")) {
+        console.log(`\n### Knee search, one market, ${f.stepDuration} s per step\n`);
+        console.log(HEADER);
+        const rows: PhaseResult[] = [];
+        for (const rate of f.knee) {
+          const r = await phase(base, [market], pendings, agents, f, rate, f.stepDuration);
+          rows.push(r);
+          console.log(row(r));
+          if (r.throughput < 0.8 * rate && p99(r) > 1000) break; // far past saturation: stop
+        }
+        const ok = rows.filter((r) => r.throughput >= 0.95 * r.offered && p99(r) <= 50);
+        const knee = ok.length > 0 ? ok[ok.length - 1].offered : undefined;
+        const firstBad = rows.find((r) => !(r.throughput >= 0.95 * r.offered && p99(r) <= 50));
+        console.log(
+          `\nknee: ${knee === undefined ? "below the lowest rate tried" : `${knee} intents/s`} is the highest rate with accepted ≥ 95% of offered and p99 ≤ 50 ms` +
+            (firstBad ? `; first rate past it: ${firstBad.offered}/s (p99 ${ms(p99(firstBad))} ms, ${firstBad.throughput.toFixed(0)}/s accepted)` : ""),
+        );
+      }
+      for (const s of streams) s.close();
+    }
+
+    if (f.only.includes("multi") && f.markets > 0) {
+      const names = Array.from({ length: f.markets }, (_, k) => `load-${run}-m${k}`);
+      const { pendings, streams } = await prepareMarkets(base, names, f.book, agents);
+      const r = await phase(base, names, pendings, agents, f, f.rate, f.duration);
+      console.log(`\n### ${f.markets} markets at once, ${f.book}-intent book each, ${f.rate} intents/s in total for ${f.duration} s\n`);
+      console.log(HEADER);
+      console.log(row(r));
+      for (const s of streams) s.close();
+    }
+  } finally {
+    await cleanup();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,135 @@
+// `npm run bench:model`: the scorer's figures, printed as tables.
+//   1. Node: first load, warm scoring latency per proposal, feature extraction time.
+//   2. workerd (wrangler dev on 127.0.0.1:8821, inspector 8822; --skip-workerd to leave out): first load and warm
+//      latency timed from outside (workerd freezes its clocks while running), and the bundle size (dry-run deploy).
+//   3. Feedback: the committed model on the shifted distribution before and after fine-tuning on revealed
+//      examples from that distribution (markets disjoint from the test markets); target: error cut ≥ 30%.
+// Options: --port P (8821), --reveals N (markets revealed for feedback, 300), --write-reveals FILE (JSON lines).
+import { spawn, spawnSync } from "node:child_process";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { generateChallenge, rng, SHIFTED_SHAPE, TRAIN_SHAPE } from "../src/model/challenges.ts";
+import { commit } from "../src/model/commitment.ts";
+import { loadExactHighs } from "../src/model/exact-highs.ts";
+import { batchContext, proposalFeatures } from "../src/model/features.ts";
+import { DEFAULT_TRAIN } from "../src/model/mlp.ts";
+import { importOnnx } from "../src/model/onnx-export.ts";
+import { createScorer } from "../src/model/scorer-node.ts";
+import { buildDataset, evaluate, fineTune, type Example } from "../src/model/training.ts";
+
+const args = process.argv.slice(2);
+const opt = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
+};
+const MODEL = "models/nash-scorer-v1.onnx";
+const port = Number(opt("port", "8821"));
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const table = (head: string[], rows: (string | number)[][]) =>
+  [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+const ms = (x: number) => x.toFixed(4);
+
+const modelBytes = readFileSync(MODEL);
+const exact = await loadExactHighs();
+
+// 1. Node.
+const t0 = performance.now();
+const scorer = await createScorer(modelBytes);
+const nodeFirstLoad = performance.now() - t0;
+const probe = generateChallenge(rng(5), SHIFTED_SHAPE, exact, 64)!;
+const ctxStart = performance.now();
+const ctx = batchContext(probe.market.intents.map((i) => commit(i, "ab".repeat(16))), probe.market.latency);
+const contextMs = performance.now() - ctxStart;
+const fStart = performance.now();
+const vectors = probe.proposals.map((p) => proposalFeatures(ctx, p.fills));
+const featureMs = (performance.now() - fStart) / vectors.length;
+const nodeLatency = async (batch: number) => {
+  const xs = vectors.slice(0, batch);
+  for (let i = 0; i < 50; i++) await scorer.score(xs);
+  const reps = 400;
+  const s = performance.now();
+  for (let i = 0; i < reps; i++) await scorer.score(xs);
+  return (performance.now() - s) / reps / batch;
+};
+const node1 = await nodeLatency(1);
+const node64 = await nodeLatency(64);
+const rows: (string | number)[][] = [
+  ["Node: first load (ort init + session)", `${nodeFirstLoad.toFixed(1)} ms`],
+  ["Node: warm score, batch 1, per proposal", `${ms(node1)} ms`],
+  ["Node: warm score, batch 64, per proposal", `${ms(node64)} ms`],
+  [`features: batch context (${probe.market.intents.length} intents, once per batch)`, `${contextMs.toFixed(2)} ms`],
+  ["features: per proposal", `${ms(featureMs)} ms`],
+  ["model file", `${modelBytes.length} bytes`],
+];
+
+// 2. workerd.
+if (!args.includes("--skip-workerd")) {
+  const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
+  const outdir = "/tmp/nash-model-bench-bundle";
+  const dry = spawnSync("npx", ["wrangler", "deploy", "--dry-run", "--config", "bench/wrangler.model.toml", "--outdir", outdir], { env, encoding: "utf8" });
+  if (dry.status === 0) {
+    const files = readdirSync(outdir).map((f) => join(outdir, f)).filter((f) => statSync(f).isFile());
+    const raw = files.reduce((a, f) => a + statSync(f).size, 0);
+    const gz = files.reduce((a, f) => a + gzipSync(readFileSync(f)).length, 0);
+    rows.push(["workerd bundle (worker + ort + wasm + model)", `${(raw / 1e6).toFixed(2)} MB raw, ${(gz / 1e6).toFixed(2)} MB gzipped`]);
+  } else log(`dry-run deploy failed: ${dry.stderr.slice(-400)}`);
+  const dev = spawn("npx", ["wrangler", "dev", "--config", "bench/wrangler.model.toml", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(port + 1)], { env, detached: true, stdio: "ignore" });
+  const base = `http://127.0.0.1:${port}`;
+  const timed = async (path: string) => {
+    const s = performance.now();
+    const r = await fetch(base + path);
+    await r.text();
+    if (!r.ok) throw new Error(`${path}: ${r.status}`);
+    return performance.now() - s;
+  };
+  try {
+    for (let i = 0; ; i++) {
+      try { await timed("/noop"); break; } catch { if (i > 120) throw new Error("wrangler dev did not start"); }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const noop = Math.min(...(await Promise.all([0, 1, 2].map(() => timed("/noop")))));
+    const firstLoad = (await timed("/load")) - noop;
+    rows.push(["workerd: first load (ort init + session, per isolate)", `${firstLoad.toFixed(1)} ms`]);
+    for (const batch of [1, 64]) {
+      await timed(`/score?calls=200&batch=${batch}`);
+      const calls = 2000;
+      let best = Infinity;
+      for (let rep = 0; rep < 3; rep++) {
+        const empty = await timed(`/score?calls=0&batch=${batch}`);
+        const full = await timed(`/score?calls=${calls}&batch=${batch}`);
+        best = Math.min(best, (full - empty) / calls / batch);
+      }
+      rows.push([`workerd: warm score, batch ${batch}, per proposal`, `${ms(best)} ms`]);
+    }
+  } finally {
+    if (dev.pid !== undefined) process.kill(-dev.pid, "SIGTERM");
+  }
+}
+log("");
+console.log(table(["figure", "value"], rows));
+
+// 3. Feedback on the shifted distribution.
+const revealMarkets = Number(opt("reveals", "300"));
+log(`\nfeedback: building ${revealMarkets} revealed shifted markets and the test sets…`);
+const base = importOnnx(modelBytes).mlp;
+const revealed = buildDataset(SHIFTED_SHAPE, revealMarkets, 9_001, exact);
+const shiftedTest = buildDataset(SHIFTED_SHAPE, 300, 1003, exact); // the training script's shifted test seed
+const test = buildDataset(TRAIN_SHAPE, 400, 1002, exact);
+const replay = buildDataset(TRAIN_SHAPE, 1000, 9_002, exact);
+const writeTo = opt("write-reveals", "");
+if (writeTo) writeFileSync(writeTo, revealed.map((e: Example) => JSON.stringify({ features: Array.from(e.features), label: e.label })).join("\n") + "\n");
+const tuned = fineTune(base, revealed, replay, { ...DEFAULT_TRAIN, epochs: 30, learningRate: 5e-4, seed: 1 });
+const before = { shifted: evaluate(base, shiftedTest), test: evaluate(base, test) };
+const after = { shifted: evaluate(tuned, shiftedTest), test: evaluate(tuned, test) };
+const f = (x: number) => x.toFixed(4);
+console.log("\n" + table(
+  ["set", "examples", "Spearman before", "MAE before", "Spearman after", "MAE after", "MAE cut", "baseline Spearman", "baseline MAE", "reference MAE"],
+  (["shifted", "test"] as const).map((k) => [
+    k === "shifted" ? "shifted (larger markets, other regions)" : "test (training distribution)", before[k].n,
+    f(before[k].spearman), f(before[k].mae), f(after[k].spearman), f(after[k].mae),
+    `${(100 * (1 - after[k].mae / before[k].mae)).toFixed(1)}%`, f(before[k].baselineSpearman), f(before[k].baselineMae),
+    f(before[k].referenceMae),
+  ]),
+));
+console.log(`\nrevealed examples used: ${revealed.length} (${revealMarkets} markets) + ${replay.length} replayed training examples`);

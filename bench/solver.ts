@@ -1,0 +1,153 @@
+// `npm run bench:solver`: the solver's figures (issue 3) measured side by side with HiGHS in one run, printed as
+// a table. NASH_BENCH_SKIP_HIGHS=1 skips HiGHS; HiGHS runs are capped at 1,000 intents (it takes ~9 s there).
+// Markets come from the oracle's generator (test/oracle/generate.ts) when present, else the solver's own.
+import type { Intent, LatencyTable } from "../src/schema.ts";
+import { DEFAULT_LATENCY, solve, verify } from "../src/solver/index.ts";
+import { generate } from "../test/node/solver-gen.ts";
+
+type Market = { intents: Intent[]; latency: LatencyTable };
+type Gen = (seed: number, size: number, allOrNone: number) => Market;
+type Highs = (intents: Intent[], latency: LatencyTable, timeLimitSec?: number) => { welfare: number; ms: number };
+
+const skipHighs = process.env.NASH_BENCH_SKIP_HIGHS === "1";
+const HIGHS_CAP = 1000;
+
+async function load(): Promise<{ gen: Gen; genName: string; highs: Highs | null }> {
+  let gen: Gen = (seed, size, allOrNone) => ({ intents: generate(size, seed, { allOrNone }), latency: DEFAULT_LATENCY });
+  let genName = "test/node/solver-gen.ts";
+  let highs: Highs | null = null;
+  try {
+    const g = await import("../test/oracle/generate.ts");
+    gen = (seed, size, allOrNone) => g.generateMarket(seed, { size, allOrNoneShare: allOrNone });
+    genName = "test/oracle/generate.ts";
+  } catch {
+    /* the oracle's generator is not there yet */
+  }
+  if (!skipHighs) {
+    try {
+      const h = await import("../test/oracle/highs.ts");
+      highs = (intents, latency, timeLimitSec) => h.solveWithHighs(intents, latency, { timeLimitSec });
+    } catch {
+      /* the oracle is not there yet: the HiGHS column stays empty */
+    }
+  }
+  return { gen, genName, highs };
+}
+
+/** Best of `runs` wall times (the machine is shared and noisy), after one warm-up. */
+function time<T>(runs: number, f: () => T): { ms: number; value: T } {
+  let value = f();
+  let ms = Infinity;
+  for (let k = 0; k < runs; k++) {
+    const t = performance.now();
+    value = f();
+    ms = Math.min(ms, performance.now() - t);
+  }
+  return { ms, value };
+}
+
+const rows: string[][] = [];
+const fmt = (ms: number) => (ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
+function row(figure: string, nash: string, highs: string, ratio: string, target: string, pass: boolean | null, note = "") {
+  rows.push([figure, nash, highs, ratio, target, pass === null ? "-" : pass ? "yes" : "NO", note]);
+}
+
+async function main() {
+  const { gen, genName, highs } = await load();
+  console.log(`markets: ${genName}; HiGHS: ${highs ? "on" : skipHighs ? "skipped (NASH_BENCH_SKIP_HIGHS=1)" : "not available"}`);
+
+  for (const n of [100, 250, 500, 1000, 10_000, 100_000]) {
+    const m = gen(1, n, 0);
+    const runs = n <= 1000 ? 20 : n <= 10_000 ? 5 : 1;
+    const { ms, value: r } = time(runs, () => solve(m.intents, m.latency));
+    let h = "";
+    let ratio = "";
+    let note = `${r.status}, ${r.fills.length} fills`;
+    let pass: boolean | null = n === 1000 ? ms <= 20 : n === 10_000 ? ms <= 500 : null;
+    if (highs && n <= HIGHS_CAP) {
+      const hr = highs(m.intents, m.latency);
+      const rel = Math.abs(hr.welfare - r.welfare) / Math.max(1, Math.abs(hr.welfare));
+      h = fmt(hr.ms);
+      ratio = `${(hr.ms / ms).toFixed(0)}× faster`;
+      note += `, objective rel. diff ${rel.toExponential(1)}`;
+      if (n === 1000) pass = ms <= 20 && hr.ms / ms >= 100 && rel <= 1e-9;
+    }
+    const target = n === 1000 ? "≤ 20 ms, ≥ 100× HiGHS, obj 1e-9" : n === 10_000 ? "≤ 500 ms" : n === 100_000 ? "report" : "";
+    row(`solve ${n.toLocaleString("en")} intents`, fmt(ms), h, ratio, target, pass, note);
+  }
+
+  {
+    // 20% all-or-none, 500 intents, default 50 ms budget: exact or a proven gap.
+    for (const seed of [1, 2, 3]) {
+      const m = gen(seed, 500, 0.2);
+      const t = performance.now();
+      const r = solve(m.intents, m.latency, { timeBudgetMs: 50 });
+      const ms = performance.now() - t;
+      let h = "";
+      let ratio = "";
+      let note = r.status === "optimal" ? "optimal" : `${r.status}, gap ${r.gap?.toPrecision(3)} (${((100 * (r.gap ?? 0)) / Math.max(1, r.welfare)).toFixed(3)}%)`;
+      if (highs) {
+        try {
+          const hr = highs(m.intents, m.latency, 120);
+          h = fmt(hr.ms);
+          ratio = `${(hr.ms / ms).toFixed(0)}× faster`;
+          note += `, HiGHS optimum − NASH = ${(hr.welfare - r.welfare).toPrecision(3)}`;
+        } catch (e) {
+          h = "failed";
+          note += `, HiGHS: ${(e as Error).message}`;
+        }
+      }
+      row(`20% all-or-none, 500 intents (seed ${seed})`, fmt(ms), h, ratio, "≤ 50 ms or gap", r.status === "optimal" ? ms <= 60 : r.gap !== undefined, note);
+    }
+  }
+
+  {
+    const m = gen(1, 10_000, 0);
+    const r = solve(m.intents, m.latency);
+    const { ms, value: v } = time(50, () => verify(m.intents, m.latency, r));
+    row("verify a 10,000-intent settlement", fmt(ms), "", "", "≤ 10 ms", ms <= 10 && v.ok, v.ok ? "ok" : v.errors[0]);
+  }
+
+  {
+    // Continuous clearing: a 1,000-intent book that has been settled (fills applied, so it no longer crosses),
+    // one new intent arrives, the book is re-settled.
+    // Settle a larger market and keep 1,000 of what is left: a book that no longer crosses.
+    const m = gen(1, 4000, 0);
+    const first = solve(m.intents, m.latency);
+    const filled = new Map<string, number>();
+    for (const f of first.fills) {
+      filled.set(f.buy, (filled.get(f.buy) ?? 0) + f.quantity);
+      filled.set(f.sell, (filled.get(f.sell) ?? 0) + f.quantity);
+    }
+    const book: Intent[] = [];
+    for (const it of m.intents) {
+      const left = it.quantity - (filled.get(it.id) ?? 0);
+      if (left > 1e-9 * it.quantity) book.push({ ...it, quantity: left, minQuantity: filled.has(it.id) ? undefined : it.minQuantity });
+    }
+    book.length = Math.min(book.length, 1000);
+    const newcomers = gen(99, 50, 0).intents.map((it, k) => ({ ...it, id: `new-${k}` }));
+    let worst = 0;
+    let sum = 0;
+    let trades = 0;
+    for (const nw of newcomers) {
+      const { ms, value: r } = time(5, () => solve([...book, nw], m.latency, { warmStart: first.warmStart }));
+      worst = Math.max(worst, ms);
+      sum += ms;
+      if (r.fills.length > 0) trades++;
+    }
+    row(`continuous: 1 intent into a settled ${book.length}-intent book`, `${fmt(sum / newcomers.length)} avg, ${fmt(worst)} max`, "", "", "≤ 2 ms", worst <= 2, `${newcomers.length} newcomers, ${trades} traded`);
+    // The same with the book not yet settled (1,000 crossing intents + 1): a full re-solve.
+    const m1 = gen(1, 1000, 0);
+    const { ms } = time(10, () => solve([...m1.intents, newcomers[0]], m1.latency));
+    row("re-solve 1,000 unsettled intents + 1", fmt(ms), "", "", "", null, "cold, for comparison");
+  }
+
+  const head = ["figure", "NASH ms", "HiGHS ms", "ratio", "target", "met", "notes"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => "| " + cells.map((c, i) => c.padEnd(widths[i])).join(" | ") + " |";
+  console.log(line(head));
+  console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
+  for (const r of rows) console.log(line(r));
+}
+
+await main();

@@ -1,0 +1,207 @@
+// `npm run demo`: submits the seed examples as signed intents into fresh markets of a running NASH edge service
+// (BASE_URL, default http://127.0.0.1:$PORT) and prints each settlement. `npm start` (= this with --serve) first
+// starts `scripts/dev.ts`, waits for /v1/health, runs the demo and keeps serving until Ctrl-C; with --once or
+// CI=true it stops the server and exits after the demo. Also exports the small signed client used by
+// scripts/latency.ts and the end-to-end test.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { generateAgentKey, signRequest, type AgentKey } from "../src/auth.ts";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** Polls GET /v1/health until it answers 200 or `timeoutMs` passes (then throws). */
+export async function waitForHealth(base: string, timeoutMs = 60_000, child?: ChildProcess): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (child && child.exitCode !== null) throw new Error(`the dev server exited with code ${child.exitCode}`);
+    try {
+      const r = await fetch(`${base}/v1/health`, { signal: AbortSignal.timeout(2000) });
+      if (r.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > until) throw new Error(`${base}/v1/health did not answer within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** One signed request; `body` is sent as JSON when given. Returns status and parsed JSON (or undefined). */
+export async function signedRequest(
+  base: string,
+  key: AgentKey,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  const auth = await signRequest({ privateKey: key.privateKey, publicKey: key.publicKey || undefined, method, path, body: text });
+  const r = await fetch(base + path, { method, body: text, headers: { "content-type": "application/json", ...auth, ...headers } });
+  const raw = await r.text();
+  return { status: r.status, body: raw === "" ? undefined : JSON.parse(raw), headers: r.headers };
+}
+
+interface Seed {
+  name: string;
+  latency?: unknown;
+  intents: Record<string, unknown>[];
+}
+
+/** The bilateral example of the brief, used when examples/seed-bilateral.json is absent. */
+const BUILTIN_BILATERAL: Seed = {
+  name: "bilateral",
+  intents: [
+    { id: "b1", agent: "buyer", side: "buy", resource: "gpu-h100-hr", quantity: 100, limitPrice: 1.8, region: "eu-west" },
+    { id: "s1", agent: "seller", side: "sell", resource: "gpu-h100-hr", quantity: 500, limitPrice: 1.4, region: "eu-west" },
+  ],
+};
+
+function loadSeeds(): Seed[] {
+  const seeds: Seed[] = [];
+  for (const name of ["bilateral", "three-party"]) {
+    const file = resolve(process.env.NASH_EXAMPLES_DIR || resolve(root, "examples"), `seed-${name}.json`);
+    if (!existsSync(file)) {
+      if (name === "bilateral") seeds.push(BUILTIN_BILATERAL);
+      continue;
+    }
+    const data = JSON.parse(readFileSync(file, "utf8")) as { latency?: unknown; intents?: unknown };
+    if (!Array.isArray(data.intents)) throw new Error(`${file}: expected an "intents" array`);
+    seeds.push({ name, latency: data.latency, intents: data.intents as Record<string, unknown>[] });
+  }
+  return seeds;
+}
+
+const fmt = (n: number, digits = 4) => (Number.isInteger(n) ? String(n) : n.toFixed(digits).replace(/0+$/, "").replace(/\.$/, ""));
+
+function describeIntent(i: Record<string, unknown>): string {
+  const limit = i.side === "buy" ? "at most" : "at least";
+  const min = i.minQuantity !== undefined ? ` (min ${i.minQuantity})` : "";
+  const cap = i.maxLatencyMs !== undefined ? `, within ${i.maxLatencyMs} ms` : "";
+  return `${i.side} ${i.quantity}${min} ${i.resource} ${limit} ${i.limitPrice} in ${i.region}${cap}`;
+}
+
+function printSettlement(s: any, labels: Map<string, string>): void {
+  const gap = s.stats.gap !== undefined ? `, gap ≤ ${fmt(s.stats.gap)}` : "";
+  console.log(`  settlement ${s.id}: welfare ${fmt(s.welfare)} (${s.stats.status}${gap}, solved in ${fmt(s.stats.solveMs, 2)} ms)`);
+  for (const f of s.fills) {
+    console.log(`    ${fmt(f.quantity)} ${f.resource}: ${labels.get(f.buy) ?? f.buy} buys from ${labels.get(f.sell) ?? f.sell} at ${fmt(f.price)}`);
+  }
+}
+
+/** Runs the demo against `base`; `operator` (a key listed in OPERATOR_AGENTS) lets it set seed latency tables. */
+export async function runDemo(base: string, operator?: AgentKey): Promise<{ market: string; settlements: any[] }[]> {
+  const results: { market: string; settlements: any[] }[] = [];
+  const stamp = Date.now().toString(36);
+  for (const seed of loadSeeds()) {
+    const market = `demo-${seed.name}-${stamp}`;
+    console.log(`\nmarket ${market} (${base}/v1/markets/${market})`);
+    // A seed of more than two intents is one batch (as `nash solve` sees it): with an operator key the market is
+    // switched to batch clearing so that all intents settle together; otherwise each one clears on arrival.
+    const batch = operator !== undefined && seed.intents.length > 2;
+    if (operator && (seed.latency !== undefined || batch)) {
+      const config: Record<string, unknown> = {};
+      if (seed.latency !== undefined) config.latency = seed.latency;
+      if (batch) Object.assign(config, { clearing: "batch", batchIntervalMs: 500 });
+      const r = await signedRequest(base, operator, "PUT", `/v1/markets/${market}/config`, config);
+      if (r.status !== 200) throw new Error(`configuring the market failed: ${r.status} ${JSON.stringify(r.body)}`);
+      console.log(`  market configured: ${batch ? "batch clearing every 500 ms" : "continuous clearing"}${seed.latency ? ", latency table from the seed" : ""}`);
+    } else if (seed.latency !== undefined) {
+      console.log("  (no operator key: the seed's latency table is not set; the market uses the built-in one)");
+    }
+    // The market's event stream shows settlements as they commit (batch ones arrive only here).
+    const committed: any[] = [];
+    const ws = new WebSocket(`${base.replace(/^http/, "ws")}/v1/markets/${market}/stream`);
+    ws.addEventListener("message", (e) => {
+      const event = JSON.parse(String(e.data));
+      if (event.type === "settlement.committed") committed.push(event.settlement);
+    });
+    await new Promise<void>((ok, fail) => {
+      ws.addEventListener("open", () => ok());
+      ws.addEventListener("error", () => fail(new Error("the market stream did not open")));
+    });
+    const agents = new Map<string, AgentKey>();
+    const labels = new Map<string, string>();
+    const settlements: any[] = [];
+    for (const raw of seed.intents) {
+      const { agent: name, ...intent } = raw;
+      const who = typeof name === "string" ? name : "agent";
+      if (!agents.has(who)) agents.set(who, await generateAgentKey());
+      const r = await signedRequest(base, agents.get(who)!, "POST", `/v1/markets/${market}/intents`, intent);
+      if (r.status !== 201) throw new Error(`submitting ${JSON.stringify(raw)} failed: ${r.status} ${JSON.stringify(r.body)}`);
+      labels.set(r.body.intent.id, `${who} (${r.body.intent.id})`);
+      console.log(`  ${who} submits ${describeIntent(intent)} → ${r.body.intent.id}: ${r.body.intent.status}`);
+      if (r.body.settlement) {
+        settlements.push(r.body.settlement);
+        printSettlement(r.body.settlement, labels);
+      }
+    }
+    if (batch) {
+      for (let i = 0; i < 100 && committed.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      if (committed.length === 0) console.log("  the batch cleared without a settlement (nothing could trade)");
+      for (const s of committed) {
+        settlements.push(s);
+        console.log("  batch cleared (from the market stream):");
+        printSettlement(s, labels);
+      }
+    }
+    ws.close();
+    const view = (await (await fetch(`${base}/v1/markets/${market}`)).json()) as any;
+    const c = view.counters;
+    console.log(`  market: ${c.intents} intents, ${c.openIntents} open, ${c.settlements} settlements, volume ${fmt(c.volume)}, welfare ${fmt(c.welfare)}`);
+    results.push({ market, settlements });
+  }
+  return results;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const serve = args.includes("--serve");
+  const once = args.includes("--once") || process.env.CI === "true" || process.env.CI === "1";
+  const port = process.env.PORT || "8787";
+  if (!serve) {
+    // NASH_OPERATOR_KEY (a PKCS#8 base64url private key listed in the server's OPERATOR_AGENTS) lets the demo
+    // set the seeds' latency tables; without it the markets keep the built-in table.
+    const operatorKey = process.env.NASH_OPERATOR_KEY;
+    await runDemo(process.env.BASE_URL || `http://127.0.0.1:${port}`, operatorKey ? { privateKey: operatorKey, publicKey: "" } : undefined);
+    return;
+  }
+  const operator = await generateAgentKey();
+  const operators = [process.env.OPERATOR_AGENTS, operator.publicKey].filter((k) => k && k !== "").join(",");
+  const child = spawn(process.execPath, [resolve(root, "scripts/dev.ts")], {
+    cwd: root,
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, PORT: port, OPERATOR_AGENTS: operators },
+  });
+  const stop = (signal: NodeJS.Signals) => {
+    if (child.exitCode === null) child.kill(signal);
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  const exited = new Promise<number>((r) => child.on("exit", (code) => r(code ?? 0)));
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHealth(base, 90_000, child);
+    await runDemo(base, operator);
+  } catch (e) {
+    console.error(`demo failed: ${(e as Error).message}`);
+    stop("SIGTERM");
+    await exited;
+    process.exit(1);
+  }
+  if (once) {
+    stop("SIGTERM");
+    await exited;
+    process.exit(0);
+  }
+  console.log(`\nserving on ${base}; Ctrl-C to stop`);
+  process.exit(await exited);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((e) => {
+    console.error(`demo failed: ${(e as Error).message}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,94 @@
+// `npm run dev`: the edge service under `wrangler dev` on 127.0.0.1:PORT with persistent local state.
+// Settings (environment): PORT (default 8787), INSPECTOR_PORT (default PORT+1000), NASH_STATE_DIR (default
+// .wrangler/state), and OPERATOR_AGENTS / RATE_LIMIT_BURST / RATE_LIMIT_PER_SECOND passed to the worker as vars.
+// SIGINT/SIGTERM are forwarded to wrangler, and this process exits with it.
+// Bittensor bridge: MINER_NODE_URL, MINER_HOTKEY_URI (secret), AXON_HOTKEY, VALIDATOR_HOTKEYS from the environment
+// or `.dev.vars`, checked at start (one "bittensor bridge: …" line, exit 2 when half set): scripts/dev-bridge.ts.
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { planBridge } from "./dev-bridge.ts";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+export interface DevSettings {
+  port: number;
+  inspectorPort: number;
+  stateDir: string;
+  vars: Record<string, string>;
+  /** `--env-file` arguments (the bridge's variables from the environment; see scripts/dev-bridge.ts). */
+  envFiles?: string[];
+}
+
+/** Reads the settings from an environment; invalid ports throw with a message naming the variable. */
+export function devSettings(env: NodeJS.ProcessEnv): DevSettings {
+  const port = portFrom(env.PORT, 8787, "PORT");
+  const inspectorPort = portFrom(env.INSPECTOR_PORT, port + 1000 <= 65535 ? port + 1000 : port - 1000, "INSPECTOR_PORT");
+  const vars: Record<string, string> = {};
+  for (const name of ["OPERATOR_AGENTS", "RATE_LIMIT_BURST", "RATE_LIMIT_PER_SECOND"]) {
+    const value = env[name];
+    if (value !== undefined && value !== "") vars[name] = value;
+  }
+  return { port, inspectorPort, stateDir: resolve(root, env.NASH_STATE_DIR || ".wrangler/state"), vars };
+}
+
+function portFrom(text: string | undefined, fallback: number, name: string): number {
+  if (text === undefined || text === "") return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${name} must be a port number (1-65535), got ${JSON.stringify(text)}`);
+  return n;
+}
+
+/** The wrangler command line for these settings. */
+export function wranglerArgs(s: DevSettings): string[] {
+  const args = [
+    "dev",
+    "--ip", "127.0.0.1",
+    "--port", String(s.port),
+    "--inspector-port", String(s.inspectorPort),
+    "--persist-to", s.stateDir,
+    "--show-interactive-dev-session=false",
+  ];
+  for (const [k, v] of Object.entries(s.vars)) args.push("--var", `${k}:${v}`);
+  for (const f of s.envFiles ?? []) args.push("--env-file", f);
+  return args;
+}
+
+function main(): void {
+  let settings: DevSettings;
+  try {
+    settings = devSettings(process.env);
+  } catch (e) {
+    console.error(String((e as Error).message));
+    process.exit(2);
+  }
+  const bridge = planBridge(process.env, root);
+  if (!bridge.ok) {
+    console.error(`nash dev: bittensor bridge misconfigured:\n  ${bridge.errors.join("\n  ")}`);
+    process.exit(2);
+  }
+  console.error(`nash dev: ${bridge.plan.summary}`);
+  settings.envFiles = bridge.plan.envFiles;
+  process.on("exit", bridge.plan.cleanup);
+  // wrangler needs Node >= 22: run its entry point with this very Node (npm puts Node 22 first on PATH).
+  const wrangler = resolve(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin/wrangler.js");
+  const child = spawn(process.execPath, [wrangler, ...wranglerArgs(settings)], {
+    cwd: root,
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
+  });
+  console.error(`nash dev: http://127.0.0.1:${settings.port} (inspector ${settings.inspectorPort}, state ${settings.stateDir}, wrangler pid ${child.pid})`);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.on(signal, () => {
+      if (child.exitCode === null) child.kill(signal);
+    });
+  }
+  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
+  child.on("error", (err) => {
+    console.error(`nash dev: cannot start wrangler: ${err.message}`);
+    process.exit(1);
+  });
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

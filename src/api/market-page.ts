@@ -1,0 +1,240 @@
+// The live market page served at /markets/{market}: one self-contained HTML document (inline CSS and script,
+// nothing fetched from elsewhere) that reads the market over the public API and then follows its WebSocket.
+// It shows the book by region and side, recent settlements with prices, welfare and scores (when settlements
+// carry them), counters, and a histogram of solve latency. Element ids are stable: the page test reads them.
+import { escapeHtml } from "./reference.ts";
+
+/** How many recent settlements the page loads on open and keeps. */
+export const RECENT_SETTLEMENTS = 20;
+
+/** Solve-latency histogram buckets (upper bounds, ms); the last bucket is open-ended. */
+export const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 20, 50, 100] as const;
+
+const STYLE = `:root{--buy:#1a8f4a;--sell:#c0392b;--ink:#1b1f24;--muted:#667;--line:#dde}
+body{font:14px/1.45 system-ui,sans-serif;margin:0;color:var(--ink);background:#fafbfc}
+header{display:flex;gap:1.5em;align-items:baseline;padding:.8em 1.2em;background:#fff;border-bottom:1px solid var(--line)}
+h1{font-size:20px;margin:0}h2{font-size:15px;margin:.2em 0 .5em}
+main{display:grid;grid-template-columns:minmax(320px,1fr) minmax(320px,1fr);gap:1em;padding:1em 1.2em}
+.card{background:#fff;border:1px solid var(--line);border-radius:6px;padding:.7em .9em;overflow:auto}
+.wide{grid-column:1/-1}table{border-collapse:collapse;width:100%}td,th{padding:.15em .45em;text-align:right;border-bottom:1px solid #eef}
+td:first-child,th:first-child{text-align:left}.buy{color:var(--buy)}.sell{color:var(--sell)}.muted{color:var(--muted)}
+#status{font-weight:600}#status[data-state=live]{color:var(--buy)}#status[data-state=offline]{color:var(--sell)}
+.counters span{margin-right:1.2em}.region{margin-bottom:.8em}.sides{display:grid;grid-template-columns:1fr 1fr;gap:.6em}
+.hist{display:flex;align-items:flex-end;gap:6px;height:140px;padding-top:.5em}
+.bar{flex:1;background:#2f6fdd;min-height:1px;position:relative}.bar span{position:absolute;top:-1.3em;width:100%;text-align:center;font-size:12px}
+.hist-labels{display:flex;gap:6px}.hist-labels div{flex:1;text-align:center;font-size:12px;color:var(--muted)}
+code{font:12px ui-monospace,monospace}`;
+
+/** The page's script. Plain ES2020 in a string: it runs in the browser, not in the worker. */
+const SCRIPT = String.raw`
+const MARKET = JSON.parse(document.getElementById("market-name").textContent);
+const BUCKETS = JSON.parse(document.getElementById("buckets").textContent);
+const KEEP = Number(document.getElementById("keep").textContent);
+const api = "/v1/markets/" + encodeURIComponent(MARKET);
+const state = { book: new Map(), settlements: [], counters: null, config: null, events: 0 };
+const el = (id) => document.getElementById(id);
+const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+const num = (x, d = 4) => (typeof x === "number" ? Number(x.toFixed(d)).toString() : "");
+const short = (s) => (s && s.length > 12 ? s.slice(0, 6) + "…" + s.slice(-4) : s || "");
+
+// A score lives on the settlement or in its stats, depending on who produced it (the scorer is added later).
+function scoreOf(s) {
+  if (typeof s.score === "number") return s.score;
+  if (s.stats && typeof s.stats.score === "number") return s.stats.score;
+  if (s.score && typeof s.score.estimate === "number") return s.score.estimate;
+  return undefined;
+}
+
+function addSettlement(s) {
+  if (state.settlements.some((x) => x.id === s.id)) return;
+  state.settlements.unshift(s);
+  state.settlements.sort((a, b) => String(b.createdAt || "").localeCompare(String(a.createdAt || "")) || seqOf(b) - seqOf(a));
+  state.settlements.length = Math.min(state.settlements.length, KEEP);
+}
+const seqOf = (s) => Number(String(s.id).replace(/^s-/, "")) || 0;
+
+function applyFills(s) {
+  for (const f of s.fills) {
+    for (const id of [f.buy, f.sell]) {
+      const i = state.book.get(id);
+      if (!i) continue;
+      i.remainingQuantity -= f.quantity;
+      i.filledQuantity = (i.filledQuantity || 0) + f.quantity;
+      if (i.remainingQuantity <= i.quantity * 1e-9) state.book.delete(id);
+      else i.status = "partially_filled";
+    }
+  }
+}
+
+function renderBook() {
+  const regions = new Map();
+  for (const i of state.book.values()) {
+    if (!regions.has(i.region)) regions.set(i.region, { buy: [], sell: [] });
+    regions.get(i.region)[i.side].push(i);
+  }
+  const side = (list, name) => {
+    list.sort((a, b) => (name === "buy" ? b.limitPrice - a.limitPrice : a.limitPrice - b.limitPrice));
+    const rows = list
+      .map((i) => "<tr data-intent=\"" + esc(i.id) + "\"><td>" + esc(i.resource) + "</td><td>" + num(i.remainingQuantity) + "</td><td>" + num(i.limitPrice) + "</td><td class=muted title=\"" + esc(i.agent) + "\">" + esc(short(i.agent)) + "</td></tr>")
+      .join("");
+    return "<div class=\"" + name + "\"><h3 class=" + name + ">" + (name === "buy" ? "bids (buy)" : "asks (sell)") + " · " + list.length + "</h3><table><thead><tr><th>resource</th><th>open qty</th><th>limit</th><th>agent</th></tr></thead><tbody>" + rows + "</tbody></table></div>";
+  };
+  const names = [...regions.keys()].sort();
+  el("book").innerHTML = names.length === 0
+    ? "<p class=muted id=book-empty>No open intents.</p>"
+    : names.map((r) => "<div class=region data-region=\"" + esc(r) + "\"><h2>" + esc(r) + "</h2><div class=sides>" + side(regions.get(r).buy, "buy") + side(regions.get(r).sell, "sell") + "</div></div>").join("");
+}
+
+function renderSettlements() {
+  const scored = state.settlements.some((s) => scoreOf(s) !== undefined);
+  el("settlements-head").innerHTML = "<tr><th>settlement</th><th>time</th><th>fills</th><th>volume</th><th>prices</th><th>welfare</th><th>status</th><th>solve ms</th>" + (scored ? "<th>score</th>" : "") + "</tr>";
+  el("settlements-body").innerHTML = state.settlements
+    .map((s) => {
+      const volume = s.fills.reduce((t, f) => t + f.quantity, 0);
+      const prices = [...new Set(s.fills.map((f) => num(f.price)))].slice(0, 4).join(", ");
+      const score = scoreOf(s);
+      return "<tr data-settlement=\"" + esc(s.id) + "\"><td>" + esc(s.id) + "</td><td>" + esc((s.createdAt || "").slice(11, 23)) + "</td><td>" + s.fills.length + "</td><td>" + num(volume) + "</td><td class=price>" + esc(prices) + "</td><td class=welfare>" + num(s.welfare) + "</td><td>" + esc(s.stats && s.stats.status) + "</td><td>" + num(s.stats && s.stats.solveMs, 2) + "</td>" + (scored ? "<td class=score>" + (score === undefined ? "" : num(score, 3)) + "</td>" : "") + "</tr>";
+    })
+    .join("");
+}
+
+function renderHistogram() {
+  const counts = new Array(BUCKETS.length + 1).fill(0);
+  for (const s of state.settlements) {
+    const ms = s.stats && s.stats.solveMs;
+    if (typeof ms !== "number") continue;
+    let k = BUCKETS.findIndex((b) => ms < b);
+    counts[k === -1 ? BUCKETS.length : k]++;
+  }
+  const max = Math.max(1, ...counts);
+  el("histogram").innerHTML = counts.map((c, k) => "<div class=bar data-count=\"" + c + "\" style=\"height:" + Math.round((100 * c) / max) + "%\"><span>" + c + "</span></div>").join("");
+  el("histogram-labels").innerHTML = counts.map((_, k) => "<div>" + (k === 0 ? "<" + BUCKETS[0] : k === BUCKETS.length ? "≥" + BUCKETS[k - 1] : BUCKETS[k - 1] + "–" + BUCKETS[k]) + "</div>").join("");
+}
+
+function renderCounters() {
+  const c = state.counters;
+  if (!c) return;
+  el("counters").innerHTML = ["intents", "openIntents", "settlements", "volume", "notional", "welfare"]
+    .map((k) => "<span>" + k + " <b id=\"counter-" + k + "\">" + num(c[k]) + "</b></span>").join("") +
+    (state.config ? "<span class=muted>" + esc(state.config.clearing) + " clearing</span>" : "");
+}
+
+function render() {
+  renderCounters();
+  renderBook();
+  renderSettlements();
+  renderHistogram();
+  el("events").textContent = String(state.events);
+}
+
+async function getJson(path) {
+  const r = await fetch(path, { headers: { accept: "application/json" } });
+  if (!r.ok) throw new Error(path + ": " + r.status);
+  return r.json();
+}
+
+// Reads the whole market: used on open and after a reconnect (events are not replayed, so state is re-read).
+async function load() {
+  const view = await getJson(api);
+  state.counters = view.counters;
+  state.config = view.config;
+  state.book = new Map(view.openIntents.filter((i) => i.remainingQuantity > 0).map((i) => [i.id, i]));
+  const n = view.counters.settlements;
+  const ids = [];
+  for (let k = n; k > Math.max(0, n - KEEP); k--) ids.push("s-" + k);
+  const found = await Promise.all(ids.map((id) => getJson(api + "/settlements/" + id).catch(() => null)));
+  for (const s of found) if (s) addSettlement(s);
+  render();
+}
+
+let refreshTimer = null;
+// Counters come from the server: refresh them (debounced) after events rather than recount on the page.
+function refreshSoon() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(async () => {
+    try {
+      const view = await getJson(api);
+      state.counters = view.counters;
+      state.config = view.config;
+      renderCounters();
+    } catch {}
+  }, 250);
+}
+
+function onEvent(e) {
+  state.events++;
+  if (e.type === "intent.accepted") {
+    if (e.intent.remainingQuantity > 0) state.book.set(e.intent.id, e.intent);
+  } else if (e.type === "intent.cancelled") {
+    state.book.delete(e.intent.id);
+  } else if (e.type === "intent.expired") {
+    for (const id of e.ids) state.book.delete(id);
+  } else if (e.type === "settlement.committed") {
+    applyFills(e.settlement);
+    addSettlement(e.settlement);
+  }
+  render();
+  refreshSoon();
+}
+
+function setStatus(s) {
+  el("status").dataset.state = s;
+  el("status").textContent = s;
+}
+
+let failures = 0;
+function connect() {
+  setStatus("connecting");
+  const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + api + "/stream");
+  let ping = null;
+  ws.onopen = async () => {
+    failures = 0;
+    ping = setInterval(() => ws.readyState === 1 && ws.send("ping"), 20000);
+    try {
+      await load();
+    } catch (err) {
+      el("error").textContent = String(err.message || err);
+    }
+    setStatus("live");
+  };
+  ws.onmessage = (m) => {
+    if (m.data === "pong") return;
+    try {
+      const e = JSON.parse(m.data);
+      if (e.type !== "hello") onEvent(e);
+    } catch {}
+  };
+  ws.onclose = () => {
+    clearInterval(ping);
+    setStatus("offline");
+    failures++;
+    setTimeout(connect, Math.min(10000, 250 * 2 ** failures));
+  };
+}
+
+render();
+connect();
+`;
+
+/** The HTML of the live page for `market` (already validated as a market name). */
+export function marketPageHtml(market: string): string {
+  // Data for the script travels in JSON script tags, so nothing is ever interpolated into code.
+  const data = (id: string, value: unknown) => `<script type="application/json" id="${id}">${JSON.stringify(value).replace(/</g, "\\u003c")}</script>`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>NASH market ${escapeHtml(market)}</title><style>${STYLE}</style></head>
+<body>
+<header><h1>market <code id="market">${escapeHtml(market)}</code></h1><span id="status" data-state="connecting">connecting</span>
+<span class="muted">events <b id="events">0</b></span><span id="error" class="sell"></span>
+<a class="muted" href="/docs">API reference</a></header>
+<main>
+<section class="card wide"><div class="counters" id="counters"></div></section>
+<section class="card"><h2>Book by region and side</h2><div id="book"></div></section>
+<section class="card"><h2>Solve latency (ms), last ${RECENT_SETTLEMENTS} settlements</h2>
+<div class="hist" id="histogram"></div><div class="hist-labels" id="histogram-labels"></div></section>
+<section class="card wide"><h2>Recent settlements</h2><table id="settlements"><thead id="settlements-head"></thead><tbody id="settlements-body"></tbody></table></section>
+</main>
+${data("market-name", market)}${data("buckets", LATENCY_BUCKETS_MS)}${data("keep", RECENT_SETTLEMENTS)}
+<script>${SCRIPT}</script>
+</body></html>`;
+}

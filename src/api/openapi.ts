@@ -1,0 +1,201 @@
+// The OpenAPI 3.1 document of the edge worker, generated from the zod contract (src/schema.ts) with
+// z.toJSONSchema: the path list is a table here, every schema comes from the one schema module. Pure: no I/O.
+import { z } from "zod";
+import {
+  CancelAnswer,
+  ConfigAnswer,
+  Health,
+  IntentInput,
+  IntentView,
+  MarketConfig,
+  MarketEvent,
+  MarketView,
+  ProblemDetails,
+  Settlement,
+  SubmitAnswer,
+} from "../schema.ts";
+
+export const API_VERSION = "1.0.0";
+
+/** The component schemas and the zod schema each is generated from; `input` ones describe request bodies. */
+const COMPONENTS: ReadonlyArray<{ name: string; schema: z.ZodType; io: "input" | "output"; description: string }> = [
+  { name: "IntentInput", schema: IntentInput, io: "input", description: "An intent as submitted (CONTRACT.md section 1). Over HTTP `agent` may be omitted: it is the signing key." },
+  { name: "IntentView", schema: IntentView, io: "output", description: "An intent with its id, status and quantities." },
+  { name: "SubmitAnswer", schema: SubmitAnswer, io: "output", description: "The accepted intent, and the settlement it caused when clearing is continuous." },
+  { name: "CancelAnswer", schema: CancelAnswer, io: "output", description: "The cancelled intent." },
+  { name: "Settlement", schema: Settlement, io: "output", description: "The result of one solve (CONTRACT.md section 2)." },
+  { name: "MarketView", schema: MarketView, io: "output", description: "A market: configuration, counters and open intents (at most 1000)." },
+  { name: "MarketConfig", schema: MarketConfig, io: "input", description: "Market configuration an operator may set; omitted fields fall back to defaults." },
+  { name: "ConfigAnswer", schema: ConfigAnswer, io: "output", description: "The configuration in force." },
+  { name: "Health", schema: Health, io: "output", description: "Liveness." },
+  { name: "ProblemDetails", schema: ProblemDetails, io: "output", description: "RFC 9457 problem details; `errors` names each offending field." },
+  { name: "MarketEvent", schema: MarketEvent, io: "output", description: "One JSON message on the market's WebSocket stream." },
+];
+
+/** One JSON Schema (2020-12, which OpenAPI 3.1 uses) from a zod schema; refinements zod cannot express are dropped. */
+export function jsonSchemaOf(schema: z.ZodType, io: "input" | "output"): Record<string, unknown> {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { target: "draft-2020-12", io, unrepresentable: "any" }) as Record<string, unknown>;
+  return rest;
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (name: string) => ({ "application/json": { schema: ref(name) } });
+const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: ref("ProblemDetails") } } });
+const marketParam = { name: "market", in: "path", required: true, schema: { type: "string", pattern: "^[a-z0-9-]{1,64}$" }, description: "Market name." };
+const idParam = (name: string, what: string) => ({
+  name,
+  in: "path",
+  required: true,
+  schema: { type: "string", pattern: "^[A-Za-z0-9._:~-]{1,128}$" },
+  description: what,
+});
+const signed = [{ agentKey: [], agentTimestamp: [], agentSignature: [] }];
+const authProblems = {
+  "401": problem("Unsigned, badly signed, stale (±30 s) or replayed request."),
+  "429": problem("Too many requests; see the Retry-After header (seconds)."),
+};
+
+/** The route table (CONTRACT.md section 5). Operation ids are the SDK's method names. */
+function paths(): Record<string, unknown> {
+  return {
+    "/v1/health": {
+      get: { operationId: "health", summary: "Liveness", tags: ["service"], responses: { "200": { description: "Alive.", content: json("Health") } } },
+    },
+    "/v1/markets/{market}/intents": {
+      post: {
+        operationId: "submit",
+        summary: "Submit an intent",
+        description:
+          "Signed. With `Idempotency-Key`, a retry (re-signed, or byte-identical within the time window) returns the first answer instead of creating a second intent. In continuous clearing the answer carries the settlement the intent caused.",
+        tags: ["intents"],
+        security: signed,
+        parameters: [
+          marketParam,
+          { name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", pattern: "^[\\x21-\\x7e]{1,255}$" }, description: "Makes retries safe; kept 24 h per agent." },
+        ],
+        requestBody: { required: true, content: json("IntentInput") },
+        responses: {
+          "201": { description: "Accepted.", headers: { Location: { schema: { type: "string" }, description: "The intent's URL." } }, content: json("SubmitAnswer") },
+          "400": problem("Malformed JSON, bad market name or bad Idempotency-Key."),
+          ...authProblems,
+          "403": problem("The body's `agent` is not the signing key."),
+          "409": problem("The client-chosen id is already used in this market."),
+          "413": problem("Body over 64 KiB."),
+          "422": problem("Invalid intent (each offending field named), or Idempotency-Key reused for a different request."),
+        },
+      },
+    },
+    "/v1/markets/{market}/intents/{id}": {
+      get: {
+        operationId: "getIntent",
+        summary: "One intent, its status and fills",
+        tags: ["intents"],
+        parameters: [marketParam, idParam("id", "Intent id.")],
+        responses: { "200": { description: "The intent.", content: json("IntentView") }, "400": problem("Bad market name or id."), "404": problem("No such intent.") },
+      },
+      delete: {
+        operationId: "cancel",
+        summary: "Cancel an intent (its own agent only)",
+        tags: ["intents"],
+        security: signed,
+        parameters: [marketParam, idParam("id", "Intent id.")],
+        responses: {
+          "200": { description: "Cancelled.", content: json("CancelAnswer") },
+          "400": problem("Bad market name or id."),
+          ...authProblems,
+          "403": problem("The intent belongs to another agent."),
+          "404": problem("No such intent."),
+          "409": problem("Already filled, cancelled or expired."),
+        },
+      },
+    },
+    "/v1/markets/{market}": {
+      get: {
+        operationId: "getMarket",
+        summary: "The market: configuration, counters, open intents",
+        tags: ["markets"],
+        parameters: [marketParam],
+        responses: { "200": { description: "The market.", content: json("MarketView") }, "400": problem("Bad market name.") },
+      },
+    },
+    "/v1/markets/{market}/config": {
+      put: {
+        operationId: "setConfig",
+        summary: "Replace the market's configuration (operators only)",
+        tags: ["markets"],
+        security: signed,
+        parameters: [marketParam],
+        requestBody: { required: true, content: json("MarketConfig") },
+        responses: {
+          "200": { description: "The configuration in force.", content: json("ConfigAnswer") },
+          "400": problem("Malformed JSON or bad market name."),
+          ...authProblems,
+          "403": problem("No operators configured, or this key is not an operator."),
+          "422": problem("Invalid configuration."),
+        },
+      },
+    },
+    "/v1/markets/{market}/settlements/{id}": {
+      get: {
+        operationId: "getSettlement",
+        summary: "One settlement with its certificate",
+        tags: ["settlements"],
+        parameters: [marketParam, idParam("id", "Settlement id (`s-<n>`).")],
+        responses: { "200": { description: "The settlement.", content: json("Settlement") }, "400": problem("Bad market name or id."), "404": problem("No such settlement.") },
+      },
+    },
+    "/v1/markets/{market}/stream": {
+      get: {
+        operationId: "stream",
+        summary: "WebSocket of the market's events",
+        description:
+          "Upgrade to a WebSocket. Each text frame is one MarketEvent as JSON (`hello` first). Sending the text `ping` gets `pong`. Events are not replayed after a reconnect: read the market and the settlements to catch up.",
+        tags: ["markets"],
+        parameters: [marketParam],
+        responses: {
+          "101": { description: "Switching protocols; then MarketEvent messages.", content: json("MarketEvent") },
+          "426": problem("Not a WebSocket upgrade."),
+        },
+      },
+    },
+  };
+}
+
+export interface OpenApiOptions {
+  /** Base URL listed under `servers`; default: relative (`/`), i.e. wherever the document was fetched from. */
+  serverUrl?: string;
+}
+
+/** The whole OpenAPI 3.1 document. Deterministic for the same options. */
+export function buildOpenApi(options: OpenApiOptions = {}): Record<string, unknown> {
+  const schemas: Record<string, unknown> = {};
+  for (const c of COMPONENTS) schemas[c.name] = { description: c.description, ...jsonSchemaOf(c.schema, c.io) };
+  const header = (name: string, description: string) => ({ type: "apiKey", in: "header", name, description });
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "NASH edge API",
+      version: API_VERSION,
+      summary: "The settlement layer for autonomous AI agents: signed intents in, welfare-optimal certified settlements out.",
+      description:
+        "Writes are signed with the agent's Ed25519 key: `x-nash-signature` is the base64url signature of the UTF-8 string `METHOD\\nPATH\\nTIMESTAMP\\nHEX_SHA256_OF_BODY` (PATH without the query; an empty body hashes as the empty string). The three headers together authenticate one request; a signature is accepted once.",
+    },
+    jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
+    servers: [{ url: options.serverUrl ?? "/" }],
+    tags: [
+      { name: "intents", description: "Submit, read and cancel intents." },
+      { name: "settlements", description: "Certified settlements." },
+      { name: "markets", description: "Market state, configuration and the live stream." },
+      { name: "service", description: "Service health." },
+    ],
+    paths: paths(),
+    components: {
+      schemas,
+      securitySchemes: {
+        agentKey: header("x-nash-agent", "The agent's Ed25519 public key, raw 32 bytes, base64url."),
+        agentTimestamp: header("x-nash-timestamp", "Milliseconds since the epoch, within ±30 s of the server clock."),
+        agentSignature: header("x-nash-signature", "base64url Ed25519 signature of METHOD\\nPATH\\nTIMESTAMP\\nHEX_SHA256_OF_BODY."),
+      },
+    },
+  };
+}

@@ -1,0 +1,224 @@
+// Agent request signing (CONTRACT.md section 5): Ed25519 over `METHOD\nPATH\nTIMESTAMP\nHEX_SHA256_OF_BODY`.
+// Pure WebCrypto, so the same module runs in workerd, Node 22, the CLI and the SDKs.
+//
+// The empty body: CONTRACT says "an empty body hashes as the empty string", i.e. the hash FIELD is "" (not the
+// SHA-256 of zero bytes, e3b0c442…). A DELETE therefore signs `DELETE\n/v1/markets/m/intents/x\n1700000000000\n`.
+
+/** Header names, lower-case as fetch normalises them. */
+export const AGENT_HEADER = "x-nash-agent";
+export const TIMESTAMP_HEADER = "x-nash-timestamp";
+export const SIGNATURE_HEADER = "x-nash-signature";
+
+/** ±30 s: how far a request's timestamp may be from the server clock. */
+export const SIGNATURE_WINDOW_MS = 30_000;
+
+/** The 16-byte PKCS#8 prefix of an Ed25519 private key; the 32-byte seed follows it. */
+const PKCS8_ED25519_PREFIX = new Uint8Array([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+]);
+
+const encoder = new TextEncoder();
+
+export function base64urlEncode(bytes: Uint8Array): string {
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** Decodes base64url with or without padding; undefined when the text is not base64url. */
+export function base64urlDecode(text: string): Uint8Array | undefined {
+  const bare = text.replace(/=+$/, "");
+  if (!/^[A-Za-z0-9_-]*$/.test(bare) || bare.length % 4 === 1) return undefined;
+  const b64 = bare.replace(/-/g, "+").replace(/_/g, "/") + "==".slice(0, (4 - (bare.length % 4)) % 4);
+  const binary = atob(b64);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
+
+function toHex(bytes: Uint8Array): string {
+  let hex = "";
+  for (const b of bytes) hex += b.toString(16).padStart(2, "0");
+  return hex;
+}
+
+/** Body as bytes: strings are UTF-8 encoded; undefined/null is the empty body. */
+function bodyBytes(body: string | Uint8Array | ArrayBuffer | null | undefined): Uint8Array {
+  if (body === undefined || body === null) return new Uint8Array(0);
+  if (typeof body === "string") return encoder.encode(body);
+  return body instanceof Uint8Array ? body : new Uint8Array(body);
+}
+
+/** Lower-case hex SHA-256 of the body; the empty body gives "" (see the module comment). */
+export async function bodyHash(body: string | Uint8Array | ArrayBuffer | null | undefined): Promise<string> {
+  const bytes = bodyBytes(body);
+  if (bytes.byteLength === 0) return "";
+  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
+}
+
+/** The exact string that is signed. `path` has no query string. */
+export async function signingString(
+  method: string,
+  path: string,
+  timestamp: number | string,
+  body: string | Uint8Array | ArrayBuffer | null | undefined,
+): Promise<string> {
+  return `${method.toUpperCase()}\n${path}\n${timestamp}\n${await bodyHash(body)}`;
+}
+
+export interface AgentKey {
+  /** Raw 32-byte Ed25519 public key, base64url without padding: the agent's identity (`x-nash-agent`). */
+  publicKey: string;
+  /** PKCS#8 private key, base64url without padding. Keep it secret. */
+  privateKey: string;
+}
+
+/** A fresh random agent key pair. */
+export async function generateAgentKey(): Promise<AgentKey> {
+  const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
+  const raw = new Uint8Array((await crypto.subtle.exportKey("raw", pair.publicKey)) as ArrayBuffer);
+  const pkcs8 = new Uint8Array((await crypto.subtle.exportKey("pkcs8", pair.privateKey)) as ArrayBuffer);
+  return { publicKey: base64urlEncode(raw), privateKey: base64urlEncode(pkcs8) };
+}
+
+/** The agent key for a 32-byte Ed25519 seed (deterministic: test vectors, keys derived elsewhere). */
+export async function agentKeyFromSeed(seed: Uint8Array): Promise<AgentKey> {
+  if (seed.byteLength !== 32) throw new RangeError("an Ed25519 seed is 32 bytes");
+  const pkcs8 = new Uint8Array(48);
+  pkcs8.set(PKCS8_ED25519_PREFIX, 0);
+  pkcs8.set(seed, 16);
+  const privateKey = await crypto.subtle.importKey("pkcs8", pkcs8, { name: "Ed25519" }, true, ["sign"]);
+  // WebCrypto cannot derive the public key directly; a JWK export of the private key carries it as `x`.
+  const jwk = (await crypto.subtle.exportKey("jwk", privateKey)) as JsonWebKey;
+  if (typeof jwk.x !== "string") throw new Error("the runtime did not export the Ed25519 public key");
+  return { publicKey: jwk.x.replace(/=+$/, ""), privateKey: base64urlEncode(pkcs8) };
+}
+
+/** A private key as accepted by `signRequest`: PKCS#8 base64url (as `generateAgentKey` gives), a JWK or a CryptoKey. */
+export type PrivateKeyInput = string | JsonWebKey | CryptoKey;
+
+async function importPrivateKey(key: PrivateKeyInput): Promise<CryptoKey> {
+  if (typeof key === "string") {
+    const bytes = base64urlDecode(key);
+    if (bytes === undefined) throw new TypeError("privateKey is not base64url PKCS#8");
+    return crypto.subtle.importKey("pkcs8", bytes, { name: "Ed25519" }, false, ["sign"]);
+  }
+  if (typeof CryptoKey !== "undefined" && key instanceof CryptoKey) return key;
+  return crypto.subtle.importKey("jwk", key as JsonWebKey, { name: "Ed25519" }, false, ["sign"]);
+}
+
+async function publicKeyOf(key: PrivateKeyInput): Promise<string> {
+  if (typeof key === "object" && !(typeof CryptoKey !== "undefined" && key instanceof CryptoKey)) {
+    const x = (key as JsonWebKey).x;
+    if (typeof x === "string") return x.replace(/=+$/, "");
+  }
+  if (typeof key === "string") {
+    const bytes = base64urlDecode(key);
+    if (bytes !== undefined && bytes.byteLength === 48) return (await agentKeyFromSeed(bytes.slice(16))).publicKey;
+  }
+  throw new TypeError("publicKey is required with this kind of privateKey");
+}
+
+export interface SignRequestInput {
+  privateKey: PrivateKeyInput;
+  /** The agent's public key (base64url); derived from the private key when omitted. */
+  publicKey?: string;
+  method: string;
+  /** The request path without the query string, exactly as sent (e.g. `/v1/markets/m/intents`). */
+  path: string;
+  /** The exact body bytes that will be sent; omit for an empty body. */
+  body?: string | Uint8Array | ArrayBuffer | null;
+  /** ms since the epoch; defaults to now. */
+  timestamp?: number;
+}
+
+/** The three `x-nash-*` headers that authenticate a request. */
+export async function signRequest(input: SignRequestInput): Promise<Record<string, string>> {
+  const timestamp = input.timestamp ?? Date.now();
+  const key = await importPrivateKey(input.privateKey);
+  const publicKey = input.publicKey ?? (await publicKeyOf(input.privateKey));
+  const message = await signingString(input.method, input.path, timestamp, input.body);
+  const signature = new Uint8Array(await crypto.subtle.sign({ name: "Ed25519" }, key, encoder.encode(message)));
+  return {
+    [AGENT_HEADER]: publicKey,
+    [TIMESTAMP_HEADER]: String(timestamp),
+    [SIGNATURE_HEADER]: base64urlEncode(signature),
+  };
+}
+
+export interface VerifyRequestInput {
+  method: string;
+  path: string;
+  body?: string | Uint8Array | ArrayBuffer | null;
+  /** Header lookup: a Headers object or a plain record (lower-case names). */
+  headers: Headers | Record<string, string | undefined>;
+  /** The server clock, ms since the epoch; defaults to now. */
+  now?: number;
+  /** Allowed clock difference; defaults to SIGNATURE_WINDOW_MS (30 s). */
+  windowMs?: number;
+}
+
+export type AuthFailure = "missing" | "malformed" | "stale" | "bad_signature";
+
+/** A verified request: the agent and what the replay guard needs to remember. */
+export interface VerifiedRequest {
+  ok: true;
+  agent: string;
+  timestamp: number;
+  signature: string;
+}
+
+export type VerifyResult = VerifiedRequest | { ok: false; reason: AuthFailure; message: string };
+
+function header(headers: VerifyRequestInput["headers"], name: string): string | undefined {
+  if (typeof Headers !== "undefined" && headers instanceof Headers) return headers.get(name) ?? undefined;
+  return (headers as Record<string, string | undefined>)[name];
+}
+
+/**
+ * Checks the signature and the ±window timestamp. Replays are NOT detected here (that needs memory of seen
+ * signatures, which the market object keeps); the result carries the signature for that check.
+ */
+export async function verifyRequest(input: VerifyRequestInput): Promise<VerifyResult> {
+  const agent = header(input.headers, AGENT_HEADER);
+  const ts = header(input.headers, TIMESTAMP_HEADER);
+  const signature = header(input.headers, SIGNATURE_HEADER);
+  if (!agent || !ts || !signature) {
+    return {
+      ok: false,
+      reason: "missing",
+      message: `writes must be signed: send ${AGENT_HEADER}, ${TIMESTAMP_HEADER} and ${SIGNATURE_HEADER}`,
+    };
+  }
+  const publicKey = base64urlDecode(agent);
+  if (publicKey === undefined || publicKey.byteLength !== 32) {
+    return { ok: false, reason: "malformed", message: `${AGENT_HEADER} must be a base64url Ed25519 public key (32 bytes)` };
+  }
+  if (!/^\d{1,16}$/.test(ts)) {
+    return { ok: false, reason: "malformed", message: `${TIMESTAMP_HEADER} must be milliseconds since the epoch` };
+  }
+  const sig = base64urlDecode(signature);
+  if (sig === undefined || sig.byteLength !== 64) {
+    return { ok: false, reason: "malformed", message: `${SIGNATURE_HEADER} must be a base64url Ed25519 signature (64 bytes)` };
+  }
+  const timestamp = Number(ts);
+  const now = input.now ?? Date.now();
+  const windowMs = input.windowMs ?? SIGNATURE_WINDOW_MS;
+  if (Math.abs(now - timestamp) > windowMs) {
+    return {
+      ok: false,
+      reason: "stale",
+      message: `${TIMESTAMP_HEADER} is ${now - timestamp} ms from the server clock; it must be within ±${windowMs} ms`,
+    };
+  }
+  let valid = false;
+  try {
+    const key = await crypto.subtle.importKey("raw", publicKey, { name: "Ed25519" }, false, ["verify"]);
+    const message = await signingString(input.method, input.path, ts, input.body);
+    valid = await crypto.subtle.verify({ name: "Ed25519" }, key, sig, encoder.encode(message));
+  } catch {
+    valid = false; // a key that is not a curve point: the same answer as a wrong signature
+  }
+  if (!valid) return { ok: false, reason: "bad_signature", message: "the signature does not match this request" };
+  return { ok: true, agent: base64urlEncode(publicKey), timestamp, signature: base64urlEncode(sig) };
+}

@@ -1,0 +1,24 @@
+// Outcomes of market operations as values (STYLE.md 3): a success, or a problem that the edge worker turns
+// into an RFC 9457 answer. The market object never throws for a caller's mistake.
+import type { FieldError } from "../schema.ts";
+
+/** A caller-facing failure: `status` is the HTTP status, `code` a stable slug (the problem type's last segment). */
+export interface Problem {
+  status: number;
+  code: string;
+  title: string;
+  detail: string;
+  errors?: FieldError[];
+  /** For 429: seconds until a retry can succeed (the Retry-After header). */
+  retryAfterSeconds?: number;
+}
+
+export type Outcome<T> = { ok: true; value: T } | { ok: false; problem: Problem };
+
+export function success<T>(value: T): Outcome<T> {
+  return { ok: true, value };
+}
+
+export function failure(status: number, code: string, title: string, detail: string, extra?: Partial<Problem>): Outcome<never> {
+  return { ok: false, problem: { status, code, title, detail, ...extra } };
+}

@@ -1,0 +1,507 @@
+// The settlement solver: exact welfare-optimal allocation (class-aggregated min-cost flow, branch and bound for
+// minQuantity), Nash bargaining prices, an LP dual certificate, and a verifier that checks all of it without
+// solving. Pure TypeScript: runs unchanged in workerd, Node and the CLI.
+import type { Certificate, Fill, Intent, LatencyTable, SolveStatus } from "../schema.ts";
+import { buildClasses, type ClassIndex } from "./classes.ts";
+import type { ClassProblem } from "./flow.ts";
+import { solveClassSimplex } from "./simplex.ts";
+import { nashPrices } from "./nash.ts";
+import { solveMulti } from "./multi.ts";
+
+export { DEFAULT_LATENCY, latencyBetween, compatible } from "./latency.ts";
+export { verify } from "./verify.ts";
+
+export interface SolveOptions {
+  /** Wall-clock budget for branch and bound (ms); default 40. The LP part is always solved exactly. */
+  timeBudgetMs?: number;
+  /** Branch-and-bound nodes; default 20 000. */
+  nodeBudget?: number;
+  /** Beyond this many intents the solve refuses with status "size_budget" and no fills; default 200 000. */
+  maxIntents?: number;
+  /** Opaque state from a previous solve (continuous clearing); optional. */
+  warmStart?: unknown;
+}
+
+export interface SolveResult {
+  fills: Fill[];
+  welfare: number;
+  status: SolveStatus;
+  /** Proven bound on optimum − welfare when status is not "optimal". */
+  gap?: number;
+  solveMs: number;
+  certificate: Certificate;
+  warmStart?: unknown;
+}
+
+/** Relative size below which quantities are numerical noise (documented in notes/solver.md). */
+const QTY_NOISE = 1e-12;
+/** Relative per-unit gain below which an augmenting path is a tie and not taken. */
+const GAIN_NOISE = 1e-12;
+
+/** Per-intent facts in flat arrays, shared by every LP solved for one instance. */
+interface Instance {
+  intents: readonly Intent[];
+  idx: ClassIndex;
+  price: Float64Array;
+  qty: Float64Array;
+  /** Effective minimum fill (0 when none or already met). */
+  minQty: Float64Array;
+  qtyTiny: number;
+  gainEps: number;
+  priceMin: number;
+  priceMax: number;
+}
+
+/** An LP solution at intent level: per-intent filled amounts and class-edge flows. */
+interface LpSolution {
+  amount: Float64Array;
+  edgeFlow: Float64Array;
+  welfare: number;
+  /** Forced minimum fills that could not be met: the branch is infeasible. */
+  infeasible: boolean;
+  /** Per class, its intents in the order the flow fills them (forced minimums first). */
+  buyOrder: Int32Array[];
+  sellOrder: Int32Array[];
+}
+
+export function solve(intents: readonly Intent[], latency: LatencyTable, options: SolveOptions = {}): SolveResult {
+  const t0 = performance.now();
+  const timeBudgetMs = options.timeBudgetMs ?? 40;
+  const nodeBudget = options.nodeBudget ?? 20_000;
+  const maxIntents = options.maxIntents ?? 200_000;
+  if (intents.length > maxIntents) return sizeBudget(intents, t0);
+
+  if (intents.some((it) => it.swapFor !== undefined)) {
+    // Swaps and deferrals: the circulation with swap nodes (notes/solver.md, "Multi-party kinds").
+    const inst = prepare(intents, latency);
+    const r = solveMulti(intents, latency, inst.gainEps);
+    return { fills: r.fills, welfare: r.welfare, status: "optimal", solveMs: performance.now() - t0, certificate: r.certificate };
+  }
+  const inst = prepare(intents, latency);
+  const root = solveLp(inst, null, null);
+  const rootPrices = classPrices(inst, root);
+  const duals = intentDuals(inst, rootPrices);
+  let lpBound = 0;
+  for (let i = 0; i < intents.length; i++) if (inst.idx.classOf[i] >= 0) lpBound += inst.qty[i] * duals[i];
+  lpBound = Math.max(lpBound, root.welfare);
+
+  let best = root;
+  let status: SolveStatus = "optimal";
+  let gap: number | undefined;
+  let provenBound = lpBound;
+  if (violators(inst, root).length > 0) {
+    const bb = branchAndBound(inst, root, t0, timeBudgetMs, nodeBudget);
+    best = bb.best;
+    status = bb.status;
+    provenBound = Math.min(lpBound, bb.bound);
+    if (status !== "optimal") gap = Math.max(0, provenBound - best.welfare);
+  }
+
+  const fills = toFills(inst, best);
+  let welfare = 0;
+  for (const f of fills) welfare += f.gain * f.quantity;
+  const prices = nashPrices({
+    n: intents.length,
+    fillBuy: Int32Array.from(fills, (f) => f.b),
+    fillSell: Int32Array.from(fills, (f) => f.s),
+    fillQty: Float64Array.from(fills, (f) => f.quantity),
+    buyLimit: Float64Array.from(fills, (f) => inst.price[f.b]),
+    sellLimit: Float64Array.from(fills, (f) => inst.price[f.s]),
+  });
+  const out: Fill[] = fills.map((f, k) => ({
+    buy: intents[f.b].id,
+    sell: intents[f.s].id,
+    resource: intents[f.b].resource,
+    quantity: f.quantity,
+    price: prices[k],
+  }));
+  const dualRecord: Record<string, number> = {};
+  for (let i = 0; i < intents.length; i++) if (inst.idx.classOf[i] >= 0) dualRecord[intents[i].id] = duals[i];
+  const certificate: Certificate = {
+    duals: dualRecord,
+    // LP: the dual objective; branch and bound: its proven bound (the LP duals then bound only the relaxation).
+    bound: status !== "optimal" ? provenBound : best === root ? lpBound : welfare,
+    lpBound,
+  };
+  const result: SolveResult = { fills: out, welfare, status, solveMs: performance.now() - t0, certificate };
+  if (gap !== undefined) result.gap = gap;
+  return result;
+}
+
+function sizeBudget(intents: readonly Intent[], t0: number): SolveResult {
+  // A bound without solving: every buyer's units at its limit less the cheapest seller of the resource.
+  const cheapest = new Map<string, number>();
+  for (const it of intents)
+    if (it.side === "sell") cheapest.set(it.resource, Math.min(cheapest.get(it.resource) ?? Infinity, it.limitPrice));
+  let bound = 0;
+  for (const it of intents) {
+    const c = cheapest.get(it.resource);
+    if (it.side === "buy" && c !== undefined && it.limitPrice > c) bound += it.quantity * (it.limitPrice - c);
+  }
+  return {
+    fills: [],
+    welfare: 0,
+    status: "size_budget",
+    gap: bound,
+    solveMs: performance.now() - t0,
+    certificate: { duals: {}, bound },
+  };
+}
+
+function prepare(intents: readonly Intent[], latency: LatencyTable): Instance {
+  const n = intents.length;
+  const idx = buildClasses(intents, latency);
+  const price = new Float64Array(n);
+  const qty = new Float64Array(n);
+  const minQty = new Float64Array(n);
+  let qMax = 0;
+  let pMin = Infinity;
+  let pMax = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const it = intents[i];
+    price[i] = it.limitPrice;
+    qty[i] = it.quantity > 0 ? it.quantity : 0;
+    qMax = Math.max(qMax, qty[i]);
+    pMin = Math.min(pMin, it.limitPrice);
+    pMax = Math.max(pMax, it.limitPrice);
+  }
+  const qtyTiny = QTY_NOISE * Math.max(1, qMax);
+  for (let i = 0; i < n; i++) {
+    const m = intents[i].minQuantity ?? 0;
+    minQty[i] = m > qtyTiny ? Math.min(m, qty[i]) : 0;
+  }
+  if (n === 0) pMin = pMax = 0;
+  return {
+    intents, idx, price, qty, minQty, qtyTiny,
+    gainEps: GAIN_NOISE * Math.max(1, Math.abs(pMin), Math.abs(pMax)),
+    priceMin: pMin, priceMax: pMax,
+  };
+}
+
+/**
+ * The allocation LP with some intents excluded (z = 0) and some forced to fill at least their minimum (z = 1).
+ * A forced minimum is a segment carrying a bonus larger than any dual price, so it fills first when it can
+ * (exact penalty); if it cannot fill, the branch is infeasible.
+ */
+function solveLp(inst: Instance, excluded: Uint8Array | null, forced: Uint8Array | null): LpSolution {
+  const { idx, price, qty, minQty } = inst;
+  const nb = idx.buy.length;
+  const ns = idx.sell.length;
+  const bonus = forced ? (4 + nb + ns) * (inst.priceMax - inst.priceMin + 1) : 0;
+  const buyOrder: Int32Array[] = [];
+  const sellOrder: Int32Array[] = [];
+  const build = (classes: typeof idx.buy, sign: number, orders: Int32Array[]) => {
+    const start = new Int32Array(classes.length + 1);
+    const segPrice: number[] = [];
+    const segCap: number[] = [];
+    const segIntent: number[] = [];
+    classes.forEach((c, a) => {
+      start[a] = segPrice.length;
+      const order: number[] = [];
+      if (forced) {
+        for (const i of c.members) {
+          if (forced[i] && !(excluded && excluded[i]) && minQty[i] > 0) {
+            segPrice.push(price[i] + sign * bonus);
+            segCap.push(minQty[i]);
+            segIntent.push(i);
+            order.push(i);
+          }
+        }
+      }
+      for (const i of c.members) {
+        if (excluded && excluded[i]) continue;
+        const cap = forced && forced[i] && minQty[i] > 0 ? qty[i] - minQty[i] : qty[i];
+        if (cap > 0) {
+          segPrice.push(price[i]);
+          segCap.push(cap);
+          segIntent.push(i);
+          if (!(forced && forced[i] && minQty[i] > 0)) order.push(i);
+        }
+      }
+      orders.push(Int32Array.from(order));
+    });
+    start[classes.length] = segPrice.length;
+    return { start, segPrice: Float64Array.from(segPrice), segCap: Float64Array.from(segCap), segIntent };
+  };
+  const B = build(idx.buy, +1, buyOrder);
+  const S = build(idx.sell, -1, sellOrder);
+  const problem: ClassProblem = {
+    nb, ns,
+    edgeBuy: idx.edgeBuy, edgeSell: idx.edgeSell, buyAdj: idx.buyAdj, sellAdj: idx.sellAdj,
+    buySegStart: B.start, buySegPrice: B.segPrice, buySegCap: B.segCap,
+    sellSegStart: S.start, sellSegPrice: S.segPrice, sellSegCap: S.segCap,
+  };
+  const flow = solveClassSimplex(problem, inst.gainEps);
+  const amount = new Float64Array(inst.intents.length);
+  let infeasible = false;
+  let welfare = 0;
+  const collect = (used: Float64Array, seg: typeof B, sign: number) => {
+    for (let k = 0; k < used.length; k++) {
+      const i = seg.segIntent[k];
+      amount[i] += used[k];
+      welfare += sign * price[i] * used[k];
+    }
+    if (forced) {
+      // A forced segment sits first in its class; it must be (numerically) full.
+      for (let k = 0; k < used.length; k++) {
+        const i = seg.segIntent[k];
+        if (forced[i] && seg.segPrice[k] !== price[i] && used[k] < seg.segCap[k] - inst.qtyTiny) infeasible = true;
+      }
+    }
+  };
+  collect(flow.buySegUsed, B, +1);
+  collect(flow.sellSegUsed, S, -1);
+  return { amount, edgeFlow: flow.edgeFlow, welfare, infeasible, buyOrder, sellOrder };
+}
+
+/** Intents whose fill lies strictly between 0 and their minimum. */
+function violators(inst: Instance, sol: LpSolution): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < inst.intents.length; i++) {
+    const m = inst.minQty[i];
+    if (m > 0) {
+      const x = sol.amount[i];
+      if (x > inst.qtyTiny && x < m - inst.qtyTiny) out.push(i);
+    }
+  }
+  return out;
+}
+
+interface RawFill {
+  b: number;
+  s: number;
+  quantity: number;
+  gain: number;
+}
+
+/** Splits class-edge flows into intent pairs, walking each class's intents in fill order. */
+function toFills(inst: Instance, sol: LpSolution): RawFill[] {
+  const { idx, qtyTiny } = inst;
+  const rem = Float64Array.from(sol.amount);
+  const buyPtr = new Int32Array(idx.buy.length);
+  const sellPtr = new Int32Array(idx.sell.length);
+  const fills: RawFill[] = [];
+  for (let e = 0; e < idx.edgeBuy.length; e++) {
+    let f = sol.edgeFlow[e];
+    if (!(f > qtyTiny)) continue;
+    const a = idx.edgeBuy[e];
+    const x = idx.edgeSell[e];
+    const bo = sol.buyOrder[a];
+    const so = sol.sellOrder[x];
+    while (f > qtyTiny) {
+      while (buyPtr[a] < bo.length && !(rem[bo[buyPtr[a]]] > qtyTiny)) buyPtr[a]++;
+      while (sellPtr[x] < so.length && !(rem[so[sellPtr[x]]] > qtyTiny)) sellPtr[x]++;
+      if (buyPtr[a] >= bo.length || sellPtr[x] >= so.length) break;
+      const i = bo[buyPtr[a]];
+      const j = so[sellPtr[x]];
+      const q = Math.min(f, rem[i], rem[j]);
+      fills.push({ b: i, s: j, quantity: q, gain: inst.price[i] - inst.price[j] });
+      rem[i] -= q;
+      rem[j] -= q;
+      f -= q;
+    }
+  }
+  return fills;
+}
+
+/**
+ * One price level per class such that u = max(0, b − P_A) and v = max(0, P_X − c) are optimal duals:
+ * P_A ≤ P_X on compatible pairs (equal where they trade), filled intents inside their level, unfilled outside.
+ * The feasible levels form a polyhedron; we take the midpoint of its least and greatest points.
+ */
+function classPrices(inst: Instance, sol: LpSolution): { buy: Float64Array; sell: Float64Array } {
+  const { idx, price, qty, qtyTiny } = inst;
+  const nb = idx.buy.length;
+  const ns = idx.sell.length;
+  const lo = new Float64Array(nb + ns).fill(inst.priceMin);
+  const hi = new Float64Array(nb + ns).fill(inst.priceMax);
+  idx.buy.forEach((c, a) => {
+    for (const i of c.members) {
+      const x = sol.amount[i];
+      if (x < qty[i] - qtyTiny) lo[a] = Math.max(lo[a], price[i]); // not full: b ≤ P
+      if (x > qtyTiny) hi[a] = Math.min(hi[a], price[i]); // trades: b ≥ P
+    }
+  });
+  idx.sell.forEach((c, x) => {
+    for (const j of c.members) {
+      const y = sol.amount[j];
+      if (y > qtyTiny) lo[nb + x] = Math.max(lo[nb + x], price[j]); // trades: c ≤ P
+      if (y < qty[j] - qtyTiny) hi[nb + x] = Math.min(hi[nb + x], price[j]); // not full: c ≥ P
+    }
+  });
+  // Difference constraints P_u ≤ P_v: (A → X) always, (X → A) where the pair trades.
+  const from: number[] = [];
+  const to: number[] = [];
+  for (let e = 0; e < idx.edgeBuy.length; e++) {
+    from.push(idx.edgeBuy[e]);
+    to.push(nb + idx.edgeSell[e]);
+    if (sol.edgeFlow[e] > qtyTiny) {
+      from.push(nb + idx.edgeSell[e]);
+      to.push(idx.edgeBuy[e]);
+    }
+  }
+  const least = Float64Array.from(lo);
+  const greatest = Float64Array.from(hi);
+  const V = nb + ns;
+  // Bellman-Ford style passes; zero-weight cycles converge, so a pass cap only guards against numerical noise.
+  for (let pass = 0, changed = true; changed && pass <= V + 1; pass++) {
+    changed = false;
+    for (let k = 0; k < from.length; k++) {
+      if (least[to[k]] < least[from[k]]) {
+        least[to[k]] = least[from[k]];
+        changed = true;
+      }
+      if (greatest[from[k]] > greatest[to[k]]) {
+        greatest[from[k]] = greatest[to[k]];
+        changed = true;
+      }
+    }
+  }
+  const buy = new Float64Array(nb);
+  const sell = new Float64Array(ns);
+  for (let v = 0; v < V; v++) {
+    const mid = least[v] === greatest[v] ? least[v] : (least[v] + greatest[v]) / 2;
+    if (v < nb) buy[v] = mid;
+    else sell[v - nb] = mid;
+  }
+  return { buy, sell };
+}
+
+function intentDuals(inst: Instance, levels: { buy: Float64Array; sell: Float64Array }): Float64Array {
+  const { idx, price } = inst;
+  const d = new Float64Array(inst.intents.length);
+  for (let i = 0; i < d.length; i++) {
+    const c = idx.classOf[i];
+    if (c < 0) continue;
+    d[i] =
+      inst.intents[i].side === "buy"
+        ? Math.max(0, price[i] - levels.buy[c])
+        : Math.max(0, levels.sell[c] - price[i]);
+  }
+  return d;
+}
+
+/** Negative-gain fills are not individually rational; a relaxation that needs one cannot be an incumbent. */
+function individuallyRational(inst: Instance, sol: LpSolution): boolean {
+  for (const f of toFills(inst, sol)) if (f.gain < -inst.gainEps) return false;
+  return true;
+}
+
+interface BbNode {
+  bound: number;
+  fixes: Int32Array; // pairs (intent, 1 = excluded | 2 = forced)
+}
+
+/** Best-first branch and bound on the minQuantity choices, with a rounding heuristic for the first incumbent. */
+function branchAndBound(
+  inst: Instance,
+  root: LpSolution,
+  t0: number,
+  timeBudgetMs: number,
+  nodeBudget: number,
+): { best: LpSolution; status: SolveStatus; bound: number } {
+  const n = inst.intents.length;
+  const tol = 1e-9 * Math.max(1, Math.abs(root.welfare));
+  // Heuristic: drop violators until none are left (a plain LP each time, so always feasible and rational).
+  let incumbent: LpSolution;
+  {
+    const excluded = new Uint8Array(n);
+    let sol = root;
+    for (let v = violators(inst, sol); v.length > 0; v = violators(inst, sol)) {
+      if (performance.now() - t0 > timeBudgetMs) {
+        // Out of time: leaving out every intent with a minimum is one LP and always feasible.
+        for (let i = 0; i < n; i++) if (inst.minQty[i] > 0) excluded[i] = 1;
+      } else for (const i of v) excluded[i] = 1;
+      sol = solveLp(inst, excluded, null);
+    }
+    incumbent = sol;
+  }
+  let unresolved = -Infinity; // bound of relaxations we could not split further
+  const heap: BbNode[] = [];
+  const push = (node: BbNode) => {
+    heap.push(node);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (heap[p].bound >= heap[i].bound) break;
+      [heap[p], heap[i]] = [heap[i], heap[p]];
+      i = p;
+    }
+  };
+  const pop = (): BbNode => {
+    const top = heap[0];
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      heap[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && heap[l].bound > heap[m].bound) m = l;
+        if (r < heap.length && heap[r].bound > heap[m].bound) m = r;
+        if (m === i) break;
+        [heap[m], heap[i]] = [heap[i], heap[m]];
+        i = m;
+      }
+    }
+    return top;
+  };
+  const branch = (sol: LpSolution, fixes: Int32Array, bound: number): void => {
+    const v = violators(inst, sol);
+    if (v.length === 0) {
+      if (individuallyRational(inst, sol)) {
+        if (sol.welfare > incumbent.welfare) incumbent = sol;
+      } else unresolved = Math.max(unresolved, bound);
+      return;
+    }
+    // Branch on the intent whose fill is furthest from both 0 and its minimum.
+    let pick = v[0];
+    let score = -1;
+    for (const i of v) {
+      const s = Math.min(sol.amount[i], inst.minQty[i] - sol.amount[i]) / inst.minQty[i];
+      if (s > score) {
+        score = s;
+        pick = i;
+      }
+    }
+    for (const kind of [1, 2]) {
+      const f = new Int32Array(fixes.length + 2);
+      f.set(fixes);
+      f[fixes.length] = pick;
+      f[fixes.length + 1] = kind;
+      push({ bound, fixes: f });
+    }
+  };
+  branch(root, new Int32Array(0), root.welfare);
+  let nodes = 1;
+  let status: SolveStatus = "optimal";
+  const excluded = new Uint8Array(n);
+  const forced = new Uint8Array(n);
+  while (heap.length > 0) {
+    if (heap[0].bound <= incumbent.welfare + tol) {
+      heap.length = 0;
+      break;
+    }
+    if (nodes >= nodeBudget) {
+      status = "node_budget";
+      break;
+    }
+    if (performance.now() - t0 > timeBudgetMs) {
+      status = "time_budget";
+      break;
+    }
+    const node = pop();
+    excluded.fill(0);
+    forced.fill(0);
+    for (let k = 0; k < node.fixes.length; k += 2) (node.fixes[k + 1] === 1 ? excluded : forced)[node.fixes[k]] = 1;
+    const sol = solveLp(inst, excluded, forced);
+    nodes++;
+    if (sol.infeasible || sol.welfare <= incumbent.welfare + tol) continue;
+    branch(sol, node.fixes, Math.min(node.bound, sol.welfare));
+  }
+  let open = unresolved;
+  for (const node of heap) open = Math.max(open, node.bound);
+  if (status === "optimal" && unresolved > incumbent.welfare + tol) status = "node_budget";
+  return { best: incumbent, status, bound: Math.max(incumbent.welfare, open) };
+}

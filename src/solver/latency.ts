@@ -1,0 +1,42 @@
+// Latency between regions and the compatibility rule of CONTRACT.md sections 1 and 3: who may trade with whom.
+import type { Intent, LatencyTable } from "../schema.ts";
+
+/**
+ * Built-in round-trip latencies (ms) between the usual cloud regions, rounded from public inter-region
+ * measurements. A region to itself is 0 (not listed). Markets may replace the table.
+ */
+export const DEFAULT_LATENCY: LatencyTable = {
+  "us-east": { "us-west": 65, "eu-west": 75, "eu-central": 90, "ap-northeast": 150, "ap-southeast": 215, "sa-east": 115 },
+  "us-west": { "eu-west": 140, "eu-central": 150, "ap-northeast": 100, "ap-southeast": 170, "sa-east": 175 },
+  "eu-west": { "eu-central": 20, "ap-northeast": 215, "ap-southeast": 170, "sa-east": 185 },
+  "eu-central": { "ap-northeast": 225, "ap-southeast": 160, "sa-east": 200 },
+  "ap-northeast": { "ap-southeast": 70, "sa-east": 260 },
+  "ap-southeast": { "sa-east": 320 },
+};
+
+/** Latency between two regions: symmetric; a region to itself is 0 unless the table lists it; else undefined. */
+export function latencyBetween(latency: LatencyTable, a: string, b: string): number | undefined {
+  const ab = latency[a]?.[b];
+  if (ab !== undefined) return ab;
+  const ba = latency[b]?.[a];
+  if (ba !== undefined) return ba;
+  return a === b ? 0 : undefined;
+}
+
+/** Whether `region` is within an intent's latency cap of `other` (no cap: anything goes, even unlisted pairs). */
+export function withinCap(latency: LatencyTable, region: string, cap: number | undefined, other: string): boolean {
+  if (cap === undefined) return true;
+  const ms = latencyBetween(latency, region, other);
+  return ms !== undefined && ms <= cap;
+}
+
+/** A buy and a sell may trade: same resource, and each side's latency cap admits the other's region. */
+export function compatible(buy: Intent, sell: Intent, latency: LatencyTable): boolean {
+  return (
+    buy.side === "buy" &&
+    sell.side === "sell" &&
+    buy.resource === sell.resource &&
+    withinCap(latency, buy.region, buy.maxLatencyMs, sell.region) &&
+    withinCap(latency, sell.region, sell.maxLatencyMs, buy.region)
+  );
+}

@@ -1,0 +1,266 @@
+// Multi-party settlements: swaps (a sell that takes another resource in return, one for one) and deferrals (a
+// swap of capacity held now for a later slot, for a rebate). The allocation is a min-cost circulation on the
+// class graph plus two nodes per swap; the flow is decomposed into trades (chains buyer → swaps → seller, and
+// rings of swaps), and each trade's gain is split by Nash bargaining among everyone in it.
+import type { Certificate, Fill, Intent, LatencyTable } from "../schema.ts";
+import { buildClasses } from "./classes.ts";
+import { compatible, withinCap } from "./latency.ts";
+import { nashTradeShares } from "./nash.ts";
+import { networkSimplex } from "./simplex.ts";
+
+export interface MultiResult {
+  fills: Fill[];
+  welfare: number;
+  certificate: Certificate;
+  /** Intents left out because multi-party solves do not apply minQuantity (documented limitation). */
+  excluded: string[];
+}
+
+/** The intent as the buyer of what it takes in exchange. */
+export function swapBuyView(k: Intent): Intent {
+  return { ...k, side: "buy", resource: k.swapFor!.resource, limitPrice: k.swapFor!.limitPrice ?? 0, minQuantity: undefined };
+}
+
+/** Value per unit a swap gains by trading (what it receives is worth, less what it gives up). */
+export function swapValue(k: Intent): number {
+  return (k.swapFor!.limitPrice ?? 0) - k.limitPrice;
+}
+
+export function solveMulti(intents: readonly Intent[], latency: LatencyTable, eps: number): MultiResult {
+  const n = intents.length;
+  const isSwap = (i: number) => intents[i].swapFor !== undefined;
+  const excluded: string[] = [];
+  const plain: number[] = [];
+  const swaps: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const it = intents[i];
+    if (!(it.quantity > 0)) continue;
+    if (isSwap(i)) swaps.push(i);
+    else if ((it.minQuantity ?? 0) > 0) excluded.push(it.id);
+    else plain.push(i);
+  }
+  // Classes over plain intents, with the swaps' two views added so that reach sets include their regions.
+  const views: Intent[] = plain.map((i) => intents[i]);
+  for (const k of swaps) views.push({ ...intents[k], swapFor: undefined }, swapBuyView(intents[k]));
+  const idx = buildClasses(views, latency);
+  const nb = idx.buy.length;
+  const ns = idx.sell.length;
+  const ks = swaps.length;
+  const S = 0;
+  const T = 1;
+  const buyNode = (a: number) => 2 + a;
+  const sellNode = (x: number) => 2 + nb + x;
+  const inNode = (s: number) => 2 + nb + ns + 2 * s;
+  const outNode = (s: number) => 3 + nb + ns + 2 * s;
+  const V = 2 + nb + ns + 2 * ks;
+
+  const src: number[] = [];
+  const dst: number[] = [];
+  const pieceStart: number[] = [];
+  const pieceCost: number[] = [];
+  const pieceCap: number[] = [];
+  const pieceIntent: number[] = [];
+  const arc = (u: number, v: number, pieces: [number, number, number][]) => {
+    src.push(u);
+    dst.push(v);
+    pieceStart.push(pieceCost.length);
+    for (const [c, cap, who] of pieces) {
+      pieceCost.push(c);
+      pieceCap.push(cap);
+      pieceIntent.push(who);
+    }
+    return src.length - 1;
+  };
+  const plainCount = plain.length;
+  const members = (cls: typeof idx.buy[number]) => [...cls.members].filter((v) => v < plainCount).map((v) => plain[v]);
+  const buyArc = idx.buy.map((c, a) => arc(S, buyNode(a), members(c).map((i) => [-intents[i].limitPrice, intents[i].quantity, i])));
+  const sellArc = idx.sell.map((c, x) => arc(sellNode(x), T, members(c).map((i) => [intents[i].limitPrice, intents[i].quantity, i])));
+  for (let e = 0; e < idx.edgeBuy.length; e++) arc(buyNode(idx.edgeBuy[e]), sellNode(idx.edgeSell[e]), [[0, Infinity, -1]]);
+  const swapArc = swaps.map((k, s) => arc(inNode(s), outNode(s), [[-swapValue(intents[k]), intents[k].quantity, k]]));
+  const swapOfArc = new Map(swapArc.map((a, s) => [a, s]));
+  // Class ↔ swap and swap ↔ swap arcs (flow runs from a buyer of a resource to its seller).
+  const classAdmits = (c: typeof idx.buy[number], region: string) => c.reach === null || c.reach.has(region);
+  swaps.forEach((k, s) => {
+    const K = intents[k];
+    const asBuyer = swapBuyView(K);
+    idx.buy.forEach((c, a) => {
+      if (c.resource === K.resource && classAdmits(c, K.region) && withinCap(latency, K.region, K.maxLatencyMs, c.region))
+        arc(buyNode(a), inNode(s), [[0, Infinity, -1]]);
+    });
+    idx.sell.forEach((c, x) => {
+      if (c.resource === asBuyer.resource && classAdmits(c, K.region) && withinCap(latency, K.region, K.maxLatencyMs, c.region))
+        arc(outNode(s), sellNode(x), [[0, Infinity, -1]]);
+    });
+    swaps.forEach((k2, s2) => {
+      if (s2 !== s && compatible(asBuyer, { ...intents[k2], swapFor: undefined }, latency)) arc(outNode(s), inNode(s2), [[0, Infinity, -1]]);
+    });
+  });
+  arc(T, S, [[0, Infinity, -1]]);
+  pieceStart.push(pieceCost.length);
+  const m = src.length;
+  const sol = networkSimplex(
+    {
+      V,
+      src: Int32Array.from(src),
+      dst: Int32Array.from(dst),
+      pieceStart: Int32Array.from(pieceStart),
+      pieceCost: Float64Array.from(pieceCost),
+      pieceCap: Float64Array.from(pieceCap),
+    },
+    eps,
+  );
+
+  // Per intent: units filled, in piece order per class arc (queues for the decomposition).
+  const tiny = 1e-12 * Math.max(1, ...intents.map((i) => i.quantity));
+  const queue = (a: number) => {
+    const q: { i: number; left: number }[] = [];
+    let F = sol.flow[a];
+    for (let j = pieceStart[a]; j < pieceStart[a + 1] && F > tiny; j++) {
+      const u = Math.min(F, pieceCap[j]);
+      q.push({ i: pieceIntent[j], left: u });
+      F -= u;
+    }
+    return q;
+  };
+  const buyQ = buyArc.map(queue);
+  const sellQ = sellArc.map(queue);
+  const left = Float64Array.from(sol.flow);
+  const outArcs: number[][] = Array.from({ length: V }, () => []);
+  for (let a = 0; a < m; a++) if (left[a] > tiny && src[a] !== T) outArcs[src[a]].push(a);
+  const next = (u: number) => {
+    const l = outArcs[u];
+    while (l.length > 0 && !(left[l[l.length - 1]] > tiny)) l.pop();
+    return l.length > 0 ? l[l.length - 1] : -1;
+  };
+  const nodeSwap = (v: number) => (v >= 2 + nb + ns ? (v - 2 - nb - ns) >> 1 : -1);
+
+  interface Trade { parties: number[]; volume: number; gain: number; resources: string[] }
+  const trades: Trade[] = [];
+  const ringTrade = (cyc: number[]) => {
+    let vol = Infinity;
+    for (const a of cyc) vol = Math.min(vol, left[a]);
+    for (const a of cyc) left[a] -= vol;
+    const ring: number[] = [];
+    for (const a of cyc) if (swapOfArc.has(a)) ring.push(swaps[swapOfArc.get(a)!]);
+    let gain = 0;
+    for (const k of ring) gain += swapValue(intents[k]);
+    if (ring.length > 1) trades.push({ parties: ring, volume: vol, gain, resources: [] });
+  };
+  // Chains: source → buyer class → swaps* → seller class → sink; a walk that closes a loop of swaps yields a ring.
+  for (let guard = 0; guard < 10 * (m + n) && next(S) >= 0; guard++) {
+    const path: number[] = [];
+    const at = new Map<number, number>([[S, 0]]);
+    let u = S;
+    while (u !== T) {
+      const a = next(u);
+      if (a < 0) break;
+      const v = dst[a];
+      if (at.has(v)) {
+        const from = at.get(v)!;
+        const cyc = [...path.slice(from), a];
+        for (const a2 of path.slice(from)) at.delete(dst[a2]);
+        path.length = from;
+        ringTrade(cyc);
+        u = v;
+        at.set(v, path.length);
+        continue;
+      }
+      path.push(a);
+      at.set(v, path.length);
+      u = v;
+    }
+    if (u !== T) {
+      for (const a of path) left[a] = 0; // numerical leftovers only
+      continue;
+    }
+    let vol = Infinity;
+    for (const a of path) vol = Math.min(vol, left[a]);
+    for (const a of path) left[a] -= vol;
+    const cls = buyArc.indexOf(path[0]);
+    const sellCls = sellArc.indexOf(path[path.length - 1]);
+    const swapSeq = path.map((a) => nodeSwap(src[a])).filter((s, j, arr) => s >= 0 && arr.indexOf(s) === j);
+    let rest = vol;
+    const bq = buyQ[cls];
+    const sq = sellQ[sellCls];
+    while (rest > tiny && bq.length > 0 && sq.length > 0) {
+      const b = bq[0];
+      const sl = sq[0];
+      const c = Math.min(rest, b.left, sl.left);
+      const parties = [b.i, ...swapSeq.map((s) => swaps[s]), sl.i];
+      let gain = intents[b.i].limitPrice - intents[sl.i].limitPrice;
+      for (const s of swapSeq) gain += swapValue(intents[swaps[s]]);
+      trades.push({ parties, volume: c, gain, resources: [] });
+      rest -= c;
+      b.left -= c;
+      sl.left -= c;
+      if (!(b.left > tiny)) bq.shift();
+      if (!(sl.left > tiny)) sq.shift();
+    }
+  }
+  // Rings of swaps: what is left on swap arcs circulates among swaps.
+  for (let s = 0; s < ks; s++) {
+    for (let guard = 0; guard < m && left[swapArc[s]] > tiny; guard++) {
+      const arcs: number[] = [];
+      let u = inNode(s);
+      const seen = new Map<number, number>();
+      while (!seen.has(u)) {
+        seen.set(u, arcs.length);
+        const a = next(u);
+        if (a < 0) break;
+        arcs.push(a);
+        u = dst[a];
+      }
+      if (!seen.has(u)) {
+        left[swapArc[s]] = 0; // numerical leftovers only
+        break;
+      }
+      ringTrade(arcs.slice(seen.get(u)!));
+    }
+  }
+
+  // Nash bargaining over trades, then prices along each trade from the shares.
+  const q = new Float64Array(n);
+  for (const t of trades) for (const k of t.parties) q[k] += t.volume;
+  const G = Float64Array.from(trades, (t) => Math.max(0, t.gain * t.volume));
+  const shares = nashTradeShares(n, trades.map((t) => Int32Array.from(t.parties)), G, q);
+  const fills: Fill[] = [];
+  let welfare = 0;
+  trades.forEach((t, g) => {
+    welfare += t.gain * t.volume;
+    const per = (j: number) => shares[g][j] / t.volume;
+    const P = t.parties.map((k) => intents[k]);
+    const ring = P.every((k) => k.swapFor !== undefined);
+    if (!ring) {
+      // Chain: the buyer pays p1 = b − share; each swap passes on p_{i+1} = p_i + value − share.
+      let p = P[0].limitPrice - per(0);
+      for (let j = 1; j < P.length; j++) {
+        fills.push({ buy: P[j - 1].id, sell: P[j].id, resource: j === 1 ? P[0].resource : P[j - 1].swapFor!.resource, quantity: t.volume, price: p });
+        if (j < P.length - 1) p = p + swapValue(P[j]) - per(j);
+      }
+    } else {
+      // Ring k1 → k2 → … (k_i buys what k_{i+1} gives): prices are fixed up to a constant; the first is set
+      // at its seller's own valuation plus that seller's share, and the rest follow.
+      const L = P.length;
+      let p = P[1 % L].limitPrice + per(1 % L);
+      for (let j = 0; j < L; j++) {
+        const buyer = P[j];
+        const seller = P[(j + 1) % L];
+        fills.push({ buy: buyer.id, sell: seller.id, resource: buyer.swapFor!.resource, quantity: t.volume, price: p });
+        // The seller's surplus: its value + received p − what it pays next.
+        p = p + swapValue(seller) - per((j + 1) % L);
+      }
+    }
+  });
+
+  // Duals from the potentials: an intent's dual is how much its piece's reduced cost is negative.
+  const duals: Record<string, number> = {};
+  for (let a = 0; a < m; a++)
+    for (let j = pieceStart[a]; j < pieceStart[a + 1]; j++) {
+      const i = pieceIntent[j];
+      if (i < 0) continue;
+      duals[intents[i].id] = Math.max(0, -(pieceCost[j] + sol.pi[src[a]] - sol.pi[dst[a]]));
+    }
+  let bound = 0;
+  for (const it of intents) if (duals[it.id] !== undefined) bound += it.quantity * duals[it.id];
+  return { fills, welfare, certificate: { duals, bound: Math.max(bound, welfare) }, excluded };
+}

@@ -1,0 +1,450 @@
+// Volume-weighted Nash bargaining prices for a fixed allocation (CONTRACT.md section 2, MATH.md):
+// maximise Σ q_k log s_k over fill prices within both limits. Each fill's surplus G_f = gain × quantity is split
+// between its two intents. The optimum is the density decomposition of the fill graph: the intents whose
+// per-unit surplus is lowest form the set T minimising G(fills touching T) / q(T); they take every fill that
+// touches them, and the rest is solved again. We find the levels exactly by divide and conquer on parametric max
+// flows: at λ = the average level of a part, the min cut separates the intents below λ from those at or above.
+
+export interface NashInput {
+  /** Number of intents (indices used below). */
+  n: number;
+  fillBuy: Int32Array;
+  fillSell: Int32Array;
+  fillQty: Float64Array;
+  buyLimit: Float64Array; // per fill: the buyer's limit
+  sellLimit: Float64Array; // per fill: the seller's limit
+}
+
+/** Prices per fill. Fills of zero gain are priced at the (common) limit and left out of the objective. */
+export function nashPrices(inp: NashInput): Float64Array {
+  const m = inp.fillQty.length;
+  const price = new Float64Array(m);
+  const q = new Float64Array(inp.n);
+  for (let f = 0; f < m; f++) {
+    q[inp.fillBuy[f]] += inp.fillQty[f];
+    q[inp.fillSell[f]] += inp.fillQty[f];
+  }
+  const G = new Float64Array(m);
+  const active: number[] = [];
+  for (let f = 0; f < m; f++) {
+    const g = inp.buyLimit[f] - inp.sellLimit[f];
+    G[f] = g > 0 ? g * inp.fillQty[f] : 0;
+    if (G[f] > 0) active.push(f);
+    else price[f] = inp.sellLimit[f];
+  }
+  // Connected components of active fills (union-find over intents).
+  const parent = new Int32Array(inp.n);
+  for (let i = 0; i < inp.n; i++) parent[i] = i;
+  const find = (x: number): number => {
+    while (parent[x] !== x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  for (const f of active) {
+    const a = find(inp.fillBuy[f]);
+    const b = find(inp.fillSell[f]);
+    if (a !== b) parent[a] = b;
+  }
+  const comps = new Map<number, number[]>();
+  for (const f of active) {
+    const r = find(inp.fillBuy[f]);
+    let l = comps.get(r);
+    if (!l) comps.set(r, (l = []));
+    l.push(f);
+  }
+  const shareBuy = new Float64Array(m);
+  const inPart = new Int32Array(inp.n).fill(-1); // intent → local index within the part being split
+  const inLow = new Uint8Array(inp.n);
+  for (const fills of comps.values()) {
+    const nodes = new Set<number>();
+    for (const f of fills) {
+      nodes.add(inp.fillBuy[f]);
+      nodes.add(inp.fillSell[f]);
+    }
+    decompose(inp, G, q, [...nodes], fills, shareBuy, inPart, inLow);
+  }
+  for (const f of active) {
+    const b = inp.buyLimit[f];
+    const c = inp.sellLimit[f];
+    const p = b - shareBuy[f] / inp.fillQty[f];
+    price[f] = p < c ? c : p > b ? b : p;
+  }
+  return price;
+}
+
+/** Splits the surplus of `fills` among `nodes` (fills may have one endpoint outside: it then goes to the inside one). */
+function decompose(inp: NashInput, G: Float64Array, q: Float64Array, nodes0: number[], fills0: number[], shareBuy: Float64Array, inPart: Int32Array, inLow: Uint8Array): void {
+  const stack: { nodes: number[]; fills: number[] }[] = [{ nodes: nodes0, fills: fills0 }];
+  let prev: number[] = [];
+  while (stack.length > 0) {
+    const { nodes, fills } = stack.pop()!;
+    for (const k of prev) inPart[k] = -1;
+    for (let i = 0; i < nodes.length; i++) inPart[nodes[i]] = i;
+    prev = nodes;
+    const nn = nodes.length;
+    if (nn === 1) {
+      // One intent takes all the surplus of its fills.
+      const k = nodes[0];
+      for (const f of fills) shareBuy[f] = inp.fillBuy[f] === k ? G[f] : 0;
+      continue;
+    }
+    let gTot = 0;
+    let qTot = 0;
+    for (const f of fills) gTot += G[f];
+    for (const k of nodes) qTot += q[k];
+    const lambda = gTot / qTot;
+    const eps = 1e-12 * gTot;
+    const part = treeFlow(inp, G, q, nodes, fills, inPart, lambda, eps) ?? netFlow(inp, G, q, nodes, fills, inPart, lambda, eps);
+    const { flow, toBuy: flowBuy, toSell: flowSell, reach } = part;
+    const nf = fills.length;
+    const T: number[] = [];
+    const U: number[] = [];
+    for (let i = 0; i < nn; i++) (reach[i] ? U : T).push(nodes[i]);
+    if (U.length === 0 || T.length === 0 || flow >= gTot - eps) {
+      // Everyone at level λ: the flow is the split; a rounding remainder goes to the buyer.
+      for (let i = 0; i < nf; i++) {
+        const f = fills[i];
+        const buyIn = inPart[inp.fillBuy[f]] >= 0;
+        const sellIn = inPart[inp.fillSell[f]] >= 0;
+        if (!sellIn) shareBuy[f] = G[f];
+        else if (!buyIn) shareBuy[f] = 0;
+        else shareBuy[f] = Math.min(G[f], Math.max(0, G[f] - flowSell[i]));
+        void flowBuy;
+      }
+      continue;
+    }
+    for (const k of T) inLow[k] = 1;
+    const lowFills: number[] = [];
+    const highFills: number[] = [];
+    for (const f of fills) {
+      if (inLow[inp.fillBuy[f]] || inLow[inp.fillSell[f]]) lowFills.push(f);
+      else highFills.push(f);
+    }
+    for (const k of T) inLow[k] = 0;
+    stack.push({ nodes: T, fills: lowFills });
+    stack.push({ nodes: U, fills: highFills });
+  }
+  for (const k of prev) inPart[k] = -1;
+}
+
+interface PartFlow {
+  flow: number;
+  /** Per fill of the part: flow to its buyer and to its seller. */
+  toBuy: Float64Array;
+  toSell: Float64Array;
+  /** Per node of the part: reachable from the source in the residual network (level at least λ). */
+  reach: Uint8Array;
+}
+
+/**
+ * Max flow of fill surplus to intents demanding λ·q each, when the part's fills form a forest (the allocation is a
+ * basic solution, so they usually do): leaves first, each intent takes what it needs from its private and child
+ * fills, then its deficit from the fill to its parent; what is left of that fill goes up. Null if not a forest.
+ */
+function treeFlow(inp: NashInput, G: Float64Array, q: Float64Array, nodes: number[], fills: number[], inPart: Int32Array, lambda: number, eps: number): PartFlow | null {
+  const nn = nodes.length;
+  const nf = fills.length;
+  const fb = new Int32Array(nf);
+  const fs = new Int32Array(nf);
+  const deg = new Int32Array(nn + 1);
+  let twoSided = 0;
+  for (let i = 0; i < nf; i++) {
+    const f = fills[i];
+    fb[i] = inPart[inp.fillBuy[f]];
+    fs[i] = inPart[inp.fillSell[f]];
+    if (fb[i] >= 0) deg[fb[i]]++;
+    if (fs[i] >= 0) deg[fs[i]]++;
+    if (fb[i] >= 0 && fs[i] >= 0) twoSided++;
+  }
+  // CSR adjacency: node → incident fills (one- and two-sided).
+  const start = new Int32Array(nn + 1);
+  for (let k = 0; k < nn; k++) start[k + 1] = start[k] + deg[k];
+  const pos = start.slice(0, nn);
+  const adj = new Int32Array(start[nn]);
+  for (let i = 0; i < nf; i++) {
+    if (fb[i] >= 0) adj[pos[fb[i]]++] = i;
+    if (fs[i] >= 0) adj[pos[fs[i]]++] = i;
+  }
+  const order = new Int32Array(nn);
+  const parentFill = new Int32Array(nn).fill(-2);
+  let head = 0;
+  let tail = 0;
+  let comps = 0;
+  for (let r = 0; r < nn; r++) {
+    if (parentFill[r] !== -2) continue;
+    comps++;
+    parentFill[r] = -1;
+    order[tail++] = r;
+    while (head < tail) {
+      const k = order[head++];
+      for (let j = start[k]; j < start[k + 1]; j++) {
+        const i = adj[j];
+        const other = fb[i] === k ? fs[i] : fb[i];
+        if (other < 0 || i === parentFill[k]) continue;
+        if (parentFill[other] !== -2) return null; // a cycle
+        parentFill[other] = i;
+        order[tail++] = other;
+      }
+    }
+  }
+  if (twoSided !== nn - comps) return null;
+  const toBuy = new Float64Array(nf);
+  const toSell = new Float64Array(nf);
+  const up = new Float64Array(nf); // what a child left of its parent fill
+  let flow = 0;
+  for (let o = nn - 1; o >= 0; o--) {
+    const k = order[o];
+    let need = lambda * q[nodes[k]];
+    const pf = parentFill[k];
+    for (let j = start[k]; j < start[k + 1] && need > 0; j++) {
+      const i = adj[j];
+      if (i === pf) continue;
+      const avail = fb[i] >= 0 && fs[i] >= 0 ? up[i] : G[fills[i]];
+      const take = Math.min(avail, need);
+      if (take > 0) {
+        if (fb[i] === k) toBuy[i] += take;
+        else toSell[i] += take;
+        need -= take;
+        flow += take;
+      }
+    }
+    if (pf >= 0) {
+      const take = Math.min(Math.max(need, 0), G[fills[pf]]);
+      if (fb[pf] === k) toBuy[pf] += take;
+      else toSell[pf] += take;
+      flow += take;
+      up[pf] = G[fills[pf]] - take;
+    }
+  }
+  // Residual reachability from the source: unused fills, then back along fills that feed a reached intent.
+  const reach = new Uint8Array(nn);
+  const fillSeen = new Uint8Array(nf);
+  const queue = new Int32Array(nn);
+  let qt = 0;
+  const visitFill = (i: number) => {
+    if (fillSeen[i]) return;
+    fillSeen[i] = 1;
+    const b = fb[i];
+    const s = fs[i];
+    if (b >= 0 && !reach[b]) {
+      reach[b] = 1;
+      queue[qt++] = b;
+    }
+    if (s >= 0 && !reach[s]) {
+      reach[s] = 1;
+      queue[qt++] = s;
+    }
+  };
+  for (let i = 0; i < nf; i++) if (G[fills[i]] - toBuy[i] - toSell[i] > eps) visitFill(i);
+  for (let h = 0; h < qt; h++) {
+    const k = queue[h];
+    for (let j = start[k]; j < start[k + 1]; j++) {
+      const i = adj[j];
+      if ((fb[i] === k ? toBuy[i] : toSell[i]) > eps) visitFill(i);
+    }
+  }
+  return { flow, toBuy, toSell, reach };
+}
+
+/** The same max flow on a general part, by Dinic's algorithm. */
+function netFlow(inp: NashInput, G: Float64Array, q: Float64Array, nodes: number[], fills: number[], inPart: Int32Array, lambda: number, eps: number): PartFlow {
+  const nn = nodes.length;
+  const nf = fills.length;
+  // Network: 0 = source, 1 = sink, 2..2+nf fills, then intents.
+  const net = new MaxFlow(2 + nf + nn);
+  const fillToBuy = new Int32Array(nf).fill(-1);
+  const fillToSell = new Int32Array(nf).fill(-1);
+  for (let i = 0; i < nf; i++) {
+    const f = fills[i];
+    net.addEdge(0, 2 + i, G[f]);
+    const bi = inPart[inp.fillBuy[f]];
+    const si = inPart[inp.fillSell[f]];
+    if (bi >= 0) fillToBuy[i] = net.addEdge(2 + i, 2 + nf + bi, Infinity);
+    if (si >= 0) fillToSell[i] = net.addEdge(2 + i, 2 + nf + si, Infinity);
+  }
+  for (let i = 0; i < nn; i++) net.addEdge(2 + nf + i, 1, lambda * q[nodes[i]]);
+  const flow = net.run(0, 1, eps);
+  const r = net.reachable(0, eps);
+  const toBuy = new Float64Array(nf);
+  const toSell = new Float64Array(nf);
+  for (let i = 0; i < nf; i++) {
+    if (fillToBuy[i] >= 0) toBuy[i] = net.flowOn(fillToBuy[i]);
+    if (fillToSell[i] >= 0) toSell[i] = net.flowOn(fillToSell[i]);
+  }
+  const reach = new Uint8Array(nn);
+  for (let i = 0; i < nn; i++) reach[i] = r[2 + nf + i];
+  return { flow, toBuy, toSell, reach };
+}
+
+/** Dinic's max flow on floating capacities (residuals below eps count as zero). */
+class MaxFlow {
+  private head: Int32Array;
+  private next: number[] = [];
+  private to: number[] = [];
+  private cap: number[] = [];
+  private level: Int32Array;
+  private it: Int32Array;
+  private eps = 0;
+  private readonly nv: number;
+  constructor(nv: number) {
+    this.nv = nv;
+    this.head = new Int32Array(nv).fill(-1);
+    this.level = new Int32Array(nv);
+    this.it = new Int32Array(nv);
+  }
+  addEdge(u: number, v: number, c: number): number {
+    const e = this.to.length;
+    this.to.push(v, u);
+    this.cap.push(c, 0);
+    this.next.push(this.head[u], this.head[v]);
+    this.head[u] = e;
+    this.head[v] = e + 1;
+    return e;
+  }
+  /** Flow on edge e: the residual of its reverse edge (which starts at 0), safe for infinite capacities. */
+  flowOn(e: number): number {
+    return this.cap[e ^ 1];
+  }
+  run(s: number, t: number, eps: number): number {
+    this.eps = eps;
+    let total = 0;
+    while (this.bfs(s, t)) {
+      for (let v = 0; v < this.nv; v++) this.it[v] = this.head[v];
+      for (;;) {
+        const f = this.dfs(s, t, Infinity);
+        if (!(f > eps)) break;
+        total += f;
+      }
+    }
+    return total;
+  }
+  reachable(s: number, eps: number): Uint8Array {
+    const seen = new Uint8Array(this.nv);
+    const queue = [s];
+    seen[s] = 1;
+    for (let h = 0; h < queue.length; h++) {
+      const u = queue[h];
+      for (let e = this.head[u]; e !== -1; e = this.next[e]) {
+        if (this.cap[e] > eps && !seen[this.to[e]]) {
+          seen[this.to[e]] = 1;
+          queue.push(this.to[e]);
+        }
+      }
+    }
+    return seen;
+  }
+  private bfs(s: number, t: number): boolean {
+    this.level.fill(-1);
+    this.level[s] = 0;
+    const queue = [s];
+    for (let h = 0; h < queue.length; h++) {
+      const u = queue[h];
+      for (let e = this.head[u]; e !== -1; e = this.next[e]) {
+        const v = this.to[e];
+        if (this.cap[e] > this.eps && this.level[v] < 0) {
+          this.level[v] = this.level[u] + 1;
+          queue.push(v);
+        }
+      }
+    }
+    return this.level[t] >= 0;
+  }
+  private dfs(u: number, t: number, f: number): number {
+    if (u === t) return f;
+    for (; this.it[u] !== -1; this.it[u] = this.next[this.it[u]]) {
+      const e = this.it[u];
+      const v = this.to[e];
+      if (this.cap[e] > this.eps && this.level[v] === this.level[u] + 1) {
+        const d = this.dfs(v, t, Math.min(f, this.cap[e]));
+        if (d > this.eps) {
+          this.cap[e] -= d;
+          this.cap[e ^ 1] += d;
+          return d;
+        }
+      }
+    }
+    return 0;
+  }
+}
+
+/**
+ * Nash bargaining over multi-party trades (chains through swaps, rings of swaps): trade t's gain G[t] is split
+ * among its parties `takers[t]` (each party's share ≥ 0, so every trade is individually rational for everyone in
+ * it), maximising Σ q_k log s_k. The same density decomposition as for fills, on a hypergraph, by Dinic.
+ * Returns per trade the shares in the order of its takers.
+ */
+export function nashTradeShares(n: number, takers: readonly Int32Array[], G: Float64Array, q: Float64Array): Float64Array[] {
+  const shares = takers.map((t) => new Float64Array(t.length));
+  const parent = new Int32Array(n);
+  for (let i = 0; i < n; i++) parent[i] = i;
+  const find = (x: number): number => {
+    while (parent[x] !== x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  const active: number[] = [];
+  takers.forEach((t, g) => {
+    if (!(G[g] > 0)) return;
+    active.push(g);
+    for (let j = 1; j < t.length; j++) {
+      const a = find(t[0]);
+      const b = find(t[j]);
+      if (a !== b) parent[a] = b;
+    }
+  });
+  const comps = new Map<number, number[]>();
+  for (const g of active) {
+    const r = find(takers[g][0]);
+    let l = comps.get(r);
+    if (!l) comps.set(r, (l = []));
+    l.push(g);
+  }
+  const inPart = new Int32Array(n).fill(-1);
+  for (const goods0 of comps.values()) {
+    const nodes0 = [...new Set(goods0.flatMap((g) => [...takers[g]]))];
+    const stack: { nodes: number[]; goods: number[] }[] = [{ nodes: nodes0, goods: goods0 }];
+    while (stack.length > 0) {
+      const { nodes, goods } = stack.pop()!;
+      nodes.forEach((k, i) => (inPart[k] = i));
+      const nn = nodes.length;
+      const ng = goods.length;
+      let gTot = 0;
+      let qTot = 0;
+      for (const g of goods) gTot += G[g];
+      for (const k of nodes) qTot += q[k];
+      const lambda = gTot / qTot;
+      const eps = 1e-12 * gTot;
+      const net = new MaxFlow(2 + ng + nn);
+      const arcs: number[][] = [];
+      goods.forEach((g, i) => {
+        net.addEdge(0, 2 + i, G[g]);
+        arcs.push([...takers[g]].map((k) => (inPart[k] >= 0 ? net.addEdge(2 + i, 2 + ng + inPart[k], Infinity) : -1)));
+      });
+      for (let i = 0; i < nn; i++) net.addEdge(2 + ng + i, 1, lambda * q[nodes[i]]);
+      const flow = nn === 1 ? gTot : net.run(0, 1, eps);
+      const reach = nn === 1 ? new Uint8Array(2 + ng + nn) : net.reachable(0, eps);
+      const T: number[] = [];
+      const U: number[] = [];
+      for (let i = 0; i < nn; i++) (reach[2 + ng + i] ? U : T).push(nodes[i]);
+      if (nn === 1 || U.length === 0 || T.length === 0 || flow >= gTot - eps) {
+        goods.forEach((g, i) => {
+          const sh = shares[g];
+          let given = 0;
+          let firstIn = -1;
+          arcs[i].forEach((a, j) => {
+            sh[j] = a >= 0 && nn > 1 ? net.flowOn(a) : 0;
+            given += sh[j];
+            if (a >= 0 && firstIn < 0) firstIn = j;
+          });
+          if (firstIn >= 0) sh[firstIn] += G[g] - given; // the rounding remainder (all of it for a lone party)
+        });
+      } else {
+        const low = new Set(T);
+        const lowGoods: number[] = [];
+        const highGoods: number[] = [];
+        for (const g of goods) ([...takers[g]].some((k) => low.has(k)) ? lowGoods : highGoods).push(g);
+        stack.push({ nodes: T, goods: lowGoods }, { nodes: U, goods: highGoods });
+      }
+      for (const k of nodes) inPart[k] = -1;
+    }
+  }
+  return shares;
+}

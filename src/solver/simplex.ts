@@ -1,0 +1,320 @@
+// Network simplex for the class-level allocation problem (same input and output as the SSP in flow.ts).
+// Nodes: root, source, sink, buyer classes, seller classes. Arcs: one convex piecewise-linear arc per class
+// (source → buyer class, seller class → sink; one linear piece per intent, sorted by price), one per compatible
+// class pair, sink → source (not trading is free), and an artificial root arc per node (never carries flow).
+// A convex arc is priced at its current breakpoint in both directions, so a pivot costs O(classes), not
+// O(intents). The tree is kept strongly feasible (Cunningham's leaving-arc rule, as in LEMON).
+import type { ClassFlow, ClassProblem } from "./flow.ts";
+
+/**
+ * A min-cost circulation problem: arcs with convex piecewise-linear costs (pieces in order of increasing cost;
+ * a plain arc has one piece, capacity possibly Infinity). Flow 0 everywhere is feasible.
+ */
+export interface FlowGraph {
+  /** Number of nodes, 0..V−1. */
+  V: number;
+  src: Int32Array;
+  dst: Int32Array;
+  /** Pieces of arc a: pieceStart[a] .. pieceStart[a + 1] − 1. */
+  pieceStart: Int32Array;
+  pieceCost: Float64Array;
+  pieceCap: Float64Array;
+}
+
+/** Optimal flows per arc, and node potentials (reduced cost cost + pi[src] − pi[dst] ≥ 0 where flow can rise). */
+export interface FlowSolution {
+  flow: Float64Array;
+  pi: Float64Array;
+  pivots: number;
+}
+
+
+const LOWER = 1;
+const TREE = 0;
+const UPPER = -1;
+
+/** The class problem as a circulation: source 0, sink 1, buyer classes, seller classes. */
+export function solveClassSimplex(p: ClassProblem, eps: number): ClassFlow {
+  const { nb, ns } = p;
+  const ne = p.edgeBuy.length;
+  const m = nb + ns + ne + 1;
+  const src = new Int32Array(m);
+  const dst = new Int32Array(m);
+  const pieceStart = new Int32Array(m + 1);
+  const nPieces = p.buySegPrice.length + p.sellSegPrice.length + ne + 1;
+  const pieceCost = new Float64Array(nPieces);
+  const pieceCap = new Float64Array(nPieces);
+  let k = 0;
+  for (let a = 0; a < nb; a++) {
+    src[a] = 0;
+    dst[a] = 2 + a;
+    pieceStart[a] = k;
+    for (let s = p.buySegStart[a]; s < p.buySegStart[a + 1]; s++, k++) {
+      pieceCost[k] = -p.buySegPrice[s];
+      pieceCap[k] = p.buySegCap[s];
+    }
+  }
+  for (let x = 0; x < ns; x++) {
+    const e = nb + x;
+    src[e] = 2 + nb + x;
+    dst[e] = 1;
+    pieceStart[e] = k;
+    for (let s = p.sellSegStart[x]; s < p.sellSegStart[x + 1]; s++, k++) {
+      pieceCost[k] = p.sellSegPrice[s];
+      pieceCap[k] = p.sellSegCap[s];
+    }
+  }
+  for (let e = 0; e < ne; e++) {
+    const a = nb + ns + e;
+    src[a] = 2 + p.edgeBuy[e];
+    dst[a] = 2 + nb + p.edgeSell[e];
+    pieceStart[a] = k;
+    pieceCap[k++] = Infinity;
+  }
+  src[m - 1] = 1;
+  dst[m - 1] = 0;
+  pieceStart[m - 1] = k;
+  pieceCap[k++] = Infinity;
+  pieceStart[m] = k;
+  const sol = networkSimplex({ V: 2 + nb + ns, src, dst, pieceStart, pieceCost, pieceCap }, eps);
+  const used = (a: number, out: Float64Array, base: number) => {
+    let F = sol.flow[a];
+    for (let j = pieceStart[a]; j < pieceStart[a + 1]; j++) {
+      const u = Math.min(F, pieceCap[j]);
+      out[base + j - pieceStart[a]] = u > 0 ? u : 0;
+      F -= u;
+    }
+  };
+  const buySegUsed = new Float64Array(p.buySegPrice.length);
+  for (let a = 0; a < nb; a++) used(a, buySegUsed, p.buySegStart[a]);
+  const sellSegUsed = new Float64Array(p.sellSegPrice.length);
+  for (let x = 0; x < ns; x++) used(nb + x, sellSegUsed, p.sellSegStart[x]);
+  const edgeFlow = sol.flow.slice(nb + ns, nb + ns + ne);
+  return { edgeFlow, buySegUsed, sellSegUsed, augmentations: sol.pivots };
+}
+
+/** Minimum-cost circulation by the network simplex method (pieces of a convex arc are entered in order). */
+export function networkSimplex(g: FlowGraph, eps: number): FlowSolution {
+  const ROOT = g.V;
+  const V = g.V + 1;
+  const nConvex = g.src.length;
+  const m = nConvex + (V - 1);
+  const INF = Infinity;
+  const src = new Int32Array(m);
+  const dst = new Int32Array(m);
+  src.set(g.src);
+  dst.set(g.dst);
+  const lo = new Float64Array(m); // bounds of the current piece
+  const hi = new Float64Array(m);
+  const cost = new Float64Array(m); // cost of the current piece
+  const flow = new Float64Array(m);
+  const state = new Int8Array(m);
+  const segBase = new Int32Array(nConvex);
+  const segCount = new Int32Array(nConvex);
+  const cumBase = new Int32Array(nConvex);
+  const seg = new Int32Array(nConvex);
+  const pieceCost = g.pieceCost;
+  const cum = new Float64Array(g.pieceCost.length + nConvex);
+  for (let a = 0, c = 0; a < nConvex; a++) {
+    segBase[a] = g.pieceStart[a];
+    segCount[a] = g.pieceStart[a + 1] - g.pieceStart[a];
+    cumBase[a] = c;
+    cum[c++] = 0;
+    for (let j = g.pieceStart[a]; j < g.pieceStart[a + 1]; j++, c++) cum[c] = cum[c - 1] + g.pieceCap[j];
+  }
+  const setPiece = (e: number, k: number) => {
+    seg[e] = k;
+    lo[e] = cum[cumBase[e] + k];
+    hi[e] = cum[cumBase[e] + k + 1];
+    cost[e] = pieceCost[segBase[e] + k];
+  };
+  for (let e = 0; e < nConvex; e++) {
+    if (segCount[e] > 0) setPiece(e, 0);
+    state[e] = LOWER;
+  }
+  const parent = new Int32Array(V);
+  const pred = new Int32Array(V);
+  const fwd = new Uint8Array(V); // the pred arc points from the node to its parent
+  const depth = new Int32Array(V);
+  const pi = new Float64Array(V);
+  parent[ROOT] = -1;
+  pred[ROOT] = -1;
+  for (let v = 0, k = nConvex; v < g.V; v++, k++) {
+    src[k] = v;
+    dst[k] = ROOT;
+    hi[k] = INF;
+    state[k] = TREE;
+    parent[v] = ROOT;
+    pred[v] = k;
+    fwd[v] = 1;
+    depth[v] = 1;
+  }
+  // Children lists rebuilt after each pivot to refresh depth and potentials of the moved subtree.
+  const childHead = new Int32Array(V);
+  const childNext = new Int32Array(V);
+  const stack = new Int32Array(V);
+  const refresh = (top: number) => {
+    childHead.fill(-1);
+    for (let v = 0; v < V; v++) {
+      if (v === ROOT) continue;
+      childNext[v] = childHead[parent[v]];
+      childHead[parent[v]] = v;
+    }
+    let sp = 0;
+    stack[sp++] = top;
+    while (sp > 0) {
+      const u = stack[--sp];
+      for (let w = childHead[u]; w !== -1; w = childNext[w]) {
+        const a = pred[w];
+        depth[w] = depth[u] + 1;
+        pi[w] = fwd[w] ? pi[u] - cost[a] : pi[u] + cost[a];
+        stack[sp++] = w;
+      }
+    }
+  };
+
+  const block = Math.max(10, Math.ceil(Math.sqrt(m)));
+  let next = 0;
+  let pivots = 0;
+  for (;;) {
+    // Block search pricing: the most violating arc within the first block that has one.
+    let enter = -1;
+    let enterPiece = -1;
+    let best = -eps;
+    let cnt = block;
+    for (let scanned = 0; scanned < m; scanned++) {
+      const e = next;
+      next = next + 1 === m ? 0 : next + 1;
+      const st = state[e];
+      if (st !== TREE) {
+        const d = pi[src[e]] - pi[dst[e]];
+        if (e < nConvex) {
+          // At breakpoint b: up costs piece b, down refunds piece b − 1.
+          const b = st === LOWER ? seg[e] : seg[e] + 1;
+          const n = segCount[e];
+          if (b < n) {
+            const v = pieceCost[segBase[e] + b] + d;
+            if (v < best) {
+              best = v;
+              enter = e;
+              enterPiece = b;
+            }
+          }
+          if (b > 0) {
+            const v = -(pieceCost[segBase[e] + b - 1] + d);
+            if (v < best) {
+              best = v;
+              enter = e;
+              enterPiece = -b; // negative: entering downwards into piece b − 1
+            }
+          }
+        } else {
+          const v = st * (cost[e] + d);
+          if (v < best) {
+            best = v;
+            enter = e;
+          }
+        }
+      }
+      if (--cnt === 0) {
+        if (enter >= 0) break;
+        cnt = block;
+      }
+    }
+    if (enter < 0) break;
+    pivots++;
+    if (enter < nConvex) {
+      if (enterPiece >= 0) {
+        setPiece(enter, enterPiece);
+        state[enter] = LOWER;
+      } else {
+        setPiece(enter, -enterPiece - 1);
+        state[enter] = UPPER;
+      }
+    }
+
+    // The cycle: first → second along the entering arc, then up the tree to the join, then down to first.
+    let first: number, second: number;
+    if (state[enter] === LOWER) {
+      first = src[enter];
+      second = dst[enter];
+    } else {
+      first = dst[enter];
+      second = src[enter];
+    }
+    let u = first;
+    let w = second;
+    while (u !== w) {
+      if (depth[u] > depth[w]) u = parent[u];
+      else if (depth[w] > depth[u]) w = parent[w];
+      else {
+        u = parent[u];
+        w = parent[w];
+      }
+    }
+    const join = u;
+    let delta = state[enter] === LOWER ? hi[enter] - flow[enter] : flow[enter] - lo[enter];
+    let uOut = -1;
+    let result = 0;
+    for (u = first; u !== join; u = parent[u]) {
+      const a = pred[u];
+      const d = fwd[u] ? flow[a] - lo[a] : hi[a] - flow[a];
+      if (d < delta) {
+        delta = d;
+        uOut = u;
+        result = 1;
+      }
+    }
+    for (u = second; u !== join; u = parent[u]) {
+      const a = pred[u];
+      const d = fwd[u] ? hi[a] - flow[a] : flow[a] - lo[a];
+      if (d <= delta) {
+        delta = d;
+        uOut = u;
+        result = 2;
+      }
+    }
+    if (delta === INF) throw new Error("network simplex: unbounded cycle (a bug: every cycle crosses a finite arc)");
+
+    if (delta > 0) {
+      const val = state[enter] * delta;
+      flow[enter] += val;
+      for (u = src[enter]; u !== join; u = parent[u]) flow[pred[u]] += fwd[u] ? -val : val;
+      for (u = dst[enter]; u !== join; u = parent[u]) flow[pred[u]] += fwd[u] ? val : -val;
+    }
+    if (result === 0) {
+      // The entering arc crossed its whole piece and stays out of the tree, at the other breakpoint.
+      flow[enter] = state[enter] === LOWER ? hi[enter] : lo[enter];
+      state[enter] = -state[enter];
+      continue;
+    }
+    const leave = pred[uOut];
+    // The leaving arc hit a bound: which one follows from the side of the cycle and its direction.
+    const toUpper = result === 1 ? !fwd[uOut] : fwd[uOut] === 1;
+    state[leave] = toUpper ? UPPER : LOWER;
+    flow[leave] = toUpper ? hi[leave] : lo[leave];
+    state[enter] = TREE;
+    // Re-hang the path from the entering arc's endpoint on uOut's side up to uOut.
+    const uIn = result === 1 ? first : second;
+    const vIn = result === 1 ? second : first;
+    let node = uIn;
+    let newParent = vIn;
+    let newPred = enter;
+    for (;;) {
+      const oldParent = parent[node];
+      const oldPred = pred[node];
+      parent[node] = newParent;
+      pred[node] = newPred;
+      fwd[node] = src[newPred] === node ? 1 : 0;
+      if (node === uOut) break;
+      newParent = node;
+      newPred = oldPred;
+      node = oldParent;
+    }
+    depth[uIn] = depth[vIn] + 1;
+    pi[uIn] = fwd[uIn] ? pi[vIn] - cost[enter] : pi[vIn] + cost[enter];
+    refresh(uIn);
+  }
+
+  return { flow: flow.slice(0, nConvex), pi: pi.slice(0, g.V), pivots };
+}

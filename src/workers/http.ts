@@ -1,0 +1,106 @@
+// HTTP plumbing of the edge worker: the one typed error (HttpError), its RFC 9457 problem-details rendering,
+// and capped body reading. Routes throw HttpError; `problemResponse` in the app's onError is the only renderer.
+import type { FieldError } from "../schema.ts";
+import type { Problem } from "../market/outcome.ts";
+
+/** The largest request body accepted: intents and configs are small, and a cap keeps the worker's memory bounded. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** The problem `type` URI for a code: stable identifiers, not links. */
+export function problemType(code: string): string {
+  return `urn:nash:problem:${code}`;
+}
+
+/** A caller-facing failure with its HTTP status; thrown by routes, rendered by `problemResponse`. */
+export class HttpError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly title: string;
+  readonly errors: FieldError[] | undefined;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(problem: Problem) {
+    super(problem.detail);
+    this.name = "HttpError";
+    this.status = problem.status;
+    this.code = problem.code;
+    this.title = problem.title;
+    this.errors = problem.errors;
+    this.retryAfterSeconds = problem.retryAfterSeconds;
+  }
+
+  static of(status: number, code: string, title: string, detail: string, errors?: FieldError[]): HttpError {
+    return new HttpError({ status, code, title, detail, errors });
+  }
+}
+
+/** Renders any error as problem details; anything but an HttpError is a 500 without internals. */
+export function problemResponse(err: unknown): Response {
+  const problem: Problem =
+    err instanceof HttpError
+      ? { status: err.status, code: err.code, title: err.title, detail: err.message, errors: err.errors, retryAfterSeconds: err.retryAfterSeconds }
+      : { status: 500, code: "internal", title: "Internal error", detail: "the server failed to handle this request" };
+  if (!(err instanceof HttpError)) console.error("unhandled error", err);
+  const body: Record<string, unknown> = {
+    type: problemType(problem.code),
+    title: problem.title,
+    status: problem.status,
+    detail: problem.detail,
+  };
+  if (problem.errors && problem.errors.length > 0) body.errors = problem.errors;
+  const headers = new Headers({ "content-type": "application/problem+json" });
+  if (problem.retryAfterSeconds !== undefined) headers.set("retry-after", String(problem.retryAfterSeconds));
+  return new Response(JSON.stringify(body), { status: problem.status, headers });
+}
+
+function tooLarge(): HttpError {
+  return HttpError.of(413, "body-too-large", "Request body too large", `bodies are limited to ${MAX_BODY_BYTES} bytes`);
+}
+
+/**
+ * Reads the body, refusing it with 413 as soon as it is known to exceed `cap`: from Content-Length when
+ * declared, and by counting the bytes actually received (a client may lie or stream).
+ */
+export async function readCappedBody(request: Request, cap = MAX_BODY_BYTES): Promise<Uint8Array> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > cap) throw tooLarge();
+  if (request.body === null) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > cap) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+  }
+  return bytes;
+}
+
+/** Parses a JSON object body; malformed UTF-8 or JSON, or a non-object, is a 400 that names the body. */
+export function parseJsonObject(bytes: Uint8Array): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
+  } catch {
+    throw HttpError.of(400, "malformed-json", "Malformed JSON", "the request body is not valid UTF-8 JSON", [
+      { field: "(body)", message: "not valid JSON" },
+    ]);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw HttpError.of(400, "malformed-json", "Body must be a JSON object", "the request body must be a JSON object", [
+      { field: "(body)", message: "must be a JSON object" },
+    ]);
+  }
+  return value as Record<string, unknown>;
+}

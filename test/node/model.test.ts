@@ -1,0 +1,191 @@
+// The learned-validation pipeline in Node: challenges are feasible and correctly labelled (HiGHS as the exact
+// reference, checked against the production solver), features see only bands, the MLP/ONNX export matches a plain
+// JS forward pass, and the committed model runs in onnxruntime-web with the recorded outputs.
+import { readFileSync } from "node:fs";
+import { beforeAll, describe, expect, test } from "vitest";
+import {
+  generateChallenge, generateMarket, infeasibility, PROPOSAL_KINDS, makeProposal, rng, SHIFTED_SHAPE, TRAIN_SHAPE,
+  welfareOf,
+} from "../../src/model/challenges.ts";
+import {
+  commit, PRICE_BANDS_PER_OCTAVE, priceBand, QUANTITY_BANDS_PER_OCTAVE, quantityBand,
+} from "../../src/model/commitment.ts";
+import { loadExactHighs, type ExactSolve } from "../../src/model/exact-highs.ts";
+import { baselineEstimate, batchContext, FEATURE_COUNT, FEATURES_VERSION, proposalFeatures } from "../../src/model/features.ts";
+import { initMlp, meanAbsoluteError, predict, spearman, train, DEFAULT_TRAIN } from "../../src/model/mlp.ts";
+import { exportOnnx, importOnnx } from "../../src/model/onnx-export.ts";
+import { readModelMetadata } from "../../src/model/scorer.ts";
+import { createScorer } from "../../src/model/scorer-node.ts";
+import { solve } from "../../src/solver/index.ts";
+import type { Intent } from "../../src/schema.ts";
+
+let exact: ExactSolve;
+beforeAll(async () => {
+  exact = await loadExactHighs();
+});
+const SALT = "5a".repeat(16);
+
+describe("challenges", () => {
+  test("every proposal kind is feasible, welfare never beats the optimum, the exact one scores 1", () => {
+    const r = rng(42);
+    let seen = 0;
+    for (const shape of [TRAIN_SHAPE, SHIFTED_SHAPE]) {
+      for (let k = 0; k < 12; k++) {
+        const c = generateChallenge(r, shape, exact, 12);
+        if (c === null) continue;
+        seen++;
+        for (const p of c.proposals) {
+          expect(infeasibility(c.market, p.fills)).toBeNull();
+          expect(p.welfare).toBeLessThanOrEqual(c.optimum * (1 + 1e-9));
+          expect(p.label).toBeGreaterThanOrEqual(0);
+          expect(p.label).toBeLessThanOrEqual(1);
+        }
+        expect(c.proposals[0]).toMatchObject({ kind: "exact" });
+        expect(c.proposals[0].label).toBeCloseTo(1, 6);
+      }
+    }
+    expect(seen).toBeGreaterThan(15);
+  });
+
+  test("the HiGHS reference and the production solver agree where the solver proves optimality", () => {
+    const r = rng(9);
+    let compared = 0;
+    for (let k = 0; k < 40; k++) {
+      const m = generateMarket(r, TRAIN_SHAPE);
+      const s = solve(m.intents, m.latency, { timeBudgetMs: 60_000 });
+      if (s.status !== "optimal") continue;
+      compared++;
+      const h = exact(m.intents, m.latency);
+      expect(infeasibility(m, s.fills)).toBeNull();
+      expect(s.welfare).toBeCloseTo(h.welfare, 5);
+    }
+    expect(compared).toBeGreaterThan(30);
+  });
+
+  test("each maker returns feasible fills on a hand-made market", () => {
+    const intents: Intent[] = [
+      { id: "i0", agent: "a", side: "buy", resource: "r", quantity: 100, limitPrice: 1.8, region: "x" },
+      { id: "i1", agent: "b", side: "sell", resource: "r", quantity: 500, limitPrice: 1.4, region: "x" },
+      { id: "i2", agent: "c", side: "buy", resource: "r", quantity: 50, minQuantity: 50, limitPrice: 1.5, region: "x" },
+    ];
+    const market = { shape: "hand", intents, latency: { x: { x: 1 } } };
+    const best = exact(intents, market.latency);
+    expect(best.welfare).toBeCloseTo(0.4 * 100 + 0.1 * 50, 9);
+    for (const kind of PROPOSAL_KINDS) {
+      const fills = makeProposal(rng(1), market, kind, exact, best.fills);
+      expect(infeasibility(market, fills)).toBeNull();
+      expect(welfareOf(intents, fills)).toBeLessThanOrEqual(best.welfare + 1e-9);
+    }
+  });
+});
+
+describe("features see only the bands", () => {
+  test("moving hidden numbers within their bands leaves every feature unchanged", () => {
+    const r = rng(3);
+    for (let k = 0; k < 20; k++) {
+      const c = generateChallenge(r, TRAIN_SHAPE, exact, 3);
+      if (c === null) continue;
+      // Same bands, other exact numbers, other agents and salts: a validator must not be able to tell.
+      const shadow = c.market.intents.map((it) => {
+        const q = 2 ** ((quantityBand(it.quantity) + 0.37) / QUANTITY_BANDS_PER_OCTAVE);
+        const pb = priceBand(it.limitPrice);
+        const p = pb === null ? 0 : 2 ** ((pb + 0.61) / PRICE_BANDS_PER_OCTAVE);
+        // The minimum keeps its band: all-or-none stays whole, a partial minimum stays partial.
+        const m = it.minQuantity === undefined ? undefined : it.minQuantity >= it.quantity ? q : q * 0.5;
+        return { ...it, agent: `other-${it.agent}`, quantity: q, limitPrice: p, ...(m !== undefined ? { minQuantity: m } : {}) };
+      });
+      const a = batchContext(c.market.intents.map((i) => commit(i, SALT)), c.market.latency);
+      const b = batchContext(shadow.map((i) => commit(i, "77".repeat(16))), c.market.latency);
+      for (const p of c.proposals) {
+        expect(Array.from(proposalFeatures(b, p.fills))).toEqual(Array.from(proposalFeatures(a, p.fills)));
+        expect(baselineEstimate(b, p.fills)).toBe(baselineEstimate(a, p.fills));
+      }
+    }
+  });
+
+  test("the vector has the documented length and finite entries, the baseline lies in [0, 1]", () => {
+    const c = generateChallenge(rng(5), SHIFTED_SHAPE, exact, 9)!;
+    const ctx = batchContext(c.market.intents.map((i) => commit(i, SALT)), c.market.latency);
+    for (const p of c.proposals) {
+      const x = proposalFeatures(ctx, p.fills);
+      expect(x.length).toBe(FEATURE_COUNT);
+      expect(x.every(Number.isFinite)).toBe(true);
+      const b = baselineEstimate(ctx, p.fills);
+      expect(b >= 0 && b <= 1).toBe(true);
+    }
+    expect(Array.from(proposalFeatures(ctx, [])).every(Number.isFinite)).toBe(true);
+  });
+});
+
+describe("mlp and onnx", () => {
+  test("spearman and MAE on known cases", () => {
+    expect(spearman([1, 2, 3, 4], [10, 20, 30, 40])).toBeCloseTo(1, 12);
+    expect(spearman([1, 2, 3, 4], [4, 3, 2, 1])).toBeCloseTo(-1, 12);
+    expect(spearman([1, 2, 2, 3], [1, 2, 2, 3])).toBeCloseTo(1, 12);
+    expect(meanAbsoluteError([0, 1], [0.5, 0.5])).toBe(0.5);
+  });
+
+  test("training fits a learnable target; the exported ONNX matches the JS forward pass within 1e-6", async () => {
+    const r = rng(8);
+    const xs = Array.from({ length: 800 }, () => Float32Array.from({ length: FEATURE_COUNT }, () => r() * 4 - 1));
+    const ys = xs.map((x) => 1 / (1 + Math.exp(-(x[0] - 0.5 * x[1]))));
+    const m = initMlp(xs, [8, 8], 1);
+    const before = meanAbsoluteError(ys, xs.map((x) => predict(m, x)));
+    train(m, xs, ys, { ...DEFAULT_TRAIN, hidden: [8, 8], epochs: 40, seed: 1, loss: "l2" });
+    const after = meanAbsoluteError(ys, xs.map((x) => predict(m, x)));
+    expect(after).toBeLessThan(before / 3);
+    const bytes = exportOnnx(m, { version: "test-v0", features: FEATURES_VERSION });
+    expect(readModelMetadata(bytes)).toMatchObject({ "nash.version": "test-v0", "nash.features": FEATURES_VERSION });
+    const scorer = await createScorer(bytes);
+    const { estimates, model } = await scorer.score(xs.slice(0, 64));
+    expect(model).toBe("test-v0");
+    xs.slice(0, 64).forEach((x, k) => expect(Math.abs(estimates[k] - predict(m, x))).toBeLessThan(1e-6));
+    // Read back, the model predicts the same (fine-tuning starts from the file).
+    const back = importOnnx(bytes).mlp;
+    xs.slice(0, 16).forEach((x) => expect(Math.abs(predict(back, x) - predict(m, x))).toBeLessThan(1e-6));
+  });
+
+  test("a model trained on another feature layout is refused", async () => {
+    const m = initMlp([new Float32Array(FEATURE_COUNT)], [4], 1);
+    await expect(createScorer(exportOnnx(m, { version: "old", features: "f0" }))).rejects.toThrow(/features/);
+  });
+
+  test("the committed model reproduces its recorded outputs in Node and can be swapped at run time", async () => {
+    const bytes = readFileSync(new URL("../../models/nash-scorer-v1.onnx", import.meta.url));
+    const file = JSON.parse(readFileSync(new URL("../../models/nash-scorer-v1.vectors.json", import.meta.url), "utf8")) as {
+      version: string;
+      vectors: { features: number[]; ort: number; js: number }[];
+    };
+    const scorer = await createScorer(bytes);
+    expect(scorer.version).toBe(file.version);
+    const { estimates } = await scorer.score(file.vectors.map((v) => Float32Array.from(v.features)));
+    file.vectors.forEach((v, k) => {
+      expect(estimates[k]).toBe(v.ort);
+      expect(Math.abs(estimates[k] - v.js)).toBeLessThan(1e-6);
+    });
+    const other = exportOnnx(initMlp([new Float32Array(FEATURE_COUNT)], [4], 2), { version: "swapped", features: FEATURES_VERSION });
+    await scorer.swap(other);
+    expect(scorer.version).toBe("swapped");
+    expect((await scorer.score([Float32Array.from(file.vectors[0].features)])).model).toBe("swapped");
+  });
+});
+
+describe("score", () => {
+  test("estimate × reward × time weight, with the documented numbers", async () => {
+    const { scoreProposal, complexityReward, timeWeight, batchComplexity } = await import("../../src/model/score.ts");
+    expect(timeWeight(0)).toBe(1);
+    expect(timeWeight(50)).toBe(1);
+    expect(timeWeight(150)).toBeCloseTo(0.5, 12);
+    expect(timeWeight(250)).toBeCloseTo(0.25, 12);
+    expect(complexityReward({ parties: 1, constrained: 0, rings: 0 })).toBeCloseTo(1.125, 12);
+    expect(complexityReward({ parties: 3, constrained: 3, rings: 0 })).toBeCloseTo(1.75, 12);
+    expect(complexityReward({ parties: 3, constrained: 0, rings: 9 })).toBeCloseTo(2.25, 12);
+    const c = batchComplexity([commit({ id: "x", agent: "a", side: "buy", resource: "r", quantity: 1, minQuantity: 1, limitPrice: 1, region: "x" }, SALT)]);
+    expect(c).toEqual({ parties: 1, constrained: 1, rings: 0 });
+    const s = scoreProposal(0.8, { parties: 3, constrained: 0, rings: 0 }, 150, "m1");
+    expect(s.score).toBeCloseTo(0.8 * 1.25 * 0.5, 12);
+    expect(s.model).toBe("m1");
+    expect(scoreProposal(1.7, c, 0, "m").estimate).toBe(1);
+    expect(scoreProposal(Number.NaN, c, 0, "m").score).toBe(0);
+  });
+});

@@ -1,0 +1,388 @@
+// The solver's own tests: worked examples, degenerate cases, tampered settlements, and brute force on tiny MILPs.
+// (The HiGHS oracle tests live apart, in test/oracle.)
+import { describe, expect, it } from "vitest";
+import { compatible, DEFAULT_LATENCY, latencyBetween, solve, verify } from "../../src/solver/index.ts";
+import { buildClasses } from "../../src/solver/classes.ts";
+import { solveClassFlow } from "../../src/solver/flow.ts";
+import type { Intent, LatencyTable } from "../../src/schema.ts";
+import { generate, rng } from "./solver-gen.ts";
+
+const EU: LatencyTable = { "eu-west": { "eu-west": 2, "us-east": 80 } };
+const buy = (id: string, quantity: number, limitPrice: number, extra: Partial<Intent> = {}): Intent => ({
+  id, agent: `agent-${id}`, side: "buy", resource: "gpu", quantity, limitPrice, region: "eu-west", ...extra,
+});
+const sell = (id: string, quantity: number, limitPrice: number, extra: Partial<Intent> = {}): Intent => ({
+  id, agent: `agent-${id}`, side: "sell", resource: "gpu", quantity, limitPrice, region: "eu-west", ...extra,
+});
+const close = (a: number, b: number, tol = 1e-9) => expect(Math.abs(a - b)).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(b)));
+
+describe("latency helpers", () => {
+  it("is symmetric, self is 0 unless listed, unknown pairs are undefined", () => {
+    expect(latencyBetween(EU, "us-east", "eu-west")).toBe(80);
+    expect(latencyBetween(EU, "eu-west", "eu-west")).toBe(2);
+    expect(latencyBetween(EU, "us-east", "us-east")).toBe(0);
+    expect(latencyBetween(EU, "us-east", "ap-south")).toBeUndefined();
+    expect(latencyBetween(DEFAULT_LATENCY, "eu-central", "eu-west")).toBe(20);
+  });
+  it("applies both sides' caps, and an unlisted pair only blocks intents that set a cap", () => {
+    expect(compatible(buy("b", 1, 2, { maxLatencyMs: 50 }), sell("s", 1, 1, { region: "us-east" }), EU)).toBe(false);
+    expect(compatible(buy("b", 1, 2, { maxLatencyMs: 80 }), sell("s", 1, 1, { region: "us-east" }), EU)).toBe(true);
+    expect(compatible(buy("b", 1, 2), sell("s", 1, 1, { region: "mars" }), EU)).toBe(true);
+    expect(compatible(buy("b", 1, 2, { maxLatencyMs: 1e6 }), sell("s", 1, 1, { region: "mars" }), EU)).toBe(false);
+    expect(compatible(buy("b", 1, 2), sell("s", 1, 1, { resource: "cpu" }), EU)).toBe(false);
+  });
+});
+
+describe("solve: worked examples", () => {
+  it("meets a lone buyer and seller at the midpoint (CONTRACT.md section 2)", () => {
+    const intents = [buy("b", 100, 1.8, { maxLatencyMs: 50 }), sell("s", 500, 1.4)];
+    const r = solve(intents, EU);
+    expect(r.status).toBe("optimal");
+    expect(r.fills).toHaveLength(1);
+    expect(r.fills[0]).toMatchObject({ buy: "b", sell: "s", resource: "gpu", quantity: 100 });
+    close(r.fills[0].price, 1.6);
+    close(r.welfare, 40);
+    close(r.certificate.bound, 40);
+    expect(verify(intents, EU, r)).toEqual({ ok: true });
+  });
+
+  it("gives every unit the same surplus where no limit binds", () => {
+    // Buyer 100 @ 2; sellers 50 @ 1.0 and 50 @ 1.6: gains 50 + 20 over 200 traded units → 0.35 each.
+    const intents = [buy("b", 100, 2), sell("s1", 50, 1.0), sell("s2", 50, 1.6)];
+    const r = solve(intents, EU);
+    const p = Object.fromEntries(r.fills.map((f) => [f.sell, f.price]));
+    close(p.s1, 1.35);
+    close(p.s2, 1.95);
+    expect(verify(intents, EU, r)).toEqual({ ok: true });
+  });
+
+  it("lets a limit bind: the thin-margin seller takes its whole fill's gain, the rest share", () => {
+    // s2's fill gains only 5 (< 0.35 × 50): s2 gets all of it (price = the buyer's limit 2.0);
+    // the buyer and s1 split 50 over 150 units → 1/3 each.
+    const intents = [buy("b", 100, 2), sell("s1", 50, 1.0), sell("s2", 50, 1.9)];
+    const r = solve(intents, EU);
+    const p = Object.fromEntries(r.fills.map((f) => [f.sell, f.price]));
+    close(p.s2, 2.0);
+    close(p.s1, 1 + 1 / 3);
+    expect(verify(intents, EU, r)).toEqual({ ok: true });
+  });
+
+  it("respects latency caps: the cheaper far seller is out of reach", () => {
+    const intents = [buy("b", 10, 2, { maxLatencyMs: 30 }), sell("far", 10, 1, { region: "us-east" }), sell("near", 10, 1.5)];
+    const r = solve(intents, EU);
+    expect(r.fills.map((f) => f.sell)).toEqual(["near"]);
+    close(r.welfare, 5);
+    expect(verify(intents, EU, r)).toEqual({ ok: true });
+  });
+});
+
+describe("solve: degenerate cases", () => {
+  it("handles no intents and one side empty", () => {
+    for (const intents of [[], [buy("b", 1, 2)], [sell("s", 1, 1)]]) {
+      const r = solve(intents, EU);
+      expect(r).toMatchObject({ fills: [], welfare: 0, status: "optimal" });
+      expect(verify(intents, EU, r)).toEqual({ ok: true });
+    }
+  });
+  it("does not emit zero-surplus fills", () => {
+    const intents = [buy("b", 10, 1.5), sell("s", 10, 1.5)];
+    const r = solve(intents, EU);
+    expect(r.fills).toEqual([]);
+    expect(verify(intents, EU, r)).toEqual({ ok: true });
+  });
+  it("splits identical intents and ties consistently and optimally", () => {
+    const intents = [buy("b1", 10, 2), buy("b2", 10, 2), sell("s1", 5, 1), sell("s2", 5, 1), sell("s3", 5, 1)];
+    const r = solve(intents, EU);
+    close(r.welfare, 15);
+    expect(r.fills.reduce((t, f) => t + f.quantity, 0)).toBeCloseTo(15, 12);
+    for (const f of r.fills) close(f.price, 1.5);
+    expect(verify(intents, EU, r)).toEqual({ ok: true });
+  });
+  it("trades nothing across unreachable regions", () => {
+    const intents = [buy("b", 10, 5, { maxLatencyMs: 100 }), sell("s", 10, 1, { region: "nowhere" })];
+    const r = solve(intents, EU);
+    expect(r.fills).toEqual([]);
+    expect(verify(intents, EU, r)).toEqual({ ok: true });
+  });
+  it("refuses beyond the size budget with a bound", () => {
+    const r = solve([buy("b", 10, 2), sell("s", 10, 1)], EU, { maxIntents: 1 });
+    expect(r.status).toBe("size_budget");
+    expect(r.fills).toEqual([]);
+    expect(r.gap).toBe(10);
+  });
+});
+
+describe("solve: random markets are certified by verify", () => {
+  for (const [n, seed, coarse] of [[50, 1, false], [300, 2, false], [300, 3, true], [2000, 4, false], [2000, 5, true]] as const) {
+    it(`${n} intents, seed ${seed}${coarse ? ", coarse prices (ties)" : ""}`, () => {
+      const intents = generate(n, seed, { coarse });
+      const r = solve(intents, DEFAULT_LATENCY);
+      expect(r.status).toBe("optimal");
+      expect(verify(intents, DEFAULT_LATENCY, r)).toEqual({ ok: true });
+    });
+  }
+
+  it("the network simplex and the successive-shortest-path flow agree on the welfare", () => {
+    for (let seed = 10; seed < 16; seed++) {
+      const intents = generate(400, seed, { coarse: seed % 2 === 0 });
+      const idx = buildClasses(intents, DEFAULT_LATENCY);
+      const seg = (side: "buy" | "sell") => {
+        const classes = idx[side];
+        const start = new Int32Array(classes.length + 1);
+        const price: number[] = [];
+        const cap: number[] = [];
+        classes.forEach((c, k) => {
+          start[k] = price.length;
+          for (const i of c.members) {
+            price.push(intents[i].limitPrice);
+            cap.push(intents[i].quantity);
+          }
+        });
+        start[classes.length] = price.length;
+        return { start, price: Float64Array.from(price), cap: Float64Array.from(cap) };
+      };
+      const B = seg("buy");
+      const S = seg("sell");
+      const f = solveClassFlow({
+        nb: idx.buy.length, ns: idx.sell.length, edgeBuy: idx.edgeBuy, edgeSell: idx.edgeSell,
+        buyAdj: idx.buyAdj, sellAdj: idx.sellAdj,
+        buySegStart: B.start, buySegPrice: B.price, buySegCap: B.cap,
+        sellSegStart: S.start, sellSegPrice: S.price, sellSegCap: S.cap,
+      }, 1e-12);
+      let w = 0;
+      f.buySegUsed.forEach((u, k) => (w += u * B.price[k]));
+      f.sellSegUsed.forEach((u, k) => (w -= u * S.price[k]));
+      close(solve(intents, DEFAULT_LATENCY).welfare, w);
+    }
+  });
+});
+
+describe("verify rejects tampered settlements", () => {
+  const intents = generate(200, 7);
+  const good = solve(intents, DEFAULT_LATENCY);
+  const clone = () => structuredClone({ fills: good.fills, welfare: good.welfare, certificate: good.certificate });
+  const sellers = intents.filter((i) => i.side === "sell");
+
+  it("accepts the untouched settlement", () => expect(verify(intents, DEFAULT_LATENCY, clone())).toEqual({ ok: true }));
+  it("a fill moved to another seller", () => {
+    const s = clone();
+    const f = s.fills[0];
+    f.sell = sellers.find((x) => x.id !== f.sell && x.resource === f.resource)!.id;
+    expect(verify(intents, DEFAULT_LATENCY, s).ok).toBe(false);
+  });
+  it("a price nudged", () => {
+    const s = clone();
+    s.fills[0].price += 1e-4;
+    expect(verify(intents, DEFAULT_LATENCY, s).ok).toBe(false);
+  });
+  it("a better allocation hidden (a fill dropped, welfare restated)", () => {
+    const s = clone();
+    const [f] = s.fills.splice(0, 1);
+    const b = intents.find((i) => i.id === f.buy)!;
+    const c = intents.find((i) => i.id === f.sell)!;
+    s.welfare -= (b.limitPrice - c.limitPrice) * f.quantity;
+    const v = verify(intents, DEFAULT_LATENCY, s);
+    expect(v.ok).toBe(false);
+  });
+  it("a quantity inflated beyond the intent", () => {
+    const s = clone();
+    s.fills[0].quantity += 1000;
+    expect(verify(intents, DEFAULT_LATENCY, s).ok).toBe(false);
+  });
+  it("welfare misstated, and a forged dual", () => {
+    const s = clone();
+    s.welfare += 1;
+    expect(verify(intents, DEFAULT_LATENCY, s).ok).toBe(false);
+    const t = clone();
+    for (const k of Object.keys(t.certificate.duals)) t.certificate.duals[k] = 0;
+    expect(verify(intents, DEFAULT_LATENCY, t).ok).toBe(false);
+  });
+  it("a fill across a latency cap", () => {
+    const L: LatencyTable = { "eu-west": { "us-east": 80 } };
+    const xs = [buy("b", 10, 2, { maxLatencyMs: 10 }), sell("s", 10, 1, { region: "us-east" })];
+    const v = verify(xs, L, { fills: [{ buy: "b", sell: "s", resource: "gpu", quantity: 10, price: 1.5 }], welfare: 10, certificate: { duals: {}, bound: 10 } });
+    expect(v.ok).toBe(false);
+  });
+});
+
+describe("minQuantity: branch and bound against brute force on tiny markets", () => {
+  /** Every integer allocation (data are integers, so an optimum is integral), individually rational pairs only. */
+  function bruteForce(intents: Intent[], latency: LatencyTable): number {
+    const B = intents.filter((i) => i.side === "buy");
+    const S = intents.filter((i) => i.side === "sell");
+    const pairs: [number, number][] = [];
+    B.forEach((b, i) => S.forEach((s, j) => {
+      if (compatible(b, s, latency) && b.limitPrice >= s.limitPrice) pairs.push([i, j]);
+    }));
+    let best = 0;
+    const x = new Array(pairs.length).fill(0);
+    const rec = (k: number) => {
+      if (k === pairs.length) {
+        const fb = B.map(() => 0);
+        const fs = S.map(() => 0);
+        let w = 0;
+        pairs.forEach(([i, j], p) => {
+          fb[i] += x[p];
+          fs[j] += x[p];
+          w += x[p] * (B[i].limitPrice - S[j].limitPrice);
+        });
+        const ok = (it: Intent, f: number) => f <= it.quantity && (f === 0 || f >= (it.minQuantity ?? 0));
+        if (B.every((b, i) => ok(b, fb[i])) && S.every((s, j) => ok(s, fs[j]))) best = Math.max(best, w);
+        return;
+      }
+      const [i, j] = pairs[k];
+      for (let v = 0; v <= Math.min(B[i].quantity, S[j].quantity); v++) {
+        x[k] = v;
+        rec(k + 1);
+      }
+    };
+    rec(0);
+    return best;
+  }
+
+  it("matches on 60 random tiny markets with all-or-none and minimum fills", () => {
+    const r = rng(42);
+    let proven = 0;
+    for (let t = 0; t < 60; t++) {
+      const intents: Intent[] = [];
+      const nb = 2 + Math.floor(r() * 2);
+      const ns = 2 + Math.floor(r() * 2);
+      for (let k = 0; k < nb + ns; k++) {
+        const q = 1 + Math.floor(r() * 3);
+        const it = (k < nb ? buy : sell)(`i${k}`, q, Math.round((k < nb ? 1.5 : 1) + r() * 10) / 10 + (k < nb ? 0.5 : 0));
+        const u = r();
+        if (u < 0.35) it.minQuantity = q;
+        else if (u < 0.5) it.minQuantity = Math.max(1, q - 1);
+        if (r() < 0.3) it.region = "us-east";
+        if (r() < 0.3) it.maxLatencyMs = 50;
+        intents.push(it);
+      }
+      const best = bruteForce(intents, EU);
+      const res = solve(intents, EU);
+      const v = verify(intents, EU, res);
+      expect(v).toEqual({ ok: true });
+      expect(res.welfare).toBeLessThanOrEqual(best + 1e-9);
+      if (res.status === "optimal") {
+        close(res.welfare, best);
+        proven++;
+      } else expect(res.welfare + (res.gap ?? 0)).toBeGreaterThanOrEqual(best - 1e-9);
+    }
+    expect(proven).toBeGreaterThan(50);
+  });
+
+  it("reports a proven gap when the node budget runs out", () => {
+    const intents = generate(300, 9, { allOrNone: 0.5 });
+    const r = solve(intents, DEFAULT_LATENCY, { nodeBudget: 2 });
+    if (r.status !== "optimal") {
+      expect(r.gap).toBeGreaterThanOrEqual(0);
+      expect(r.certificate.bound).toBeGreaterThanOrEqual(r.welfare);
+    }
+    expect(verify(intents, DEFAULT_LATENCY, r)).toEqual({ ok: true });
+  });
+});
+
+describe("multi-party kinds: swaps and deferrals", () => {
+  const L: LatencyTable = { "eu-west": { "eu-west": 2 } };
+  const swap = (id: string, give: string, want: string, c: number, b: number, q = 10): Intent => ({
+    id, agent: id, side: "sell", kind: "swap", resource: give, quantity: q, limitPrice: c, region: "eu-west",
+    swapFor: { resource: want, limitPrice: b },
+  });
+  const surplusOf = (intents: Intent[], fills: { buy: string; sell: string; quantity: number; price: number }[], id: string) => {
+    const it = intents.find((i) => i.id === id)!;
+    let s = 0;
+    for (const f of fills) {
+      if (f.sell === id) s += (f.price - it.limitPrice) * f.quantity;
+      if (f.buy === id) s += ((it.swapFor ? it.swapFor.limitPrice ?? 0 : it.limitPrice) - f.price) * f.quantity;
+    }
+    return s;
+  };
+
+  it("settles a resource triangle as a ring when only the ring helps everyone, with equal per-unit surplus", () => {
+    // B alone would lose 0.2 per unit; the ring gains 0.5 − 0.2 + 0.1 = 0.4 per unit, 8 units (B's quantity).
+    const ring = [swap("A", "storage", "compute", 1.0, 1.5), swap("B", "compute", "bandwidth", 1.2, 1.0, 8), swap("C", "bandwidth", "storage", 0.5, 0.6, 12)];
+    const r = solve(ring, L);
+    close(r.welfare, 3.2);
+    expect(r.fills).toHaveLength(3);
+    for (const id of ["A", "B", "C"]) close(surplusOf(ring, r.fills, id), 3.2 / 3);
+    expect(verify(ring, L, r)).toEqual({ ok: true });
+  });
+
+  it("does not settle a ring that loses", () => {
+    const ring = [swap("A", "storage", "compute", 1.0, 1.1), swap("B", "compute", "bandwidth", 1.2, 1.0), swap("C", "bandwidth", "storage", 0.5, 0.55)];
+    expect(solve(ring, L).fills).toEqual([]);
+  });
+
+  it("chains a buyer through two swaps to a seller, beside a bilateral fill", () => {
+    const intents: Intent[] = [
+      buy("buyer", 10, 5, { resource: "r1" }),
+      swap("S1", "r1", "r2", 1, 1.2),
+      swap("S2", "r2", "r3", 1, 1.1),
+      sell("seller", 6, 2, { resource: "r3" }),
+      sell("direct", 3, 4.5, { resource: "r1" }),
+    ];
+    const r = solve(intents, L);
+    // Chain: 6 × (5 − 2 + 0.2 + 0.1) = 19.8; direct: 3 × 0.5 = 1.5.
+    close(r.welfare, 21.3);
+    expect(verify(intents, L, r)).toEqual({ ok: true });
+    const tampered = structuredClone({ fills: r.fills, welfare: r.welfare, certificate: r.certificate });
+    tampered.fills = tampered.fills.filter((f) => f.sell !== "S2");
+    expect(verify(intents, L, tampered).ok).toBe(false);
+  });
+
+  it("the seed's three-party example: a deferral frees near capacity, the batch job runs later on idle compute", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { SolveFile } = await import("../../src/schema.ts");
+    const file = SolveFile.parse(JSON.parse(readFileSync(new URL("../../examples/seed-three-party.json", import.meta.url), "utf8")));
+    const intents = file.intents.map((it, k) => ({ ...it, id: it.id ?? `i${k}` }));
+    const r = solve(intents, file.latency!);
+    // 200 units; gain per unit 2.00 − 1.20 − 0.30 = 0.50, split three ways.
+    close(r.welfare, 100);
+    const price = Object.fromEntries(r.fills.map((f) => [`${f.buy}>${f.sell}`, f.price]));
+    close(price["inference-now>storage-defer"], 2 - 0.5 / 3);
+    close(price["storage-defer>compute-idle"], 1.2 + 0.5 / 3);
+    close(surplusOf(intents, r.fills, "storage-defer"), 100 / 3);
+    expect(verify(intents, file.latency!, r)).toEqual({ ok: true });
+  });
+
+  it("the bilateral seed example file", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { SolveFile } = await import("../../src/schema.ts");
+    const file = SolveFile.parse(JSON.parse(readFileSync(new URL("../../examples/seed-bilateral.json", import.meta.url), "utf8")));
+    const intents = file.intents.map((it, k) => ({ ...it, id: it.id ?? `i${k}` }));
+    const r = solve(intents, file.latency!);
+    expect(r.fills).toEqual([{ buy: "inference", sell: "compute", resource: "gpu-h100-hr", quantity: 100, price: r.fills[0].price }]);
+    close(r.fills[0].price, 1.6);
+  });
+
+  it("random markets with swaps: verified, and never less welfare than without the swaps", () => {
+    const r = rng(7);
+    for (let t = 0; t < 20; t++) {
+      const base = generate(120, 100 + t);
+      const resources = [...new Set(base.map((i) => i.resource))];
+      const swaps: Intent[] = [];
+      for (let k = 0; k < 8; k++) {
+        const give = resources[Math.floor(r() * resources.length)];
+        const want = resources.find((x) => x !== give)!;
+        const sw = swap(`sw${k}`, give, want, r() * 2, r() * 2, 1 + Math.floor(r() * 20));
+        sw.region = base[Math.floor(r() * base.length)].region;
+        if (r() < 0.4) sw.maxLatencyMs = 100;
+        swaps.push(sw);
+      }
+      const plain = solve(base, DEFAULT_LATENCY);
+      const all = [...base, ...swaps];
+      const res = solve(all, DEFAULT_LATENCY);
+      expect(verify(all, DEFAULT_LATENCY, res)).toEqual({ ok: true });
+      expect(res.welfare).toBeGreaterThanOrEqual(plain.welfare - 1e-9 * Math.max(1, plain.welfare));
+    }
+  });
+
+  it("the schema refuses a swap that is a buy, swaps a resource for itself, or sets minQuantity", async () => {
+    const { IntentInput } = await import("../../src/schema.ts");
+    const base = { agent: "a", side: "sell", resource: "r1", quantity: 1, limitPrice: 1, region: "eu-west", swapFor: { resource: "r2" } };
+    expect(IntentInput.safeParse(base).success).toBe(true);
+    expect(IntentInput.safeParse({ ...base, side: "buy" }).success).toBe(false);
+    expect(IntentInput.safeParse({ ...base, swapFor: { resource: "r1" } }).success).toBe(false);
+    expect(IntentInput.safeParse({ ...base, minQuantity: 1 }).success).toBe(false);
+    expect(IntentInput.safeParse({ agent: "a", side: "sell", resource: "r1", quantity: 1, limitPrice: 1, region: "x", kind: "deferral" }).success).toBe(false);
+  });
+});
