@@ -9,7 +9,10 @@
 // Flags (defaults = issue 6): --rate 200 --duration 60 --book 1000 --markets 20 (for the multi-market run)
 //   --cross 0.5 --ttl-ms 5000 --agents 32 --warmup 3 --knee 50,100,200,300,400,600,800 --step-duration 20
 //   --only target|knee|multi (comma list; default all three) --base URL (else starts its own server on 8860–8863)
+//   --profile FILE: CPU-profile the worker isolate during the target run (DevTools protocol on the inspector port;
+//   with --base also give --inspector-port) and print where the time went; FILE gets the raw .cpuprofile.
 import { generateAgentKey, signRequest } from "../src/auth.ts";
+import { inspect, report } from "../test/node/support/cpu-profile.ts";
 import { getJson, openStream, pool, type MarketStream } from "../test/node/support/client.ts";
 import { startDevServer, type DevServer } from "../test/node/support/dev-server.ts";
 
@@ -26,12 +29,15 @@ interface Flags {
   stepDuration: number;
   only: string[];
   base: string | undefined;
+  profile: string | undefined;
+  inspectorPort: number | undefined;
 }
 
 function parseFlags(argv: string[]): Flags {
   const f: Flags = {
     rate: 200, duration: 60, book: 1000, markets: 20, cross: 0.5, ttlMs: 5000, agents: 32, warmup: 3,
     knee: [50, 100, 200, 300, 400, 600, 800], stepDuration: 20, only: ["target", "knee", "multi"], base: undefined,
+    profile: undefined, inspectorPort: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i].replace(/^--/, "");
@@ -49,6 +55,8 @@ function parseFlags(argv: string[]): Flags {
       case "knee": f.knee = value.split(",").map(Number).filter((r) => r > 0); break;
       case "only": f.only = value.split(","); break;
       case "base": f.base = value.replace(/\/$/, ""); break;
+      case "profile": f.profile = value; break;
+      case "inspector-port": f.inspectorPort = num; break;
       default: throw new Error(`unknown flag --${name}`);
     }
   }
@@ -327,7 +335,15 @@ async function main(): Promise<void> {
       const market = `load-${run}`;
       const { pendings, streams } = await prepareMarkets(base, [market], f.book, agents);
       if (f.only.includes("target")) {
+        const inspectorPort = f.inspectorPort ?? server?.inspectorPort;
+        const profiler = f.profile && inspectorPort ? await inspect(inspectorPort) : undefined;
+        await profiler?.start();
         const r = await phase(base, [market], pendings, agents, f, f.rate, f.duration);
+        if (profiler) {
+          console.log(`\n### Where the worker's time went during the target run\n`);
+          console.log(report(await profiler.stop(), f.profile));
+          profiler.close();
+        }
         console.log(`\n### One market, ${f.book}-intent book, ${f.rate} intents/s for ${f.duration} s (${Math.round(f.cross * 100)}% crossing)\n`);
         console.log(HEADER);
         console.log(row(r));

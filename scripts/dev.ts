@@ -1,6 +1,7 @@
 // `npm run dev`: the edge service under `wrangler dev` on 127.0.0.1:PORT with persistent local state.
 // Settings (environment): PORT (default 8787), INSPECTOR_PORT (default PORT+1000), NASH_STATE_DIR (default
-// .wrangler/state), and OPERATOR_AGENTS / RATE_LIMIT_BURST / RATE_LIMIT_PER_SECOND passed to the worker as vars.
+// .wrangler/state), and OPERATOR_AGENTS / RATE_LIMIT_BURST / RATE_LIMIT_PER_SECOND / RATE_LIMIT_MARKET_BURST /
+// RATE_LIMIT_MARKET_PER_SECOND / MAX_OPEN_INTENTS_PER_AGENT / MAX_OPEN_INTENTS_PER_MARKET passed to the worker as vars.
 // SIGINT/SIGTERM are forwarded to wrangler, and this process exits with it.
 // Bittensor bridge: MINER_NODE_URL, MINER_HOTKEY_URI (secret), AXON_HOTKEY, VALIDATOR_HOTKEYS from the environment
 // or `.dev.vars`, checked at start (one "bittensor bridge: …" line, exit 2 when half set): scripts/dev-bridge.ts.
@@ -26,7 +27,10 @@ export function devSettings(env: NodeJS.ProcessEnv): DevSettings {
   const port = portFrom(env.PORT, 8787, "PORT");
   const inspectorPort = portFrom(env.INSPECTOR_PORT, port + 1000 <= 65535 ? port + 1000 : port - 1000, "INSPECTOR_PORT");
   const vars: Record<string, string> = {};
-  for (const name of ["OPERATOR_AGENTS", "RATE_LIMIT_BURST", "RATE_LIMIT_PER_SECOND"]) {
+  for (const name of [
+    "OPERATOR_AGENTS", "RATE_LIMIT_BURST", "RATE_LIMIT_PER_SECOND",
+    "RATE_LIMIT_MARKET_BURST", "RATE_LIMIT_MARKET_PER_SECOND", "MAX_OPEN_INTENTS_PER_AGENT", "MAX_OPEN_INTENTS_PER_MARKET",
+  ]) {
     const value = env[name];
     if (value !== undefined && value !== "") vars[name] = value;
   }

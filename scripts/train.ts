@@ -1,7 +1,7 @@
 // `npm run train`: generates synthetic challenges, trains the scorer MLP, reports held-out metrics (model and
 // baseline, in-distribution and shifted), and writes models/<version>.onnx with its report and calibration plot.
 // `npm run train -- --from models/X.onnx --reveals FILE --version V`: fine-tunes X on revealed examples instead.
-// Options: --seed N (1), --markets N (8000 training markets), --quick (a small smoke run, writes nothing).
+// Options: --seed N (1), --markets N (6000 training markets), --quick (a small smoke run, writes nothing).
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SHIFTED_SHAPE, TRAIN_SHAPE } from "../src/model/challenges.ts";
@@ -21,7 +21,7 @@ const opt = (name: string, fallback: string) => {
 };
 const quick = flag("quick");
 const seed = Number(opt("seed", "1"));
-const markets = Number(opt("markets", quick ? "150" : "8000"));
+const markets = Number(opt("markets", quick ? "150" : "6000"));
 const testMarkets = quick ? 60 : 400;
 const shiftedMarkets = quick ? 40 : 300;
 const from = opt("from", "");

@@ -205,6 +205,23 @@ export const MarketCounters = z.looseObject({
   welfare: z.number(),
 });
 
+/** The Bittensor settlement relay as a market shows it (issue 5; src/bridge/market-hooks.ts): off, misconfigured,
+ * or its outbox's bound (`capacity`, `full`), backlog (`pending`, `oldestPendingAt` in epoch ms) and counters
+ * (`enqueued`, `delivered`, `duplicates`, `failed_attempts`, `refused_full`, `refused_too_large`). */
+export const OutboxView = z.union([
+  z.looseObject({ relay: z.literal("off") }),
+  z.looseObject({ relay: z.literal("misconfigured"), errors: z.array(z.string()) }),
+  z.looseObject({
+    relay: z.literal("on"),
+    target: z.string(),
+    pending: z.number(),
+    capacity: z.number(),
+    full: z.boolean(),
+    oldestPendingAt: z.number().nullable(),
+    counters: z.record(z.string(), z.number()),
+  }),
+]);
+
 /** GET /v1/markets/{market} → 200. */
 export const MarketView = z.looseObject({
   market: z.string(),
@@ -212,6 +229,7 @@ export const MarketView = z.looseObject({
   counters: MarketCounters,
   openIntents: z.array(IntentView),
   openIntentsTruncated: z.boolean(),
+  outbox: OutboxView.optional(),
 });
 export type MarketView = z.infer<typeof MarketView>;
 

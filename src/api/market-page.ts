@@ -16,7 +16,7 @@ header{display:flex;gap:1.5em;align-items:baseline;padding:.8em 1.2em;background
 h1{font-size:20px;margin:0}h2{font-size:15px;margin:.2em 0 .5em}
 main{display:grid;grid-template-columns:minmax(320px,1fr) minmax(320px,1fr);gap:1em;padding:1em 1.2em}
 .card{background:#fff;border:1px solid var(--line);border-radius:6px;padding:.7em .9em;overflow:auto}
-.wide{grid-column:1/-1}table{border-collapse:collapse;width:100%}td,th{padding:.15em .45em;text-align:right;border-bottom:1px solid #eef}
+.wide{grid-column:1/-1}table{border-collapse:collapse;width:100%}td,th{padding:.15em .45em;text-align:right;border-bottom:1px solid #eef;white-space:nowrap}
 td:first-child,th:first-child{text-align:left}.buy{color:var(--buy)}.sell{color:var(--sell)}.muted{color:var(--muted)}
 #status{font-weight:600}#status[data-state=live]{color:var(--buy)}#status[data-state=offline]{color:var(--sell)}
 .counters span{margin-right:1.2em}.region{margin-bottom:.8em}.sides{display:grid;grid-template-columns:1fr 1fr;gap:.6em}

@@ -9,7 +9,8 @@ import { loadKey, saveKey } from "../../sdk/typescript/src/node.ts";
 
 export const AGENT_USAGE = `       nash keygen [--out FILE]
        nash submit FILE|- [--market M] [--url URL] [--key FILE] [--idempotency-key K]
-           FILE holds one intent, an array of intents, or { "intents": [...] }; \`agent\` may be omitted
+           FILE holds one intent (prints one answer), or an array / { "intents": [...] } (prints an array);
+           \`agent\` may be omitted: it is the key's public key
        nash cancel ID [--market M] [--url URL] [--key FILE]
        nash watch [--market M] [--url URL] [--count N] [--for-ms MS]
            prints each event as one JSON line; stops after N events or MS milliseconds (default: never)`;
@@ -83,12 +84,12 @@ export async function runAgentCommand(command: string, args: readonly string[], 
 
     if (command === "submit") {
       if (positional.length !== 1) throw new UsageError("submit needs one FILE (or - for standard input)");
-      const drafts = await readIntents(positional[0], io);
+      const { drafts, many } = await readIntents(positional[0], io);
       const client = new NashClient({ baseUrl, key: await keyOf(opts, env) });
       if (drafts.length > 1 && opts["idempotency-key"] !== undefined) throw new UsageError("--idempotency-key applies to a single intent");
       const answers = [];
       for (const draft of drafts) answers.push(await client.submit(market, draft, { idempotencyKey: opts["idempotency-key"] }));
-      json(answers.length === 1 ? answers[0] : answers);
+      json(many ? answers : answers[0]);
       return 0;
     }
 
@@ -148,7 +149,8 @@ async function keyOf(opts: Record<string, string>, env: Record<string, string | 
   }
 }
 
-async function readIntents(file: string, io: AgentIo): Promise<IntentDraft[]> {
+/** The intents in a file: one object, an array, or { intents: [...] }; `many` unless it was one object. */
+async function readIntents(file: string, io: AgentIo): Promise<{ drafts: IntentDraft[]; many: boolean }> {
   let text: string;
   try {
     text = file === "-" ? await io.readStdin() : await readFile(file, "utf8");
@@ -161,10 +163,12 @@ async function readIntents(file: string, io: AgentIo): Promise<IntentDraft[]> {
   } catch (error) {
     throw new InputError(`${file}: not valid JSON: ${(error as Error).message}`);
   }
+  const single = !Array.isArray(raw) && !(raw !== null && typeof raw === "object" && Array.isArray((raw as { intents?: unknown }).intents));
   const list = Array.isArray(raw) ? raw : raw !== null && typeof raw === "object" && Array.isArray((raw as { intents?: unknown }).intents) ? (raw as { intents: unknown[] }).intents : [raw];
   // Each draft is validated field by field by the client before it is sent (NashError names the field).
-  return list.map((item, index) => {
+  const drafts = list.map((item, index) => {
     if (item === null || typeof item !== "object" || Array.isArray(item)) throw new InputError(`${file}: intent ${index} must be a JSON object`);
     return item as IntentDraft;
   });
+  return { drafts, many: !single };
 }

@@ -21,6 +21,11 @@ import {
   IDEMPOTENCY_TTL_MS,
   idempotencyDecision,
   rateLimitsFrom,
+  marketRateLimitsFrom,
+  openIntentCapsFrom,
+  openIntentCheck,
+  pruneBuckets,
+  type OpenIntentCaps,
   signatureForgetAt,
   takeToken,
   type RateLimits,
@@ -39,6 +44,12 @@ export interface EdgeEnv extends Env, BridgeEnv {
   OPERATOR_AGENTS?: string;
   RATE_LIMIT_BURST?: string;
   RATE_LIMIT_PER_SECOND?: string;
+  /** One market's write budget over all agents (src/market/guards.ts). */
+  RATE_LIMIT_MARKET_BURST?: string;
+  RATE_LIMIT_MARKET_PER_SECOND?: string;
+  /** Caps on live intents per agent and per market (src/market/guards.ts). */
+  MAX_OPEN_INTENTS_PER_AGENT?: string;
+  MAX_OPEN_INTENTS_PER_MARKET?: string;
 }
 
 /** A verified signature, as the worker hands it over: the object refuses it if seen before. */
@@ -128,6 +139,8 @@ const MIGRATIONS: readonly string[][] = [
     `CREATE TABLE seen_signatures (signature TEXT PRIMARY KEY, forget_at_ms INTEGER NOT NULL)`,
     `CREATE INDEX seen_signatures_forget ON seen_signatures(forget_at_ms)`,
   ],
+  // v2: the per-agent open-intent cap counts an agent's live intents on every submit.
+  [`CREATE INDEX intents_agent ON intents(agent, status)`],
 ];
 
 /** Brings the tables to the newest schema version; `meta` holds the version and small settings. */
@@ -177,11 +190,17 @@ export class MarketObject extends DurableObject<EdgeEnv> {
   private relay: MarketRelay | undefined;
   /** Per-agent token bucket settings; from env, and replaceable in tests. */
   rateLimits: RateLimits;
+  /** The market-wide bucket over all agents' writes, and the open-intent caps; from env, replaceable in tests. */
+  marketRateLimits: RateLimits;
+  openIntentCaps: OpenIntentCaps;
+  private marketBucket: TokenBucket | undefined;
 
   constructor(ctx: DurableObjectState, env: EdgeEnv) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.rateLimits = rateLimitsFrom(env);
+    this.marketRateLimits = marketRateLimitsFrom(env);
+    this.openIntentCaps = openIntentCapsFrom(env);
     // Load once before any request runs; if loading throws, the object is reset and the next request retries.
     void ctx.blockConcurrencyWhile(async () => {
       migrate(this.sql);
@@ -368,11 +387,20 @@ export class MarketObject extends DurableObject<EdgeEnv> {
       auth.signature,
       signatureForgetAt(auth.timestamp, SIGNATURE_WINDOW_MS),
     );
+    if (this.buckets.size >= 10_000) pruneBuckets(this.buckets, now, this.rateLimits);
     const taken = takeToken(this.buckets.get(auth.agent), now, this.rateLimits);
     this.buckets.set(auth.agent, taken.bucket);
     if (!taken.allowed) {
       const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
       return failure(429, "rate-limited", "Too many requests", `this agent's write budget is spent; retry in ${seconds} s`, {
+        retryAfterSeconds: seconds,
+      });
+    }
+    const market = takeToken(this.marketBucket, now, this.marketRateLimits);
+    this.marketBucket = market.bucket;
+    if (!market.allowed) {
+      const seconds = Math.max(1, Math.ceil(market.retryAfterMs / 1000));
+      return failure(429, "rate-limited", "Too many requests", `this market's write budget (all agents) is spent; retry in ${seconds} s`, {
         retryAfterSeconds: seconds,
       });
     }
@@ -398,6 +426,14 @@ export class MarketObject extends DurableObject<EdgeEnv> {
         errors: [{ field: "id", message: "already used in this market" }],
       });
     }
+    const cap = openIntentCheck(
+      {
+        agent: this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM intents WHERE agent = ? AND status IN ('open', 'partially_filled')", agent).one().n,
+        market: this.openCount(),
+      },
+      this.openIntentCaps,
+    );
+    if (!cap.ok) return cap;
     const intent: Intent = { id, ...fields };
     const createdAt = new Date(now).toISOString();
     this.intentSeq += 1;
@@ -442,14 +478,37 @@ export class MarketObject extends DurableObject<EdgeEnv> {
     this.expireDue(now);
     // Resources never trade with each other, and continuous clearing left the rest of the book at its optimum:
     // after one new intent only its resource needs solving.
-    const rows = (
-      resource === undefined
-        ? this.sql.exec<IntentRow>("SELECT * FROM intents WHERE status IN ('open', 'partially_filled')")
-        : this.sql.exec<IntentRow>(
-            "SELECT * FROM intents WHERE status IN ('open', 'partially_filled') AND resource = ?",
-            resource,
-          )
-    ).toArray();
+    let rows: IntentRow[];
+    if (resource === undefined) {
+      rows = this.sql.exec<IntentRow>("SELECT * FROM intents WHERE status IN ('open', 'partially_filled')").toArray();
+    } else {
+      // Profiled under load (notes/robust.md): loading and parsing the whole live book on every submit dominated.
+      // A fill needs buy.limitPrice ≥ sell.limitPrice, so first ask SQLite for the best bid and ask (no rows
+      // loaded): if they do not cross, nothing can trade. Otherwise load only the intents that can price-cross
+      // someone; the others can be in no fill, so the solver's optimum is the same without them.
+      const live = "status IN ('open', 'partially_filled') AND resource = ? AND (expires_at_ms IS NULL OR expires_at_ms > ?)";
+      const { bid, ask } = this.sql
+        .exec<{ bid: number | null; ask: number | null }>(
+          `SELECT MAX(CASE WHEN json_extract(body, '$.side') = 'buy' THEN json_extract(body, '$.limitPrice') END) AS bid,
+                  MIN(CASE WHEN json_extract(body, '$.side') = 'sell' THEN json_extract(body, '$.limitPrice') END) AS ask
+             FROM intents WHERE ${live}`,
+          resource,
+          now,
+        )
+        .one();
+      if (bid === null || ask === null || bid < ask) return undefined;
+      rows = this.sql
+        .exec<IntentRow>(
+          `SELECT * FROM intents WHERE ${live} AND (
+             (json_extract(body, '$.side') = 'buy' AND json_extract(body, '$.limitPrice') >= ?) OR
+             (json_extract(body, '$.side') = 'sell' AND json_extract(body, '$.limitPrice') <= ?))`,
+          resource,
+          now,
+          ask,
+          bid,
+        )
+        .toArray();
+    }
     const records = new Map(rows.map((r) => [r.id, recordOf(r)] as const));
     const book = solverBook(records.values(), now);
     if (!mayTrade(book)) return undefined;

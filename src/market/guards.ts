@@ -1,5 +1,7 @@
 // Per-agent request guards kept by the market object, as pure functions: a token bucket for 429s, the
 // idempotency decision for POST retries, and how long a seen signature must be remembered to refuse replays.
+// Also the per-market limits: a bucket over all agents' writes, and caps on open intents per agent and market.
+import { failure, success, type Outcome } from "./outcome.ts";
 
 /** Token bucket settings: `burst` requests at once, refilled at `perSecond`. */
 export interface RateLimits {
@@ -12,14 +14,72 @@ export const DEFAULT_RATE_LIMITS: RateLimits = { burst: 200, perSecond: 100 };
 
 /** Reads RATE_LIMIT_BURST / RATE_LIMIT_PER_SECOND (strings from the environment); bad values keep the default. */
 export function rateLimitsFrom(vars: { RATE_LIMIT_BURST?: unknown; RATE_LIMIT_PER_SECOND?: unknown }): RateLimits {
-  const num = (v: unknown, fallback: number) => {
-    const n = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
-    return Number.isFinite(n) && n > 0 ? n : fallback;
-  };
   return {
     burst: num(vars.RATE_LIMIT_BURST, DEFAULT_RATE_LIMITS.burst),
     perSecond: num(vars.RATE_LIMIT_PER_SECOND, DEFAULT_RATE_LIMITS.perSecond),
   };
+}
+
+/** A positive finite number from an environment value; anything else keeps `fallback`. */
+function num(v: unknown, fallback: number): number {
+  const n = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
+  return Number.isFinite(n) && n > 0 ? n : fallback;
+}
+
+/**
+ * One market's write budget over all its agents: many fresh keys must not add up to more than one object can
+ * clear. Defaults well above what one market object sustains locally (a few hundred writes/s), so it only bites
+ * on floods.
+ */
+export const DEFAULT_MARKET_RATE_LIMITS: RateLimits = { burst: 2000, perSecond: 1000 };
+
+/** Reads RATE_LIMIT_MARKET_BURST / RATE_LIMIT_MARKET_PER_SECOND; bad values keep the default. */
+export function marketRateLimitsFrom(vars: { RATE_LIMIT_MARKET_BURST?: unknown; RATE_LIMIT_MARKET_PER_SECOND?: unknown }): RateLimits {
+  return {
+    burst: num(vars.RATE_LIMIT_MARKET_BURST, DEFAULT_MARKET_RATE_LIMITS.burst),
+    perSecond: num(vars.RATE_LIMIT_MARKET_PER_SECOND, DEFAULT_MARKET_RATE_LIMITS.perSecond),
+  };
+}
+
+/** Caps on live (open or partly filled) intents: every submit solves over its resource's live book. */
+export interface OpenIntentCaps {
+  perAgent: number;
+  perMarket: number;
+}
+
+/** 1,000 per agent, 10,000 per market: the solver's cost grows with the live book it clears on each submit. */
+export const DEFAULT_OPEN_INTENT_CAPS: OpenIntentCaps = { perAgent: 1000, perMarket: 10_000 };
+
+/** Reads MAX_OPEN_INTENTS_PER_AGENT / MAX_OPEN_INTENTS_PER_MARKET; bad values keep the default. */
+export function openIntentCapsFrom(vars: { MAX_OPEN_INTENTS_PER_AGENT?: unknown; MAX_OPEN_INTENTS_PER_MARKET?: unknown }): OpenIntentCaps {
+  return {
+    perAgent: Math.floor(num(vars.MAX_OPEN_INTENTS_PER_AGENT, DEFAULT_OPEN_INTENT_CAPS.perAgent)),
+    perMarket: Math.floor(num(vars.MAX_OPEN_INTENTS_PER_MARKET, DEFAULT_OPEN_INTENT_CAPS.perMarket)),
+  };
+}
+
+/**
+ * Whether one more live intent fits: 409 `open-intents-limit` (the market's current state refuses it; a fill,
+ * cancel or expiry frees room) naming which cap was reached. No Retry-After: room depends on trading, not time.
+ */
+export function openIntentCheck(open: { agent: number; market: number }, caps: OpenIntentCaps): Outcome<true> {
+  if (open.agent >= caps.perAgent) {
+    return failure(409, "open-intents-limit", "Too many open intents", `this agent already has ${open.agent} open intents in this market (limit ${caps.perAgent}); cancel some or wait for fills`);
+  }
+  if (open.market >= caps.perMarket) {
+    return failure(409, "open-intents-limit", "Too many open intents", `this market already holds ${open.market} open intents (limit ${caps.perMarket})`);
+  }
+  return success(true);
+}
+
+/**
+ * Drops buckets that have refilled completely (forgetting them changes nothing), so a stream of fresh agent
+ * keys cannot grow the object's memory without bound. Call now and then, e.g. when the map gets large.
+ */
+export function pruneBuckets(buckets: Map<string, TokenBucket>, now: number, limits: RateLimits): void {
+  for (const [agent, b] of buckets) {
+    if (b.tokens + (Math.max(0, now - b.updatedMs) / 1000) * limits.perSecond >= limits.burst) buckets.delete(agent);
+  }
 }
 
 export interface TokenBucket {

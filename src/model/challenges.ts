@@ -59,6 +59,26 @@ export const SHIFTED_SHAPE: MarketShape = {
   allOrNone: 0.2, someMinimum: 0.1, capped: 0.5, caps: [20, 50, 80, 150, 250], priceSpread: [0.05, 0.3],
 };
 
+/**
+ * A harder shift for the feedback benchmark: thin markets (limit prices within a few percent, so gains hide inside
+ * one or two price bands), many all-or-none intents and tight latency caps, in unseen regions. The model trained on
+ * TRAIN_SHAPE is miscalibrated here; revealed examples from it are what feedback should fix.
+ */
+export const THIN_SHAPE: MarketShape = {
+  name: "thin", regions: SHIFTED_REGIONS, regionCount: [2, 5], intents: [20, 70], resources: [1, 2],
+  allOrNone: 0.4, someMinimum: 0.15, capped: 0.6, caps: [20, 40, 80, 150], priceSpread: [0.02, 0.06],
+};
+
+/**
+ * Another feedback shift: agents that pick latency caps between the band edges (12, 25, 40, 65, 90, 120 ms) and
+ * cap most intents, in unseen regions. A validator reading the band's upper edge then believes more pairs can trade
+ * than really can, so the optimum looks larger than it is: a bias that revealed examples can correct.
+ */
+export const OFFGRID_SHAPE: MarketShape = {
+  name: "offgrid", regions: SHIFTED_REGIONS, regionCount: [3, 6], intents: [30, 80], resources: [1, 3],
+  allOrNone: 0.2, someMinimum: 0.1, capped: 0.75, caps: [12, 25, 40, 65, 90, 120], priceSpread: [0.05, 0.3],
+};
+
 export interface Market {
   shape: string;
   intents: Intent[];

@@ -32,7 +32,7 @@ export interface TrainOptions {
 }
 
 export const DEFAULT_TRAIN: TrainOptions = {
-  hidden: [48, 48], epochs: 60, batch: 64, learningRate: 2e-3, weightDecay: 1e-4, seed: 1, loss: "l1",
+  hidden: [32, 32], epochs: 60, batch: 64, learningRate: 2e-3, weightDecay: 1e-4, seed: 1, loss: "l1",
 };
 
 /** A fresh network with He-initialised weights and standardisation fitted to the data. */

@@ -2,7 +2,7 @@
 // (side, resource, region, the set of counterpart regions within the latency cap), so the allocation LP and the
 // verifier work on classes and class pairs instead of intent pairs.
 import type { Intent, LatencyTable } from "../schema.ts";
-import { withinCap } from "./latency.ts";
+import { latencyBetween } from "./latency.ts";
 
 export interface IntentClass {
   resource: string;
@@ -36,9 +36,10 @@ export function buildClasses(intents: readonly Intent[], latency: LatencyTable, 
     if (!r) regions.set(it.resource, (r = { buy: new Set(), sell: new Set() }));
     r[it.side].add(it.region);
   }
-  // (side, resource, region, cap) → class, through nested maps so that no key string is built per intent.
-  const lookup = { buy: new Map<string, Map<string, Map<number, number>>>(), sell: new Map<string, Map<string, Map<number, number>>>() };
-  const keyToClass = new Map<string, number>();
+  // (side, resource, region) → its counterpart regions by latency; a cap then admits a prefix of them, so the class
+  // is (side, resource, region, prefix length) and no set or key string is built per intent.
+  interface Origin { regs: string[]; ms: Float64Array; byPrefix: Map<number, number> }
+  const lookup = { buy: new Map<string, Map<string, Origin>>(), sell: new Map<string, Map<string, Origin>>() };
   const buy: { c: IntentClass; list: number[] }[] = [];
   const sell: { c: IntentClass; list: number[] }[] = [];
   const classOf = new Int32Array(n).fill(-1);
@@ -47,28 +48,30 @@ export function buildClasses(intents: readonly Intent[], latency: LatencyTable, 
     if (!(it.quantity > 0)) continue;
     let byRegion = lookup[it.side].get(it.resource);
     if (!byRegion) lookup[it.side].set(it.resource, (byRegion = new Map()));
-    let byCap = byRegion.get(it.region);
-    if (!byCap) byRegion.set(it.region, (byCap = new Map()));
-    const capKey = it.maxLatencyMs ?? -1;
-    let c = byCap.get(capKey);
+    let origin = byRegion.get(it.region);
+    if (!origin) {
+      const others = regions.get(it.resource)![it.side === "buy" ? "sell" : "buy"];
+      const pairs: [string, number][] = [];
+      for (const o of others) {
+        const ms = latencyBetween(latency, it.region, o);
+        if (ms !== undefined) pairs.push([o, ms]);
+      }
+      pairs.sort((a, b) => a[1] - b[1]);
+      origin = { regs: pairs.map((p) => p[0]), ms: Float64Array.from(pairs, (p) => p[1]), byPrefix: new Map() };
+      byRegion.set(it.region, origin);
+    }
+    let prefix = -1; // no cap: every region, listed or not
+    if (it.maxLatencyMs !== undefined) {
+      prefix = 0;
+      while (prefix < origin.ms.length && origin.ms[prefix] <= it.maxLatencyMs) prefix++;
+    }
+    let c = origin.byPrefix.get(prefix);
     const side = it.side === "buy" ? buy : sell;
     if (c === undefined) {
-      let sig = "*";
-      let reach: Set<string> | null = null;
-      if (it.maxLatencyMs !== undefined) {
-        const others = regions.get(it.resource)![it.side === "buy" ? "sell" : "buy"];
-        reach = new Set<string>();
-        for (const o of others) if (withinCap(latency, it.region, it.maxLatencyMs, o)) reach.add(o);
-        sig = [...reach].sort().join("\u0001");
-      }
-      const key = `${it.side}\n${it.resource}\n${it.region}\n${sig}`;
-      c = keyToClass.get(key);
-      if (c === undefined) {
-        c = side.length;
-        keyToClass.set(key, c);
-        side.push({ c: { resource: it.resource, region: it.region, reach, members: new Int32Array(0) }, list: [] });
-      }
-      byCap.set(capKey, c);
+      c = side.length;
+      const reach = prefix < 0 ? null : new Set(origin.regs.slice(0, prefix));
+      side.push({ c: { resource: it.resource, region: it.region, reach, members: new Int32Array(0) }, list: [] });
+      origin.byPrefix.set(prefix, c);
     }
     side[c].list.push(i);
     classOf[i] = c;
@@ -76,14 +79,15 @@ export function buildClasses(intents: readonly Intent[], latency: LatencyTable, 
   if (!sortMembers) {
     for (const x of [...buy, ...sell]) x.c.members = Int32Array.from(x.list);
   } else {
-  for (const { c, list } of buy) {
-    list.sort((a, b) => intents[b].limitPrice - intents[a].limitPrice || a - b);
-    c.members = Int32Array.from(list);
-  }
-  for (const { c, list } of sell) {
-    list.sort((a, b) => intents[a].limitPrice - intents[b].limitPrice || a - b);
-    c.members = Int32Array.from(list);
-  }
+    const price = Float64Array.from(intents, (it) => it.limitPrice);
+    for (const { c, list } of buy) {
+      list.sort((a, b) => price[b] - price[a] || a - b);
+      c.members = Int32Array.from(list);
+    }
+    for (const { c, list } of sell) {
+      list.sort((a, b) => price[a] - price[b] || a - b);
+      c.members = Int32Array.from(list);
+    }
   }
   const eb: number[] = [];
   const es: number[] = [];

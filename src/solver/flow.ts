@@ -1,6 +1,8 @@
 // The allocation LP on intent classes: a min-cost flow source → buyer classes → seller classes → sink, where each
 // class's arc from the source (to the sink) is convex piecewise linear, one segment per intent sorted by price.
-// Solved exactly by successive shortest paths with potentials (Dijkstra on the small class graph).
+// This module holds the problem's shape and a successive-shortest-path solver (Dijkstra with potentials on the
+// small class graph). The solver uses the network simplex (simplex.ts), which is faster on large books; this one
+// stays as an independent implementation that the tests compare it with.
 
 /** A class-level transportation problem. Segment arrays are in fill order (buyers by price desc, sellers asc). */
 export interface ClassProblem {

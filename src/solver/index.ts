@@ -381,6 +381,51 @@ function intentDuals(inst: Instance, levels: { buy: Float64Array; sell: Float64A
   return d;
 }
 
+/**
+ * A feasible solution from a relaxed one without solving: remove every fill of an intent below its minimum,
+ * repeatedly (removals can push counterparties below theirs). The intents that still trade are a subset of those
+ * that traded, so any pairing within a class pair stays individually rational.
+ */
+function cascade(inst: Instance, sol: LpSolution): LpSolution {
+  const { idx, minQty, qtyTiny } = inst;
+  const fills = toFills(inst, sol);
+  const amount = Float64Array.from(sol.amount);
+  const byIntent = new Map<number, number[]>();
+  fills.forEach((f, k) => {
+    for (const i of [f.b, f.s]) {
+      let l = byIntent.get(i);
+      if (!l) byIntent.set(i, (l = []));
+      l.push(k);
+    }
+  });
+  const removed = new Uint8Array(fills.length);
+  const queue = violators(inst, sol);
+  while (queue.length > 0) {
+    const i = queue.pop()!;
+    for (const k of byIntent.get(i) ?? []) {
+      if (removed[k]) continue;
+      removed[k] = 1;
+      const f = fills[k];
+      for (const j of [f.b, f.s]) {
+        const before = amount[j];
+        amount[j] -= f.quantity;
+        if (amount[j] < qtyTiny) amount[j] = 0;
+        if (minQty[j] > 0 && before >= minQty[j] - qtyTiny && amount[j] > qtyTiny && amount[j] < minQty[j] - qtyTiny) queue.push(j);
+      }
+    }
+  }
+  const edgeOf = new Map<number, number>();
+  for (let e = 0; e < idx.edgeBuy.length; e++) edgeOf.set(idx.edgeBuy[e] * idx.sell.length + idx.edgeSell[e], e);
+  const edgeFlow = new Float64Array(idx.edgeBuy.length);
+  let welfare = 0;
+  fills.forEach((f, k) => {
+    if (removed[k]) return;
+    edgeFlow[edgeOf.get(idx.classOf[f.b] * idx.sell.length + idx.classOf[f.s])!] += f.quantity;
+    welfare += f.gain * f.quantity;
+  });
+  return { ...sol, amount, edgeFlow, welfare };
+}
+
 /** Negative-gain fills are not individually rational; a relaxation that needs one cannot be an incumbent. */
 function individuallyRational(inst: Instance, sol: LpSolution): boolean {
   for (const f of toFills(inst, sol)) if (f.gain < -inst.gainEps) return false;
@@ -409,9 +454,11 @@ function branchAndBound(
     let sol = root;
     for (let v = violators(inst, sol); v.length > 0; v = violators(inst, sol)) {
       if (performance.now() - t0 > timeBudgetMs) {
-        // Out of time: leaving out every intent with a minimum is one LP and always feasible.
-        for (let i = 0; i < n; i++) if (inst.minQty[i] > 0) excluded[i] = 1;
-      } else for (const i of v) excluded[i] = 1;
+        // Out of time: drop the violators' fills without another LP.
+        sol = cascade(inst, sol);
+        break;
+      }
+      for (const i of v) excluded[i] = 1;
       sol = solveLp(inst, excluded, null);
     }
     incumbent = sol;

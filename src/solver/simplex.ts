@@ -76,7 +76,24 @@ export function solveClassSimplex(p: ClassProblem, eps: number): ClassFlow {
   pieceStart[m - 1] = k;
   pieceCap[k++] = Infinity;
   pieceStart[m] = k;
-  const sol = networkSimplex({ V: 2 + nb + ns, src, dst, pieceStart, pieceCost, pieceCap }, eps);
+  // Starting potentials: shortest distances in the flow-free DAG (the SSP's), so that a book that does not cross
+  // starts optimal and a crossing one starts close to its duals.
+  const pi0 = new Float64Array(2 + nb + ns);
+  for (let a = 0; a < nb; a++) pi0[2 + a] = p.buySegStart[a + 1] > p.buySegStart[a] ? -p.buySegPrice[p.buySegStart[a]] : 0;
+  let piT = Infinity;
+  const reached = new Uint8Array(ns);
+  for (let x = 0; x < ns; x++) {
+    let best = Infinity;
+    for (const e of p.sellAdj[x]) best = Math.min(best, pi0[2 + p.edgeBuy[e]]);
+    if (best === Infinity) continue;
+    reached[x] = 1;
+    pi0[2 + nb + x] = best;
+    if (p.sellSegStart[x + 1] > p.sellSegStart[x]) piT = Math.min(piT, best + p.sellSegPrice[p.sellSegStart[x]]);
+  }
+  if (piT === Infinity) piT = 0;
+  pi0[1] = piT;
+  for (let x = 0; x < ns; x++) if (!reached[x]) pi0[2 + nb + x] = piT;
+  const sol = networkSimplex({ V: 2 + nb + ns, src, dst, pieceStart, pieceCost, pieceCap }, eps, pi0);
   const used = (a: number, out: Float64Array, base: number) => {
     let F = sol.flow[a];
     for (let j = pieceStart[a]; j < pieceStart[a + 1]; j++) {
@@ -93,8 +110,12 @@ export function solveClassSimplex(p: ClassProblem, eps: number): ClassFlow {
   return { edgeFlow, buySegUsed, sellSegUsed, augmentations: sol.pivots };
 }
 
-/** Minimum-cost circulation by the network simplex method (pieces of a convex arc are entered in order). */
-export function networkSimplex(g: FlowGraph, eps: number): FlowSolution {
+/**
+ * Minimum-cost circulation by the network simplex method (pieces of a convex arc are entered in order).
+ * `initialPi` (optional) sets the starting potentials through the costs of the artificial root arcs, which never
+ * carry flow (every cycle through the root crosses one of them backwards at flow 0), so the optimum is unchanged.
+ */
+export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Array): FlowSolution {
   const ROOT = g.V;
   const V = g.V + 1;
   const nConvex = g.src.length;
@@ -148,6 +169,10 @@ export function networkSimplex(g: FlowGraph, eps: number): FlowSolution {
     pred[v] = k;
     fwd[v] = 1;
     depth[v] = 1;
+    if (initialPi) {
+      cost[k] = -initialPi[v];
+      pi[v] = initialPi[v];
+    }
   }
   // Children lists rebuilt after each pivot to refresh depth and potentials of the moved subtree.
   const childHead = new Int32Array(V);
@@ -253,41 +278,57 @@ export function networkSimplex(g: FlowGraph, eps: number): FlowSolution {
       }
     }
     const join = u;
-    let delta = state[enter] === LOWER ? hi[enter] - flow[enter] : flow[enter] - lo[enter];
+    let delta = 0;
     let uOut = -1;
     let result = 0;
-    for (u = first; u !== join; u = parent[u]) {
-      const a = pred[u];
-      const d = fwd[u] ? flow[a] - lo[a] : hi[a] - flow[a];
-      if (d < delta) {
-        delta = d;
-        uOut = u;
-        result = 1;
+    // While the entering convex arc is itself the bottleneck, the tree and potentials stay the same: if its next
+    // piece still prices in, push it around the same cycle at once (one pivot fills a run of intents).
+    for (;;) {
+      delta = state[enter] === LOWER ? hi[enter] - flow[enter] : flow[enter] - lo[enter];
+      uOut = -1;
+      result = 0;
+      for (u = first; u !== join; u = parent[u]) {
+        const a = pred[u];
+        const d = fwd[u] ? flow[a] - lo[a] : hi[a] - flow[a];
+        if (d < delta) {
+          delta = d;
+          uOut = u;
+          result = 1;
+        }
       }
-    }
-    for (u = second; u !== join; u = parent[u]) {
-      const a = pred[u];
-      const d = fwd[u] ? hi[a] - flow[a] : flow[a] - lo[a];
-      if (d <= delta) {
-        delta = d;
-        uOut = u;
-        result = 2;
+      for (u = second; u !== join; u = parent[u]) {
+        const a = pred[u];
+        const d = fwd[u] ? hi[a] - flow[a] : flow[a] - lo[a];
+        if (d <= delta) {
+          delta = d;
+          uOut = u;
+          result = 2;
+        }
       }
-    }
-    if (delta === INF) throw new Error("network simplex: unbounded cycle (a bug: every cycle crosses a finite arc)");
-
-    if (delta > 0) {
-      const val = state[enter] * delta;
-      flow[enter] += val;
-      for (u = src[enter]; u !== join; u = parent[u]) flow[pred[u]] += fwd[u] ? -val : val;
-      for (u = dst[enter]; u !== join; u = parent[u]) flow[pred[u]] += fwd[u] ? val : -val;
-    }
-    if (result === 0) {
+      if (delta === INF) throw new Error("network simplex: unbounded cycle (a bug: every cycle crosses a finite arc)");
+      if (delta > 0) {
+        const val = state[enter] * delta;
+        flow[enter] += val;
+        for (u = src[enter]; u !== join; u = parent[u]) flow[pred[u]] += fwd[u] ? -val : val;
+        for (u = dst[enter]; u !== join; u = parent[u]) flow[pred[u]] += fwd[u] ? val : -val;
+      }
+      if (result !== 0) break;
       // The entering arc crossed its whole piece and stays out of the tree, at the other breakpoint.
-      flow[enter] = state[enter] === LOWER ? hi[enter] : lo[enter];
+      const up = state[enter] === LOWER;
+      flow[enter] = up ? hi[enter] : lo[enter];
       state[enter] = -state[enter];
-      continue;
+      if (enter >= nConvex) break;
+      const d = pi[src[enter]] - pi[dst[enter]];
+      const b = up ? seg[enter] + 1 : seg[enter];
+      if (up && b < segCount[enter] && pieceCost[segBase[enter] + b] + d < -eps) {
+        setPiece(enter, b);
+        state[enter] = LOWER;
+      } else if (!up && b > 0 && -(pieceCost[segBase[enter] + b - 1] + d) < -eps) {
+        setPiece(enter, b - 1);
+        state[enter] = UPPER;
+      } else break;
     }
+    if (result === 0) continue;
     const leave = pred[uOut];
     // The leaving arc hit a bound: which one follows from the side of the cycle and its direction.
     const toUpper = result === 1 ? !fwd[uOut] : fwd[uOut] === 1;

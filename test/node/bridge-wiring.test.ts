@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { MarketRelay, bridgeConfig, outboxView } from "../../src/bridge/market-hooks.ts";
+import { DISPATCH_DELAY_MS, MarketRelay, bridgeConfig, outboxView } from "../../src/bridge/market-hooks.ts";
 import { SqlNonceStore, settleChallenge } from "../../src/bridge/challenge.ts";
 import { ChallengeInput } from "../../src/bridge/axon.ts";
 import { keypairFromUriOrThrow } from "../../src/bridge/keys.ts";
@@ -55,7 +55,7 @@ describe("market relay hooks", () => {
     const scored = { ...settlement("s-1", "m1"), scores: [{ proposal: "builtin", estimate: 0.97 }] };
     expect(relay.enqueue("m1", scored, 1000)).toEqual({ action: "insert" });
     expect(relay.enqueue("m1", scored, 1001)).toEqual({ action: "exists" });
-    expect(relay.wantsAlarmAt()).toBe(1000);
+    expect(relay.wantsAlarmAt()).toBe(1000 + DISPATCH_DELAY_MS); // the agent's answer leaves first
     // Nothing listens yet: refused connection, the row is the probe and the relay holds until its retry.
     const t = Date.now();
     const failed = await relay.drain("m1", t, fetch);

@@ -53,7 +53,7 @@ describe("OpenAPI document", () => {
 
   test("the intent schema carries the contract's fields and constraints", () => {
     const intent = doc.components.schemas.IntentInput;
-    expect(intent.required.sort()).toEqual(["agent", "limitPrice", "quantity", "region", "resource", "side"]);
+    expect([...intent.required].sort()).toEqual(["agent", "limitPrice", "quantity", "region", "resource", "side"]);
     expect(intent.properties.side.enum).toEqual(["buy", "sell"]);
     expect(intent.additionalProperties).toBe(false);
     expect(intent.properties.expiresAt.format).toBe("date-time");

@@ -270,6 +270,18 @@ describe("minQuantity: branch and bound against brute force on tiny markets", ()
     expect(proven).toBeGreaterThan(50);
   });
 
+  it("with no time at all, still returns a feasible settlement and an honest gap", () => {
+    for (const seed of [11, 12, 13]) {
+      const intents = generate(400, seed, { allOrNone: 0.4, minFill: 0.2 });
+      const r = solve(intents, DEFAULT_LATENCY, { timeBudgetMs: 0 });
+      expect(verify(intents, DEFAULT_LATENCY, r)).toEqual({ ok: true });
+      const full = solve(intents, DEFAULT_LATENCY, { timeBudgetMs: 5_000 });
+      expect(full.welfare).toBeGreaterThanOrEqual(r.welfare - 1e-9 * Math.max(1, r.welfare));
+      if (r.status !== "optimal") expect(r.welfare + r.gap!).toBeGreaterThanOrEqual(full.welfare - 1e-6);
+      if (full.status === "optimal" && r.status === "optimal") close(r.welfare, full.welfare);
+    }
+  });
+
   it("reports a proven gap when the node budget runs out", () => {
     const intents = generate(300, 9, { allOrNone: 0.5 });
     const r = solve(intents, DEFAULT_LATENCY, { nodeBudget: 2 });
@@ -384,5 +396,36 @@ describe("multi-party kinds: swaps and deferrals", () => {
     expect(IntentInput.safeParse({ ...base, swapFor: { resource: "r1" } }).success).toBe(false);
     expect(IntentInput.safeParse({ ...base, minQuantity: 1 }).success).toBe(false);
     expect(IntentInput.safeParse({ agent: "a", side: "sell", resource: "r1", quantity: 1, limitPrice: 1, region: "x", kind: "deferral" }).success).toBe(false);
+  });
+});
+
+describe("fuzz: odd scales, regions missing from the table, caps of 0, swaps, minimums", () => {
+  it("never throws and always verifies (400 random small markets)", () => {
+    const L: LatencyTable = { a: { b: 10, c: 50 }, b: { c: 30 }, d: { d: 5 } };
+    for (let t = 0; t < 400; t++) {
+      const r = rng(1000 + t);
+      const n = 1 + Math.floor(r() * 25);
+      const scaleQ = [1e-6, 1, 1e6, 1e12][Math.floor(r() * 4)];
+      const scaleP = [1e-6, 1, 1e6][Math.floor(r() * 3)];
+      const xs: Intent[] = [];
+      for (let k = 0; k < n; k++) {
+        const q = (r() < 0.3 ? Math.ceil(r() * 5) : r() * 10 + 1e-3) * scaleQ;
+        const it: Intent = {
+          id: `i${k}`, agent: "a", side: r() < 0.5 ? "buy" : "sell", resource: r() < 0.7 ? "x" : "y", quantity: q,
+          limitPrice: (r() < 0.4 ? Math.round(r() * 4) : r() * 4) * scaleP, region: ["a", "b", "c", "d", "zz"][Math.floor(r() * 5)],
+        };
+        if (r() < 0.4) it.maxLatencyMs = [0, 5, 10, 30, 60][Math.floor(r() * 5)];
+        const u = r();
+        if (u < 0.2) it.minQuantity = q;
+        else if (u < 0.35) it.minQuantity = q * r();
+        if (r() < 0.1 && it.side === "sell") {
+          it.swapFor = { resource: it.resource === "x" ? "y" : "x", limitPrice: r() * 4 * scaleP };
+          it.minQuantity = undefined;
+        }
+        xs.push(it);
+      }
+      const res = solve(xs, L, { timeBudgetMs: 20 });
+      expect(verify(xs, L, res), `market ${t}`).toEqual({ ok: true });
+    }
   });
 });

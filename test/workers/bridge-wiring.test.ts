@@ -7,7 +7,8 @@ import { SELF, env, evictDurableObject, runInDurableObject } from "cloudflare:te
 import { afterEach, describe, expect, it } from "vitest";
 import { keypairFromUriOrThrow } from "../../src/bridge/keys.ts";
 import { NASH_CHALLENGE, readAxonResponse, signDendriteRequest } from "../../src/bridge/synapse.ts";
-import { BASE, buyIntent, eventually, freshMarket, json, newAgent, sellIntent, submit } from "./helpers.ts";
+import { MarketView } from "../../src/schema.ts";
+import { BASE, buyIntent, eventually, freshMarket, json, newAgent, sellIntent, signedFetch, submit } from "./helpers.ts";
 
 const BOB = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
 const CHARLIE = "5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y";
@@ -21,7 +22,10 @@ function bridge(on: boolean): void {
     else delete vars[k];
   }
 }
-afterEach(() => bridge(false));
+afterEach(() => {
+  bridge(false);
+  delete vars.OPERATOR_AGENTS;
+});
 
 async function marketView(m: string) {
   return json(await SELF.fetch(`${BASE}/v1/markets/${m}`));
@@ -46,6 +50,7 @@ describe("settlement outbox in the market object", () => {
     const view = await marketView(m);
     expect(view.counters.settlements).toBe(1);
     expect(view.outbox).toEqual({ relay: "off" });
+    expect(MarketView.safeParse(view).success).toBe(true);
     await runInDurableObject(env.MARKET.getByName(m), async (_i, state) => {
       expect(state.storage.sql.exec("SELECT name FROM sqlite_master WHERE name LIKE 'bridge_%'").toArray()).toEqual([]);
     });
@@ -71,6 +76,7 @@ describe("settlement outbox in the market object", () => {
     }, 10_000);
     expect(view.outbox).toMatchObject({ relay: "on", target: BRIDGE.MINER_NODE_URL, pending: 1, capacity: 20_000, full: false });
     expect(view.outbox.counters).toMatchObject({ enqueued: 1, delivered: 0, refused_full: 0 });
+    expect(MarketView.safeParse(view).success).toBe(true); // the contract's schema (src/schema.ts) describes it
     await runInDurableObject(stub, async (_i, state) => {
       const row = state.storage.sql.exec<{ next_attempt_at: number; attempts: number; last_error: string }>("SELECT * FROM bridge_outbox").one();
       expect(row.attempts).toBeGreaterThanOrEqual(1);
@@ -116,6 +122,33 @@ describe("settlement outbox in the market object", () => {
     const view = await marketView(m);
     expect(view.outbox).toMatchObject({ pending: 0, counters: { enqueued: 0 } });
     expect(view.counters).toMatchObject({ fills: 0, openIntents: 2 });
+  });
+});
+
+describe("one alarm for batch clearing, expiry and the relay", () => {
+  it("a batch settled by the alarm is relayed, and the alarm is the minimum of the next expiry and the retry", async () => {
+    bridge(true);
+    const operator = await newAgent();
+    vars.OPERATOR_AGENTS = operator.publicKey;
+    const m = freshMarket("batch");
+    const put = await signedFetch(operator, "PUT", `/v1/markets/${m}/config`, { clearing: "batch", batchIntervalMs: 200 });
+    expect(put.status).toBe(200);
+    const a = await newAgent();
+    expect((await json(await submit(a, m, buyIntent()))).settlement).toBeUndefined();
+    expect((await json(await submit(a, m, sellIntent()))).settlement).toBeUndefined();
+    // An intent that cannot trade but expires: a third want for the same alarm.
+    const expiresAt = new Date(Date.now() + 60_000).toISOString();
+    expect((await submit(a, m, buyIntent({ resource: "other", expiresAt }))).status).toBe(201);
+    // The batch alarm settles; the relay's attempt follows (refused) and backs off.
+    const view = await eventually(async () => {
+      const v = await marketView(m);
+      return v.counters.settlements === 1 && v.outbox.counters.failed_attempts >= 1 ? v : undefined;
+    }, 10_000);
+    expect(view.outbox).toMatchObject({ pending: 1, counters: { enqueued: 1 } });
+    await runInDurableObject(env.MARKET.getByName(m), async (_i, state) => {
+      const retry = state.storage.sql.exec<{ t: number }>("SELECT next_attempt_at AS t FROM bridge_outbox").one().t;
+      expect(await state.storage.getAlarm()).toBe(Math.min(retry, Date.parse(expiresAt)));
+    });
   });
 });
 
@@ -178,7 +211,8 @@ describe("POST /NashChallenge", () => {
     const req = signed(charlie, "99999999-2222-3333-4444-555555555555");
     expect((await post(req)).status).toBe(200);
     expect((await post(req)).status).toBe(401);
-    await evictDurableObject(env.AXON.getByName(`validator:${CHARLIE}`));
+    // (worker-configuration.d.ts predates the AXON binding: `npm run types` regenerates it.)
+    await evictDurableObject((env as unknown as { AXON: DurableObjectNamespace }).AXON.getByName(`validator:${CHARLIE}`));
     const again = await post(req);
     expect(again.status).toBe(401);
     expect(again.headers.get("bt_header_axon_status_message")).toContain("Nonce is too old");

@@ -4,17 +4,20 @@ Standard library only, plus Debian's python3-cryptography (or the `cryptography`
 The wire contract is shared/docs/CONTRACT.md section 5; the TypeScript twin is sdk/typescript.
 """
 
-from .keys import AgentKey, generate_key, load_key, signing_string, sign_headers
+from .keys import AgentKey, generate_key, key_from_seed, load_key, save_key, signing_string, sign_headers
 from .client import Client, NashError
-from .stream import MarketStream
+from .stream import MarketStream, StreamRefused
 
 __all__ = [
     "AgentKey",
     "Client",
     "MarketStream",
     "NashError",
+    "StreamRefused",
     "generate_key",
+    "key_from_seed",
     "load_key",
+    "save_key",
     "sign_headers",
     "signing_string",
 ]

@@ -6,6 +6,7 @@ none), so retrying them after a lost answer or a 429/5xx is safe: the service re
 
 from __future__ import annotations
 
+import http.client
 import json
 import random
 import time
@@ -13,9 +14,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from typing import Any
+from typing import Any, Callable
 
 from .keys import AgentKey, sign_headers
+from .stream import MarketStream
 
 
 class NashError(Exception):
@@ -27,6 +29,8 @@ class NashError(Exception):
         self.title = problem.get("title", "")
         self.detail = problem.get("detail", "")
         self.errors = problem.get("errors", [])
+        #: the problem code, e.g. ``invalid-intent``, ``not-cancellable``, ``rate-limited``
+        self.code = str(problem.get("type", "")).replace("urn:nash:problem:", "")
         fields = "; ".join(f"{e.get('field')}: {e.get('message')}" for e in self.errors)
         super().__init__(f"{status} {self.title}: {self.detail}" + (f" ({fields})" if fields else ""))
 
@@ -43,32 +47,57 @@ class Client:
         self.retries = retries
         self.timeout = timeout
 
-    # -- the contract's routes ------------------------------------------------------------------------------
+    # -- the contract's routes (operation ids in /openapi.json: health, submit, getIntent, cancel, getMarket,
+    # getSettlement, setConfig, stream) ------------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
         return self._request("GET", "/v1/health")
 
     def submit(self, market: str, intent: dict[str, Any], idempotency_key: str | None = None) -> dict[str, Any]:
-        """Submits an intent; returns ``{"intent": {...}, "settlement"?: {...}}``."""
+        """Submits an intent; returns ``{"intent": {...}, "settlement"?: {...}}``.
+
+        ``agent`` may be left out (it is the signing key). An ``Idempotency-Key`` is made when none is given, so
+        this client's retries never create a second intent; pass your own to be safe across restarts too.
+        """
         key = idempotency_key or str(uuid.uuid4())
         return self._request("POST", f"/v1/markets/{_seg(market)}/intents", body=intent, idempotency_key=key)
 
     def intent(self, market: str, intent_id: str) -> dict[str, Any]:
-        return self._request("GET", f"/v1/markets/{_seg(market)}/intents/{_seg(intent_id)}", signed=self.key is not None)
+        """One intent with its ``status`` and ``fills``."""
+        return self._request("GET", f"/v1/markets/{_seg(market)}/intents/{_seg(intent_id)}")
 
     def cancel(self, market: str, intent_id: str) -> dict[str, Any]:
-        return self._request("DELETE", f"/v1/markets/{_seg(market)}/intents/{_seg(intent_id)}")
+        """Cancels one of this agent's intents; returns ``{"intent": {...}}``.
+
+        When an earlier attempt's answer was lost and the retry finds the intent already cancelled (409), the
+        cancelled intent is returned: cancelling is idempotent from the caller's side.
+        """
+        path = f"/v1/markets/{_seg(market)}/intents/{_seg(intent_id)}"
+        retried: list[bool] = []
+        try:
+            return self._request("DELETE", path, on_retry=lambda: retried.append(True))
+        except NashError as error:
+            if retried and error.code == "not-cancellable":
+                current = self.intent(market, intent_id)
+                if current.get("status") == "cancelled":
+                    return {"intent": current}
+            raise
 
     def market(self, market: str) -> dict[str, Any]:
+        """The market: ``config``, ``counters`` and ``openIntents``."""
         return self._request("GET", f"/v1/markets/{_seg(market)}")
 
     def settlement(self, market: str, settlement_id: str) -> dict[str, Any]:
         return self._request("GET", f"/v1/markets/{_seg(market)}/settlements/{_seg(settlement_id)}")
 
-    def stream(self, market: str, **options: Any):
-        """A WebSocket subscription to the market's events (see ``MarketStream``)."""
-        from .stream import MarketStream
+    def set_config(self, market: str, config: dict[str, Any]) -> dict[str, Any]:
+        """Operators only: replaces the market's configuration; returns ``{"config": {...}}``."""
+        return self._request("PUT", f"/v1/markets/{_seg(market)}/config", body=config)
 
+    def stream(self, market: str, **options: Any) -> "MarketStream":
+        """A WebSocket subscription to the market's events (see ``MarketStream``)."""
         return MarketStream(self.base_url, market, **options)
+
+    watch = stream
 
     # -- transport ------------------------------------------------------------------------------------------
     def _request(
@@ -78,10 +107,10 @@ class Client:
         *,
         body: Any = None,
         idempotency_key: str | None = None,
-        signed: bool | None = None,
+        on_retry: Callable[[], None] | None = None,
     ) -> dict[str, Any]:
         data = b"" if body is None else json.dumps(body, separators=(",", ":")).encode("utf-8")
-        must_sign = method != "GET" if signed is None else signed
+        must_sign = method != "GET"
         if must_sign and self.key is None:
             raise ValueError(f"{method} {path} needs an agent key")
         attempt = 0
@@ -105,6 +134,8 @@ class Client:
                 safe = method in ("GET", "DELETE") or idempotency_key is not None
                 if error.code in _RETRYABLE and safe and attempt < self.retries:
                     attempt += 1
+                    if on_retry:
+                        on_retry()
                     time.sleep(_backoff(attempt, retry_after))
                     continue
                 try:
@@ -112,10 +143,13 @@ class Client:
                 except ValueError:
                     problem = {"title": error.reason, "detail": text}
                 raise NashError(error.code, problem) from None
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError, http.client.HTTPException):
+                # No answer (refused, reset, lost): safe to resend reads, keyed POSTs and DELETE (see cancel).
                 safe = method in ("GET", "DELETE") or idempotency_key is not None
                 if safe and attempt < self.retries:
                     attempt += 1
+                    if on_retry:
+                        on_retry()
                     time.sleep(_backoff(attempt, None))
                     continue
                 raise
@@ -126,10 +160,11 @@ def _seg(value: str) -> str:
 
 
 def _backoff(attempt: int, retry_after: str | None) -> float:
-    """Seconds to wait: the server's Retry-After when given, else exponential with full jitter (cap 5 s)."""
+    """Seconds to wait: the server's Retry-After when given, else exponential with full jitter (both capped at 5 s,
+    as in the TypeScript SDK)."""
     if retry_after:
         try:
-            return min(float(retry_after), 30.0)
+            return min(float(retry_after), 5.0)
         except ValueError:
             pass
     return random.uniform(0, min(5.0, 0.1 * 2**attempt))

@@ -84,6 +84,13 @@ def load_key(path: str | None = None) -> AgentKey:
     return key
 
 
+def save_key(path: str, key: AgentKey) -> None:
+    """Writes a key file readable by its owner only (mode 0600); refuses to overwrite an existing file."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(json.dumps({"publicKey": key.public_key, "privateKey": key.private_key}, indent=2) + "\n")
+
+
 def body_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest() if body else ""
 

@@ -1,6 +1,9 @@
 """A market's event stream over WebSocket (RFC 6455), standard library only, reconnecting when the line drops.
 
-Events are the JSON messages the market object sends: ``intent.accepted``, ``settlement.committed``, ...
+Events are the JSON messages the market object sends: ``intent.accepted``, ``intent.cancelled``,
+``intent.expired``, ``settlement.committed`` (the ``hello`` greeting is consumed here). The service does not
+replay missed events: ``on_open(n)`` is called on every (re)connection (n = 0 first, then 1, 2, ...) so the
+caller can catch up with a read of the market.
 """
 
 from __future__ import annotations
@@ -13,13 +16,29 @@ import ssl
 import struct
 import time
 import urllib.parse
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
+
+
+class StreamRefused(Exception):
+    """The server answered the upgrade with something other than 101 (bad market name, not a stream, ...)."""
 
 
 class MarketStream:
-    """Iterate to receive events. ``reconnect`` re-opens the socket (with backoff) after it closes or fails."""
+    """Iterate to receive events (dicts). ``reconnect`` re-opens the socket, with backoff, after it closes or fails.
 
-    def __init__(self, base_url: str, market: str, *, reconnect: bool = True, timeout: float | None = None):
+    ``timeout`` (seconds) bounds the wait for the next event: iteration then raises ``TimeoutError``.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        market: str,
+        *,
+        reconnect: bool = True,
+        timeout: float | None = None,
+        on_open: Callable[[int], None] | None = None,
+        max_backoff: float = 5.0,
+    ):
         url = urllib.parse.urlsplit(base_url)
         self.secure = url.scheme == "https"
         self.host = url.hostname or "127.0.0.1"
@@ -27,6 +46,10 @@ class MarketStream:
         self.path = f"{url.path.rstrip('/')}/v1/markets/{urllib.parse.quote(market, safe='')}/stream"
         self.reconnect = reconnect
         self.timeout = timeout
+        self.on_open = on_open
+        self.max_backoff = max_backoff
+        #: completed (re)connections so far
+        self.opens = 0
         self._sock: socket.socket | None = None
         self._buffer = b""
 
@@ -56,9 +79,17 @@ class MarketStream:
         head, _, rest = head.partition(b"\r\n\r\n")
         status = head.split(b"\r\n", 1)[0]
         if b" 101 " not in status + b" ":
-            raise ConnectionError(f"stream: upgrade refused: {status.decode('latin-1')}")
+            sock.close()
+            raise StreamRefused(f"stream: upgrade refused: {status.decode('latin-1')}")
         sock.settimeout(self.timeout)
         self._sock, self._buffer = sock, rest
+        # The server greets each connection with `hello`: read it here, so a connection counts once it is live.
+        greeting = self._receive()
+        if greeting is None or json.loads(greeting).get("type") != "hello":
+            raise ConnectionError("stream: no hello from the server")
+        if self.on_open:
+            self.on_open(self.opens)
+        self.opens += 1
 
     def close(self) -> None:
         if self._sock is not None:
@@ -77,19 +108,28 @@ class MarketStream:
                     self.connect()
                 message = self._receive()
                 failures = 0
+            except socket.timeout:
+                raise TimeoutError(f"stream: no event within {self.timeout} s") from None
             except (OSError, ConnectionError):
-                self._sock = None
+                message = None
+            if message is None:  # dropped, or closed by the server
+                self._drop()
                 if not self.reconnect:
                     return
                 failures += 1
-                time.sleep(min(5.0, 0.2 * 2**failures))
+                time.sleep(min(self.max_backoff, 0.2 * 2 ** (failures - 1)))
                 continue
-            if message is None:  # closed by the server
-                self._sock = None
-                if not self.reconnect:
-                    return
+            if message == "pong":
                 continue
             yield json.loads(message)
+
+    def _drop(self) -> None:
+        if self._sock is not None:
+            try:
+                self._sock.close()
+            except OSError:
+                pass
+        self._sock, self._buffer = None, b""
 
     # -- frames ---------------------------------------------------------------------------------------------
     def _read(self, n: int) -> bytes:

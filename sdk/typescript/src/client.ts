@@ -117,11 +117,11 @@ export class NashClient {
   }
 
   /**
-   * Submits an intent (validated locally first: a bad field throws NashError with status 0 and names it).
+   * Submits an intent (validated locally first: a bad field rejects with NashError, status 0, naming it).
    * `idempotencyKey` defaults to a fresh UUID, so the client's own retries never create a second intent; pass
    * your own to make retries across process restarts safe too.
    */
-  submit(market: string, intent: IntentDraft, options: { idempotencyKey?: string } = {}): Promise<SubmitAnswer> {
+  async submit(market: string, intent: IntentDraft, options: { idempotencyKey?: string } = {}): Promise<SubmitAnswer> {
     const key = this.requireKey("submit");
     if (intent.agent !== undefined && intent.agent !== key.publicKey) {
       throw NashError.local("forbidden", "Wrong agent", "the intent's agent must be the signing key, or be omitted", [{ field: "agent", message: "must equal the key's publicKey" }]);
@@ -170,7 +170,7 @@ export class NashClient {
   }
 
   /** Operators only (the key must be listed in the service's OPERATOR_AGENTS). */
-  setConfig(market: string, config: MarketConfig): Promise<z.infer<typeof ConfigAnswer>> {
+  async setConfig(market: string, config: MarketConfig): Promise<z.infer<typeof ConfigAnswer>> {
     this.requireKey("setConfig");
     return this.call({ method: "PUT", path: `/v1/markets/${seg(market)}/config`, body: config, signed: true, answer: ConfigAnswer });
   }

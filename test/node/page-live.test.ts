@@ -1,0 +1,103 @@
+// The live market page in headless Chromium (Debian's /usr/bin/chromium through playwright-core) against a
+// real `npm run dev` (port 8886): it shows the book by region and side, recent settlements with prices and
+// welfare, and the latency histogram, and it updates over the WebSocket without a reload. A screenshot is
+// decoded and checked for the page's colours (bids, asks, histogram bars), and kept in notes/ for the README.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { NashClient, generateKey } from "../../sdk/typescript/src/index.ts";
+import { root, startDevServer, type DevServer } from "./sdk-dev-server.ts";
+import { countColour, decodePng } from "./page-png.ts";
+
+const PORT = Number(process.env.USERS_PAGE_PORT || 8886);
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+let server: DevServer;
+let context: BrowserContext;
+const profile = mkdtempSync(join(tmpdir(), "nash-chromium-"));
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install -y chromium`);
+  server = await startDevServer(PORT);
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1200, height: 800 },
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await context?.close();
+  await server?.stop();
+  rmSync(profile, { recursive: true, force: true });
+}, 60_000);
+
+async function rows(page: Page, selector: string): Promise<string[]> {
+  return page.$$eval(selector, (els) => els.map((e) => (e as unknown as { innerText: string }).innerText.replace(/\s+/g, " ").trim()));
+}
+
+test("the market page shows book, settlements and histogram, and follows the stream", { timeout: 120_000 }, async () => {
+  const market = `page-${Date.now().toString(36)}`;
+  const agents = await Promise.all(Array.from({ length: 5 }, async () => new NashClient({ baseUrl: server.base, key: await generateKey() })));
+  // Before the page opens: one settlement, and a resting book in two regions.
+  await agents[0].submit(market, { id: "b1", side: "buy", resource: "gpu-h100-hr", quantity: 100, limitPrice: 1.8, region: "eu-west" });
+  const first = await agents[1].submit(market, { id: "s1", side: "sell", resource: "gpu-h100-hr", quantity: 500, limitPrice: 1.4, region: "eu-west" });
+  await agents[2].submit(market, { id: "b2", side: "buy", resource: "gpu-h100-hr", quantity: 30, limitPrice: 1.1, region: "us-east" });
+  await agents[3].submit(market, { id: "s2", side: "sell", resource: "inference-mtok", quantity: 80, limitPrice: 0.9, region: "us-east" });
+
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("requestfailed", (r) => errors.push(`request failed: ${r.url()}`));
+  const external: string[] = [];
+  page.on("request", (r) => {
+    if (!r.url().startsWith(server.base) && !r.url().startsWith(server.base.replace("http", "ws"))) external.push(r.url());
+  });
+  await page.goto(`${server.base}/markets/${market}`);
+  await page.waitForSelector('#status[data-state="live"]', { timeout: 30_000 });
+  await page.waitForSelector(`tr[data-settlement="${first.settlement!.id}"]`);
+
+  // The book, by region and side: s1's remaining 400 in eu-west asks, b2 in us-east bids, s2 in us-east asks.
+  expect(await page.$$eval(".region", (els) => els.map((e) => e.getAttribute("data-region")))).toEqual(["eu-west", "us-east"]);
+  expect(await rows(page, '.region[data-region="eu-west"] .sell tbody tr')).toEqual([expect.stringMatching(/^gpu-h100-hr 400 1\.4 /)]);
+  expect(await rows(page, '.region[data-region="eu-west"] .buy tbody tr')).toEqual([]);
+  expect(await rows(page, '.region[data-region="us-east"] .buy tbody tr')).toEqual([expect.stringMatching(/^gpu-h100-hr 30 1\.1 /)]);
+  expect(await rows(page, '.region[data-region="us-east"] .sell tbody tr')).toEqual([expect.stringMatching(/^inference-mtok 80 0\.9 /)]);
+  // The settlement with its price and welfare; no scores yet, so no score column.
+  expect(await page.textContent(`tr[data-settlement="${first.settlement!.id}"] .price`)).toBe("1.6");
+  expect(await page.textContent(`tr[data-settlement="${first.settlement!.id}"] .welfare`)).toBe("40");
+  expect(await page.$$eval("#settlements-head th", (ths) => ths.map((t) => t.textContent))).not.toContain("score");
+  const histogramTotal = () => page.$$eval("#histogram .bar", (bars) => bars.reduce((t, b) => t + Number(b.getAttribute("data-count")), 0));
+  expect(await histogramTotal()).toBe(1);
+
+  // Live: a crossing buy in us-east... for the inference resource settles; the page updates over the WebSocket.
+  const live = await agents[4].submit(market, { id: "b3", side: "buy", resource: "inference-mtok", quantity: 80, limitPrice: 1.3, region: "us-east" });
+  expect(live.settlement).toBeDefined();
+  await page.waitForSelector(`tr[data-settlement="${live.settlement!.id}"]`, { timeout: 15_000 });
+  expect(await page.textContent(`tr[data-settlement="${live.settlement!.id}"] .price`)).toBe("1.1");
+  expect(await page.textContent(`tr[data-settlement="${live.settlement!.id}"] .welfare`)).toBe("32");
+  await page.waitForFunction(`document.querySelectorAll('.region[data-region="us-east"] .sell tbody tr').length === 0`);
+  expect(await histogramTotal()).toBe(2);
+  expect(Number(await page.textContent("#events"))).toBeGreaterThanOrEqual(2);
+  await page.waitForFunction(`document.getElementById("counter-settlements")?.textContent === "2"`);
+  // A cancel removes the intent from the book.
+  await agents[2].cancel(market, "b2");
+  await page.waitForSelector('.region[data-region="us-east"]', { state: "detached" });
+
+  expect(errors).toEqual([]);
+  expect(external).toEqual([]);
+
+  // Screenshot: decoded and checked for the page's own colours, and kept for the README.
+  await agents[2].submit(market, { id: "b4", side: "buy", resource: "gpu-h100-hr", quantity: 60, limitPrice: 1.2, region: "eu-west" });
+  await page.waitForSelector('tr[data-intent="b4"]');
+  const png = await page.screenshot({ fullPage: false });
+  const img = decodePng(png);
+  expect([img.width, img.height]).toEqual([1200, 800]);
+  expect(countColour(img, [0x1a, 0x8f, 0x4a])).toBeGreaterThan(50); // bids heading and text, "live"
+  expect(countColour(img, [0xc0, 0x39, 0x2b])).toBeGreaterThan(50); // asks
+  expect(countColour(img, [0x2f, 0x6f, 0xdd])).toBeGreaterThan(500); // histogram bars
+  writeFileSync(join(root, "notes", "users-market-page.png"), png);
+  await page.close();
+});

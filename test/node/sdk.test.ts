@@ -1,0 +1,86 @@
+// The TypeScript SDK's pure parts: keys (the service's test vectors), backoff, stream URLs, local validation
+// and what happens when nobody answers. The end-to-end paths are in sdk-e2e.test.ts.
+import { mkdtempSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { NashClient, NashError, backoffMs, generateKey, keyFromSeed, keyToJson, parseKey, streamUrl } from "../../sdk/typescript/src/index.ts";
+import { loadKey, saveKey } from "../../sdk/typescript/src/node.ts";
+
+const SEED = Uint8Array.from({ length: 32 }, (_, i) => i);
+const VECTOR = { publicKey: "A6EHv_POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg", privateKey: "MC4CAQAwBQYDK2VwBCIEIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f" };
+
+describe("keys", () => {
+  test("the seed vector, and parse checks the pair", async () => {
+    expect(await keyFromSeed(SEED)).toEqual(VECTOR);
+    expect(await parseKey(JSON.stringify(VECTOR))).toEqual(VECTOR);
+    const other = await generateKey();
+    await expect(parseKey(JSON.stringify({ ...VECTOR, publicKey: other.publicKey }))).rejects.toThrow(/does not match/);
+    await expect(parseKey("{")).rejects.toThrow(/not JSON/);
+    await expect(parseKey(JSON.stringify({ publicKey: "x", privateKey: "!!" }))).rejects.toThrow(/PKCS#8/);
+  });
+
+  test("key files: written 0600, never overwritten, loaded from a path or the environment", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nash-keys-"));
+    const path = join(dir, "agent.json");
+    const key = await generateKey();
+    await saveKey(path, key);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    await expect(saveKey(path, key)).rejects.toThrow(/EEXIST/);
+    expect(await loadKey(path, {})).toEqual(key);
+    expect(await loadKey(undefined, { NASH_AGENT_KEY_FILE: path })).toEqual(key);
+    expect(await loadKey(undefined, { NASH_AGENT_KEY: keyToJson(key) })).toEqual(key);
+    await expect(loadKey(undefined, {})).rejects.toThrow(/NASH_AGENT_KEY/);
+  });
+});
+
+describe("backoff", () => {
+  const policy = { retries: 4, baseMs: 100, capMs: 5000 };
+  test("full jitter, doubling, capped", () => {
+    expect(backoffMs(1, policy, null, () => 1)).toBe(200);
+    expect(backoffMs(3, policy, null, () => 1)).toBe(800);
+    expect(backoffMs(3, policy, null, () => 0.5)).toBe(400);
+    expect(backoffMs(10, policy, null, () => 1)).toBe(5000);
+  });
+  test("Retry-After (seconds) wins, capped", () => {
+    expect(backoffMs(1, policy, "1", () => 0)).toBe(1000);
+    expect(backoffMs(1, policy, "60", () => 0)).toBe(5000);
+    expect(backoffMs(1, policy, "soon", () => 1)).toBe(200);
+  });
+});
+
+test("stream URLs follow the scheme", () => {
+  expect(streamUrl("http://127.0.0.1:8787/", "demo")).toBe("ws://127.0.0.1:8787/v1/markets/demo/stream");
+  expect(streamUrl("https://nash.example", "m-1")).toBe("wss://nash.example/v1/markets/m-1/stream");
+});
+
+describe("client without a service", () => {
+  // Port 9 on loopback: nothing listens (discard), so every attempt is refused at once.
+  const dead = "http://127.0.0.1:9";
+
+  test("an invalid intent is refused before anything is sent, naming each field", async () => {
+    let attempts = 0;
+    const client = new NashClient({ baseUrl: dead, key: await keyFromSeed(SEED), fetch: (i, init) => (attempts++, fetch(i, init)) });
+    const error = await client.submit("m", { side: "buy", resource: "r", quantity: 0, limitPrice: -1, region: "eu" }).catch((e) => e);
+    expect(error).toBeInstanceOf(NashError);
+    expect(error.status).toBe(0);
+    expect(error.errors.map((e: { field: string }) => e.field).sort()).toEqual(["limitPrice", "quantity"]);
+    expect(attempts).toBe(0);
+    await expect(client.submit("m", { agent: "someone-else", side: "buy", resource: "r", quantity: 1, limitPrice: 1, region: "eu" })).rejects.toMatchObject({ code: "forbidden" });
+  });
+
+  test("no answer: retried with backoff, then the network error surfaces", async () => {
+    let attempts = 0;
+    const waits: number[] = [];
+    const client = new NashClient({
+      baseUrl: dead,
+      fetch: (i, init) => (attempts++, fetch(i, init)),
+      sleep: async (ms) => void waits.push(ms),
+      random: () => 1,
+      retry: { retries: 3 },
+    });
+    await expect(client.health()).rejects.toThrow(/fetch failed/);
+    expect(attempts).toBe(4);
+    expect(waits).toEqual([200, 400, 800]);
+  });
+});
