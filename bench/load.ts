@@ -341,7 +341,11 @@ async function main(): Promise<void> {
         const r = await phase(base, [market], pendings, agents, f, f.rate, f.duration);
         if (profiler) {
           console.log(`\n### Where the worker's time went during the target run\n`);
-          console.log(report(await profiler.stop(), f.profile));
+          try {
+            console.log(report(await profiler.stop(), f.profile));
+          } catch (e) {
+            console.log(`(no profile: ${(e as Error).message})`);
+          }
           profiler.close();
         }
         console.log(`\n### One market, ${f.book}-intent book, ${f.rate} intents/s for ${f.duration} s (${Math.round(f.cross * 100)}% crossing)\n`);
@@ -378,6 +382,9 @@ async function main(): Promise<void> {
       console.log(HEADER);
       console.log(row(r));
       for (const s of streams) s.close();
+    }
+    if (server && /restarted|error|exception/i.test(server.log(20_000))) {
+      console.log(`\n(wrangler output, last lines, for the errors above)\n${server.log(3000)}`);
     }
   } finally {
     await cleanup();

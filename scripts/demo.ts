@@ -79,7 +79,9 @@ function describeIntent(i: Record<string, unknown>): string {
   const limit = i.side === "buy" ? "at most" : "at least";
   const min = i.minQuantity !== undefined ? ` (min ${i.minQuantity})` : "";
   const cap = i.maxLatencyMs !== undefined ? `, within ${i.maxLatencyMs} ms` : "";
-  return `${i.side} ${i.quantity}${min} ${i.resource} ${limit} ${i.limitPrice} in ${i.region}${cap}`;
+  const swapFor = i.swapFor as { resource: string } | undefined;
+  const swap = swapFor ? ` (${i.kind ?? "swap"}: takes ${swapFor.resource} in return)` : "";
+  return `${i.side} ${i.quantity}${min} ${i.resource}${swap} ${limit} ${i.limitPrice} in ${i.region}${cap}`;
 }
 
 function printSettlement(s: any, labels: Map<string, string>): void {
@@ -88,6 +90,58 @@ function printSettlement(s: any, labels: Map<string, string>): void {
   for (const f of s.fills) {
     console.log(`    ${fmt(f.quantity)} ${f.resource}: ${labels.get(f.buy) ?? f.buy} buys from ${labels.get(f.sell) ?? f.sell} at ${fmt(f.price)}`);
   }
+}
+
+/** One submitted intent as the demo knows it: the agent's name and the intent as accepted. */
+interface Submitted {
+  who: string;
+  intent: Record<string, any>;
+}
+
+/** "hr" for hourly resources (gpu-h100-hr, gpu-h100-hr:in-4h), else "unit". */
+const unitOf = (resource: string) => (/-hr(:|$)/.test(resource) ? "hr" : "unit");
+/** "in 4 h" for a later slot named `…:in-4h`, else undefined. */
+const slotOf = (resource: string) => /:in-(\d+(?:\.\d+)?)h$/.exec(resource)?.[1];
+
+/**
+ * Explains a settlement that includes swaps or deferrals in words: who takes what from whom, what each swap
+ * nets per unit and in total, and every party's surplus (limits against prices; they add up to the welfare).
+ */
+function explainMultiParty(s: any, submitted: Map<string, Submitted>): void {
+  const swaps = [...submitted.values()].filter((x) => x.intent.swapFor !== undefined && s.fills.some((f: any) => f.sell === x.intent.id));
+  if (swaps.length === 0) return;
+  const name = (id: string) => submitted.get(id)?.who ?? id;
+  const money = (n: number) => n.toFixed(2);
+  console.log(`  how it works (${swaps.length === 1 ? "a chain through one " + (swaps[0].intent.kind ?? "swap") : `${swaps.length} swaps`}):`);
+  for (const { who, intent } of swaps) {
+    const unit = unitOf(intent.resource);
+    const gave = s.fills.filter((f: any) => f.sell === intent.id);
+    const got = s.fills.filter((f: any) => f.buy === intent.id);
+    for (const f of gave) {
+      const held = intent.kind === "deferral" ? `${who}'s held ${f.resource} capacity now` : `${f.resource} from ${who}`;
+      console.log(`    ${name(f.buy)} buys ${held}: ${fmt(f.quantity)} at ${fmt(f.price)}/${unit} (${money(f.quantity * f.price)})`);
+    }
+    for (const f of got) {
+      const slot = slotOf(f.resource);
+      const what = intent.kind === "deferral" ? `${who}'s job moves to ${name(f.sell)}'s slot${slot ? ` in ${slot} h` : ""} (${f.resource})` : `${who} takes ${f.resource} from ${name(f.sell)} in return`;
+      console.log(`    ${what}: ${fmt(f.quantity)} at ${fmt(f.price)}/${unitOf(f.resource)} (${money(f.quantity * f.price)})`);
+    }
+    const quantity = gave.reduce((t: number, f: any) => t + f.quantity, 0);
+    const net = gave.reduce((t: number, f: any) => t + f.quantity * f.price, 0) - got.reduce((t: number, f: any) => t + f.quantity * f.price, 0);
+    const label = intent.kind === "deferral" ? "net rebate" : "net received";
+    console.log(`    ${who}'s ${label}: ${fmt(net / quantity)}/${unit}, ${money(net)} in total over ${fmt(quantity)} ${unit === "hr" ? "hours" : "units"} (it asked for at least ${fmt(intent.limitPrice - (intent.swapFor.limitPrice ?? 0))}/${unit})`);
+  }
+  // Surplus: a buyer's limit minus the price, a seller's price minus its limit; a swap is both.
+  const surplus = new Map<string, number>();
+  const add = (id: string, v: number) => surplus.set(name(id), (surplus.get(name(id)) ?? 0) + v);
+  for (const f of s.fills) {
+    const b = submitted.get(f.buy)?.intent;
+    const a = submitted.get(f.sell)?.intent;
+    if (b) add(f.buy, ((b.swapFor ? b.swapFor.limitPrice ?? 0 : b.limitPrice) - f.price) * f.quantity);
+    if (a) add(f.sell, (f.price - a.limitPrice) * f.quantity);
+  }
+  const parts = [...surplus].map(([who, v]) => `${who} ${money(v)}`).join(", ");
+  console.log(`    surplus: ${parts} (sum ${money([...surplus.values()].reduce((t, v) => t + v, 0))} = welfare ${fmt(s.welfare)})`);
 }
 
 /** Runs the demo against `base`; `operator` (a key listed in OPERATOR_AGENTS) lets it set seed latency tables. */
@@ -123,6 +177,7 @@ export async function runDemo(base: string, operator?: AgentKey): Promise<{ mark
     });
     const agents = new Map<string, AgentKey>();
     const labels = new Map<string, string>();
+    const submitted = new Map<string, Submitted>();
     const settlements: any[] = [];
     for (const raw of seed.intents) {
       const { agent: name, ...intent } = raw;
@@ -131,10 +186,12 @@ export async function runDemo(base: string, operator?: AgentKey): Promise<{ mark
       const r = await signedRequest(base, agents.get(who)!, "POST", `/v1/markets/${market}/intents`, intent);
       if (r.status !== 201) throw new Error(`submitting ${JSON.stringify(raw)} failed: ${r.status} ${JSON.stringify(r.body)}`);
       labels.set(r.body.intent.id, `${who} (${r.body.intent.id})`);
+      submitted.set(r.body.intent.id, { who, intent: r.body.intent });
       console.log(`  ${who} submits ${describeIntent(intent)} → ${r.body.intent.id}: ${r.body.intent.status}`);
       if (r.body.settlement) {
         settlements.push(r.body.settlement);
         printSettlement(r.body.settlement, labels);
+        explainMultiParty(r.body.settlement, submitted);
       }
     }
     if (batch) {
@@ -144,6 +201,7 @@ export async function runDemo(base: string, operator?: AgentKey): Promise<{ mark
         settlements.push(s);
         console.log("  batch cleared (from the market stream):");
         printSettlement(s, labels);
+        explainMultiParty(s, submitted);
       }
     }
     ws.close();

@@ -29,6 +29,12 @@ const version = opt("version", from ? "nash-scorer-v2" : "nash-scorer-v1");
 const outDir = opt("out", "models");
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
+const revealsFile = opt("reveals", "");
+if (from && !revealsFile) {
+  log("nash train: --from needs --reveals FILE (JSON lines of revealed examples)");
+  process.exit(2);
+}
+
 const started = performance.now();
 const exact = await loadExactHighs();
 const progress = (what: string, total: number) => (done: number) =>
@@ -47,7 +53,7 @@ let model: Mlp;
 let revealedCount = 0;
 if (from) {
   const base = importOnnx(readFileSync(from));
-  const lines = readFileSync(opt("reveals", ""), "utf8").split("\n").filter((l) => l.trim() !== "");
+  const lines = readFileSync(revealsFile, "utf8").split("\n").filter((l) => l.trim() !== "");
   const revealed = lines.map((l) => fromRevealed(JSON.parse(l) as RevealedExample));
   revealedCount = revealed.length;
   log(`fine-tuning ${from} (${base.meta["nash.version"]}) on ${revealed.length} revealed examples`);

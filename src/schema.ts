@@ -154,18 +154,12 @@ export function fieldErrors(error: z.ZodError, prefix = ""): FieldError[] {
 /** A fill as one intent sees it: which settlement it came from. */
 export const IntentFillView = Fill.extend({ settlement: z.string() });
 
-/** An intent as the API answers it: the intent with its id and agent, plus its status and quantities. */
+/** An intent as the API answers it: the intent's fields (taken from IntentInput, so new kinds of intent show up
+ *  here too) with its id, plus its status and quantities. */
 export const IntentView = z.looseObject({
+  ...IntentInput.shape,
   id: z.string(),
   agent: z.string(),
-  side: Side,
-  resource: z.string(),
-  quantity: z.number(),
-  minQuantity: z.number().optional(),
-  limitPrice: z.number(),
-  region: z.string(),
-  maxLatencyMs: z.number().optional(),
-  expiresAt: z.string().optional(),
   status: IntentStatus,
   filledQuantity: z.number(),
   /** What can still trade: 0 once filled, cancelled or expired. */

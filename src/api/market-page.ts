@@ -37,8 +37,15 @@ const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&
 const num = (x, d = 4) => (typeof x === "number" ? Number(x.toFixed(d)).toString() : "");
 const short = (s) => (s && s.length > 12 ? s.slice(0, 6) + "…" + s.slice(-4) : s || "");
 
-// A score lives on the settlement or in its stats, depending on who produced it (the scorer is added later).
+// A score lives on the settlement or in its stats, depending on who produced it (the scorer is added later);
+// with several scored proposals ("scores", a list or a map) the page shows the best.
 function scoreOf(s) {
+  if (s.scores && typeof s.scores === "object") {
+    const values = Object.values(s.scores)
+      .map((x) => (typeof x === "number" ? x : x && typeof x.score === "number" ? x.score : x && typeof x.estimate === "number" ? x.estimate : undefined))
+      .filter((x) => x !== undefined);
+    if (values.length > 0) return Math.max(...values);
+  }
   if (typeof s.score === "number") return s.score;
   if (s.stats && typeof s.stats.score === "number") return s.stats.score;
   if (s.score && typeof s.score.estimate === "number") return s.score.estimate;

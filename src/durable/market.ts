@@ -10,6 +10,7 @@ import {
   applyFills,
   buildSettlement,
   cancelCheck,
+  connectedResources,
   intentView,
   mayTrade,
   solverBook,
@@ -476,11 +477,34 @@ export class MarketObject extends DurableObject<EdgeEnv> {
    */
   private clear(now: number, resource?: string): Settlement | undefined {
     this.expireDue(now);
-    // Resources never trade with each other, and continuous clearing left the rest of the book at its optimum:
-    // after one new intent only its resource needs solving.
+    // Resources trade with each other only through swaps, and continuous clearing left the rest of the book at its
+    // optimum: after one new intent only its resource needs solving, plus every resource live swaps connect to it
+    // (a swap of R for S puts R's buyers and S's sellers in one chain or ring), transitively.
     let rows: IntentRow[];
+    const linked =
+      resource === undefined
+        ? new Set<string>()
+        : connectedResources(
+            resource,
+            this.sql
+              .exec<{ resource: string; wants: string }>(
+                `SELECT DISTINCT resource, json_extract(body, '$.swapFor.resource') AS wants FROM intents
+                  WHERE status IN ('open', 'partially_filled') AND instr(body, '"swapFor"') > 0
+                    AND json_extract(body, '$.swapFor.resource') IS NOT NULL`,
+              )
+              .toArray(),
+          );
     if (resource === undefined) {
       rows = this.sql.exec<IntentRow>("SELECT * FROM intents WHERE status IN ('open', 'partially_filled')").toArray();
+    } else if (linked.size > 1) {
+      // With swaps, whether prices cross is a property of a whole chain, not of one resource's bid and ask: load
+      // the connected resources' live intents in full (one JSON parameter: no bound-parameter limit).
+      rows = this.sql
+        .exec<IntentRow>(
+          `SELECT * FROM intents WHERE status IN ('open', 'partially_filled') AND resource IN (SELECT value FROM json_each(?))`,
+          JSON.stringify([...linked]),
+        )
+        .toArray();
     } else {
       // Profiled under load (notes/robust.md): loading and parsing the whole live book on every submit dominated.
       // A fill needs buy.limitPrice ≥ sell.limitPrice, so first ask SQLite for the best bid and ask (no rows

@@ -69,17 +69,53 @@ export function solverBook(records: Iterable<IntentRecord>, now: number): Intent
 
 /**
  * Whether any fill is possible at all: some resource has a buyer whose limit reaches a seller's. A cheap
- * necessary condition that lets clearing skip the solver for a book that cannot trade.
+ * necessary condition that lets clearing skip the solver for a book that cannot trade. A swap's worth depends on
+ * the whole chain or ring it could join (a negative-gain swap can still be paid to move), so any swap in the book
+ * means "maybe": the solver decides.
  */
 export function mayTrade(book: readonly Intent[]): boolean {
   const maxBuy = new Map<string, number>();
   const minSell = new Map<string, number>();
   for (const i of book) {
+    if (isSwap(i)) return true;
     if (i.side === "buy") maxBuy.set(i.resource, Math.max(maxBuy.get(i.resource) ?? -Infinity, i.limitPrice));
     else minSell.set(i.resource, Math.min(minSell.get(i.resource) ?? Infinity, i.limitPrice));
   }
   for (const [resource, buy] of maxBuy) if (buy >= (minSell.get(resource) ?? Infinity)) return true;
   return false;
+}
+
+/**
+ * A swap or deferral (notes/solver.md, "Multi-party kinds"): a sell of `resource` that takes `swapFor.resource`
+ * in return, one unit per unit. `kind` is only a label; `swapFor` is what counts.
+ */
+export function isSwap(intent: Intent): intent is Intent & { swapFor: NonNullable<Intent["swapFor"]> } {
+  return intent.side === "sell" && intent.swapFor !== undefined;
+}
+
+/** The resources a book's live swaps connect to `start`, transitively (`start` included). */
+export function connectedResources(start: string, swaps: Iterable<{ resource: string; wants: string }>): Set<string> {
+  const links = new Map<string, string[]>();
+  const link = (a: string, b: string) => {
+    const list = links.get(a);
+    if (list) list.push(b);
+    else links.set(a, [b]);
+  };
+  for (const s of swaps) {
+    link(s.resource, s.wants);
+    link(s.wants, s.resource);
+  }
+  const seen = new Set([start]);
+  const todo = [start];
+  while (todo.length > 0) {
+    for (const next of links.get(todo.pop()!) ?? []) {
+      if (!seen.has(next)) {
+        seen.add(next);
+        todo.push(next);
+      }
+    }
+  }
+  return seen;
 }
 
 /** The new filled amount and status of one intent after a settlement. */
@@ -92,6 +128,8 @@ export interface IntentUpdate {
 /**
  * What a set of fills does to the book. Refuses (as a value: the caller commits nothing) fills that name an
  * unknown or non-live intent, put an intent on the wrong side, mix resources, or exceed what is still open.
+ * A swap appears as the seller in fills of its `resource` and as the buyer in fills of its `swapFor.resource`;
+ * its filled quantity is what it gave, and what it received must equal that in every settlement.
  */
 export function applyFills(
   records: ReadonlyMap<string, IntentRecord>,
@@ -99,19 +137,39 @@ export function applyFills(
   now: number,
 ): { ok: true; updates: IntentUpdate[] } | { ok: false; errors: string[] } {
   const errors: string[] = [];
+  /** Units each intent gives (sells, swaps) or takes (plain buys): what counts against its quantity. */
   const added = new Map<string, number>();
+  /** Units each swap receives, to be matched against what it gives. */
+  const received = new Map<string, number>();
+  const swaps = new Set<string>();
   fills.forEach((fill, k) => {
     const buy = records.get(fill.buy);
     const sell = records.get(fill.sell);
-    if (!buy || !isLive(buy, now) || buy.intent.side !== "buy") errors.push(`fills.${k}.buy: not a live buy intent`);
+    const buySwap = buy !== undefined && isSwap(buy.intent);
+    // What the buyer side takes: a plain buy its resource, a swap what it wants in return.
+    const takes = buy === undefined ? undefined : buySwap ? buy.intent.swapFor?.resource : buy.intent.resource;
+    if (!buy || !isLive(buy, now) || (buy.intent.side !== "buy" && !buySwap)) errors.push(`fills.${k}.buy: not a live buy intent`);
     if (!sell || !isLive(sell, now) || sell.intent.side !== "sell") errors.push(`fills.${k}.sell: not a live sell intent`);
-    if (buy && sell && (buy.intent.resource !== fill.resource || sell.intent.resource !== fill.resource)) {
+    if (buy && sell && (takes !== fill.resource || sell.intent.resource !== fill.resource)) {
       errors.push(`fills.${k}.resource: does not match both intents`);
     }
     if (!(fill.quantity > 0) || !Number.isFinite(fill.quantity)) errors.push(`fills.${k}.quantity: must be > 0`);
-    added.set(fill.buy, (added.get(fill.buy) ?? 0) + fill.quantity);
+    if (buySwap) {
+      swaps.add(fill.buy);
+      received.set(fill.buy, (received.get(fill.buy) ?? 0) + fill.quantity);
+    } else {
+      added.set(fill.buy, (added.get(fill.buy) ?? 0) + fill.quantity);
+    }
+    if (sell && isSwap(sell.intent)) swaps.add(fill.sell);
     added.set(fill.sell, (added.get(fill.sell) ?? 0) + fill.quantity);
   });
+  // Give = receive per swap (the solver's circulation guarantees it); a mismatch means a tampered or broken result.
+  for (const id of swaps) {
+    const gave = added.get(id) ?? 0;
+    const got = received.get(id) ?? 0;
+    const scale = Math.max(records.get(id)?.intent.quantity ?? 0, gave, got);
+    if (Math.abs(gave - got) > scale * QUANTITY_EPSILON) errors.push(`${id}: a swap gives ${gave} but receives ${got}`);
+  }
   const updates: IntentUpdate[] = [];
   for (const [id, qty] of added) {
     const record = records.get(id);

@@ -2,7 +2,7 @@
 // minQuantity), Nash bargaining prices, an LP dual certificate, and a verifier that checks all of it without
 // solving. Pure TypeScript: runs unchanged in workerd, Node and the CLI.
 import type { Certificate, Fill, Intent, LatencyTable, SolveStatus } from "../schema.ts";
-import { buildClasses, type ClassIndex } from "./classes.ts";
+import { buildClasses, type ClassIndex, type IntentClass } from "./classes.ts";
 import type { ClassProblem } from "./flow.ts";
 import { solveClassSimplex } from "./simplex.ts";
 import { nashPrices } from "./nash.ts";
@@ -62,6 +62,8 @@ interface LpSolution {
   /** Per class, its intents in the order the flow fills them (forced minimums first). */
   buyOrder: Int32Array[];
   sellOrder: Int32Array[];
+  /** The classes this solution's flows refer to (split at forced intents' limits in branch and bound). */
+  idx: ClassIndex;
 }
 
 export function solve(intents: readonly Intent[], latency: LatencyTable, options: SolveOptions = {}): SolveResult {
@@ -100,14 +102,21 @@ export function solve(intents: readonly Intent[], latency: LatencyTable, options
   const fills = toFills(inst, best);
   let welfare = 0;
   for (const f of fills) welfare += f.gain * f.quantity;
-  const prices = nashPrices({
-    n: intents.length,
-    fillBuy: Int32Array.from(fills, (f) => f.b),
-    fillSell: Int32Array.from(fills, (f) => f.s),
-    fillQty: Float64Array.from(fills, (f) => f.quantity),
-    buyLimit: Float64Array.from(fills, (f) => inst.price[f.b]),
-    sellLimit: Float64Array.from(fills, (f) => inst.price[f.s]),
-  });
+  const nf = fills.length;
+  const fillBuy = new Int32Array(nf);
+  const fillSell = new Int32Array(nf);
+  const fillQty = new Float64Array(nf);
+  const buyLimit = new Float64Array(nf);
+  const sellLimit = new Float64Array(nf);
+  for (let k = 0; k < nf; k++) {
+    const f = fills[k];
+    fillBuy[k] = f.b;
+    fillSell[k] = f.s;
+    fillQty[k] = f.quantity;
+    buyLimit[k] = inst.price[f.b];
+    sellLimit[k] = inst.price[f.s];
+  }
+  const prices = nashPrices({ n: intents.length, fillBuy, fillSell, fillQty, buyLimit, sellLimit });
   const out: Fill[] = fills.map((f, k) => ({
     buy: intents[f.b].id,
     sell: intents[f.s].id,
@@ -184,7 +193,8 @@ function prepare(intents: readonly Intent[], latency: LatencyTable): Instance {
  * (exact penalty); if it cannot fill, the branch is infeasible.
  */
 function solveLp(inst: Instance, excluded: Uint8Array | null, forced: Uint8Array | null): LpSolution {
-  const { idx, price, qty, minQty } = inst;
+  const { price, qty, minQty } = inst;
+  const idx = forced ? splitForForced(inst, excluded, forced) : inst.idx;
   const nb = idx.buy.length;
   const ns = idx.sell.length;
   const bonus = forced ? (4 + nb + ns) * (inst.priceMax - inst.priceMin + 1) : 0;
@@ -218,10 +228,10 @@ function solveLp(inst: Instance, excluded: Uint8Array | null, forced: Uint8Array
           if (!(forced && forced[i] && minQty[i] > 0)) order.push(i);
         }
       }
-      orders.push(Int32Array.from(order));
+      orders.push(new Int32Array(order));
     });
     start[classes.length] = segPrice.length;
-    return { start, segPrice: Float64Array.from(segPrice), segCap: Float64Array.from(segCap), segIntent };
+    return { start, segPrice: new Float64Array(segPrice), segCap: new Float64Array(segCap), segIntent };
   };
   const B = build(idx.buy, +1, buyOrder);
   const S = build(idx.sell, -1, sellOrder);
@@ -251,7 +261,103 @@ function solveLp(inst: Instance, excluded: Uint8Array | null, forced: Uint8Array
   };
   collect(flow.buySegUsed, B, +1);
   collect(flow.sellSegUsed, S, -1);
-  return { amount, edgeFlow: flow.edgeFlow, welfare, infeasible, buyOrder, sellOrder };
+  return { amount, edgeFlow: flow.edgeFlow, welfare, infeasible, buyOrder, sellOrder, idx };
+}
+
+/**
+ * Classes for a branch-and-bound node with forced minimums. A forced intent's bonus makes the LP route it like the
+ * dearest buyer (cheapest seller), which could pair it with a counterpart beyond its limit; individual rationality
+ * forbids such pairs. So each forced intent gets a class of its own, every class on the other side is split at
+ * the forced intents' limits into price bands, and a forced intent is joined only to bands (and forced
+ * counterparts) entirely within its limit. Plain bands keep their class's compatibility; their pairs stay rational
+ * by complementary slackness (as in the plain LP).
+ */
+function splitForForced(inst: Instance, excluded: Uint8Array | null, forced: Uint8Array): ClassIndex {
+  const { idx, price, minQty } = inst;
+  const n = inst.intents.length;
+  const isForced = (i: number) => forced[i] === 1 && minQty[i] > 0 && !(excluded && excluded[i]);
+  const ns0 = idx.sell.length;
+  const edgeSet = new Set<number>();
+  for (let e = 0; e < idx.edgeBuy.length; e++) edgeSet.add(idx.edgeBuy[e] * ns0 + idx.edgeSell[e]);
+  // Thresholds per class: the limits of forced counterparts compatible with it.
+  const buyCuts: number[][] = idx.buy.map(() => []);
+  const sellCuts: number[][] = idx.sell.map(() => []);
+  for (let i = 0; i < n; i++) {
+    if (!isForced(i)) continue;
+    const c = idx.classOf[i];
+    if (inst.intents[i].side === "buy") for (const e of idx.buyAdj[c]) sellCuts[idx.edgeSell[e]].push(price[i]);
+    else for (const e of idx.sellAdj[c]) buyCuts[idx.edgeBuy[e]].push(price[i]);
+  }
+  type Sub = { parent: number; c: IntentClass; lo: number; hi: number; forced: number };
+  const split = (classes: IntentClass[], cuts: number[][], side: "buy" | "sell"): Sub[] => {
+    const out: Sub[] = [];
+    classes.forEach((c, k) => {
+      const cs = [...new Set(cuts[k])].sort((a, b) => a - b);
+      // Band of a price: how many cuts it reaches (a buyer at b reaches cut c when b ≥ c; a seller at c' when c' ≤ c).
+      const band = (p: number) => {
+        let j = 0;
+        if (side === "buy") while (j < cs.length && p >= cs[j]) j++;
+        else while (j < cs.length && p > cs[j]) j++;
+        return j;
+      };
+      const groups = new Map<number, number[]>();
+      for (const i of c.members) {
+        if (isForced(i)) {
+          out.push({ parent: k, c: { ...c, members: new Int32Array([i]) }, lo: price[i], hi: price[i], forced: i });
+          continue;
+        }
+        const b = band(price[i]);
+        let g = groups.get(b);
+        if (!g) groups.set(b, (g = []));
+        g.push(i);
+      }
+      for (const g of groups.values()) {
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (const i of g) {
+          lo = Math.min(lo, price[i]);
+          hi = Math.max(hi, price[i]);
+        }
+        out.push({ parent: k, c: { ...c, members: new Int32Array(g) }, lo, hi, forced: -1 });
+      }
+    });
+    return out;
+  };
+  const buy = split(idx.buy, buyCuts, "buy");
+  const sell = split(idx.sell, sellCuts, "sell");
+  const classOf = new Int32Array(n).fill(-1);
+  buy.forEach((b, k) => b.c.members.forEach((i) => (classOf[i] = k)));
+  sell.forEach((x, k) => x.c.members.forEach((i) => (classOf[i] = k)));
+  const sellByParent: number[][] = idx.sell.map(() => []);
+  sell.forEach((x, k) => sellByParent[x.parent].push(k));
+  const eb: number[] = [];
+  const es: number[] = [];
+  const buyAdj: number[][] = buy.map(() => []);
+  const sellAdj: number[][] = sell.map(() => []);
+  buy.forEach((A, a) => {
+    for (let x0 = 0; x0 < ns0; x0++) {
+      if (!edgeSet.has(A.parent * ns0 + x0)) continue;
+      for (const x of sellByParent[x0]) {
+        const X = sell[x];
+        // A forced buyer only meets sellers all within its limit; a forced seller only buyers all within its.
+        if (A.forced >= 0 && X.hi > price[A.forced]) continue;
+        if (X.forced >= 0 && A.lo < price[X.forced]) continue;
+        buyAdj[a].push(eb.length);
+        sellAdj[x].push(eb.length);
+        eb.push(a);
+        es.push(x);
+      }
+    }
+  });
+  return {
+    buy: buy.map((b) => b.c),
+    sell: sell.map((x) => x.c),
+    classOf,
+    edgeBuy: new Int32Array(eb),
+    edgeSell: new Int32Array(es),
+    buyAdj: buyAdj.map((l) => new Int32Array(l)),
+    sellAdj: sellAdj.map((l) => new Int32Array(l)),
+  };
 }
 
 /** Intents whose fill lies strictly between 0 and their minimum. */
@@ -276,8 +382,9 @@ interface RawFill {
 
 /** Splits class-edge flows into intent pairs, walking each class's intents in fill order. */
 function toFills(inst: Instance, sol: LpSolution): RawFill[] {
-  const { idx, qtyTiny } = inst;
-  const rem = Float64Array.from(sol.amount);
+  const { qtyTiny } = inst;
+  const idx = sol.idx;
+  const rem = sol.amount.slice();
   const buyPtr = new Int32Array(idx.buy.length);
   const sellPtr = new Int32Array(idx.sell.length);
   const fills: RawFill[] = [];
@@ -340,8 +447,8 @@ function classPrices(inst: Instance, sol: LpSolution): { buy: Float64Array; sell
       to.push(idx.edgeBuy[e]);
     }
   }
-  const least = Float64Array.from(lo);
-  const greatest = Float64Array.from(hi);
+  const least = lo.slice();
+  const greatest = hi.slice();
   const V = nb + ns;
   // Bellman-Ford style passes; zero-weight cycles converge, so a pass cap only guards against numerical noise.
   for (let pass = 0, changed = true; changed && pass <= V + 1; pass++) {
@@ -387,9 +494,10 @@ function intentDuals(inst: Instance, levels: { buy: Float64Array; sell: Float64A
  * that traded, so any pairing within a class pair stays individually rational.
  */
 function cascade(inst: Instance, sol: LpSolution): LpSolution {
-  const { idx, minQty, qtyTiny } = inst;
+  const { minQty, qtyTiny } = inst;
+  const idx = sol.idx;
   const fills = toFills(inst, sol);
-  const amount = Float64Array.from(sol.amount);
+  const amount = sol.amount.slice();
   const byIntent = new Map<number, number[]>();
   fills.forEach((f, k) => {
     for (const i of [f.b, f.s]) {

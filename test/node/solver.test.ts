@@ -270,6 +270,20 @@ describe("minQuantity: branch and bound against brute force on tiny markets", ()
     expect(proven).toBeGreaterThan(50);
   });
 
+  it("never meets a minimum through a counterpart beyond the intent's limit (individual rationality)", () => {
+    // The buyer needs 47.108; only 46.495 is offered within its limit 2.15 (the 2.49 seller is out): no trade.
+    const intents = [sell("s0", 46.495, 1.6), buy("b1", 81.749, 2.15, { minQuantity: 47.108 }), sell("s2", 55.865, 2.49)];
+    const r = solve(intents, EU);
+    expect(r).toMatchObject({ fills: [], welfare: 0, status: "optimal" });
+    // With enough supply within the limit, it fills from the cheap sellers only.
+    const more = [...intents, sell("s3", 5, 2.1)];
+    const r2 = solve(more, EU);
+    expect(r2.status).toBe("optimal");
+    expect(r2.fills.map((f) => f.sell).sort()).toEqual(["s0", "s3"]);
+    close(r2.welfare, 46.495 * 0.55 + 5 * 0.05);
+    expect(verify(more, EU, r2)).toEqual({ ok: true });
+  });
+
   it("with no time at all, still returns a feasible settlement and an honest gap", () => {
     for (const seed of [11, 12, 13]) {
       const intents = generate(400, seed, { allOrNone: 0.4, minFill: 0.2 });

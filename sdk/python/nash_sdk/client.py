@@ -131,7 +131,7 @@ class Client:
             except urllib.error.HTTPError as error:
                 text = error.read().decode("utf-8", "replace")
                 retry_after = error.headers.get("retry-after")
-                safe = method in ("GET", "DELETE") or idempotency_key is not None
+                safe = method in ("GET", "PUT", "DELETE") or idempotency_key is not None
                 if error.code in _RETRYABLE and safe and attempt < self.retries:
                     attempt += 1
                     if on_retry:
@@ -144,8 +144,8 @@ class Client:
                     problem = {"title": error.reason, "detail": text}
                 raise NashError(error.code, problem) from None
             except (urllib.error.URLError, ConnectionError, TimeoutError, http.client.HTTPException):
-                # No answer (refused, reset, lost): safe to resend reads, keyed POSTs and DELETE (see cancel).
-                safe = method in ("GET", "DELETE") or idempotency_key is not None
+                # No answer (refused, reset, lost): safe to resend reads, keyed POSTs, PUT (it replaces) and DELETE (see cancel).
+                safe = method in ("GET", "PUT", "DELETE") or idempotency_key is not None
                 if safe and attempt < self.retries:
                     attempt += 1
                     if on_retry:

@@ -204,7 +204,8 @@ export class NashClient {
           signal: AbortSignal.timeout(this.timeoutMs),
         });
       } catch (error) {
-        // No answer: safe to resend (GETs are reads, POSTs carry the idempotency key, DELETE is handled in cancel).
+        // No answer: safe to resend (GETs are reads, POSTs carry the idempotency key, PUT replaces, DELETE is
+        // handled in cancel).
         if (!retriesLeft) throw error;
         call.onRetry?.();
         await this.sleep(backoffMs(attempt + 1, this.retry, null, this.random));

@@ -59,8 +59,10 @@ export async function inspect(inspectorPort: number) {
       await send("Profiler.setSamplingInterval", { interval: intervalUs });
       await send("Profiler.start");
     },
-    async stop(): Promise<CpuProfile> {
-      const { profile } = await send("Profiler.stop");
+    /** Stops and returns the profile; a busy isolate answers only between tasks, hence the time limit. */
+    async stop(timeoutMs = 120_000): Promise<CpuProfile> {
+      const timer = new Promise<never>((_, fail) => setTimeout(() => fail(new Error(`Profiler.stop took over ${timeoutMs} ms`)), timeoutMs).unref());
+      const { profile } = await Promise.race([send("Profiler.stop"), timer]);
       return profile as CpuProfile;
     },
     close: () => ws.close(),

@@ -17,6 +17,19 @@ export interface CrashOptions {
   /** Deterministic choices (seeded); the kill moment is still subject to the machine's timing. */
   seed?: number;
   log?: (line: string) => void;
+  /** When the service relays settlements to a miner node: reads what the node recorded (its GET /received). */
+  relay?: () => Promise<{ distinct: number; duplicates: number; received: { key: string }[] }>;
+}
+
+/** The relay's end state after all rounds: each settlement recorded by the node exactly once. */
+export interface RelayReport {
+  settlements: number;
+  recorded: number;
+  /** Resends the node recognised by idempotency key and did not record again (at-least-once on the wire). */
+  duplicatesDropped: number;
+  missing: string[];
+  recordedTwice: string[];
+  unexpected: string[];
 }
 
 export interface RoundResult {
@@ -36,6 +49,32 @@ export interface CrashReport {
   rounds: RoundResult[];
   survived: number;
   violations: string[];
+  relay?: RelayReport;
+}
+
+/** Waits for the market's outbox to drain, then compares the node's record with the settlements. */
+async function checkRelay(base: string, market: string, read: NonNullable<CrashOptions["relay"]>, timeoutMs = 120_000): Promise<RelayReport> {
+  const until = Date.now() + timeoutMs;
+  let view: any;
+  for (;;) {
+    view = (await (await fetch(`${base}/v1/markets/${market}`)).json()) as any;
+    if (view.outbox?.relay !== "on" || view.outbox.pending === 0 || Date.now() > until) break;
+    await sleep(500);
+  }
+  const n: number = view.counters.settlements;
+  const got = await read();
+  const counts = new Map<string, number>();
+  for (const r of got.received) counts.set(r.key, (counts.get(r.key) ?? 0) + 1);
+  const expected = Array.from({ length: n }, (_, k) => `nash:${market}:s-${k + 1}`);
+  const mine = [...counts].filter(([k]) => k.startsWith(`nash:${market}:`));
+  return {
+    settlements: n,
+    recorded: mine.length,
+    duplicatesDropped: got.duplicates,
+    missing: expected.filter((k) => !counts.has(k)),
+    recordedTwice: mine.filter(([, c]) => c > 1).map(([k]) => k),
+    unexpected: mine.map(([k]) => k).filter((k) => !expected.includes(k)),
+  };
 }
 
 /** mulberry32: a tiny seeded generator, so a failing run can be replayed with the same choices. */
@@ -148,5 +187,13 @@ export async function runCrashRounds(server: DevServer, options: CrashOptions): 
     );
   }
   const survived = results.filter((r) => r.audit.violations.length === 0).length;
-  return { rounds: results, survived, violations };
+  let relay: RelayReport | undefined;
+  if (options.relay) {
+    relay = await checkRelay(server.base, options.market, options.relay);
+    if (relay.missing.length > 0) violations.push(`relay: ${relay.missing.length} settlements never delivered (${relay.missing.slice(0, 5).join(", ")})`);
+    if (relay.recordedTwice.length > 0) violations.push(`relay: recorded twice: ${relay.recordedTwice.slice(0, 5).join(", ")}`);
+    if (relay.unexpected.length > 0) violations.push(`relay: delivered settlements that do not exist: ${relay.unexpected.slice(0, 5).join(", ")}`);
+    log(`relay: ${relay.recorded}/${relay.settlements} settlements recorded by the node, ${relay.duplicatesDropped} resends dropped as duplicates`);
+  }
+  return { rounds: results, survived, violations, relay };
 }
