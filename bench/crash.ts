@@ -64,6 +64,8 @@ async function main(): Promise<void> {
     if (report.violations.length > 0) {
       console.log("\nviolations:");
       for (const v of report.violations.slice(0, 50)) console.log(`- ${v}`);
+      const errors = server.log(200_000).split("\n").filter((l) => /error|exception|uncaught/i.test(l));
+      if (errors.length > 0) console.log(`\nserver log lines mentioning errors:\n${errors.slice(-30).join("\n")}`);
       process.exitCode = 1;
     }
   } finally {

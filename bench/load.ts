@@ -9,6 +9,7 @@
 // Flags (defaults = issue 6): --rate 200 --duration 60 --book 1000 --markets 20 (for the multi-market run)
 //   --cross 0.5 --ttl-ms 5000 --agents 32 --warmup 3 --knee 50,100,200,300,400,600,800 --step-duration 20
 //   --only target|knee|multi (comma list; default all three) --base URL (else starts its own server on 8860–8863)
+//   --root DIR: serve a copy of the repository (e.g. a frozen snapshot, so edits elsewhere do not reload the worker)
 //   --profile FILE: CPU-profile the worker isolate during the target run (DevTools protocol on the inspector port;
 //   with --base also give --inspector-port) and print where the time went; FILE gets the raw .cpuprofile.
 import { generateAgentKey, signRequest } from "../src/auth.ts";
@@ -31,13 +32,14 @@ interface Flags {
   base: string | undefined;
   profile: string | undefined;
   inspectorPort: number | undefined;
+  root: string | undefined;
 }
 
 function parseFlags(argv: string[]): Flags {
   const f: Flags = {
     rate: 200, duration: 60, book: 1000, markets: 20, cross: 0.5, ttlMs: 5000, agents: 32, warmup: 3,
     knee: [50, 100, 200, 300, 400, 600, 800], stepDuration: 20, only: ["target", "knee", "multi"], base: undefined,
-    profile: undefined, inspectorPort: undefined,
+    profile: undefined, inspectorPort: undefined, root: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i].replace(/^--/, "");
@@ -56,6 +58,7 @@ function parseFlags(argv: string[]): Flags {
       case "only": f.only = value.split(","); break;
       case "base": f.base = value.replace(/\/$/, ""); break;
       case "profile": f.profile = value; break;
+      case "root": f.root = value; break;
       case "inspector-port": f.inspectorPort = num; break;
       default: throw new Error(`unknown flag --${name}`);
     }
@@ -317,6 +320,7 @@ async function main(): Promise<void> {
       // The limits under test here are latency and throughput, not the 429 guard: raise the rate limits.
       server = await startDevServer({
         ports: [8860, 8861, 8862, 8863],
+        root: f.root,
         env: {
           RATE_LIMIT_BURST: "1000000", RATE_LIMIT_PER_SECOND: "1000000",
           RATE_LIMIT_MARKET_BURST: "1000000", RATE_LIMIT_MARKET_PER_SECOND: "1000000",
@@ -339,6 +343,9 @@ async function main(): Promise<void> {
         const profiler = f.profile && inspectorPort ? await inspect(inspectorPort) : undefined;
         await profiler?.start();
         const r = await phase(base, [market], pendings, agents, f, f.rate, f.duration);
+        console.log(`\n### One market, ${f.book}-intent book, ${f.rate} intents/s for ${f.duration} s (${Math.round(f.cross * 100)}% crossing)\n`);
+        console.log(HEADER);
+        console.log(row(r));
         if (profiler) {
           console.log(`\n### Where the worker's time went during the target run\n`);
           try {
@@ -348,9 +355,6 @@ async function main(): Promise<void> {
           }
           profiler.close();
         }
-        console.log(`\n### One market, ${f.book}-intent book, ${f.rate} intents/s for ${f.duration} s (${Math.round(f.cross * 100)}% crossing)\n`);
-        console.log(HEADER);
-        console.log(row(r));
         console.log(`\ntarget p99 ≤ 50 ms at ${f.rate}/s: ${p99(r) <= 50 ? "met" : "NOT met"} (p99 ${ms(p99(r))} ms)`);
       }
       if (f.only.includes("knee")) {

@@ -197,12 +197,18 @@ function connect() {
   ws.onopen = async () => {
     failures = 0;
     ping = setInterval(() => ws.readyState === 1 && ws.send("ping"), 20000);
-    try {
-      await load();
-    } catch (err) {
-      el("error").textContent = String(err.message || err);
+    // "live" only once the market has been read: a failed read is shown and retried while the socket is open.
+    for (let k = 0; ws.readyState === 1; k++) {
+      try {
+        await load();
+        el("error").textContent = "";
+        setStatus("live");
+        return;
+      } catch (err) {
+        el("error").textContent = "cannot read the market: " + String(err.message || err);
+        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** k)));
+      }
     }
-    setStatus("live");
   };
   ws.onmessage = (m) => {
     if (m.data === "pong") return;

@@ -8,6 +8,8 @@ import { AGENT_COMMANDS, AGENT_USAGE, runAgentCommand } from "./agent.ts";
 
 const USAGE = `usage: nash solve FILE [--time-budget-ms N] [--node-budget N]
 FILE is a JSON file, or - for standard input: { "latency": {...}, "intents": [...] }
+       nash score FILE [--model MODEL.onnx]
+FILE as for solve, plus "proposal": { "fills": [...] } or "proposals": [ { "fills": [...] }, ... ]
 ${AGENT_USAGE}`;
 
 /** Exit codes: 0 done, 1 bad input (a message names the field), 2 bad usage. */
@@ -45,6 +47,11 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
     const [command, ...rest] = argv;
     if (command === "solve") {
       io.stdout(JSON.stringify(await solveCommand(rest, io), null, 2) + "\n");
+      return EXIT.ok;
+    }
+    if (command === "score") {
+      const { scoreCommand } = await import("./score.ts"); // onnxruntime loads only for this command
+      io.stdout(JSON.stringify(await scoreCommand(rest, io), null, 2) + "\n");
       return EXIT.ok;
     }
     // keygen, submit, cancel, watch: the agent's commands on the TypeScript SDK (src/cli/agent.ts).

@@ -16,6 +16,7 @@ import {
   solverBook,
   type IntentFill,
   type IntentRecord,
+  type IntentUpdate,
   type IntentView,
 } from "../market/book.ts";
 import {
@@ -36,6 +37,27 @@ import { failure, success, type Outcome } from "../market/outcome.ts";
 import { MarketRelay, outboxView, type OutboxView } from "../bridge/market-hooks.ts";
 import type { BridgeEnv } from "../bridge/relay.ts";
 import type { AxonObject } from "./axon.ts";
+import { base64 } from "@scure/base";
+import defaultModel from "../../models/nash-scorer-v1.onnx";
+import { commit, openCommitment, type Commitment } from "../model/commitment.ts";
+import { readModelMetadata, type Scorer } from "../model/scorer.ts";
+import { FEATURES_VERSION } from "../model/features.ts";
+import {
+  chooseBest,
+  fillsWelfare,
+  newSalt,
+  proposalErrors,
+  proposalView,
+  revealedIntent,
+  scoreCandidates,
+  trainingExamples,
+  type Candidate,
+  type ProposalBody,
+  type ProposalView,
+  type RevealBody,
+  type ScoredCandidate,
+  type TrainingExample,
+} from "../market/proposals.ts";
 
 /** The worker's environment: the generated `Env` plus plain-text settings (all optional). */
 export interface EdgeEnv extends Env, BridgeEnv {
@@ -69,6 +91,19 @@ export interface Idempotency {
 export interface SubmitAnswer {
   intent: IntentView;
   settlement?: Settlement;
+  /** The intent's published commitment (CONTRACT.md section 6). */
+  commitment?: Commitment;
+  /** The salt the market drew, when the agent sent none: only in this answer, to the submitting agent. */
+  salt?: string;
+}
+
+/** The scoring model in force: its version, and whether this object has loaded it yet (lazily, on first need). */
+export interface ModelView {
+  version: string;
+  features: string;
+  loaded: boolean;
+  /** True when an operator replaced the bundled model (PUT /v1/markets/{m}/model). */
+  replaced: boolean;
 }
 
 /** The configuration in force: stored fields over the defaults. */
@@ -99,6 +134,8 @@ export interface MarketView {
   openIntentsTruncated: boolean;
   /** The Bittensor settlement relay: off, or its outbox's bound, backlog and counters. */
   outbox: OutboxView;
+  /** The model that scores this market's proposals. */
+  model?: ModelView;
 }
 
 /** Events on the market's WebSocket stream. */
@@ -113,6 +150,8 @@ export const DEFAULT_BATCH_INTERVAL_MS = 1000;
 /** Budget for one continuous or batch clearing: the solver returns its best with a gap when it runs out. */
 export const SOLVE_TIME_BUDGET_MS = 100;
 export const OPEN_INTENTS_LIMIT = 1000;
+/** Version of the bundled model, read once per isolate from its ONNX metadata. */
+let defaultModelVersion: string | undefined;
 
 /**
  * Schema migrations, applied in order once each: index k brings the schema to version k+1.
@@ -142,6 +181,24 @@ const MIGRATIONS: readonly string[][] = [
   ],
   // v2: the per-agent open-intent cap counts an agent's live intents on every submit.
   [`CREATE INDEX intents_agent ON intents(agent, status)`],
+  // v3 (learned validation, notes/model.md "Phase 2"): commitments of accepted intents (the salt never leaves the
+  // object), proposals of batches with their scores, settled batches (book snapshot for the exact re-solve once
+  // all is revealed) and the training examples that re-solve yields.
+  [
+    `CREATE TABLE commitments (intent_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, body TEXT NOT NULL, salt TEXT NOT NULL,
+       revealed INTEGER NOT NULL DEFAULT 0)`,
+    `CREATE TABLE proposals (
+       id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, batch TEXT NOT NULL, proposer TEXT NOT NULL, fills TEXT NOT NULL,
+       received_ms INTEGER NOT NULL, view TEXT)`,
+    `CREATE INDEX proposals_batch ON proposals(batch, seq)`,
+    `CREATE TABLE batches (
+       id TEXT PRIMARY KEY, settlement_id TEXT NOT NULL, book TEXT NOT NULL, latency TEXT NOT NULL, created_ms INTEGER NOT NULL,
+       resolved TEXT)`,
+    `CREATE TABLE batch_intents (batch TEXT NOT NULL, intent_id TEXT NOT NULL, PRIMARY KEY (batch, intent_id))`,
+    `CREATE INDEX batch_intents_intent ON batch_intents(intent_id)`,
+    `CREATE TABLE training_examples (batch TEXT NOT NULL, proposal TEXT NOT NULL, body TEXT NOT NULL, created_ms INTEGER NOT NULL,
+       PRIMARY KEY (batch, proposal))`,
+  ],
 ];
 
 /** Brings the tables to the newest schema version; `meta` holds the version and small settings. */
@@ -195,6 +252,9 @@ export class MarketObject extends DurableObject<EdgeEnv> {
   marketRateLimits: RateLimits;
   openIntentCaps: OpenIntentCaps;
   private marketBucket: TokenBucket | undefined;
+  /** The proposal scorer (onnxruntime-web), loaded lazily by the first batch that has something to score. */
+  private scorer: Promise<Scorer> | undefined;
+  private scorerLoaded = false;
 
   constructor(ctx: DurableObjectState, env: EdgeEnv) {
     super(ctx, env);
@@ -217,7 +277,7 @@ export class MarketObject extends DurableObject<EdgeEnv> {
   // ---- RPC: writes (the worker has verified the signature and validated the body) ----
 
   /** Submits an intent; in continuous clearing the answer carries the settlement it caused. */
-  async submit(market: string, input: IntentInput, auth: WriteAuth, idem?: Idempotency): Promise<Outcome<SubmitAnswer>> {
+  async submit(market: string, input: IntentInput, auth: WriteAuth, idem?: Idempotency, salt?: string): Promise<Outcome<SubmitAnswer>> {
     this.noteMarket(market);
     const now = Date.now();
     if (idem) {
@@ -239,7 +299,7 @@ export class MarketObject extends DurableObject<EdgeEnv> {
     }
     const guard = this.guardWrite(auth, now);
     if (!guard.ok) return guard;
-    const outcome = this.acceptIntent(input, auth.agent, now);
+    const outcome = this.acceptIntent(input, auth.agent, now, salt);
     if (idem) {
       this.sql.exec(
         "INSERT INTO idempotency (agent, key, fingerprint, answer, created_ms) VALUES (?, ?, ?, ?, ?)",
@@ -323,6 +383,7 @@ export class MarketObject extends DurableObject<EdgeEnv> {
       openIntents: rows.slice(0, OPEN_INTENTS_LIMIT).map((r) => intentView(recordOf(r))),
       openIntentsTruncated: rows.length > OPEN_INTENTS_LIMIT,
       outbox: outboxView(this.env, this.relay),
+      model: this.modelView(),
     };
   }
 
@@ -330,6 +391,347 @@ export class MarketObject extends DurableObject<EdgeEnv> {
   async getConfig(market: string): Promise<EffectiveConfig> {
     this.noteMarket(market);
     return this.effectiveConfig();
+  }
+
+  // ---- Learned validation (notes/model.md "Phase 2"): commitments, proposals, reveals, the scoring model ----
+
+  /** Commitments of the open book (default), or of the intents of a settled batch. */
+  async getCommitments(market: string, batch?: string): Promise<Outcome<{ batch?: string; commitments: Commitment[] }>> {
+    this.noteMarket(market);
+    if (batch !== undefined) {
+      if (this.sql.exec("SELECT 1 FROM batches WHERE id = ?", batch).toArray().length === 0) {
+        return failure(404, "not-found", "Batch not found", `no settled batch ${batch} in this market`);
+      }
+      return success({ batch, commitments: this.commitmentsOf(this.batchIntentIds(batch)) });
+    }
+    this.expireDue(Date.now());
+    const commitments = this.sql
+      .exec<{ body: string }>(
+        `SELECT c.body FROM commitments c JOIN intents i ON i.id = c.intent_id
+          WHERE i.status IN ('open', 'partially_filled') ORDER BY c.seq LIMIT ?`,
+        OPEN_INTENTS_LIMIT,
+      )
+      .toArray()
+      .map((r) => JSON.parse(r.body) as Commitment);
+    return success(this.effectiveConfig().clearing === "batch" ? { batch: this.openBatchId(), commitments } : { commitments });
+  }
+
+  /** An outside solver's proposal for the open batch: checked against the live book now and again at the close. */
+  async propose(market: string, body: ProposalBody, auth: WriteAuth): Promise<Outcome<{ proposal: { id: string; batch: string; receivedAt: string; closesAt: string } }>> {
+    this.noteMarket(market);
+    const now = Date.now();
+    const due = this.meta("batch_due_ms");
+    if (this.effectiveConfig().clearing !== "batch" || !due || Number(due) <= now) {
+      return failure(409, "no-open-batch", "No batch open", "proposals are taken while a batch is open: batch clearing, with intents waiting for the close");
+    }
+    const batch = this.openBatchId();
+    if (body.batch !== undefined && body.batch !== batch) {
+      return failure(409, "batch-closed", "Batch closed", `batch ${body.batch} is not open; the open batch is ${batch}`, {
+        errors: [{ field: "batch", message: `the open batch is ${batch}` }],
+      });
+    }
+    const guard = this.guardWrite(auth, now);
+    if (!guard.ok) return guard;
+    this.expireDue(now);
+    const { records, book } = this.liveBook(now);
+    const errors = proposalErrors(records, book, this.effectiveConfig().latency, body.fills, now);
+    if (errors.length > 0) return failure(422, "infeasible-proposal", "Infeasible proposal", "these fills cannot settle the open batch", { errors });
+    this.warmScorer(); // the close will score this proposal: load the model during the batch window
+    const seq = this.nextProposalSeq();
+    const id = `p-${seq}`;
+    this.sql.exec(
+      "INSERT INTO proposals (id, seq, batch, proposer, fills, received_ms) VALUES (?, ?, ?, ?, ?, ?)",
+      id,
+      seq,
+      batch,
+      auth.agent,
+      JSON.stringify(body.fills),
+      now,
+    );
+    return success({ proposal: { id, batch, receivedAt: new Date(now).toISOString(), closesAt: new Date(Number(due)).toISOString() } });
+  }
+
+  /** Proposals of a batch (default: the open one) with their scores once the batch has closed. */
+  async getProposals(market: string, batch?: string): Promise<{ batch: string; proposals: (ProposalView | { id: string; batch: string; proposer: string; pending: true })[] }> {
+    this.noteMarket(market);
+    const id = batch ?? this.openBatchId();
+    const proposals = this.sql
+      .exec<{ id: string; proposer: string; view: string | null }>("SELECT id, proposer, view FROM proposals WHERE batch = ? ORDER BY seq", id)
+      .toArray()
+      .map((r) => (r.view ? (JSON.parse(r.view) as ProposalView) : { id: r.id, batch: id, proposer: r.proposer, pending: true as const }));
+    return { batch: id, proposals };
+  }
+
+  /**
+   * Opens an intent's commitment after a batch it was in settled. When that completes a batch's reveals, the
+   * batch is re-solved exactly, the certificate checked, and every proposal's true ratio recorded for training.
+   */
+  async reveal(market: string, body: RevealBody, auth: WriteAuth): Promise<Outcome<{ intentId: string; batches: { id: string; revealed: number; intents: number; resolved?: unknown }[] }>> {
+    this.noteMarket(market);
+    const now = Date.now();
+    const row = this.sql
+      .exec<{ body: string; salt: string; agent: string; intent: string }>(
+        "SELECT c.body, c.salt, i.agent, i.body AS intent FROM commitments c JOIN intents i ON i.id = c.intent_id WHERE c.intent_id = ?",
+        body.intentId,
+      )
+      .toArray()[0];
+    if (!row) return failure(404, "not-found", "Intent not found", `no committed intent ${body.intentId} in this market`);
+    if (row.agent !== auth.agent) return failure(403, "forbidden", "Not your intent", "only the intent's own agent can reveal it");
+    const batches = this.sql.exec<{ batch: string }>("SELECT batch FROM batch_intents WHERE intent_id = ? ORDER BY batch", body.intentId).toArray();
+    if (batches.length === 0) {
+      return failure(409, "not-settled", "Nothing to reveal yet", "an intent is revealed after a batch it took part in has settled");
+    }
+    const guard = this.guardWrite(auth, now);
+    if (!guard.ok) return guard;
+    const revealed = revealedIntent(body, JSON.parse(row.intent) as Intent);
+    if (!revealed.ok) return failure(422, "invalid-reveal", "Invalid reveal", "the revealed intent has invalid fields", { errors: revealed.errors });
+    const opened = openCommitment(JSON.parse(row.body) as Commitment, revealed.intent, body.salt);
+    if (!opened.ok) {
+      const field = opened.reason === "bad_salt" ? "salt" : body.intent === undefined ? "salt" : "intent";
+      return failure(422, "reveal-mismatch", "Reveal does not match the commitment", `${opened.reason}: ${opened.detail}`, {
+        errors: [{ field, message: `${opened.reason}: ${opened.detail}` }],
+      });
+    }
+    this.sql.exec("UPDATE commitments SET revealed = 1 WHERE intent_id = ?", body.intentId);
+    const out = batches.map(({ batch }) => {
+      const n = this.sql
+        .exec<{ all: number; revealed: number }>(
+          `SELECT COUNT(*) AS "all", COALESCE(SUM(c.revealed), 0) AS revealed FROM batch_intents b JOIN commitments c ON c.intent_id = b.intent_id WHERE b.batch = ?`,
+          batch,
+        )
+        .one();
+      const entry: { id: string; revealed: number; intents: number; resolved?: unknown } = { id: batch, revealed: n.revealed, intents: n.all };
+      if (n.revealed === n.all) entry.resolved = this.resolveBatch(batch, now);
+      return entry;
+    });
+    return success({ intentId: body.intentId, batches: out });
+  }
+
+  /** Training examples of fully revealed batches, oldest first: what `npm run train -- --reveals` reads. */
+  async getTrainingExamples(market: string, batch?: string): Promise<TrainingExample[]> {
+    this.noteMarket(market);
+    const rows =
+      batch === undefined
+        ? this.sql.exec<{ body: string }>("SELECT body FROM training_examples ORDER BY created_ms, batch, proposal LIMIT 10000").toArray()
+        : this.sql.exec<{ body: string }>("SELECT body FROM training_examples WHERE batch = ? ORDER BY proposal", batch).toArray();
+    return rows.map((r) => JSON.parse(r.body) as TrainingExample);
+  }
+
+  /** Loads a new scoring model (the worker has checked the operator key); refused unless ort can run it. */
+  async setModel(market: string, bytes: Uint8Array, auth: WriteAuth): Promise<Outcome<{ model: ModelView }>> {
+    this.noteMarket(market);
+    const now = Date.now();
+    const guard = this.guardWrite(auth, now);
+    if (!guard.ok) return guard;
+    let meta: Record<string, string>;
+    try {
+      meta = readModelMetadata(bytes);
+    } catch (err) {
+      return failure(422, "invalid-model", "Invalid model", `not an ONNX model: ${(err as Error).message}`);
+    }
+    if (meta["nash.features"] !== FEATURES_VERSION) {
+      return failure(422, "invalid-model", "Invalid model", `the model expects features ${meta["nash.features"] ?? "(none)"}; this market computes ${FEATURES_VERSION}`);
+    }
+    try {
+      await (await this.loadScorer()).swap(bytes);
+    } catch (err) {
+      return failure(422, "invalid-model", "Invalid model", `onnxruntime refused the model: ${(err as Error).message}`);
+    }
+    this.setMeta("model", base64.encode(bytes));
+    this.setMeta("model_version", meta["nash.version"] ?? "unversioned");
+    return success({ model: this.modelView() });
+  }
+
+  /** Clears the batch that is due under the input gate: no request interleaves while its proposals are scored. */
+  private async clearBatch(now: number): Promise<void> {
+    // The model loads outside the gate (it touches no state, and a slow first load must not hold the gate for
+    // blockConcurrencyWhile's 30 s limit); the proposals that want it have been waiting for the close anyway.
+    const wanted = this.sql.exec("SELECT 1 FROM proposals WHERE batch = ? AND view IS NULL LIMIT 1", this.openBatchId()).toArray().length > 0;
+    if (wanted && !this.scorerLoaded) {
+      await this.loadScorer().catch((err: unknown) => console.error(`market ${this.market}: the model did not load; this batch settles unscored`, err));
+    }
+    await this.ctx.blockConcurrencyWhile(async () => {
+      try {
+        await this.settleBatch(now);
+      } catch (err) {
+        console.error(`market ${this.market}: batch clearing failed and was rolled back`, err);
+      }
+    });
+  }
+
+  /**
+   * The batch's close: the built-in solver proposes too; every proposal is checked against the book as it is now
+   * and the feasible ones scored in one model call; the best settles. Scores ride on the settlement and are kept
+   * per proposal; the batch's book is kept for the exact re-solve once every intent is revealed.
+   */
+  private async settleBatch(now: number): Promise<void> {
+    this.expireDue(now);
+    const batch = this.openBatchId();
+    const advance = () => this.setMeta("batch_seq", String(Number(batch.slice(2))));
+    const latency = this.effectiveConfig().latency;
+    const { records, book } = this.liveBook(now);
+    const candidates: Candidate[] = this.sql
+      .exec<{ id: string; proposer: string; fills: string }>("SELECT id, proposer, fills FROM proposals WHERE batch = ? AND view IS NULL ORDER BY seq", batch)
+      .toArray()
+      .map((p) => {
+        const fills = JSON.parse(p.fills) as Fill[];
+        return { id: p.id, proposer: p.proposer, fills, welfare: fillsWelfare(book, fills), elapsedMs: 0, errors: proposalErrors(records, book, latency, fills, now) };
+      });
+    let builtin: ReturnType<typeof solve> | undefined;
+    let builtinId: string | undefined;
+    if (book.length > 0 && (mayTrade(book) || candidates.length > 0)) {
+      builtin = solve(book, latency, { timeBudgetMs: SOLVE_TIME_BUDGET_MS });
+      if (builtin.fills.length > 0) {
+        const check = verify(book, latency, { fills: builtin.fills, welfare: builtin.welfare, certificate: builtin.certificate });
+        const applied = applyFills(records, builtin.fills, now);
+        const errors = [...(check.ok ? [] : check.errors), ...(applied.ok ? [] : applied.errors)].map((message) => ({ field: "fills", message }));
+        builtinId = `p-${this.nextProposalSeq()}`;
+        candidates.push({ id: builtinId, proposer: "market", fills: builtin.fills, welfare: builtin.welfare, elapsedMs: builtin.solveMs, errors });
+      }
+    }
+    const anyFeasible = candidates.some((c) => c.errors.length === 0);
+    // The model loads on first need. A batch with outside proposals waited for it (clearBatch; a proposal already
+    // started the load when it arrived); a batch with only the built-in proposal never waits for ort's start-up:
+    // it settles unscored while the model loads for the next batches (plain trading stays fast). Should the model
+    // fail to load, the built-in proposal settles unscored too.
+    const scoreNow = anyFeasible && this.scorerLoaded;
+    if (anyFeasible && !scoreNow) this.warmScorer();
+    const scored: ScoredCandidate[] = scoreNow ? await scoreCandidates(await this.loadScorer(), this.commitmentsOf(book.map((i) => i.id)), latency, candidates) : candidates;
+    const best = chooseBest(scored) ?? (scoreNow ? undefined : scored.find((c) => c.id === builtinId && c.errors.length === 0));
+    const views = scored.map((c) => proposalView(batch, c, best?.id));
+    const persist = () => {
+      scored.forEach((c, k) => {
+        if (c.id === builtinId) {
+          this.sql.exec(
+            "INSERT INTO proposals (id, seq, batch, proposer, fills, received_ms, view) VALUES (?, ?, ?, 'market', ?, ?, ?)",
+            c.id,
+            Number(c.id.slice(2)),
+            batch,
+            JSON.stringify(c.fills),
+            now,
+            JSON.stringify(views[k]),
+          );
+        } else {
+          this.sql.exec("UPDATE proposals SET view = ? WHERE id = ?", JSON.stringify(views[k]), c.id);
+        }
+      });
+      advance();
+    };
+    const applied = best ? applyFills(records, best.fills, now) : undefined;
+    if (!best || !builtin || !applied?.ok) {
+      this.ctx.storage.transactionSync(persist);
+      return;
+    }
+    const seq = this.settlementSeq + 1;
+    const gap = best.id === builtinId ? builtin.gap : Math.max(0, builtin.certificate.bound - best.welfare);
+    const settlement = buildSettlement(
+      `s-${seq}`,
+      this.market,
+      { fills: best.fills, welfare: best.welfare, status: builtin.status, solveMs: builtin.solveMs, certificate: builtin.certificate, ...(gap === undefined ? {} : { gap }) },
+      new Date(now).toISOString(),
+    );
+    settlement.stats.batch = batch;
+    settlement.stats.proposal = best.id;
+    (settlement as Settlement & { scores: unknown }).scores = scoreNow
+      ? { batch, model: best.score!.model, chosen: best.id, proposals: views }
+      : { batch, model: null, chosen: best.id, proposals: views, unscored: "the only proposal was the built-in one and the model was still loading" };
+    this.commitSettlement(seq, settlement, applied.updates, now, () => {
+      persist();
+      this.sql.exec(
+        "INSERT INTO batches (id, settlement_id, book, latency, created_ms) VALUES (?, ?, ?, ?, ?)",
+        batch,
+        settlement.id,
+        JSON.stringify(book),
+        JSON.stringify(latency),
+        now,
+      );
+      for (const intent of book) this.sql.exec("INSERT INTO batch_intents (batch, intent_id) VALUES (?, ?)", batch, intent.id);
+    });
+  }
+
+  /** The exact re-solve of a fully revealed batch: certificate checked, one training example per feasible proposal. */
+  private resolveBatch(batch: string, now: number): unknown {
+    const row = this.sql.exec<{ book: string; latency: string; resolved: string | null }>("SELECT book, latency, resolved FROM batches WHERE id = ?", batch).one();
+    if (row.resolved) return JSON.parse(row.resolved) as unknown;
+    const book = JSON.parse(row.book) as Intent[];
+    const latency = JSON.parse(row.latency) as LatencyTable;
+    const exact = solve(book, latency, { timeBudgetMs: 5_000, nodeBudget: 1_000_000 });
+    const check = verify(book, latency, { fills: exact.fills, welfare: exact.welfare, certificate: exact.certificate });
+    let resolved: Record<string, unknown>;
+    if (!check.ok || exact.status !== "optimal") {
+      resolved = { status: exact.status, optimum: null, examples: 0, errors: check.ok ? [] : check.errors };
+      this.sql.exec("UPDATE batches SET resolved = ? WHERE id = ?", JSON.stringify(resolved), batch);
+      return resolved;
+    }
+    const proposals = this.sql
+      .exec<{ id: string; fills: string; view: string }>("SELECT id, fills, view FROM proposals WHERE batch = ? AND view IS NOT NULL ORDER BY seq", batch)
+      .toArray()
+      .map((p) => ({ id: p.id, fills: JSON.parse(p.fills) as Fill[], view: JSON.parse(p.view) as ProposalView }))
+      .filter((p) => p.view.feasible)
+      .map((p) => ({ id: p.id, fills: p.fills, welfare: fillsWelfare(book, p.fills), ...(p.view.score ? { model: p.view.score.model } : {}) }));
+    const examples = trainingExamples(batch, this.commitmentsOf(book.map((i) => i.id)), latency, exact.welfare, proposals);
+    resolved = { status: "optimal", optimum: examples[0]?.optimum ?? exact.welfare, examples: examples.length };
+    this.ctx.storage.transactionSync(() => {
+      for (const e of examples) {
+        this.sql.exec("INSERT OR REPLACE INTO training_examples (batch, proposal, body, created_ms) VALUES (?, ?, ?, ?)", batch, e.proposal, JSON.stringify(e), now);
+      }
+      this.sql.exec("UPDATE batches SET resolved = ? WHERE id = ?", JSON.stringify(resolved), batch);
+    });
+    return resolved;
+  }
+
+  /** The scorer, created once per object on first need (ort's start-up is paid then, not by plain trading). */
+  private loadScorer(): Promise<Scorer> {
+    if (!this.scorer) {
+      const stored = this.meta("model");
+      const bytes = stored ? base64.decode(stored) : new Uint8Array(defaultModel);
+      const loading = import("../model/scorer-workerd.ts").then((m) => m.createScorer(bytes));
+      this.scorer = loading;
+      // A failed load is retried by the next batch instead of poisoning the object.
+      loading.then(
+        () => (this.scorerLoaded = true),
+        () => (this.scorer = undefined),
+      );
+    }
+    return this.scorer;
+  }
+
+  /** Starts loading the model without waiting for it (the object stays alive until it is done). */
+  private warmScorer(): void {
+    if (!this.scorerLoaded) this.ctx.waitUntil(this.loadScorer().then(() => undefined, () => undefined));
+  }
+
+  private modelView(): ModelView {
+    const stored = this.meta("model_version");
+    defaultModelVersion ??= readModelMetadata(new Uint8Array(defaultModel))["nash.version"] ?? "unversioned";
+    return { version: stored ?? defaultModelVersion, features: FEATURES_VERSION, loaded: this.scorerLoaded, replaced: stored !== undefined };
+  }
+
+  /** The open batch's id: `b-<n>`, n one more than the batches closed so far. */
+  private openBatchId(): string {
+    return `b-${Number(this.meta("batch_seq") ?? "0") + 1}`;
+  }
+
+  private nextProposalSeq(): number {
+    return this.sql.exec<{ s: number }>("SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM proposals").one().s;
+  }
+
+  private liveBook(now: number): { records: Map<string, IntentRecord>; book: Intent[] } {
+    const rows = this.sql.exec<IntentRow>("SELECT * FROM intents WHERE status IN ('open', 'partially_filled')").toArray();
+    const records = new Map(rows.map((r) => [r.id, recordOf(r)] as const));
+    return { records, book: solverBook(records.values(), now) };
+  }
+
+  private batchIntentIds(batch: string): string[] {
+    return this.sql.exec<{ intent_id: string }>("SELECT intent_id FROM batch_intents WHERE batch = ?", batch).toArray().map((r) => r.intent_id);
+  }
+
+  /** Commitments of these intents, in the order of their acceptance. */
+  private commitmentsOf(ids: readonly string[]): Commitment[] {
+    return this.sql
+      .exec<{ body: string }>("SELECT body FROM commitments WHERE intent_id IN (SELECT value FROM json_each(?)) ORDER BY seq", JSON.stringify(ids))
+      .toArray()
+      .map((r) => JSON.parse(r.body) as Commitment);
   }
 
   // ---- WebSocket stream (hibernation API: the object may sleep while sockets stay open) ----
@@ -369,7 +771,8 @@ export class MarketObject extends DurableObject<EdgeEnv> {
     const due = this.meta("batch_due_ms");
     if (this.effectiveConfig().clearing === "batch" && due && Number(due) <= now) {
       this.setMeta("batch_due_ms", "");
-      this.clearSafely(now);
+      // A batch is settled by its best-scoring proposal (the built-in solver's is one of them).
+      await this.clearBatch(now);
     }
     // After the book's work, so that a batch settled just now goes out in this same pass. Never throws.
     if (this.relay) await this.relay.drain(this.market, Date.now(), (url, init) => fetch(url, init));
@@ -408,7 +811,7 @@ export class MarketObject extends DurableObject<EdgeEnv> {
     return success(true);
   }
 
-  private acceptIntent(input: IntentInput, agent: string, now: number): Outcome<SubmitAnswer> {
+  private acceptIntent(input: IntentInput, agent: string, now: number, salt?: string): Outcome<SubmitAnswer> {
     const parsed = IntentInput.safeParse(input);
     if (!parsed.success) return failure(422, "invalid-intent", "Invalid intent", "the intent is not valid");
     const { id: clientId, ...fields } = parsed.data;
@@ -448,6 +851,16 @@ export class MarketObject extends DurableObject<EdgeEnv> {
       expiresAtMs ?? null,
       createdAt,
     );
+    // The commitment is published (GET …/commitments); the salt stays in the object until the agent reveals.
+    const drawn = salt === undefined ? newSalt() : undefined;
+    const commitment = commit(intent, salt ?? drawn!);
+    this.sql.exec(
+      "INSERT INTO commitments (intent_id, seq, body, salt) VALUES (?, ?, ?, ?)",
+      id,
+      this.intentSeq,
+      JSON.stringify(commitment),
+      salt ?? drawn!,
+    );
     this.broadcast({ type: "intent.accepted", market: this.market, at: createdAt, intent: this.view(id)! });
     let settlement: Settlement | undefined;
     if (this.effectiveConfig().clearing === "continuous") settlement = this.clearSafely(now, intent.resource);
@@ -455,6 +868,8 @@ export class MarketObject extends DurableObject<EdgeEnv> {
     this.scheduleAlarm(now);
     const answer: SubmitAnswer = { intent: this.view(id, true)! };
     if (settlement) answer.settlement = settlement;
+    answer.commitment = commitment;
+    if (drawn !== undefined) answer.salt = drawn;
     return success(answer);
   }
 
@@ -551,7 +966,16 @@ export class MarketObject extends DurableObject<EdgeEnv> {
     }
     const seq = this.settlementSeq + 1;
     const settlement = buildSettlement(`s-${seq}`, this.market, result, new Date(now).toISOString());
+    return this.commitSettlement(seq, settlement, applied.updates, now);
+  }
+
+  /**
+   * Commits a settlement in ONE transaction: relay outbox row, settlement row, fills, filled quantities and
+   * statuses, plus whatever `also` writes (a batch's proposal scores), so all of it lands or none.
+   */
+  private commitSettlement(seq: number, settlement: Settlement, updates: readonly IntentUpdate[], now: number, also?: () => void): Settlement {
     this.ctx.storage.transactionSync(() => {
+      also?.();
       // The relay's outbox row commits or rolls back with the settlement (a full outbox refuses and counts).
       this.relay?.enqueue(this.market, settlement, now);
       this.sql.exec(
@@ -574,7 +998,7 @@ export class MarketObject extends DurableObject<EdgeEnv> {
           f.price,
         );
       });
-      for (const u of applied.updates) {
+      for (const u of updates) {
         this.sql.exec("UPDATE intents SET filled = ?, status = ? WHERE id = ?", u.filled, u.status, u.id);
       }
     });

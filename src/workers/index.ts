@@ -12,6 +12,7 @@ import { axonObjectName, type AxonObject } from "../durable/axon.ts";
 import { buildOpenApi } from "../api/openapi.ts";
 import { renderReference } from "../api/reference.ts";
 import { marketPageHtml } from "../api/market-page.ts";
+import { BatchId, ProposalBody, RevealBody, SALT_PATTERN } from "../market/proposals.ts";
 
 export { MarketObject } from "../durable/market.ts";
 export { AxonObject } from "../durable/axon.ts";
@@ -46,7 +47,11 @@ function idOf(c: Ctx, name: string): string {
 
 /** The market object's RPC with its declared result types: workerd's Rpc types turn results holding `unknown`
  *  (settlements are loose objects) into `unknown`, although they cross the boundary intact. */
-type MarketRpc = Pick<MarketObject, "submit" | "cancel" | "setConfig" | "getIntent" | "getSettlement" | "getMarket" | "fetch">;
+type MarketRpc = Pick<
+  MarketObject,
+  | "submit" | "cancel" | "setConfig" | "getIntent" | "getSettlement" | "getMarket" | "fetch"
+  | "getCommitments" | "propose" | "getProposals" | "reveal" | "getTrainingExamples" | "setModel"
+>;
 
 function stubOf(c: Ctx, market: string): MarketRpc {
   return c.env.MARKET.getByName(market) as unknown as MarketRpc;
@@ -100,12 +105,17 @@ app.post("/v1/markets/:market/intents", async (c) => {
       { field: "agent", message: "must equal the x-nash-agent header, or be omitted" },
     ]);
   }
-  const parsed = IntentInput.safeParse({ ...body, agent: auth.agent });
+  // `salt` (optional, for the intent's commitment) is not part of the intent: it is kept apart and never shown.
+  const { salt, ...intentFields } = body;
+  if (salt !== undefined && (typeof salt !== "string" || !SALT_PATTERN.test(salt))) {
+    throw HttpError.of(422, "invalid-intent", "Invalid intent", "the intent has invalid fields", [{ field: "salt", message: "must be 32-128 lower-case hex characters" }]);
+  }
+  const parsed = IntentInput.safeParse({ ...intentFields, agent: auth.agent });
   if (!parsed.success) throw HttpError.of(422, "invalid-intent", "Invalid intent", "the intent has invalid fields", fieldErrors(parsed.error));
   const path = new URL(c.req.url).pathname;
   const idem = key === undefined ? undefined : { key, fingerprint: requestFingerprint("POST", path, await bodyHash(bytes)) };
   const t0 = performance.now(); // workerd's clock advances across the RPC call (I/O), so this measures it
-  const answer = unwrap(await stubOf(c, market).submit(market, parsed.data, auth, idem));
+  const answer = unwrap(await stubOf(c, market).submit(market, parsed.data, auth, idem, salt as string | undefined));
   return c.json(answer, 201, {
     location: `/v1/markets/${market}/intents/${encodeURIComponent(answer.intent.id)}`,
     "server-timing": `market;dur=${(performance.now() - t0).toFixed(1)}`,
@@ -151,6 +161,79 @@ app.get("/v1/markets/:market/settlements/:id", async (c) => {
   const market = marketOf(c);
   const id = idOf(c, "id");
   return c.json(unwrap(await stubOf(c, market).getSettlement(market, id)));
+});
+
+// ---- Learned validation (CONTRACT.md section 6; notes/model.md "Phase 2") ----
+
+function batchQuery(c: Ctx): string | undefined {
+  const batch = c.req.query("batch");
+  if (batch === undefined) return undefined;
+  const parsed = BatchId.safeParse(batch);
+  if (!parsed.success) throw HttpError.of(400, "invalid-batch", "Invalid batch", "batch ids look like b-<n>", [{ field: "batch", message: "batch ids look like b-<n>" }]);
+  return parsed.data;
+}
+
+function operatorCheck(c: Ctx, auth: WriteAuth): void {
+  const operators = operatorsOf(c.env);
+  if (operators.length === 0) {
+    throw HttpError.of(403, "no-operators", "No operators configured", "operator routes are disabled: no operator keys are set (env OPERATOR_AGENTS, comma-separated public keys)");
+  }
+  if (!operators.includes(auth.agent)) throw HttpError.of(403, "not-operator", "Not an operator", "this agent key is not listed in OPERATOR_AGENTS");
+}
+
+app.get("/v1/markets/:market/commitments", async (c) => {
+  const market = marketOf(c);
+  return c.json(unwrap(await stubOf(c, market).getCommitments(market, batchQuery(c))));
+});
+
+app.post("/v1/markets/:market/proposals", async (c) => {
+  const market = marketOf(c);
+  const bytes = await readCappedBody(c.req.raw);
+  const auth = await authenticate(c, bytes);
+  const parsed = ProposalBody.safeParse(parseJsonObject(bytes));
+  if (!parsed.success) throw HttpError.of(422, "invalid-proposal", "Invalid proposal", "the proposal has invalid fields", fieldErrors(parsed.error));
+  return c.json(unwrap(await stubOf(c, market).propose(market, parsed.data, auth)), 202);
+});
+
+app.get("/v1/markets/:market/proposals", async (c) => {
+  const market = marketOf(c);
+  return c.json(await stubOf(c, market).getProposals(market, batchQuery(c)));
+});
+
+app.post("/v1/markets/:market/reveals", async (c) => {
+  const market = marketOf(c);
+  const bytes = await readCappedBody(c.req.raw);
+  const auth = await authenticate(c, bytes);
+  const parsed = RevealBody.safeParse(parseJsonObject(bytes));
+  if (!parsed.success) throw HttpError.of(422, "invalid-reveal", "Invalid reveal", "the reveal has invalid fields", fieldErrors(parsed.error));
+  return c.json(unwrap(await stubOf(c, market).reveal(market, parsed.data, auth)));
+});
+
+/** JSON lines by default (what `npm run train -- --reveals FILE` reads); `?format=json` for one array. */
+app.get("/v1/markets/:market/training-examples", async (c) => {
+  const market = marketOf(c);
+  const examples = await stubOf(c, market).getTrainingExamples(market, batchQuery(c));
+  if (c.req.query("format") === "json") return c.json(examples);
+  return new Response(examples.map((e) => JSON.stringify(e) + "\n").join(""), { headers: { "content-type": "application/x-ndjson; charset=utf-8" } });
+});
+
+/** Operator-signed: the body is the ONNX file (content-type application/octet-stream) or `{ "model": base64 }`. */
+app.put("/v1/markets/:market/model", async (c) => {
+  const market = marketOf(c);
+  const bytes = await readCappedBody(c.req.raw);
+  const auth = await authenticate(c, bytes);
+  operatorCheck(c, auth);
+  let model = bytes;
+  if (!(c.req.header("content-type") ?? "").startsWith("application/octet-stream")) {
+    const body = parseJsonObject(bytes);
+    if (typeof body.model !== "string" || !/^[A-Za-z0-9+/]+={0,2}$/.test(body.model)) {
+      throw HttpError.of(422, "invalid-model", "Invalid model", "send the ONNX bytes as application/octet-stream, or JSON { \"model\": base64 }", [
+        { field: "model", message: "must be the ONNX file in base64" },
+      ]);
+    }
+    model = Uint8Array.from(atob(body.model), (ch) => ch.charCodeAt(0));
+  }
+  return c.json(unwrap(await stubOf(c, market).setModel(market, model, auth)));
 });
 
 app.get("/v1/markets/:market/stream", async (c) => {

@@ -51,13 +51,20 @@ test("the market page shows book, settlements and histogram, and follows the str
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
   page.on("requestfailed", (r) => errors.push(`request failed: ${r.url()}`));
+  // Failed requests are reported by URL below; the browser's own /favicon.ico probe is a 404 by design.
+  page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && errors.push(`console: ${m.text()}`));
+  page.on("response", (r) => r.status() >= 400 && !r.url().endsWith("/favicon.ico") && errors.push(`${r.status()} ${r.url()}`));
   const external: string[] = [];
   page.on("request", (r) => {
     if (!r.url().startsWith(server.base) && !r.url().startsWith(server.base.replace("http", "ws"))) external.push(r.url());
   });
   await page.goto(`${server.base}/markets/${market}`);
-  await page.waitForSelector('#status[data-state="live"]', { timeout: 30_000 });
-  await page.waitForSelector(`tr[data-settlement="${first.settlement!.id}"]`);
+  await page.waitForSelector('#status[data-state="live"]', { timeout: 60_000 }).catch(async (e) => {
+    throw new Error(`${e.message}\npage errors: ${errors.join("; ")}; #error: ${await page.textContent("#error")}`);
+  });
+  await page.waitForSelector(`tr[data-settlement="${first.settlement!.id}"]`).catch(async (e) => {
+    throw new Error(`${e.message}\npage errors: ${errors.join("; ")}; #error: ${await page.textContent("#error")}; html: ${(await page.innerHTML("#settlements")).slice(0, 500)}`);
+  });
 
   // The book, by region and side: s1's remaining 400 in eu-west asks, b2 in us-east bids, s2 in us-east asks.
   expect(await page.$$eval(".region", (els) => els.map((e) => e.getAttribute("data-region")))).toEqual(["eu-west", "us-east"]);

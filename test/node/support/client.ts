@@ -115,7 +115,10 @@ export async function pool<T, R>(items: readonly T[], width: number, f: (t: T) =
 export async function auditMarket(base: string, market: string, record: ClientRecord): Promise<AuditReport> {
   const violations: string[] = [];
   const m = await getJson(base, `/v1/markets/${market}`);
-  if (m.status !== 200) return { settlements: 0, fills: 0, intentsChecked: 0, ackedPresent: 0, unknownPresent: 0, violations: [`GET market: ${m.status}`] };
+  if (m.status !== 200) {
+    const detail = JSON.stringify(m.body).slice(0, 300);
+    return { settlements: 0, fills: 0, intentsChecked: 0, ackedPresent: 0, unknownPresent: 0, violations: [`GET market: ${m.status} ${detail}`] };
+  }
   const counters = m.body.counters;
   const n: number = counters.settlements;
   const ids = Array.from({ length: n }, (_, k) => `s-${k + 1}`);

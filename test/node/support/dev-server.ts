@@ -16,6 +16,9 @@ export interface DevServerOptions {
   stateDir?: string;
   /** Extra environment for the worker, e.g. RATE_LIMIT_BURST, OPERATOR_AGENTS, MINER_NODE_URL. */
   env?: Record<string, string>;
+  /** A copy of the repository to serve instead of this one (a frozen snapshot: wrangler dev reloads the worker
+   * whenever a watched source file changes, which a shared work tree does constantly). */
+  root?: string;
   /** How long to wait for /v1/health; default 120 s (a busy 2-core machine can take a while). */
   startTimeoutMs?: number;
 }
@@ -97,8 +100,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const log = (chars = 4000) => output.slice(-chars);
 
   async function launch(): Promise<void> {
-    const c = spawn(process.execPath, [resolve(root, "scripts/dev.ts")], {
-      cwd: root,
+    const dir = options.root ?? root;
+    const c = spawn(process.execPath, [resolve(dir, "scripts/dev.ts")], {
+      cwd: dir,
       detached: true, // its own process group: a kill reaches wrangler and workerd, and nothing else
       stdio: ["ignore", "pipe", "pipe"],
       env: {

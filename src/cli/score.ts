@@ -1,0 +1,96 @@
+// `nash score FILE` (CONTRACT.md section 4): the learned model's optimality estimate of a proposal, from the
+// intents' commitments and the proposal's fills only, exactly as a validator computes it (src/model).
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { Fill, type FieldError } from "../schema.ts";
+import { commit } from "../model/commitment.ts";
+import { batchContext, proposalFeatures } from "../model/features.ts";
+import { CliError, EXIT, readSolveFile, type Io } from "./main.ts";
+
+/** The committed model; `--model FILE` scores with another (e.g. a fine-tuned version). */
+export const DEFAULT_MODEL_PATH = fileURLToPath(new URL("../../models/nash-scorer-v1.onnx", import.meta.url));
+/** Features never depend on the salt: any valid one gives the validator's numbers. */
+const SALT = "00".repeat(16);
+
+export type ScoreOutput = { estimate: number; model: string } | { estimates: number[]; model: string };
+
+/** Field errors of `proposal` / `proposals` (one of the two, each `{ fills: Fill[] }` naming known intents). */
+export function proposalFieldErrors(raw: unknown): FieldError[] {
+  const file = raw as Record<string, unknown>;
+  const errors: FieldError[] = [];
+  const intents = Array.isArray(file.intents) ? (file.intents as unknown[]) : [];
+  const sides = new Map<string, unknown>();
+  intents.forEach((it, k) => {
+    const i = (it ?? {}) as Record<string, unknown>;
+    sides.set(typeof i.id === "string" ? i.id : `intent-${k + 1}`, i.swapFor !== undefined ? "swap" : i.side);
+  });
+  const checkOne = (p: unknown, where: string) => {
+    if (p === null || typeof p !== "object" || Array.isArray(p)) return errors.push({ field: where, message: 'must be an object { "fills": [...] }' });
+    const { fills, ...extra } = p as Record<string, unknown>;
+    for (const key of Object.keys(extra)) errors.push({ field: `${where}.${key}`, message: "unknown field" });
+    if (!Array.isArray(fills)) return errors.push({ field: `${where}.fills`, message: "must be an array of fills" });
+    fills.forEach((f, k) => {
+      const at = `${where}.fills.${k}`;
+      const parsed = Fill.safeParse(f);
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues) errors.push({ field: [at, ...issue.path.map(String)].join("."), message: issue.message });
+        return;
+      }
+      const { buy, sell, quantity } = parsed.data;
+      if (!sides.has(buy)) errors.push({ field: `${at}.buy`, message: `unknown intent "${buy}"` });
+      else if (sides.get(buy) !== "buy" && sides.get(buy) !== "swap") errors.push({ field: `${at}.buy`, message: `"${buy}" is not a buy intent` });
+      if (!sides.has(sell)) errors.push({ field: `${at}.sell`, message: `unknown intent "${sell}"` });
+      else if (sides.get(sell) !== "sell" && sides.get(sell) !== "swap") errors.push({ field: `${at}.sell`, message: `"${sell}" is not a sell intent` });
+      if (!(quantity > 0) || !Number.isFinite(quantity)) errors.push({ field: `${at}.quantity`, message: "must be greater than 0" });
+    });
+    return 0;
+  };
+  const hasOne = file.proposal !== undefined;
+  const hasMany = file.proposals !== undefined;
+  if (hasOne === hasMany) {
+    errors.push({ field: hasOne ? "proposals" : "proposal", message: hasOne ? "give either proposal or proposals, not both" : 'is required ("proposal": { "fills": [...] }, or "proposals": [...])' });
+    return errors;
+  }
+  if (hasOne) checkOne(file.proposal, "proposal");
+  else if (!Array.isArray(file.proposals)) errors.push({ field: "proposals", message: "must be an array of proposals" });
+  else file.proposals.forEach((p, k) => checkOne(p, `proposals.${k}`));
+  return errors;
+}
+
+/** `nash score FILE [--model MODEL.onnx]`. */
+export async function scoreCommand(args: readonly string[], io: Io): Promise<ScoreOutput> {
+  let file: string | undefined;
+  let modelPath = DEFAULT_MODEL_PATH;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--model") {
+      const next = args[++i];
+      if (next === undefined) throw new CliError("--model needs a file", EXIT.usage);
+      modelPath = next;
+    } else if (args[i].startsWith("--")) throw new CliError(`unknown option: ${args[i]}`, EXIT.usage);
+    else if (file === undefined) file = args[i];
+    else throw new CliError(`unexpected argument: ${args[i]}`, EXIT.usage);
+  }
+  if (file === undefined) throw new CliError("missing FILE (use - for standard input)", EXIT.usage);
+  const { raw, intents, latency } = await readSolveFile(file, io, proposalFieldErrors);
+  const r = raw as { proposal?: { fills: Fill[] }; proposals?: { fills: Fill[] }[] };
+  const proposals = r.proposal !== undefined ? [r.proposal] : r.proposals!;
+  let modelBytes: Uint8Array;
+  try {
+    modelBytes = new Uint8Array(await readFile(modelPath));
+  } catch (error) {
+    throw new CliError(`cannot read model ${modelPath}: ${(error as Error).message}`, EXIT.badInput);
+  }
+  const ctx = batchContext(intents.map((i) => commit(i, SALT)), latency);
+  const features = proposals.map((p) => proposalFeatures(ctx, p.fills));
+  // Loaded only here: `nash solve` never pays for onnxruntime.
+  const { createScorer } = await import("../model/scorer-node.ts");
+  let scorer;
+  try {
+    scorer = await createScorer(modelBytes);
+  } catch (error) {
+    throw new CliError(`cannot load model ${modelPath}: ${(error as Error).message}`, EXIT.badInput);
+  }
+  const { estimates, model } = await scorer.score(features);
+  const values = Array.from(estimates, (e) => Math.min(1, Math.max(0, e)));
+  return r.proposal !== undefined ? { estimate: values[0], model } : { estimates: values, model };
+}

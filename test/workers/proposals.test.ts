@@ -1,0 +1,255 @@
+// Learned validation wired into the market (notes/model.md "Phase 2"): published commitments, proposals scored by
+// the ONNX model inside the object with the best one settling the batch, reveals that refuse mismatches and turn a
+// fully revealed batch into training examples, and a model swapped in at run time.
+import { SELF, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, test } from "vitest";
+import modelBytes from "../../models/nash-scorer-v1.onnx";
+import { agentKeyFromSeed, signRequest, type AgentKey } from "../../src/auth.ts";
+import { BASE, buyIntent, eventually, freshMarket, json, newAgent, sellIntent, signedFetch, submit } from "./helpers.ts";
+
+const operator = await agentKeyFromSeed(new Uint8Array(32).fill(9));
+const SALT = "00112233445566778899aabbccddeeff";
+
+async function withOperators<T>(run: () => Promise<T>): Promise<T> {
+  const vars = env as unknown as { OPERATOR_AGENTS?: string };
+  const before = vars.OPERATOR_AGENTS;
+  vars.OPERATOR_AGENTS = operator.publicKey;
+  try {
+    return await run();
+  } finally {
+    vars.OPERATOR_AGENTS = before;
+  }
+}
+
+/** A batch market whose window stays open until `closeBatch` (no timing races on a loaded machine). */
+async function batchMarket(): Promise<string> {
+  const m = freshMarket("p");
+  const r = await signedFetch(operator, "PUT", `/v1/markets/${m}/config`, { clearing: "batch", batchIntervalMs: 3_600_000 });
+  expect(r.status).toBe(200);
+  return m;
+}
+
+async function closeBatch(m: string): Promise<void> {
+  const stub = env.MARKET.getByName(m);
+  await runInDurableObject(stub, async (_i, state) => {
+    state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'batch_due_ms'", String(Date.now() - 1));
+  });
+  await runDurableObjectAlarm(stub);
+}
+
+function propose(agent: AgentKey, m: string, body: unknown) {
+  return signedFetch(agent, "POST", `/v1/markets/${m}/proposals`, body);
+}
+
+const optimal = [{ buy: "pb", sell: "ps", resource: "gpu-h100-hr", quantity: 100, price: 1.6 }];
+const partial = [{ buy: "pb", sell: "ps", resource: "gpu-h100-hr", quantity: 40, price: 1.6 }];
+
+/** Buyer pb (own salt) and seller ps (server salt) in an open batch; two outside proposals. */
+async function scoredBatch() {
+  const m = await batchMarket();
+  const buyer = await newAgent();
+  const seller = await newAgent();
+  const miner = await newAgent();
+  const b = await json(await submit(buyer, m, { ...buyIntent({ id: "pb" }), salt: SALT }));
+  const s = await json(await submit(seller, m, sellIntent({ id: "ps" })));
+  const good = await json(await propose(miner, m, { batch: "b-1", fills: optimal }));
+  const weak = await json(await propose(miner, m, { fills: partial }));
+  await closeBatch(m);
+  return { m, buyer, seller, miner, b, s, good, weak };
+}
+
+describe("commitments", () => {
+  test("each accepted intent is committed; a drawn salt goes only to its agent; the book's commitments are public", async () => {
+    await withOperators(async () => {
+      const m = await batchMarket();
+      const a = await newAgent();
+      const own = await json(await submit(a, m, { ...buyIntent({ id: "c1" }), salt: SALT }));
+      expect(own.salt).toBeUndefined();
+      expect(own.commitment).toMatchObject({ v: 1, id: "c1", features: { side: "buy", quantityBand: 26, priceBand: 27 } });
+      expect(own.commitment.hash).toMatch(/^[0-9a-f]{64}$/);
+      const drawn = await json(await submit(a, m, sellIntent({ id: "c2" })));
+      expect(drawn.salt).toMatch(/^[0-9a-f]{64}$/);
+      const bad = await submit(a, m, { ...buyIntent(), salt: "XYZ" });
+      expect(bad.status).toBe(422);
+      expect((await json(bad)).errors).toEqual([{ field: "salt", message: expect.any(String) }]);
+      const listed = await json(await SELF.fetch(`${BASE}/v1/markets/${m}/commitments`));
+      expect(listed.batch).toBe("b-1");
+      expect(listed.commitments.map((c: { id: string }) => c.id)).toEqual(["c1", "c2"]);
+      expect(listed.commitments[0]).toEqual(own.commitment);
+      // The salt is never shown to others: not in the commitments, the intent, or the market view.
+      const everything = JSON.stringify([listed, await json(await SELF.fetch(`${BASE}/v1/markets/${m}/intents/c2`)), await json(await SELF.fetch(`${BASE}/v1/markets/${m}`))]);
+      expect(everything).not.toContain(SALT);
+      expect(everything).not.toContain(drawn.salt);
+    });
+  });
+});
+
+describe("proposals", () => {
+  test("proposals are scored with the model's version; the best settles; ties go to the earlier proposal", async () => {
+    await withOperators(async () => {
+      const { m, good, weak } = await scoredBatch();
+      expect(good.proposal).toMatchObject({ id: "p-1", batch: "b-1" });
+      expect(weak.proposal).toMatchObject({ id: "p-2", batch: "b-1" });
+      const pb = await json(await SELF.fetch(`${BASE}/v1/markets/${m}/intents/pb`));
+      expect(pb.status).toBe("filled");
+      const settlement = await json(await SELF.fetch(`${BASE}/v1/markets/${m}/settlements/${pb.fills[0].settlement}`));
+      expect(settlement.stats).toMatchObject({ batch: "b-1", proposal: "p-1" });
+      expect(settlement.fills).toEqual(optimal);
+      const { scores } = settlement;
+      expect(scores).toMatchObject({ batch: "b-1", model: "nash-scorer-v1", chosen: "p-1" });
+      expect(scores.proposals.map((p: { id: string; proposer: string }) => [p.id, p.proposer === "market"])).toEqual([
+        ["p-1", false],
+        ["p-2", false],
+        ["p-3", true],
+      ]);
+      const [p1, p2, p3] = scores.proposals;
+      for (const p of scores.proposals) {
+        expect(p.feasible).toBe(true);
+        expect(p.score.model).toBe("nash-scorer-v1");
+        expect(p.score.score).toBeCloseTo(p.score.estimate * p.score.reward * p.score.weight, 12);
+      }
+      // Same fills as the built-in optimum: same estimate; the miner's arrived first and wins the tie.
+      expect(p3.score.estimate).toBe(p1.score.estimate);
+      expect(p2.score.estimate).toBeLessThan(p1.score.estimate);
+      expect(p2.welfare).toBeCloseTo(0.4 * p1.welfare, 9);
+      const listed = await json(await SELF.fetch(`${BASE}/v1/markets/${m}/proposals?batch=b-1`));
+      expect(listed.proposals).toEqual(scores.proposals);
+      expect((await json(await SELF.fetch(`${BASE}/v1/markets/${m}`))).model).toMatchObject({ version: "nash-scorer-v1", loaded: true });
+    });
+  });
+
+  test("a batch with only the built-in proposal settles without waiting for the model; later batches are scored", async () => {
+    await withOperators(async () => {
+      const m = await batchMarket();
+      const a = await newAgent();
+      await submit(a, m, buyIntent({ id: "u1" }));
+      await submit(a, m, sellIntent({ id: "u2" }));
+      await closeBatch(m);
+      const first = await json(await SELF.fetch(`${BASE}/v1/markets/${m}/intents/u1`));
+      expect(first.status).toBe("filled");
+      const s1 = await json(await SELF.fetch(`${BASE}/v1/markets/${m}/settlements/${first.fills[0].settlement}`));
+      expect(s1.scores).toMatchObject({ batch: "b-1", model: null, chosen: "p-1", unscored: expect.any(String) });
+      expect(s1.scores.proposals[0]).toMatchObject({ id: "p-1", proposer: "market", feasible: true, chosen: true });
+      expect(s1.scores.proposals[0].score).toBeUndefined();
+      // The close started the load in the background.
+      await eventually(async () => ((await json(await SELF.fetch(`${BASE}/v1/markets/${m}`))).model.loaded ? true : undefined), 100_000, 200);
+      await submit(a, m, buyIntent({ id: "u3" }));
+      await submit(a, m, sellIntent({ id: "u4" }));
+      await closeBatch(m);
+      const second = await json(await SELF.fetch(`${BASE}/v1/markets/${m}/intents/u3`));
+      const s2 = await json(await SELF.fetch(`${BASE}/v1/markets/${m}/settlements/${second.fills[0].settlement}`));
+      expect(s2.scores).toMatchObject({ batch: "b-2", model: "nash-scorer-v1", chosen: "p-2" });
+      expect(s2.scores.proposals[0].score.model).toBe("nash-scorer-v1");
+    });
+  }, 150_000);
+
+  test("infeasible proposals are refused with field errors; none is taken outside a batch window", async () => {
+    await withOperators(async () => {
+      const m = await batchMarket();
+      const a = await newAgent();
+      await submit(a, m, buyIntent({ id: "ib", minQuantity: 100 }));
+      await submit(a, m, sellIntent({ id: "is" }));
+      const unknown = await propose(a, m, { fills: [{ ...optimal[0], buy: "ghost", sell: "is" }] });
+      expect(unknown.status).toBe(422);
+      expect((await json(unknown)).errors).toEqual([{ field: "fills.0.buy", message: "unknown intent ghost" }]);
+      const tooMuch = await json(await propose(a, m, { fills: [{ buy: "ib", sell: "is", resource: "gpu-h100-hr", quantity: 150, price: 1.6 }] }));
+      expect(tooMuch.errors).toContainEqual({ field: "intents.ib", message: expect.stringMatching(/only 100 is open/) });
+      const belowMin = await json(await propose(a, m, { fills: [{ buy: "ib", sell: "is", resource: "gpu-h100-hr", quantity: 50, price: 1.6 }] }));
+      expect(belowMin.errors).toContainEqual({ field: "intents.ib", message: expect.stringMatching(/below minQuantity/) });
+      const badPrice = await json(await propose(a, m, { fills: [{ buy: "ib", sell: "is", resource: "gpu-h100-hr", quantity: 100, price: 2.5 }] }));
+      expect(badPrice.errors).toContainEqual({ field: "fills.0", message: expect.stringMatching(/outside/) });
+      const shape = await propose(a, m, { fills: [{ buy: "ib" }], extra: 1 });
+      expect(shape.status).toBe(422);
+      expect((await json(shape)).errors.map((e: { field: string }) => e.field)).toContain("fills.0.sell");
+      const stale = await propose(a, m, { batch: "b-7", fills: optimal });
+      expect(stale.status).toBe(409);
+      await closeBatch(m);
+      const late = await propose(a, m, { fills: [{ buy: "ib", sell: "is", resource: "gpu-h100-hr", quantity: 100, price: 1.6 }] });
+      expect(late.status).toBe(409);
+      expect((await json(late)).type).toBe("urn:nash:problem:no-open-batch");
+    });
+  });
+});
+
+describe("reveals and training examples", () => {
+  test("a mismatching reveal is refused with its reason; a full reveal yields examples with true ratios", async () => {
+    await withOperators(async () => {
+      const { m, buyer, seller, s } = await scoredBatch();
+      const reveal = (agent: AgentKey, body: unknown) => signedFetch(agent, "POST", `/v1/markets/${m}/reveals`, body);
+      const wrongSalt = await reveal(buyer, { intentId: "pb", salt: "ff".repeat(16) });
+      expect(wrongSalt.status).toBe(422);
+      expect(await json(wrongSalt)).toMatchObject({ type: "urn:nash:problem:reveal-mismatch", errors: [{ field: "salt", message: expect.stringMatching(/^hash_mismatch/) }] });
+      const lie = await reveal(buyer, { intentId: "pb", salt: SALT, intent: { ...buyIntent(), agent: buyer.publicKey, quantity: 101 } });
+      expect(await json(lie)).toMatchObject({ status: 422, errors: [{ field: "intent", message: expect.stringMatching(/^hash_mismatch/) }] });
+      expect((await reveal(seller, { intentId: "pb", salt: SALT })).status).toBe(403);
+      const first = await json(await reveal(buyer, { intentId: "pb", salt: SALT, intent: { ...buyIntent(), agent: buyer.publicKey } }));
+      expect(first.batches).toEqual([{ id: "b-1", revealed: 1, intents: 2 }]);
+      expect(await (await SELF.fetch(`${BASE}/v1/markets/${m}/training-examples`)).text()).toBe("");
+      const last = await json(await reveal(seller, { intentId: "ps", salt: s.salt }));
+      expect(last.batches[0]).toMatchObject({ id: "b-1", revealed: 2, intents: 2, resolved: { status: "optimal", examples: 3 } });
+      expect(last.batches[0].resolved.optimum).toBeCloseTo(40, 9);
+      const res = await SELF.fetch(`${BASE}/v1/markets/${m}/training-examples`);
+      expect(res.headers.get("content-type")).toMatch(/ndjson/);
+      const lines = (await res.text()).trim().split("\n").map((l) => JSON.parse(l));
+      expect(lines.map((e) => [e.proposal, e.label])).toEqual([
+        ["p-1", 1],
+        ["p-2", expect.closeTo(0.4, 9)],
+        ["p-3", 1],
+      ]);
+      for (const e of lines) {
+        expect(e.commitments.map((c: { id: string }) => c.id)).toEqual(["pb", "ps"]);
+        expect(e.latency).toBeTypeOf("object");
+        expect(e.model).toBe("nash-scorer-v1");
+      }
+      const commitments = await json(await SELF.fetch(`${BASE}/v1/markets/${m}/commitments?batch=b-1`));
+      expect(commitments.commitments).toEqual(lines[0].commitments);
+    });
+  });
+
+  test("no reveal before the intent's batch settled", async () => {
+    await withOperators(async () => {
+      const m = await batchMarket();
+      const a = await newAgent();
+      await submit(a, m, { ...buyIntent({ id: "early" }), salt: SALT });
+      const r = await signedFetch(a, "POST", `/v1/markets/${m}/reveals`, { intentId: "early", salt: SALT });
+      expect(r.status).toBe(409);
+    });
+  });
+});
+
+describe("model swap", () => {
+  test("an operator loads a new model version at run time; later scores carry it", async () => {
+    await withOperators(async () => {
+      const m = await batchMarket();
+      const v9 = new Uint8Array(modelBytes.slice(0));
+      const text = new TextDecoder("latin1").decode(v9);
+      // Every "nash-scorer-v1" (graph name, metadata) becomes "nash-scorer-v9": same length, the protobuf stays valid.
+      let patched = 0;
+      for (let at = text.indexOf("nash-scorer-v1"); at >= 0; at = text.indexOf("nash-scorer-v1", at + 1), patched++) v9[at + 13] = "9".charCodeAt(0);
+      expect(patched).toBeGreaterThan(0);
+      const a = await newAgent();
+      const put = (agent: AgentKey, body: BodyInit, type: string) =>
+        signedFetch(agent, "PUT", `/v1/markets/${m}/model`, body as string, { headers: { "content-type": type } });
+      expect((await put(a, JSON.stringify({ model: btoa(String.fromCharCode(...v9)) }), "application/json")).status).toBe(403);
+      expect((await put(operator, JSON.stringify({ model: btoa("not a model") }), "application/json")).status).toBe(422);
+      const ok = await put(operator, JSON.stringify({ model: btoa(String.fromCharCode(...v9)) }), "application/json");
+      expect(ok.status).toBe(200);
+      expect((await json(ok)).model).toMatchObject({ version: "nash-scorer-v9", replaced: true, loaded: true });
+      // Raw bytes work too (application/octet-stream): the bundled v1 back, then v9 again.
+      const path = `/v1/markets/${m}/model`;
+      for (const [bytes, version] of [[new Uint8Array(modelBytes), "nash-scorer-v1"], [v9, "nash-scorer-v9"]] as const) {
+        const headers = await signRequest({ privateKey: operator.privateKey, publicKey: operator.publicKey, method: "PUT", path, body: bytes });
+        const raw = await SELF.fetch(BASE + path, { method: "PUT", body: bytes, headers: { ...headers, "content-type": "application/octet-stream" } });
+        expect((await json(raw)).model.version).toBe(version);
+      }
+      expect((await json(await SELF.fetch(`${BASE}/v1/markets/${m}`))).model.version).toBe("nash-scorer-v9");
+      await submit(a, m, buyIntent({ id: "mb" }));
+      await submit(a, m, sellIntent({ id: "ms" }));
+      await closeBatch(m);
+      const pb = await json(await SELF.fetch(`${BASE}/v1/markets/${m}/intents/mb`));
+      const settlement = await json(await SELF.fetch(`${BASE}/v1/markets/${m}/settlements/${pb.fills[0].settlement}`));
+      expect(settlement.scores.model).toBe("nash-scorer-v9");
+      expect(settlement.scores.proposals[0].score.model).toBe("nash-scorer-v9");
+    });
+  });
+});
