@@ -89,17 +89,7 @@ export function backoffDelayMs(attempts: number, random: () => number, policy: O
   return Math.round(exp / 2 + (exp / 2) * random());
 }
 
-/** A small seeded generator (mulberry32) for reproducible jitter in tests and simulations. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "../random.ts";
 
 export type EnqueueDecision =
   | { action: "insert" }

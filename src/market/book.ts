@@ -1,8 +1,9 @@
 // A market's order book as pure bookkeeping: which intents may trade, what a solve's fills do to them, how
 // statuses move, expiry and cancellation. No storage and no Cloudflare imports: the market Durable Object loads
 // records, calls these functions and persists what they return; Node tests exercise them directly.
-import type { Certificate, Fill, Intent, IntentStatus, Settlement, SolveStatus } from "../schema.ts";
+import type { Fill, Intent, IntentStatus, Settlement } from "../schema.ts";
 import { failure, success, type Outcome } from "./outcome.ts";
+import type { SolveResult } from "../solver/index.ts";
 
 /** Relative tolerance for "fully filled": fills are fractional floats, and 1e-9 of a unit is no trade. */
 export const QUANTITY_EPSILON = 1e-9;
@@ -185,15 +186,8 @@ export function applyFills(
   return errors.length > 0 ? { ok: false, errors } : { ok: true, updates };
 }
 
-/** The parts of a solver result a settlement is built from (src/solver `solve`). */
-export interface SolveResultLike {
-  fills: Fill[];
-  welfare: number;
-  status: SolveStatus;
-  gap?: number;
-  solveMs: number;
-  certificate: Certificate;
-}
+/** The parts of a solver result a settlement is built from. */
+export type SolveResultLike = Omit<SolveResult, "warmStart">;
 
 /** CONTRACT.md section 2. */
 export function buildSettlement(id: string, market: string, result: SolveResultLike, createdAt: string): Settlement {

@@ -4,18 +4,10 @@
 import type { Fill, Intent, LatencyTable } from "../schema.ts";
 import type { ExactSolve } from "./exact-highs.ts";
 import { compatible } from "./latency.ts";
+import { seededRandom } from "../random.ts";
 
-/** Small, fast, seeded PRNG (mulberry32): training must be reproducible from the seed alone. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The shared seeded generator (src/random.ts). */
+export const rng = seededRandom;
 export type Rng = () => number;
 const gauss = (r: Rng) => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];

@@ -1,20 +1,12 @@
 // A seeded market generator for the solver's own tests and bench: 6 regions, 2 resources, 40% latency caps.
 import type { Intent } from "../../src/schema.ts";
+import { seededRandom } from "../../src/random.ts";
 
 export const REGIONS = ["us-east", "us-west", "eu-west", "eu-central", "ap-northeast", "ap-southeast"];
 export const RESOURCES = ["gpu-h100-hr", "storage-tb-day"];
 
-/** mulberry32: small, fast, reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The shared seeded generator (src/random.ts). */
+export const rng = seededRandom;
 
 export interface GenOptions {
   /** Share of intents that are all-or-none (minQuantity = quantity). */

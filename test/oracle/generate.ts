@@ -1,6 +1,7 @@
 // Seeded generator of realistic markets (GPU hours, inference tokens, storage) for the oracle tests and the
 // solver bench: the same seed and options always give the same intents and latency table.
 import type { Intent, LatencyTable } from "../../src/schema.ts";
+import { seededRandom } from "../../src/random.ts";
 
 /** What kind of market to generate. Every field is optional; defaults are documented per field. */
 export interface MarketOptions {
@@ -85,17 +86,8 @@ export function buildLatencyTable(regions = 6, dropPairs = 0, seed = 1): Latency
   return table;
 }
 
-/** mulberry32: a small, fast, well-mixed 32-bit PRNG; returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The shared seeded generator (src/random.ts). */
+export const mulberry32 = seededRandom;
 
 const round = (x: number, decimals: number) => {
   const f = 10 ** decimals;

@@ -77,17 +77,8 @@ async function checkRelay(base: string, market: string, read: NonNullable<CrashO
   };
 }
 
-/** mulberry32: a tiny seeded generator, so a failing run can be replayed with the same choices. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../../../src/random.ts";
+export { seededRandom };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
