@@ -9,6 +9,9 @@
 // Flags (defaults = issue 6): --rate 200 --duration 60 --book 1000 --markets 20 (for the multi-market run)
 //   --cross 0.5 --ttl-ms 5000 --agents 32 --warmup 3 --knee 50,100,200,300,400,600,800 --step-duration 20
 //   --only target|knee|multi (comma list; default all three) --base URL (else starts its own server on 8860–8863)
+//   --max-inflight 256: requests due while this many are unanswered are not sent and are counted as shed by the
+//   client. Without a cap a saturated server accumulates thousands of connections; local workerd then runs out
+//   of file descriptors ("Too many open files") and crashes, which measures the machine's ulimit, not NASH.
 //   --root DIR: serve a copy of the repository (e.g. a frozen snapshot, so edits elsewhere do not reload the worker)
 //   --profile FILE: CPU-profile the worker isolate during the target run (DevTools protocol on the inspector port;
 //   with --base also give --inspector-port) and print where the time went; FILE gets the raw .cpuprofile.
@@ -33,13 +36,14 @@ interface Flags {
   profile: string | undefined;
   inspectorPort: number | undefined;
   root: string | undefined;
+  maxInflight: number;
 }
 
 function parseFlags(argv: string[]): Flags {
   const f: Flags = {
     rate: 200, duration: 60, book: 1000, markets: 20, cross: 0.5, ttlMs: 5000, agents: 32, warmup: 3,
     knee: [50, 100, 200, 300, 400, 600, 800], stepDuration: 20, only: ["target", "knee", "multi"], base: undefined,
-    profile: undefined, inspectorPort: undefined, root: undefined,
+    profile: undefined, inspectorPort: undefined, root: undefined, maxInflight: 256,
   };
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i].replace(/^--/, "");
@@ -48,9 +52,9 @@ function parseFlags(argv: string[]): Flags {
     const num = Number(value);
     switch (name) {
       case "rate": case "duration": case "book": case "markets": case "cross": case "agents": case "warmup":
-      case "step-duration": case "ttl-ms": {
+      case "step-duration": case "ttl-ms": case "max-inflight": {
         if (!Number.isFinite(num) || num < 0) throw new Error(`--${name} needs a number ≥ 0`);
-        const key = name === "step-duration" ? "stepDuration" : name === "ttl-ms" ? "ttlMs" : name;
+        const key = name === "step-duration" ? "stepDuration" : name === "ttl-ms" ? "ttlMs" : name === "max-inflight" ? "maxInflight" : name;
         (f as unknown as Record<string, number>)[key] = num;
         break;
       }
@@ -174,6 +178,11 @@ async function phase(
   let measuredStart = start;
   let measuredEnd = start;
   const fire = (k: number) => {
+    if (inflight.size >= f.maxInflight) {
+      const key = `shed by the client (${f.maxInflight} in flight)`;
+      errors.set(key, (errors.get(key) ?? 0) + 1);
+      return;
+    }
     const market = markets[k % markets.length];
     const crossing = Math.random() < f.cross;
     const buy = Math.random() < 0.5;
@@ -371,7 +380,7 @@ async function main(): Promise<void> {
         const knee = ok.length > 0 ? ok[ok.length - 1].offered : undefined;
         const firstBad = rows.find((r) => !(r.throughput >= 0.95 * r.offered && p99(r) <= 50));
         console.log(
-          `\nknee: ${knee === undefined ? "below the lowest rate tried" : `${knee} intents/s`} is the highest rate with accepted ≥ 95% of offered and p99 ≤ 50 ms` +
+          `\nknee: ${knee === undefined ? "below the lowest rate tried (no rate had accepted ≥ 95% of offered and p99 ≤ 50 ms)" : `${knee} intents/s, the highest rate with accepted ≥ 95% of offered and p99 ≤ 50 ms`}` +
             (firstBad ? `; first rate past it: ${firstBad.offered}/s (p99 ${ms(p99(firstBad))} ms, ${firstBad.throughput.toFixed(0)}/s accepted)` : ""),
         );
       }

@@ -5,6 +5,10 @@
 import { generateAgentKey, type AgentKey } from "../../../src/auth.ts";
 import { auditMarket, signedFetch, type AuditReport, type ClientRecord } from "./client.ts";
 import type { DevServer } from "./dev-server.ts";
+import { seededRandom } from "../../../src/random.ts";
+
+/** Re-exported: the crash and load tests replay their choices from a seed. */
+export { seededRandom };
 
 export interface CrashOptions {
   market: string;
@@ -76,9 +80,6 @@ async function checkRelay(base: string, market: string, read: NonNullable<CrashO
     unexpected: mine.map(([k]) => k).filter((k) => !expected.includes(k)),
   };
 }
-
-import { seededRandom } from "../../../src/random.ts";
-export { seededRandom };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
