@@ -19,7 +19,7 @@ main{display:grid;grid-template-columns:minmax(320px,1fr) minmax(320px,1fr);gap:
 .wide{grid-column:1/-1}table{border-collapse:collapse;width:100%}td,th{padding:.15em .45em;text-align:right;border-bottom:1px solid #eef;white-space:nowrap}
 td:first-child,th:first-child{text-align:left}.buy{color:var(--buy)}.sell{color:var(--sell)}.muted{color:var(--muted)}
 #status{font-weight:600}#status[data-state=live]{color:var(--buy)}#status[data-state=offline]{color:var(--sell)}
-.counters span{margin-right:1.2em}.region{margin-bottom:.8em}.sides{display:grid;grid-template-columns:1fr 1fr;gap:.6em}
+.counters span{margin-right:1.2em}.region{margin-bottom:.8em}.sides{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:.6em}.sides>*{min-width:0;overflow-x:auto}
 .hist{display:flex;align-items:flex-end;gap:6px;height:140px;padding-top:.5em}
 .bar{flex:1;background:#2f6fdd;min-height:1px;position:relative}.bar span{position:absolute;top:-1.3em;width:100%;text-align:center;font-size:12px}
 .hist-labels{display:flex;gap:6px}.hist-labels div{flex:1;text-align:center;font-size:12px;color:var(--muted)}
@@ -65,6 +65,8 @@ function applyFills(s) {
     for (const id of [f.buy, f.sell]) {
       const i = state.book.get(id);
       if (!i) continue;
+      // A swap's quantity is what it gives: the fills where it takes swapFor.resource in return don't count again.
+      if (i.swapFor && id === f.buy) continue;
       i.remainingQuantity -= f.quantity;
       i.filledQuantity = (i.filledQuantity || 0) + f.quantity;
       if (i.remainingQuantity <= i.quantity * 1e-9) state.book.delete(id);
