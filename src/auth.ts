@@ -176,6 +176,23 @@ function header(headers: VerifyRequestInput["headers"], name: string): string | 
 }
 
 /**
+ * Imported verify keys per agent (the header text), kept for the isolate's life: importing the same key on every
+ * write showed in the load profile (notes/robust.md, "Performance pass"). Bounded: emptied when it reaches
+ * VERIFY_KEY_CACHE_MAX, which only costs re-imports. A failed import is not kept.
+ */
+const VERIFY_KEY_CACHE_MAX = 10_000;
+const verifyKeys = new Map<string, CryptoKey>();
+
+async function verifyKeyOf(agent: string, publicKey: Uint8Array): Promise<CryptoKey> {
+  const cached = verifyKeys.get(agent);
+  if (cached) return cached;
+  const key = await crypto.subtle.importKey("raw", publicKey, { name: "Ed25519" }, false, ["verify"]);
+  if (verifyKeys.size >= VERIFY_KEY_CACHE_MAX) verifyKeys.clear();
+  verifyKeys.set(agent, key);
+  return key;
+}
+
+/**
  * Checks the signature and the ±window timestamp. Replays are NOT detected here (that needs memory of seen
  * signatures, which the market object keeps); the result carries the signature for that check.
  */
@@ -213,7 +230,7 @@ export async function verifyRequest(input: VerifyRequestInput): Promise<VerifyRe
   }
   let valid = false;
   try {
-    const key = await crypto.subtle.importKey("raw", publicKey, { name: "Ed25519" }, false, ["verify"]);
+    const key = await verifyKeyOf(agent, publicKey);
     const message = await signingString(input.method, input.path, ts, input.body);
     valid = await crypto.subtle.verify({ name: "Ed25519" }, key, sig, encoder.encode(message));
   } catch {

@@ -199,6 +199,18 @@ const MIGRATIONS: readonly string[][] = [
     `CREATE TABLE training_examples (batch TEXT NOT NULL, proposal TEXT NOT NULL, body TEXT NOT NULL, created_ms INTEGER NOT NULL,
        PRIMARY KEY (batch, proposal))`,
   ],
+  // v4 (performance pass, notes/robust.md): the per-submit queries (best bid and ask, crossing intents, due
+  // expiries, next expiry, live swaps) scanned and JSON-parsed every live row. Virtual columns read the body's
+  // fields (nothing new is stored, so they cannot diverge from it) and partial indexes over the live rows make
+  // each of those queries an index range; the queries name their index (INDEXED BY) so the plan cannot regress.
+  [
+    `ALTER TABLE intents ADD COLUMN side TEXT GENERATED ALWAYS AS (json_extract(body, '$.side')) VIRTUAL`,
+    `ALTER TABLE intents ADD COLUMN limit_price REAL GENERATED ALWAYS AS (json_extract(body, '$.limitPrice')) VIRTUAL`,
+    `ALTER TABLE intents ADD COLUMN swap_for TEXT GENERATED ALWAYS AS (json_extract(body, '$.swapFor.resource')) VIRTUAL`,
+    `CREATE INDEX intents_live_price ON intents(resource, side, limit_price) WHERE status IN ('open', 'partially_filled')`,
+    `CREATE INDEX intents_live_expiry ON intents(expires_at_ms) WHERE status IN ('open', 'partially_filled')`,
+    `CREATE INDEX intents_live_swaps ON intents(swap_for, resource) WHERE status IN ('open', 'partially_filled')`,
+  ],
 ];
 
 /** Brings the tables to the newest schema version; `meta` holds the version and small settings. */
@@ -224,9 +236,34 @@ interface IntentRow extends Record<string, SqlStorageValue> {
   created_at: string;
 }
 
-function recordOf(row: IntentRow): IntentRecord {
+/**
+ * Parsed intent bodies by id, per object instance. A body is written once (INSERT) and never updated, so a cached
+ * parse cannot diverge from SQLite; status and filled always come from the row. Bounded: emptied when full.
+ */
+export class IntentBodies {
+  private readonly parsed = new Map<string, Intent>();
+  private readonly load: (id: string) => string | undefined;
+  private readonly max: number;
+  constructor(load: (id: string) => string | undefined, max = 20_000) {
+    this.load = load;
+    this.max = max;
+  }
+  /** The parsed body of `id`: from `body` when given (non-empty), else the cache, else one SELECT. */
+  get(id: string, body: string): Intent {
+    const hit = this.parsed.get(id);
+    if (hit) return hit;
+    const text = body !== "" ? body : this.load(id);
+    if (text === undefined) throw new Error(`intent ${id} has no row`);
+    const intent = JSON.parse(text) as Intent;
+    if (this.parsed.size >= this.max) this.parsed.clear();
+    this.parsed.set(id, intent);
+    return intent;
+  }
+}
+
+function recordOf(row: IntentRow, bodies?: IntentBodies): IntentRecord {
   const record: IntentRecord = {
-    intent: JSON.parse(row.body) as Intent,
+    intent: bodies ? bodies.get(row.id, row.body) : (JSON.parse(row.body) as Intent),
     status: row.status as IntentStatus,
     filled: row.filled,
     seq: row.seq,
@@ -244,6 +281,9 @@ export class MarketObject extends DurableObject<EdgeEnv> {
   private settlementSeq = 0;
   private alarmAt: number | null = null;
   private buckets = new Map<string, TokenBucket>();
+  private intentBodies = new IntentBodies(
+    (id) => this.sql.exec<{ body: string }>("SELECT body FROM intents WHERE id = ?", id).toArray()[0]?.body,
+  );
   /** The settlement relay's outbox; undefined when the bridge's relay is off (then no outbox rows exist). */
   private relay: MarketRelay | undefined;
   /** Per-agent token bucket settings; from env, and replaceable in tests. */
@@ -590,12 +630,12 @@ export class MarketObject extends DurableObject<EdgeEnv> {
       }
     }
     const anyFeasible = candidates.some((c) => c.errors.length === 0);
-    // The model loads on first need. A batch with outside proposals waited for it (clearBatch; a proposal already
-    // started the load when it arrived); a batch with only the built-in proposal never waits for ort's start-up:
-    // it settles unscored while the model loads for the next batches (plain trading stays fast). Should the model
-    // fail to load, the built-in proposal settles unscored too.
+    // The model loads on first need: the first outside proposal starts the load and the close waits for it
+    // (clearBatch). A batch with only the built-in proposal never loads it: with no competition there is nothing to
+    // choose, so it settles unscored until the model is loaded (then it is scored too: cheap). Plain batch trading
+    // never pays ort's start-up, nor its CPU in the background. Should the model fail to load, the built-in
+    // proposal settles unscored too.
     const scoreNow = anyFeasible && this.scorerLoaded;
-    if (anyFeasible && !scoreNow) this.warmScorer();
     const scored: ScoredCandidate[] = scoreNow ? await scoreCandidates(await this.loadScorer(), this.commitmentsOf(book.map((i) => i.id)), latency, candidates) : candidates;
     const best = chooseBest(scored) ?? (scoreNow ? undefined : scored.find((c) => c.id === builtinId && c.errors.length === 0));
     const views = scored.map((c) => proposalView(batch, c, best?.id));
@@ -903,9 +943,8 @@ export class MarketObject extends DurableObject<EdgeEnv> {
             resource,
             this.sql
               .exec<{ resource: string; wants: string }>(
-                `SELECT DISTINCT resource, json_extract(body, '$.swapFor.resource') AS wants FROM intents
-                  WHERE status IN ('open', 'partially_filled') AND instr(body, '"swapFor"') > 0
-                    AND json_extract(body, '$.swapFor.resource') IS NOT NULL`,
+                `SELECT DISTINCT resource, swap_for AS wants FROM intents INDEXED BY intents_live_swaps
+                  WHERE status IN ('open', 'partially_filled') AND swap_for IS NOT NULL`,
               )
               .toArray(),
           );
@@ -926,29 +965,38 @@ export class MarketObject extends DurableObject<EdgeEnv> {
       // loaded): if they do not cross, nothing can trade. Otherwise load only the intents that can price-cross
       // someone; the others can be in no fill, so the solver's optimum is the same without them.
       const live = "status IN ('open', 'partially_filled') AND resource = ? AND (expires_at_ms IS NULL OR expires_at_ms > ?)";
-      const { bid, ask } = this.sql
-        .exec<{ bid: number | null; ask: number | null }>(
-          `SELECT MAX(CASE WHEN json_extract(body, '$.side') = 'buy' THEN json_extract(body, '$.limitPrice') END) AS bid,
-                  MIN(CASE WHEN json_extract(body, '$.side') = 'sell' THEN json_extract(body, '$.limitPrice') END) AS ask
-             FROM intents WHERE ${live}`,
-          resource,
-          now,
-        )
-        .one();
+      // Each is a walk of the intents_live_price index from the best price (v4 migration), stopping at the first
+      // unexpired row, instead of a scan of the live book.
+      const best = (side: "buy" | "sell") =>
+        this.sql
+          .exec<{ p: number }>(
+            `SELECT limit_price AS p FROM intents INDEXED BY intents_live_price WHERE ${live} AND side = ?
+              ORDER BY limit_price ${side === "buy" ? "DESC" : "ASC"} LIMIT 1`,
+            resource,
+            now,
+            side,
+          )
+          .toArray()[0]?.p ?? null;
+      const bid = best("buy");
+      const ask = bid === null ? null : best("sell");
       if (bid === null || ask === null || bid < ask) return undefined;
-      rows = this.sql
-        .exec<IntentRow>(
-          `SELECT * FROM intents WHERE ${live} AND (
-             (json_extract(body, '$.side') = 'buy' AND json_extract(body, '$.limitPrice') >= ?) OR
-             (json_extract(body, '$.side') = 'sell' AND json_extract(body, '$.limitPrice') <= ?))`,
-          resource,
-          now,
-          ask,
-          bid,
-        )
-        .toArray();
+      // A crossing intent can bring hundreds of rows: read them without the body and take the parsed body from
+      // the isolate's cache (bodies never change once inserted), so only unseen bodies cross the SQL boundary.
+      const crossing = (side: "buy" | "sell", bound: number) =>
+        this.sql
+          .exec<{ id: string; seq: number; status: string; filled: number; expires_at_ms: number | null; created_at: string }>(
+            `SELECT id, seq, status, filled, expires_at_ms, created_at FROM intents INDEXED BY intents_live_price
+              WHERE ${live} AND side = ? AND limit_price ${side === "buy" ? ">=" : "<="} ?`,
+            resource,
+            now,
+            side,
+            bound,
+          )
+          .toArray()
+          .map((r): IntentRow => ({ ...r, body: "" }));
+      rows = [...crossing("buy", ask), ...crossing("sell", bid)];
     }
-    const records = new Map(rows.map((r) => [r.id, recordOf(r)] as const));
+    const records = new Map(rows.map((r) => [r.id, recordOf(r, this.intentBodies)] as const));
     const book = solverBook(records.values(), now);
     if (!mayTrade(book)) return undefined;
     const latency = this.effectiveConfig().latency;
@@ -1011,14 +1059,14 @@ export class MarketObject extends DurableObject<EdgeEnv> {
   private expireDue(now: number): void {
     const due = this.sql
       .exec<{ id: string }>(
-        "SELECT id FROM intents WHERE status IN ('open', 'partially_filled') AND expires_at_ms IS NOT NULL AND expires_at_ms <= ?",
+        "SELECT id FROM intents INDEXED BY intents_live_expiry WHERE status IN ('open', 'partially_filled') AND expires_at_ms IS NOT NULL AND expires_at_ms <= ?",
         now,
       )
       .toArray()
       .map((r) => r.id);
     if (due.length === 0) return;
     this.sql.exec(
-      "UPDATE intents SET status = 'expired' WHERE status IN ('open', 'partially_filled') AND expires_at_ms IS NOT NULL AND expires_at_ms <= ?",
+      "UPDATE intents INDEXED BY intents_live_expiry SET status = 'expired' WHERE status IN ('open', 'partially_filled') AND expires_at_ms IS NOT NULL AND expires_at_ms <= ?",
       now,
     );
     this.broadcast({ type: "intent.expired", market: this.market, at: new Date(now).toISOString(), ids: due });
@@ -1033,7 +1081,7 @@ export class MarketObject extends DurableObject<EdgeEnv> {
     const candidates: number[] = [];
     const expiry = this.sql
       .exec<{ t: number | null }>(
-        "SELECT MIN(expires_at_ms) AS t FROM intents WHERE status IN ('open', 'partially_filled') AND expires_at_ms > ?",
+        "SELECT MIN(expires_at_ms) AS t FROM intents INDEXED BY intents_live_expiry WHERE status IN ('open', 'partially_filled') AND expires_at_ms > ?",
         now,
       )
       .one().t;

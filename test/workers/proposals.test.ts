@@ -5,7 +5,7 @@ import { SELF, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare
 import { describe, expect, test } from "vitest";
 import modelBytes from "../../models/nash-scorer-v1.onnx";
 import { agentKeyFromSeed, signRequest, type AgentKey } from "../../src/auth.ts";
-import { BASE, buyIntent, eventually, freshMarket, json, newAgent, sellIntent, signedFetch, submit } from "./helpers.ts";
+import { BASE, buyIntent, freshMarket, json, newAgent, sellIntent, signedFetch, submit } from "./helpers.ts";
 
 const operator = await agentKeyFromSeed(new Uint8Array(32).fill(9));
 const SALT = "00112233445566778899aabbccddeeff";
@@ -118,7 +118,7 @@ describe("proposals", () => {
     });
   });
 
-  test("a batch with only the built-in proposal settles without waiting for the model; later batches are scored", async () => {
+  test("a batch with only the built-in proposal settles unscored without loading the model; the first proposal loads it", async () => {
     await withOperators(async () => {
       const m = await batchMarket();
       const a = await newAgent();
@@ -131,15 +131,16 @@ describe("proposals", () => {
       expect(s1.scores).toMatchObject({ batch: "b-1", model: null, chosen: "p-1", unscored: expect.any(String) });
       expect(s1.scores.proposals[0]).toMatchObject({ id: "p-1", proposer: "market", feasible: true, chosen: true });
       expect(s1.scores.proposals[0].score).toBeUndefined();
-      // The close started the load in the background.
-      await eventually(async () => ((await json(await SELF.fetch(`${BASE}/v1/markets/${m}`))).model.loaded ? true : undefined), 100_000, 200);
+      expect((await json(await SELF.fetch(`${BASE}/v1/markets/${m}`))).model).toMatchObject({ version: "nash-scorer-v1", loaded: false });
       await submit(a, m, buyIntent({ id: "u3" }));
       await submit(a, m, sellIntent({ id: "u4" }));
+      expect((await propose(a, m, { batch: "b-2", fills: [{ ...optimal[0], buy: "u3", sell: "u4" }] })).status).toBe(202);
       await closeBatch(m);
       const second = await json(await SELF.fetch(`${BASE}/v1/markets/${m}/intents/u3`));
       const s2 = await json(await SELF.fetch(`${BASE}/v1/markets/${m}/settlements/${second.fills[0].settlement}`));
       expect(s2.scores).toMatchObject({ batch: "b-2", model: "nash-scorer-v1", chosen: "p-2" });
-      expect(s2.scores.proposals[0].score.model).toBe("nash-scorer-v1");
+      expect(s2.scores.proposals.map((p: { score: { model: string } }) => p.score.model)).toEqual(["nash-scorer-v1", "nash-scorer-v1"]);
+      expect((await json(await SELF.fetch(`${BASE}/v1/markets/${m}`))).model.loaded).toBe(true);
     });
   }, 150_000);
 
