@@ -249,3 +249,80 @@ export const MarketEvent = z.discriminatedUnion("type", [
   z.looseObject({ type: z.literal("settlement.committed"), market: z.string(), at: z.string(), settlement: Settlement }),
 ]);
 export type MarketEvent = z.infer<typeof MarketEvent>;
+
+// ---- Learned validation (notes/model.md "Phase 2", CONTRACT.md section 6): request bodies of the batch routes,
+// moved here from src/market/proposals.ts so the OpenAPI document and the SDK use the same definitions.
+
+/** A salt as `commit` takes it; agents may send their own with an intent (never shown to others). */
+export const SALT_PATTERN = /^[0-9a-f]{32,128}$/;
+export const BatchId = z.string().regex(/^b-[1-9][0-9]{0,15}$/, "batch ids look like b-<n>");
+
+/** `POST /v1/markets/{m}/proposals`: fills for the open batch (`batch` pins it: a stale proposal is refused). */
+export const ProposalBody = z.strictObject({
+  batch: BatchId.optional(),
+  fills: z.array(Fill).min(1).max(10_000),
+});
+export type ProposalBody = z.infer<typeof ProposalBody>;
+
+/** `POST /v1/markets/{m}/reveals`: the salt and, optionally, the full intent as the agent holds it. */
+export const RevealBody = z.strictObject({
+  intentId: IntentId,
+  salt: z.string().regex(SALT_PATTERN, "must be 32-128 lower-case hex characters"),
+  intent: z.looseObject({}).optional(),
+});
+export type RevealBody = z.infer<typeof RevealBody>;
+
+/** `PUT /v1/markets/{m}/model` as JSON (the other form is the raw ONNX file as application/octet-stream). */
+export const ModelBody = z.strictObject({ model: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, "must be the ONNX file in base64") });
+
+// Answers of those routes: loose (the market object may add fields), checked by the SDK.
+
+/** One commitment: the intent id, the hash of its salted body, and coarse public features. */
+export const CommitmentView = z.looseObject({ v: z.number(), id: z.string(), hash: z.string(), features: z.looseObject({}) });
+/** GET /v1/markets/{m}/commitments → 200 (`batch` when the market clears in batches). */
+export const CommitmentsAnswer = z.looseObject({ batch: z.string().optional(), commitments: z.array(CommitmentView) });
+export type CommitmentsAnswer = z.infer<typeof CommitmentsAnswer>;
+/** POST /v1/markets/{m}/proposals → 202: the proposal is scored when the batch closes. */
+export const ProposalAnswer = z.looseObject({
+  proposal: z.looseObject({ id: z.string(), batch: z.string(), receivedAt: z.string(), closesAt: z.string() }),
+});
+export type ProposalAnswer = z.infer<typeof ProposalAnswer>;
+/** One proposal of a batch: `pending` until the batch closes, then scored. */
+export const ProposalView = z.looseObject({
+  id: z.string(),
+  batch: z.string(),
+  proposer: z.string(),
+  pending: z.boolean().optional(),
+  feasible: z.boolean().optional(),
+  chosen: z.boolean().optional(),
+  welfare: z.number().optional(),
+  elapsedMs: z.number().optional(),
+  score: z.looseObject({}).optional(),
+  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+});
+/** GET /v1/markets/{m}/proposals → 200. */
+export const ProposalsAnswer = z.looseObject({ batch: z.string(), proposals: z.array(ProposalView) });
+export type ProposalsAnswer = z.infer<typeof ProposalsAnswer>;
+/** POST /v1/markets/{m}/reveals → 200: each batch the intent took part in, and how many of its intents are revealed. */
+export const RevealAnswer = z.looseObject({
+  intentId: z.string(),
+  batches: z.array(z.looseObject({ id: z.string(), revealed: z.number(), intents: z.number() })),
+});
+export type RevealAnswer = z.infer<typeof RevealAnswer>;
+/** One line of GET /v1/markets/{m}/training-examples (what `npm run train -- --reveals` reads). */
+export const TrainingExampleView = z.looseObject({
+  commitments: z.array(CommitmentView),
+  latency: LatencyTable,
+  fills: z.array(Fill),
+  label: z.number(),
+  batch: z.string(),
+  proposal: z.string(),
+  optimum: z.number(),
+  model: z.string().optional(),
+});
+export type TrainingExampleView = z.infer<typeof TrainingExampleView>;
+/** PUT /v1/markets/{m}/model → 200: the model now scoring the market's proposals. */
+export const ModelAnswer = z.looseObject({
+  model: z.looseObject({ version: z.string(), features: z.string(), loaded: z.boolean(), replaced: z.boolean() }),
+});
+export type ModelAnswer = z.infer<typeof ModelAnswer>;

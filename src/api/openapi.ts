@@ -3,6 +3,7 @@
 import { z } from "zod";
 import {
   CancelAnswer,
+  CommitmentsAnswer,
   ConfigAnswer,
   Health,
   IntentInput,
@@ -10,9 +11,17 @@ import {
   MarketConfig,
   MarketEvent,
   MarketView,
+  ModelAnswer,
+  ModelBody,
   ProblemDetails,
+  ProposalAnswer,
+  ProposalBody,
+  ProposalsAnswer,
+  RevealAnswer,
+  RevealBody,
   Settlement,
   SubmitAnswer,
+  TrainingExampleView,
 } from "../schema.ts";
 
 export const API_VERSION = "1.0.0";
@@ -30,6 +39,15 @@ const COMPONENTS: ReadonlyArray<{ name: string; schema: z.ZodType; io: "input" |
   { name: "Health", schema: Health, io: "output", description: "Liveness." },
   { name: "ProblemDetails", schema: ProblemDetails, io: "output", description: "RFC 9457 problem details; `errors` names each offending field." },
   { name: "MarketEvent", schema: MarketEvent, io: "output", description: "One JSON message on the market's WebSocket stream." },
+  { name: "CommitmentsAnswer", schema: CommitmentsAnswer, io: "output", description: "Commitments of the open batch's intents (hash and coarse features; salts stay private)." },
+  { name: "ProposalBody", schema: ProposalBody, io: "input", description: "Fills proposed for the open batch; `batch` pins it so a stale proposal is refused." },
+  { name: "ProposalAnswer", schema: ProposalAnswer, io: "output", description: "The accepted proposal; it is scored when the batch closes." },
+  { name: "ProposalsAnswer", schema: ProposalsAnswer, io: "output", description: "A batch's proposals: pending while it is open, then feasible/chosen/welfare/score." },
+  { name: "RevealBody", schema: RevealBody, io: "input", description: "An intent's salt and, optionally, the intent as the agent holds it." },
+  { name: "RevealAnswer", schema: RevealAnswer, io: "output", description: "The batches the intent took part in, with how many of their intents are revealed." },
+  { name: "TrainingExampleView", schema: TrainingExampleView, io: "output", description: "One training example (`npm run train -- --reveals` reads these as JSON lines)." },
+  { name: "ModelBody", schema: ModelBody, io: "input", description: "The scoring model (ONNX) in base64; or send the raw file as application/octet-stream." },
+  { name: "ModelAnswer", schema: ModelAnswer, io: "output", description: "The model now scoring the market's proposals." },
 ];
 
 /** One JSON Schema (2020-12, which OpenAPI 3.1 uses) from a zod schema; refinements zod cannot express are dropped. */
@@ -53,6 +71,14 @@ const signed = [{ agentKey: [], agentTimestamp: [], agentSignature: [] }];
 const authProblems = {
   "401": problem("Unsigned, badly signed, stale (±30 s) or replayed request."),
   "429": problem("Too many requests; see the Retry-After header (seconds)."),
+};
+
+const batchParam = {
+  name: "batch",
+  in: "query",
+  required: false,
+  schema: { type: "string", pattern: "^b-[1-9][0-9]{0,15}$" },
+  description: "A batch id (`b-<n>`); default: the open batch.",
 };
 
 /** The route table (CONTRACT.md section 5). Operation ids are the SDK's method names. */
@@ -158,6 +184,107 @@ function paths(): Record<string, unknown> {
         },
       },
     },
+    "/v1/markets/{market}/commitments": {
+      get: {
+        operationId: "commitments",
+        summary: "Commitments of a batch's intents (learned validation)",
+        tags: ["batches"],
+        parameters: [marketParam, batchParam],
+        responses: { "200": { description: "The commitments.", content: json("CommitmentsAnswer") }, "400": problem("Bad market name or batch id."), "404": problem("No such batch.") },
+      },
+    },
+    "/v1/markets/{market}/proposals": {
+      post: {
+        operationId: "propose",
+        summary: "Propose fills for the open batch",
+        description: "Signed. Any agent may propose; proposals are checked against the book and scored by the market's model when the batch closes.",
+        tags: ["batches"],
+        security: signed,
+        parameters: [marketParam],
+        requestBody: { required: true, content: json("ProposalBody") },
+        responses: {
+          "202": { description: "Accepted; scored at the close.", content: json("ProposalAnswer") },
+          "400": problem("Malformed JSON or bad market name."),
+          ...authProblems,
+          "409": problem("No batch open, or `batch` is not the open batch."),
+          "413": problem("Body over the size cap."),
+          "422": problem("Invalid proposal (each offending field named)."),
+        },
+      },
+      get: {
+        operationId: "proposals",
+        summary: "A batch's proposals and their scores",
+        tags: ["batches"],
+        parameters: [marketParam, batchParam],
+        responses: { "200": { description: "The proposals.", content: json("ProposalsAnswer") }, "400": problem("Bad market name or batch id.") },
+      },
+    },
+    "/v1/markets/{market}/reveals": {
+      post: {
+        operationId: "reveal",
+        summary: "Reveal an intent's salt after its batch settled",
+        description: "Signed by the intent's own agent. Once every intent of a batch is revealed, its training examples become available.",
+        tags: ["batches"],
+        security: signed,
+        parameters: [marketParam],
+        requestBody: { required: true, content: json("RevealBody") },
+        responses: {
+          "200": { description: "Revealed.", content: json("RevealAnswer") },
+          "400": problem("Malformed JSON or bad market name."),
+          ...authProblems,
+          "403": problem("The intent belongs to another agent."),
+          "404": problem("No such intent or commitment."),
+          "409": problem("Not revealable yet (its batch has not settled)."),
+          "413": problem("Body over the size cap."),
+          "422": problem("Invalid reveal: bad salt, salt or intent not matching the commitment."),
+        },
+      },
+    },
+    "/v1/markets/{market}/training-examples": {
+      get: {
+        operationId: "trainingExamples",
+        summary: "Training examples of fully revealed batches",
+        description: "JSON lines (one TrainingExampleView per line) by default, the format `npm run train -- --reveals FILE` reads; `?format=json` for one JSON array.",
+        tags: ["batches"],
+        parameters: [
+          marketParam,
+          batchParam,
+          { name: "format", in: "query", required: false, schema: { type: "string", enum: ["json"] }, description: "`json`: one array instead of JSON lines." },
+        ],
+        responses: {
+          "200": {
+            description: "The examples.",
+            content: {
+              "application/x-ndjson": { schema: ref("TrainingExampleView") },
+              "application/json": { schema: { type: "array", items: ref("TrainingExampleView") } },
+            },
+          },
+          "400": problem("Bad market name or batch id."),
+        },
+      },
+    },
+    "/v1/markets/{market}/model": {
+      put: {
+        operationId: "setModel",
+        summary: "Replace the market's scoring model (operators only)",
+        description: "Signed by an operator. The body is the ONNX file as application/octet-stream, or JSON `{ \"model\": base64 }`.",
+        tags: ["batches"],
+        security: signed,
+        parameters: [marketParam],
+        requestBody: {
+          required: true,
+          content: { "application/octet-stream": { schema: { type: "string", contentMediaType: "application/octet-stream" } }, ...json("ModelBody") },
+        },
+        responses: {
+          "200": { description: "The model in force.", content: json("ModelAnswer") },
+          "400": problem("Malformed JSON or bad market name."),
+          ...authProblems,
+          "403": problem("No operators configured, or this key is not an operator."),
+          "413": problem("Body over the size cap."),
+          "422": problem("Not a base64 ONNX model, or a model the scorer cannot load."),
+        },
+      },
+    },
   };
 }
 
@@ -186,6 +313,7 @@ export function buildOpenApi(options: OpenApiOptions = {}): Record<string, unkno
       { name: "intents", description: "Submit, read and cancel intents." },
       { name: "settlements", description: "Certified settlements." },
       { name: "markets", description: "Market state, configuration and the live stream." },
+      { name: "batches", description: "Learned validation of batch markets: commitments, proposals, reveals, training examples, the scoring model." },
       { name: "service", description: "Service health." },
     ],
     paths: paths(),

@@ -1,7 +1,6 @@
 // Proposals, scores, reveals and training examples of a batch market (CONTRACT.md section 6), as pure functions:
 // the market object loads rows, calls these, and persists what they return. Nothing here touches storage or ort.
-import { z } from "zod";
-import { Fill, IntentId, IntentInput, type FieldError, type Intent, type LatencyTable } from "../schema.ts";
+import { IntentInput, type Fill, type FieldError, type ProposalBody, type RevealBody, type Intent, type LatencyTable } from "../schema.ts";
 import { verify } from "../solver/index.ts";
 import { swapBuyView } from "../solver/multi.ts";
 import { applyFills, type IntentRecord, type IntentUpdate } from "./book.ts";
@@ -10,24 +9,8 @@ import { batchComplexity, scoreProposal, type ProposalScore } from "../model/sco
 import type { Commitment } from "../model/commitment.ts";
 import type { Scorer } from "../model/scorer.ts";
 
-/** A salt as `commit` takes it; agents may send their own with an intent (never shown to others). */
-export const SALT_PATTERN = /^[0-9a-f]{32,128}$/;
-export const BatchId = z.string().regex(/^b-[1-9][0-9]{0,15}$/, "batch ids look like b-<n>");
-
-/** `POST /v1/markets/{m}/proposals`: fills for the open batch (`batch` pins it: a stale proposal is refused). */
-export const ProposalBody = z.strictObject({
-  batch: BatchId.optional(),
-  fills: z.array(Fill).min(1).max(10_000),
-});
-export type ProposalBody = z.infer<typeof ProposalBody>;
-
-/** `POST /v1/markets/{m}/reveals`: the salt and, optionally, the full intent as the agent holds it. */
-export const RevealBody = z.strictObject({
-  intentId: IntentId,
-  salt: z.string().regex(SALT_PATTERN, "must be 32-128 lower-case hex characters"),
-  intent: z.looseObject({}).optional(),
-});
-export type RevealBody = z.infer<typeof RevealBody>;
+// The request bodies live in the contract module (src/schema.ts); re-exported for the existing importers.
+export { BatchId, ProposalBody, RevealBody, SALT_PATTERN } from "../schema.ts";
 
 /** A fresh salt: 32 random bytes as hex. */
 export function newSalt(): string {

@@ -12,7 +12,7 @@ import { axonObjectName, type AxonObject } from "../durable/axon.ts";
 import { buildOpenApi } from "../api/openapi.ts";
 import { renderReference } from "../api/reference.ts";
 import { marketPageHtml } from "../api/market-page.ts";
-import { BatchId, ProposalBody, RevealBody, SALT_PATTERN } from "../market/proposals.ts";
+import { BatchId, ProposalBody, RevealBody, SALT_PATTERN } from "../schema.ts";
 
 export { MarketObject } from "../durable/market.ts";
 export { AxonObject } from "../durable/axon.ts";

@@ -84,3 +84,34 @@ describe("client without a service", () => {
     expect(waits).toEqual([200, 400, 800]);
   });
 });
+
+describe("batch routes (learned validation) without a service", () => {
+  const dead = "http://127.0.0.1:9";
+
+  test("an invalid proposal or reveal is refused before anything is sent, naming each field", async () => {
+    let attempts = 0;
+    const client = new NashClient({ baseUrl: dead, key: await keyFromSeed(SEED), fetch: (i, init) => (attempts++, fetch(i, init)) });
+    const proposal = await client.propose("m", { batch: "b-0", fills: [] }).catch((e) => e);
+    expect(proposal).toBeInstanceOf(NashError);
+    expect(proposal.code).toBe("invalid-proposal");
+    expect(proposal.errors.map((e: { field: string }) => e.field).sort()).toEqual(["batch", "fills"]);
+    const reveal = await client.reveal("m", { intentId: "i-1", salt: "NOT-HEX" }).catch((e) => e);
+    expect(reveal.code).toBe("invalid-reveal");
+    expect(reveal.errors.map((e: { field: string }) => e.field)).toEqual(["salt"]);
+    expect(attempts).toBe(0);
+    await expect(new NashClient({ baseUrl: dead }).reveal("m", { intentId: "i-1", salt: "ab".repeat(16) })).rejects.toMatchObject({ code: "no-key" });
+  });
+
+  test("reads name the batch in the query; training examples ask for the JSON form", async () => {
+    const urls: string[] = [];
+    const client = new NashClient({ baseUrl: dead, retry: { retries: 0 }, fetch: (i, init) => (urls.push(String(i)), fetch(i, init)) });
+    await expect(client.commitments("m")).rejects.toThrow(/fetch failed/);
+    await expect(client.proposals("m", { batch: "b-7" })).rejects.toThrow(/fetch failed/);
+    await expect(client.trainingExamples("m", { batch: "b-7" })).rejects.toThrow(/fetch failed/);
+    expect(urls).toEqual([
+      `${dead}/v1/markets/m/commitments`,
+      `${dead}/v1/markets/m/proposals?batch=b-7`,
+      `${dead}/v1/markets/m/training-examples?format=json&batch=b-7`,
+    ]);
+  });
+});

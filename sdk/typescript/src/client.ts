@@ -3,14 +3,22 @@
 // Idempotency-Key and every attempt is signed anew. Runtime-neutral: fetch and WebCrypto only.
 import {
   CancelAnswer,
+  CommitmentsAnswer,
   ConfigAnswer,
   Health,
   IntentInput,
   IntentView,
   MarketView,
+  ModelAnswer,
   ProblemDetails,
+  ProposalAnswer,
+  ProposalBody,
+  ProposalsAnswer,
+  RevealAnswer,
+  RevealBody,
   Settlement,
   SubmitAnswer,
+  TrainingExampleView,
   fieldErrors,
   type FieldError,
   type MarketConfig,
@@ -60,7 +68,7 @@ export interface RetryPolicy {
 export interface ClientOptions {
   /** The service, e.g. `http://127.0.0.1:8787` (no trailing path needed). */
   baseUrl: string;
-  /** Needed for writes (submit, cancel, setConfig). */
+  /** Needed for writes (submit, cancel, setConfig, propose, reveal, setModel). */
   key?: AgentKey;
   retry?: Partial<RetryPolicy>;
   /** Per-attempt timeout (default 10 000 ms). */
@@ -175,6 +183,48 @@ export class NashClient {
     return this.call({ method: "PUT", path: `/v1/markets/${seg(market)}/config`, body: config, signed: true, answer: ConfigAnswer });
   }
 
+  // ---- Learned validation of batch markets (notes/model.md "Phase 2"): commitments, proposals, reveals ----
+
+  /** The commitments of a batch's intents (default: the open batch). */
+  commitments(market: string, options: { batch?: string } = {}): Promise<CommitmentsAnswer> {
+    return this.call({ method: "GET", path: `/v1/markets/${seg(market)}/commitments${batchQuery(options.batch)}`, signed: false, answer: CommitmentsAnswer });
+  }
+
+  /** Proposes fills for the open batch (validated locally first); `batch` pins it, so a stale proposal is refused. */
+  async propose(market: string, proposal: ProposalBody): Promise<ProposalAnswer> {
+    this.requireKey("propose");
+    const parsed = ProposalBody.safeParse(proposal);
+    if (!parsed.success) throw NashError.local("invalid-proposal", "Invalid proposal", "the proposal has invalid fields", fieldErrors(parsed.error));
+    return this.call({ method: "POST", path: `/v1/markets/${seg(market)}/proposals`, body: parsed.data, signed: true, answer: ProposalAnswer });
+  }
+
+  /** A batch's proposals (default: the open batch): pending while it is open, scored after the close. */
+  proposals(market: string, options: { batch?: string } = {}): Promise<ProposalsAnswer> {
+    return this.call({ method: "GET", path: `/v1/markets/${seg(market)}/proposals${batchQuery(options.batch)}`, signed: false, answer: ProposalsAnswer });
+  }
+
+  /** Reveals one of this agent's intents (its salt, optionally the intent) after a batch it took part in settled. */
+  async reveal(market: string, reveal: RevealBody): Promise<RevealAnswer> {
+    this.requireKey("reveal");
+    const parsed = RevealBody.safeParse(reveal);
+    if (!parsed.success) throw NashError.local("invalid-reveal", "Invalid reveal", "the reveal has invalid fields", fieldErrors(parsed.error));
+    return this.call({ method: "POST", path: `/v1/markets/${seg(market)}/reveals`, body: parsed.data, signed: true, answer: RevealAnswer });
+  }
+
+  /** Training examples of fully revealed batches (the JSON form of what `npm run train -- --reveals` reads). */
+  async trainingExamples(market: string, options: { batch?: string } = {}): Promise<TrainingExampleView[]> {
+    const query = options.batch === undefined ? "?format=json" : `?format=json&batch=${encodeURIComponent(options.batch)}`;
+    return this.call({ method: "GET", path: `/v1/markets/${seg(market)}/training-examples${query}`, signed: false, answer: TrainingExampleView.array() });
+  }
+
+  /** Operators only: replaces the market's scoring model with these ONNX bytes (sent as JSON base64; 64 KiB body cap). */
+  async setModel(market: string, onnx: Uint8Array): Promise<ModelAnswer> {
+    this.requireKey("setModel");
+    let binary = "";
+    for (const b of onnx) binary += String.fromCharCode(b);
+    return this.call({ method: "PUT", path: `/v1/markets/${seg(market)}/model`, body: { model: btoa(binary) }, signed: true, answer: ModelAnswer });
+  }
+
   /** Subscribes to the market's events over WebSocket, reconnecting when the line drops (see `subscribe`). */
   watch(market: string, options: Omit<SubscribeOptions, "baseUrl" | "market">): Subscription {
     return subscribe({ ...options, baseUrl: this.baseUrl, market });
@@ -236,6 +286,11 @@ async function problemOf(response: Response): Promise<ProblemDetails> {
     // not JSON: described below
   }
   return { type: `urn:nash:problem:http-${response.status}`, title: response.statusText || `HTTP ${response.status}`, status: response.status, detail: text.slice(0, 500) };
+}
+
+/** `?batch=…` when a batch is named, else nothing (the service then uses the open batch). */
+function batchQuery(batch: string | undefined): string {
+  return batch === undefined ? "" : `?batch=${encodeURIComponent(batch)}`;
 }
 
 /** A path segment, percent-encoded. */

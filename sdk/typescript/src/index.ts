@@ -6,12 +6,20 @@ export { generateKey, keyFromSeed, parseKey, keyToJson, type AgentKey } from "./
 export { signRequest, signingString, bodyHash } from "../../../src/auth.ts";
 export type {
   CancelAnswer,
+  CommitmentsAnswer,
   IntentInput,
   IntentView,
   MarketConfig,
   MarketEvent,
   MarketView,
+  ModelAnswer,
   ProblemDetails,
+  ProposalAnswer,
+  ProposalBody,
+  ProposalsAnswer,
+  RevealAnswer,
+  RevealBody,
   Settlement,
   SubmitAnswer,
+  TrainingExampleView,
 } from "../../../src/schema.ts";
