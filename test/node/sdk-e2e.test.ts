@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { NashClient, NashError, generateKey, keyToJson, type MarketEvent, type Settlement } from "../../sdk/typescript/src/index.ts";
 import { buildOpenApi } from "../../src/api/openapi.ts";
 import { root, startDevServer, type DevServer } from "./sdk-dev-server.ts";
+import { agentKeyFromSeed } from "../../src/auth.ts";
 
 const PORT = Number(process.env.USERS_E2E_PORT || 8880); // inspector PORT+1; proxies PORT+2, PORT+3
 let server: DevServer;
@@ -31,7 +32,9 @@ async function until<T>(what: string, probe: () => T | undefined, ms = 10_000): 
 
 beforeAll(async () => {
   // A small per-agent burst so the retry test meets real 429s from the service.
-  server = await startDevServer(PORT, { RATE_LIMIT_BURST: "3", RATE_LIMIT_PER_SECOND: "5" });
+  // The Python batch test configures its market as the operator whose key is the seed 7,7,…,7.
+  const operator = await agentKeyFromSeed(new Uint8Array(32).fill(7));
+  server = await startDevServer(PORT, { RATE_LIMIT_BURST: "3", RATE_LIMIT_PER_SECOND: "5", OPERATOR_AGENTS: operator.publicKey });
 }, 180_000);
 
 afterAll(async () => {

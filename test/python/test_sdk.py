@@ -178,3 +178,45 @@ class Live(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+OPERATOR_SEED = bytes([7]) * 32  # test/node/sdk-e2e.test.ts lists this key's public key in OPERATOR_AGENTS
+
+
+@unittest.skipUnless(BASE, "set NASH_BASE_URL to a running service")
+class Batches(unittest.TestCase):
+    def test_commitments_proposal_scores_reveals_and_training_examples(self):
+        market = new_market()
+        operator = Client(BASE, key_from_seed(OPERATOR_SEED))
+        operator.set_config(market, {"clearing": "batch", "batchIntervalMs": 2000})
+        buyer, seller, solver = (Client(BASE, generate_key()) for _ in range(3))
+        b = buyer.submit(market, {"id": "b1", **BUY})
+        s = seller.submit(market, {"id": "s1", **SELL})
+        self.assertEqual(b["commitment"]["id"], "b1")
+        published = solver.commitments(market)
+        self.assertEqual(sorted(c["id"] for c in published["commitments"]), ["b1", "s1"])
+        self.assertNotIn("limitPrice", json.dumps(published))  # prices stay hidden behind the bands
+
+        fill = {"buy": "b1", "sell": "s1", "resource": "gpu-h100-hr", "quantity": 100, "price": 1.6}
+        batch = solver.propose(market, [fill])["proposal"]["batch"]
+        with self.assertRaises(NashError) as refused:
+            solver.propose(market, [{**fill, "quantity": 1000}], batch=batch)
+        self.assertEqual(refused.exception.status, 422)
+
+        deadline = time.time() + 60
+        while buyer.intent(market, "b1")["status"] != "filled" and time.time() < deadline:
+            time.sleep(0.3)
+        self.assertEqual(buyer.intent(market, "b1")["status"], "filled")
+        scored = solver.proposals(market, batch)["proposals"]
+        self.assertTrue(any(p.get("chosen") for p in scored))
+        for p in scored:
+            self.assertIn("model", p["score"])
+
+        buyer.reveal(market, "b1", b["salt"])
+        with self.assertRaises(NashError) as mismatch:
+            seller.reveal(market, "s1", "00" * 16)
+        self.assertEqual(mismatch.exception.status, 422)
+        seller.reveal(market, "s1", s["salt"])
+        examples = solver.training_examples(market, batch)
+        self.assertTrue(examples)
+        self.assertAlmostEqual(max(e["label"] for e in examples), 1.0, places=9)

@@ -6,6 +6,7 @@ none), so retrying them after a lost answer or a 429/5xx is safe: the service re
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import random
@@ -93,6 +94,39 @@ class Client:
         """Operators only: replaces the market's configuration; returns ``{"config": {...}}``."""
         return self._request("PUT", f"/v1/markets/{_seg(market)}/config", body=config)
 
+    # -- batches: commitments, proposals, reveals, training examples, the scoring model (operation ids:
+    # getCommitments, propose, getProposals, reveal, getTrainingExamples, setModel) ---------------------------
+    def commitments(self, market: str, batch: str | None = None) -> dict[str, Any]:
+        """The open book's commitments (or a settled batch's): ``{"batch"?, "commitments": [...]}``."""
+        return self._request("GET", f"/v1/markets/{_seg(market)}/commitments{_batch_query(batch)}")
+
+    def propose(self, market: str, fills: list[dict[str, Any]], batch: str | None = None) -> dict[str, Any]:
+        """A solver's proposal for the open batch (scored when it closes): ``{"proposal": {...}}``."""
+        body: dict[str, Any] = {"fills": fills}
+        if batch is not None:
+            body["batch"] = batch
+        return self._request("POST", f"/v1/markets/{_seg(market)}/proposals", body=body)
+
+    def proposals(self, market: str, batch: str | None = None) -> dict[str, Any]:
+        """A batch's proposals: pending while it is open, with their scores after the close."""
+        return self._request("GET", f"/v1/markets/{_seg(market)}/proposals{_batch_query(batch)}")
+
+    def reveal(self, market: str, intent_id: str, salt: str, intent: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Opens this agent's commitment after its batch settled (the salt from the submit answer, or your own)."""
+        body: dict[str, Any] = {"intentId": intent_id, "salt": salt}
+        if intent is not None:
+            body["intent"] = intent
+        return self._request("POST", f"/v1/markets/{_seg(market)}/reveals", body=body)
+
+    def training_examples(self, market: str, batch: str | None = None) -> list[dict[str, Any]]:
+        """Revealed batches' proposals with their true optimality (what ``npm run train -- --reveals`` reads)."""
+        query = "?format=json" + ("" if batch is None else f"&batch={urllib.parse.quote(batch, safe='')}")
+        return self._request("GET", f"/v1/markets/{_seg(market)}/training-examples{query}")  # type: ignore[return-value]
+
+    def set_model(self, market: str, onnx: bytes) -> dict[str, Any]:
+        """Operators only: replaces the market's scoring model (ONNX bytes, sent as base64 JSON)."""
+        return self._request("PUT", f"/v1/markets/{_seg(market)}/model", body={"model": base64.b64encode(onnx).decode("ascii")})
+
     def stream(self, market: str, **options: Any) -> "MarketStream":
         """A WebSocket subscription to the market's events (see ``MarketStream``)."""
         return MarketStream(self.base_url, market, **options)
@@ -153,6 +187,10 @@ class Client:
                     time.sleep(_backoff(attempt, None))
                     continue
                 raise
+
+
+def _batch_query(batch: str | None) -> str:
+    return "" if batch is None else f"?batch={urllib.parse.quote(batch, safe='')}"
 
 
 def _seg(value: str) -> str:
