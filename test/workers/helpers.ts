@@ -1,7 +1,7 @@
 // Shared helpers for the workerd tests: agents with real Ed25519 keys, signed requests through SELF, and
 // unique market names so tests never share state.
-import { SELF } from "cloudflare:test";
-import { generateAgentKey, signRequest, type AgentKey } from "../../src/auth.ts";
+import { env, SELF } from "cloudflare:test";
+import { agentKeyFromSeed, generateAgentKey, signRequest, type AgentKey } from "../../src/auth.ts";
 
 export const BASE = "http://nash.test";
 
@@ -71,5 +71,20 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     if (value !== undefined) return value;
     if (Date.now() > until) throw new Error("condition not met in time");
     await sleep(stepMs);
+  }
+}
+
+/** A fixed operator key (seed 0x09 × 32), listed in OPERATOR_AGENTS only inside `withOperator`. */
+export const operator = await agentKeyFromSeed(new Uint8Array(32).fill(9));
+
+/** Runs `run` with `operator` as the worker's only operator, then restores OPERATOR_AGENTS. */
+export async function withOperator<T>(run: () => Promise<T>): Promise<T> {
+  const vars = env as unknown as { OPERATOR_AGENTS?: string };
+  const before = vars.OPERATOR_AGENTS;
+  vars.OPERATOR_AGENTS = operator.publicKey;
+  try {
+    return await run();
+  } finally {
+    vars.OPERATOR_AGENTS = before;
   }
 }

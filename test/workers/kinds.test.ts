@@ -2,23 +2,10 @@
 // deferral ← compute's later slot), signed, in continuous and in batch clearing.
 import { SELF, env, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
-import { agentKeyFromSeed, type AgentKey } from "../../src/auth.ts";
+import type { AgentKey } from "../../src/auth.ts";
 import seed from "../../examples/seed-three-party.json";
-import { BASE, eventually, freshMarket, json, newAgent, signedFetch, submit } from "./helpers.ts";
+import { BASE, eventually, freshMarket, json, newAgent, operator, signedFetch, submit, withOperator } from "./helpers.ts";
 
-/** A fixed operator key (seed 0x09 × 32), listed in OPERATOR_AGENTS for these tests only. */
-const operator = await agentKeyFromSeed(new Uint8Array(32).fill(9));
-
-async function withOperator<T>(run: () => Promise<T>): Promise<T> {
-  const vars = env as unknown as { OPERATOR_AGENTS?: string };
-  const before = vars.OPERATOR_AGENTS;
-  vars.OPERATOR_AGENTS = operator.publicKey;
-  try {
-    return await run();
-  } finally {
-    vars.OPERATOR_AGENTS = before;
-  }
-}
 
 /** Submits the seed's intents in file order, one signing key per agent name (the body's agent is the key). */
 async function submitSeed(m: string): Promise<{ answers: any[]; keys: Map<string, AgentKey> }> {

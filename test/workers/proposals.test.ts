@@ -4,22 +4,10 @@
 import { SELF, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
 import modelBytes from "../../models/nash-scorer-v1.onnx";
-import { agentKeyFromSeed, signRequest, type AgentKey } from "../../src/auth.ts";
-import { BASE, buyIntent, freshMarket, json, newAgent, sellIntent, signedFetch, submit } from "./helpers.ts";
+import { signRequest, type AgentKey } from "../../src/auth.ts";
+import { BASE, buyIntent, freshMarket, json, newAgent, operator, sellIntent, signedFetch, submit, withOperator } from "./helpers.ts";
 
-const operator = await agentKeyFromSeed(new Uint8Array(32).fill(9));
 const SALT = "00112233445566778899aabbccddeeff";
-
-async function withOperators<T>(run: () => Promise<T>): Promise<T> {
-  const vars = env as unknown as { OPERATOR_AGENTS?: string };
-  const before = vars.OPERATOR_AGENTS;
-  vars.OPERATOR_AGENTS = operator.publicKey;
-  try {
-    return await run();
-  } finally {
-    vars.OPERATOR_AGENTS = before;
-  }
-}
 
 /** A batch market whose window stays open until `closeBatch` (no timing races on a loaded machine). */
 async function batchMarket(): Promise<string> {
@@ -60,7 +48,7 @@ async function scoredBatch() {
 
 describe("commitments", () => {
   test("each accepted intent is committed; a drawn salt goes only to its agent; the book's commitments are public", async () => {
-    await withOperators(async () => {
+    await withOperator(async () => {
       const m = await batchMarket();
       const a = await newAgent();
       const own = await json(await submit(a, m, { ...buyIntent({ id: "c1" }), salt: SALT }));
@@ -86,7 +74,7 @@ describe("commitments", () => {
 
 describe("proposals", () => {
   test("proposals are scored with the model's version; the best settles; ties go to the earlier proposal", async () => {
-    await withOperators(async () => {
+    await withOperator(async () => {
       const { m, good, weak } = await scoredBatch();
       expect(good.proposal).toMatchObject({ id: "p-1", batch: "b-1" });
       expect(weak.proposal).toMatchObject({ id: "p-2", batch: "b-1" });
@@ -119,7 +107,7 @@ describe("proposals", () => {
   });
 
   test("a batch with only the built-in proposal settles unscored without loading the model; the first proposal loads it", async () => {
-    await withOperators(async () => {
+    await withOperator(async () => {
       const m = await batchMarket();
       const a = await newAgent();
       await submit(a, m, buyIntent({ id: "u1" }));
@@ -145,7 +133,7 @@ describe("proposals", () => {
   }, 150_000);
 
   test("infeasible proposals are refused with field errors; none is taken outside a batch window", async () => {
-    await withOperators(async () => {
+    await withOperator(async () => {
       const m = await batchMarket();
       const a = await newAgent();
       await submit(a, m, buyIntent({ id: "ib", minQuantity: 100 }));
@@ -174,7 +162,7 @@ describe("proposals", () => {
 
 describe("reveals and training examples", () => {
   test("a mismatching reveal is refused with its reason; a full reveal yields examples with true ratios", async () => {
-    await withOperators(async () => {
+    await withOperator(async () => {
       const { m, buyer, seller, s } = await scoredBatch();
       const reveal = (agent: AgentKey, body: unknown) => signedFetch(agent, "POST", `/v1/markets/${m}/reveals`, body);
       const wrongSalt = await reveal(buyer, { intentId: "pb", salt: "ff".repeat(16) });
@@ -208,7 +196,7 @@ describe("reveals and training examples", () => {
   });
 
   test("no reveal before the intent's batch settled", async () => {
-    await withOperators(async () => {
+    await withOperator(async () => {
       const m = await batchMarket();
       const a = await newAgent();
       await submit(a, m, { ...buyIntent({ id: "early" }), salt: SALT });
@@ -220,7 +208,7 @@ describe("reveals and training examples", () => {
 
 describe("model swap", () => {
   test("an operator loads a new model version at run time; later scores carry it", async () => {
-    await withOperators(async () => {
+    await withOperator(async () => {
       const m = await batchMarket();
       const v9 = new Uint8Array(modelBytes.slice(0));
       const text = new TextDecoder("latin1").decode(v9);
