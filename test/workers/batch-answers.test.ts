@@ -2,17 +2,11 @@
 // take from src/schema.ts: one batch through commitments, proposals, close, reveals and training examples.
 import { SELF, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { expect, test } from "vitest";
-import { agentKeyFromSeed } from "../../src/auth.ts";
 import { CommitmentsAnswer, ProposalAnswer, ProposalsAnswer, RevealAnswer, TrainingExampleView } from "../../src/schema.ts";
-import { BASE, buyIntent, freshMarket, json, newAgent, sellIntent, signedFetch, submit } from "./helpers.ts";
-
-const operator = await agentKeyFromSeed(new Uint8Array(32).fill(9));
+import { BASE, buyIntent, freshMarket, json, newAgent, operator, sellIntent, signedFetch, submit, withOperator } from "./helpers.ts";
 
 test("commitments, proposals, reveals and training examples answer as src/schema.ts says", async () => {
-  const vars = env as unknown as { OPERATOR_AGENTS?: string };
-  const before = vars.OPERATOR_AGENTS;
-  vars.OPERATOR_AGENTS = operator.publicKey;
-  try {
+  await withOperator(async () => {
     const m = freshMarket("ba");
     expect((await signedFetch(operator, "PUT", `/v1/markets/${m}/config`, { clearing: "batch", batchIntervalMs: 3_600_000 })).status).toBe(200);
     const buyer = await newAgent();
@@ -38,7 +32,5 @@ test("commitments, proposals, reveals and training examples answer as src/schema
     RevealAnswer.parse(await json(await signedFetch(seller, "POST", `/v1/markets/${m}/reveals`, { intentId: "ps", salt: s.salt })));
     const examples = TrainingExampleView.array().parse(await json(await SELF.fetch(`${BASE}/v1/markets/${m}/training-examples?format=json`)));
     expect(examples.length).toBeGreaterThan(0);
-  } finally {
-    vars.OPERATOR_AGENTS = before;
-  }
+  });
 });
