@@ -15,6 +15,7 @@
 //   --root DIR: serve a copy of the repository (e.g. a frozen snapshot, so edits elsewhere do not reload the worker)
 //   --profile FILE: CPU-profile the worker isolate during the target run (DevTools protocol on the inspector port;
 //   with --base also give --inspector-port) and print where the time went; FILE gets the raw .cpuprofile.
+import http from "node:http";
 import { generateAgentKey, signRequest } from "../src/auth.ts";
 import { inspect, report } from "../test/node/support/cpu-profile.ts";
 import { getJson, openStream, pool, type MarketStream } from "../test/node/support/client.ts";
@@ -87,13 +88,33 @@ async function makeAgents(n: number): Promise<Agent[]> {
   return out;
 }
 
-async function post(base: string, agent: Agent, market: string, intent: object, signal?: AbortSignal): Promise<{ status: number; body: any; t0: number }> {
+/**
+ * Keep-alive connections through node:http: the load generator shares the 2 cores with the server, and `fetch`
+ * (undici) costs it about twice the CPU per request.
+ */
+const connections = new http.Agent({ keepAlive: true, maxSockets: 1024 });
+
+function request(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: "POST", agent: connections, headers: { ...headers, "content-length": String(Buffer.byteLength(body)) }, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(Object.assign(new Error("timeout"), { name: "TimeoutError" })));
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+async function post(base: string, agent: Agent, market: string, intent: object, timeoutMs = 30_000): Promise<{ status: number; body: any; t0: number }> {
   const path = `/v1/markets/${market}/intents`;
   const body = JSON.stringify(intent);
   const headers = await signRequest({ privateKey: agent.key, publicKey: agent.publicKey, method: "POST", path, body });
   const t0 = performance.now();
-  const r = await fetch(base + path, { method: "POST", body, headers: { "content-type": "application/json", ...headers }, signal });
-  const text = await r.text();
+  const r = await request(base + path, body, { "content-type": "application/json", ...headers }, timeoutMs);
+  const text = r.text;
   let parsed: unknown = text;
   try {
     parsed = text ? JSON.parse(text) : undefined;
@@ -153,6 +174,8 @@ interface PhaseResult {
   seconds: number;
   throughput: number;
   settlementsPerSecond: number;
+  /** This process's CPU (signing, HTTP, the WebSocket) per request sent: the load generator's share of the cores. */
+  clientCpuMs: number;
 }
 
 /** One open-loop phase at `rate` intents/s (total over the markets) for `seconds`. */
@@ -173,6 +196,7 @@ async function phase(
   let measuredAcked = 0;
   const inflight = new Set<Promise<void>>();
   const warmupCount = Math.round(rate * Math.min(f.warmup, seconds / 4));
+  const cpu0 = process.cpuUsage();
   const start = performance.now();
   let i = 0;
   let measuredStart = start;
@@ -202,7 +226,7 @@ async function phase(
     const p: Pending = { t0: performance.now(), crossing, measured };
     pendings.get(market)!.set(id, p);
     sent++;
-    const job = post(base, agents[k % agents.length], market, intent, AbortSignal.timeout(30_000))
+    const job = post(base, agents[k % agents.length], market, intent)
       .then((r) => {
         p.t0 = r.t0;
         if (r.status === 201) {
@@ -230,6 +254,7 @@ async function phase(
     await sleep(Math.max(1, Math.min(10, 1000 / rate)));
   }
   await Promise.all([...inflight]);
+  const cpu = process.cpuUsage(cpu0);
   // Settlement events may trail the answers slightly.
   const ackMs: number[] = [];
   const settleMs: number[] = [];
@@ -260,6 +285,7 @@ async function phase(
   return {
     offered: rate, markets: markets.length, sent, acked, errors, crossingAcked, settledSeen, missingSettlement: missing,
     ackMs, settleMs, seconds: secs, throughput: measuredAcked / secs, settlementsPerSecond: settledSeen / secs,
+    clientCpuMs: (cpu.user + cpu.system) / 1000 / Math.max(1, sent),
   };
 }
 
@@ -274,12 +300,12 @@ function row(r: PhaseResult): string {
   const s = [...r.settleMs].sort((a, b) => a - b);
   const a = [...r.ackMs].sort((a, b) => a - b);
   const errs = [...r.errors].map(([k, v]) => `${v}× ${k}`).join("; ") || "0";
-  return `| ${r.offered} | ${r.markets} | ${r.throughput.toFixed(1)} | ${r.settlementsPerSecond.toFixed(1)} | ${ms(q(s, 0.5))} | ${ms(q(s, 0.95))} | ${ms(q(s, 0.99))} | ${ms(q(s, 1))} | ${ms(q(a, 0.5))} | ${ms(q(a, 0.99))} | ${r.settledSeen}/${r.crossingAcked} | ${errs} |`;
+  return `| ${r.offered} | ${r.markets} | ${r.throughput.toFixed(1)} | ${r.settlementsPerSecond.toFixed(1)} | ${ms(q(s, 0.5))} | ${ms(q(s, 0.95))} | ${ms(q(s, 0.99))} | ${ms(q(s, 1))} | ${ms(q(a, 0.5))} | ${ms(q(a, 0.99))} | ${r.settledSeen}/${r.crossingAcked} | ${r.clientCpuMs.toFixed(2)} | ${errs} |`;
 }
 
 const HEADER =
-  "| offered /s | markets | accepted /s | settled /s | settle p50 ms | p95 | p99 | max | answer p50 ms | answer p99 | settlements seen | errors |\n" +
-  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|";
+  "| offered /s | markets | accepted /s | settled /s | settle p50 ms | p95 | p99 | max | answer p50 ms | answer p99 | settlements seen | client CPU ms/req | errors |\n" +
+  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|";
 
 function p99(r: PhaseResult): number {
   return q([...r.settleMs].sort((a, b) => a - b), 0.99);

@@ -25,7 +25,7 @@ const markets = Number(opt("markets", quick ? "150" : "6000"));
 const testMarkets = quick ? 60 : 400;
 const shiftedMarkets = quick ? 40 : 300;
 const from = opt("from", "");
-const version = opt("version", from ? "nash-scorer-v2" : "nash-scorer-v1");
+const version = opt("version", from ? "nash-scorer-v2-tuned" : "nash-scorer-v2");
 const outDir = opt("out", "models");
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -57,9 +57,10 @@ if (from) {
   const revealed = lines.map((l) => fromRevealed(JSON.parse(l) as RevealedExample));
   revealedCount = revealed.length;
   log(`fine-tuning ${from} (${base.meta["nash.version"]}) on ${revealed.length} revealed examples`);
+  // The training recipe itself, warm-started from the base model (chosen on validation markets, notes/model.md).
   model = fineTune(base.mlp, revealed, trainSet, {
-    ...DEFAULT_TRAIN, epochs: 30, learningRate: 5e-4, seed,
-    onEpoch: (e, loss) => process.stderr.write(`\r  epoch ${e}/30 loss ${loss.toFixed(5)}   `),
+    ...DEFAULT_TRAIN, seed,
+    onEpoch: (e, loss) => process.stderr.write(`\r  epoch ${e}/${DEFAULT_TRAIN.epochs} loss ${loss.toFixed(5)}   `),
   });
 } else {
   model = initMlp(trainSet.map((e) => e.features), DEFAULT_TRAIN.hidden, seed);
@@ -113,7 +114,7 @@ const report = {
   revealedExamples: from ? revealedCount : undefined,
   data: { trainMarkets: markets, trainExamples: trainSet.length, testExamples: testSet.length, shiftedExamples: shiftedSet.length },
   architecture: `${FEATURE_COUNT} → ${DEFAULT_TRAIN.hidden.join(" → ")} → 1 (ReLU, sigmoid out)`,
-  training: from ? { epochs: 30, learningRate: 5e-4 } : { ...DEFAULT_TRAIN, onEpoch: undefined },
+  training: { ...DEFAULT_TRAIN, onEpoch: undefined, ...(from ? { warmStart: from, replay: "1:1" } : {}) },
   metrics, onnxBytes: bytes.length, onnxMaxDiff: drift, seconds: Number(seconds.toFixed(1)),
 };
 writeFileSync(join(outDir, `${version}.report.json`), `${JSON.stringify(report, null, 2)}\n`);

@@ -98,10 +98,19 @@ export const SettlementStats = z.looseObject({
   gap: z.number().optional(),
 });
 
-/** LP dual prices: per intent id, u (buyers) or v (sellers); `bound` is the proven upper bound on welfare. */
+/**
+ * LP dual prices: per intent id, u (buyers) or v (sellers), an intent not listed has 0; `bound` is the proven upper
+ * bound on welfare. Markets with swaps add `potentials`: per swap id, the free dual π of "gives = receives" (its
+ * entry in `duals` is then the dual of its quantity). Optional fields are additive (notes/solver.md).
+ */
 export const Certificate = z.looseObject({
   duals: z.record(z.string(), z.number()),
   bound: z.number(),
+  potentials: z.record(z.string(), z.number()).optional(),
+  /** With minQuantity: the branch-and-bound leaves, each with its fixings (id, 0 left out | 1 at least its minimum) and LP duals. */
+  tree: z.array(z.strictObject({ fixed: z.array(z.tuple([z.string(), z.union([z.literal(0), z.literal(1)])])), duals: z.record(z.string(), z.number()) })).optional(),
+  /** The certified gap: bound − welfare, stated when the certificate does not prove optimality. */
+  gap: z.number().optional(),
 });
 export type Certificate = z.infer<typeof Certificate>;
 

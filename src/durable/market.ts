@@ -4,7 +4,7 @@
 // to HTTP. Later sessions add tables through MIGRATIONS and methods beside the ones here.
 import { DurableObject } from "cloudflare:workers";
 import { IntentInput, MarketConfig, type FieldError, type Fill, type Intent, type IntentStatus, type LatencyTable, type Settlement } from "../schema.ts";
-import { DEFAULT_LATENCY, solve, verify } from "../solver/index.ts";
+import { compatible, DEFAULT_LATENCY, solve, verify } from "../solver/index.ts";
 import { SIGNATURE_WINDOW_MS } from "../auth.ts";
 import {
   applyFills,
@@ -13,6 +13,7 @@ import {
   connectedResources,
   intentView,
   mayTrade,
+  remainingOf,
   solverBook,
   type IntentFill,
   type IntentRecord,
@@ -38,7 +39,7 @@ import { MarketRelay, outboxView, type OutboxView } from "../bridge/market-hooks
 import type { BridgeEnv } from "../bridge/relay.ts";
 import type { AxonObject } from "./axon.ts";
 import { base64 } from "@scure/base";
-import defaultModel from "../../models/nash-scorer-v1.onnx";
+import defaultModel from "../../models/nash-scorer-v2.onnx";
 import { commit, openCommitment, type Commitment } from "../model/commitment.ts";
 import { readModelMetadata, type Scorer } from "../model/scorer.ts";
 import { FEATURES_VERSION } from "../model/features.ts";
@@ -150,6 +151,10 @@ export const DEFAULT_BATCH_INTERVAL_MS = 1000;
 /** Budget for one continuous or batch clearing: the solver returns its best with a gap when it runs out. */
 export const SOLVE_TIME_BUDGET_MS = 100;
 export const OPEN_INTENTS_LIMIT = 1000;
+/** How many counterparties one arrival's walk reads before it reads every crossing intent instead. */
+const COUNTERPARTY_WALK = 64;
+/** Expiry alarms fall on this grid (ms): an `intent.expired` event comes at most this late. */
+export const EXPIRY_ALARM_GRID_MS = 250;
 /** Version of the bundled model, read once per isolate from its ONNX metadata. */
 let defaultModelVersion: string | undefined;
 
@@ -211,7 +216,16 @@ const MIGRATIONS: readonly string[][] = [
     `CREATE INDEX intents_live_expiry ON intents(expires_at_ms) WHERE status IN ('open', 'partially_filled')`,
     `CREATE INDEX intents_live_swaps ON intents(swap_for, resource) WHERE status IN ('open', 'partially_filled')`,
   ],
+  // v5 (continuous clearing of one arrival, see `clear`): untraded intents with a minimum (all-or-none or a minimum
+  // fill), by price, so a submit can ask in one index probe whether one of them could now be reached.
+  [
+    `ALTER TABLE intents ADD COLUMN min_quantity REAL GENERATED ALWAYS AS (json_extract(body, '$.minQuantity')) VIRTUAL`,
+    `CREATE INDEX intents_open_minimum ON intents(resource, side, limit_price) WHERE status = 'open' AND min_quantity IS NOT NULL`,
+  ],
 ];
+
+/** Live at `?` (ms): open or partly filled and not expired. */
+const LIVE = "status IN ('open', 'partially_filled') AND (expires_at_ms IS NULL OR expires_at_ms > ?)";
 
 /** Brings the tables to the newest schema version; `meta` holds the version and small settings. */
 export function migrate(sql: SqlStorage): number {
@@ -259,6 +273,11 @@ export class IntentBodies {
     this.parsed.set(id, intent);
     return intent;
   }
+  /** Caches an intent just inserted (its body is `JSON.stringify(intent)`). */
+  put(id: string, intent: Intent): void {
+    if (this.parsed.size >= this.max) this.parsed.clear();
+    this.parsed.set(id, intent);
+  }
 }
 
 function recordOf(row: IntentRow, bodies?: IntentBodies): IntentRecord {
@@ -295,6 +314,15 @@ export class MarketObject extends DurableObject<EdgeEnv> {
   /** The proposal scorer (onnxruntime-web), loaded lazily by the first batch that has something to score. */
   private scorer: Promise<Scorer> | undefined;
   private scorerLoaded = false;
+  /**
+   * Whether every resource's live book was left at its optimum by the last clearing (continuous clearing keeps it
+   * so): then one arrival only needs its own resource solved, and a plain arrival only its best counterparties.
+   * False until a clearing of the whole book has proven it (each new instance starts with one), after a clearing
+   * that failed or stopped short of optimal, and when the configuration changes.
+   */
+  private bookSettled = false;
+  /** The last continuous solve's warm start (its intent classes); the solver checks it fits before using it. */
+  private warmStart: unknown;
 
   constructor(ctx: DurableObjectState, env: EdgeEnv) {
     super(ctx, env);
@@ -378,6 +406,7 @@ export class MarketObject extends DurableObject<EdgeEnv> {
     if (!guard.ok) return guard;
     this.config = parsed.data;
     this.setMeta("config", JSON.stringify(this.config));
+    this.bookSettled = false;
     // Switching to continuous clears whatever a pending batch held; switching to batch starts the timer.
     if (this.effectiveConfig().clearing === "continuous") {
       this.setMeta("batch_due_ms", "");
@@ -664,10 +693,12 @@ export class MarketObject extends DurableObject<EdgeEnv> {
     }
     const seq = this.settlementSeq + 1;
     const gap = best.id === builtinId ? builtin.gap : Math.max(0, builtin.certificate.bound - best.welfare);
+    // An outside proposal below the built-in bound settles with that gap stated in the certificate too (verify asks).
+    const certificate = best.id === builtinId || !gap ? builtin.certificate : { ...builtin.certificate, gap };
     const settlement = buildSettlement(
       `s-${seq}`,
       this.market,
-      { fills: best.fills, welfare: best.welfare, status: builtin.status, solveMs: builtin.solveMs, certificate: builtin.certificate, ...(gap === undefined ? {} : { gap }) },
+      { fills: best.fills, welfare: best.welfare, status: builtin.status, solveMs: builtin.solveMs, certificate, ...(gap === undefined ? {} : { gap }) },
       new Date(now).toISOString(),
     );
     settlement.stats.batch = batch;
@@ -881,6 +912,9 @@ export class MarketObject extends DurableObject<EdgeEnv> {
     const intent: Intent = { id, ...fields };
     const createdAt = new Date(now).toISOString();
     this.intentSeq += 1;
+    const record: IntentRecord = { intent, status: "open", filled: 0, seq: this.intentSeq, createdAt };
+    if (expiresAtMs !== undefined) record.expiresAtMs = expiresAtMs;
+    this.intentBodies.put(id, intent);
     this.sql.exec(
       "INSERT INTO intents (id, seq, agent, resource, body, status, filled, expires_at_ms, created_at) VALUES (?, ?, ?, ?, ?, 'open', 0, ?, ?)",
       id,
@@ -901,12 +935,22 @@ export class MarketObject extends DurableObject<EdgeEnv> {
       JSON.stringify(commitment),
       salt ?? drawn!,
     );
-    this.broadcast({ type: "intent.accepted", market: this.market, at: createdAt, intent: this.view(id)! });
+    this.broadcast({ type: "intent.accepted", market: this.market, at: createdAt, intent: intentView(record) });
     let settlement: Settlement | undefined;
-    if (this.effectiveConfig().clearing === "continuous") settlement = this.clearSafely(now, intent.resource);
+    if (this.effectiveConfig().clearing === "continuous") settlement = this.clearSafely(now, record);
     else this.markBatchPending(now);
     this.scheduleAlarm(now);
-    const answer: SubmitAnswer = { intent: this.view(id, true)! };
+    // A new intent's fills can only come from the settlement its own arrival caused.
+    const answer: SubmitAnswer = {
+      intent: settlement
+        ? intentView(
+            this.record(id)!,
+            settlement.fills
+              .filter((f) => f.buy === id || f.sell === id)
+              .map((f): IntentFill => ({ settlement: settlement.id, buy: f.buy, sell: f.sell, resource: f.resource, quantity: f.quantity, price: f.price })),
+          )
+        : intentView(record, []),
+    };
     if (settlement) answer.settlement = settlement;
     answer.commitment = commitment;
     if (drawn !== undefined) answer.salt = drawn;
@@ -917,10 +961,11 @@ export class MarketObject extends DurableObject<EdgeEnv> {
    * Clearing that cannot fail the request that triggered it: the intent is already accepted, and a failed
    * clearing (a bug) has rolled back entirely, so the book stays as it was and the next clearing retries.
    */
-  private clearSafely(now: number, resource?: string): Settlement | undefined {
+  private clearSafely(now: number, arrived?: IntentRecord): Settlement | undefined {
     try {
-      return this.clear(now, resource);
+      return this.clear(now, arrived);
     } catch (err) {
+      this.bookSettled = false;
       console.error(`market ${this.market}: clearing failed and was rolled back`, err);
       return undefined;
     }
@@ -930,12 +975,16 @@ export class MarketObject extends DurableObject<EdgeEnv> {
    * Solves the live book and commits the settlement, if any fills, in ONE transaction: settlement row, fills,
    * filled quantities and statuses together. A result that fails verification commits nothing.
    */
-  private clear(now: number, resource?: string): Settlement | undefined {
+  private clear(now: number, arrived?: IntentRecord): Settlement | undefined {
     this.expireDue(now);
+    // Without a settled book an arrival proves nothing about the rest: solve the whole book once.
+    const resource = this.bookSettled ? arrived?.intent.resource : undefined;
+    const latency = this.effectiveConfig().latency;
     // Resources trade with each other only through swaps, and continuous clearing left the rest of the book at its
     // optimum: after one new intent only its resource needs solving, plus every resource live swaps connect to it
     // (a swap of R for S puts R's buyers and S's sellers in one chain or ring), transitively.
-    let rows: IntentRow[];
+    let records: Map<string, IntentRecord> | undefined;
+    let rows: IntentRow[] = [];
     const linked =
       resource === undefined
         ? new Set<string>()
@@ -950,6 +999,8 @@ export class MarketObject extends DurableObject<EdgeEnv> {
           );
     if (resource === undefined) {
       rows = this.sql.exec<IntentRow>("SELECT * FROM intents WHERE status IN ('open', 'partially_filled')").toArray();
+    } else if (linked.size === 1 && (records = this.bestCounterparties(arrived!, latency, now))) {
+      // a plain arrival into a settled book: only it and its best counterparties can trade (bestCounterparties)
     } else if (linked.size > 1) {
       // With swaps, whether prices cross is a property of a whole chain, not of one resource's bid and ask: load
       // the connected resources' live intents in full (one JSON parameter: no bound-parameter limit).
@@ -979,7 +1030,9 @@ export class MarketObject extends DurableObject<EdgeEnv> {
           .toArray()[0]?.p ?? null;
       const bid = best("buy");
       const ask = bid === null ? null : best("sell");
-      if (bid === null || ask === null || bid < ask) return undefined;
+      if (bid === null || ask === null || bid < ask) {
+        return undefined;
+      }
       // A crossing intent can bring hundreds of rows: read them without the body and take the parsed body from
       // the isolate's cache (bodies never change once inserted), so only unseen bodies cross the SQL boundary.
       const crossing = (side: "buy" | "sell", bound: number) =>
@@ -996,25 +1049,86 @@ export class MarketObject extends DurableObject<EdgeEnv> {
           .map((r): IntentRow => ({ ...r, body: "" }));
       rows = [...crossing("buy", ask), ...crossing("sell", bid)];
     }
-    const records = new Map(rows.map((r) => [r.id, recordOf(r, this.intentBodies)] as const));
+    records ??= new Map(rows.map((r) => [r.id, recordOf(r, this.intentBodies)] as const));
     const book = solverBook(records.values(), now);
-    if (!mayTrade(book)) return undefined;
-    const latency = this.effectiveConfig().latency;
-    const result = solve(book, latency, { timeBudgetMs: SOLVE_TIME_BUDGET_MS });
+    if (!mayTrade(book)) {
+      if (resource === undefined) this.bookSettled = true;
+      return undefined;
+    }
+    const result = solve(book, latency, { timeBudgetMs: SOLVE_TIME_BUDGET_MS, warmStart: this.warmStart });
+    this.warmStart = result.warmStart;
+    // Only a proven optimum leaves nothing to trade in the rest of the book; anything less, and the next clearing
+    // solves the whole book again.
+    this.bookSettled = result.status === "optimal";
     if (result.fills.length === 0) return undefined;
     const check = verify(book, latency, { fills: result.fills, welfare: result.welfare, certificate: result.certificate });
     if (!check.ok) {
+      this.bookSettled = false;
       console.error(`market ${this.market}: solver result failed verification, nothing committed`, check.errors);
       return undefined;
     }
     const applied = applyFills(records, result.fills, now);
     if (!applied.ok) {
+      this.bookSettled = false;
       console.error(`market ${this.market}: fills do not fit the book, nothing committed`, applied.errors);
       return undefined;
     }
     const seq = this.settlementSeq + 1;
     const settlement = buildSettlement(`s-${seq}`, this.market, result, new Date(now).toISOString());
     return this.commitSettlement(seq, settlement, applied.updates, now);
+  }
+
+  /**
+   * The records to solve when plain intent `arrived` joins a settled book (no swaps touch its resource): the arrival
+   * and its compatible counterparties, best price first (ties in index order, the walk must not sort), until their open quantity covers
+   * the arrival's. Nothing else can trade. The book held no trade before (settled), so any improving exchange of
+   * the new book starts at the arrival, and its best exchange is its best counterparties: a path that would send a
+   * resting intent elsewhere gains nothing, as that resting pair did not trade before. Linear pricing makes this
+   * exact; what breaks it is an untraded opposite intent with a minimum (the arrival may lift it over its minimum,
+   * with others), so then it answers undefined and clearing reads every crossing intent instead.
+   * With `arrived` the solver's optimum over these records is the optimum over the whole book.
+   */
+  private bestCounterparties(arrived: IntentRecord, latency: LatencyTable, now: number): Map<string, IntentRecord> | undefined {
+    const a = arrived.intent;
+    if (a.swapFor !== undefined) return undefined;
+    const buying = a.side === "buy";
+    const other = buying ? "sell" : "buy";
+    const reach = buying ? "<=" : ">=";
+    const minimum = this.sql
+      .exec(
+        `SELECT 1 FROM intents INDEXED BY intents_open_minimum WHERE status = 'open' AND min_quantity IS NOT NULL
+          AND resource = ? AND side = ? AND limit_price ${reach} ? AND (expires_at_ms IS NULL OR expires_at_ms > ?) LIMIT 1`,
+        a.resource,
+        other,
+        a.limitPrice,
+        now,
+      )
+      .toArray();
+    if (minimum.length > 0) return undefined;
+    const records = new Map([[a.id, arrived]]);
+    let covered = 0;
+    // A bounded walk (workerd's cursor reads its whole result even when the loop stops early): an arrival that
+    // needs more of the book than this goes the crossing-read way.
+    const rows = this.sql
+      .exec<IntentRow>(
+        `SELECT id, seq, status, filled, expires_at_ms, created_at, '' AS body FROM intents INDEXED BY intents_live_price
+          WHERE ${LIVE} AND resource = ? AND side = ? AND limit_price ${reach} ?
+          ORDER BY limit_price ${buying ? "ASC" : "DESC"} LIMIT ${COUNTERPARTY_WALK + 1}`,
+        now,
+        a.resource,
+        other,
+        a.limitPrice,
+      )
+      .toArray();
+    for (const row of rows.slice(0, COUNTERPARTY_WALK)) {
+      const r = recordOf(row, this.intentBodies);
+      if (!compatible(buying ? a : r.intent, buying ? r.intent : a, latency)) continue;
+      records.set(r.intent.id, r);
+      covered += remainingOf(r);
+      if (covered >= a.quantity) return records;
+    }
+    // The whole reachable side is in hand (it did not cover the arrival), or the walk stopped short.
+    return rows.length <= COUNTERPARTY_WALK ? records : undefined;
   }
 
   /**
@@ -1085,9 +1199,14 @@ export class MarketObject extends DurableObject<EdgeEnv> {
         now,
       )
       .one().t;
-    if (expiry !== null) candidates.push(expiry);
-    const due = this.meta("batch_due_ms");
-    if (this.effectiveConfig().clearing === "batch" && due) candidates.push(Number(due));
+    // Expiries share alarms on a grid: an intent past its expiry never trades and reads as expired at once (every
+    // clearing and read expires what is due first), so the alarm only has to mark and announce them, and a busy
+    // book of short-lived intents wakes the object a few times a second, not once per intent.
+    if (expiry !== null) candidates.push(Math.ceil(expiry / EXPIRY_ALARM_GRID_MS) * EXPIRY_ALARM_GRID_MS);
+    if (this.effectiveConfig().clearing === "batch") {
+      const due = this.meta("batch_due_ms");
+      if (due) candidates.push(Number(due));
+    }
     const relay = this.relay?.wantsAlarmAt() ?? null;
     if (relay !== null) candidates.push(relay);
     const next = candidates.length > 0 ? Math.min(...candidates) : null;

@@ -25,6 +25,14 @@ export const SHIFTED_REGIONS: RegionMap = {
   "oc-south": [210, -60], "ca-central": [70, 20], "eu-north": [5, 25], "us-central": [105, -15],
 };
 
+/**
+ * A metro area: nearby data-centre regions, 3–33 ms apart, none of them seen in training (the feedback shift).
+ */
+export const METRO_REGIONS: RegionMap = {
+  "metro-a": [0, 0], "metro-b": [9, 4], "metro-c": [4, 14], "metro-d": [17, 9], "metro-e": [13, 22],
+  "metro-f": [25, 3], "metro-g": [22, 17],
+};
+
 export interface MarketShape {
   name: string;
   regions: RegionMap;
@@ -69,6 +77,18 @@ export const THIN_SHAPE: MarketShape = {
 export const OFFGRID_SHAPE: MarketShape = {
   name: "offgrid", regions: SHIFTED_REGIONS, regionCount: [3, 6], intents: [30, 80], resources: [1, 3],
   allOrNone: 0.2, someMinimum: 0.1, capped: 0.75, caps: [12, 25, 40, 65, 90, 120], priceSpread: [0.05, 0.3],
+};
+
+/**
+ * The feedback benchmark's shift: a metro market (METRO_REGIONS) where most intents cap latency at 8, 15, 25 or
+ * 40 ms. The training population caps at band edges (5, 20, 50, 100, 200 ms), so the base model learned to trust
+ * the upper edge of a cap band; here caps sit inside their bands and the region latencies fall around them, so
+ * many pairs the bands allow cannot trade: the base model underestimates. Revealed examples from such a market
+ * teach it the population's habit (the features read caps both at the band's upper edge and at its middle).
+ */
+export const METRO_SHAPE: MarketShape = {
+  name: "metro", regions: METRO_REGIONS, regionCount: [4, 7], intents: [30, 80], resources: [1, 3],
+  allOrNone: 0.15, someMinimum: 0.1, capped: 0.75, caps: [8, 15, 25, 40], priceSpread: [0.05, 0.3],
 };
 
 export interface Market {

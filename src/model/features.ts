@@ -10,7 +10,10 @@ import { latencyBandCap, PRICE_BANDS_PER_OCTAVE, priceBandMid, quantityBandMid, 
 import { latencyMs, withinCap } from "./latency.ts";
 
 /** Bumped whenever the vector's layout or meaning changes; a model records the version it was trained on. */
-export const FEATURES_VERSION = "f4";
+// f5: all-or-none intents no longer take partial fills in the greedy estimates (f4 let them, which inflated the
+// greedy optimum and, through max(solver, greedy), the banded optimum); a pessimistic banded optimum; latency-band
+// readings (pairs whose latency the cap bands cannot vouch for, caps read at their band's middle).
+export const FEATURES_VERSION = "f5";
 export const FEATURE_NAMES = [
   "wp_over_greedy", "wp_over_wp_plus_residual", "wp_over_curve", "residual_over_greedy", "filled_vol_over_greedy_vol",
   "residual_vol_over_greedy_vol", "intents_trading_share", "trading_full_share", "mean_fill_ratio",
@@ -19,6 +22,8 @@ export const FEATURE_NAMES = [
   "residual_all_or_none_share", "fills_per_trader", "wp_share_pessimistic", "wp_share_optimistic",
   "wp_pessimistic_over_greedy_pessimistic", "clear_residual_over_wp", "wp_over_banded_optimum",
   "wp_over_banded_lp_bound", "banded_optimum_over_greedy",
+  "wp_over_conservative_optimum", "conservative_over_banded_optimum",
+  "latency_unsure_gain_share", "greedy_sure_over_greedy", "greedy_midcap_over_greedy", "wp_over_greedy_midcap",
 ] as const;
 export const FEATURE_COUNT = FEATURE_NAMES.length;
 
@@ -35,7 +40,11 @@ interface Banded {
   pLow: number;
   pHigh: number;
   cap: number;
+  /** The lower edge of the cap's band: a latency up to it is surely within the cap. */
+  capLow: number;
   allOrNone: boolean;
+  /** 0 < minQuantity < quantity: the level is hidden. */
+  someMinimum: boolean;
   priceBand: number;
 }
 
@@ -44,6 +53,10 @@ interface Pair {
   s: number;
   gain: number;
   ambiguous: boolean;
+  /** The pair's latency lies inside a cap's band (above the band's lower edge): the bands cannot vouch for it. */
+  latencyUnsure: boolean;
+  /** The pair's latency is within both caps read at their band's middle. */
+  midCapOk: boolean;
 }
 type GainOf = (p: Pair) => number;
 
@@ -59,6 +72,12 @@ export interface BatchContext {
   greedyPessimistic: number;
   /** The production solver's optimum and LP bound on the band-midpoint market (greedy if it fails). */
   banded: { welfare: number; bound: number };
+  /** The optimum of a pessimistic reading of the bands (conservativeOptimum). */
+  conservative: number;
+  /** Greedy optimum on the pairs whose latency the bands vouch for. */
+  greedySure: number;
+  /** Greedy optimum when every cap is read at its band's middle. */
+  greedyMidCap: number;
   curve: number;
   resources: number;
   regions: number;
@@ -72,8 +91,10 @@ export function batchContext(commitments: readonly Commitment[], latency: Latenc
     qLow: quantityBandMid(c.features.quantityBand) * 2 ** (-0.5 / QUANTITY_BANDS_PER_OCTAVE),
     pLow: c.features.priceBand === null ? 0 : priceBandMid(c.features.priceBand) * 2 ** (-0.5 / PRICE_BANDS_PER_OCTAVE),
     pHigh: c.features.priceBand === null ? 0 : priceBandMid(c.features.priceBand) * 2 ** (0.5 / PRICE_BANDS_PER_OCTAVE),
-    cap: latencyBandCap(c.features.latencyBand), allOrNone: c.features.minimum === "all",
-    priceBand: c.features.priceBand ?? -1e9,
+    cap: latencyBandCap(c.features.latencyBand),
+    capLow: c.features.latencyBand === null ? Infinity : c.features.latencyBand === 0 ? 0 : latencyBandCap(c.features.latencyBand - 1),
+    allOrNone: c.features.minimum === "all",
+    someMinimum: c.features.minimum === "some", priceBand: c.features.priceBand ?? -1e9,
   }));
   const index = new Map(intents.map((it, k) => [it.id, k]));
   const pairs: Pair[] = [];
@@ -83,7 +104,11 @@ export function batchContext(commitments: readonly Commitment[], latency: Latenc
       if (s.buy || s.resource !== b.resource || b.pHigh <= s.pLow) return;
       const lat = latencyMs(latency, b.region, s.region);
       if (!withinCap(lat, b.cap) || !withinCap(lat, s.cap)) return;
-      pairs.push({ b: bi, s: si, gain: b.p - s.p, ambiguous: b.priceBand - s.priceBand <= 1 });
+      pairs.push({
+        b: bi, s: si, gain: b.p - s.p, ambiguous: b.priceBand - s.priceBand <= 1,
+        latencyUnsure: lat !== undefined && (lat > b.capLow || lat > s.capLow),
+        midCapOk: withinCap(lat, (b.capLow + b.cap) / 2) && withinCap(lat, (s.capLow + s.cap) / 2),
+      });
     });
   });
   const clearGain: GainOf = (p) => intents[p.b].pLow - intents[p.s].pHigh;
@@ -97,6 +122,9 @@ export function batchContext(commitments: readonly Commitment[], latency: Latenc
   return {
     intents, index, pairs: midPairs, clearPairs, greedy, greedyPessimistic: greedyFill(clearPairs, full, intents).welfare,
     banded: bandedOptimum(intents, latency, greedy.welfare),
+    conservative: conservativeOptimum(intents, latency),
+    greedySure: greedyFill(midPairs.filter((p) => !p.latencyUnsure), full, intents).welfare,
+    greedyMidCap: greedyFill(midPairs.filter((p) => p.midCapOk), full, intents).welfare,
     curve: curveBound(intents),
     resources: new Set(intents.map((i) => i.resource)).size, regions: new Set(intents.map((i) => i.region)).size,
   };
@@ -120,6 +148,31 @@ function bandedOptimum(intents: readonly Banded[], latency: LatencyTable, greedy
   }
 }
 
+/**
+ * The optimum of a pessimistic reading of the bands: all-or-none intents need their band's high edge, every other
+ * intent offers only its band's low edge, a hidden minimum ("some") is taken as 80% of that, and a latency cap is
+ * read at its band's middle. Where the midpoint optimum relies on a match the bands cannot vouch for (an
+ * all-or-none buyer and a seller in the same quantity band, a pair whose latency lies inside a cap's band), this
+ * one leaves it out; the gap between the two tells the model how sure the optimum is.
+ */
+function conservativeOptimum(intents: readonly Banded[], latency: LatencyTable): number {
+  const high = 2 ** (0.5 / QUANTITY_BANDS_PER_OCTAVE);
+  const imagined: Intent[] = intents.map((it) => {
+    const quantity = it.allOrNone ? it.q * high : it.qLow;
+    const minQuantity = it.allOrNone ? quantity : it.someMinimum ? 0.8 * quantity : undefined;
+    return {
+      id: it.id, agent: it.id, side: it.buy ? "buy" : "sell", resource: it.resource, region: it.region, quantity,
+      limitPrice: it.p, ...(minQuantity !== undefined ? { minQuantity } : {}),
+      ...(it.cap !== Infinity ? { maxLatencyMs: (it.capLow + it.cap) / 2 } : {}),
+    };
+  });
+  try {
+    return solve(imagined, latency, { timeBudgetMs: 60_000, nodeBudget: 300 }).welfare;
+  } catch {
+    return 0;
+  }
+}
+
 /** Greedy matching by estimated gain over the remaining room; all-or-none intents only take whole fills. */
 function greedyFill(pairs: readonly Pair[], room: number[], intents: readonly Banded[]) {
   const left = room.slice();
@@ -130,9 +183,8 @@ function greedyFill(pairs: readonly Pair[], room: number[], intents: readonly Ba
   for (const p of pairs) {
     const q = Math.min(left[p.b], left[p.s]);
     if (q <= 1e-9) continue;
-    const bAon = intents[p.b].allOrNone && left[p.b] < intents[p.b].q - 1e-9;
-    const sAon = intents[p.s].allOrNone && left[p.s] < intents[p.s].q - 1e-9;
-    if (bAon || sAon) continue;
+    // An all-or-none intent trades its whole (remaining) quantity in one fill, or not at all.
+    if ((intents[p.b].allOrNone && q < left[p.b] - 1e-9) || (intents[p.s].allOrNone && q < left[p.s] - 1e-9)) continue;
     left[p.b] -= q;
     left[p.s] -= q;
     welfare += p.gain * q;
@@ -229,6 +281,7 @@ export function proposalFeatures(ctx: BatchContext, fills: readonly Pick<Fill, "
   });
   const ambiguous = ctx.pairs.reduce((a, p) => a + (p.ambiguous ? p.gain : 0), 0);
   const allGain = ctx.pairs.reduce((a, p) => a + p.gain, 0);
+  const unsure = ctx.pairs.reduce((a, p) => a + (p.latencyUnsure ? p.gain : 0), 0);
   const g = ctx.greedy;
   const v = [
     clip(ratio(wp, g.welfare, 1)),
@@ -256,6 +309,12 @@ export function proposalFeatures(ctx: BatchContext, fills: readonly Pick<Fill, "
     clip(ratio(wp, ctx.banded.welfare, 1)),
     clip(ratio(wp, ctx.banded.bound, 1)),
     clip(ratio(ctx.banded.welfare, g.welfare, 1)),
+    clip(ratio(wp, ctx.conservative, 2)),
+    clip(ratio(ctx.conservative, ctx.banded.welfare, 1)),
+    ratio(unsure, allGain),
+    clip(ratio(ctx.greedySure, g.welfare, 1)),
+    clip(ratio(ctx.greedyMidCap, g.welfare, 1)),
+    clip(ratio(wp, ctx.greedyMidCap, 2)),
   ];
   return Float32Array.from(v);
 }

@@ -7,7 +7,7 @@ import { foldedLayers, type Mlp } from "./mlp.ts";
 const { onnx } = onnxProto;
 
 export interface ModelMetadata {
-  /** e.g. `nash-scorer-v1`; shown on every score. */
+  /** e.g. `nash-scorer-v2`; shown on every score. */
   version: string;
   /** FEATURES_VERSION the model was trained on. */
   features: string;

@@ -83,7 +83,8 @@ export function evaluate(m: Mlp, data: readonly Example[]): Metrics {
 
 /**
  * Fine-tunes a copy of the model on revealed examples mixed with an equal replay of the original training data
- * (so the model learns the new distribution without forgetting the old), at a lower learning rate.
+ * (so the model learns the new distribution without forgetting the old), with the caller's training options
+ * (`scripts/train.ts` and the benchmark use the full training recipe, warm-started from the base model).
  */
 export function fineTune(
   base: Mlp, revealed: readonly Example[], replay: readonly Example[], opts: TrainOptions,

@@ -1,6 +1,7 @@
 // Aggregation of intents into classes that see the same counterparties: compatibility depends only on
 // (side, resource, region, the set of counterpart regions within the latency cap), so the allocation LP and the
-// verifier work on classes and class pairs instead of intent pairs.
+// verifier work on classes and class pairs instead of intent pairs. A catalog of classes can be carried from one
+// solve to the next (continuous clearing): `updateClasses` reuses it for a book that changed a little.
 import type { Intent, LatencyTable } from "../schema.ts";
 import { latencyBetween } from "./latency.ts";
 
@@ -25,54 +26,73 @@ export interface ClassIndex {
   sellAdj: Int32Array[];
 }
 
+type Side = "buy" | "sell";
+/** (side, resource, region) → its counterpart regions by latency; a cap admits a prefix of them. */
+interface Origin {
+  regs: string[];
+  ms: Float64Array;
+  /** Prefix length (−1: no cap) → class index on this side. */
+  byPrefix: Map<number, number>;
+}
+type Lookup = Record<Side, Map<string, Map<string, Origin>>>;
+type Regions = Map<string, Record<Side, Set<string>>>;
+
+/**
+ * Classes with what it takes to place more intents into them later. Valid for any book whose (resource, side,
+ * region) triples are among `regions` (counterpart lists computed on a superset of the regions present stay
+ * correct) under the same latency table. Never mutated once built.
+ */
+export interface ClassCatalog {
+  latency: LatencyTable;
+  intents: readonly Intent[];
+  idx: ClassIndex;
+  regions: Regions;
+  lookup: Lookup;
+}
+
 /** Builds the classes and their compatible pairs in O(intents × regions + class pairs). */
 /** `sortMembers` false leaves members in input order (the verifier needs no price order). */
 export function buildClasses(intents: readonly Intent[], latency: LatencyTable, sortMembers = true): ClassIndex {
+  return catalogClasses(intents, latency, sortMembers).idx;
+}
+
+/**
+ * `widen`: every region of the latency table counts as present on both sides of every resource, so that later
+ * arrivals there can be placed by `updateClasses` (caps that differ only on absent regions then split a class).
+ */
+export function catalogClasses(intents: readonly Intent[], latency: LatencyTable, sortMembers = true, widen = false): ClassCatalog {
   const n = intents.length;
-  // Counterpart regions per (resource, side).
-  const regions = new Map<string, { buy: Set<string>; sell: Set<string> }>();
+  const regions: Regions = new Map();
   for (const it of intents) {
     let r = regions.get(it.resource);
     if (!r) regions.set(it.resource, (r = { buy: new Set(), sell: new Set() }));
     r[it.side].add(it.region);
   }
-  // (side, resource, region) → its counterpart regions by latency; a cap then admits a prefix of them, so the class
-  // is (side, resource, region, prefix length) and no set or key string is built per intent.
-  interface Origin { regs: string[]; ms: Float64Array; byPrefix: Map<number, number> }
-  const lookup = { buy: new Map<string, Map<string, Origin>>(), sell: new Map<string, Map<string, Origin>>() };
+  if (widen) {
+    const all = new Set<string>();
+    for (const [a, row] of Object.entries(latency)) {
+      all.add(a);
+      for (const b of Object.keys(row)) all.add(b);
+    }
+    for (const r of regions.values()) {
+      for (const g of all) {
+        r.buy.add(g);
+        r.sell.add(g);
+      }
+    }
+  }
+  const lookup: Lookup = { buy: new Map(), sell: new Map() };
   const buy: { c: IntentClass; list: number[] }[] = [];
   const sell: { c: IntentClass; list: number[] }[] = [];
   const classOf = new Int32Array(n).fill(-1);
   for (let i = 0; i < n; i++) {
     const it = intents[i];
     if (!(it.quantity > 0)) continue;
-    let byRegion = lookup[it.side].get(it.resource);
-    if (!byRegion) lookup[it.side].set(it.resource, (byRegion = new Map()));
-    let origin = byRegion.get(it.region);
-    if (!origin) {
-      const others = regions.get(it.resource)![it.side === "buy" ? "sell" : "buy"];
-      const pairs: [string, number][] = [];
-      for (const o of others) {
-        const ms = latencyBetween(latency, it.region, o);
-        if (ms !== undefined) pairs.push([o, ms]);
-      }
-      pairs.sort((a, b) => a[1] - b[1]);
-      origin = { regs: pairs.map((p) => p[0]), ms: Float64Array.from(pairs, (p) => p[1]), byPrefix: new Map() };
-      byRegion.set(it.region, origin);
-    }
-    let prefix = -1; // no cap: every region, listed or not
-    if (it.maxLatencyMs !== undefined) {
-      prefix = 0;
-      while (prefix < origin.ms.length && origin.ms[prefix] <= it.maxLatencyMs) prefix++;
-    }
-    let c = origin.byPrefix.get(prefix);
     const side = it.side === "buy" ? buy : sell;
-    if (c === undefined) {
-      c = side.length;
-      const reach = prefix < 0 ? null : new Set(origin.regs.slice(0, prefix));
-      side.push({ c: { resource: it.resource, region: it.region, reach, members: new Int32Array(0) }, list: [] });
-      origin.byPrefix.set(prefix, c);
-    }
+    const c = classFor(it, latency, regions, lookup, (origin, prefix) => {
+      side.push({ c: newClass(it, origin, prefix), list: [] });
+      return side.length - 1;
+    });
     side[c].list.push(i);
     classOf[i] = c;
   }
@@ -90,34 +110,245 @@ export function buildClasses(intents: readonly Intent[], latency: LatencyTable, 
       c.members = new Int32Array(list);
     }
   }
+  const buyClasses = buy.map((b) => b.c);
+  const sellClasses = sell.map((s) => s.c);
   const eb: number[] = [];
   const es: number[] = [];
   const sellByResource = new Map<string, number[]>();
-  sell.forEach(({ c }, x) => {
+  sellClasses.forEach((c, x) => {
     let l = sellByResource.get(c.resource);
     if (!l) sellByResource.set(c.resource, (l = []));
     l.push(x);
   });
-  const buyAdjL: number[][] = buy.map(() => []);
-  const sellAdjL: number[][] = sell.map(() => []);
-  buy.forEach(({ c: A }, a) => {
+  const buyAdjL: number[][] = buyClasses.map(() => []);
+  const sellAdjL: number[][] = sellClasses.map(() => []);
+  buyClasses.forEach((A, a) => {
     for (const x of sellByResource.get(A.resource) ?? []) {
-      const X = sell[x].c;
-      if ((A.reach === null || A.reach.has(X.region)) && (X.reach === null || X.reach.has(A.region))) {
-        buyAdjL[a].push(eb.length);
-        sellAdjL[x].push(eb.length);
-        eb.push(a);
-        es.push(x);
-      }
+      if (!meets(A, sellClasses[x])) continue;
+      buyAdjL[a].push(eb.length);
+      sellAdjL[x].push(eb.length);
+      eb.push(a);
+      es.push(x);
     }
   });
-  return {
-    buy: buy.map((b) => b.c),
-    sell: sell.map((s) => s.c),
+  const idx: ClassIndex = {
+    buy: buyClasses,
+    sell: sellClasses,
     classOf,
     edgeBuy: new Int32Array(eb),
     edgeSell: new Int32Array(es),
     buyAdj: buyAdjL.map((l) => new Int32Array(l)),
     sellAdj: sellAdjL.map((l) => new Int32Array(l)),
   };
+  return { latency, intents, idx, regions, lookup };
+}
+
+/** Each class's cap admits the other's region. */
+function meets(A: IntentClass, X: IntentClass): boolean {
+  return (A.reach === null || A.reach.has(X.region)) && (X.reach === null || X.reach.has(A.region));
+}
+
+function newClass(it: Intent, origin: Origin, prefix: number): IntentClass {
+  const reach = prefix < 0 ? null : new Set(origin.regs.slice(0, prefix));
+  return { resource: it.resource, region: it.region, reach, members: new Int32Array(0) };
+}
+
+/** How many of the origin's counterpart regions (nearest first) the intent's cap admits; −1: no cap, every region. */
+function prefixOf(it: Intent, origin: Origin): number {
+  if (it.maxLatencyMs === undefined) return -1;
+  let prefix = 0;
+  while (prefix < origin.ms.length && origin.ms[prefix] <= it.maxLatencyMs) prefix++;
+  return prefix;
+}
+
+/** The class of an intent (its side's index), creating its origin in `lookup` and its class through `create`. */
+function classFor(
+  it: Intent,
+  latency: LatencyTable,
+  regions: Regions,
+  lookup: Lookup,
+  create: (origin: Origin, prefix: number) => number,
+): number {
+  let byRegion = lookup[it.side].get(it.resource);
+  if (!byRegion) lookup[it.side].set(it.resource, (byRegion = new Map()));
+  let origin = byRegion.get(it.region);
+  if (!origin) {
+    const others = regions.get(it.resource)![it.side === "buy" ? "sell" : "buy"];
+    const pairs: [string, number][] = [];
+    for (const o of others) {
+      const ms = latencyBetween(latency, it.region, o);
+      if (ms !== undefined) pairs.push([o, ms]);
+    }
+    pairs.sort((a, b) => a[1] - b[1]);
+    origin = { regs: pairs.map((p) => p[0]), ms: Float64Array.from(pairs, (p) => p[1]), byPrefix: new Map() };
+    byRegion.set(it.region, origin);
+  }
+  const prefix = prefixOf(it, origin);
+  let c = origin.byPrefix.get(prefix);
+  if (c === undefined) {
+    c = create(origin, prefix);
+    origin.byPrefix.set(prefix, c);
+  }
+  return c;
+}
+
+/** An intent keeps its class (and its place in the price order) when these are unchanged; quantity may change. */
+function sameClassFacts(a: Intent, b: Intent): boolean {
+  return (
+    a.side === b.side &&
+    a.resource === b.resource &&
+    a.region === b.region &&
+    a.maxLatencyMs === b.maxLatencyMs &&
+    a.limitPrice === b.limitPrice
+  );
+}
+
+/**
+ * The catalog for `intents` from an earlier one, without re-sorting: intents found in `prev` by id with the same
+ * class facts keep their class; the others are placed by the lookup and merged into their class's price order.
+ * Returns null (build cold) when the latency table is another object, or an intent brings a (resource, side,
+ * region) the catalog has not seen (counterpart classes would then need that region in their reach).
+ * The result equals a cold catalog up to the numbering of classes (and may keep classes that are now empty).
+ */
+export function updateClasses(intents: readonly Intent[], latency: LatencyTable, prev: ClassCatalog): ClassCatalog | null {
+  if (latency !== prev.latency) return null;
+  const n = intents.length;
+  const old = prev.intents;
+  const oldIdx = prev.idx;
+  const newOf = new Int32Array(old.length).fill(-1); // previous index → index in `intents`, when it keeps its class
+  const classOf = new Int32Array(n).fill(-1);
+  const added: number[] = [];
+  // Matching by position, following the offset of the last match (an appended, shortened or lightly edited book
+  // needs no id map); after a few misses, by an id map. An intent left unmatched is placed afresh: always correct.
+  let byId: Map<string, number> | undefined;
+  let off = 0;
+  let misses = 0;
+  for (let i = 0; i < n; i++) {
+    const it = intents[i];
+    if (!(it.quantity > 0)) continue;
+    let p = i + off;
+    if (!(p >= 0 && p < old.length && old[p].id === it.id)) {
+      p = -1;
+      if (byId) p = byId.get(it.id) ?? -1;
+      else {
+        for (let q = Math.max(0, i + off - 4); q < Math.min(old.length, i + off + 9); q++) {
+          if (old[q].id === it.id) {
+            p = q;
+            break;
+          }
+        }
+        if (p < 0 && ++misses > 16) {
+          byId = new Map();
+          for (let k = old.length - 1; k >= 0; k--) byId.set(old[k].id, k);
+          p = byId.get(it.id) ?? -1;
+        }
+      }
+      if (p >= 0) off = p - i;
+    }
+    if (p >= 0 && newOf[p] < 0 && oldIdx.classOf[p] >= 0 && sameClassFacts(old[p], it)) {
+      newOf[p] = i;
+      classOf[i] = oldIdx.classOf[p];
+    } else added.push(i);
+  }
+  if (added.length > Math.max(64, n >> 2)) return null; // mostly another book: a cold build is as fast and tidier
+
+  // Place the newcomers. New origins or classes go into copies of the lookup (the previous catalog stays valid).
+  let lookup = prev.lookup;
+  let copied = false;
+  const buy = oldIdx.buy.slice();
+  const sell = oldIdx.sell.slice();
+  const firstNewBuy = buy.length;
+  const firstNewSell = sell.length;
+  for (const i of added) {
+    const it = intents[i];
+    if (!prev.regions.get(it.resource)?.[it.side].has(it.region)) return null;
+    const origin = lookup[it.side].get(it.resource)?.get(it.region);
+    const known = origin?.byPrefix.get(prefixOf(it, origin));
+    if (known !== undefined) {
+      classOf[i] = known;
+      continue;
+    }
+    if (!copied) {
+      lookup = copyLookup(lookup);
+      copied = true;
+    }
+    const side = it.side === "buy" ? buy : sell;
+    classOf[i] = classFor(it, latency, prev.regions, lookup, (o, prefix) => {
+      side.push(newClass(it, o, prefix));
+      return side.length - 1;
+    });
+  }
+
+  // Members: the kept ones in their previous order (renumbered), merged with the newcomers by price.
+  const price = (i: number) => intents[i].limitPrice;
+  const addedBy = { buy: new Map<number, number[]>(), sell: new Map<number, number[]>() };
+  for (const i of added) {
+    const m = addedBy[intents[i].side];
+    const c = classOf[i];
+    const l = m.get(c);
+    if (l) l.push(i);
+    else m.set(c, [i]);
+  }
+  const renumber = (classes: IntentClass[], side: Side) => {
+    const better = side === "buy" ? (a: number, b: number) => price(a) > price(b) || (price(a) === price(b) && a < b)
+      : (a: number, b: number) => price(a) < price(b) || (price(a) === price(b) && a < b);
+    for (let c = 0; c < classes.length; c++) {
+      const cls = classes[c];
+      const extra = addedBy[side].get(c);
+      const was = cls.members;
+      let kept = 0;
+      let same = extra === undefined;
+      for (let k = 0; k < was.length; k++) {
+        const j = newOf[was[k]];
+        if (j >= 0) kept++;
+        if (j !== was[k]) same = false;
+      }
+      if (same) continue; // every member stays at its index: share the array
+      const members = new Int32Array(kept + (extra?.length ?? 0));
+      if (extra) extra.sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0));
+      let e = 0;
+      let w = 0;
+      for (let k = 0; k < was.length; k++) {
+        const j = newOf[was[k]];
+        if (j < 0) continue;
+        while (extra && e < extra.length && better(extra[e], j)) members[w++] = extra[e++];
+        members[w++] = j;
+      }
+      while (extra && e < extra.length) members[w++] = extra[e++];
+      classes[c] = { ...cls, members };
+    }
+  };
+  renumber(buy, "buy");
+  renumber(sell, "sell");
+
+  let { edgeBuy, edgeSell, buyAdj, sellAdj } = oldIdx;
+  if (buy.length > firstNewBuy || sell.length > firstNewSell) {
+    const eb = Array.from(edgeBuy);
+    const es = Array.from(edgeSell);
+    const bAdj = buyAdj.map((l) => Array.from(l));
+    const sAdj = sellAdj.map((l) => Array.from(l));
+    for (let a = bAdj.length; a < buy.length; a++) bAdj.push([]);
+    for (let x = sAdj.length; x < sell.length; x++) sAdj.push([]);
+    const link = (a: number, x: number) => {
+      if (buy[a].resource !== sell[x].resource || !meets(buy[a], sell[x])) return;
+      bAdj[a].push(eb.length);
+      sAdj[x].push(eb.length);
+      eb.push(a);
+      es.push(x);
+    };
+    for (let a = firstNewBuy; a < buy.length; a++) for (let x = 0; x < sell.length; x++) link(a, x);
+    for (let x = firstNewSell; x < sell.length; x++) for (let a = 0; a < firstNewBuy; a++) link(a, x);
+    edgeBuy = new Int32Array(eb);
+    edgeSell = new Int32Array(es);
+    buyAdj = bAdj.map((l) => new Int32Array(l));
+    sellAdj = sAdj.map((l) => new Int32Array(l));
+  }
+  const idx: ClassIndex = { buy, sell, classOf, edgeBuy, edgeSell, buyAdj, sellAdj };
+  return { latency, intents, idx, regions: prev.regions, lookup };
+}
+
+function copyLookup(l: Lookup): Lookup {
+  const copySide = (m: Map<string, Map<string, Origin>>) =>
+    new Map([...m].map(([res, byRegion]) => [res, new Map([...byRegion].map(([reg, o]) => [reg, { ...o, byPrefix: new Map(o.byPrefix) }]))]));
+  return { buy: copySide(l.buy), sell: copySide(l.sell) };
 }

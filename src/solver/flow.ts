@@ -26,6 +26,8 @@ export interface ClassFlow {
   buySegUsed: Float64Array;
   sellSegUsed: Float64Array;
   augmentations: number;
+  /** Node potentials (network simplex only): reduced cost cost + pi[src] − pi[dst] ≥ 0 where flow can rise. */
+  pi?: Float64Array;
 }
 
 /**

@@ -2,7 +2,7 @@
 // minQuantity), Nash bargaining prices, an LP dual certificate, and a verifier that checks all of it without
 // solving. Pure TypeScript: runs unchanged in workerd, Node and the CLI.
 import type { Certificate, Fill, Intent, LatencyTable, SolveStatus } from "../schema.ts";
-import { buildClasses, type ClassIndex, type IntentClass } from "./classes.ts";
+import { catalogClasses, updateClasses, type ClassCatalog, type ClassIndex, type IntentClass } from "./classes.ts";
 import type { ClassProblem } from "./flow.ts";
 import { solveClassSimplex } from "./simplex.ts";
 import { nashPrices } from "./nash.ts";
@@ -18,7 +18,17 @@ export interface SolveOptions {
   nodeBudget?: number;
   /** Beyond this many intents the solve refuses with status "size_budget" and no fills; default 200 000. */
   maxIntents?: number;
-  /** Opaque state from a previous solve (continuous clearing); optional. */
+  /**
+   * Most branch-and-bound leaves listed in the certificate; default 1 000 (and at most 50 000 listed leaf duals).
+   * Beyond it the certificate proves only the root LP bound and states the gap to it (`certificate.gap`).
+   */
+  maxCertificateLeaves?: number;
+  /**
+   * `result.warmStart` of an earlier solve (continuous clearing): its classes are reused for intents that kept
+   * their id and class facts, so a book that changed a little is not re-classified and re-sorted. Anything else
+   * (another object, another latency table, a region the earlier book did not have) is a cold solve. The result is
+   * the same either way (an optimum of the same welfare).
+   */
   warmStart?: unknown;
 }
 
@@ -30,7 +40,19 @@ export interface SolveResult {
   gap?: number;
   solveMs: number;
   certificate: Certificate;
+  /** State to pass as `options.warmStart` to the next solve of the same market (set for books without swaps). */
   warmStart?: unknown;
+}
+
+/** What one solve hands to the next: the class catalog. Opaque; the private field makes it unforgeable. */
+class WarmStart {
+  readonly #catalog: ClassCatalog;
+  constructor(catalog: ClassCatalog) {
+    this.#catalog = catalog;
+  }
+  static catalogOf(x: unknown): ClassCatalog | undefined {
+    return typeof x === "object" && x !== null && #catalog in x ? x.#catalog : undefined;
+  }
 }
 
 /** Relative size below which quantities are numerical noise (documented in notes/solver.md). */
@@ -41,6 +63,7 @@ const GAIN_NOISE = 1e-12;
 /** Per-intent facts in flat arrays, shared by every LP solved for one instance. */
 interface Instance {
   intents: readonly Intent[];
+  catalog: ClassCatalog;
   idx: ClassIndex;
   price: Float64Array;
   qty: Float64Array;
@@ -64,6 +87,8 @@ interface LpSolution {
   sellOrder: Int32Array[];
   /** The classes this solution's flows refer to (split at forced intents' limits in branch and bound). */
   idx: ClassIndex;
+  /** Potentials of the class circulation (source 0, sink 1, buyer classes, seller classes). */
+  pi: Float64Array;
 }
 
 export function solve(intents: readonly Intent[], latency: LatencyTable, options: SolveOptions = {}): SolveResult {
@@ -79,7 +104,7 @@ export function solve(intents: readonly Intent[], latency: LatencyTable, options
     const r = solveMulti(intents, latency, inst.gainEps);
     return { fills: r.fills, welfare: r.welfare, status: "optimal", solveMs: performance.now() - t0, certificate: r.certificate };
   }
-  const inst = prepare(intents, latency);
+  const inst = prepare(intents, latency, WarmStart.catalogOf(options.warmStart));
   const root = solveLp(inst, null, null);
   const rootPrices = classPrices(inst, root);
   const duals = intentDuals(inst, rootPrices);
@@ -91,11 +116,18 @@ export function solve(intents: readonly Intent[], latency: LatencyTable, options
   let status: SolveStatus = "optimal";
   let gap: number | undefined;
   let provenBound = lpBound;
+  let tree: Leaf[] | null | undefined; // undefined: no branch and bound; null: the tree was too large to list
   if (violators(inst, root).length > 0) {
-    const bb = branchAndBound(inst, root, t0, timeBudgetMs, nodeBudget);
+    const bb = branchAndBound(inst, root, t0, timeBudgetMs, nodeBudget, options.maxCertificateLeaves ?? MAX_LEAVES);
     best = bb.best;
     status = bb.status;
+    tree = bb.tree;
     provenBound = Math.min(lpBound, bb.bound);
+    if (tree) {
+      let treeBound = -Infinity;
+      for (const l of tree) treeBound = Math.max(treeBound, l.bound);
+      provenBound = Math.max(best.welfare, treeBound); // what verify can check
+    }
     if (status !== "optimal") gap = Math.max(0, provenBound - best.welfare);
   }
 
@@ -125,14 +157,31 @@ export function solve(intents: readonly Intent[], latency: LatencyTable, options
     price: prices[k],
   }));
   const dualRecord: Record<string, number> = {};
-  for (let i = 0; i < intents.length; i++) if (inst.idx.classOf[i] >= 0) dualRecord[intents[i].id] = duals[i];
+  // Only positive duals are listed (an intent not listed has dual 0): most of a settled book's intents are unfilled.
+  for (let i = 0; i < intents.length; i++) if (duals[i] > 0 && inst.idx.classOf[i] >= 0) dualRecord[intents[i].id] = duals[i];
   const certificate: Certificate = {
     duals: dualRecord,
-    // LP: the dual objective; branch and bound: its proven bound (the LP duals then bound only the relaxation).
-    bound: status !== "optimal" ? provenBound : best === root ? lpBound : welfare,
+    // LP (or an integral root): the dual objective; with a listed tree: its largest leaf bound; without (too large):
+    // the bound branch and bound proved to itself (the LP duals then bound only the relaxation, see `gap` below).
+    bound: tree === undefined ? lpBound : tree ? provenBound : status !== "optimal" ? provenBound : welfare,
     lpBound,
   };
-  const result: SolveResult = { fills: out, welfare, status, solveMs: performance.now() - t0, certificate };
+  const claimTol = 1e-9 * Math.max(1, Math.abs(welfare));
+  if (tree) {
+    // Branch and bound, checkable: each leaf's fixings (0: left out, 1: at least its minimum) and LP duals.
+    certificate.tree = tree.map((l) => {
+      const fixed: [string, 0 | 1][] = [];
+      for (let k = 0; k < l.fixes.length; k += 2) fixed.push([intents[l.fixes[k]].id, l.fixes[k + 1] === 1 ? 0 : 1]);
+      const d: Record<string, number> = {};
+      for (let i = 0; i < l.duals.length; i++) if (l.duals[i] === l.duals[i] && l.duals[i] !== 0) d[intents[i].id] = l.duals[i];
+      return { fixed, duals: d };
+    });
+    if (provenBound > welfare + claimTol) certificate.gap = provenBound - welfare;
+  } else if (tree === null && lpBound > welfare + claimTol) {
+    // The tree was too large to list: the certificate proves only the root LP bound, and says so with its gap.
+    certificate.gap = lpBound - welfare;
+  }
+  const result: SolveResult = { fills: out, welfare, status, solveMs: performance.now() - t0, certificate, warmStart: new WarmStart(inst.catalog) };
   if (gap !== undefined) result.gap = gap;
   return result;
 }
@@ -157,9 +206,11 @@ function sizeBudget(intents: readonly Intent[], t0: number): SolveResult {
   };
 }
 
-function prepare(intents: readonly Intent[], latency: LatencyTable): Instance {
+function prepare(intents: readonly Intent[], latency: LatencyTable, warm?: ClassCatalog): Instance {
   const n = intents.length;
-  const idx = buildClasses(intents, latency);
+  // A warm start that cannot be reused is rebuilt widened (every table region), so that the next ones can be.
+  const catalog = warm ? (updateClasses(intents, latency, warm) ?? catalogClasses(intents, latency, true, true)) : catalogClasses(intents, latency);
+  const idx = catalog.idx;
   const price = new Float64Array(n);
   const qty = new Float64Array(n);
   const minQty = new Float64Array(n);
@@ -181,7 +232,7 @@ function prepare(intents: readonly Intent[], latency: LatencyTable): Instance {
   }
   if (n === 0) pMin = pMax = 0;
   return {
-    intents, idx, price, qty, minQty, qtyTiny,
+    intents, catalog, idx, price, qty, minQty, qtyTiny,
     gainEps: GAIN_NOISE * Math.max(1, Math.abs(pMin), Math.abs(pMax)),
     priceMin: pMin, priceMax: pMax,
   };
@@ -200,38 +251,53 @@ function solveLp(inst: Instance, excluded: Uint8Array | null, forced: Uint8Array
   const bonus = forced ? (4 + nb + ns) * (inst.priceMax - inst.priceMin + 1) : 0;
   const buyOrder: Int32Array[] = [];
   const sellOrder: Int32Array[] = [];
+  const isForced = (i: number) => forced !== null && forced[i] === 1 && minQty[i] > 0;
   const build = (classes: typeof idx.buy, sign: number, orders: Int32Array[]) => {
+    let size = 0;
+    for (const c of classes) size += c.members.length;
+    if (forced) size *= 2; // a forced intent has two pieces
     const start = new Int32Array(classes.length + 1);
-    const segPrice: number[] = [];
-    const segCap: number[] = [];
-    const segIntent: number[] = [];
-    classes.forEach((c, a) => {
-      start[a] = segPrice.length;
+    const segPrice = new Float64Array(size);
+    const segCap = new Float64Array(size);
+    const segIntent = new Int32Array(size);
+    let k = 0;
+    for (let a = 0; a < classes.length; a++) {
+      const members = classes[a].members;
+      start[a] = k;
+      if (!forced && !excluded) {
+        // The root LP: one piece per member (members all have positive quantity), filled in member order.
+        for (let m = 0; m < members.length; m++) {
+          const i = members[m];
+          segPrice[k] = price[i];
+          segCap[k] = qty[i];
+          segIntent[k++] = i;
+        }
+        orders.push(members);
+        continue;
+      }
       const order: number[] = [];
-      if (forced) {
-        for (const i of c.members) {
-          if (forced[i] && !(excluded && excluded[i]) && minQty[i] > 0) {
-            segPrice.push(price[i] + sign * bonus);
-            segCap.push(minQty[i]);
-            segIntent.push(i);
-            order.push(i);
-          }
+      for (const i of members) {
+        if (isForced(i) && !(excluded && excluded[i])) {
+          segPrice[k] = price[i] + sign * bonus;
+          segCap[k] = minQty[i];
+          segIntent[k++] = i;
+          order.push(i);
         }
       }
-      for (const i of c.members) {
+      for (const i of members) {
         if (excluded && excluded[i]) continue;
-        const cap = forced && forced[i] && minQty[i] > 0 ? qty[i] - minQty[i] : qty[i];
+        const cap = isForced(i) ? qty[i] - minQty[i] : qty[i];
         if (cap > 0) {
-          segPrice.push(price[i]);
-          segCap.push(cap);
-          segIntent.push(i);
-          if (!(forced && forced[i] && minQty[i] > 0)) order.push(i);
+          segPrice[k] = price[i];
+          segCap[k] = cap;
+          segIntent[k++] = i;
+          if (!isForced(i)) order.push(i);
         }
       }
       orders.push(new Int32Array(order));
-    });
-    start[classes.length] = segPrice.length;
-    return { start, segPrice: new Float64Array(segPrice), segCap: new Float64Array(segCap), segIntent };
+    }
+    start[classes.length] = k;
+    return { start, segPrice: segPrice.subarray(0, k), segCap: segCap.subarray(0, k), segIntent };
   };
   const B = build(idx.buy, +1, buyOrder);
   const S = build(idx.sell, -1, sellOrder);
@@ -261,7 +327,7 @@ function solveLp(inst: Instance, excluded: Uint8Array | null, forced: Uint8Array
   };
   collect(flow.buySegUsed, B, +1);
   collect(flow.sellSegUsed, S, -1);
-  return { amount, edgeFlow: flow.edgeFlow, welfare, infeasible, buyOrder, sellOrder, idx };
+  return { amount, edgeFlow: flow.edgeFlow, welfare, infeasible, buyOrder, sellOrder, idx, pi: flow.pi! };
 }
 
 /**
@@ -543,6 +609,61 @@ function individuallyRational(inst: Instance, sol: LpSolution): boolean {
 interface BbNode {
   bound: number;
   fixes: Int32Array; // pairs (intent, 1 = excluded | 2 = forced)
+  /** Duals of the parent's LP: valid for this node's LP too (one more fixing only tightens it). */
+  proof: Float64Array | null;
+}
+
+/** A leaf of the branch-and-bound tree, for the certificate: its fixings and LP duals that bound it. */
+interface Leaf {
+  fixes: Int32Array;
+  duals: Float64Array;
+  bound: number;
+}
+
+/** Leaves beyond which the tree is not put into the certificate (it then states the root LP bound and a gap). */
+const MAX_LEAVES = 1000;
+/** Listed leaf duals (non-zero, over all leaves; ~25 bytes each in JSON) beyond which the tree is left out likewise. */
+const MAX_LEAF_DUALS = 50_000;
+/** Leaves × intents beyond which the tree is left out likewise (verify's time for the tree is linear in it). */
+const MAX_LEAF_WORK = 20_000_000;
+
+/**
+ * Duals of a node's LP from its potentials, in the form verify checks (per intent d = u − y: u the dual of
+ * "fill ≤ quantity", y of "fill ≥ minimum" for forced intents): d = b − P for a buyer (P − c for a seller), P its
+ * class's price level, clipped at 0 unless the intent is forced. Excluded intents get NaN (not in the LP).
+ */
+function leafDuals(inst: Instance, sol: LpSolution, excluded: Uint8Array | null, forced: Uint8Array | null): Float64Array {
+  const { price, minQty } = inst;
+  const idx = sol.idx;
+  const nb = idx.buy.length;
+  const d = new Float64Array(inst.intents.length).fill(NaN);
+  const put = (members: Int32Array, x: (i: number) => number) => {
+    for (const i of members) {
+      if (excluded && excluded[i]) continue;
+      const v = x(i);
+      d[i] = forced && forced[i] && minQty[i] > 0 ? v : Math.max(0, v);
+    }
+  };
+  idx.buy.forEach((c, a) => {
+    const P = sol.pi[0] - sol.pi[2 + a];
+    put(c.members, (i) => price[i] - P);
+  });
+  idx.sell.forEach((c, x) => {
+    const P = sol.pi[1] - sol.pi[2 + nb + x];
+    put(c.members, (j) => P - price[j]);
+  });
+  return d;
+}
+
+/** The dual objective verify computes for a leaf: Σ quantity·d, or minimum·d for a forced intent's negative d. */
+function leafBound(inst: Instance, d: Float64Array, forced: Uint8Array | null): number {
+  let sum = 0;
+  for (let i = 0; i < d.length; i++) {
+    const x = d[i];
+    if (!(x === x) || x === 0) continue; // NaN: excluded
+    sum += x < 0 && forced && forced[i] ? inst.minQty[i] * x : inst.qty[i] * x;
+  }
+  return sum;
 }
 
 /** Best-first branch and bound on the minQuantity choices, with a rounding heuristic for the first incumbent. */
@@ -552,7 +673,8 @@ function branchAndBound(
   t0: number,
   timeBudgetMs: number,
   nodeBudget: number,
-): { best: LpSolution; status: SolveStatus; bound: number } {
+  maxLeaves: number,
+): { best: LpSolution; status: SolveStatus; bound: number; tree: Leaf[] | null } {
   const n = inst.intents.length;
   const tol = 1e-9 * Math.max(1, Math.abs(root.welfare));
   // Heuristic: drop violators until none are left (a plain LP each time, so always feasible and rational).
@@ -602,12 +724,36 @@ function branchAndBound(
     }
     return top;
   };
-  const branch = (sol: LpSolution, fixes: Int32Array, bound: number): void => {
+  // The tree for the certificate: every leaf with duals bounding its LP (its own, or its parent's if never solved).
+  const leaves: Leaf[] = [];
+  let leafDualCount = 0;
+  let recording = true;
+  const addLeaf = (fixes: Int32Array, duals: Float64Array | null, forcedMask: Uint8Array | null) => {
+    if (!recording) return;
+    if (!duals) {
+      recording = false; // cannot happen while recording (duals are computed then); keeps the tree whole or absent
+      leaves.length = 0;
+      return;
+    }
+    for (const x of duals) if (x === x && x !== 0) leafDualCount++;
+    leaves.push({ fixes, duals, bound: leafBound(inst, duals, forcedMask) });
+    if (leaves.length > maxLeaves || leafDualCount > MAX_LEAF_DUALS || leaves.length * n > MAX_LEAF_WORK) {
+      recording = false;
+      leaves.length = 0;
+    }
+  };
+  const masksOf = (fixes: Int32Array): Uint8Array => {
+    const forcedMask = new Uint8Array(n);
+    for (let k = 0; k < fixes.length; k += 2) if (fixes[k + 1] === 2) forcedMask[fixes[k]] = 1;
+    return forcedMask;
+  };
+  const branch = (sol: LpSolution, fixes: Int32Array, bound: number, duals: Float64Array | null, forcedMask: Uint8Array | null): void => {
     const v = violators(inst, sol);
     if (v.length === 0) {
       if (individuallyRational(inst, sol)) {
         if (sol.welfare > incumbent.welfare) incumbent = sol;
       } else unresolved = Math.max(unresolved, bound);
+      addLeaf(fixes, duals, forcedMask);
       return;
     }
     // Branch on the intent whose fill is furthest from both 0 and its minimum.
@@ -625,19 +771,16 @@ function branchAndBound(
       f.set(fixes);
       f[fixes.length] = pick;
       f[fixes.length + 1] = kind;
-      push({ bound, fixes: f });
+      push({ bound, fixes: f, proof: recording ? duals : null });
     }
   };
-  branch(root, new Int32Array(0), root.welfare);
+  branch(root, new Int32Array(0), root.welfare, leafDuals(inst, root, null, null), null);
   let nodes = 1;
   let status: SolveStatus = "optimal";
   const excluded = new Uint8Array(n);
   const forced = new Uint8Array(n);
   while (heap.length > 0) {
-    if (heap[0].bound <= incumbent.welfare + tol) {
-      heap.length = 0;
-      break;
-    }
+    if (heap[0].bound <= incumbent.welfare + tol) break; // every open node is pruned (a leaf on its parent's duals)
     if (nodes >= nodeBudget) {
       status = "node_budget";
       break;
@@ -652,11 +795,22 @@ function branchAndBound(
     for (let k = 0; k < node.fixes.length; k += 2) (node.fixes[k + 1] === 1 ? excluded : forced)[node.fixes[k]] = 1;
     const sol = solveLp(inst, excluded, forced);
     nodes++;
-    if (sol.infeasible || sol.welfare <= incumbent.welfare + tol) continue;
-    branch(sol, node.fixes, Math.min(node.bound, sol.welfare));
+    const duals = recording ? leafDuals(inst, sol, excluded, forced) : null;
+    const forcedMask = recording ? forced.slice() : null;
+    if (sol.infeasible || sol.welfare <= incumbent.welfare + tol) {
+      // A leaf: its own duals, or its parent's when they bound it lower (both are valid for its LP).
+      if (recording && duals && node.proof && leafBound(inst, node.proof, forcedMask) < leafBound(inst, duals, forcedMask))
+        addLeaf(node.fixes, node.proof, forcedMask);
+      else addLeaf(node.fixes, duals, forcedMask);
+      continue;
+    }
+    branch(sol, node.fixes, Math.min(node.bound, sol.welfare), duals, forcedMask);
   }
+  const pruned = heap[0] !== undefined && heap[0].bound <= incumbent.welfare + tol;
+  for (const node of heap) addLeaf(node.fixes, node.proof, recording ? masksOf(node.fixes) : null);
+  if (pruned) heap.length = 0;
   let open = unresolved;
   for (const node of heap) open = Math.max(open, node.bound);
   if (status === "optimal" && unresolved > incumbent.welfare + tol) status = "node_budget";
-  return { best: incumbent, status, bound: Math.max(incumbent.welfare, open) };
+  return { best: incumbent, status, bound: Math.max(incumbent.welfare, open), tree: recording ? leaves : null };
 }

@@ -262,5 +262,9 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
     }
   let bound = 0;
   for (const it of intents) if (duals[it.id] !== undefined) bound += it.quantity * duals[it.id];
-  return { fills, welfare, certificate: { duals, bound: Math.max(bound, welfare) }, excluded };
+  // A swap's π (its price level as a buyer, less its valuation): with it, u + v ≥ gain holds on every compatible
+  // pair of views (notes/solver.md, "Certificate with swaps"), so verify checks optimality without the circulation.
+  const potentials: Record<string, number> = {};
+  swaps.forEach((k, s) => (potentials[intents[k].id] = sol.pi[T] - sol.pi[outNode(s)] - (intents[k].swapFor!.limitPrice ?? 0)));
+  return { fills, welfare, certificate: { duals, bound: Math.max(bound, welfare), potentials }, excluded };
 }

@@ -107,7 +107,7 @@ export function solveClassSimplex(p: ClassProblem, eps: number): ClassFlow {
   const sellSegUsed = new Float64Array(p.sellSegPrice.length);
   for (let x = 0; x < ns; x++) used(nb + x, sellSegUsed, p.sellSegStart[x]);
   const edgeFlow = sol.flow.slice(nb + ns, nb + ns + ne);
-  return { edgeFlow, buySegUsed, sellSegUsed, augmentations: sol.pivots };
+  return { edgeFlow, buySegUsed, sellSegUsed, augmentations: sol.pivots, pi: sol.pi };
 }
 
 /**
@@ -198,52 +198,76 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
     }
   };
 
-  const block = Math.max(10, Math.ceil(Math.sqrt(m)));
+  // Candidate-list pricing: a major scan walks the arcs (from where the last one stopped) and lists up to `listSize`
+  // violating ones; minor iterations pivot on the best listed arc, re-pricing only the list, until it runs dry or
+  // `minorLimit` pivots have passed. A small change to a settled book violates few arcs, so most pivots skip the
+  // full scan.
+  const listSize = Math.max(10, Math.ceil(Math.sqrt(m) / 2));
+  const minorLimit = Math.max(3, listSize >> 1);
+  const cand = new Int32Array(listSize);
+  let nCand = 0;
+  let minor = 0;
   let next = 0;
   let pivots = 0;
+  let enter = -1;
+  let enterPiece = -1;
+  // Violation of arc e at the current potentials (< −eps: it should enter); sets pricedPiece for convex arcs.
+  let pricedPiece = -1;
+  const violation = (e: number): number => {
+    const st = state[e];
+    if (st === TREE) return 0;
+    const d = pi[src[e]] - pi[dst[e]];
+    if (e >= nConvex) return st * (cost[e] + d);
+    // At breakpoint b: up costs piece b, down refunds piece b − 1.
+    const b = st === LOWER ? seg[e] : seg[e] + 1;
+    let v = 0;
+    if (b < segCount[e]) {
+      v = pieceCost[segBase[e] + b] + d;
+      pricedPiece = b;
+    }
+    if (b > 0) {
+      const w = -(pieceCost[segBase[e] + b - 1] + d);
+      if (w < v) {
+        v = w;
+        pricedPiece = -b; // negative: entering downwards into piece b − 1
+      }
+    }
+    return v;
+  };
   for (;;) {
-    // Block search pricing: the most violating arc within the first block that has one.
-    let enter = -1;
-    let enterPiece = -1;
+    enter = -1;
     let best = -eps;
-    let cnt = block;
-    for (let scanned = 0; scanned < m; scanned++) {
-      const e = next;
-      next = next + 1 === m ? 0 : next + 1;
-      const st = state[e];
-      if (st !== TREE) {
-        const d = pi[src[e]] - pi[dst[e]];
-        if (e < nConvex) {
-          // At breakpoint b: up costs piece b, down refunds piece b − 1.
-          const b = st === LOWER ? seg[e] : seg[e] + 1;
-          const n = segCount[e];
-          if (b < n) {
-            const v = pieceCost[segBase[e] + b] + d;
-            if (v < best) {
-              best = v;
-              enter = e;
-              enterPiece = b;
-            }
-          }
-          if (b > 0) {
-            const v = -(pieceCost[segBase[e] + b - 1] + d);
-            if (v < best) {
-              best = v;
-              enter = e;
-              enterPiece = -b; // negative: entering downwards into piece b − 1
-            }
-          }
-        } else {
-          const v = st * (cost[e] + d);
-          if (v < best) {
-            best = v;
-            enter = e;
-          }
+    if (nCand > 0 && minor < minorLimit) {
+      let kept = 0;
+      for (let k = 0; k < nCand; k++) {
+        const e = cand[k];
+        const v = violation(e);
+        if (!(v < -eps)) continue;
+        cand[kept++] = e;
+        if (v < best) {
+          best = v;
+          enter = e;
+          enterPiece = pricedPiece;
         }
       }
-      if (--cnt === 0) {
-        if (enter >= 0) break;
-        cnt = block;
+      nCand = kept;
+      minor++;
+    }
+    if (enter < 0) {
+      // Major scan.
+      nCand = 0;
+      minor = 0;
+      for (let scanned = 0; scanned < m && nCand < listSize; scanned++) {
+        const e = next;
+        next = next + 1 === m ? 0 : next + 1;
+        const v = violation(e);
+        if (!(v < -eps)) continue;
+        cand[nCand++] = e;
+        if (v < best) {
+          best = v;
+          enter = e;
+          enterPiece = pricedPiece;
+        }
       }
     }
     if (enter < 0) break;

@@ -2,7 +2,7 @@
 // sum, the Nash bargaining optimality conditions of its prices, and optimality from its LP dual certificate.
 // Time is linear in intents, fills and compatible class pairs.
 import type { Certificate, Fill, Intent, LatencyTable } from "../schema.ts";
-import { buildClasses } from "./classes.ts";
+import { buildClasses, type ClassIndex } from "./classes.ts";
 import { compatible } from "./latency.ts";
 import { swapBuyView } from "./multi.ts";
 
@@ -96,13 +96,14 @@ export function verify(
     else if (atBuy && !atSell && ab < as - aTol) errors.push(`fills.${k}: price at the buyer's limit favours the seller`);
   });
 
+  if (hasSwaps) checkTrades(intents, settlement.fills, fillIdx, surplus, filled, pTol, qTol, aTol, errors);
+
   // Optimality from the certificate: dual feasibility per compatible class pair, then weak duality.
   const cert = settlement.certificate;
   if (!cert) {
     errors.push("certificate: missing, so optimality cannot be checked");
   } else if (hasSwaps) {
-    // With swaps the dual is that of the circulation with swap nodes; only its bound is checked here.
-    if (!(cert.bound >= welfare - 1e-9 * Math.max(1, Math.abs(welfare)))) errors.push(`certificate.bound ${cert.bound} is below the welfare ${welfare}`);
+    checkSwapCertificate(intents, latency, cert, welfare, pTol, errors);
   } else {
     const idx = buildClasses(intents, latency, false);
     const mBuy = new Float64Array(idx.buy.length).fill(Infinity);
@@ -132,12 +133,292 @@ export function verify(
     }
     const bTol = 1e-9 * Math.max(1, Math.abs(dualObjective), Math.abs(welfare));
     if (!(cert.bound >= welfare - bTol)) errors.push(`certificate.bound ${cert.bound} is below the welfare ${welfare}`);
-    if (welfare < dualObjective - bTol) {
+    if (!milp) {
       // Without minQuantity the LP is the problem, so a dual bound above the welfare disproves optimality.
-      // With minQuantity the LP dual only bounds the relaxation; the branch-and-bound bound is taken as stated.
-      if (!milp) errors.push(`not optimal: the dual bound ${dualObjective} exceeds the welfare ${welfare}`);
-      else if (cert.bound > dualObjective + bTol) errors.push(`certificate.bound exceeds the dual bound ${dualObjective}`);
+      if (welfare < dualObjective - bTol) errors.push(`not optimal: the dual bound ${dualObjective} exceeds the welfare ${welfare}`);
+    } else {
+      // With minQuantity the root LP dual bounds the relaxation only; the branch-and-bound tree (when listed) proves
+      // a bound leaf by leaf. A proven bound above the welfare must be owned up to as a stated gap.
+      let proven = dualObjective;
+      if (cert.tree !== undefined) {
+        proven = Math.min(proven, checkTree(intents, byId, idx, cert.tree, pTol, errors));
+        if (cert.bound < proven - bTol) errors.push(`certificate.bound ${cert.bound} is below the bound ${proven} its tree proves`);
+      } else if (cert.bound > dualObjective + bTol) errors.push(`certificate.bound exceeds the dual bound ${dualObjective}`);
+      if (welfare < proven - bTol && !((cert.gap ?? 0) >= proven - welfare - bTol))
+        errors.push(`not proven optimal: the certified bound ${proven} exceeds the welfare ${welfare} and no such gap is stated`);
     }
   }
   return errors.length === 0 ? { ok: true } : { ok: false, errors };
+}
+
+/**
+ * Optimality with swaps (notes/solver.md, "Certificate with swaps"). The LP over fills of views (a swap sells its
+ * resource and buys `swapFor`, gives = receives) has the dual: u ≥ 0 per plain buyer, v ≥ 0 per plain seller, per
+ * swap π (free) and w ≥ 0, with U + V ≥ gain on every compatible pair of views, where U = u (plain buyer) or −π
+ * (a swap as buyer) and V = v (plain seller) or π + w (a swap as seller). Weak duality: welfare ≤ Σ Q·(u, v, w).
+ * Intents with minQuantity are left out of multi-party solves (documented limitation), so of this check too.
+ */
+function checkSwapCertificate(
+  intents: readonly Intent[],
+  latency: LatencyTable,
+  cert: Certificate,
+  welfare: number,
+  pTol: number,
+  errors: string[],
+): void {
+  const views: Intent[] = [];
+  const slack: number[] = []; // per view: U − buy limit, or V + sell limit
+  let dualObjective = 0;
+  const finite = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x);
+  for (const it of intents) {
+    if (!(it.quantity > 0)) continue;
+    const d = cert.duals[it.id] ?? 0;
+    if (!finite(d) || d < -pTol) {
+      errors.push(`certificate.duals.${it.id}: must be a finite number ≥ 0`);
+      continue;
+    }
+    if (it.swapFor) {
+      const pi = cert.potentials?.[it.id];
+      if (!finite(pi)) {
+        errors.push(`certificate.potentials.${it.id}: missing or not a finite number`);
+        continue;
+      }
+      views.push({ ...it, swapFor: undefined });
+      slack.push(pi + d + it.limitPrice);
+      views.push(swapBuyView(it));
+      slack.push(-pi - (it.swapFor.limitPrice ?? 0));
+    } else if ((it.minQuantity ?? 0) > 0) {
+      continue; // left out of the multi-party solve (the same rule as solveMulti's)
+    } else {
+      views.push(it);
+      slack.push(it.side === "buy" ? d - it.limitPrice : d + it.limitPrice);
+    }
+    dualObjective += it.quantity * d;
+  }
+  const idx = buildClasses(views, latency, false);
+  const mBuy = new Float64Array(idx.buy.length).fill(Infinity);
+  const mSell = new Float64Array(idx.sell.length).fill(Infinity);
+  views.forEach((v, i) => {
+    const c = idx.classOf[i];
+    if (c < 0) return;
+    if (v.side === "buy") mBuy[c] = Math.min(mBuy[c], slack[i]);
+    else mSell[c] = Math.min(mSell[c], slack[i]);
+  });
+  for (let e = 0; e < idx.edgeBuy.length; e++) {
+    const gap = mBuy[idx.edgeBuy[e]] + mSell[idx.edgeSell[e]];
+    if (gap < -pTol) {
+      errors.push(`certificate: duals and potentials violate U + V ≥ gain for a compatible pair (by ${-gap})`);
+      break;
+    }
+  }
+  const bTol = 1e-9 * Math.max(1, Math.abs(dualObjective), Math.abs(welfare));
+  if (!(cert.bound >= welfare - bTol)) errors.push(`certificate.bound ${cert.bound} is below the welfare ${welfare}`);
+  if (welfare < dualObjective - bTol) errors.push(`not optimal: the dual bound ${dualObjective} exceeds the welfare ${welfare}`);
+}
+
+/**
+ * Nash bargaining over trades, as solve prices markets with swaps: fills are listed trade by trade (a chain buyer →
+ * swaps → seller, or a ring of swaps; one quantity per trade). A party's share of a trade is its surplus from the
+ * trade's fills; every share is ≥ 0 (individual rationality per trade), and the shares solve the Eisenberg–Gale
+ * program max Σ q·log(surplus) (q: units traded): in each trade of positive gain, the parties with a positive share
+ * have one per-unit surplus a = surplus / q, and a party with a zero share has at least that a.
+ */
+function checkTrades(
+  intents: readonly Intent[],
+  fills: Fill[],
+  fillIdx: { b: number; s: number }[],
+  surplus: Float64Array,
+  filled: Float64Array,
+  pTol: number,
+  qTol: number,
+  aTol: number,
+  errors: string[],
+): void {
+  if (fillIdx.length !== fills.length) return; // unknown intents: already reported
+  const isSwap = (i: number) => intents[i].swapFor !== undefined;
+  const value = (i: number) => (intents[i].swapFor?.limitPrice ?? 0) - intents[i].limitPrice;
+  for (let k = 0; k < fills.length; ) {
+    const start = k;
+    const first = fillIdx[k];
+    const V = fills[k].quantity;
+    const ring = isSwap(first.b);
+    // Walk the trade: the next fill is bought by this fill's seller, when that is a swap (and not the ring's start).
+    let end = k;
+    while (isSwap(fillIdx[end].s) && !(ring && fillIdx[end].s === first.b)) {
+      const nx = end + 1;
+      if (nx >= fills.length || fillIdx[nx].b !== fillIdx[end].s || Math.abs(fills[nx].quantity - V) > qTol) break;
+      end = nx;
+    }
+    k = end + 1;
+    const last = fillIdx[end];
+    const closed = ring ? last.s === first.b : !isSwap(last.s);
+    if (!closed) {
+      errors.push(`fills.${start}..${end}: not a whole trade (fills that touch a swap must be listed trade by trade)`);
+      continue;
+    }
+    // Parties and their shares (per trade, in money).
+    const parties: number[] = [];
+    const shares: number[] = [];
+    let gain = 0;
+    for (let f = start; f <= end; f++) {
+      const b = fillIdx[f].b;
+      gain += (isSwap(b) ? (intents[b].swapFor!.limitPrice ?? 0) : intents[b].limitPrice) - intents[fillIdx[f].s].limitPrice;
+    }
+    if (!ring) {
+      parties.push(first.b);
+      shares.push((intents[first.b].limitPrice - fills[start].price) * V);
+    }
+    for (let f = start; f <= end; f++) {
+      const j = fillIdx[f].s;
+      parties.push(j);
+      if (!isSwap(j)) shares.push((fills[f].price - intents[j].limitPrice) * V);
+      else {
+        // The swap j gives via fill f (receives its price) and receives via the next fill (pays its price).
+        const nx = f < end ? f + 1 : start;
+        shares.push((value(j) + fills[f].price - fills[nx].price) * V);
+      }
+    }
+    const sTol = pTol * V;
+    let aMin = Infinity;
+    let aMax = -Infinity;
+    parties.forEach((p, j) => {
+      if (shares[j] < -sTol) errors.push(`fills.${start}..${end}: ${intents[p].id} loses ${-shares[j]} in this trade (not individually rational)`);
+      if (shares[j] > sTol && filled[p] > 0) {
+        const a = surplus[p] / filled[p];
+        aMin = Math.min(aMin, a);
+        aMax = Math.max(aMax, a);
+      }
+    });
+    if (!(gain > pTol) || !(aMax >= aMin)) continue;
+    if (aMax - aMin > aTol) errors.push(`fills.${start}..${end}: not the Nash bargaining split (per-unit surplus ${aMin} vs ${aMax} among the trade's parties)`);
+    parties.forEach((p, j) => {
+      if (!(shares[j] > sTol) && surplus[p] / filled[p] < aMax - aTol)
+        errors.push(`fills.${start}..${end}: ${intents[p].id} gets nothing from this trade but is worse off than the others`);
+    });
+  }
+}
+
+/**
+ * The branch-and-bound tree of a settlement with minQuantity (notes/solver.md, "MILP certificate"). The leaves'
+ * fixings must cover every choice (a full binary tree: each branch leaves one intent out, or makes it fill at least
+ * its minimum). Each leaf's duals d must be feasible for the leaf's LP: d ≥ 0 except for intents forced to their
+ * minimum, d_buy + d_sell ≥ gain on every individually rational compatible pair of intents not left out. The leaf's
+ * bound is Σ quantity·d (minimum·d for a forced intent's negative d). Returns the largest leaf bound, which bounds
+ * the optimum. Time: leaves × (intents + compatible class pairs), plus forced intents × their counterparts.
+ */
+function checkTree(
+  intents: readonly Intent[],
+  byId: Map<string, number>,
+  idx: ClassIndex,
+  tree: NonNullable<Certificate["tree"]>,
+  pTol: number,
+  errors: string[],
+): number {
+  const n = intents.length;
+  if (tree.length === 0) {
+    errors.push("certificate.tree: no leaves");
+    return Infinity;
+  }
+  // Coverage: at every inner node, all leaves below branch on the same intent, and both ways occur.
+  const stack: [number[], number][] = [[tree.map((_, k) => k), 0]];
+  while (stack.length > 0) {
+    const [set, depth] = stack.pop()!;
+    if (set.length === 1 && tree[set[0]].fixed.length === depth) continue;
+    const id = tree[set[0]].fixed[depth]?.[0];
+    const ways: [number[], number[]] = [[], []];
+    for (const l of set) {
+      const f = tree[l].fixed[depth];
+      if (!f || f[0] !== id) {
+        errors.push(`certificate.tree: the leaves do not form a branching tree (at depth ${depth})`);
+        return Infinity;
+      }
+      ways[f[1]].push(l);
+    }
+    if (ways[0].length === 0 || ways[1].length === 0) {
+      errors.push(`certificate.tree: a branch on ${id} is missing one way`);
+      return Infinity;
+    }
+    stack.push([ways[0], depth + 1], [ways[1], depth + 1]);
+  }
+  const minOf = (i: number) => Math.min(intents[i].quantity, Math.max(0, intents[i].minQuantity ?? 0));
+  const excluded = new Uint8Array(n);
+  const forced = new Uint8Array(n);
+  const d = new Float64Array(n);
+  const mBuy = new Float64Array(idx.buy.length);
+  const mSell = new Float64Array(idx.sell.length);
+  let worst = -Infinity;
+  for (let l = 0; l < tree.length; l++) {
+    const leaf = tree[l];
+    const where = `certificate.tree.${l}`;
+    const fixedIdx: number[] = [];
+    for (const [id, way] of leaf.fixed) {
+      const i = byId.get(id);
+      if (i === undefined) {
+        errors.push(`${where}: unknown intent ${id}`);
+        return Infinity;
+      }
+      (way === 0 ? excluded : forced)[i] = 1;
+      fixedIdx.push(i);
+    }
+    const listed: number[] = [];
+    let bound = 0;
+    let bad = false;
+    for (const [id, x] of Object.entries(leaf.duals)) {
+      const i = byId.get(id);
+      if (i === undefined || !Number.isFinite(x)) {
+        errors.push(`${where}.duals.${id}: unknown intent or not a finite number`);
+        bad = true;
+        continue;
+      }
+      if (excluded[i] || idx.classOf[i] < 0) continue;
+      if (x < -pTol && !forced[i]) {
+        errors.push(`${where}.duals.${id}: must be ≥ 0 (the intent is not forced to its minimum here)`);
+        bad = true;
+      }
+      d[i] = x;
+      listed.push(i);
+      bound += x < 0 && forced[i] ? minOf(i) * x : intents[i].quantity * x;
+    }
+    // Dual feasibility: class minima over intents with d ≥ 0; forced intents with d < 0 pair by pair (IR pairs only).
+    mBuy.fill(Infinity);
+    mSell.fill(Infinity);
+    const negative: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const c = idx.classOf[i];
+      if (c < 0 || excluded[i]) continue;
+      if (d[i] < 0) {
+        negative.push(i);
+        continue;
+      }
+      if (intents[i].side === "buy") mBuy[c] = Math.min(mBuy[c], d[i] - intents[i].limitPrice);
+      else mSell[c] = Math.min(mSell[c], d[i] + intents[i].limitPrice);
+    }
+    for (let e = 0; e < idx.edgeBuy.length && !bad; e++) {
+      if (mBuy[idx.edgeBuy[e]] + mSell[idx.edgeSell[e]] < -pTol) {
+        errors.push(`${where}: duals violate d_buy + d_sell ≥ gain for a compatible pair`);
+        bad = true;
+      }
+    }
+    for (const i of negative) {
+      if (bad) break;
+      const isBuy = intents[i].side === "buy";
+      for (const e of (isBuy ? idx.buyAdj : idx.sellAdj)[idx.classOf[i]]) {
+        for (const j of (isBuy ? idx.sell[idx.edgeSell[e]] : idx.buy[idx.edgeBuy[e]]).members) {
+          if (excluded[j]) continue;
+          const gain = isBuy ? intents[i].limitPrice - intents[j].limitPrice : intents[j].limitPrice - intents[i].limitPrice;
+          if (gain >= 0 && d[i] + d[j] < gain - pTol) {
+            errors.push(`${where}: duals violate d_buy + d_sell ≥ gain for ${intents[i].id} and ${intents[j].id}`);
+            bad = true;
+            break;
+          }
+        }
+        if (bad) break;
+      }
+    }
+    for (const i of listed) d[i] = 0;
+    for (const i of fixedIdx) excluded[i] = forced[i] = 0;
+    if (bad) return Infinity;
+    worst = Math.max(worst, bound);
+  }
+  return worst;
 }

@@ -8,10 +8,10 @@ import {
   welfareOf,
 } from "../../src/model/challenges.ts";
 import {
-  commit, PRICE_BANDS_PER_OCTAVE, priceBand, QUANTITY_BANDS_PER_OCTAVE, quantityBand,
+  commit, LATENCY_BAND_CAPS, latencyBand, PRICE_BANDS_PER_OCTAVE, priceBand, QUANTITY_BANDS_PER_OCTAVE, quantityBand,
 } from "../../src/model/commitment.ts";
 import { loadExactHighs, type ExactSolve } from "../../src/model/exact-highs.ts";
-import { baselineEstimate, batchContext, FEATURE_COUNT, FEATURES_VERSION, proposalFeatures } from "../../src/model/features.ts";
+import { baselineEstimate, batchContext, FEATURE_COUNT, FEATURE_NAMES, FEATURES_VERSION, proposalFeatures } from "../../src/model/features.ts";
 import { initMlp, meanAbsoluteError, predict, spearman, train, DEFAULT_TRAIN } from "../../src/model/mlp.ts";
 import { exportOnnx, importOnnx } from "../../src/model/onnx-export.ts";
 import { readModelMetadata } from "../../src/model/scorer.ts";
@@ -92,7 +92,13 @@ describe("features see only the bands", () => {
         const p = pb === null ? 0 : 2 ** ((pb + 0.61) / PRICE_BANDS_PER_OCTAVE);
         // The minimum keeps its band: all-or-none stays whole, a partial minimum stays partial.
         const m = it.minQuantity === undefined ? undefined : it.minQuantity >= it.quantity ? q : q * 0.5;
-        return { ...it, agent: `other-${it.agent}`, quantity: q, limitPrice: p, ...(m !== undefined ? { minQuantity: m } : {}) };
+        // A cap moves to just above its band's lower edge.
+        const lb = latencyBand(it.maxLatencyMs);
+        const cap = lb === null ? undefined : lb === 0 ? 1 : lb >= LATENCY_BAND_CAPS.length ? 900 : LATENCY_BAND_CAPS[lb - 1] + 0.5;
+        return {
+          ...it, agent: `other-${it.agent}`, quantity: q, limitPrice: p, ...(m !== undefined ? { minQuantity: m } : {}),
+          ...(cap !== undefined ? { maxLatencyMs: cap } : {}),
+        };
       });
       const a = batchContext(c.market.intents.map((i) => commit(i, SALT)), c.market.latency);
       const b = batchContext(shadow.map((i) => commit(i, "77".repeat(16))), c.market.latency);
@@ -101,6 +107,30 @@ describe("features see only the bands", () => {
         expect(baselineEstimate(b, p.fills)).toBe(baselineEstimate(a, p.fills));
       }
     }
+  });
+
+  test("estimates never fill an all-or-none intent partly; the pessimistic readings drop what the bands cannot vouch for", () => {
+    const latency = { x: { x: 1, y: 17 }, y: { x: 17, y: 1 } };
+    const at = (id: string, side: "buy" | "sell", quantity: number, limitPrice: number, more: Partial<Intent> = {}): Intent =>
+      ({ id, agent: id, side, resource: "r", region: "x", quantity, limitPrice, ...more });
+    const ctx = (intents: Intent[]) => batchContext(intents.map((i) => commit(i, SALT)), latency);
+    // An all-or-none buyer of 100 and a seller of 50: nothing can trade (f4's greedy filled the buyer by half).
+    const short = ctx([at("b", "buy", 100, 2, { minQuantity: 100 }), at("s", "sell", 50, 1)]);
+    expect(short.greedy.welfare).toBe(0);
+    expect(short.banded.welfare).toBe(0);
+    // 234 and 224 share a quantity band: the midpoint optimum matches them, the pessimistic one cannot.
+    const same = ctx([at("b", "buy", 234, 2, { minQuantity: 234 }), at("s", "sell", 224, 1)]);
+    expect(same.banded.welfare).toBeGreaterThan(0);
+    expect(same.conservative).toBe(0);
+    // 17 ms apart under a cap in the band (10, 20] ms: the band's edge allows the pair, its middle (15 ms) does not.
+    const far = ctx([at("b", "buy", 10, 2, { maxLatencyMs: 20 }), at("s", "sell", 10, 1, { region: "y" })]);
+    expect(far.greedy.welfare).toBeGreaterThan(0);
+    expect(far.greedyMidCap).toBe(0);
+    expect(far.conservative).toBe(0);
+    expect(proposalFeatures(far, [])[FEATURE_NAMES.indexOf("latency_unsure_gain_share")]).toBe(1);
+    const near = ctx([at("b", "buy", 10, 2, { maxLatencyMs: 20 }), at("s", "sell", 10, 1)]);
+    expect(near.greedyMidCap).toBe(near.greedy.welfare);
+    expect(proposalFeatures(near, [])[FEATURE_NAMES.indexOf("latency_unsure_gain_share")]).toBe(0);
   });
 
   test("the vector has the documented length and finite entries, the baseline lies in [0, 1]", () => {
@@ -127,7 +157,7 @@ describe("mlp and onnx", () => {
 
   test("training fits a learnable target; the exported ONNX matches the JS forward pass within 1e-6", async () => {
     const r = rng(8);
-    const xs = Array.from({ length: 800 }, () => Float32Array.from({ length: FEATURE_COUNT }, () => r() * 4 - 1));
+    const xs = Array.from({ length: 1600 }, () => Float32Array.from({ length: FEATURE_COUNT }, () => r() * 4 - 1));
     const ys = xs.map((x) => 1 / (1 + Math.exp(-(x[0] - 0.5 * x[1]))));
     const m = initMlp(xs, [8, 8], 1);
     const before = meanAbsoluteError(ys, xs.map((x) => predict(m, x)));
@@ -151,8 +181,8 @@ describe("mlp and onnx", () => {
   });
 
   test("the committed model reproduces its recorded outputs in Node and can be swapped at run time", async () => {
-    const bytes = readFileSync(new URL("../../models/nash-scorer-v1.onnx", import.meta.url));
-    const file = JSON.parse(readFileSync(new URL("../../models/nash-scorer-v1.vectors.json", import.meta.url), "utf8")) as {
+    const bytes = readFileSync(new URL("../../models/nash-scorer-v2.onnx", import.meta.url));
+    const file = JSON.parse(readFileSync(new URL("../../models/nash-scorer-v2.vectors.json", import.meta.url), "utf8")) as {
       version: string;
       vectors: { features: number[]; ort: number; js: number }[];
     };

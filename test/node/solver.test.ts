@@ -307,6 +307,73 @@ describe("minQuantity: branch and bound against brute force on tiny markets", ()
   });
 });
 
+describe("minQuantity: the branch-and-bound tree in the certificate proves optimality", () => {
+  // Seeds whose root LP leaves all-or-none intents partly filled, so branch and bound runs.
+  const markets = [3, 4, 5, 6, 7, 8].map((seed) => generate(150, seed, { allOrNone: 0.3, minFill: 0.1 }));
+  const solved = markets.map((intents) => ({ intents, r: solve(intents, DEFAULT_LATENCY, { timeBudgetMs: 5_000 }) }));
+  const withTree = solved.filter(({ r }) => r.status === "optimal" && (r.certificate.tree?.length ?? 0) > 1);
+  const gainOf = (intents: Intent[], f: { buy: string; sell: string; quantity: number }) =>
+    (intents.find((i) => i.id === f.buy)!.limitPrice - intents.find((i) => i.id === f.sell)!.limitPrice) * f.quantity;
+
+  it("certifies the settlements, with a tree whose bound is the welfare", () => {
+    expect(withTree.length).toBeGreaterThanOrEqual(3);
+    for (const { intents, r } of withTree) {
+      expect(verify(intents, DEFAULT_LATENCY, r)).toEqual({ ok: true });
+      close(r.certificate.bound, r.welfare, 1e-9);
+      expect(r.certificate.gap).toBeUndefined();
+    }
+  });
+  it("rejects a hidden better allocation (a fill of two intents without minimums dropped, welfare restated)", () => {
+    for (const { intents, r } of withTree) {
+      const s = structuredClone({ fills: r.fills, welfare: r.welfare, certificate: r.certificate });
+      const plain = (id: string) => !(intents.find((i) => i.id === id)!.minQuantity ?? 0);
+      const k = s.fills.findIndex((f) => plain(f.buy) && plain(f.sell) && gainOf(intents, f) > 1e-6);
+      const [f] = s.fills.splice(k, 1);
+      s.welfare -= gainOf(intents, f);
+      const v = verify(intents, DEFAULT_LATENCY, s);
+      expect(v.ok).toBe(false);
+      expect(v.ok ? "" : v.errors.join("; ")).toContain("not proven optimal");
+      // Owning up to the gap is honest: then the allocation is certified within it (the Nash prices of the fill's
+      // neighbours no longer are, as the split changed).
+      s.certificate.gap = r.welfare - s.welfare;
+      const w = verify(intents, DEFAULT_LATENCY, s);
+      expect(w.ok ? [] : w.errors.filter((e) => !e.includes("Nash") && !e.includes("limit favours"))).toEqual([]);
+    }
+  });
+  it("beyond maxCertificateLeaves: no tree, the gap to the root LP bound is stated, and verify holds it to that", () => {
+    for (const { intents } of withTree) {
+      const r = solve(intents, DEFAULT_LATENCY, { timeBudgetMs: 5_000, maxCertificateLeaves: 1 });
+      expect(r.certificate.tree).toBeUndefined();
+      expect(r.certificate.gap).toBeGreaterThan(0);
+      close(r.welfare + r.certificate.gap!, r.certificate.lpBound as number, 1e-9);
+      expect(verify(intents, DEFAULT_LATENCY, r)).toEqual({ ok: true });
+      const s = structuredClone({ fills: r.fills, welfare: r.welfare, certificate: r.certificate });
+      delete s.certificate.gap;
+      expect(verify(intents, DEFAULT_LATENCY, s).ok).toBe(false);
+    }
+  });
+  it("rejects a settlement with nothing filled under the optimum's certificate", () => {
+    const { intents, r } = withTree[0];
+    expect(verify(intents, DEFAULT_LATENCY, { fills: [], welfare: 0, certificate: r.certificate }).ok).toBe(false);
+  });
+  it("rejects a tree with a leaf missing, a leaf's dual forged, or a leaf's fixing changed", () => {
+    for (const { intents, r } of withTree) {
+      const clone = () => structuredClone({ fills: r.fills, welfare: r.welfare, certificate: r.certificate });
+      const a = clone();
+      a.certificate.tree!.pop();
+      expect(verify(intents, DEFAULT_LATENCY, a).ok).toBe(false);
+      const b = clone();
+      const leaf = b.certificate.tree!.find((l) => Object.keys(l.duals).length > 0)!;
+      for (const id of Object.keys(leaf.duals)) leaf.duals[id] = 0;
+      expect(verify(intents, DEFAULT_LATENCY, b).ok).toBe(false);
+      const c = clone();
+      const deep = c.certificate.tree!.find((l) => l.fixed.length > 0)!;
+      deep.fixed[0][0] = intents.find((i) => i.id !== deep.fixed[0][0])!.id;
+      expect(verify(intents, DEFAULT_LATENCY, c).ok).toBe(false);
+    }
+  });
+});
+
 describe("multi-party kinds: swaps and deferrals", () => {
   const L: LatencyTable = { "eu-west": { "eu-west": 2 } };
   const swap = (id: string, give: string, want: string, c: number, b: number, q = 10): Intent => ({
@@ -410,6 +477,81 @@ describe("multi-party kinds: swaps and deferrals", () => {
     expect(IntentInput.safeParse({ ...base, swapFor: { resource: "r1" } }).success).toBe(false);
     expect(IntentInput.safeParse({ ...base, minQuantity: 1 }).success).toBe(false);
     expect(IntentInput.safeParse({ agent: "a", side: "sell", resource: "r1", quantity: 1, limitPrice: 1, region: "x", kind: "deferral" }).success).toBe(false);
+  });
+});
+
+describe("verify rejects tampered settlements with swaps (optimality from potentials, Nash per trade)", () => {
+  const swap = (id: string, give: string, want: string, c: number, b: number, q = 10): Intent => ({
+    id, agent: id, side: "sell", kind: "swap", resource: give, quantity: q, limitPrice: c, region: "eu-west",
+    swapFor: { resource: want, limitPrice: b },
+  });
+  const intents: Intent[] = [
+    ...generate(80, 11),
+    // A ring that only works as a ring (3.2 of welfare) and a chain through two swaps beside a direct seller.
+    swap("A", "x1", "x2", 1.0, 1.5), swap("B", "x2", "x3", 1.2, 1.0, 8), swap("C", "x3", "x1", 0.5, 0.6, 12),
+    buy("buyer", 10, 5, { resource: "r1" }), swap("S1", "r1", "r2", 1, 1.2), swap("S2", "r2", "r3", 1, 1.1),
+    sell("seller", 6, 2, { resource: "r3" }), sell("direct", 3, 4.5, { resource: "r1" }),
+  ];
+  const L = DEFAULT_LATENCY;
+  const good = solve(intents, L);
+  const clone = () => structuredClone({ fills: good.fills, welfare: good.welfare, certificate: good.certificate });
+  const gainOf = (f: { buy: string; sell: string; quantity: number }) => {
+    const b = intents.find((i) => i.id === f.buy)!;
+    const c = intents.find((i) => i.id === f.sell)!;
+    return ((b.swapFor ? b.swapFor.limitPrice ?? 0 : b.limitPrice) - c.limitPrice) * f.quantity;
+  };
+  const chainFill = (s: ReturnType<typeof clone>) => s.fills.findIndex((f) => f.buy === "S1" && f.sell === "S2");
+
+  it("accepts the untouched settlement, whose certificate carries the swaps' potentials", () => {
+    expect(verify(intents, L, clone())).toEqual({ ok: true });
+    expect(Object.keys(good.certificate.potentials ?? {}).sort()).toEqual(["A", "B", "C", "S1", "S2"]);
+    close(good.certificate.bound, good.welfare, 1e-9);
+  });
+  it("a price nudged inside a chain (the two swaps' shares move apart)", () => {
+    const s = clone();
+    s.fills[chainFill(s)].price += 1e-3;
+    expect(verify(intents, L, s).ok).toBe(false);
+  });
+  it("a price nudged inside the ring", () => {
+    const s = clone();
+    s.fills.find((f) => f.buy === "A")!.price += 1e-3;
+    expect(verify(intents, L, s).ok).toBe(false);
+  });
+  it("a fill moved to another swap", () => {
+    const s = clone();
+    s.fills[chainFill(s)].sell = "A";
+    expect(verify(intents, L, s).ok).toBe(false);
+  });
+  it("a better allocation hidden: the profitable ring left out, welfare restated (with or without its potentials)", () => {
+    const s = clone();
+    const ring = s.fills.filter((f) => ["A", "B", "C"].includes(f.buy));
+    expect(ring).toHaveLength(3);
+    s.fills = s.fills.filter((f) => !ring.includes(f));
+    for (const f of ring) s.welfare -= gainOf(f);
+    expect(verify(intents, L, s).ok).toBe(false);
+    for (const id of ["A", "B", "C"]) {
+      s.certificate.potentials![id] = 0;
+      delete s.certificate.duals[id];
+    }
+    expect(verify(intents, L, s).ok).toBe(false);
+  });
+  it("a better allocation hidden: the chain cut short", () => {
+    const s = clone();
+    const cut = s.fills.filter((f) => ["buyer", "S1", "S2"].includes(f.buy));
+    s.fills = s.fills.filter((f) => !cut.includes(f));
+    for (const f of cut) s.welfare -= gainOf(f);
+    expect(verify(intents, L, s).ok).toBe(false);
+  });
+  it("a forged potential, a missing one, and fills out of trade order", () => {
+    const s = clone();
+    s.certificate.potentials!.S1 += 1;
+    expect(verify(intents, L, s).ok).toBe(false);
+    const t = clone();
+    delete t.certificate.potentials!.A;
+    expect(verify(intents, L, t).ok).toBe(false);
+    const u = clone();
+    u.fills.reverse();
+    expect(verify(intents, L, u).ok).toBe(false);
   });
 });
 

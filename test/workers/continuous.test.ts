@@ -1,0 +1,86 @@
+// Continuous clearing solves one arrival against only its best counterparties when the rest of the book is settled
+// (MarketObject.bestCounterparties). These tests hold it to the whole-book optimum: after every arrival the
+// settlement's welfare equals a solve of the whole live book before it plus the arrival, and the book left behind
+// has nothing left to trade. Markets mix regions with latency caps, partial fills, minimums and cancels.
+import { SELF, env, evictDurableObject } from "cloudflare:test";
+import { describe, expect, test } from "vitest";
+import type { Intent } from "../../src/schema.ts";
+import { DEFAULT_LATENCY, solve } from "../../src/solver/index.ts";
+import { seededRandom } from "../../src/random.ts";
+import { BASE, freshMarket, json, newAgent, signedFetch, submit } from "./helpers.ts";
+
+const REGIONS = ["eu-west", "eu-central", "us-east", "ap-northeast"];
+
+/** The live book as the market reports it, in the solver's terms (open quantity; a minimum only until it trades). */
+async function marketBook(market: string): Promise<Intent[]> {
+  const view = await json(await SELF.fetch(`${BASE}/v1/markets/${market}`));
+  return view.openIntents.map((v: Record<string, unknown>) => {
+    const { status, filledQuantity, remainingQuantity, createdAt, fills, minQuantity, ...intent } = v;
+    void status, createdAt, fills;
+    const out = { ...intent, quantity: remainingQuantity } as Intent;
+    if (minQuantity !== undefined && filledQuantity === 0) out.minQuantity = minQuantity as number;
+    return out;
+  });
+}
+
+function randomIntent(r: () => number, k: number, withMinimums: boolean): Record<string, unknown> {
+  const buy = r() < 0.5;
+  const intent: Record<string, unknown> = {
+    id: `i${k}`,
+    side: buy ? "buy" : "sell",
+    resource: "gpu-h100-hr",
+    quantity: 1 + Math.floor(r() * 40),
+    // Overlapping bands, coarse so ties happen.
+    limitPrice: Math.round((buy ? 1.2 + r() * 1.0 : 1.0 + r() * 1.0) * 20) / 20,
+    region: REGIONS[Math.floor(r() * REGIONS.length)],
+  };
+  if (r() < 0.4) intent.maxLatencyMs = [20, 40, 90, 200][Math.floor(r() * 4)];
+  if (withMinimums && r() < 0.2) intent.minQuantity = intent.quantity;
+  return intent;
+}
+
+async function run(seed: number, arrivals: number, withMinimums: boolean): Promise<{ settlements: number }> {
+  const r = seededRandom(seed);
+  const market = freshMarket("cont");
+  const agents = await Promise.all([newAgent(), newAgent(), newAgent()]);
+  let settlements = 0;
+  for (let k = 0; k < arrivals; k++) {
+    const before = await marketBook(market);
+    const agent = agents[k % agents.length];
+    const intent = { ...randomIntent(r, k, withMinimums), agent: agent.publicKey };
+    const res = await submit(agent, market, intent);
+    expect(res.status).toBe(201);
+    const answer = await json(res);
+    const whole = solve([...before, { ...(intent as unknown as Intent) }], DEFAULT_LATENCY);
+    expect(whole.status).toBe("optimal");
+    const got = answer.settlement?.welfare ?? 0;
+    expect(got, `arrival ${k}: settlement welfare vs a whole-book solve`).toBeCloseTo(whole.welfare, 6);
+    if (answer.settlement) settlements += 1;
+    // Nothing left that could trade.
+    const left = solve(await marketBook(market), DEFAULT_LATENCY);
+    expect(left.welfare, `arrival ${k}: the book left behind still trades`).toBeLessThanOrEqual(1e-9);
+    // Now and then an agent cancels its oldest open intent; the book stays settled.
+    if (r() < 0.15) {
+      const open = (await marketBook(market)).find((i) => i.agent === agent.publicKey);
+      if (open) expect((await signedFetch(agent, "DELETE", `/v1/markets/${market}/intents/${open.id}`)).status).toBe(200);
+    }
+    // And now and then the object restarts (the first arrival after it solves the whole book again).
+    if (r() < 0.05) {
+      await evictDurableObject(env.MARKET.getByName(market));
+    }
+  }
+  return { settlements };
+}
+
+describe("continuous clearing of one arrival", () => {
+  test("plain intents with latency caps: each settlement is the whole-book optimum, nothing is left to trade", async () => {
+    let total = 0;
+    for (const seed of [1, 2, 3]) total += (await run(seed, 40, false)).settlements;
+    expect(total).toBeGreaterThan(20);
+  });
+  test("with minimums (all-or-none) among them", async () => {
+    let total = 0;
+    for (const seed of [4, 5]) total += (await run(seed, 40, true)).settlements;
+    expect(total).toBeGreaterThan(10);
+  });
+});
