@@ -15,6 +15,7 @@ import {
   mayTrade,
   remainingOf,
   solverBook,
+  statusAfterFill,
   type IntentFill,
   type IntentRecord,
   type IntentUpdate,
@@ -280,6 +281,18 @@ export class IntentBodies {
   }
 }
 
+/** `rows` in groups of at most `size` (workerd binds at most 100 parameters per statement). */
+function chunks<T>(rows: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+  return out;
+}
+
+/** `(?, ?), (?, ?)` for rows of bound values. */
+function placeholders(rows: readonly (readonly unknown[])[]): string {
+  return rows.map((r) => `(${r.map(() => "?").join(", ")})`).join(", ");
+}
+
 function recordOf(row: IntentRow, bodies?: IntentBodies): IntentRecord {
   const record: IntentRecord = {
     intent: bodies ? bodies.get(row.id, row.body) : (JSON.parse(row.body) as Intent),
@@ -321,6 +334,10 @@ export class MarketObject extends DurableObject<EdgeEnv> {
    * that failed or stopped short of optimal, and when the configuration changes.
    */
   private bookSettled = false;
+  /** No live intent expires before this time (ms); 0 = unknown. Arrivals lower it; nothing else can. */
+  private expiryFloor = 0;
+  /** When the seen-signature table was last pruned (it is pruned at most once a second). */
+  private signaturesPrunedAt = 0;
   /** The last continuous solve's warm start (its intent classes); the solver checks it fits before using it. */
   private warmStart: unknown;
 
@@ -854,14 +871,17 @@ export class MarketObject extends DurableObject<EdgeEnv> {
 
   /** Replay refusal and rate limit for a signed write; records the signature as seen. */
   private guardWrite(auth: WriteAuth, now: number): Outcome<true> {
-    this.sql.exec("DELETE FROM seen_signatures WHERE forget_at_ms < ?", now);
-    const seen = this.sql.exec("SELECT 1 FROM seen_signatures WHERE signature = ?", auth.signature).toArray().length > 0;
-    if (seen) return failure(401, "replayed-signature", "Replayed request", "this signature was already used; sign each request afresh");
-    this.sql.exec(
-      "INSERT INTO seen_signatures (signature, forget_at_ms) VALUES (?, ?)",
+    // Rows past their forget time also fail the timestamp window in the worker, so pruning can lag a second.
+    if (now - this.signaturesPrunedAt >= 1000) {
+      this.sql.exec("DELETE FROM seen_signatures WHERE forget_at_ms < ?", now);
+      this.signaturesPrunedAt = now;
+    }
+    const fresh = this.sql.exec(
+      "INSERT INTO seen_signatures (signature, forget_at_ms) VALUES (?, ?) ON CONFLICT DO NOTHING",
       auth.signature,
       signatureForgetAt(auth.timestamp, SIGNATURE_WINDOW_MS),
-    );
+    ).rowsWritten;
+    if (fresh === 0) return failure(401, "replayed-signature", "Replayed request", "this signature was already used; sign each request afresh");
     if (this.buckets.size >= 10_000) pruneBuckets(this.buckets, now, this.rateLimits);
     const taken = takeToken(this.buckets.get(auth.agent), now, this.rateLimits);
     this.buckets.set(auth.agent, taken.bucket);
@@ -896,24 +916,31 @@ export class MarketObject extends DurableObject<EdgeEnv> {
       }
     }
     const id = clientId ?? crypto.randomUUID();
-    if (clientId !== undefined && this.sql.exec("SELECT 1 FROM intents WHERE id = ?", id).toArray().length > 0) {
+    // One statement for the id check and both open-intent counts.
+    const counts = this.sql
+      .exec<{ taken: number; agent: number; market: number }>(
+        `SELECT EXISTS(SELECT 1 FROM intents WHERE id = ?) AS taken,
+           (SELECT COUNT(*) FROM intents WHERE agent = ? AND status IN ('open', 'partially_filled')) AS agent,
+           (SELECT COUNT(*) FROM intents WHERE status IN ('open', 'partially_filled')) AS market`,
+        id,
+        agent,
+      )
+      .one();
+    if (clientId !== undefined && counts.taken) {
       return failure(409, "id-taken", "Intent id already used", `intent id ${id} is already used in this market`, {
         errors: [{ field: "id", message: "already used in this market" }],
       });
     }
-    const cap = openIntentCheck(
-      {
-        agent: this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM intents WHERE agent = ? AND status IN ('open', 'partially_filled')", agent).one().n,
-        market: this.openCount(),
-      },
-      this.openIntentCaps,
-    );
+    const cap = openIntentCheck({ agent: counts.agent, market: counts.market }, this.openIntentCaps);
     if (!cap.ok) return cap;
     const intent: Intent = { id, ...fields };
     const createdAt = new Date(now).toISOString();
     this.intentSeq += 1;
     const record: IntentRecord = { intent, status: "open", filled: 0, seq: this.intentSeq, createdAt };
-    if (expiresAtMs !== undefined) record.expiresAtMs = expiresAtMs;
+    if (expiresAtMs !== undefined) {
+      record.expiresAtMs = expiresAtMs;
+      if (this.expiryFloor > 0) this.expiryFloor = Math.min(this.expiryFloor, expiresAtMs);
+    }
     this.intentBodies.put(id, intent);
     this.sql.exec(
       "INSERT INTO intents (id, seq, agent, resource, body, status, filled, expires_at_ms, created_at) VALUES (?, ?, ?, ?, ?, 'open', 0, ?, ?)",
@@ -940,17 +967,17 @@ export class MarketObject extends DurableObject<EdgeEnv> {
     if (this.effectiveConfig().clearing === "continuous") settlement = this.clearSafely(now, record);
     else this.markBatchPending(now);
     this.scheduleAlarm(now);
-    // A new intent's fills can only come from the settlement its own arrival caused.
-    const answer: SubmitAnswer = {
-      intent: settlement
-        ? intentView(
-            this.record(id)!,
-            settlement.fills
-              .filter((f) => f.buy === id || f.sell === id)
-              .map((f): IntentFill => ({ settlement: settlement.id, buy: f.buy, sell: f.sell, resource: f.resource, quantity: f.quantity, price: f.price })),
-          )
-        : intentView(record, []),
-    };
+    // A new intent's fills can only come from the settlement its own arrival caused (as applyFills counted them).
+    let answer: SubmitAnswer = { intent: intentView(record, []) };
+    if (settlement) {
+      const fills = settlement.fills
+        .filter((f) => f.buy === id || f.sell === id)
+        .map((f): IntentFill => ({ settlement: settlement.id, buy: f.buy, sell: f.sell, resource: f.resource, quantity: f.quantity, price: f.price }));
+      // A swap is a seller in what it gives and a buyer in what it receives; its filled quantity is what it gave.
+      const counted = fills.filter((f) => (intent.side === "buy" ? f.buy === id : f.sell === id));
+      const filled = Math.min(intent.quantity, counted.reduce((sum, f) => sum + f.quantity, 0));
+      answer = { intent: intentView({ ...record, filled, status: statusAfterFill(intent.quantity, filled) }, fills) };
+    }
     if (settlement) answer.settlement = settlement;
     answer.commitment = commitment;
     if (drawn !== undefined) answer.salt = drawn;
@@ -1148,20 +1175,17 @@ export class MarketObject extends DurableObject<EdgeEnv> {
         settlement.welfare,
         settlement.createdAt ?? "",
       );
-      settlement.fills.forEach((f: Fill, idx: number) => {
+      // Many rows per statement (each statement costs far more in workerd than the rows it writes); numbers are
+      // bound, never passed through JSON text, so they land bit for bit.
+      const fills = settlement.fills.map((f, idx) => [settlement.id, idx, f.buy, f.sell, f.resource, f.quantity, f.price]);
+      for (const rows of chunks(fills, 14)) {
+        this.sql.exec(`INSERT INTO fills (settlement_id, idx, buy, sell, resource, quantity, price) VALUES ${placeholders(rows)}`, ...rows.flat());
+      }
+      for (const rows of chunks(updates.map((u) => [u.id, u.filled, u.status]), 33)) {
         this.sql.exec(
-          "INSERT INTO fills (settlement_id, idx, buy, sell, resource, quantity, price) VALUES (?, ?, ?, ?, ?, ?, ?)",
-          settlement.id,
-          idx,
-          f.buy,
-          f.sell,
-          f.resource,
-          f.quantity,
-          f.price,
+          `UPDATE intents SET filled = v.column2, status = v.column3 FROM (VALUES ${placeholders(rows)}) AS v WHERE intents.id = v.column1`,
+          ...rows.flat(),
         );
-      });
-      for (const u of updates) {
-        this.sql.exec("UPDATE intents SET filled = ?, status = ? WHERE id = ?", u.filled, u.status, u.id);
       }
     });
     this.settlementSeq = seq;
@@ -1171,6 +1195,8 @@ export class MarketObject extends DurableObject<EdgeEnv> {
 
   /** Marks live intents past their expiry as `expired`. */
   private expireDue(now: number): void {
+    if (now < this.expiryFloor) return;
+    this.expiryFloor = 0;
     const due = this.sql
       .exec<{ id: string }>(
         "SELECT id FROM intents INDEXED BY intents_live_expiry WHERE status IN ('open', 'partially_filled') AND expires_at_ms IS NOT NULL AND expires_at_ms <= ?",
@@ -1193,12 +1219,17 @@ export class MarketObject extends DurableObject<EdgeEnv> {
   /** One alarm serves the next expiry, the pending batch and the relay's next attempt: whichever comes first. */
   private scheduleAlarm(now: number): void {
     const candidates: number[] = [];
-    const expiry = this.sql
-      .exec<{ t: number | null }>(
-        "SELECT MIN(expires_at_ms) AS t FROM intents INDEXED BY intents_live_expiry WHERE status IN ('open', 'partially_filled') AND expires_at_ms > ?",
-        now,
-      )
-      .one().t;
+    if (this.expiryFloor <= now) {
+      this.expiryFloor =
+        this.sql
+          .exec<{ t: number | null }>(
+            "SELECT MIN(expires_at_ms) AS t FROM intents INDEXED BY intents_live_expiry WHERE status IN ('open', 'partially_filled') AND expires_at_ms > ?",
+            now,
+          )
+          .one().t ?? Infinity;
+    }
+    // A floor below the true next expiry (intents filled or cancelled since) only wakes the alarm early.
+    const expiry = Number.isFinite(this.expiryFloor) ? this.expiryFloor : null;
     // Expiries share alarms on a grid: an intent past its expiry never trades and reads as expired at once (every
     // clearing and read expires what is due first), so the alarm only has to mark and announce them, and a busy
     // book of short-lived intents wakes the object a few times a second, not once per intent.

@@ -56,6 +56,9 @@ async function run(seed: number, arrivals: number, withMinimums: boolean): Promi
     const got = answer.settlement?.welfare ?? 0;
     expect(got, `arrival ${k}: settlement welfare vs a whole-book solve`).toBeCloseTo(whole.welfare, 6);
     if (answer.settlement) settlements += 1;
+    // The answer's view of the new intent is the one the market reads back.
+    const stored = await json(await SELF.fetch(`${BASE}/v1/markets/${market}/intents/${answer.intent.id}`));
+    expect(answer.intent).toEqual(stored);
     // Nothing left that could trade.
     const left = solve(await marketBook(market), DEFAULT_LATENCY);
     expect(left.welfare, `arrival ${k}: the book left behind still trades`).toBeLessThanOrEqual(1e-9);
