@@ -15,7 +15,6 @@ import {
   mayTrade,
   remainingOf,
   solverBook,
-  statusAfterFill,
   type IntentFill,
   type IntentRecord,
   type IntentUpdate,
@@ -224,6 +223,12 @@ const MIGRATIONS: readonly string[][] = [
     `CREATE INDEX intents_open_minimum ON intents(resource, side, limit_price) WHERE status = 'open' AND min_quantity IS NOT NULL`,
   ],
 ];
+
+/** A committed clearing: its settlement and what it did to each intent it filled. */
+interface Cleared {
+  settlement: Settlement;
+  updates: readonly IntentUpdate[];
+}
 
 /** Live at `?` (ms): open or partly filled and not expired. */
 const LIVE = "status IN ('open', 'partially_filled') AND (expires_at_ms IS NULL OR expires_at_ms > ?)";
@@ -963,22 +968,21 @@ export class MarketObject extends DurableObject<EdgeEnv> {
       salt ?? drawn!,
     );
     this.broadcast({ type: "intent.accepted", market: this.market, at: createdAt, intent: intentView(record) });
-    let settlement: Settlement | undefined;
-    if (this.effectiveConfig().clearing === "continuous") settlement = this.clearSafely(now, record);
+    let cleared: Cleared | undefined;
+    if (this.effectiveConfig().clearing === "continuous") cleared = this.clearSafely(now, record);
     else this.markBatchPending(now);
     this.scheduleAlarm(now);
-    // A new intent's fills can only come from the settlement its own arrival caused (as applyFills counted them).
+    // A new intent's fills can only come from the settlement its own arrival caused.
     let answer: SubmitAnswer = { intent: intentView(record, []) };
-    if (settlement) {
+    const update = cleared?.updates.find((u) => u.id === id);
+    if (cleared && update) {
+      const { settlement } = cleared;
       const fills = settlement.fills
         .filter((f) => f.buy === id || f.sell === id)
         .map((f): IntentFill => ({ settlement: settlement.id, buy: f.buy, sell: f.sell, resource: f.resource, quantity: f.quantity, price: f.price }));
-      // A swap is a seller in what it gives and a buyer in what it receives; its filled quantity is what it gave.
-      const counted = fills.filter((f) => (intent.side === "buy" ? f.buy === id : f.sell === id));
-      const filled = Math.min(intent.quantity, counted.reduce((sum, f) => sum + f.quantity, 0));
-      answer = { intent: intentView({ ...record, filled, status: statusAfterFill(intent.quantity, filled) }, fills) };
+      answer = { intent: intentView({ ...record, filled: update.filled, status: update.status }, fills) };
     }
-    if (settlement) answer.settlement = settlement;
+    if (cleared) answer.settlement = cleared.settlement;
     answer.commitment = commitment;
     if (drawn !== undefined) answer.salt = drawn;
     return success(answer);
@@ -988,7 +992,7 @@ export class MarketObject extends DurableObject<EdgeEnv> {
    * Clearing that cannot fail the request that triggered it: the intent is already accepted, and a failed
    * clearing (a bug) has rolled back entirely, so the book stays as it was and the next clearing retries.
    */
-  private clearSafely(now: number, arrived?: IntentRecord): Settlement | undefined {
+  private clearSafely(now: number, arrived?: IntentRecord): Cleared | undefined {
     try {
       return this.clear(now, arrived);
     } catch (err) {
@@ -1002,7 +1006,7 @@ export class MarketObject extends DurableObject<EdgeEnv> {
    * Solves the live book and commits the settlement, if any fills, in ONE transaction: settlement row, fills,
    * filled quantities and statuses together. A result that fails verification commits nothing.
    */
-  private clear(now: number, arrived?: IntentRecord): Settlement | undefined {
+  private clear(now: number, arrived?: IntentRecord): Cleared | undefined {
     this.expireDue(now);
     // Without a settled book an arrival proves nothing about the rest: solve the whole book once.
     const resource = this.bookSettled ? arrived?.intent.resource : undefined;
@@ -1042,33 +1046,30 @@ export class MarketObject extends DurableObject<EdgeEnv> {
       // A fill needs buy.limitPrice ≥ sell.limitPrice, so first ask SQLite for the best bid and ask (no rows
       // loaded): if they do not cross, nothing can trade. Otherwise load only the intents that can price-cross
       // someone; the others can be in no fill, so the solver's optimum is the same without them.
-      const live = "status IN ('open', 'partially_filled') AND resource = ? AND (expires_at_ms IS NULL OR expires_at_ms > ?)";
       // Each is a walk of the intents_live_price index from the best price (v4 migration), stopping at the first
       // unexpired row, instead of a scan of the live book.
       const best = (side: "buy" | "sell") =>
         this.sql
           .exec<{ p: number }>(
-            `SELECT limit_price AS p FROM intents INDEXED BY intents_live_price WHERE ${live} AND side = ?
+            `SELECT limit_price AS p FROM intents INDEXED BY intents_live_price WHERE ${LIVE} AND resource = ? AND side = ?
               ORDER BY limit_price ${side === "buy" ? "DESC" : "ASC"} LIMIT 1`,
-            resource,
             now,
+            resource,
             side,
           )
           .toArray()[0]?.p ?? null;
       const bid = best("buy");
       const ask = bid === null ? null : best("sell");
-      if (bid === null || ask === null || bid < ask) {
-        return undefined;
-      }
+      if (bid === null || ask === null || bid < ask) return undefined;
       // A crossing intent can bring hundreds of rows: read them without the body and take the parsed body from
       // the isolate's cache (bodies never change once inserted), so only unseen bodies cross the SQL boundary.
       const crossing = (side: "buy" | "sell", bound: number) =>
         this.sql
           .exec<{ id: string; seq: number; status: string; filled: number; expires_at_ms: number | null; created_at: string }>(
             `SELECT id, seq, status, filled, expires_at_ms, created_at FROM intents INDEXED BY intents_live_price
-              WHERE ${live} AND side = ? AND limit_price ${side === "buy" ? ">=" : "<="} ?`,
-            resource,
+              WHERE ${LIVE} AND resource = ? AND side = ? AND limit_price ${side === "buy" ? ">=" : "<="} ?`,
             now,
+            resource,
             side,
             bound,
           )
@@ -1102,7 +1103,7 @@ export class MarketObject extends DurableObject<EdgeEnv> {
     }
     const seq = this.settlementSeq + 1;
     const settlement = buildSettlement(`s-${seq}`, this.market, result, new Date(now).toISOString());
-    return this.commitSettlement(seq, settlement, applied.updates, now);
+    return { settlement: this.commitSettlement(seq, settlement, applied.updates, now), updates: applied.updates };
   }
 
   /**
