@@ -356,13 +356,16 @@ async function main(): Promise<void> {
       server = await startDevServer({
         ports: [8860, 8861, 8862, 8863],
         root: f.root,
+        // WRANGLER_LOG=warn: wrangler dev otherwise logs every request, each line an extra request from workerd
+        // to wrangler's Node process. Local observability is off by default (scripts/dev.ts wranglerEnv).
         env: {
           RATE_LIMIT_BURST: "1000000", RATE_LIMIT_PER_SECOND: "1000000",
           RATE_LIMIT_MARKET_BURST: "1000000", RATE_LIMIT_MARKET_PER_SECOND: "1000000",
+          WRANGLER_LOG: "warn",
         },
       });
       base = server.base;
-      console.log(`started wrangler dev at ${base} (pid ${server.pid}, state ${server.stateDir})`);
+      console.log(`started wrangler dev at ${base} (pid ${server.pid}, state ${server.stateDir}; request log off, local observability ${process.env.X_LOCAL_OBSERVABILITY || "off"})`);
     }
     const agents = await makeAgents(f.agents);
     const run = `${Date.now().toString(36)}`;

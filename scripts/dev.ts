@@ -2,6 +2,8 @@
 // Settings (environment): PORT (default 8787), INSPECTOR_PORT (default PORT+1000), NASH_STATE_DIR (default
 // .wrangler/state), and OPERATOR_AGENTS / RATE_LIMIT_BURST / RATE_LIMIT_PER_SECOND / RATE_LIMIT_MARKET_BURST /
 // RATE_LIMIT_MARKET_PER_SECOND / MAX_OPEN_INTENTS_PER_AGENT / MAX_OPEN_INTENTS_PER_MARKET passed to the worker as vars.
+// X_LOCAL_OBSERVABILITY (default false here: wrangler's per-request local traces, see wranglerEnv) and WRANGLER_LOG
+// (wrangler's log level; "warn" drops the line logged for every request) go to wrangler as they are.
 // SIGINT/SIGTERM are forwarded to wrangler, and this process exits with it.
 // Bittensor bridge: MINER_NODE_URL, MINER_HOTKEY_URI (secret), AXON_HOTKEY, VALIDATOR_HOTKEYS from the environment
 // or `.dev.vars`, checked at start (one "bittensor bridge: …" line, exit 2 when half set): scripts/dev-bridge.ts.
@@ -44,6 +46,21 @@ function portFrom(text: string | undefined, fallback: number, name: string): num
   return n;
 }
 
+/**
+ * The environment wrangler runs with. Besides turning off the CF-properties fetch and metrics (no network), it
+ * turns off wrangler's local observability unless the caller set `X_LOCAL_OBSERVABILITY`: wrangler 4 writes a
+ * trace of every request and Durable Object call into a SQLite store of its own (an extra commit and fsync each),
+ * which measured as the larger part of the worker process's CPU per request (notes/perf.md, session 3).
+ */
+export function wranglerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return {
+    ...env,
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    WRANGLER_SEND_METRICS: "false",
+    X_LOCAL_OBSERVABILITY: env.X_LOCAL_OBSERVABILITY || "false",
+  };
+}
+
 /** The wrangler command line for these settings. */
 export function wranglerArgs(s: DevSettings): string[] {
   const args = [
@@ -80,7 +97,7 @@ function main(): void {
   const child = spawn(process.execPath, [wrangler, ...wranglerArgs(settings)], {
     cwd: root,
     stdio: ["ignore", "inherit", "inherit"],
-    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
+    env: wranglerEnv(process.env),
   });
   console.error(`nash dev: http://127.0.0.1:${settings.port} (inspector ${settings.inspectorPort}, state ${settings.stateDir}, wrangler pid ${child.pid})`);
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {

@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { afterAll, expect, test } from "vitest";
 import { generateAgentKey, type AgentKey } from "../../src/auth.ts";
 import { signedRequest, waitForHealth } from "../../scripts/demo.ts";
-import { devSettings, wranglerArgs } from "../../scripts/dev.ts";
+import { devSettings, wranglerArgs, wranglerEnv } from "../../scripts/dev.ts";
 
 const PORT = Number(process.env.E2E_PORT || 8803);
 const INSPECTOR_PORT = Number(process.env.E2E_INSPECTOR_PORT || PORT + 10);
@@ -204,4 +204,7 @@ test("dev settings: defaults, overrides, vars and refused ports", () => {
   expect(devSettings({ PORT: "65000" }).inspectorPort).toBe(64000);
   expect(() => devSettings({ PORT: "http" })).toThrow(/PORT/);
   expect(() => devSettings({ INSPECTOR_PORT: "70000" })).toThrow(/INSPECTOR_PORT/);
+  // wrangler's per-request local traces are off unless asked for; the rest of the environment passes through.
+  expect(wranglerEnv({ PATH: "/bin" })).toMatchObject({ PATH: "/bin", X_LOCAL_OBSERVABILITY: "false", WRANGLER_SEND_METRICS: "false" });
+  expect(wranglerEnv({ X_LOCAL_OBSERVABILITY: "true" }).X_LOCAL_OBSERVABILITY).toBe("true");
 });

@@ -2,6 +2,8 @@
 // and afterwards every answer is accounted for: each accepted crossing intent's settlement arrived on the
 // WebSocket exactly once and matches the POST answer, and the audit finds the market consistent. Figures
 // (throughput, latency percentiles, the knee) are printed by `npm run bench:load`, never asserted. Ports 8878–8879.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
 import { generateAgentKey, type AgentKey } from "../../src/auth.ts";
 import { auditMarket, openStream, pool, signedFetch, type ClientRecord } from "./support/client.ts";
@@ -58,5 +60,7 @@ test("a concurrent burst into a seeded book: every settlement streamed once, the
 
   const audit = await auditMarket(server.base, market, record);
   expect(audit.violations).toEqual([]);
+  // wrangler's local observability stays off (scripts/dev.ts wranglerEnv): no trace store of every request.
+  expect(existsSync(join(server.stateDir, "v3", "observability")), "wrangler's per-request trace store").toBe(false);
   expect(audit.settlements).toBe(expected.size);
 });
