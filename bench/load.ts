@@ -329,7 +329,7 @@ async function prepareMarkets(base: string, names: string[], book: number, agent
             if (p && p.settled === undefined) p.settled = at;
           }
         }
-      }),
+      }, ["settlement.committed"]), // an agent waiting for its settlements subscribes to those only
     );
   }
   const seeded = (performance.now() - t0) / 1000;

@@ -259,6 +259,21 @@ export const MarketEvent = z.discriminatedUnion("type", [
 ]);
 export type MarketEvent = z.infer<typeof MarketEvent>;
 
+/** The events a stream can be narrowed to (`hello` always comes first). */
+export const STREAM_EVENT_TYPES = ["intent.accepted", "intent.cancelled", "intent.expired", "settlement.committed"] as const;
+export type StreamEventType = (typeof STREAM_EVENT_TYPES)[number];
+
+/** `?types=` of GET …/stream: a comma-separated subset of STREAM_EVENT_TYPES, no repeats; absent means all. */
+export const StreamTypes = z
+  .string()
+  .transform((s) => s.split(","))
+  .pipe(
+    z
+      .array(z.enum(STREAM_EVENT_TYPES, { error: `each must be one of ${STREAM_EVENT_TYPES.join(", ")}` }))
+      .min(1)
+      .refine((t) => new Set(t).size === t.length, "must not repeat a type"),
+  );
+
 // ---- Learned validation (notes/model.md "Phase 2", CONTRACT.md section 6): request bodies of the batch routes,
 // moved here from src/market/proposals.ts so the OpenAPI document and the SDK use the same definitions.
 

@@ -19,6 +19,7 @@ import {
   ProposalsAnswer,
   RevealAnswer,
   RevealBody,
+  STREAM_EVENT_TYPES,
   Settlement,
   SubmitAnswer,
   TrainingExampleView,
@@ -177,9 +178,19 @@ function paths(): Record<string, unknown> {
         description:
           "Upgrade to a WebSocket. Each text frame is one MarketEvent as JSON (`hello` first). Sending the text `ping` gets `pong`. Events are not replayed after a reconnect: read the market and the settlements to catch up.",
         tags: ["markets"],
-        parameters: [marketParam],
+        parameters: [
+          marketParam,
+          {
+            name: "types",
+            in: "query",
+            required: false,
+            description: `Only these events (after \`hello\`): a comma-separated subset of ${STREAM_EVENT_TYPES.map((t) => `\`${t}\``).join(", ")}. Absent: all of them.`,
+            schema: { type: "string", example: "settlement.committed" },
+          },
+        ],
         responses: {
           "101": { description: "Switching protocols; then MarketEvent messages.", content: json("MarketEvent") },
+          "400": problem("Bad market name, or `types` names an unknown event type."),
           "426": problem("Not a WebSocket upgrade."),
         },
       },

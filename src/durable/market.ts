@@ -3,7 +3,7 @@
 // persists the result in one transaction. Native RPC methods are its API; the edge worker maps their outcomes
 // to HTTP. Later sessions add tables through MIGRATIONS and methods beside the ones here.
 import { DurableObject } from "cloudflare:workers";
-import { IntentInput, MarketConfig, type FieldError, type Fill, type Intent, type IntentStatus, type LatencyTable, type Settlement } from "../schema.ts";
+import { IntentInput, MarketConfig, StreamTypes, type FieldError, type Fill, type Intent, type IntentStatus, type LatencyTable, type Settlement } from "../schema.ts";
 import { compatible, DEFAULT_LATENCY, solve, verify } from "../solver/index.ts";
 import { SIGNATURE_WINDOW_MS } from "../auth.ts";
 import {
@@ -837,7 +837,9 @@ export class MarketObject extends DurableObject<EdgeEnv> {
     if (match) this.noteMarket(match[1]);
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
-    this.ctx.acceptWebSocket(server);
+    // A `types` filter (checked by the worker) becomes the socket's hibernation tags; no tags means every event.
+    const types = StreamTypes.safeParse(new URL(request.url).searchParams.get("types") ?? undefined);
+    this.ctx.acceptWebSocket(server, types.success ? types.data : []);
     server.send(JSON.stringify({ type: "hello", market: this.market, at: new Date().toISOString() } satisfies MarketEvent));
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -1296,10 +1298,12 @@ export class MarketObject extends DurableObject<EdgeEnv> {
   }
 
   private broadcast(event: MarketEvent): void {
-    const text = JSON.stringify(event);
+    let text: string | undefined;
     for (const ws of this.ctx.getWebSockets()) {
+      const tags = this.ctx.getTags(ws);
+      if (tags.length > 0 && !tags.includes(event.type)) continue;
       try {
-        ws.send(text);
+        ws.send((text ??= JSON.stringify(event)));
       } catch {
         // a socket closing under us: it is dropped by the runtime
       }

@@ -12,7 +12,7 @@ import { axonObjectName, type AxonObject } from "../durable/axon.ts";
 import { buildOpenApi } from "../api/openapi.ts";
 import { renderReference } from "../api/reference.ts";
 import { marketPageHtml } from "../api/market-page.ts";
-import { BatchId, ProposalBody, RevealBody, SALT_PATTERN } from "../schema.ts";
+import { BatchId, ProposalBody, RevealBody, SALT_PATTERN, STREAM_EVENT_TYPES, StreamTypes } from "../schema.ts";
 
 export { MarketObject } from "../durable/market.ts";
 export { AxonObject } from "../durable/axon.ts";
@@ -240,6 +240,13 @@ app.get("/v1/markets/:market/stream", async (c) => {
   const market = marketOf(c);
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
     throw HttpError.of(426, "upgrade-required", "WebSocket upgrade required", "connect to this path with a WebSocket client");
+  }
+  const types = c.req.query("types");
+  if (types !== undefined) {
+    const parsed = StreamTypes.safeParse(types);
+    if (!parsed.success) {
+      throw HttpError.of(400, "invalid-stream-types", "Invalid stream filter", `types is a comma-separated list of ${STREAM_EVENT_TYPES.join(", ")}`, fieldErrors(parsed.error, "types"));
+    }
   }
   return stubOf(c, market).fetch(c.req.raw);
 });

@@ -52,6 +52,7 @@ describe("backoff", () => {
 test("stream URLs follow the scheme", () => {
   expect(streamUrl("http://127.0.0.1:8787/", "demo")).toBe("ws://127.0.0.1:8787/v1/markets/demo/stream");
   expect(streamUrl("https://nash.example", "m-1")).toBe("wss://nash.example/v1/markets/m-1/stream");
+  expect(streamUrl("http://h", "m", ["settlement.committed", "intent.expired"])).toBe("ws://h/v1/markets/m/stream?types=settlement.committed%2Cintent.expired");
 });
 
 describe("client without a service", () => {

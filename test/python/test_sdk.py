@@ -164,6 +164,22 @@ class Live(unittest.TestCase):
         stream.close()
         self.assertEqual([s["id"] for s in settled], [first["id"], second["id"]])
 
+    def test_stream_narrowed_to_settlements(self):
+        market = new_market()
+        opens: list[int] = []
+        stream = Client(BASE).stream(market, types=["settlement.committed"], timeout=20, on_open=opens.append)
+        seen: list[str] = []
+        reader = threading.Thread(target=lambda: seen.append(next(iter(stream))["type"]), daemon=True)
+        reader.start()
+        self._wait(lambda: opens == [0])
+        Client(BASE, generate_key()).submit(market, BUY)
+        Client(BASE, generate_key()).submit(market, SELL)
+        reader.join(20)
+        stream.close()
+        self.assertEqual(seen, ["settlement.committed"])  # the two intent.accepted events were not sent
+        with self.assertRaises(StreamRefused):
+            next(iter(Client(BASE).stream(market, types=["settlement"], reconnect=False, timeout=10)))
+
     def test_stream_refused_for_a_bad_market(self):
         with self.assertRaises(StreamRefused):
             next(iter(Client(BASE).stream("NOT_A_MARKET", reconnect=False, timeout=10)))

@@ -137,6 +137,46 @@ describe("WebSocket stream", () => {
     ws.close(1000, "done");
   });
 
+  test("?types= narrows a stream to those events; other streams still get everything", async () => {
+    const m = freshMarket();
+    const open = async (query: string) => {
+      const res = await SELF.fetch(`${BASE}/v1/markets/${m}/stream${query}`, { headers: { Upgrade: "websocket" } });
+      expect(res.status).toBe(101);
+      const ws = res.webSocket!;
+      const events: { type: string; [k: string]: unknown }[] = [];
+      ws.addEventListener("message", (e) => {
+        events.push(JSON.parse(String(e.data)));
+      });
+      ws.accept();
+      return { ws, events };
+    };
+    const settlements = await open("?types=settlement.committed");
+    const cancels = await open("?types=intent.cancelled,intent.accepted");
+    const all = await open("");
+    const a = await newAgent();
+    await submit(a, m, buyIntent({ id: "f-b" }));
+    await submit(a, m, buyIntent({ id: "f-rest", limitPrice: 0.5 }));
+    await submit(a, m, sellIntent({ id: "f-s" }));
+    expect((await signedFetch(a, "DELETE", `/v1/markets/${m}/intents/f-rest`)).status).toBe(200);
+    await eventually(async () => (all.events.some((e) => e.type === "intent.cancelled") ? true : undefined), 3000);
+    await sleep(100); // the same broadcasts went to the filtered sockets
+    expect(settlements.events.map((e) => e.type)).toEqual(["hello", "settlement.committed"]);
+    expect(cancels.events.map((e) => e.type)).toEqual(["hello", "intent.accepted", "intent.accepted", "intent.accepted", "intent.cancelled"]);
+    expect(all.events.map((e) => e.type)).toEqual(["hello", "intent.accepted", "intent.accepted", "intent.accepted", "settlement.committed", "intent.cancelled"]);
+    for (const s of [settlements, cancels, all]) s.ws.close(1000, "done");
+  });
+
+  test("an unknown or repeated ?types= is 400 naming the field, before any upgrade", async () => {
+    for (const query of ["?types=", "?types=settlement", "?types=settlement.committed,settlement.committed", "?types=hello"]) {
+      const r = await SELF.fetch(`${BASE}/v1/markets/${freshMarket()}/stream${query}`, { headers: { Upgrade: "websocket" } });
+      expect(r.status, query).toBe(400);
+      expect(r.headers.get("content-type")).toBe("application/problem+json");
+      const body = await json(r);
+      expect(body.type).toBe("urn:nash:problem:invalid-stream-types");
+      expect(body.errors.map((e: { field: string }) => e.field.split(".")[0]), query).toContain("types");
+    }
+  });
+
   test("a plain GET on the stream is 426", async () => {
     const r = await SELF.fetch(`${BASE}/v1/markets/${freshMarket()}/stream`);
     expect(r.status).toBe(426);

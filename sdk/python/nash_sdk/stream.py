@@ -16,7 +16,7 @@ import ssl
 import struct
 import time
 import urllib.parse
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 
 class StreamRefused(Exception):
@@ -27,6 +27,7 @@ class MarketStream:
     """Iterate to receive events (dicts). ``reconnect`` re-opens the socket, with backoff, after it closes or fails.
 
     ``timeout`` (seconds) bounds the wait for the next event: iteration then raises ``TimeoutError``.
+    ``types`` narrows the stream to those events (``?types=``), e.g. ``["settlement.committed"]``; default all.
     """
 
     def __init__(
@@ -38,12 +39,15 @@ class MarketStream:
         timeout: float | None = None,
         on_open: Callable[[int], None] | None = None,
         max_backoff: float = 5.0,
+        types: Iterable[str] | None = None,
     ):
         url = urllib.parse.urlsplit(base_url)
         self.secure = url.scheme == "https"
         self.host = url.hostname or "127.0.0.1"
         self.port = url.port or (443 if self.secure else 80)
         self.path = f"{url.path.rstrip('/')}/v1/markets/{urllib.parse.quote(market, safe='')}/stream"
+        if types is not None:  # only these events (after ``hello``), e.g. ["settlement.committed"]
+            self.path += "?types=" + urllib.parse.quote(",".join(types), safe=",")
         self.reconnect = reconnect
         self.timeout = timeout
         self.on_open = on_open

@@ -11,6 +11,7 @@ export type {
   IntentView,
   MarketConfig,
   MarketEvent,
+  StreamEventType,
   MarketView,
   ModelAnswer,
   ProblemDetails,

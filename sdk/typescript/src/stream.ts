@@ -1,11 +1,13 @@
 // A market's event stream (GET /v1/markets/{market}/stream) over the runtime's WebSocket, reconnecting with
 // backoff when the line drops. Events are checked against the contract's MarketEvent schema. The service does
 // not replay missed events: `onOpen` tells the caller each (re)connection so it can catch up with a read.
-import { MarketEvent, type Settlement } from "../../../src/schema.ts";
+import { MarketEvent, type Settlement, type StreamEventType } from "../../../src/schema.ts";
 
 export interface SubscribeOptions {
   baseUrl: string;
   market: string;
+  /** Only these events (`?types=`; default all). E.g. `["settlement.committed"]` with `onSettlement`. */
+  types?: readonly StreamEventType[];
   /** Every event except `hello`. */
   onEvent?: (event: MarketEvent) => void;
   /** Shorthand: `settlement.committed` events only. */
@@ -32,15 +34,16 @@ export interface Subscription {
 }
 
 /** The stream URL for a service base URL: http→ws, https→wss. */
-export function streamUrl(baseUrl: string, market: string): string {
+export function streamUrl(baseUrl: string, market: string, types?: readonly StreamEventType[]): string {
   const url = new URL(baseUrl.replace(/\/+$/, "") + `/v1/markets/${encodeURIComponent(market)}/stream`);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  if (types !== undefined) url.searchParams.set("types", types.join(","));
   return url.toString();
 }
 
 export function subscribe(options: SubscribeOptions): Subscription {
   const Ws = options.WebSocket ?? globalThis.WebSocket;
-  const url = streamUrl(options.baseUrl, options.market);
+  const url = streamUrl(options.baseUrl, options.market, options.types);
   const reconnect = options.reconnect ?? true;
   const maxBackoff = options.maxBackoffMs ?? 5000;
   let closed = false;

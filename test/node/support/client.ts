@@ -53,8 +53,13 @@ export interface MarketStream {
   close(): void;
 }
 
-export async function openStream(base: string, market: string, onEvent?: (e: StreamEvent, atMs: number) => void): Promise<MarketStream> {
-  const ws = new WebSocket(`${base.replace(/^http/, "ws")}/v1/markets/${market}/stream`);
+export async function openStream(
+  base: string,
+  market: string,
+  onEvent?: (e: StreamEvent, atMs: number) => void,
+  types?: readonly string[],
+): Promise<MarketStream> {
+  const ws = new WebSocket(`${base.replace(/^http/, "ws")}/v1/markets/${market}/stream${types ? `?types=${types.join(",")}` : ""}`);
   const events: StreamEvent[] = [];
   ws.addEventListener("message", (m) => {
     const at = performance.now();
