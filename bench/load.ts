@@ -20,6 +20,7 @@ import { generateAgentKey, signRequest } from "../src/auth.ts";
 import { inspect, report } from "../test/node/support/cpu-profile.ts";
 import { getJson, openStream, pool, type MarketStream } from "../test/node/support/client.ts";
 import { startDevServer, type DevServer } from "../test/node/support/dev-server.ts";
+import { YOUNG_GENERATION_FLAGS } from "../scripts/dev.ts";
 
 interface Flags {
   rate: number;
@@ -365,7 +366,7 @@ async function main(): Promise<void> {
         },
       });
       base = server.base;
-      console.log(`started wrangler dev at ${base} (pid ${server.pid}, state ${server.stateDir}; request log off, local observability ${process.env.X_LOCAL_OBSERVABILITY || "off"})`);
+      console.log(`started wrangler dev at ${base} (pid ${server.pid}, state ${server.stateDir}; request log off, local observability ${process.env.X_LOCAL_OBSERVABILITY || "off"}, workerd V8 flags "${process.env.MINIFLARE_WORKERD_V8_FLAGS ?? YOUNG_GENERATION_FLAGS}")`);
     }
     const agents = await makeAgents(f.agents);
     const run = `${Date.now().toString(36)}`;

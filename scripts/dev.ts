@@ -2,7 +2,8 @@
 // Settings (environment): PORT (default 8787), INSPECTOR_PORT (default PORT+1000), NASH_STATE_DIR (default
 // .wrangler/state), and OPERATOR_AGENTS / RATE_LIMIT_BURST / RATE_LIMIT_PER_SECOND / RATE_LIMIT_MARKET_BURST /
 // RATE_LIMIT_MARKET_PER_SECOND / MAX_OPEN_INTENTS_PER_AGENT / MAX_OPEN_INTENTS_PER_MARKET passed to the worker as vars.
-// X_LOCAL_OBSERVABILITY (default false here: wrangler's per-request local traces, see wranglerEnv) and WRANGLER_LOG
+// X_LOCAL_OBSERVABILITY (default false here: wrangler's per-request local traces, see wranglerEnv),
+// MINIFLARE_WORKERD_V8_FLAGS (default a 64 MiB young generation, see wranglerEnv) and WRANGLER_LOG
 // (wrangler's log level; "warn" drops the line logged for every request) go to wrangler as they are.
 // SIGINT/SIGTERM are forwarded to wrangler, and this process exits with it.
 // Bittensor bridge: MINER_NODE_URL, MINER_HOTKEY_URI (secret), AXON_HOTKEY, VALIDATOR_HOTKEYS from the environment
@@ -46,11 +47,18 @@ function portFrom(text: string | undefined, fallback: number, name: string): num
   return n;
 }
 
+/** V8 flags for workerd under `npm run dev` (see wranglerEnv). */
+export const YOUNG_GENERATION_FLAGS = "--max-semi-space-size=64";
+
 /**
  * The environment wrangler runs with. Besides turning off the CF-properties fetch and metrics (no network), it
  * turns off wrangler's local observability unless the caller set `X_LOCAL_OBSERVABILITY`: wrangler 4 writes a
  * trace of every request and Durable Object call into a SQLite store of its own (an extra commit and fsync each),
  * which measured as the larger part of the worker process's CPU per request (notes/perf.md, session 3).
+ * It also gives workerd's V8 a 64 MiB young generation (semi-space) unless `MINIFLARE_WORKERD_V8_FLAGS` is set (set
+ * it empty for V8's default): with the default, objects of requests still in flight were promoted and old-space
+ * collections every few seconds stalled the one thread that runs a market for 15-200 ms, the largest part of the
+ * latency tail under load. This is the local runtime only; the deployed Workers runtime manages its own heap.
  */
 export function wranglerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return {
@@ -58,6 +66,7 @@ export function wranglerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     CLOUDFLARE_CF_FETCH_ENABLED: "false",
     WRANGLER_SEND_METRICS: "false",
     X_LOCAL_OBSERVABILITY: env.X_LOCAL_OBSERVABILITY || "false",
+    MINIFLARE_WORKERD_V8_FLAGS: env.MINIFLARE_WORKERD_V8_FLAGS ?? YOUNG_GENERATION_FLAGS,
   };
 }
 

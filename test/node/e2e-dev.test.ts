@@ -207,4 +207,7 @@ test("dev settings: defaults, overrides, vars and refused ports", () => {
   // wrangler's per-request local traces are off unless asked for; the rest of the environment passes through.
   expect(wranglerEnv({ PATH: "/bin" })).toMatchObject({ PATH: "/bin", X_LOCAL_OBSERVABILITY: "false", WRANGLER_SEND_METRICS: "false" });
   expect(wranglerEnv({ X_LOCAL_OBSERVABILITY: "true" }).X_LOCAL_OBSERVABILITY).toBe("true");
+  // workerd's young generation: 64 MiB unless the caller chose (empty: V8's default).
+  expect(wranglerEnv({}).MINIFLARE_WORKERD_V8_FLAGS).toBe("--max-semi-space-size=64");
+  expect(wranglerEnv({ MINIFLARE_WORKERD_V8_FLAGS: "" }).MINIFLARE_WORKERD_V8_FLAGS).toBe("");
 });
