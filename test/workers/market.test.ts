@@ -116,17 +116,23 @@ describe("expiry", () => {
   });
 });
 
+/** Opens market `m`'s stream (with `query`, e.g. `?types=…`) and collects its events. */
+async function openStream(m: string, query = "") {
+  const res = await SELF.fetch(`${BASE}/v1/markets/${m}/stream${query}`, { headers: { Upgrade: "websocket" } });
+  expect(res.status).toBe(101);
+  const ws = res.webSocket!;
+  const events: { type: string; [k: string]: unknown }[] = [];
+  ws.addEventListener("message", (e) => {
+    events.push(JSON.parse(String(e.data)));
+  });
+  ws.accept();
+  return { ws, events };
+}
+
 describe("WebSocket stream", () => {
   test("receives intent.accepted and settlement.committed", async () => {
     const m = freshMarket();
-    const res = await SELF.fetch(`${BASE}/v1/markets/${m}/stream`, { headers: { Upgrade: "websocket" } });
-    expect(res.status).toBe(101);
-    const ws = res.webSocket!;
-    const events: { type: string; [k: string]: unknown }[] = [];
-    ws.addEventListener("message", (e) => {
-      events.push(JSON.parse(String(e.data)));
-    });
-    ws.accept();
+    const { ws, events } = await openStream(m);
     const a = await newAgent();
     await submit(a, m, buyIntent({ id: "w-b" }));
     const answer = await json(await submit(a, m, sellIntent({ id: "w-s" })));
@@ -139,20 +145,9 @@ describe("WebSocket stream", () => {
 
   test("?types= narrows a stream to those events; other streams still get everything", async () => {
     const m = freshMarket();
-    const open = async (query: string) => {
-      const res = await SELF.fetch(`${BASE}/v1/markets/${m}/stream${query}`, { headers: { Upgrade: "websocket" } });
-      expect(res.status).toBe(101);
-      const ws = res.webSocket!;
-      const events: { type: string; [k: string]: unknown }[] = [];
-      ws.addEventListener("message", (e) => {
-        events.push(JSON.parse(String(e.data)));
-      });
-      ws.accept();
-      return { ws, events };
-    };
-    const settlements = await open("?types=settlement.committed");
-    const cancels = await open("?types=intent.cancelled,intent.accepted");
-    const all = await open("");
+    const settlements = await openStream(m, "?types=settlement.committed");
+    const cancels = await openStream(m, "?types=intent.cancelled,intent.accepted");
+    const all = await openStream(m);
     const a = await newAgent();
     await submit(a, m, buyIntent({ id: "f-b" }));
     await submit(a, m, buyIntent({ id: "f-rest", limitPrice: 0.5 }));
