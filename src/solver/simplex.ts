@@ -234,22 +234,24 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
     }
     return v;
   };
+  // The most violated arc priced so far in this iteration becomes `enter`; true when arc e violates at all.
+  let best = -eps;
+  const consider = (e: number): boolean => {
+    const v = violation(e);
+    if (!(v < -eps)) return false;
+    if (v < best) {
+      best = v;
+      enter = e;
+      enterPiece = pricedPiece;
+    }
+    return true;
+  };
   for (;;) {
     enter = -1;
-    let best = -eps;
+    best = -eps;
     if (nCand > 0 && minor < minorLimit) {
       let kept = 0;
-      for (let k = 0; k < nCand; k++) {
-        const e = cand[k];
-        const v = violation(e);
-        if (!(v < -eps)) continue;
-        cand[kept++] = e;
-        if (v < best) {
-          best = v;
-          enter = e;
-          enterPiece = pricedPiece;
-        }
-      }
+      for (let k = 0; k < nCand; k++) if (consider(cand[k])) cand[kept++] = cand[k];
       nCand = kept;
       minor++;
     }
@@ -260,14 +262,7 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
       for (let scanned = 0; scanned < m && nCand < listSize; scanned++) {
         const e = next;
         next = next + 1 === m ? 0 : next + 1;
-        const v = violation(e);
-        if (!(v < -eps)) continue;
-        cand[nCand++] = e;
-        if (v < best) {
-          best = v;
-          enter = e;
-          enterPiece = pricedPiece;
-        }
+        if (consider(e)) cand[nCand++] = e;
       }
     }
     if (enter < 0) break;
