@@ -11,11 +11,11 @@ import {
   buildSettlement,
   cancelCheck,
   connectedResources,
+  intentFill,
   intentView,
   mayTrade,
   remainingOf,
   solverBook,
-  type IntentFill,
   type IntentRecord,
   type IntentUpdate,
   type IntentView,
@@ -981,7 +981,7 @@ export class MarketObject extends DurableObject<EdgeEnv> {
       const { settlement } = cleared;
       const fills = settlement.fills
         .filter((f) => f.buy === id || f.sell === id)
-        .map((f): IntentFill => ({ settlement: settlement.id, buy: f.buy, sell: f.sell, resource: f.resource, quantity: f.quantity, price: f.price }));
+        .map((f) => intentFill(settlement.id, f));
       answer = { intent: intentView({ ...record, filled: update.filled, status: update.status }, fills) };
     }
     if (cleared) answer.settlement = cleared.settlement;
@@ -1293,7 +1293,7 @@ export class MarketObject extends DurableObject<EdgeEnv> {
         id,
       )
       .toArray()
-      .map((r): IntentFill => ({ settlement: r.settlement_id, buy: r.buy, sell: r.sell, resource: r.resource, quantity: r.quantity, price: r.price }));
+      .map((r) => intentFill(r.settlement_id, r));
     return intentView(record, fills);
   }
 

@@ -26,6 +26,11 @@ export interface IntentFill extends Fill {
   settlement: string;
 }
 
+/** Fill `f` of settlement `settlement` as an intent lists it (only the Fill fields, whatever `f` carries besides). */
+export function intentFill(settlement: string, f: Fill): IntentFill {
+  return { settlement, buy: f.buy, sell: f.sell, resource: f.resource, quantity: f.quantity, price: f.price };
+}
+
 /** What the API answers for an intent (CONTRACT.md section 5). */
 export type IntentView = Intent & {
   status: IntentStatus;
