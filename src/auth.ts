@@ -19,27 +19,57 @@ const PKCS8_ED25519_PREFIX = new Uint8Array([
 
 const encoder = new TextEncoder();
 
+// The codecs below write character codes into one byte array and decode it once: they run for every signed request,
+// and building strings a character at a time made them a visible share of the worker's allocations (issue 6).
+const BASE64URL = Uint8Array.from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", (c) => c.charCodeAt(0));
+const BASE64URL_VALUE = new Int8Array(128).fill(-1);
+BASE64URL.forEach((code, value) => (BASE64URL_VALUE[code] = value));
+const HEX = Uint8Array.from("0123456789abcdef", (c) => c.charCodeAt(0));
+const ascii = new TextDecoder();
+
+/** base64url without padding. */
 export function base64urlEncode(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  const out = new Uint8Array(Math.ceil((bytes.length * 4) / 3));
+  let o = 0;
+  for (let i = 0; i < bytes.length; i += 3) {
+    const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
+    const chars = Math.min(4, out.length - o);
+    for (let k = 0; k < chars; k++) out[o++] = BASE64URL[(n >> (18 - 6 * k)) & 63];
+  }
+  return ascii.decode(out);
 }
 
 /** Decodes base64url with or without padding; undefined when the text is not base64url. */
 export function base64urlDecode(text: string): Uint8Array | undefined {
-  const bare = text.replace(/=+$/, "");
-  if (!/^[A-Za-z0-9_-]*$/.test(bare) || bare.length % 4 === 1) return undefined;
-  const b64 = bare.replace(/-/g, "+").replace(/_/g, "/") + "==".slice(0, (4 - (bare.length % 4)) % 4);
-  const binary = atob(b64);
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 61 /* = */) end--;
+  if (end % 4 === 1) return undefined;
+  const out = new Uint8Array(Math.floor((end * 3) / 4));
+  let acc = 0;
+  let bits = 0;
+  let o = 0;
+  for (let i = 0; i < end; i++) {
+    const code = text.charCodeAt(i);
+    const value = code < 128 ? BASE64URL_VALUE[code] : -1;
+    if (value < 0) return undefined;
+    acc = (acc << 6) | value;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 0xff;
+      acc &= (1 << bits) - 1;
+    }
+  }
   return out;
 }
 
 function toHex(bytes: Uint8Array): string {
-  let hex = "";
-  for (const b of bytes) hex += b.toString(16).padStart(2, "0");
-  return hex;
+  const out = new Uint8Array(bytes.length * 2);
+  for (let i = 0; i < bytes.length; i++) {
+    out[2 * i] = HEX[bytes[i] >> 4];
+    out[2 * i + 1] = HEX[bytes[i] & 15];
+  }
+  return ascii.decode(out);
 }
 
 /** Body as bytes: strings are UTF-8 encoded; undefined/null is the empty body. */

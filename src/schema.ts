@@ -260,8 +260,14 @@ export const MarketEvent = z.discriminatedUnion("type", [
 export type MarketEvent = z.infer<typeof MarketEvent>;
 
 /** The events a stream can be narrowed to (`hello` always comes first). */
-export const STREAM_EVENT_TYPES = ["intent.accepted", "intent.cancelled", "intent.expired", "settlement.committed"] as const;
+export const STREAM_EVENT_TYPES = ["intent.accepted", "intent.cancelled", "intent.expired", "settlement.committed"] as const satisfies readonly Exclude<
+  MarketEvent["type"],
+  "hello"
+>[];
 export type StreamEventType = (typeof STREAM_EVENT_TYPES)[number];
+// The other direction, checked by the compiler: every event type but `hello` is in the list.
+const everyEventTypeListed: Exclude<MarketEvent["type"], "hello" | StreamEventType> extends never ? true : never = true;
+void everyEventTypeListed;
 
 /** `?types=` of GET …/stream: a comma-separated subset of STREAM_EVENT_TYPES, no repeats; absent means all. */
 export const StreamTypes = z

@@ -65,6 +65,13 @@ export async function readCappedBody(request: Request, cap = MAX_BODY_BYTES): Pr
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > cap) throw tooLarge();
   if (request.body === null) return new Uint8Array(0);
+  // A declared length frames the body (the HTTP parser reads no more than it), so it is read whole, in one
+  // allocation, and checked again; without one (chunked) the chunks are counted as they come.
+  if (declared !== null && /^\d+$/.test(declared)) {
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    if (bytes.byteLength > cap) throw tooLarge();
+    return bytes;
+  }
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;

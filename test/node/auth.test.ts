@@ -1,5 +1,6 @@
 // src/auth.ts against independent references: RFC 8032's Ed25519 vector, node:crypto, and pinned NASH vectors.
 import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify } from "node:crypto";
+import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import {
   agentKeyFromSeed,
@@ -43,6 +44,29 @@ describe("keys", () => {
     expect(base64urlDecode(base64urlEncode(bytes) + "=")).toEqual(bytes);
     expect(base64urlDecode("a+b/")).toBeUndefined();
     expect(base64urlDecode("abcde")).toBeUndefined();
+  });
+
+  test("base64url agrees with Node's codec on any bytes and any text", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), (bytes) => {
+        const text = base64urlEncode(bytes);
+        expect(text).toBe(Buffer.from(bytes).toString("base64url"));
+        expect(base64urlDecode(text)).toEqual(bytes);
+        expect(base64urlDecode(Buffer.from(bytes).toString("base64"))).toEqual(/[+/]/.test(Buffer.from(bytes).toString("base64")) ? undefined : bytes);
+      }),
+      { numRuns: 2000 },
+    );
+    // Any text: undefined exactly when it is not base64url (one character too many for a byte is refused too).
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(..."AZaz09-_+/=é ".split("")), maxLength: 24 }), (text) => {
+        const bare = text.replace(/=+$/, "");
+        const valid = /^[A-Za-z0-9_-]*$/.test(bare) && bare.length % 4 !== 1;
+        const decoded = base64urlDecode(text);
+        expect(decoded === undefined).toBe(!valid);
+        if (decoded) expect(decoded).toEqual(new Uint8Array(Buffer.from(bare, "base64url")));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 

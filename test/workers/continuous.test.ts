@@ -75,7 +75,34 @@ async function run(seed: number, arrivals: number, withMinimums: boolean): Promi
   return { settlements };
 }
 
+/** Submits `intent` and holds its settlement to a whole-book solve; returns the settlement's fill count. */
+async function arriveOptimally(market: string, agent: Awaited<ReturnType<typeof newAgent>>, intent: Record<string, unknown>): Promise<number> {
+  const before = await marketBook(market);
+  const res = await submit(agent, market, { ...intent, agent: agent.publicKey });
+  expect(res.status).toBe(201);
+  const answer = await json(res);
+  const whole = solve([...before, { ...intent, agent: agent.publicKey } as unknown as Intent], DEFAULT_LATENCY);
+  expect(answer.settlement?.welfare ?? 0, `${intent.id}: settlement welfare vs a whole-book solve`).toBeCloseTo(whole.welfare, 6);
+  expect(solve(await marketBook(market), DEFAULT_LATENCY).welfare, `${intent.id}: the book left behind still trades`).toBeLessThanOrEqual(1e-9);
+  return answer.settlement?.fills.length ?? 0;
+}
+
 describe("continuous clearing of one arrival", () => {
+  test("an arrival that needs more counterparties than the short walk, and more than the long one", async () => {
+    const market = freshMarket("walk");
+    const [seller, buyer] = await Promise.all([newAgent(), newAgent()]);
+    // 100 one-unit asks at distinct prices; every third is far away, so a latency-capped buyer skips it.
+    for (let k = 0; k < 100; k++) {
+      const region = k % 3 === 2 ? "ap-northeast" : "eu-west";
+      expect(await arriveOptimally(market, seller, { id: `s${k}`, side: "sell", resource: "gpu-h100-hr", quantity: 1, limitPrice: 1 + k / 100, region })).toBe(0);
+    }
+    const buy = { side: "buy", resource: "gpu-h100-hr", limitPrice: 3, region: "eu-west", maxLatencyMs: 20 };
+    expect(await arriveOptimally(market, buyer, { ...buy, id: "b-short", quantity: 3 })).toBe(3); // within the first walk
+    expect(await arriveOptimally(market, buyer, { ...buy, id: "b-long", quantity: 10 })).toBe(10); // past it
+    expect(await arriveOptimally(market, buyer, { ...buy, id: "b-past", quantity: 60 })).toBeGreaterThan(0); // past both
+  });
+
+
   test("plain intents with latency caps: each settlement is the whole-book optimum, nothing is left to trade", async () => {
     let total = 0;
     for (const seed of [1, 2, 3]) total += (await run(seed, 40, false)).settlements;
