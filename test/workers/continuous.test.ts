@@ -39,29 +39,36 @@ function randomIntent(r: () => number, k: number, withMinimums: boolean): Record
   return intent;
 }
 
+/**
+ * Submits `intent` and holds its settlement to a whole-book solve of the live book before it plus the arrival, and
+ * the book left behind to having nothing left to trade; returns the submit's answer.
+ */
+async function arriveOptimally(market: string, agent: Awaited<ReturnType<typeof newAgent>>, intent: Record<string, unknown>) {
+  const before = await marketBook(market);
+  const res = await submit(agent, market, { ...intent, agent: agent.publicKey });
+  expect(res.status).toBe(201);
+  const answer = await json(res);
+  const whole = solve([...before, { ...intent, agent: agent.publicKey } as unknown as Intent], DEFAULT_LATENCY);
+  expect(whole.status).toBe("optimal");
+  expect(answer.settlement?.welfare ?? 0, `${intent.id}: settlement welfare vs a whole-book solve`).toBeCloseTo(whole.welfare, 6);
+  expect(solve(await marketBook(market), DEFAULT_LATENCY).welfare, `${intent.id}: the book left behind still trades`).toBeLessThanOrEqual(1e-9);
+  return answer;
+}
+
+const fillsOf = (answer: { settlement?: { fills: unknown[] } }) => answer.settlement?.fills.length ?? 0;
+
 async function run(seed: number, arrivals: number, withMinimums: boolean): Promise<{ settlements: number }> {
   const r = seededRandom(seed);
   const market = freshMarket("cont");
   const agents = await Promise.all([newAgent(), newAgent(), newAgent()]);
   let settlements = 0;
   for (let k = 0; k < arrivals; k++) {
-    const before = await marketBook(market);
     const agent = agents[k % agents.length];
-    const intent = { ...randomIntent(r, k, withMinimums), agent: agent.publicKey };
-    const res = await submit(agent, market, intent);
-    expect(res.status).toBe(201);
-    const answer = await json(res);
-    const whole = solve([...before, { ...(intent as unknown as Intent) }], DEFAULT_LATENCY);
-    expect(whole.status).toBe("optimal");
-    const got = answer.settlement?.welfare ?? 0;
-    expect(got, `arrival ${k}: settlement welfare vs a whole-book solve`).toBeCloseTo(whole.welfare, 6);
+    const answer = await arriveOptimally(market, agent, randomIntent(r, k, withMinimums));
     if (answer.settlement) settlements += 1;
     // The answer's view of the new intent is the one the market reads back.
     const stored = await json(await SELF.fetch(`${BASE}/v1/markets/${market}/intents/${answer.intent.id}`));
     expect(answer.intent).toEqual(stored);
-    // Nothing left that could trade.
-    const left = solve(await marketBook(market), DEFAULT_LATENCY);
-    expect(left.welfare, `arrival ${k}: the book left behind still trades`).toBeLessThanOrEqual(1e-9);
     // Now and then an agent cancels its oldest open intent; the book stays settled.
     if (r() < 0.15) {
       const open = (await marketBook(market)).find((i) => i.agent === agent.publicKey);
@@ -75,18 +82,6 @@ async function run(seed: number, arrivals: number, withMinimums: boolean): Promi
   return { settlements };
 }
 
-/** Submits `intent` and holds its settlement to a whole-book solve; returns the settlement's fill count. */
-async function arriveOptimally(market: string, agent: Awaited<ReturnType<typeof newAgent>>, intent: Record<string, unknown>): Promise<number> {
-  const before = await marketBook(market);
-  const res = await submit(agent, market, { ...intent, agent: agent.publicKey });
-  expect(res.status).toBe(201);
-  const answer = await json(res);
-  const whole = solve([...before, { ...intent, agent: agent.publicKey } as unknown as Intent], DEFAULT_LATENCY);
-  expect(answer.settlement?.welfare ?? 0, `${intent.id}: settlement welfare vs a whole-book solve`).toBeCloseTo(whole.welfare, 6);
-  expect(solve(await marketBook(market), DEFAULT_LATENCY).welfare, `${intent.id}: the book left behind still trades`).toBeLessThanOrEqual(1e-9);
-  return answer.settlement?.fills.length ?? 0;
-}
-
 describe("continuous clearing of one arrival", () => {
   test("an arrival that needs more counterparties than the short walk, and more than the long one", async () => {
     const market = freshMarket("walk");
@@ -94,14 +89,13 @@ describe("continuous clearing of one arrival", () => {
     // 100 one-unit asks at distinct prices; every third is far away, so a latency-capped buyer skips it.
     for (let k = 0; k < 100; k++) {
       const region = k % 3 === 2 ? "ap-northeast" : "eu-west";
-      expect(await arriveOptimally(market, seller, { id: `s${k}`, side: "sell", resource: "gpu-h100-hr", quantity: 1, limitPrice: 1 + k / 100, region })).toBe(0);
+      expect(fillsOf(await arriveOptimally(market, seller, { id: `s${k}`, side: "sell", resource: "gpu-h100-hr", quantity: 1, limitPrice: 1 + k / 100, region }))).toBe(0);
     }
     const buy = { side: "buy", resource: "gpu-h100-hr", limitPrice: 3, region: "eu-west", maxLatencyMs: 20 };
-    expect(await arriveOptimally(market, buyer, { ...buy, id: "b-short", quantity: 3 })).toBe(3); // within the first walk
-    expect(await arriveOptimally(market, buyer, { ...buy, id: "b-long", quantity: 10 })).toBe(10); // past it
-    expect(await arriveOptimally(market, buyer, { ...buy, id: "b-past", quantity: 60 })).toBeGreaterThan(0); // past both
+    expect(fillsOf(await arriveOptimally(market, buyer, { ...buy, id: "b-short", quantity: 3 }))).toBe(3); // within the first walk
+    expect(fillsOf(await arriveOptimally(market, buyer, { ...buy, id: "b-long", quantity: 10 }))).toBe(10); // past it
+    expect(fillsOf(await arriveOptimally(market, buyer, { ...buy, id: "b-past", quantity: 60 }))).toBeGreaterThan(0); // past both
   });
-
 
   test("plain intents with latency caps: each settlement is the whole-book optimum, nothing is left to trade", async () => {
     let total = 0;
