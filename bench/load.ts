@@ -4,11 +4,14 @@
 // rate: a share `--cross` of them cross the book (a small buy above 2.5 or sell below 1.0, filled at once), the
 // rest rest inside the spread and expire after `--ttl-ms` (so the book stays near its seeded size).
 // Latency = POST sent → `settlement.committed` naming the intent received on the market's WebSocket.
-// Prints markdown tables: the target run, the knee search, and the 20-market run.
+// Prints markdown tables: the target run, the knee search, the floor, and the 20-market run. The floor sends the same
+// signed POSTs on the same schedule to a worker that does nothing (bench/floor-worker.ts, its own `wrangler dev`):
+// what wrangler dev, the runtime and this machine give at that rate before NASH does any work.
 //
 // Flags (defaults = issue 6): --rate 200 --duration 60 --book 1000 --markets 20 (for the multi-market run)
 //   --cross 0.5 --ttl-ms 5000 --agents 32 --warmup 3 --knee 50,100,200,300,400,600,800 --step-duration 20
-//   --only target|knee|multi (comma list; default all three) --base URL (else starts its own server on 8860–8863)
+//   --only target|knee|floor|multi (comma list; default all four) --base URL (else starts its own server on 8860–8863;
+//   the floor always starts its own, on 8864–8867)
 //   --max-inflight 256: requests due while this many are unanswered are not sent and are counted as shed by the
 //   client. Without a cap a saturated server accumulates thousands of connections; local workerd then runs out
 //   of file descriptors ("Too many open files") and crashes, which measures the machine's ulimit, not NASH.
@@ -44,7 +47,7 @@ interface Flags {
 function parseFlags(argv: string[]): Flags {
   const f: Flags = {
     rate: 200, duration: 60, book: 1000, markets: 20, cross: 0.5, ttlMs: 5000, agents: 32, warmup: 3,
-    knee: [50, 100, 200, 300, 400, 600, 800], stepDuration: 20, only: ["target", "knee", "multi"], base: undefined,
+    knee: [50, 100, 200, 300, 400, 600, 800], stepDuration: 20, only: ["target", "knee", "floor", "multi"], base: undefined,
     profile: undefined, inspectorPort: undefined, root: undefined, maxInflight: 256,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -308,6 +311,31 @@ const HEADER =
   "| offered /s | markets | accepted /s | settled /s | settle p50 ms | p95 | p99 | max | answer p50 ms | answer p99 | settlements seen | client CPU ms/req | errors |\n" +
   "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|";
 
+const FLOOR_HEADER =
+  "| offered /s | accepted /s | answer p50 ms | p95 | p99 | max | client CPU ms/req | errors |\n" +
+  "|---:|---:|---:|---:|---:|---:|---:|---|";
+
+function floorRow(r: PhaseResult): string {
+  const a = [...r.ackMs].sort((a, b) => a - b);
+  const errs = [...r.errors].map(([k, v]) => `${v}× ${k}`).join("; ") || "0";
+  return `| ${r.offered} | ${r.throughput.toFixed(1)} | ${ms(q(a, 0.5))} | ${ms(q(a, 0.95))} | ${ms(q(a, 0.99))} | ${ms(q(a, 1))} | ${r.clientCpuMs.toFixed(2)} | ${errs} |`;
+}
+
+/** The same schedule and signed POSTs as the target run, into a worker that does nothing, on its own wrangler dev. */
+async function floor(f: Flags, agents: Agent[]): Promise<PhaseResult> {
+  const server = await startDevServer({
+    ports: [8864, 8865, 8866, 8867],
+    root: f.root,
+    env: { NASH_WRANGLER_CONFIG: "bench/wrangler.floor.toml", WRANGLER_LOG: "warn" },
+  });
+  try {
+    const pendings = new Map([["floor", new Map<string, Pending>()]]);
+    return await phase(server.base, ["floor"], pendings, agents, { ...f, cross: 0 }, f.rate, f.duration);
+  } finally {
+    await server.dispose();
+  }
+}
+
 function p99(r: PhaseResult): number {
   return q([...r.settleMs].sort((a, b) => a - b), 0.99);
 }
@@ -417,6 +445,13 @@ async function main(): Promise<void> {
       for (const s of streams) s.close();
     }
 
+    if (f.only.includes("floor")) {
+      const r = await floor(f, agents);
+      console.log(`\n### Floor: the same ${f.rate} signed POSTs/s for ${f.duration} s into a worker that does nothing (bench/floor-worker.ts)\n`);
+      console.log(FLOOR_HEADER);
+      console.log(floorRow(r));
+      console.log(`\nfloor p99 ${ms(q([...r.ackMs].sort((a, b) => a - b), 0.99))} ms: what wrangler dev and this machine give before NASH does any work`);
+    }
     if (f.only.includes("multi") && f.markets > 0) {
       const names = Array.from({ length: f.markets }, (_, k) => `load-${run}-m${k}`);
       const { pendings, streams } = await prepareMarkets(base, names, f.book, agents);

@@ -5,6 +5,8 @@
 // X_LOCAL_OBSERVABILITY (default false here: wrangler's per-request local traces, see wranglerEnv),
 // MINIFLARE_WORKERD_V8_FLAGS (default a 64 MiB young generation, see wranglerEnv) and WRANGLER_LOG
 // (wrangler's log level; "warn" drops the line logged for every request) go to wrangler as they are.
+// NASH_WRANGLER_CONFIG (a wrangler config relative to the repository, default wrangler.toml) serves another worker
+// with the same settings: `npm run bench:load -- --only floor` uses it for a worker that does nothing.
 // SIGINT/SIGTERM are forwarded to wrangler, and this process exits with it.
 // Bittensor bridge: MINER_NODE_URL, MINER_HOTKEY_URI (secret), AXON_HOTKEY, VALIDATOR_HOTKEYS from the environment
 // or `.dev.vars`, checked at start (one "bittensor bridge: …" line, exit 2 when half set): scripts/dev-bridge.ts.
@@ -21,6 +23,8 @@ export interface DevSettings {
   inspectorPort: number;
   stateDir: string;
   vars: Record<string, string>;
+  /** `--config`: another wrangler config than wrangler.toml (NASH_WRANGLER_CONFIG). */
+  config?: string;
   /** `--env-file` arguments (the bridge's variables from the environment; see scripts/dev-bridge.ts). */
   envFiles?: string[];
 }
@@ -37,7 +41,9 @@ export function devSettings(env: NodeJS.ProcessEnv): DevSettings {
     const value = env[name];
     if (value !== undefined && value !== "") vars[name] = value;
   }
-  return { port, inspectorPort, stateDir: resolve(root, env.NASH_STATE_DIR || ".wrangler/state"), vars };
+  const settings: DevSettings = { port, inspectorPort, stateDir: resolve(root, env.NASH_STATE_DIR || ".wrangler/state"), vars };
+  if (env.NASH_WRANGLER_CONFIG) settings.config = resolve(root, env.NASH_WRANGLER_CONFIG);
+  return settings;
 }
 
 function portFrom(text: string | undefined, fallback: number, name: string): number {
@@ -80,6 +86,7 @@ export function wranglerArgs(s: DevSettings): string[] {
     "--persist-to", s.stateDir,
     "--show-interactive-dev-session=false",
   ];
+  if (s.config) args.push("--config", s.config);
   for (const [k, v] of Object.entries(s.vars)) args.push("--var", `${k}:${v}`);
   for (const f of s.envFiles ?? []) args.push("--env-file", f);
   return args;

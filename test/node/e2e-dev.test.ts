@@ -201,6 +201,9 @@ test("dev settings: defaults, overrides, vars and refused ports", () => {
     "dev", "--ip", "127.0.0.1", "--port", "8801", "--inspector-port", "8811", "--persist-to", "/tmp/x",
     "--show-interactive-dev-session=false", "--var", "OPERATOR_AGENTS:k1,k2",
   ]);
+  const floor = devSettings({ NASH_WRANGLER_CONFIG: "bench/wrangler.floor.toml" });
+  expect(floor.config).toBe(join(root, "bench/wrangler.floor.toml"));
+  expect(wranglerArgs(floor).slice(-2)).toEqual(["--config", floor.config]);
   expect(devSettings({ PORT: "65000" }).inspectorPort).toBe(64000);
   expect(() => devSettings({ PORT: "http" })).toThrow(/PORT/);
   expect(() => devSettings({ INSPECTOR_PORT: "70000" })).toThrow(/INSPECTOR_PORT/);

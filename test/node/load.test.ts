@@ -64,3 +64,15 @@ test("a concurrent burst into a seeded book: every settlement streamed once, the
   expect(existsSync(join(server.stateDir, "v3", "observability")), "wrangler's per-request trace store").toBe(false);
   expect(audit.settlements).toBe(expected.size);
 });
+
+test("the load bench's floor: scripts/dev.ts serves the do-nothing worker of bench/wrangler.floor.toml", { timeout: 180_000 }, async () => {
+  const floor = await startDevServer({ ports: [8882, 8883], env: { NASH_WRANGLER_CONFIG: "bench/wrangler.floor.toml" } });
+  try {
+    const agent = await generateAgentKey();
+    const r = await signedFetch(floor.base, agent, "POST", "/v1/markets/floor/intents", JSON.stringify({ id: "x" }));
+    expect(r.status).toBe(201);
+    expect(r.body).toEqual({ ok: true }); // not NASH: the same path there would refuse this intent with a 422
+  } finally {
+    await floor.dispose();
+  }
+});
