@@ -300,11 +300,15 @@ function q(sorted: number[], p: number): number {
 
 const ms = (x: number) => (Number.isNaN(x) ? "–" : x.toFixed(1));
 
+/** The errors column: each kind with its count, or 0. */
+function errorsText(r: PhaseResult): string {
+  return [...r.errors].map(([k, v]) => `${v}× ${k}`).join("; ") || "0";
+}
+
 function row(r: PhaseResult): string {
   const s = [...r.settleMs].sort((a, b) => a - b);
   const a = [...r.ackMs].sort((a, b) => a - b);
-  const errs = [...r.errors].map(([k, v]) => `${v}× ${k}`).join("; ") || "0";
-  return `| ${r.offered} | ${r.markets} | ${r.throughput.toFixed(1)} | ${r.settlementsPerSecond.toFixed(1)} | ${ms(q(s, 0.5))} | ${ms(q(s, 0.95))} | ${ms(q(s, 0.99))} | ${ms(q(s, 1))} | ${ms(q(a, 0.5))} | ${ms(q(a, 0.99))} | ${r.settledSeen}/${r.crossingAcked} | ${r.clientCpuMs.toFixed(2)} | ${errs} |`;
+  return `| ${r.offered} | ${r.markets} | ${r.throughput.toFixed(1)} | ${r.settlementsPerSecond.toFixed(1)} | ${ms(q(s, 0.5))} | ${ms(q(s, 0.95))} | ${ms(q(s, 0.99))} | ${ms(q(s, 1))} | ${ms(q(a, 0.5))} | ${ms(q(a, 0.99))} | ${r.settledSeen}/${r.crossingAcked} | ${r.clientCpuMs.toFixed(2)} | ${errorsText(r)} |`;
 }
 
 const HEADER =
@@ -317,8 +321,7 @@ const FLOOR_HEADER =
 
 function floorRow(r: PhaseResult): string {
   const a = [...r.ackMs].sort((a, b) => a - b);
-  const errs = [...r.errors].map(([k, v]) => `${v}× ${k}`).join("; ") || "0";
-  return `| ${r.offered} | ${r.throughput.toFixed(1)} | ${ms(q(a, 0.5))} | ${ms(q(a, 0.95))} | ${ms(q(a, 0.99))} | ${ms(q(a, 1))} | ${r.clientCpuMs.toFixed(2)} | ${errs} |`;
+  return `| ${r.offered} | ${r.throughput.toFixed(1)} | ${ms(q(a, 0.5))} | ${ms(q(a, 0.95))} | ${ms(q(a, 0.99))} | ${ms(q(a, 1))} | ${r.clientCpuMs.toFixed(2)} | ${errorsText(r)} |`;
 }
 
 /** The same schedule and signed POSTs as the target run, into a worker that does nothing, on its own wrangler dev. */
@@ -450,7 +453,7 @@ async function main(): Promise<void> {
       console.log(`\n### Floor: the same ${f.rate} signed POSTs/s for ${f.duration} s into a worker that does nothing (bench/floor-worker.ts)\n`);
       console.log(FLOOR_HEADER);
       console.log(floorRow(r));
-      console.log(`\nfloor p99 ${ms(q([...r.ackMs].sort((a, b) => a - b), 0.99))} ms: what wrangler dev and this machine give before NASH does any work`);
+      console.log(`\nfloor p99 ${ms(q(r.ackMs.sort((a, b) => a - b), 0.99))} ms: what wrangler dev and this machine give before NASH does any work`);
     }
     if (f.only.includes("multi") && f.markets > 0) {
       const names = Array.from({ length: f.markets }, (_, k) => `load-${run}-m${k}`);
