@@ -1,10 +1,11 @@
 // Latency look-ups and fill compatibility (CONTRACT.md sections 2–3), shared by the challenge generator (true
 // intents) and the feature extractor (banded commitments), so both read the latency table the same way.
 import type { Intent, LatencyTable } from "../schema.ts";
+import { ownEntry } from "../solver/latency.ts";
 
 /** Latency between two regions: symmetric, a region to itself is 0 unless listed; undefined when unlisted. */
 export function latencyMs(table: LatencyTable, a: string, b: string): number | undefined {
-  const direct = table[a]?.[b] ?? table[b]?.[a];
+  const direct = ownEntry(table, a, b) ?? ownEntry(table, b, a); // own properties only: regions are user strings
   if (direct !== undefined) return direct;
   return a === b ? 0 : undefined;
 }

@@ -10,6 +10,11 @@ export interface IntentClass {
   region: string;
   /** Counterpart regions this class admits; null when it has no latency cap (then it admits every region). */
   reach: Set<string> | null;
+  /**
+   * Set for the intents of an agent with intents on both sides of this resource: they get classes of their own,
+   * and a class never meets one of the same agent (no self-trade, CONTRACT section 2).
+   */
+  agent?: string;
   /** Intent indices, best price first (buyers by limit descending, sellers ascending; ties by input order). */
   members: Int32Array;
 }
@@ -31,8 +36,8 @@ type Side = "buy" | "sell";
 interface Origin {
   regs: string[];
   ms: Float64Array;
-  /** Prefix length (−1: no cap) → class index on this side. */
-  byPrefix: Map<number, number>;
+  /** Prefix length (−1: no cap), and the agent for two-sided agents' intents → class index on this side. */
+  byPrefix: Map<string, number>;
 }
 type Lookup = Record<Side, Map<string, Map<string, Origin>>>;
 type Regions = Map<string, Record<Side, Set<string>>>;
@@ -48,7 +53,28 @@ export interface ClassCatalog {
   idx: ClassIndex;
   regions: Regions;
   lookup: Lookup;
+  /** Agents with intents on both sides of a resource: agent → those resources. */
+  twoSided: TwoSided;
 }
+
+/** Agent → the resources it has intents on both sides of (the classes keep such an agent's intents apart). */
+type TwoSided = Map<string, Set<string>>;
+
+export function twoSidedAgents(intents: readonly Intent[]): TwoSided {
+  const sides = new Map<string, Map<string, number>>();
+  for (const it of intents) {
+    if (!(it.quantity > 0)) continue;
+    let m = sides.get(it.agent);
+    if (!m) sides.set(it.agent, (m = new Map()));
+    m.set(it.resource, (m.get(it.resource) ?? 0) | (it.side === "buy" ? 1 : 2));
+  }
+  const out: TwoSided = new Map();
+  for (const [agent, m] of sides) for (const [res, mask] of m) if (mask === 3) out.set(agent, (out.get(agent) ?? new Set()).add(res));
+  return out;
+}
+
+/** The agent an intent's class is kept apart by, if its agent trades both sides of its resource. */
+const ownerOf = (it: Intent, twoSided: TwoSided) => (twoSided.get(it.agent)?.has(it.resource) ? it.agent : undefined);
 
 /** Builds the classes and their compatible pairs in O(intents × regions + class pairs). */
 /** `sortMembers` false leaves members in input order (the verifier needs no price order). */
@@ -82,6 +108,7 @@ export function catalogClasses(intents: readonly Intent[], latency: LatencyTable
     }
   }
   const lookup: Lookup = { buy: new Map(), sell: new Map() };
+  const twoSided = twoSidedAgents(intents);
   const buy: { c: IntentClass; list: number[] }[] = [];
   const sell: { c: IntentClass; list: number[] }[] = [];
   const classOf = new Int32Array(n).fill(-1);
@@ -89,8 +116,8 @@ export function catalogClasses(intents: readonly Intent[], latency: LatencyTable
     const it = intents[i];
     if (!(it.quantity > 0)) continue;
     const side = it.side === "buy" ? buy : sell;
-    const c = classFor(it, latency, regions, lookup, (origin, prefix) => {
-      side.push({ c: newClass(it, origin, prefix), list: [] });
+    const c = classFor(it, latency, regions, lookup, twoSided, (origin, prefix, agent) => {
+      side.push({ c: newClass(it, origin, prefix, agent), list: [] });
       return side.length - 1;
     });
     side[c].list.push(i);
@@ -140,17 +167,26 @@ export function catalogClasses(intents: readonly Intent[], latency: LatencyTable
     buyAdj: buyAdjL.map((l) => new Int32Array(l)),
     sellAdj: sellAdjL.map((l) => new Int32Array(l)),
   };
-  return { latency, intents, idx, regions, lookup };
+  return { latency, intents, idx, regions, lookup, twoSided };
 }
 
-/** Each class's cap admits the other's region. */
+/** Each class's cap admits the other's region, and they are not one agent's. */
 function meets(A: IntentClass, X: IntentClass): boolean {
-  return (A.reach === null || A.reach.has(X.region)) && (X.reach === null || X.reach.has(A.region));
+  return (
+    (A.reach === null || A.reach.has(X.region)) && (X.reach === null || X.reach.has(A.region)) && (A.agent === undefined || A.agent !== X.agent)
+  );
 }
 
-function newClass(it: Intent, origin: Origin, prefix: number): IntentClass {
+function newClass(it: Intent, origin: Origin, prefix: number, agent: string | undefined): IntentClass {
   const reach = prefix < 0 ? null : new Set(origin.regs.slice(0, prefix));
-  return { resource: it.resource, region: it.region, reach, members: new Int32Array(0) };
+  const c: IntentClass = { resource: it.resource, region: it.region, reach, members: new Int32Array(0) };
+  if (agent !== undefined) c.agent = agent;
+  return c;
+}
+
+/** The key of an intent's class within its origin: its cap's prefix, and its agent when kept apart. */
+function classKey(prefix: number, agent: string | undefined): string {
+  return agent === undefined ? String(prefix) : `${prefix}\u0000${agent}`;
 }
 
 /** How many of the origin's counterpart regions (nearest first) the intent's cap admits; −1: no cap, every region. */
@@ -167,7 +203,8 @@ function classFor(
   latency: LatencyTable,
   regions: Regions,
   lookup: Lookup,
-  create: (origin: Origin, prefix: number) => number,
+  twoSided: TwoSided,
+  create: (origin: Origin, prefix: number, agent: string | undefined) => number,
 ): number {
   let byRegion = lookup[it.side].get(it.resource);
   if (!byRegion) lookup[it.side].set(it.resource, (byRegion = new Map()));
@@ -184,10 +221,12 @@ function classFor(
     byRegion.set(it.region, origin);
   }
   const prefix = prefixOf(it, origin);
-  let c = origin.byPrefix.get(prefix);
+  const agent = ownerOf(it, twoSided);
+  const key = classKey(prefix, agent);
+  let c = origin.byPrefix.get(key);
   if (c === undefined) {
-    c = create(origin, prefix);
-    origin.byPrefix.set(prefix, c);
+    c = create(origin, prefix, agent);
+    origin.byPrefix.set(key, c);
   }
   return c;
 }
@@ -196,6 +235,7 @@ function classFor(
 function sameClassFacts(a: Intent, b: Intent): boolean {
   return (
     a.side === b.side &&
+    a.agent === b.agent &&
     a.resource === b.resource &&
     a.region === b.region &&
     a.maxLatencyMs === b.maxLatencyMs &&
@@ -212,6 +252,8 @@ function sameClassFacts(a: Intent, b: Intent): boolean {
  */
 export function updateClasses(intents: readonly Intent[], latency: LatencyTable, prev: ClassCatalog): ClassCatalog | null {
   if (latency !== prev.latency) return null;
+  // An intent whose agent now trades both sides of its resource (or no longer does) is placed afresh below.
+  const twoSided = twoSidedAgents(intents);
   const n = intents.length;
   const old = prev.intents;
   const oldIdx = prev.idx;
@@ -245,7 +287,8 @@ export function updateClasses(intents: readonly Intent[], latency: LatencyTable,
       }
       if (p >= 0) off = p - i;
     }
-    if (p >= 0 && newOf[p] < 0 && oldIdx.classOf[p] >= 0 && sameClassFacts(old[p], it)) {
+    const keeps = p >= 0 && sameClassFacts(old[p], it) && ownerOf(old[p], prev.twoSided) === ownerOf(it, twoSided);
+    if (keeps && newOf[p] < 0 && oldIdx.classOf[p] >= 0) {
       newOf[p] = i;
       classOf[i] = oldIdx.classOf[p];
     } else added.push(i);
@@ -263,7 +306,7 @@ export function updateClasses(intents: readonly Intent[], latency: LatencyTable,
     const it = intents[i];
     if (!prev.regions.get(it.resource)?.[it.side].has(it.region)) return null;
     const origin = lookup[it.side].get(it.resource)?.get(it.region);
-    const known = origin?.byPrefix.get(prefixOf(it, origin));
+    const known = origin?.byPrefix.get(classKey(prefixOf(it, origin), ownerOf(it, twoSided)));
     if (known !== undefined) {
       classOf[i] = known;
       continue;
@@ -273,8 +316,8 @@ export function updateClasses(intents: readonly Intent[], latency: LatencyTable,
       copied = true;
     }
     const side = it.side === "buy" ? buy : sell;
-    classOf[i] = classFor(it, latency, prev.regions, lookup, (o, prefix) => {
-      side.push(newClass(it, o, prefix));
+    classOf[i] = classFor(it, latency, prev.regions, lookup, twoSided, (o, prefix, agent) => {
+      side.push(newClass(it, o, prefix, agent));
       return side.length - 1;
     });
   }
@@ -344,7 +387,7 @@ export function updateClasses(intents: readonly Intent[], latency: LatencyTable,
     sellAdj = sAdj.map((l) => new Int32Array(l));
   }
   const idx: ClassIndex = { buy, sell, classOf, edgeBuy, edgeSell, buyAdj, sellAdj };
-  return { latency, intents, idx, regions: prev.regions, lookup };
+  return { latency, intents, idx, regions: prev.regions, lookup, twoSided };
 }
 
 function copyLookup(l: Lookup): Lookup {

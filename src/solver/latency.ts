@@ -16,11 +16,23 @@ export const DEFAULT_LATENCY: LatencyTable = {
 
 /** Latency between two regions: symmetric; a region to itself is 0 unless the table lists it; else undefined. */
 export function latencyBetween(latency: LatencyTable, a: string, b: string): number | undefined {
-  const ab = latency[a]?.[b];
+  const ab = ownEntry(latency, a, b);
   if (ab !== undefined) return ab;
-  const ba = latency[b]?.[a];
+  const ba = ownEntry(latency, b, a);
   if (ba !== undefined) return ba;
   return a === b ? 0 : undefined;
+}
+
+/**
+ * table[a][b] read through own properties only: region names are user strings, and `constructor` or `length`
+ * must not find Object's (a row's prototype is never consulted).
+ */
+export function ownEntry(table: LatencyTable, a: string, b: string): number | undefined {
+  if (!Object.hasOwn(table, a)) return undefined;
+  const row = table[a];
+  if (typeof row !== "object" || row === null || !Object.hasOwn(row, b)) return undefined;
+  const ms = row[b];
+  return typeof ms === "number" ? ms : undefined;
 }
 
 /** Whether `region` is within an intent's latency cap of `other` (no cap: anything goes, even unlisted pairs). */
@@ -30,11 +42,12 @@ export function withinCap(latency: LatencyTable, region: string, cap: number | u
   return ms !== undefined && ms <= cap;
 }
 
-/** A buy and a sell may trade: same resource, and each side's latency cap admits the other's region. */
+/** A buy and a sell may trade: two agents, same resource, and each side's latency cap admits the other's region. */
 export function compatible(buy: Intent, sell: Intent, latency: LatencyTable): boolean {
   return (
     buy.side === "buy" &&
     sell.side === "sell" &&
+    buy.agent !== sell.agent &&
     buy.resource === sell.resource &&
     withinCap(latency, buy.region, buy.maxLatencyMs, sell.region) &&
     withinCap(latency, sell.region, sell.maxLatencyMs, buy.region)

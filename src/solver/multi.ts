@@ -80,16 +80,17 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
   const swapArc = swaps.map((k, s) => arc(inNode(s), outNode(s), [[-swapValue(intents[k]), intents[k].quantity, k]]));
   const swapOfArc = new Map(swapArc.map((a, s) => [a, s]));
   // Class ↔ swap and swap ↔ swap arcs (flow runs from a buyer of a resource to its seller).
-  const classAdmits = (c: typeof idx.buy[number], region: string) => c.reach === null || c.reach.has(region);
+  // A class of the swap's own agent is never its counterpart (no self-trade; such classes are the agent's alone).
+  const classAdmits = (c: typeof idx.buy[number], K: Intent) => (c.reach === null || c.reach.has(K.region)) && c.agent !== K.agent;
   swaps.forEach((k, s) => {
     const K = intents[k];
     const asBuyer = swapBuyView(K);
     idx.buy.forEach((c, a) => {
-      if (c.resource === K.resource && classAdmits(c, K.region) && withinCap(latency, K.region, K.maxLatencyMs, c.region))
+      if (c.resource === K.resource && classAdmits(c, K) && withinCap(latency, K.region, K.maxLatencyMs, c.region))
         arc(buyNode(a), inNode(s), [[0, Infinity, -1]]);
     });
     idx.sell.forEach((c, x) => {
-      if (c.resource === asBuyer.resource && classAdmits(c, K.region) && withinCap(latency, K.region, K.maxLatencyMs, c.region))
+      if (c.resource === asBuyer.resource && classAdmits(c, K) && withinCap(latency, K.region, K.maxLatencyMs, c.region))
         arc(outNode(s), sellNode(x), [[0, Infinity, -1]]);
     });
     swaps.forEach((k2, s2) => {

@@ -8,7 +8,40 @@ import { swapBuyView } from "./multi.ts";
 
 export type VerifyResult = { ok: true } | { ok: false; errors: string[] };
 
-/** Relative tolerances: quantities and welfare 1e-9, per-unit Nash surplus comparisons 1e-7 of the price scale. */
+/** 1e-9 relative to the numbers of the intents a check concerns (at least 1e-9 absolute). */
+const rel = (...xs: number[]) => {
+  let m = 1;
+  for (const x of xs) m = Math.max(m, Math.abs(x));
+  return 1e-9 * m;
+};
+
+/** A listed dual (0 when not listed); own properties only, since ids are user strings. */
+const dualOf = (duals: Record<string, number>, id: string): number => (Object.hasOwn(duals, id) ? duals[id] : 0);
+
+/**
+ * Per class the least `d ∓ limit` over its intents, with a tolerance relative to the intent attaining it (its
+ * limit and dual), so that dual feasibility u + v ≥ gain is checked at the scale of the two intents concerned.
+ */
+class ClassMinima {
+  readonly min: Float64Array;
+  readonly tol: Float64Array;
+  constructor(n: number) {
+    this.min = new Float64Array(n).fill(Infinity);
+    this.tol = new Float64Array(n);
+  }
+  put(c: number, value: number, ...numbers: number[]): void {
+    if (value < this.min[c]) {
+      this.min[c] = value;
+      this.tol[c] = rel(...numbers);
+    }
+  }
+}
+
+/**
+ * Every tolerance is relative to the intents a check concerns (CONTRACT section 2), never to the book's largest
+ * number: a limit 1e-9 × max(1, |that limit|), a quantity 1e-9 × max(1, that intent's quantity), the welfare
+ * 1e-9 of the welfare and the fills' own |gain × quantity|, per-unit Nash surplus 1e-7 of the fill's limits.
+ */
 export function verify(
   intents: readonly Intent[],
   latency: LatencyTable,
@@ -17,16 +50,11 @@ export function verify(
   const errors: string[] = [];
   const n = intents.length;
   const byId = new Map<string, number>();
-  let pScale = 1;
-  let qScale = 1;
   for (let i = 0; i < n; i++) {
     if (byId.has(intents[i].id)) errors.push(`intent id ${intents[i].id} is not unique`);
     byId.set(intents[i].id, i);
-    pScale = Math.max(pScale, Math.abs(intents[i].limitPrice));
-    qScale = Math.max(qScale, intents[i].quantity);
   }
-  const pTol = 1e-9 * pScale;
-  const qTol = 1e-9 * qScale;
+  const qTol = (i: number) => rel(intents[i].quantity);
   const filled = new Float64Array(n); // a swap: what it gives
   const received = new Float64Array(n); // a swap: what it takes in exchange
   const surplus = new Float64Array(n);
@@ -49,11 +77,12 @@ export function verify(
     const S = sellView(s);
     const plain = !intents[b].swapFor && !intents[s].swapFor;
     if (B.side !== "buy" || S.side !== "sell") errors.push(`${where}: buy must name a buy intent (or a swap) and sell a sell intent`);
-    if (f.resource !== B.resource || f.resource !== S.resource) errors.push(`${where}: resource does not match both intents`);
+    if (B.agent === S.agent) errors.push(`${where}: both intents are agent ${B.agent}'s (no self-trade)`);
+    else if (f.resource !== B.resource || f.resource !== S.resource) errors.push(`${where}: resource does not match both intents`);
     else if (!compatible(B, S, latency)) errors.push(`${where}: regions are outside a latency cap`);
     if (!(Number.isFinite(f.quantity) && f.quantity > 0)) errors.push(`${where}: quantity must be positive`);
     // Individual rationality per fill for plain intents; a swap's is checked on its total below.
-    if (!Number.isFinite(f.price) || (!intents[s].swapFor && f.price < S.limitPrice - pTol) || (!intents[b].swapFor && f.price > B.limitPrice + pTol))
+    if (!Number.isFinite(f.price) || (!intents[s].swapFor && f.price < S.limitPrice - rel(S.limitPrice)) || (!intents[b].swapFor && f.price > B.limitPrice + rel(B.limitPrice)))
       errors.push(`${where}: price ${f.price} is outside [${S.limitPrice}, ${B.limitPrice}]`);
     const gain = B.limitPrice - S.limitPrice;
     if (intents[b].swapFor) received[b] += f.quantity;
@@ -61,33 +90,36 @@ export function verify(
     filled[s] += f.quantity;
     surplus[b] += (B.limitPrice - f.price) * f.quantity;
     surplus[s] += (f.price - S.limitPrice) * f.quantity;
-    if (gain > pTol) positive[b] = positive[s] = 1;
+    if (gain > rel(B.limitPrice, S.limitPrice)) positive[b] = positive[s] = 1;
     welfare += gain * f.quantity;
     absWelfare += Math.abs(gain * f.quantity);
     fillIdx.push({ b, s, gain, plain });
   });
   for (let i = 0; i < n; i++) {
     const it = intents[i];
-    if (filled[i] > it.quantity + qTol) errors.push(`intent ${it.id}: fills ${filled[i]} exceed quantity ${it.quantity}`);
+    if (filled[i] > it.quantity + qTol(i)) errors.push(`intent ${it.id}: fills ${filled[i]} exceed quantity ${it.quantity}`);
     const m = it.minQuantity ?? 0;
-    if (filled[i] > qTol && filled[i] < m - qTol) errors.push(`intent ${it.id}: fills ${filled[i]} are below minQuantity ${m}`);
+    if (filled[i] > qTol(i) && filled[i] < m - qTol(i)) errors.push(`intent ${it.id}: fills ${filled[i]} are below minQuantity ${m}`);
     if (it.swapFor) {
-      if (Math.abs(received[i] - filled[i]) > qTol) errors.push(`intent ${it.id}: gives ${filled[i]} but receives ${received[i]}`);
-      if (surplus[i] < -pTol * Math.max(1, filled[i])) errors.push(`intent ${it.id}: the swap loses ${-surplus[i]} (not individually rational)`);
+      if (Math.abs(received[i] - filled[i]) > qTol(i)) errors.push(`intent ${it.id}: gives ${filled[i]} but receives ${received[i]}`);
+      if (surplus[i] < -rel(it.limitPrice, it.swapFor.limitPrice ?? 0) * Math.max(1, filled[i])) errors.push(`intent ${it.id}: the swap loses ${-surplus[i]} (not individually rational)`);
     }
   }
   const wTol = 1e-9 * Math.max(1, absWelfare, Math.abs(settlement.welfare));
   if (!(Math.abs(welfare - settlement.welfare) <= wTol)) errors.push(`welfare ${settlement.welfare} differs from the fills' ${welfare}`);
 
   // Nash bargaining KKT: per-unit surplus a_k; an interior price equalises them, a price at a limit favours the other.
-  const aTol = 1e-7 * pScale;
   const a = (k: number) => surplus[k] / filled[k];
   settlement.fills.forEach((f, k) => {
     const x = fillIdx[k];
     // Fills that touch a swap are priced per trade (notes/solver.md); the per-fill test is for plain pairs.
-    if (!x || !x.plain || !(x.gain > pTol) || !positive[x.b] || !positive[x.s]) return;
-    const atBuy = f.price >= intents[x.b].limitPrice - pTol;
-    const atSell = f.price <= intents[x.s].limitPrice + pTol;
+    if (!x || !x.plain) return;
+    const bl = intents[x.b].limitPrice;
+    const sl = intents[x.s].limitPrice;
+    if (!(x.gain > rel(bl, sl)) || !positive[x.b] || !positive[x.s]) return;
+    const aTol = 100 * rel(bl, sl);
+    const atBuy = f.price >= bl - rel(bl);
+    const atSell = f.price <= sl + rel(sl);
     const ab = a(x.b);
     const as = a(x.s);
     if (!atBuy && !atSell && Math.abs(ab - as) > aTol)
@@ -96,42 +128,42 @@ export function verify(
     else if (atBuy && !atSell && ab < as - aTol) errors.push(`fills.${k}: price at the buyer's limit favours the seller`);
   });
 
-  if (hasSwaps) checkTrades(intents, settlement.fills, fillIdx, surplus, filled, pTol, qTol, aTol, errors);
+  if (hasSwaps) checkTrades(intents, settlement.fills, fillIdx, surplus, filled, errors);
 
   // Optimality from the certificate: dual feasibility per compatible class pair, then weak duality.
   const cert = settlement.certificate;
   if (!cert) {
     errors.push("certificate: missing, so optimality cannot be checked");
   } else if (hasSwaps) {
-    checkSwapCertificate(intents, latency, cert, welfare, pTol, errors);
+    checkSwapCertificate(intents, latency, cert, welfare, absWelfare, errors);
   } else {
     const idx = buildClasses(intents, latency, false);
-    const mBuy = new Float64Array(idx.buy.length).fill(Infinity);
-    const mSell = new Float64Array(idx.sell.length).fill(Infinity);
+    const mBuy = new ClassMinima(idx.buy.length);
+    const mSell = new ClassMinima(idx.sell.length);
     let dualObjective = 0;
     let milp = false;
     for (let i = 0; i < n; i++) {
       const c = idx.classOf[i];
       if (c < 0) continue;
       const it = intents[i];
-      if ((it.minQuantity ?? 0) > qTol) milp = true;
-      const d = cert.duals[it.id] ?? 0;
-      if (!Number.isFinite(d) || d < -pTol) {
+      if ((it.minQuantity ?? 0) > qTol(i)) milp = true;
+      const d = dualOf(cert.duals, it.id);
+      if (!Number.isFinite(d) || d < -rel(it.limitPrice)) {
         errors.push(`certificate.duals.${it.id}: must be a finite number ≥ 0`);
         continue;
       }
       dualObjective += it.quantity * d;
-      if (it.side === "buy") mBuy[c] = Math.min(mBuy[c], d - it.limitPrice);
-      else mSell[c] = Math.min(mSell[c], d + it.limitPrice);
+      if (it.side === "buy") mBuy.put(c, d - it.limitPrice, it.limitPrice, d);
+      else mSell.put(c, d + it.limitPrice, it.limitPrice, d);
     }
     for (let e = 0; e < idx.edgeBuy.length; e++) {
-      const slack = mBuy[idx.edgeBuy[e]] + mSell[idx.edgeSell[e]];
-      if (slack < -pTol) {
+      const slack = mBuy.min[idx.edgeBuy[e]] + mSell.min[idx.edgeSell[e]];
+      if (slack < -(mBuy.tol[idx.edgeBuy[e]] + mSell.tol[idx.edgeSell[e]])) {
         errors.push(`certificate: duals violate u + v ≥ gain for a compatible pair (by ${-slack})`);
         break;
       }
     }
-    const bTol = 1e-9 * Math.max(1, Math.abs(dualObjective), Math.abs(welfare));
+    const bTol = 1e-9 * Math.max(1, Math.abs(dualObjective), Math.abs(welfare), absWelfare);
     if (!(cert.bound >= welfare - bTol)) errors.push(`certificate.bound ${cert.bound} is below the welfare ${welfare}`);
     if (!milp) {
       // Without minQuantity the LP is the problem, so a dual bound above the welfare disproves optimality.
@@ -141,7 +173,7 @@ export function verify(
       // a bound leaf by leaf. A proven bound above the welfare must be owned up to as a stated gap.
       let proven = dualObjective;
       if (cert.tree !== undefined) {
-        proven = Math.min(proven, checkTree(intents, byId, idx, cert.tree, pTol, errors));
+        proven = Math.min(proven, checkTree(intents, byId, idx, cert.tree, errors));
         if (cert.bound < proven - bTol) errors.push(`certificate.bound ${cert.bound} is below the bound ${proven} its tree proves`);
       } else if (cert.bound > dualObjective + bTol) errors.push(`certificate.bound exceeds the dual bound ${dualObjective}`);
       if (welfare < proven - bTol && !((cert.gap ?? 0) >= proven - welfare - bTol))
@@ -163,55 +195,58 @@ function checkSwapCertificate(
   latency: LatencyTable,
   cert: Certificate,
   welfare: number,
-  pTol: number,
+  absWelfare: number,
   errors: string[],
 ): void {
   const views: Intent[] = [];
   const slack: number[] = []; // per view: U − buy limit, or V + sell limit
+  const scale: number[] = []; // per view: the largest of the numbers its slack is made of
   let dualObjective = 0;
   const finite = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x);
   for (const it of intents) {
     if (!(it.quantity > 0)) continue;
-    const d = cert.duals[it.id] ?? 0;
-    if (!finite(d) || d < -pTol) {
+    const d = dualOf(cert.duals, it.id);
+    if (!finite(d) || d < -rel(it.limitPrice)) {
       errors.push(`certificate.duals.${it.id}: must be a finite number ≥ 0`);
       continue;
     }
     if (it.swapFor) {
-      const pi = cert.potentials?.[it.id];
+      const pi = cert.potentials && Object.hasOwn(cert.potentials, it.id) ? cert.potentials[it.id] : undefined;
       if (!finite(pi)) {
         errors.push(`certificate.potentials.${it.id}: missing or not a finite number`);
         continue;
       }
       views.push({ ...it, swapFor: undefined });
       slack.push(pi + d + it.limitPrice);
+      scale.push(Math.max(Math.abs(pi), Math.abs(d), Math.abs(it.limitPrice)));
       views.push(swapBuyView(it));
       slack.push(-pi - (it.swapFor.limitPrice ?? 0));
+      scale.push(Math.max(Math.abs(pi), Math.abs(it.swapFor.limitPrice ?? 0)));
     } else if ((it.minQuantity ?? 0) > 0) {
       continue; // left out of the multi-party solve (the same rule as solveMulti's)
     } else {
       views.push(it);
       slack.push(it.side === "buy" ? d - it.limitPrice : d + it.limitPrice);
+      scale.push(Math.max(Math.abs(d), Math.abs(it.limitPrice)));
     }
     dualObjective += it.quantity * d;
   }
   const idx = buildClasses(views, latency, false);
-  const mBuy = new Float64Array(idx.buy.length).fill(Infinity);
-  const mSell = new Float64Array(idx.sell.length).fill(Infinity);
+  const mBuy = new ClassMinima(idx.buy.length);
+  const mSell = new ClassMinima(idx.sell.length);
   views.forEach((v, i) => {
     const c = idx.classOf[i];
     if (c < 0) return;
-    if (v.side === "buy") mBuy[c] = Math.min(mBuy[c], slack[i]);
-    else mSell[c] = Math.min(mSell[c], slack[i]);
+    (v.side === "buy" ? mBuy : mSell).put(c, slack[i], scale[i]);
   });
   for (let e = 0; e < idx.edgeBuy.length; e++) {
-    const gap = mBuy[idx.edgeBuy[e]] + mSell[idx.edgeSell[e]];
-    if (gap < -pTol) {
+    const gap = mBuy.min[idx.edgeBuy[e]] + mSell.min[idx.edgeSell[e]];
+    if (gap < -(mBuy.tol[idx.edgeBuy[e]] + mSell.tol[idx.edgeSell[e]])) {
       errors.push(`certificate: duals and potentials violate U + V ≥ gain for a compatible pair (by ${-gap})`);
       break;
     }
   }
-  const bTol = 1e-9 * Math.max(1, Math.abs(dualObjective), Math.abs(welfare));
+  const bTol = 1e-9 * Math.max(1, Math.abs(dualObjective), Math.abs(welfare), absWelfare);
   if (!(cert.bound >= welfare - bTol)) errors.push(`certificate.bound ${cert.bound} is below the welfare ${welfare}`);
   if (welfare < dualObjective - bTol) errors.push(`not optimal: the dual bound ${dualObjective} exceeds the welfare ${welfare}`);
 }
@@ -229,9 +264,6 @@ function checkTrades(
   fillIdx: { b: number; s: number }[],
   surplus: Float64Array,
   filled: Float64Array,
-  pTol: number,
-  qTol: number,
-  aTol: number,
   errors: string[],
 ): void {
   if (fillIdx.length !== fills.length) return; // unknown intents: already reported
@@ -246,7 +278,7 @@ function checkTrades(
     let end = k;
     while (isSwap(fillIdx[end].s) && !(ring && fillIdx[end].s === first.b)) {
       const nx = end + 1;
-      if (nx >= fills.length || fillIdx[nx].b !== fillIdx[end].s || Math.abs(fills[nx].quantity - V) > qTol) break;
+      if (nx >= fills.length || fillIdx[nx].b !== fillIdx[end].s || Math.abs(fills[nx].quantity - V) > rel(V)) break;
       end = nx;
     }
     k = end + 1;
@@ -278,6 +310,9 @@ function checkTrades(
         shares.push((value(j) + fills[f].price - fills[nx].price) * V);
       }
     }
+    // Tolerances at the scale of the trade's own parties.
+    const pTol = rel(...parties.flatMap((p) => [intents[p].limitPrice, intents[p].swapFor?.limitPrice ?? 0]));
+    const aTol = 100 * pTol;
     const sTol = pTol * V;
     let aMin = Infinity;
     let aMax = -Infinity;
@@ -311,7 +346,6 @@ function checkTree(
   byId: Map<string, number>,
   idx: ClassIndex,
   tree: NonNullable<Certificate["tree"]>,
-  pTol: number,
   errors: string[],
 ): number {
   const n = intents.length;
@@ -344,8 +378,8 @@ function checkTree(
   const excluded = new Uint8Array(n);
   const forced = new Uint8Array(n);
   const d = new Float64Array(n);
-  const mBuy = new Float64Array(idx.buy.length);
-  const mSell = new Float64Array(idx.sell.length);
+  const mBuy = new ClassMinima(idx.buy.length);
+  const mSell = new ClassMinima(idx.sell.length);
   let worst = -Infinity;
   for (let l = 0; l < tree.length; l++) {
     const leaf = tree[l];
@@ -371,7 +405,7 @@ function checkTree(
         continue;
       }
       if (excluded[i] || idx.classOf[i] < 0) continue;
-      if (x < -pTol && !forced[i]) {
+      if (x < -rel(intents[i].limitPrice) && !forced[i]) {
         errors.push(`${where}.duals.${id}: must be ≥ 0 (the intent is not forced to its minimum here)`);
         bad = true;
       }
@@ -380,8 +414,8 @@ function checkTree(
       bound += x < 0 && forced[i] ? minOf(i) * x : intents[i].quantity * x;
     }
     // Dual feasibility: class minima over intents with d ≥ 0; forced intents with d < 0 pair by pair (IR pairs only).
-    mBuy.fill(Infinity);
-    mSell.fill(Infinity);
+    mBuy.min.fill(Infinity);
+    mSell.min.fill(Infinity);
     const negative: number[] = [];
     for (let i = 0; i < n; i++) {
       const c = idx.classOf[i];
@@ -390,11 +424,11 @@ function checkTree(
         negative.push(i);
         continue;
       }
-      if (intents[i].side === "buy") mBuy[c] = Math.min(mBuy[c], d[i] - intents[i].limitPrice);
-      else mSell[c] = Math.min(mSell[c], d[i] + intents[i].limitPrice);
+      if (intents[i].side === "buy") mBuy.put(c, d[i] - intents[i].limitPrice, intents[i].limitPrice, d[i]);
+      else mSell.put(c, d[i] + intents[i].limitPrice, intents[i].limitPrice, d[i]);
     }
     for (let e = 0; e < idx.edgeBuy.length && !bad; e++) {
-      if (mBuy[idx.edgeBuy[e]] + mSell[idx.edgeSell[e]] < -pTol) {
+      if (mBuy.min[idx.edgeBuy[e]] + mSell.min[idx.edgeSell[e]] < -(mBuy.tol[idx.edgeBuy[e]] + mSell.tol[idx.edgeSell[e]])) {
         errors.push(`${where}: duals violate d_buy + d_sell ≥ gain for a compatible pair`);
         bad = true;
       }
@@ -406,7 +440,7 @@ function checkTree(
         for (const j of (isBuy ? idx.sell[idx.edgeSell[e]] : idx.buy[idx.edgeBuy[e]]).members) {
           if (excluded[j]) continue;
           const gain = isBuy ? intents[i].limitPrice - intents[j].limitPrice : intents[j].limitPrice - intents[i].limitPrice;
-          if (gain >= 0 && d[i] + d[j] < gain - pTol) {
+          if (gain >= 0 && d[i] + d[j] < gain - rel(intents[i].limitPrice, intents[j].limitPrice, d[i], d[j])) {
             errors.push(`${where}: duals violate d_buy + d_sell ≥ gain for ${intents[i].id} and ${intents[j].id}`);
             bad = true;
             break;

@@ -2,7 +2,7 @@
 // intents concerned, no self-trade, prototype-free lookups, and independence of intents that cannot trade.
 import { describe, expect, it } from "vitest";
 import type { Intent } from "../../src/schema.ts";
-import { DEFAULT_LATENCY, priceAllocation, solve } from "../../src/solver/index.ts";
+import { compatible, DEFAULT_LATENCY, latencyBetween, priceAllocation, solve, verify } from "../../src/solver/index.ts";
 import { generateMarket } from "../oracle/generate.ts";
 import { trustBook, TRUST_LATENCY } from "./solver-trust-gen.ts";
 
@@ -48,5 +48,94 @@ describe("priceAllocation", () => {
     ];
     const [f] = priceAllocation(book, DEFAULT_LATENCY, [{ buy: "b", sell: "s", resource: "r", quantity: 100 }]);
     expect(f.price).toBe(1.25);
+  });
+});
+
+const plain = (id: string, agent: string, side: "buy" | "sell", quantity: number, limitPrice: number, extra: Partial<Intent> = {}): Intent => ({
+  id, agent, side, resource: "r", quantity, limitPrice, region: "eu-west", ...extra,
+});
+/** The victim's pair (issue #14 item 1): buy 100 @ 1.5, sell 100 @ 1.0, Nash price 1.25. */
+const pair = () => [plain("b", "victim", "buy", 100, 1.5), plain("s", "miner", "sell", 100, 1)];
+const pairCertificate = { duals: { b: 0.25, s: 0.25 }, bound: 50 };
+
+describe("verify: tolerances relative to the intents each check concerns", () => {
+  for (const junkPrice of [1e9, 1e15]) {
+    for (const price of [1.5 + 1e-3, 1000]) {
+      it(`refuses the pair priced at ${price} next to a junk sell 1 @ ${junkPrice} of another resource`, () => {
+        const book = [...pair(), plain("junk", "miner", "sell", 1, junkPrice, { resource: "other" })];
+        const res = verify(book, DEFAULT_LATENCY, {
+          fills: [{ buy: "b", sell: "s", resource: "r", quantity: 100, price }],
+          welfare: 50,
+          certificate: pairCertificate,
+        });
+        expect(res.ok).toBe(false);
+        expect(!res.ok && res.errors.some((e) => /price .* is outside/.test(e)), JSON.stringify(res)).toBe(true);
+      });
+    }
+  }
+
+  it("refuses a fill of 50 against an all-or-none buy 100 next to a junk 1e12-quantity intent", () => {
+    const book = [
+      plain("b", "victim", "buy", 100, 1.5, { minQuantity: 100 }),
+      plain("s", "miner", "sell", 100, 1),
+      plain("junk", "miner", "sell", 1e12, 5, { resource: "other" }),
+    ];
+    const res = verify(book, DEFAULT_LATENCY, {
+      fills: [{ buy: "b", sell: "s", resource: "r", quantity: 50, price: 1.25 }],
+      welfare: 25,
+      certificate: { duals: { b: 0.25, s: 0.25 }, bound: 50, gap: 25 },
+    });
+    expect(!res.ok && res.errors.some((e) => /below minQuantity/.test(e)), JSON.stringify(res)).toBe(true);
+  });
+});
+
+describe("no self-trade", () => {
+  const L = DEFAULT_LATENCY;
+  it("one agent's buy 10 @ 2 and sell 10 @ 1 never fill each other, but each trades with others", () => {
+    const book = [plain("ab", "a", "buy", 10, 2), plain("as", "a", "sell", 10, 1)];
+    expect(solve(book, L).fills).toEqual([]);
+    const withOthers = [...book, plain("xs", "x", "sell", 10, 1.5), plain("yb", "y", "buy", 10, 1.8)];
+    const r = solve(withOthers, L);
+    expect(r.fills.map((f) => `${f.buy}/${f.sell}`).sort()).toEqual(["ab/xs", "yb/as"]);
+    expect(verify(withOthers, L, r)).toEqual({ ok: true });
+  });
+
+  it("a two-swap ring of one agent does not settle; with another agent's it does", () => {
+    const swap = (id: string, agent: string, give: string, take: string): Intent => ({
+      id, agent, side: "sell", resource: give, quantity: 5, limitPrice: 1, region: "a", swapFor: { resource: take, limitPrice: 3 },
+    });
+    expect(solve([swap("k1", "a", "x", "y"), swap("k2", "a", "y", "x")], TRUST_LATENCY).fills).toEqual([]);
+    expect(solve([swap("k1", "a", "x", "y"), swap("k2", "b", "y", "x")], TRUST_LATENCY).fills.length).toBe(2);
+  });
+
+  it("verify refuses a same-agent fill", () => {
+    const book = [plain("ab", "a", "buy", 10, 2), plain("as", "a", "sell", 10, 1)];
+    const res = verify(book, L, { fills: [{ buy: "ab", sell: "as", resource: "r", quantity: 10, price: 1.5 }], welfare: 10, certificate: { duals: {}, bound: 10 } });
+    expect(!res.ok && res.errors.some((e) => /self-trade/.test(e)), JSON.stringify(res)).toBe(true);
+  });
+});
+
+describe("prototype-free lookups", () => {
+  it("a buyer in region `constructor` with maxLatencyMs 1 does not trade with a seller in region `length`", () => {
+    const book = [
+      plain("b", "x", "buy", 10, 2, { region: "constructor", maxLatencyMs: 1 }),
+      plain("s", "y", "sell", 10, 1, { region: "length" }),
+    ];
+    expect(compatible(book[0], book[1], DEFAULT_LATENCY)).toBe(false);
+    expect(solve(book, DEFAULT_LATENCY).fills).toEqual([]);
+  });
+
+  it("`toString` and `hasOwnProperty` regions are ordinary names", () => {
+    const L = { toString: { hasOwnProperty: 5 } };
+    const book = [
+      plain("b", "x", "buy", 10, 2, { region: "toString", maxLatencyMs: 5 }),
+      plain("s", "y", "sell", 10, 1, { region: "hasOwnProperty", maxLatencyMs: 5 }),
+      plain("b2", "z", "buy", 10, 2, { region: "hasOwnProperty", maxLatencyMs: 0 }),
+    ];
+    const r = solve(book, L);
+    expect(r.fills.map((f) => `${f.buy}/${f.sell}/${f.quantity}`)).toEqual(["b/s/10"]);
+    expect(latencyBetween(L, "hasOwnProperty", "toString")).toBe(5);
+    expect(latencyBetween(L, "constructor", "constructor")).toBe(0);
+    expect(verify(book, L, r)).toEqual({ ok: true });
   });
 });
