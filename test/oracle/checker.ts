@@ -103,7 +103,6 @@ export function inspectSettlement(
   const tol = { ...DEFAULT_TOLERANCES, ...tolerances };
   const out: Violation[] = [];
   const byId = new Map(intents.map((i) => [i.id, i]));
-  const priceScale = priceScaleOf(intents);
 
   // Fills that name real intents on the right sides; only these feed the per-intent and price checks.
   const valid: { f: number; fill: Fill; buy: Intent; sell: Intent; gain: number }[] = [];
@@ -137,8 +136,8 @@ export function inspectSettlement(
     if (!(fill.quantity > 0)) {
       out.push({ rule: "non-positive-quantity", fill: f, message: `fill ${f} has quantity ${fill.quantity}` });
     }
-    const slack = tol.price * priceScale;
-    if (fill.price < sell.limitPrice - slack || fill.price > buy.limitPrice + slack) {
+    // Each limit with a tolerance of its own size (CONTRACT section 2), never the book's largest price.
+    if (fill.price < sell.limitPrice - tol.price * scale(sell.limitPrice) || fill.price > buy.limitPrice + tol.price * scale(buy.limitPrice)) {
       out.push({
         rule: "price-outside-limits",
         fill: f,
@@ -188,12 +187,11 @@ export function inspectSettlement(
   }
 
   // Nash bargaining, by the KKT conditions of max Σ q_k log s_k over prices within the limits (MATH.md).
-  const nashSlack = tol.nash * priceScale;
   const perUnit = new Map<Intent, number>();
   for (const intent of gains) {
     const a = (surplus.get(intent) ?? 0) / (filled.get(intent) ?? 1);
     perUnit.set(intent, a);
-    if (!(a > nashSlack)) {
+    if (!(a > tol.nash * scale(intent.limitPrice))) {
       out.push({
         rule: "no-surplus",
         intent: intent.id,
@@ -202,6 +200,7 @@ export function inspectSettlement(
     }
   }
   for (const { f, fill, buy, sell, gain } of valid) {
+    const nashSlack = tol.nash * scale(buy.limitPrice, sell.limitPrice);
     if (gain <= 2 * nashSlack) {
       coverage.pinned++; // price pinned at both limits: no condition
       continue;
@@ -245,19 +244,17 @@ export function checkCertificate(
   tolerance = 1e-6,
 ): Violation[] {
   const out: Violation[] = [];
-  const priceScale = priceScaleOf(intents);
-  const slack = tolerance * priceScale;
-  const dual = (id: string) => certificate.duals[id] ?? 0;
+  const dual = (id: string) => (Object.prototype.hasOwnProperty.call(certificate.duals, id) ? certificate.duals[id] : 0);
   let dualObjective = 0;
   for (const intent of intents) {
     const d = dual(intent.id);
-    if (!Number.isFinite(d) || d < -slack) {
+    if (!Number.isFinite(d) || d < -tolerance * scale(intent.limitPrice)) {
       out.push({ rule: "certificate-negative-dual", intent: intent.id, message: `dual of ${intent.id} is ${d}` });
     }
     dualObjective += intent.quantity * Math.max(0, d);
   }
   for (const { buy, sell, gain } of tradablePairs(intents, latency)) {
-    if (dual(buy.id) + dual(sell.id) < gain - slack) {
+    if (dual(buy.id) + dual(sell.id) < gain - tolerance * scale(buy.limitPrice, sell.limitPrice)) {
       out.push({
         rule: "certificate-infeasible-dual",
         message: `u(${buy.id}) + v(${sell.id}) = ${dual(buy.id) + dual(sell.id)} < gain ${gain}`,
@@ -294,9 +291,9 @@ export function checkStatedGap(
   return [];
 }
 
-/** The largest limit price, at least 1: the unit for price and per-unit-surplus tolerances. */
-function priceScaleOf(intents: readonly Intent[]): number {
-  return intents.reduce((m, i) => Math.max(m, i.limitPrice), 1);
+/** The unit of a tolerance: the largest of the concerned intents' own numbers, at least 1. */
+function scale(...xs: number[]): number {
+  return xs.reduce((m, x) => Math.max(m, Math.abs(x)), 1);
 }
 
 /** One line per violation, for assertion messages. */

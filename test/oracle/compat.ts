@@ -8,18 +8,26 @@ import type { Intent, LatencyTable } from "../../src/schema.ts";
  * values (a malformed table), the larger one counts: the conservative reading of a cap.
  */
 export function latencyBetween(table: LatencyTable, a: string, b: string): number | undefined {
-  const ab = table[a]?.[b];
-  const ba = table[b]?.[a];
+  const ab = listed(table, a, b);
+  const ba = listed(table, b, a);
   if (ab !== undefined && ba !== undefined) return Math.max(ab, ba);
   if (ab !== undefined) return ab;
   if (ba !== undefined) return ba;
   return a === b ? 0 : undefined;
 }
 
+/** The table's own entry for a → b (region names are plain strings: `constructor` is not Object's). */
+function listed(table: LatencyTable, a: string, b: string): number | undefined {
+  if (!Object.prototype.hasOwnProperty.call(table, a)) return undefined;
+  const row = table[a];
+  return Object.prototype.hasOwnProperty.call(row, b) ? row[b] : undefined;
+}
+
 /** Why a buy and a sell intent cannot trade, or undefined when they can (price aside). */
 export function incompatibility(buy: Intent, sell: Intent, table: LatencyTable): string | undefined {
   if (buy.side !== "buy") return `${buy.id} is not a buy intent`;
   if (sell.side !== "sell") return `${sell.id} is not a sell intent`;
+  if (buy.agent === sell.agent) return `both are agent ${buy.agent}'s (no self-trade)`;
   if (buy.resource !== sell.resource) return `resources differ (${buy.resource} vs ${sell.resource})`;
   if (buy.maxLatencyMs === undefined && sell.maxLatencyMs === undefined) return undefined;
   const ms = latencyBetween(table, buy.region, sell.region);
