@@ -7,6 +7,7 @@ import type { ClassProblem } from "./flow.ts";
 import { solveClassSimplex } from "./simplex.ts";
 import { priceAllocation, priceIndexed } from "./price.ts";
 import { solveMulti } from "./multi.ts";
+import { tradeComponents } from "./components.ts";
 
 export { DEFAULT_LATENCY, latencyBetween, compatible } from "./latency.ts";
 export { verify } from "./verify.ts";
@@ -94,11 +95,34 @@ interface LpSolution {
 
 export function solve(intents: readonly Intent[], latency: LatencyTable, options: SolveOptions = {}): SolveResult {
   const t0 = performance.now();
-  const timeBudgetMs = options.timeBudgetMs ?? 40;
-  const nodeBudget = options.nodeBudget ?? 20_000;
   const maxIntents = options.maxIntents ?? 200_000;
   if (intents.length > maxIntents) return sizeBudget(intents, t0);
+  // The whole book's classes (reused from a warm start) give the components of the "may trade" graph; each is
+  // solved on its own with thresholds from its own numbers (notes/solver.md, "Components").
+  const warm = WarmStart.catalogOf(options.warmStart);
+  // A warm start that cannot be reused is rebuilt widened (every table region), so that the next ones can be.
+  const catalog = warm ? (updateClasses(intents, latency, warm) ?? catalogClasses(intents, latency, true, true)) : catalogClasses(intents, latency);
+  const comps = tradeComponents(intents, latency, catalog.idx);
+  const hasSwaps = intents.some((it) => it.swapFor !== undefined);
+  const parts: SolveResult[] = comps.map((c) => {
+    if (c.length === intents.length) return solveComponent(intents, latency, options, t0, catalog);
+    const sub = Array.from(c, (i) => intents[i]);
+    return solveComponent(sub, latency, options, t0);
+  });
+  const result = mergeComponents(parts, t0);
+  if (!hasSwaps) result.warmStart = new WarmStart(catalog);
+  else {
+    // A swap in no component has no counterpart at all: any potential proves its (empty) part; verify wants one.
+    const potentials = (result.certificate.potentials ??= {});
+    for (const it of intents) if (it.swapFor && it.quantity > 0 && !Object.hasOwn(potentials, it.id)) potentials[it.id] = 0;
+  }
+  return result;
+}
 
+/** One component (or a whole book), with `catalog` when the caller already has this very book's classes. */
+function solveComponent(intents: readonly Intent[], latency: LatencyTable, options: SolveOptions, t0: number, catalog?: ClassCatalog): SolveResult {
+  const timeBudgetMs = options.timeBudgetMs ?? 40;
+  const nodeBudget = options.nodeBudget ?? 20_000;
   if (intents.some((it) => it.swapFor !== undefined)) {
     // Swaps and deferrals: the circulation with swap nodes (notes/solver.md, "Multi-party kinds").
     const inst = prepare(intents, latency);
@@ -106,7 +130,7 @@ export function solve(intents: readonly Intent[], latency: LatencyTable, options
     const fills = priceAllocation(intents, latency, r.fills);
     return { fills, welfare: r.welfare, status: "optimal", solveMs: performance.now() - t0, certificate: r.certificate };
   }
-  const inst = prepare(intents, latency, WarmStart.catalogOf(options.warmStart));
+  const inst = prepare(intents, latency, catalog);
   const root = solveLp(inst, null, null);
   const rootPrices = classPrices(inst, root);
   const duals = intentDuals(inst, rootPrices);
@@ -167,8 +191,59 @@ export function solve(intents: readonly Intent[], latency: LatencyTable, options
     // The tree was too large to list: the certificate proves only the root LP bound, and says so with its gap.
     certificate.gap = lpBound - welfare;
   }
-  const result: SolveResult = { fills: out, welfare, status, solveMs: performance.now() - t0, certificate, warmStart: new WarmStart(inst.catalog) };
+  const result: SolveResult = { fills: out, welfare, status, solveMs: performance.now() - t0, certificate };
   if (gap !== undefined) result.gap = gap;
+  return result;
+}
+
+/**
+ * The components' results as one: fills in component order, welfare, duals, bounds and gaps summed. A branch-and-
+ * bound tree stays checkable when one component has one: each leaf then also lists the other components' duals
+ * (LP-optimal there, so their bound is their welfare or their own stated gap). With trees in several components
+ * the certificate proves the root LP bound and states its gap (as for a tree too large to list).
+ */
+function mergeComponents(parts: SolveResult[], t0: number): SolveResult {
+  if (parts.length === 1) return { ...parts[0], solveMs: performance.now() - t0 };
+  const fills: Fill[] = [];
+  const duals: Record<string, number> = Object.create(null);
+  let welfare = 0;
+  let bound = 0;
+  let lpBound = 0;
+  let gap = 0;
+  let certGap = 0;
+  let status: SolveStatus = "optimal";
+  const potentials: Record<string, number> = Object.create(null);
+  let anyPotentials = false;
+  for (const p of parts) {
+    for (const f of p.fills) fills.push(f);
+    Object.assign(duals, p.certificate.duals);
+    if (p.certificate.potentials) {
+      Object.assign(potentials, p.certificate.potentials);
+      anyPotentials = true;
+    }
+    welfare += p.welfare;
+    bound += p.certificate.bound;
+    lpBound += typeof p.certificate.lpBound === "number" ? p.certificate.lpBound : p.certificate.bound;
+    gap += p.gap ?? 0;
+    certGap += p.certificate.gap ?? 0;
+    if (status === "optimal" && p.status !== "optimal") status = p.status;
+  }
+  const certificate: Certificate = { duals: { ...duals }, bound, lpBound };
+  if (anyPotentials) certificate.potentials = { ...potentials };
+  const withTree = parts.filter((p) => p.certificate.tree !== undefined);
+  if (withTree.length === 1) {
+    const own = withTree[0];
+    const others: Record<string, number> = {};
+    for (const p of parts) if (p !== own) Object.assign(others, p.certificate.duals);
+    certificate.tree = own.certificate.tree!.map((leaf) => ({ fixed: leaf.fixed, duals: { ...others, ...leaf.duals } }));
+    if (certGap > 0) certificate.gap = certGap;
+  } else if (withTree.length > 1) {
+    const claimTol = 1e-9 * Math.max(1, Math.abs(welfare));
+    if (lpBound > welfare + claimTol) certificate.gap = lpBound - welfare;
+    certificate.bound = status !== "optimal" ? bound : welfare;
+  } else if (certGap > 0) certificate.gap = certGap;
+  const result: SolveResult = { fills, welfare, status, solveMs: performance.now() - t0, certificate };
+  if (status !== "optimal") result.gap = gap;
   return result;
 }
 
@@ -192,10 +267,9 @@ function sizeBudget(intents: readonly Intent[], t0: number): SolveResult {
   };
 }
 
-function prepare(intents: readonly Intent[], latency: LatencyTable, warm?: ClassCatalog): Instance {
+function prepare(intents: readonly Intent[], latency: LatencyTable, built?: ClassCatalog): Instance {
   const n = intents.length;
-  // A warm start that cannot be reused is rebuilt widened (every table region), so that the next ones can be.
-  const catalog = warm ? (updateClasses(intents, latency, warm) ?? catalogClasses(intents, latency, true, true)) : catalogClasses(intents, latency);
+  const catalog = built ?? catalogClasses(intents, latency);
   const idx = catalog.idx;
   const price = new Float64Array(n);
   const qty = new Float64Array(n);
