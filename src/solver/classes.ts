@@ -36,8 +36,10 @@ type Side = "buy" | "sell";
 interface Origin {
   regs: string[];
   ms: Float64Array;
-  /** Prefix length (−1: no cap), and the agent for two-sided agents' intents → class index on this side. */
-  byPrefix: Map<string, number>;
+  /** Prefix length (−1: no cap) → class index on this side. */
+  byPrefix: Map<number, number>;
+  /** The same for two-sided agents' intents: `prefix agent` → class index (their classes are their own). */
+  byAgent: Map<string, number>;
 }
 type Lookup = Record<Side, Map<string, Map<string, Origin>>>;
 type Regions = Map<string, Record<Side, Set<string>>>;
@@ -61,20 +63,30 @@ export interface ClassCatalog {
 type TwoSided = Map<string, Set<string>>;
 
 export function twoSidedAgents(intents: readonly Intent[]): TwoSided {
+  // One Map write per intent (most agents have one intent); agents seen again are looked at per resource.
+  const seen = new Set<string>();
+  let again: Set<string> | undefined;
+  for (let i = 0; i < intents.length; i++) {
+    const agent = intents[i].agent;
+    const size = seen.size;
+    seen.add(agent);
+    if (seen.size === size && intents[i].quantity > 0) (again ??= new Set()).add(agent);
+  }
+  const out: TwoSided = new Map();
+  if (!again) return out;
   const sides = new Map<string, Map<string, number>>();
   for (const it of intents) {
-    if (!(it.quantity > 0)) continue;
+    if (!(it.quantity > 0) || !again.has(it.agent)) continue;
     let m = sides.get(it.agent);
     if (!m) sides.set(it.agent, (m = new Map()));
     m.set(it.resource, (m.get(it.resource) ?? 0) | (it.side === "buy" ? 1 : 2));
   }
-  const out: TwoSided = new Map();
   for (const [agent, m] of sides) for (const [res, mask] of m) if (mask === 3) out.set(agent, (out.get(agent) ?? new Set()).add(res));
   return out;
 }
 
 /** The agent an intent's class is kept apart by, if its agent trades both sides of its resource. */
-const ownerOf = (it: Intent, twoSided: TwoSided) => (twoSided.get(it.agent)?.has(it.resource) ? it.agent : undefined);
+const ownerOf = (it: Intent, twoSided: TwoSided) => (twoSided.size > 0 && twoSided.get(it.agent)?.has(it.resource) ? it.agent : undefined);
 
 /** Builds the classes and their compatible pairs in O(intents × regions + class pairs). */
 /** `sortMembers` false leaves members in input order (the verifier needs no price order). */
@@ -184,9 +196,9 @@ function newClass(it: Intent, origin: Origin, prefix: number, agent: string | un
   return c;
 }
 
-/** The key of an intent's class within its origin: its cap's prefix, and its agent when kept apart. */
-function classKey(prefix: number, agent: string | undefined): string {
-  return agent === undefined ? String(prefix) : `${prefix}\u0000${agent}`;
+/** The class of a prefix (and of an agent kept apart) within an origin, if it exists. */
+function classAt(origin: Origin, prefix: number, agent: string | undefined): number | undefined {
+  return agent === undefined ? origin.byPrefix.get(prefix) : origin.byAgent.get(`${prefix} ${agent}`);
 }
 
 /** How many of the origin's counterpart regions (nearest first) the intent's cap admits; −1: no cap, every region. */
@@ -217,16 +229,16 @@ function classFor(
       if (ms !== undefined) pairs.push([o, ms]);
     }
     pairs.sort((a, b) => a[1] - b[1]);
-    origin = { regs: pairs.map((p) => p[0]), ms: Float64Array.from(pairs, (p) => p[1]), byPrefix: new Map() };
+    origin = { regs: pairs.map((p) => p[0]), ms: Float64Array.from(pairs, (p) => p[1]), byPrefix: new Map(), byAgent: new Map() };
     byRegion.set(it.region, origin);
   }
   const prefix = prefixOf(it, origin);
   const agent = ownerOf(it, twoSided);
-  const key = classKey(prefix, agent);
-  let c = origin.byPrefix.get(key);
+  let c = classAt(origin, prefix, agent);
   if (c === undefined) {
     c = create(origin, prefix, agent);
-    origin.byPrefix.set(key, c);
+    if (agent === undefined) origin.byPrefix.set(prefix, c);
+    else origin.byAgent.set(`${prefix} ${agent}`, c);
   }
   return c;
 }
@@ -306,7 +318,7 @@ export function updateClasses(intents: readonly Intent[], latency: LatencyTable,
     const it = intents[i];
     if (!prev.regions.get(it.resource)?.[it.side].has(it.region)) return null;
     const origin = lookup[it.side].get(it.resource)?.get(it.region);
-    const known = origin?.byPrefix.get(classKey(prefixOf(it, origin), ownerOf(it, twoSided)));
+    const known = origin && classAt(origin, prefixOf(it, origin), ownerOf(it, twoSided));
     if (known !== undefined) {
       classOf[i] = known;
       continue;
@@ -392,6 +404,6 @@ export function updateClasses(intents: readonly Intent[], latency: LatencyTable,
 
 function copyLookup(l: Lookup): Lookup {
   const copySide = (m: Map<string, Map<string, Origin>>) =>
-    new Map([...m].map(([res, byRegion]) => [res, new Map([...byRegion].map(([reg, o]) => [reg, { ...o, byPrefix: new Map(o.byPrefix) }]))]));
+    new Map([...m].map(([res, byRegion]) => [res, new Map([...byRegion].map(([reg, o]) => [reg, { ...o, byPrefix: new Map(o.byPrefix), byAgent: new Map(o.byAgent) }]))]));
   return { buy: copySide(l.buy), sell: copySide(l.sell) };
 }

@@ -57,8 +57,13 @@ class WarmStart {
   }
 }
 
-/** Relative size below which quantities are numerical noise (documented in notes/solver.md). */
+/**
+ * Relative size below which quantities are numerical noise (documented in notes/solver.md): an intent is full or
+ * at its minimum within QTY_NOISE × max(1, its own quantity); a fill or flow counts from FILLED on (absolute, so a
+ * unit fill of a 1e12 buyer counts: bounds keep quantities within 1e-6..1e12, see "Components").
+ */
 const QTY_NOISE = 1e-12;
+const FILLED = QTY_NOISE;
 /** Relative per-unit gain below which an augmenting path is a tie and not taken. */
 const GAIN_NOISE = 1e-12;
 
@@ -71,7 +76,8 @@ interface Instance {
   qty: Float64Array;
   /** Effective minimum fill (0 when none or already met). */
   minQty: Float64Array;
-  qtyTiny: number;
+  /** Per intent: the fill below which it counts as unfilled (relative to its own quantity). */
+  tiny: Float64Array;
   gainEps: number;
   priceMin: number;
   priceMax: number;
@@ -285,14 +291,15 @@ function prepare(intents: readonly Intent[], latency: LatencyTable, built?: Clas
     pMin = Math.min(pMin, it.limitPrice);
     pMax = Math.max(pMax, it.limitPrice);
   }
-  const qtyTiny = QTY_NOISE * Math.max(1, qMax);
+  const tiny = new Float64Array(n);
   for (let i = 0; i < n; i++) {
+    tiny[i] = QTY_NOISE * Math.max(1, qty[i]);
     const m = intents[i].minQuantity ?? 0;
-    minQty[i] = m > qtyTiny ? Math.min(m, qty[i]) : 0;
+    minQty[i] = m > tiny[i] ? Math.min(m, qty[i]) : 0;
   }
   if (n === 0) pMin = pMax = 0;
   return {
-    intents, catalog, idx, price, qty, minQty, qtyTiny,
+    intents, catalog, idx, price, qty, minQty, tiny,
     gainEps: GAIN_NOISE * Math.max(1, Math.abs(pMin), Math.abs(pMax)),
     priceMin: pMin, priceMax: pMax,
   };
@@ -381,7 +388,7 @@ function solveLp(inst: Instance, excluded: Uint8Array | null, forced: Uint8Array
       // A forced segment sits first in its class; it must be (numerically) full.
       for (let k = 0; k < used.length; k++) {
         const i = seg.segIntent[k];
-        if (forced[i] && seg.segPrice[k] !== price[i] && used[k] < seg.segCap[k] - inst.qtyTiny) infeasible = true;
+        if (forced[i] && seg.segPrice[k] !== price[i] && used[k] < seg.segCap[k] - inst.tiny[i]) infeasible = true;
       }
     }
   };
@@ -493,7 +500,7 @@ function violators(inst: Instance, sol: LpSolution): number[] {
     const m = inst.minQty[i];
     if (m > 0) {
       const x = sol.amount[i];
-      if (x > inst.qtyTiny && x < m - inst.qtyTiny) out.push(i);
+      if (x > FILLED && x < m - inst.tiny[i]) out.push(i);
     }
   }
   return out;
@@ -508,7 +515,6 @@ interface RawFill {
 
 /** Splits class-edge flows into intent pairs, walking each class's intents in fill order. */
 function toFills(inst: Instance, sol: LpSolution): RawFill[] {
-  const { qtyTiny } = inst;
   const idx = sol.idx;
   const rem = sol.amount.slice();
   const buyPtr = new Int32Array(idx.buy.length);
@@ -516,14 +522,14 @@ function toFills(inst: Instance, sol: LpSolution): RawFill[] {
   const fills: RawFill[] = [];
   for (let e = 0; e < idx.edgeBuy.length; e++) {
     let f = sol.edgeFlow[e];
-    if (!(f > qtyTiny)) continue;
+    if (!(f > FILLED)) continue;
     const a = idx.edgeBuy[e];
     const x = idx.edgeSell[e];
     const bo = sol.buyOrder[a];
     const so = sol.sellOrder[x];
-    while (f > qtyTiny) {
-      while (buyPtr[a] < bo.length && !(rem[bo[buyPtr[a]]] > qtyTiny)) buyPtr[a]++;
-      while (sellPtr[x] < so.length && !(rem[so[sellPtr[x]]] > qtyTiny)) sellPtr[x]++;
+    while (f > FILLED) {
+      while (buyPtr[a] < bo.length && !(rem[bo[buyPtr[a]]] > FILLED)) buyPtr[a]++;
+      while (sellPtr[x] < so.length && !(rem[so[sellPtr[x]]] > FILLED)) sellPtr[x]++;
       if (buyPtr[a] >= bo.length || sellPtr[x] >= so.length) break;
       const i = bo[buyPtr[a]];
       const j = so[sellPtr[x]];
@@ -543,7 +549,7 @@ function toFills(inst: Instance, sol: LpSolution): RawFill[] {
  * The feasible levels form a polyhedron; we take the midpoint of its least and greatest points.
  */
 function classPrices(inst: Instance, sol: LpSolution): { buy: Float64Array; sell: Float64Array } {
-  const { idx, price, qty, qtyTiny } = inst;
+  const { idx, price, qty, tiny } = inst;
   const nb = idx.buy.length;
   const ns = idx.sell.length;
   const lo = new Float64Array(nb + ns).fill(inst.priceMin);
@@ -551,15 +557,15 @@ function classPrices(inst: Instance, sol: LpSolution): { buy: Float64Array; sell
   idx.buy.forEach((c, a) => {
     for (const i of c.members) {
       const x = sol.amount[i];
-      if (x < qty[i] - qtyTiny) lo[a] = Math.max(lo[a], price[i]); // not full: b ≤ P
-      if (x > qtyTiny) hi[a] = Math.min(hi[a], price[i]); // trades: b ≥ P
+      if (x < qty[i] - tiny[i]) lo[a] = Math.max(lo[a], price[i]); // not full: b ≤ P
+      if (x > FILLED) hi[a] = Math.min(hi[a], price[i]); // trades: b ≥ P
     }
   });
   idx.sell.forEach((c, x) => {
     for (const j of c.members) {
       const y = sol.amount[j];
-      if (y > qtyTiny) lo[nb + x] = Math.max(lo[nb + x], price[j]); // trades: c ≤ P
-      if (y < qty[j] - qtyTiny) hi[nb + x] = Math.min(hi[nb + x], price[j]); // not full: c ≥ P
+      if (y > FILLED) lo[nb + x] = Math.max(lo[nb + x], price[j]); // trades: c ≤ P
+      if (y < qty[j] - tiny[j]) hi[nb + x] = Math.min(hi[nb + x], price[j]); // not full: c ≥ P
     }
   });
   // Difference constraints P_u ≤ P_v: (A → X) always, (X → A) where the pair trades.
@@ -568,7 +574,7 @@ function classPrices(inst: Instance, sol: LpSolution): { buy: Float64Array; sell
   for (let e = 0; e < idx.edgeBuy.length; e++) {
     from.push(idx.edgeBuy[e]);
     to.push(nb + idx.edgeSell[e]);
-    if (sol.edgeFlow[e] > qtyTiny) {
+    if (sol.edgeFlow[e] > FILLED) {
       from.push(nb + idx.edgeSell[e]);
       to.push(idx.edgeBuy[e]);
     }
@@ -620,7 +626,7 @@ function intentDuals(inst: Instance, levels: { buy: Float64Array; sell: Float64A
  * that traded, so any pairing within a class pair stays individually rational.
  */
 function cascade(inst: Instance, sol: LpSolution): LpSolution {
-  const { minQty, qtyTiny } = inst;
+  const { minQty, tiny } = inst;
   const idx = sol.idx;
   const fills = toFills(inst, sol);
   const amount = sol.amount.slice();
@@ -643,8 +649,8 @@ function cascade(inst: Instance, sol: LpSolution): LpSolution {
       for (const j of [f.b, f.s]) {
         const before = amount[j];
         amount[j] -= f.quantity;
-        if (amount[j] < qtyTiny) amount[j] = 0;
-        if (minQty[j] > 0 && before >= minQty[j] - qtyTiny && amount[j] > qtyTiny && amount[j] < minQty[j] - qtyTiny) queue.push(j);
+        if (amount[j] < FILLED) amount[j] = 0;
+        if (minQty[j] > 0 && before >= minQty[j] - tiny[j] && amount[j] > FILLED && amount[j] < minQty[j] - tiny[j]) queue.push(j);
       }
     }
   }

@@ -9,11 +9,7 @@ import { swapBuyView } from "./multi.ts";
 export type VerifyResult = { ok: true } | { ok: false; errors: string[] };
 
 /** 1e-9 relative to the numbers of the intents a check concerns (at least 1e-9 absolute). */
-const rel = (...xs: number[]) => {
-  let m = 1;
-  for (const x of xs) m = Math.max(m, Math.abs(x));
-  return 1e-9 * m;
-};
+const rel = (x: number, y = 0, z = 0, w = 0) => 1e-9 * Math.max(1, Math.abs(x), Math.abs(y), Math.abs(z), Math.abs(w));
 
 /** A listed dual (0 when not listed); own properties only, since ids are user strings. */
 const dualOf = (duals: Record<string, number>, id: string): number => (Object.hasOwn(duals, id) ? duals[id] : 0);
@@ -29,10 +25,10 @@ class ClassMinima {
     this.min = new Float64Array(n).fill(Infinity);
     this.tol = new Float64Array(n);
   }
-  put(c: number, value: number, ...numbers: number[]): void {
+  put(c: number, value: number, x: number, y: number): void {
     if (value < this.min[c]) {
       this.min[c] = value;
-      this.tol[c] = rel(...numbers);
+      this.tol[c] = 1e-9 * Math.max(1, Math.abs(x), Math.abs(y));
     }
   }
 }
@@ -237,7 +233,7 @@ function checkSwapCertificate(
   views.forEach((v, i) => {
     const c = idx.classOf[i];
     if (c < 0) return;
-    (v.side === "buy" ? mBuy : mSell).put(c, slack[i], scale[i]);
+    (v.side === "buy" ? mBuy : mSell).put(c, slack[i], scale[i], 0);
   });
   for (let e = 0; e < idx.edgeBuy.length; e++) {
     const gap = mBuy.min[idx.edgeBuy[e]] + mSell.min[idx.edgeSell[e]];
@@ -311,7 +307,8 @@ function checkTrades(
       }
     }
     // Tolerances at the scale of the trade's own parties.
-    const pTol = rel(...parties.flatMap((p) => [intents[p].limitPrice, intents[p].swapFor?.limitPrice ?? 0]));
+    let pTol = 0;
+    for (const p of parties) pTol = Math.max(pTol, rel(intents[p].limitPrice, intents[p].swapFor?.limitPrice ?? 0));
     const aTol = 100 * pTol;
     const sTol = pTol * V;
     let aMin = Infinity;

@@ -139,3 +139,28 @@ describe("prototype-free lookups", () => {
     expect(verify(book, L, r)).toEqual({ ok: true });
   });
 });
+
+describe("no threshold relative to the book's largest number", () => {
+  const victim = () => [plain("b", "victim", "buy", 100, 1.5), plain("s", "seller", "sell", 100, 1)];
+  const junk: [string, Intent][] = [
+    ["sell 1e12 @ 1000 (same resource)", plain("j", "junk", "sell", 1e12, 1000)],
+    ["buy 1e12 @ 2 of another resource", plain("j", "junk", "buy", 1e12, 2, { resource: "other" })],
+    ["sell 1 @ 1e9 of another resource", plain("j", "junk", "sell", 1, 1e9, { resource: "other" })],
+    ["a swap with limit 1e9", plain("j", "junk", "sell", 5, 1, { resource: "other", swapFor: { resource: "third", limitPrice: 1e9 } })],
+  ];
+  for (const [what, j] of junk) {
+    it(`buy 100 @ 1.5 and sell 100 @ 1 trade 100 @ 1.25 next to ${what}`, () => {
+      const book = [...victim(), j];
+      const r = solve(book, DEFAULT_LATENCY);
+      expect(r.fills).toEqual([{ buy: "b", sell: "s", resource: "r", quantity: 100, price: 1.25 }]);
+      expect(verify(book, DEFAULT_LATENCY, r)).toEqual({ ok: true });
+    });
+  }
+
+  it("buy 1e12 @ 1 and sell 1 @ 0.3 trade exactly 1", () => {
+    const book = [plain("b", "x", "buy", 1e12, 1), plain("s", "y", "sell", 1, 0.3)];
+    const r = solve(book, DEFAULT_LATENCY);
+    expect(r.fills.map((f) => f.quantity)).toEqual([1]);
+    expect(verify(book, DEFAULT_LATENCY, r)).toEqual({ ok: true });
+  });
+});
