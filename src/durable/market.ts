@@ -35,9 +35,11 @@ import {
   type TokenBucket,
 } from "../market/guards.ts";
 import { failure, success, type Outcome } from "../market/outcome.ts";
+import { HttpError, problemResponse } from "../workers/http.ts";
 import { MarketRelay, outboxView, type OutboxView } from "../bridge/market-hooks.ts";
 import type { BridgeEnv } from "../bridge/relay.ts";
 import type { AxonObject } from "./axon.ts";
+import type { MarketDirectory } from "./directory.ts";
 import { base64 } from "@scure/base";
 import defaultModel from "../../models/nash-scorer-v2.onnx";
 import { commit, openCommitment, type Commitment } from "../model/commitment.ts";
@@ -64,6 +66,8 @@ import {
 export interface EdgeEnv extends Env, BridgeEnv {
   /** The axon's objects (`POST /NashChallenge`, nonces per validator hotkey): src/durable/axon.ts. */
   AXON: DurableObjectNamespace<AxonObject>;
+  /** The market directory (which markets accepted a write): src/durable/directory.ts. */
+  DIRECTORY: DurableObjectNamespace<MarketDirectory>;
   /** Comma-separated agent public keys allowed to PUT a market's config. */
   OPERATOR_AGENTS?: string;
   RATE_LIMIT_BURST?: string;
@@ -237,6 +241,11 @@ interface Cleared {
 const LIVE_STATUS = "status IN ('open', 'partially_filled')";
 const LIVE = `${LIVE_STATUS} AND (expires_at_ms IS NULL OR expires_at_ms > ?)`;
 
+/** Whether this object's tables exist (a market that accepted a write); reads sqlite_master, writes nothing. */
+export function schemaExists(sql: SqlStorage): boolean {
+  return sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length > 0;
+}
+
 /** Brings the tables to the newest schema version; `meta` holds the version and small settings. */
 export function migrate(sql: SqlStorage): number {
   sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
@@ -349,6 +358,8 @@ export class MarketObject extends DurableObject<EdgeEnv> {
   private signaturesPrunedAt = 0;
   /** The last continuous solve's warm start (its intent classes); the solver checks it fits before using it. */
   private warmStart: unknown;
+  /** Whether this market's tables exist: false until its first write (see `open`). */
+  private stored = false;
 
   constructor(ctx: DurableObjectState, env: EdgeEnv) {
     super(ctx, env);
@@ -357,22 +368,43 @@ export class MarketObject extends DurableObject<EdgeEnv> {
     this.marketRateLimits = marketRateLimitsFrom(env);
     this.openIntentCaps = openIntentCapsFrom(env);
     // Load once before any request runs; if loading throws, the object is reset and the next request retries.
+    // A market's tables are created by its first write, not here: a read of a market that never accepted one
+    // answers 404 and leaves no storage behind (an unsigned GET of any name must not create anything).
     void ctx.blockConcurrencyWhile(async () => {
-      migrate(this.sql);
-      this.market = this.meta("market") ?? "";
-      this.config = JSON.parse(this.meta("config") ?? "{}") as MarketConfig;
-      this.intentSeq = this.sql.exec<{ s: number }>("SELECT COALESCE(MAX(seq), 0) AS s FROM intents").one().s;
-      this.settlementSeq = this.sql.exec<{ s: number }>("SELECT COALESCE(MAX(seq), 0) AS s FROM settlements").one().s;
+      if (schemaExists(this.sql)) this.open();
       this.alarmAt = await ctx.storage.getAlarm();
-      this.relay = MarketRelay.open(env, (q, ...p) => this.sql.exec(q, ...p).toArray());
     });
+  }
+
+  /** Migrates and loads the stored state: at start when the market exists, else on its first write. */
+  private open(): void {
+    migrate(this.sql);
+    this.stored = true;
+    this.market = this.meta("market") ?? "";
+    this.config = JSON.parse(this.meta("config") ?? "{}") as MarketConfig;
+    this.intentSeq = this.sql.exec<{ s: number }>("SELECT COALESCE(MAX(seq), 0) AS s FROM intents").one().s;
+    this.settlementSeq = this.sql.exec<{ s: number }>("SELECT COALESCE(MAX(seq), 0) AS s FROM settlements").one().s;
+    this.relay = MarketRelay.open(this.env, (q, ...p) => this.sql.exec(q, ...p).toArray());
+  }
+
+  /** A write's first step: the market exists from here on (its tables are created and its name noted). */
+  private noteWrite(market: string): void {
+    if (!this.stored) this.open();
+    this.noteMarket(market);
+  }
+
+  /** A read's first step: 404 for a market that never accepted a write (and nothing is created). */
+  private noteRead(market: string): Outcome<true> {
+    if (!this.stored) return failure(404, "market-not-found", "Market not found", `market not found: ${market} has never accepted a write`);
+    this.noteMarket(market);
+    return success(true);
   }
 
   // ---- RPC: writes (the worker has verified the signature and validated the body) ----
 
   /** Submits an intent; in continuous clearing the answer carries the settlement it caused. */
   async submit(market: string, input: IntentInput, auth: WriteAuth, idem?: Idempotency, salt?: string): Promise<Outcome<SubmitAnswer>> {
-    this.noteMarket(market);
+    this.noteWrite(market);
     const now = Date.now();
     if (idem) {
       this.sql.exec("DELETE FROM idempotency WHERE created_ms < ?", now - IDEMPOTENCY_TTL_MS);
@@ -409,7 +441,9 @@ export class MarketObject extends DurableObject<EdgeEnv> {
 
   /** Cancels an open or partly filled intent of `auth.agent`. */
   async cancel(market: string, id: string, auth: WriteAuth): Promise<Outcome<{ intent: IntentView }>> {
-    this.noteMarket(market);
+    // No intent of a market that never accepted a write can be cancelled: 404, and nothing is created.
+    const read = this.noteRead(market);
+    if (!read.ok) return failure(404, "not-found", "Intent not found", `no intent ${id} in this market`);
     const now = Date.now();
     const guard = this.guardWrite(auth, now);
     if (!guard.ok) return guard;
@@ -424,7 +458,7 @@ export class MarketObject extends DurableObject<EdgeEnv> {
 
   /** Replaces the market's configuration (the worker has checked the operator key). */
   async setConfig(market: string, config: MarketConfig, auth: WriteAuth): Promise<Outcome<{ config: EffectiveConfig }>> {
-    this.noteMarket(market);
+    this.noteWrite(market);
     const now = Date.now();
     const parsed = MarketConfig.safeParse(config);
     if (!parsed.success) return failure(422, "invalid-config", "Invalid market configuration", "the configuration is not valid");
@@ -447,22 +481,25 @@ export class MarketObject extends DurableObject<EdgeEnv> {
   // ---- RPC: reads ----
 
   async getIntent(market: string, id: string): Promise<Outcome<IntentView>> {
-    this.noteMarket(market);
+    const read = this.noteRead(market);
+    if (!read.ok) return read;
     this.expireDue(Date.now());
     const view = this.view(id, true);
     return view ? success(view) : failure(404, "not-found", "Intent not found", `no intent ${id} in this market`);
   }
 
   async getSettlement(market: string, id: string): Promise<Outcome<Settlement>> {
-    this.noteMarket(market);
+    const read = this.noteRead(market);
+    if (!read.ok) return read;
     const row = this.sql.exec<{ body: string }>("SELECT body FROM settlements WHERE id = ?", id).toArray()[0];
     return row
       ? success(JSON.parse(row.body) as Settlement)
       : failure(404, "not-found", "Settlement not found", `no settlement ${id} in this market`);
   }
 
-  async getMarket(market: string): Promise<MarketView> {
-    this.noteMarket(market);
+  async getMarket(market: string): Promise<Outcome<MarketView>> {
+    const read = this.noteRead(market);
+    if (!read.ok) return read;
     const now = Date.now();
     this.expireDue(now);
     const rows = this.sql
@@ -471,7 +508,7 @@ export class MarketObject extends DurableObject<EdgeEnv> {
         OPEN_INTENTS_LIMIT + 1,
       )
       .toArray();
-    return {
+    return success({
       market,
       config: this.effectiveConfig(),
       counters: this.counters(),
@@ -479,12 +516,12 @@ export class MarketObject extends DurableObject<EdgeEnv> {
       openIntentsTruncated: rows.length > OPEN_INTENTS_LIMIT,
       outbox: outboxView(this.env, this.relay),
       model: this.modelView(),
-    };
+    });
   }
 
   /** The configuration in force (the axon route solves validators' challenges under its latency table). */
   async getConfig(market: string): Promise<EffectiveConfig> {
-    this.noteMarket(market);
+    if (this.stored) this.noteMarket(market); // a market never written has the defaults, and stays unwritten
     return this.effectiveConfig();
   }
 
@@ -492,7 +529,8 @@ export class MarketObject extends DurableObject<EdgeEnv> {
 
   /** Commitments of the open book (default), or of the intents of a settled batch. */
   async getCommitments(market: string, batch?: string): Promise<Outcome<{ batch?: string; commitments: Commitment[] }>> {
-    this.noteMarket(market);
+    const read = this.noteRead(market);
+    if (!read.ok) return read;
     if (batch !== undefined) {
       if (this.sql.exec("SELECT 1 FROM batches WHERE id = ?", batch).toArray().length === 0) {
         return failure(404, "not-found", "Batch not found", `no settled batch ${batch} in this market`);
@@ -547,14 +585,15 @@ export class MarketObject extends DurableObject<EdgeEnv> {
   }
 
   /** Proposals of a batch (default: the open one) with their scores once the batch has closed. */
-  async getProposals(market: string, batch?: string): Promise<{ batch: string; proposals: (ProposalView | { id: string; batch: string; proposer: string; pending: true })[] }> {
-    this.noteMarket(market);
+  async getProposals(market: string, batch?: string): Promise<Outcome<{ batch: string; proposals: (ProposalView | { id: string; batch: string; proposer: string; pending: true })[] }>> {
+    const read = this.noteRead(market);
+    if (!read.ok) return read;
     const id = batch ?? this.openBatchId();
     const proposals = this.sql
       .exec<{ id: string; proposer: string; view: string | null }>("SELECT id, proposer, view FROM proposals WHERE batch = ? ORDER BY seq", id)
       .toArray()
       .map((r) => (r.view ? (JSON.parse(r.view) as ProposalView) : { id: r.id, batch: id, proposer: r.proposer, pending: true as const }));
-    return { batch: id, proposals };
+    return success({ batch: id, proposals });
   }
 
   /**
@@ -562,7 +601,8 @@ export class MarketObject extends DurableObject<EdgeEnv> {
    * batch is re-solved exactly, the certificate checked, and every proposal's true ratio recorded for training.
    */
   async reveal(market: string, body: RevealBody, auth: WriteAuth): Promise<Outcome<{ intentId: string; batches: { id: string; revealed: number; intents: number; resolved?: unknown }[] }>> {
-    this.noteMarket(market);
+    const read = this.noteRead(market); // nothing to reveal in a market without intents
+    if (!read.ok) return failure(404, "not-found", "Intent not found", `no committed intent ${body.intentId} in this market`);
     const now = Date.now();
     const row = this.sql
       .exec<{ body: string; salt: string; agent: string; intent: string }>(
@@ -603,18 +643,19 @@ export class MarketObject extends DurableObject<EdgeEnv> {
   }
 
   /** Training examples of fully revealed batches, oldest first: what `npm run train -- --reveals` reads. */
-  async getTrainingExamples(market: string, batch?: string): Promise<TrainingExample[]> {
-    this.noteMarket(market);
+  async getTrainingExamples(market: string, batch?: string): Promise<Outcome<TrainingExample[]>> {
+    const read = this.noteRead(market);
+    if (!read.ok) return read;
     const rows =
       batch === undefined
         ? this.sql.exec<{ body: string }>("SELECT body FROM training_examples ORDER BY created_ms, batch, proposal LIMIT 10000").toArray()
         : this.sql.exec<{ body: string }>("SELECT body FROM training_examples WHERE batch = ? ORDER BY proposal", batch).toArray();
-    return rows.map((r) => JSON.parse(r.body) as TrainingExample);
+    return success(rows.map((r) => JSON.parse(r.body) as TrainingExample));
   }
 
   /** Loads a new scoring model (the worker has checked the operator key); refused unless ort can run it. */
   async setModel(market: string, bytes: Uint8Array, auth: WriteAuth): Promise<Outcome<{ model: ModelView }>> {
-    this.noteMarket(market);
+    this.noteWrite(market);
     const now = Date.now();
     const guard = this.guardWrite(auth, now);
     if (!guard.ok) return guard;
@@ -838,7 +879,8 @@ export class MarketObject extends DurableObject<EdgeEnv> {
       return new Response("expected a WebSocket upgrade", { status: 426 });
     }
     const match = /^\/v1\/markets\/([a-z0-9-]{1,64})\/stream$/.exec(new URL(request.url).pathname);
-    if (match) this.noteMarket(match[1]);
+    const read = this.noteRead(match?.[1] ?? "");
+    if (!read.ok) return problemResponse(new HttpError(read.problem));
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     // A `types` filter (checked by the worker) becomes the socket's hibernation tags; no tags means every event.
@@ -864,6 +906,7 @@ export class MarketObject extends DurableObject<EdgeEnv> {
   // ---- alarm: expiry, batch clearing and the settlement relay ----
 
   override async alarm(): Promise<void> {
+    if (!this.stored) return; // alarms are set by writes; a leftover one has nothing to do
     const now = Date.now();
     this.alarmAt = null;
     this.expireDue(now);
@@ -1319,7 +1362,7 @@ export class MarketObject extends DurableObject<EdgeEnv> {
   }
 
   private noteMarket(market: string): void {
-    if (this.market === market) return;
+    if (this.market === market || !this.stored) return;
     if (this.market === "") {
       this.market = market;
       this.setMeta("market", market);
@@ -1327,6 +1370,7 @@ export class MarketObject extends DurableObject<EdgeEnv> {
   }
 
   private meta(key: string): string | undefined {
+    if (!this.stored) return undefined; // a market never written has no settings (and no table to read them from)
     return this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value;
   }
 
