@@ -16,6 +16,10 @@ import {
   mayTrade,
   remainingOf,
   solverBook,
+  bestPrices,
+  leastCompetitive,
+  priceDistance,
+  type RestingIntent,
   type IntentRecord,
   type IntentUpdate,
   type IntentView,
@@ -25,6 +29,7 @@ import {
   idempotencyDecision,
   rateLimitsFrom,
   marketRateLimitsFrom,
+  agentOpenCap,
   openIntentCapsFrom,
   openIntentCheck,
   pruneBuckets,
@@ -77,6 +82,8 @@ export interface EdgeEnv extends Env, BridgeEnv {
   RATE_LIMIT_MARKET_PER_SECOND?: string;
   /** Caps on live intents per agent and per market (src/market/guards.ts). */
   MAX_OPEN_INTENTS_PER_AGENT?: string;
+  /** The cap of a key none of whose intents has traded in the market (grows by 10 per traded intent). */
+  MAX_OPEN_INTENTS_PER_NEW_AGENT?: string;
   MAX_OPEN_INTENTS_PER_MARKET?: string;
 }
 
@@ -147,7 +154,7 @@ export interface MarketView {
 export type MarketEvent =
   | { type: "hello"; market: string; at: string }
   | { type: "intent.accepted"; market: string; at: string; intent: IntentView }
-  | { type: "intent.cancelled"; market: string; at: string; intent: IntentView }
+  | { type: "intent.cancelled"; market: string; at: string; intent: IntentView; reason?: "evicted" }
   | { type: "intent.expired"; market: string; at: string; ids: string[] }
   | { type: "settlement.committed"; market: string; at: string; settlement: Settlement };
 
@@ -985,7 +992,7 @@ export class MarketObject extends DurableObject<EdgeEnv> {
         errors: [{ field: "id", message: "already used in this market" }],
       });
     }
-    const cap = openIntentCheck({ agent: counts.agent, market: counts.market }, this.openIntentCaps);
+    const cap = this.capacityCheck(agent, { agent: counts.agent, market: counts.market }, fields, now);
     if (!cap.ok) return cap;
     const intent: Intent = { id, ...fields };
     const createdAt = new Date(now).toISOString();
@@ -1035,6 +1042,45 @@ export class MarketObject extends DurableObject<EdgeEnv> {
     answer.commitment = commitment;
     if (drawn !== undefined) answer.salt = drawn;
     return success(answer);
+  }
+
+  /**
+   * Room for one more live intent of `agent`: its own cap, grown by its traded intents (counted only once it reaches
+   * the new-key cap), then the market's. A full market evicts its least competitive resting intent for an arrival
+   * that is more competitive, else 409. The reads behind both run only at a cap: the usual submit pays nothing.
+   */
+  private capacityCheck(agent: string, open: { agent: number; market: number }, arrival: IntentInput, now: number): Outcome<true> {
+    const caps = this.openIntentCaps;
+    let perAgent = Math.min(caps.perAgent, caps.perNewAgent);
+    if (open.agent >= perAgent) {
+      const traded = this.sql
+        .exec<{ n: number }>("SELECT COUNT(*) AS n FROM intents INDEXED BY intents_agent WHERE agent = ? AND filled > 0", agent)
+        .one().n;
+      perAgent = agentOpenCap(traded, caps);
+    }
+    const check = openIntentCheck(open, { perAgent, perMarket: caps.perMarket });
+    if (check.ok || open.agent >= perAgent) return check;
+    this.expireDue(now); // the count held intents past their expiry, maybe
+    if (this.openCount() < caps.perMarket || this.evictFor(arrival, now)) return success(true);
+    return check;
+  }
+
+  /** Evicts the least competitive resting intent (src/market/book.ts) when `arrival` is more competitive. */
+  private evictFor(arrival: IntentInput, now: number): boolean {
+    const rows = this.sql
+      .exec<{ id: string; seq: number; resource: string; side: "buy" | "sell"; limit_price: number; swap_for: string | null }>(
+        `SELECT id, seq, resource, side, limit_price, swap_for FROM intents WHERE ${LIVE}`,
+        now,
+      )
+      .toArray()
+      .map((r): RestingIntent => ({ id: r.id, seq: r.seq, resource: r.resource, side: r.side, limitPrice: r.limit_price, swap: r.swap_for !== null }));
+    const best = bestPrices(rows);
+    const victim = leastCompetitive(rows, best);
+    if (!victim || !(priceDistance(arrival.side, arrival.limitPrice, best.get(arrival.resource)) < victim.distance)) return false;
+    // Removing an intent cannot create a trade: a settled book stays settled.
+    this.sql.exec("UPDATE intents SET status = 'cancelled' WHERE id = ?", victim.id);
+    this.broadcast({ type: "intent.cancelled", market: this.market, at: new Date(now).toISOString(), intent: this.view(victim.id)!, reason: "evicted" });
+    return true;
   }
 
   /**
