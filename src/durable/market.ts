@@ -16,6 +16,7 @@ import {
   mayTrade,
   remainingOf,
   solverBook,
+  crossedPair,
   bestPrices,
   leastCompetitive,
   priceDistance,
@@ -365,6 +366,8 @@ export class MarketObject extends DurableObject<EdgeEnv> {
   private signaturesPrunedAt = 0;
   /** The last continuous solve's warm start (its intent classes); the solver checks it fits before using it. */
   private warmStart: unknown;
+  /** Whether the last `clearOnce` ran a solve that claimed optimal (then `clear` checks the book for a crossed pair). */
+  private solvedOptimal = false;
   /** Whether this market's tables exist: false until its first write (see `open`). */
   private stored = false;
 
@@ -460,6 +463,12 @@ export class MarketObject extends DurableObject<EdgeEnv> {
     this.sql.exec("UPDATE intents SET status = 'cancelled' WHERE id = ?", id);
     const view = this.view(id)!;
     this.broadcast({ type: "intent.cancelled", market: this.market, at: new Date(now).toISOString(), intent: view });
+    // A book not known to be settled may hold a trade the cancelled intent stood in the way of (it stopped the
+    // last solve short, or the solve failed): clear it now rather than at the next arrival.
+    if (!this.bookSettled && this.effectiveConfig().clearing === "continuous") {
+      this.clearSafely(now);
+      this.scheduleAlarm(now);
+    }
     return success({ intent: view });
   }
 
@@ -1100,8 +1109,88 @@ export class MarketObject extends DurableObject<EdgeEnv> {
   /**
    * Solves the live book and commits the settlement, if any fills, in ONE transaction: settlement row, fills,
    * filled quantities and statuses together. A result that fails verification commits nothing.
+   * The settled-book invariant: the book is marked settled only while no compatible crossing pair rests in it. An
+   * "optimal" solve that left one (a solver fault) is logged and the whole book is cleared once more; a pair still
+   * there leaves the book unsettled, so the next clearing solves the whole book again.
    */
   private clear(now: number, arrived?: IntentRecord): Cleared | undefined {
+    const scope = this.bookSettled ? arrived?.intent.resource : undefined;
+    this.solvedOptimal = false;
+    const first = this.clearOnce(now, arrived);
+    if (!this.solvedOptimal) return first;
+    const pair = this.restingCrossedPair(scope, now);
+    if (pair === undefined) return first;
+    // The solver called its result optimal, yet two intents that could trade alone still rest: a solver fault.
+    console.error(`market ${this.market}: an optimal clearing left the crossing pair ${pair.buy} / ${pair.sell}; clearing the whole book again`);
+    this.bookSettled = false;
+    const again = this.clearOnce(now);
+    if (this.bookSettled && this.restingCrossedPair(undefined, now)) this.bookSettled = false; // the next clearing retries
+    if (!first || !again) return first ?? again;
+    // Both committed: the arrival's status is the later one's; its answer shows the later settlement.
+    return { settlement: again.settlement, updates: [...first.updates.filter((u) => !again.updates.some((v) => v.id === u.id)), ...again.updates] };
+  }
+
+  /**
+   * A compatible crossing pair resting in `resource`'s live book (every resource's when undefined), or undefined.
+   * First the index probe: where the best bid is below the best ask nothing crosses (two index reads); only a
+   * crossed resource has its crossing intents read and checked pair by pair (`crossedPair`, src/market/book.ts).
+   */
+  private restingCrossedPair(resource: string | undefined, now: number): { buy: string; sell: string } | undefined {
+    const resources =
+      resource !== undefined
+        ? [resource]
+        : this.sql.exec<{ r: string }>(`SELECT DISTINCT resource AS r FROM intents INDEXED BY intents_live_price WHERE ${LIVE_STATUS}`).toArray().map((x) => x.r);
+    for (const r of resources) {
+      const bid = this.bestLimit(r, "buy", now);
+      const ask = bid === null ? null : this.bestLimit(r, "sell", now);
+      if (bid === null || ask === null || bid < ask) continue;
+      const book = solverBook(this.crossingRows(r, bid, ask, now).map((row) => recordOf(row, this.intentBodies)), now);
+      const pair = crossedPair(book, this.effectiveConfig().latency);
+      if (pair) return pair;
+    }
+    return undefined;
+  }
+
+  /** The best live limit of `resource`'s buys (highest) or sells (lowest): a walk of the intents_live_price index
+   *  from the best price, stopping at the first unexpired row. */
+  private bestLimit(resource: string, side: "buy" | "sell", now: number): number | null {
+    return (
+      this.sql
+        .exec<{ p: number }>(
+          `SELECT limit_price AS p FROM intents INDEXED BY intents_live_price WHERE ${LIVE} AND resource = ? AND side = ?
+            ORDER BY limit_price ${side === "buy" ? "DESC" : "ASC"} LIMIT 1`,
+          now,
+          resource,
+          side,
+        )
+        .toArray()[0]?.p ?? null
+    );
+  }
+
+  /**
+   * `resource`'s live intents that price-cross someone: buys at or above the best ask, sells at or below the best bid.
+   * A crossing intent can bring hundreds of rows: read them without the body and take the parsed body from the
+   * isolate's cache (bodies never change once inserted), so only unseen bodies cross the SQL boundary.
+   */
+  private crossingRows(resource: string, bid: number, ask: number, now: number): IntentRow[] {
+    const crossing = (side: "buy" | "sell", bound: number) =>
+      this.sql
+        .exec<{ id: string; seq: number; status: string; filled: number; expires_at_ms: number | null; created_at: string }>(
+          `SELECT id, seq, status, filled, expires_at_ms, created_at FROM intents INDEXED BY intents_live_price
+            WHERE ${LIVE} AND resource = ? AND side = ? AND limit_price ${side === "buy" ? ">=" : "<="} ?`,
+          now,
+          resource,
+          side,
+          bound,
+        )
+        .toArray()
+        .map((r): IntentRow => ({ ...r, body: "" }));
+    return [...crossing("buy", ask), ...crossing("sell", bid)];
+  }
+
+  /** One solve of the live book (in a settled book, of what one arrival can reach) and its commit; sets
+   *  `bookSettled` from the solve's status, and `clear` holds that to the invariant. */
+  private clearOnce(now: number, arrived?: IntentRecord): Cleared | undefined {
     this.expireDue(now);
     // Without a settled book an arrival proves nothing about the rest: solve the whole book once.
     const resource = this.bookSettled ? arrived?.intent.resource : undefined;
@@ -1143,34 +1232,10 @@ export class MarketObject extends DurableObject<EdgeEnv> {
       // someone; the others can be in no fill, so the solver's optimum is the same without them.
       // Each is a walk of the intents_live_price index from the best price (v4 migration), stopping at the first
       // unexpired row, instead of a scan of the live book.
-      const best = (side: "buy" | "sell") =>
-        this.sql
-          .exec<{ p: number }>(
-            `SELECT limit_price AS p FROM intents INDEXED BY intents_live_price WHERE ${LIVE} AND resource = ? AND side = ?
-              ORDER BY limit_price ${side === "buy" ? "DESC" : "ASC"} LIMIT 1`,
-            now,
-            resource,
-            side,
-          )
-          .toArray()[0]?.p ?? null;
-      const bid = best("buy");
-      const ask = bid === null ? null : best("sell");
+      const bid = this.bestLimit(resource, "buy", now);
+      const ask = bid === null ? null : this.bestLimit(resource, "sell", now);
       if (bid === null || ask === null || bid < ask) return undefined;
-      // A crossing intent can bring hundreds of rows: read them without the body and take the parsed body from
-      // the isolate's cache (bodies never change once inserted), so only unseen bodies cross the SQL boundary.
-      const crossing = (side: "buy" | "sell", bound: number) =>
-        this.sql
-          .exec<{ id: string; seq: number; status: string; filled: number; expires_at_ms: number | null; created_at: string }>(
-            `SELECT id, seq, status, filled, expires_at_ms, created_at FROM intents INDEXED BY intents_live_price
-              WHERE ${LIVE} AND resource = ? AND side = ? AND limit_price ${side === "buy" ? ">=" : "<="} ?`,
-            now,
-            resource,
-            side,
-            bound,
-          )
-          .toArray()
-          .map((r): IntentRow => ({ ...r, body: "" }));
-      rows = [...crossing("buy", ask), ...crossing("sell", bid)];
+      rows = this.crossingRows(resource, bid, ask, now);
     }
     records ??= new Map(rows.map((r) => [r.id, recordOf(r, this.intentBodies)] as const));
     const book = solverBook(records.values(), now);
@@ -1183,6 +1248,7 @@ export class MarketObject extends DurableObject<EdgeEnv> {
     // Only a proven optimum leaves nothing to trade in the rest of the book; anything less, and the next clearing
     // solves the whole book again.
     this.bookSettled = result.status === "optimal";
+    this.solvedOptimal = this.bookSettled;
     if (result.fills.length === 0) return undefined;
     const check = verify(book, latency, { fills: result.fills, welfare: result.welfare, certificate: result.certificate });
     if (!check.ok) {
