@@ -163,6 +163,27 @@ describe("a settled book holds no compatible crossing pair", () => {
     await submit(await newAgent(), m, buyIntent({ id: "pair-b", quantity: 100, limitPrice: 1.5 }));
     const sell = await json(await submit(await newAgent(), m, sellIntent({ id: "pair-s", quantity: 100, limitPrice: 1.0 })));
     expect(sell.intent.status).toBe("filled");
+    // The same with the smallest sizes beside the largest (the solver dropped quantities below 1e-12 of the book's largest).
+    await submit(await newAgent(), m, buyIntent({ id: "tiny-b", quantity: 0.5, limitPrice: 1.5 }));
+    const tiny = await json(await submit(await newAgent(), m, sellIntent({ id: "tiny-s", quantity: 0.5, limitPrice: 1.0 })));
+    expect(tiny.intent.status).toBe("filled");
+    expect((await json(await SELF.fetch(`${BASE}/v1/markets/${m}/intents/pair-b`))).status).toBe("filled");
+  });
+
+  test("buy 1e12 @ 1 and sell 1 @ 0.3 trade (the smallest and largest sizes in one book)", async () => {
+    const m = freshMarket();
+    await submit(await newAgent(), m, buyIntent({ id: "big", quantity: 1e12, limitPrice: 1 }));
+    const sell = await json(await submit(await newAgent(), m, sellIntent({ id: "small", quantity: 1, limitPrice: 0.3 })));
+    expect(sell.intent.status).toBe("filled");
+  });
+
+  test("a crossing pair a big intent kept apart trades once the big intent is cancelled", async () => {
+    const m = freshMarket();
+    const big = await newAgent();
+    expect((await submit(big, m, buyIntent({ id: "big", quantity: 1e12, limitPrice: 1 }))).status).toBe(201);
+    await submit(await newAgent(), m, buyIntent({ id: "pair-b", quantity: 1, limitPrice: 0.5 }));
+    await submit(await newAgent(), m, sellIntent({ id: "pair-s", quantity: 1, limitPrice: 0.3 }));
+    expect((await signedFetch(big, "DELETE", `/v1/markets/${m}/intents/big`)).status).toBe(200);
     expect((await json(await SELF.fetch(`${BASE}/v1/markets/${m}/intents/pair-b`))).status).toBe("filled");
   });
 
