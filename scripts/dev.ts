@@ -1,7 +1,8 @@
 // `npm run dev`: the edge service under `wrangler dev` on 127.0.0.1:PORT with persistent local state.
 // Settings (environment): PORT (default 8787), INSPECTOR_PORT (default PORT+1000), NASH_STATE_DIR (default
 // .wrangler/state), and OPERATOR_AGENTS / RATE_LIMIT_BURST / RATE_LIMIT_PER_SECOND / RATE_LIMIT_MARKET_BURST /
-// RATE_LIMIT_MARKET_PER_SECOND / MAX_OPEN_INTENTS_PER_AGENT / MAX_OPEN_INTENTS_PER_MARKET passed to the worker as vars.
+// RATE_LIMIT_MARKET_PER_SECOND / MAX_OPEN_INTENTS_PER_AGENT / MAX_OPEN_INTENTS_PER_NEW_AGENT / MAX_OPEN_INTENTS_PER_MARKET
+// passed to the worker as vars.
 // X_LOCAL_OBSERVABILITY (default false here: wrangler's per-request local traces, see wranglerEnv),
 // MINIFLARE_WORKERD_V8_FLAGS (default a 64 MiB young generation, see wranglerEnv) and WRANGLER_LOG
 // (wrangler's log level; "warn" drops the line logged for every request) go to wrangler as they are.
@@ -36,7 +37,7 @@ export function devSettings(env: NodeJS.ProcessEnv): DevSettings {
   const vars: Record<string, string> = {};
   for (const name of [
     "OPERATOR_AGENTS", "RATE_LIMIT_BURST", "RATE_LIMIT_PER_SECOND",
-    "RATE_LIMIT_MARKET_BURST", "RATE_LIMIT_MARKET_PER_SECOND", "MAX_OPEN_INTENTS_PER_AGENT", "MAX_OPEN_INTENTS_PER_MARKET",
+    "RATE_LIMIT_MARKET_BURST", "RATE_LIMIT_MARKET_PER_SECOND", "MAX_OPEN_INTENTS_PER_AGENT", "MAX_OPEN_INTENTS_PER_NEW_AGENT", "MAX_OPEN_INTENTS_PER_MARKET",
   ]) {
     const value = env[name];
     if (value !== undefined && value !== "") vars[name] = value;

@@ -10,13 +10,33 @@ const finite = z.number().refine((n) => Number.isFinite(n) && Math.abs(n) <= 1e1
 export const MARKET_NAME = /^[a-z0-9-]{1,64}$/;
 export const MarketName = z.string().regex(MARKET_NAME, "market names are 1-64 characters of a-z, 0-9 and -");
 
-/** Intent ids: client-chosen or server-assigned; safe in URLs and logs. */
+/** Intent ids: client-chosen or server-assigned; safe in URLs and logs. `.` and `..` are refused: a URL path
+ *  folds them (RFC 3986 dot segments), so GET and DELETE could never reach such an intent. */
 export const IntentId = z
   .string()
-  .regex(/^[A-Za-z0-9._:~-]{1,128}$/, "ids are 1-128 characters of A-Z a-z 0-9 . _ : ~ -");
+  .regex(/^[A-Za-z0-9._:~-]{1,128}$/, "ids are 1-128 characters of A-Z a-z 0-9 . _ : ~ -")
+  .refine((id) => id !== "." && id !== "..", { message: "must not be . or .. (a URL path folds them away)" });
 
-const Label = (what: string) =>
-  z.string().regex(/^[A-Za-z0-9._:\/-]{1,64}$/, `${what} is 1-64 characters of A-Z a-z 0-9 . _ : / -`);
+/** A region or resource name. `__proto__` is refused: as an object key it is the prototype, not a name (a latency
+ *  table keyed by it would silently lose the entry); every other name is an ordinary key (prototype-free lookups). */
+export const Label = (what: string) =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9._:\/-]{1,64}$/, `${what} is 1-64 characters of A-Z a-z 0-9 . _ : / -`)
+    .refine((label) => label !== "__proto__", { message: `${what} must not be __proto__` });
+
+/** The largest quantity and price an intent may state (CONTRACT.md, "Numbers that cannot be bent"): every sum and
+ *  product of them stays far inside a double's exact range, and the solver stays exact across the whole range. */
+export const MAX_QUANTITY = 1e12;
+export const MAX_PRICE = 1e9;
+/** The largest latency (ms) an intent may cap or a table may list: a day, far past any network. */
+export const MAX_LATENCY_MS = 86_400_000;
+
+/** A finite number in [min, max], with a message naming the range. */
+const bounded = (min: number, max: number, exclusiveMin = false) =>
+  finite.refine((n) => (exclusiveMin ? n > min : n >= min) && n <= max, {
+    message: exclusiveMin ? `must be greater than ${min} and at most ${max}` : `must be between ${min} and ${max}`,
+  });
 
 export const Side = z.enum(["buy", "sell"]);
 export type Side = z.infer<typeof Side>;
@@ -28,11 +48,11 @@ export const IntentInput = z
     agent: z.string().min(1).max(128),
     side: Side,
     resource: Label("resource"),
-    quantity: finite.refine((q) => q > 0, { message: "must be greater than 0" }),
-    minQuantity: finite.refine((m) => m >= 0, { message: "must be at least 0" }).optional(),
-    limitPrice: finite.refine((p) => p >= 0, { message: "must be at least 0" }),
+    quantity: bounded(0, MAX_QUANTITY, true),
+    minQuantity: bounded(0, MAX_QUANTITY).optional(),
+    limitPrice: bounded(0, MAX_PRICE),
     region: Label("region"),
-    maxLatencyMs: finite.refine((l) => l >= 0, { message: "must be at least 0" }).optional(),
+    maxLatencyMs: bounded(0, MAX_LATENCY_MS).optional(),
     expiresAt: z.iso.datetime({ offset: true }).optional(),
     /** Multi-party kinds (notes/solver.md). `swap` and `deferral` are sells that take `swapFor` in return. */
     kind: z.enum(["limit", "swap", "deferral"]).optional(),
@@ -45,7 +65,7 @@ export const IntentInput = z
     swapFor: z
       .strictObject({
         resource: Label("swapFor.resource"),
-        limitPrice: finite.refine((p) => p >= 0, { message: "must be at least 0" }).optional(),
+        limitPrice: bounded(0, MAX_PRICE).optional(),
       })
       .optional(),
   })
@@ -71,11 +91,22 @@ export type Intent = Omit<IntentInput, "id"> & { id: string };
 export const IntentStatus = z.enum(["open", "partially_filled", "filled", "cancelled", "expired"]);
 export type IntentStatus = z.infer<typeof IntentStatus>;
 
+/**
+ * `schema` (a record), refusing an own `__proto__` key of the raw input: zod's record skips that key without a
+ * word (assigning it would set the prototype), so it is checked before. A preprocess that only adds an issue:
+ * the JSON Schema of the input is still `schema`'s.
+ */
+function noProtoKey<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value, ctx) => {
+    if (typeof value === "object" && value !== null && Object.hasOwn(value, "__proto__")) {
+      ctx.issues.push({ code: "custom", message: "__proto__ is not a region name", input: value, path: ["__proto__"] });
+    }
+    return value;
+  }, schema);
+}
+
 /** Latency in ms between regions (section 3): symmetric; a region to itself is 0 unless listed. */
-export const LatencyTable = z.record(
-  Label("region"),
-  z.record(Label("region"), finite.refine((ms) => ms >= 0, { message: "must be at least 0" })),
-);
+export const LatencyTable = noProtoKey(z.record(Label("region"), noProtoKey(z.record(Label("region"), bounded(0, MAX_LATENCY_MS)))));
 export type LatencyTable = z.infer<typeof LatencyTable>;
 
 export const Fill = z.strictObject({

@@ -16,6 +16,11 @@ import {
   mayTrade,
   remainingOf,
   solverBook,
+  crossedPair,
+  bestPrices,
+  leastCompetitive,
+  priceDistance,
+  type RestingIntent,
   type IntentRecord,
   type IntentUpdate,
   type IntentView,
@@ -25,6 +30,7 @@ import {
   idempotencyDecision,
   rateLimitsFrom,
   marketRateLimitsFrom,
+  agentOpenCap,
   openIntentCapsFrom,
   openIntentCheck,
   pruneBuckets,
@@ -35,9 +41,11 @@ import {
   type TokenBucket,
 } from "../market/guards.ts";
 import { failure, success, type Outcome } from "../market/outcome.ts";
+import { HttpError, problemResponse } from "../workers/http.ts";
 import { MarketRelay, outboxView, type OutboxView } from "../bridge/market-hooks.ts";
 import type { BridgeEnv } from "../bridge/relay.ts";
 import type { AxonObject } from "./axon.ts";
+import type { MarketDirectory } from "./directory.ts";
 import { base64 } from "@scure/base";
 import defaultModel from "../../models/nash-scorer-v2.onnx";
 import { commit, openCommitment, type Commitment } from "../model/commitment.ts";
@@ -64,6 +72,8 @@ import {
 export interface EdgeEnv extends Env, BridgeEnv {
   /** The axon's objects (`POST /NashChallenge`, nonces per validator hotkey): src/durable/axon.ts. */
   AXON: DurableObjectNamespace<AxonObject>;
+  /** The market directory (which markets accepted a write): src/durable/directory.ts. */
+  DIRECTORY: DurableObjectNamespace<MarketDirectory>;
   /** Comma-separated agent public keys allowed to PUT a market's config. */
   OPERATOR_AGENTS?: string;
   RATE_LIMIT_BURST?: string;
@@ -73,6 +83,8 @@ export interface EdgeEnv extends Env, BridgeEnv {
   RATE_LIMIT_MARKET_PER_SECOND?: string;
   /** Caps on live intents per agent and per market (src/market/guards.ts). */
   MAX_OPEN_INTENTS_PER_AGENT?: string;
+  /** The cap of a key none of whose intents has traded in the market (grows by 10 per traded intent). */
+  MAX_OPEN_INTENTS_PER_NEW_AGENT?: string;
   MAX_OPEN_INTENTS_PER_MARKET?: string;
 }
 
@@ -143,7 +155,7 @@ export interface MarketView {
 export type MarketEvent =
   | { type: "hello"; market: string; at: string }
   | { type: "intent.accepted"; market: string; at: string; intent: IntentView }
-  | { type: "intent.cancelled"; market: string; at: string; intent: IntentView }
+  | { type: "intent.cancelled"; market: string; at: string; intent: IntentView; reason?: "evicted" }
   | { type: "intent.expired"; market: string; at: string; ids: string[] }
   | { type: "settlement.committed"; market: string; at: string; settlement: Settlement };
 
@@ -236,6 +248,11 @@ interface Cleared {
 /** The statuses of a live intent; the partial indexes of migration v4 say the same in their own words. */
 const LIVE_STATUS = "status IN ('open', 'partially_filled')";
 const LIVE = `${LIVE_STATUS} AND (expires_at_ms IS NULL OR expires_at_ms > ?)`;
+
+/** Whether this object's tables exist (a market that accepted a write); reads sqlite_master, writes nothing. */
+export function schemaExists(sql: SqlStorage): boolean {
+  return sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length > 0;
+}
 
 /** Brings the tables to the newest schema version; `meta` holds the version and small settings. */
 export function migrate(sql: SqlStorage): number {
@@ -349,6 +366,10 @@ export class MarketObject extends DurableObject<EdgeEnv> {
   private signaturesPrunedAt = 0;
   /** The last continuous solve's warm start (its intent classes); the solver checks it fits before using it. */
   private warmStart: unknown;
+  /** Whether the last `clearOnce` ran a solve that claimed optimal (then `clear` checks the book for a crossed pair). */
+  private solvedOptimal = false;
+  /** Whether this market's tables exist: false until its first write (see `open`). */
+  private stored = false;
 
   constructor(ctx: DurableObjectState, env: EdgeEnv) {
     super(ctx, env);
@@ -357,22 +378,43 @@ export class MarketObject extends DurableObject<EdgeEnv> {
     this.marketRateLimits = marketRateLimitsFrom(env);
     this.openIntentCaps = openIntentCapsFrom(env);
     // Load once before any request runs; if loading throws, the object is reset and the next request retries.
+    // A market's tables are created by its first write, not here: a read of a market that never accepted one
+    // answers 404 and leaves no storage behind (an unsigned GET of any name must not create anything).
     void ctx.blockConcurrencyWhile(async () => {
-      migrate(this.sql);
-      this.market = this.meta("market") ?? "";
-      this.config = JSON.parse(this.meta("config") ?? "{}") as MarketConfig;
-      this.intentSeq = this.sql.exec<{ s: number }>("SELECT COALESCE(MAX(seq), 0) AS s FROM intents").one().s;
-      this.settlementSeq = this.sql.exec<{ s: number }>("SELECT COALESCE(MAX(seq), 0) AS s FROM settlements").one().s;
+      if (schemaExists(this.sql)) this.open();
       this.alarmAt = await ctx.storage.getAlarm();
-      this.relay = MarketRelay.open(env, (q, ...p) => this.sql.exec(q, ...p).toArray());
     });
+  }
+
+  /** Migrates and loads the stored state: at start when the market exists, else on its first write. */
+  private open(): void {
+    migrate(this.sql);
+    this.stored = true;
+    this.market = this.meta("market") ?? "";
+    this.config = JSON.parse(this.meta("config") ?? "{}") as MarketConfig;
+    this.intentSeq = this.sql.exec<{ s: number }>("SELECT COALESCE(MAX(seq), 0) AS s FROM intents").one().s;
+    this.settlementSeq = this.sql.exec<{ s: number }>("SELECT COALESCE(MAX(seq), 0) AS s FROM settlements").one().s;
+    this.relay = MarketRelay.open(this.env, (q, ...p) => this.sql.exec(q, ...p).toArray());
+  }
+
+  /** A write's first step: the market exists from here on (its tables are created and its name noted). */
+  private noteWrite(market: string): void {
+    if (!this.stored) this.open();
+    this.noteMarket(market);
+  }
+
+  /** A read's first step: 404 for a market that never accepted a write (and nothing is created). */
+  private noteRead(market: string): Outcome<true> {
+    if (!this.stored) return failure(404, "market-not-found", "Market not found", `market not found: ${market} has never accepted a write`);
+    this.noteMarket(market);
+    return success(true);
   }
 
   // ---- RPC: writes (the worker has verified the signature and validated the body) ----
 
   /** Submits an intent; in continuous clearing the answer carries the settlement it caused. */
   async submit(market: string, input: IntentInput, auth: WriteAuth, idem?: Idempotency, salt?: string): Promise<Outcome<SubmitAnswer>> {
-    this.noteMarket(market);
+    this.noteWrite(market);
     const now = Date.now();
     if (idem) {
       this.sql.exec("DELETE FROM idempotency WHERE created_ms < ?", now - IDEMPOTENCY_TTL_MS);
@@ -409,7 +451,9 @@ export class MarketObject extends DurableObject<EdgeEnv> {
 
   /** Cancels an open or partly filled intent of `auth.agent`. */
   async cancel(market: string, id: string, auth: WriteAuth): Promise<Outcome<{ intent: IntentView }>> {
-    this.noteMarket(market);
+    // No intent of a market that never accepted a write can be cancelled: 404, and nothing is created.
+    const read = this.noteRead(market);
+    if (!read.ok) return failure(404, "not-found", "Intent not found", `no intent ${id} in this market`);
     const now = Date.now();
     const guard = this.guardWrite(auth, now);
     if (!guard.ok) return guard;
@@ -419,12 +463,18 @@ export class MarketObject extends DurableObject<EdgeEnv> {
     this.sql.exec("UPDATE intents SET status = 'cancelled' WHERE id = ?", id);
     const view = this.view(id)!;
     this.broadcast({ type: "intent.cancelled", market: this.market, at: new Date(now).toISOString(), intent: view });
+    // A book not known to be settled may hold a trade the cancelled intent stood in the way of (it stopped the
+    // last solve short, or the solve failed): clear it now rather than at the next arrival.
+    if (!this.bookSettled && this.effectiveConfig().clearing === "continuous") {
+      this.clearSafely(now);
+      this.scheduleAlarm(now);
+    }
     return success({ intent: view });
   }
 
   /** Replaces the market's configuration (the worker has checked the operator key). */
   async setConfig(market: string, config: MarketConfig, auth: WriteAuth): Promise<Outcome<{ config: EffectiveConfig }>> {
-    this.noteMarket(market);
+    this.noteWrite(market);
     const now = Date.now();
     const parsed = MarketConfig.safeParse(config);
     if (!parsed.success) return failure(422, "invalid-config", "Invalid market configuration", "the configuration is not valid");
@@ -447,22 +497,25 @@ export class MarketObject extends DurableObject<EdgeEnv> {
   // ---- RPC: reads ----
 
   async getIntent(market: string, id: string): Promise<Outcome<IntentView>> {
-    this.noteMarket(market);
+    const read = this.noteRead(market);
+    if (!read.ok) return read;
     this.expireDue(Date.now());
     const view = this.view(id, true);
     return view ? success(view) : failure(404, "not-found", "Intent not found", `no intent ${id} in this market`);
   }
 
   async getSettlement(market: string, id: string): Promise<Outcome<Settlement>> {
-    this.noteMarket(market);
+    const read = this.noteRead(market);
+    if (!read.ok) return read;
     const row = this.sql.exec<{ body: string }>("SELECT body FROM settlements WHERE id = ?", id).toArray()[0];
     return row
       ? success(JSON.parse(row.body) as Settlement)
       : failure(404, "not-found", "Settlement not found", `no settlement ${id} in this market`);
   }
 
-  async getMarket(market: string): Promise<MarketView> {
-    this.noteMarket(market);
+  async getMarket(market: string): Promise<Outcome<MarketView>> {
+    const read = this.noteRead(market);
+    if (!read.ok) return read;
     const now = Date.now();
     this.expireDue(now);
     const rows = this.sql
@@ -471,7 +524,7 @@ export class MarketObject extends DurableObject<EdgeEnv> {
         OPEN_INTENTS_LIMIT + 1,
       )
       .toArray();
-    return {
+    return success({
       market,
       config: this.effectiveConfig(),
       counters: this.counters(),
@@ -479,12 +532,12 @@ export class MarketObject extends DurableObject<EdgeEnv> {
       openIntentsTruncated: rows.length > OPEN_INTENTS_LIMIT,
       outbox: outboxView(this.env, this.relay),
       model: this.modelView(),
-    };
+    });
   }
 
   /** The configuration in force (the axon route solves validators' challenges under its latency table). */
   async getConfig(market: string): Promise<EffectiveConfig> {
-    this.noteMarket(market);
+    if (this.stored) this.noteMarket(market); // a market never written has the defaults, and stays unwritten
     return this.effectiveConfig();
   }
 
@@ -492,7 +545,8 @@ export class MarketObject extends DurableObject<EdgeEnv> {
 
   /** Commitments of the open book (default), or of the intents of a settled batch. */
   async getCommitments(market: string, batch?: string): Promise<Outcome<{ batch?: string; commitments: Commitment[] }>> {
-    this.noteMarket(market);
+    const read = this.noteRead(market);
+    if (!read.ok) return read;
     if (batch !== undefined) {
       if (this.sql.exec("SELECT 1 FROM batches WHERE id = ?", batch).toArray().length === 0) {
         return failure(404, "not-found", "Batch not found", `no settled batch ${batch} in this market`);
@@ -547,14 +601,15 @@ export class MarketObject extends DurableObject<EdgeEnv> {
   }
 
   /** Proposals of a batch (default: the open one) with their scores once the batch has closed. */
-  async getProposals(market: string, batch?: string): Promise<{ batch: string; proposals: (ProposalView | { id: string; batch: string; proposer: string; pending: true })[] }> {
-    this.noteMarket(market);
+  async getProposals(market: string, batch?: string): Promise<Outcome<{ batch: string; proposals: (ProposalView | { id: string; batch: string; proposer: string; pending: true })[] }>> {
+    const read = this.noteRead(market);
+    if (!read.ok) return read;
     const id = batch ?? this.openBatchId();
     const proposals = this.sql
       .exec<{ id: string; proposer: string; view: string | null }>("SELECT id, proposer, view FROM proposals WHERE batch = ? ORDER BY seq", id)
       .toArray()
       .map((r) => (r.view ? (JSON.parse(r.view) as ProposalView) : { id: r.id, batch: id, proposer: r.proposer, pending: true as const }));
-    return { batch: id, proposals };
+    return success({ batch: id, proposals });
   }
 
   /**
@@ -562,7 +617,8 @@ export class MarketObject extends DurableObject<EdgeEnv> {
    * batch is re-solved exactly, the certificate checked, and every proposal's true ratio recorded for training.
    */
   async reveal(market: string, body: RevealBody, auth: WriteAuth): Promise<Outcome<{ intentId: string; batches: { id: string; revealed: number; intents: number; resolved?: unknown }[] }>> {
-    this.noteMarket(market);
+    const read = this.noteRead(market); // nothing to reveal in a market without intents
+    if (!read.ok) return failure(404, "not-found", "Intent not found", `no committed intent ${body.intentId} in this market`);
     const now = Date.now();
     const row = this.sql
       .exec<{ body: string; salt: string; agent: string; intent: string }>(
@@ -603,18 +659,19 @@ export class MarketObject extends DurableObject<EdgeEnv> {
   }
 
   /** Training examples of fully revealed batches, oldest first: what `npm run train -- --reveals` reads. */
-  async getTrainingExamples(market: string, batch?: string): Promise<TrainingExample[]> {
-    this.noteMarket(market);
+  async getTrainingExamples(market: string, batch?: string): Promise<Outcome<TrainingExample[]>> {
+    const read = this.noteRead(market);
+    if (!read.ok) return read;
     const rows =
       batch === undefined
         ? this.sql.exec<{ body: string }>("SELECT body FROM training_examples ORDER BY created_ms, batch, proposal LIMIT 10000").toArray()
         : this.sql.exec<{ body: string }>("SELECT body FROM training_examples WHERE batch = ? ORDER BY proposal", batch).toArray();
-    return rows.map((r) => JSON.parse(r.body) as TrainingExample);
+    return success(rows.map((r) => JSON.parse(r.body) as TrainingExample));
   }
 
   /** Loads a new scoring model (the worker has checked the operator key); refused unless ort can run it. */
   async setModel(market: string, bytes: Uint8Array, auth: WriteAuth): Promise<Outcome<{ model: ModelView }>> {
-    this.noteMarket(market);
+    this.noteWrite(market);
     const now = Date.now();
     const guard = this.guardWrite(auth, now);
     if (!guard.ok) return guard;
@@ -838,7 +895,8 @@ export class MarketObject extends DurableObject<EdgeEnv> {
       return new Response("expected a WebSocket upgrade", { status: 426 });
     }
     const match = /^\/v1\/markets\/([a-z0-9-]{1,64})\/stream$/.exec(new URL(request.url).pathname);
-    if (match) this.noteMarket(match[1]);
+    const read = this.noteRead(match?.[1] ?? "");
+    if (!read.ok) return problemResponse(new HttpError(read.problem));
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     // A `types` filter (checked by the worker) becomes the socket's hibernation tags; no tags means every event.
@@ -864,6 +922,7 @@ export class MarketObject extends DurableObject<EdgeEnv> {
   // ---- alarm: expiry, batch clearing and the settlement relay ----
 
   override async alarm(): Promise<void> {
+    if (!this.stored) return; // alarms are set by writes; a leftover one has nothing to do
     const now = Date.now();
     this.alarmAt = null;
     this.expireDue(now);
@@ -942,7 +1001,7 @@ export class MarketObject extends DurableObject<EdgeEnv> {
         errors: [{ field: "id", message: "already used in this market" }],
       });
     }
-    const cap = openIntentCheck({ agent: counts.agent, market: counts.market }, this.openIntentCaps);
+    const cap = this.capacityCheck(agent, { agent: counts.agent, market: counts.market }, fields, now);
     if (!cap.ok) return cap;
     const intent: Intent = { id, ...fields };
     const createdAt = new Date(now).toISOString();
@@ -995,6 +1054,45 @@ export class MarketObject extends DurableObject<EdgeEnv> {
   }
 
   /**
+   * Room for one more live intent of `agent`: its own cap, grown by its traded intents (counted only once it reaches
+   * the new-key cap), then the market's. A full market evicts its least competitive resting intent for an arrival
+   * that is more competitive, else 409. The reads behind both run only at a cap: the usual submit pays nothing.
+   */
+  private capacityCheck(agent: string, open: { agent: number; market: number }, arrival: IntentInput, now: number): Outcome<true> {
+    const caps = this.openIntentCaps;
+    let perAgent = Math.min(caps.perAgent, caps.perNewAgent);
+    if (open.agent >= perAgent) {
+      const traded = this.sql
+        .exec<{ n: number }>("SELECT COUNT(*) AS n FROM intents INDEXED BY intents_agent WHERE agent = ? AND filled > 0", agent)
+        .one().n;
+      perAgent = agentOpenCap(traded, caps);
+    }
+    const check = openIntentCheck(open, { perAgent, perMarket: caps.perMarket });
+    if (check.ok || open.agent >= perAgent) return check;
+    this.expireDue(now); // the count held intents past their expiry, maybe
+    if (this.openCount() < caps.perMarket || this.evictFor(arrival, now)) return success(true);
+    return check;
+  }
+
+  /** Evicts the least competitive resting intent (src/market/book.ts) when `arrival` is more competitive. */
+  private evictFor(arrival: IntentInput, now: number): boolean {
+    const rows = this.sql
+      .exec<{ id: string; seq: number; resource: string; side: "buy" | "sell"; limit_price: number; swap_for: string | null }>(
+        `SELECT id, seq, resource, side, limit_price, swap_for FROM intents WHERE ${LIVE}`,
+        now,
+      )
+      .toArray()
+      .map((r): RestingIntent => ({ id: r.id, seq: r.seq, resource: r.resource, side: r.side, limitPrice: r.limit_price, swap: r.swap_for !== null }));
+    const best = bestPrices(rows);
+    const victim = leastCompetitive(rows, best);
+    if (!victim || !(priceDistance(arrival.side, arrival.limitPrice, best.get(arrival.resource)) < victim.distance)) return false;
+    // Removing an intent cannot create a trade: a settled book stays settled.
+    this.sql.exec("UPDATE intents SET status = 'cancelled' WHERE id = ?", victim.id);
+    this.broadcast({ type: "intent.cancelled", market: this.market, at: new Date(now).toISOString(), intent: this.view(victim.id)!, reason: "evicted" });
+    return true;
+  }
+
+  /**
    * Clearing that cannot fail the request that triggered it: the intent is already accepted, and a failed
    * clearing (a bug) has rolled back entirely, so the book stays as it was and the next clearing retries.
    */
@@ -1011,8 +1109,88 @@ export class MarketObject extends DurableObject<EdgeEnv> {
   /**
    * Solves the live book and commits the settlement, if any fills, in ONE transaction: settlement row, fills,
    * filled quantities and statuses together. A result that fails verification commits nothing.
+   * The settled-book invariant: the book is marked settled only while no compatible crossing pair rests in it. An
+   * "optimal" solve that left one (a solver fault) is logged and the whole book is cleared once more; a pair still
+   * there leaves the book unsettled, so the next clearing solves the whole book again.
    */
   private clear(now: number, arrived?: IntentRecord): Cleared | undefined {
+    const scope = this.bookSettled ? arrived?.intent.resource : undefined;
+    this.solvedOptimal = false;
+    const first = this.clearOnce(now, arrived);
+    if (!this.solvedOptimal) return first;
+    const pair = this.restingCrossedPair(scope, now);
+    if (pair === undefined) return first;
+    // The solver called its result optimal, yet two intents that could trade alone still rest: a solver fault.
+    console.error(`market ${this.market}: an optimal clearing left the crossing pair ${pair.buy} / ${pair.sell}; clearing the whole book again`);
+    this.bookSettled = false;
+    const again = this.clearOnce(now);
+    if (this.bookSettled && this.restingCrossedPair(undefined, now)) this.bookSettled = false; // the next clearing retries
+    if (!first || !again) return first ?? again;
+    // Both committed: the arrival's status is the later one's; its answer shows the later settlement.
+    return { settlement: again.settlement, updates: [...first.updates.filter((u) => !again.updates.some((v) => v.id === u.id)), ...again.updates] };
+  }
+
+  /**
+   * A compatible crossing pair resting in `resource`'s live book (every resource's when undefined), or undefined.
+   * First the index probe: where the best bid is below the best ask nothing crosses (two index reads); only a
+   * crossed resource has its crossing intents read and checked pair by pair (`crossedPair`, src/market/book.ts).
+   */
+  private restingCrossedPair(resource: string | undefined, now: number): { buy: string; sell: string } | undefined {
+    const resources =
+      resource !== undefined
+        ? [resource]
+        : this.sql.exec<{ r: string }>(`SELECT DISTINCT resource AS r FROM intents INDEXED BY intents_live_price WHERE ${LIVE_STATUS}`).toArray().map((x) => x.r);
+    for (const r of resources) {
+      const bid = this.bestLimit(r, "buy", now);
+      const ask = bid === null ? null : this.bestLimit(r, "sell", now);
+      if (bid === null || ask === null || bid < ask) continue;
+      const book = solverBook(this.crossingRows(r, bid, ask, now).map((row) => recordOf(row, this.intentBodies)), now);
+      const pair = crossedPair(book, this.effectiveConfig().latency);
+      if (pair) return pair;
+    }
+    return undefined;
+  }
+
+  /** The best live limit of `resource`'s buys (highest) or sells (lowest): a walk of the intents_live_price index
+   *  from the best price, stopping at the first unexpired row. */
+  private bestLimit(resource: string, side: "buy" | "sell", now: number): number | null {
+    return (
+      this.sql
+        .exec<{ p: number }>(
+          `SELECT limit_price AS p FROM intents INDEXED BY intents_live_price WHERE ${LIVE} AND resource = ? AND side = ?
+            ORDER BY limit_price ${side === "buy" ? "DESC" : "ASC"} LIMIT 1`,
+          now,
+          resource,
+          side,
+        )
+        .toArray()[0]?.p ?? null
+    );
+  }
+
+  /**
+   * `resource`'s live intents that price-cross someone: buys at or above the best ask, sells at or below the best bid.
+   * A crossing intent can bring hundreds of rows: read them without the body and take the parsed body from the
+   * isolate's cache (bodies never change once inserted), so only unseen bodies cross the SQL boundary.
+   */
+  private crossingRows(resource: string, bid: number, ask: number, now: number): IntentRow[] {
+    const crossing = (side: "buy" | "sell", bound: number) =>
+      this.sql
+        .exec<{ id: string; seq: number; status: string; filled: number; expires_at_ms: number | null; created_at: string }>(
+          `SELECT id, seq, status, filled, expires_at_ms, created_at FROM intents INDEXED BY intents_live_price
+            WHERE ${LIVE} AND resource = ? AND side = ? AND limit_price ${side === "buy" ? ">=" : "<="} ?`,
+          now,
+          resource,
+          side,
+          bound,
+        )
+        .toArray()
+        .map((r): IntentRow => ({ ...r, body: "" }));
+    return [...crossing("buy", ask), ...crossing("sell", bid)];
+  }
+
+  /** One solve of the live book (in a settled book, of what one arrival can reach) and its commit; sets
+   *  `bookSettled` from the solve's status, and `clear` holds that to the invariant. */
+  private clearOnce(now: number, arrived?: IntentRecord): Cleared | undefined {
     this.expireDue(now);
     // Without a settled book an arrival proves nothing about the rest: solve the whole book once.
     const resource = this.bookSettled ? arrived?.intent.resource : undefined;
@@ -1054,34 +1232,10 @@ export class MarketObject extends DurableObject<EdgeEnv> {
       // someone; the others can be in no fill, so the solver's optimum is the same without them.
       // Each is a walk of the intents_live_price index from the best price (v4 migration), stopping at the first
       // unexpired row, instead of a scan of the live book.
-      const best = (side: "buy" | "sell") =>
-        this.sql
-          .exec<{ p: number }>(
-            `SELECT limit_price AS p FROM intents INDEXED BY intents_live_price WHERE ${LIVE} AND resource = ? AND side = ?
-              ORDER BY limit_price ${side === "buy" ? "DESC" : "ASC"} LIMIT 1`,
-            now,
-            resource,
-            side,
-          )
-          .toArray()[0]?.p ?? null;
-      const bid = best("buy");
-      const ask = bid === null ? null : best("sell");
+      const bid = this.bestLimit(resource, "buy", now);
+      const ask = bid === null ? null : this.bestLimit(resource, "sell", now);
       if (bid === null || ask === null || bid < ask) return undefined;
-      // A crossing intent can bring hundreds of rows: read them without the body and take the parsed body from
-      // the isolate's cache (bodies never change once inserted), so only unseen bodies cross the SQL boundary.
-      const crossing = (side: "buy" | "sell", bound: number) =>
-        this.sql
-          .exec<{ id: string; seq: number; status: string; filled: number; expires_at_ms: number | null; created_at: string }>(
-            `SELECT id, seq, status, filled, expires_at_ms, created_at FROM intents INDEXED BY intents_live_price
-              WHERE ${LIVE} AND resource = ? AND side = ? AND limit_price ${side === "buy" ? ">=" : "<="} ?`,
-            now,
-            resource,
-            side,
-            bound,
-          )
-          .toArray()
-          .map((r): IntentRow => ({ ...r, body: "" }));
-      rows = [...crossing("buy", ask), ...crossing("sell", bid)];
+      rows = this.crossingRows(resource, bid, ask, now);
     }
     records ??= new Map(rows.map((r) => [r.id, recordOf(r, this.intentBodies)] as const));
     const book = solverBook(records.values(), now);
@@ -1094,6 +1248,7 @@ export class MarketObject extends DurableObject<EdgeEnv> {
     // Only a proven optimum leaves nothing to trade in the rest of the book; anything less, and the next clearing
     // solves the whole book again.
     this.bookSettled = result.status === "optimal";
+    this.solvedOptimal = this.bookSettled;
     if (result.fills.length === 0) return undefined;
     const check = verify(book, latency, { fills: result.fills, welfare: result.welfare, certificate: result.certificate });
     if (!check.ok) {
@@ -1319,7 +1474,7 @@ export class MarketObject extends DurableObject<EdgeEnv> {
   }
 
   private noteMarket(market: string): void {
-    if (this.market === market) return;
+    if (this.market === market || !this.stored) return;
     if (this.market === "") {
       this.market = market;
       this.setMeta("market", market);
@@ -1327,6 +1482,7 @@ export class MarketObject extends DurableObject<EdgeEnv> {
   }
 
   private meta(key: string): string | undefined {
+    if (!this.stored) return undefined; // a market never written has no settings (and no table to read them from)
     return this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value;
   }
 

@@ -1,7 +1,8 @@
 // A market's order book as pure bookkeeping: which intents may trade, what a solve's fills do to them, how
 // statuses move, expiry and cancellation. No storage and no Cloudflare imports: the market Durable Object loads
 // records, calls these functions and persists what they return; Node tests exercise them directly.
-import type { Fill, Intent, IntentStatus, Settlement } from "../schema.ts";
+import type { Fill, Intent, IntentStatus, LatencyTable, Settlement } from "../schema.ts";
+import { compatible } from "../solver/latency.ts";
 import { failure, success, type Outcome } from "./outcome.ts";
 import type { SolveResult } from "../solver/index.ts";
 
@@ -245,4 +246,95 @@ export function intentView(record: IntentRecord, fills?: IntentFill[]): IntentVi
   };
   if (fills !== undefined) view.fills = fills;
   return view;
+}
+
+// ---- Capacity: which resting intent makes room when the market is full (notes/robust.md, "Lock-out") ----
+
+/** A live intent as eviction ranks it (what the price index holds, plus whether it is a swap). */
+export interface RestingIntent {
+  id: string;
+  seq: number;
+  resource: string;
+  side: "buy" | "sell";
+  limitPrice: number;
+  swap: boolean;
+}
+
+/** The best bid and ask of each resource among plain intents (a swap's limit is net of what it receives: no ask). */
+export function bestPrices(rows: Iterable<RestingIntent>): Map<string, { bid?: number; ask?: number }> {
+  const best = new Map<string, { bid?: number; ask?: number }>();
+  for (const r of rows) {
+    if (r.swap) continue;
+    const b = best.get(r.resource) ?? {};
+    if (r.side === "buy") b.bid = Math.max(b.bid ?? -Infinity, r.limitPrice);
+    else b.ask = Math.min(b.ask ?? Infinity, r.limitPrice);
+    best.set(r.resource, b);
+  }
+  return best;
+}
+
+/**
+ * How far a limit is from the best opposite price of its resource, relative: (ask − bid) / max(ask, bid), so 0 at
+ * the touch, negative when it crosses, at most 1; Infinity with no opposite side (nobody to trade with).
+ * A swap is ranked as the sell it is, against the best bid of what it gives.
+ */
+export function priceDistance(side: "buy" | "sell", limit: number, best: { bid?: number; ask?: number } | undefined): number {
+  const [bid, ask] = side === "buy" ? [limit, best?.ask] : [best?.bid, limit];
+  if (bid === undefined || ask === undefined) return Infinity;
+  return (ask - bid) / Math.max(ask, bid, Number.MIN_VALUE);
+}
+
+/** The least competitive resting intent: the farthest from the opposite best price (none at all is farthest),
+ *  the newest first among equals. Undefined for an empty book. `best` is `bestPrices(rows)`. */
+export function leastCompetitive(
+  rows: readonly RestingIntent[],
+  best: ReadonlyMap<string, { bid?: number; ask?: number }> = bestPrices(rows),
+): { id: string; distance: number } | undefined {
+  let worst: { id: string; seq: number; distance: number } | undefined;
+  for (const r of rows) {
+    const distance = priceDistance(r.side, r.limitPrice, best.get(r.resource));
+    if (!worst || distance > worst.distance || (distance === worst.distance && r.seq > worst.seq)) worst = { id: r.id, seq: r.seq, distance };
+  }
+  return worst && { id: worst.id, distance: worst.distance };
+}
+
+// ---- The settled-book invariant: no compatible crossing pair rests after a clearing ----
+
+/** Whether `a` exceeds `b` by more than 1e-9 of their own size (CONTRACT.md: tolerances are the intents' own). */
+function beyond(a: number, b: number): boolean {
+  return a - b > QUANTITY_EPSILON * Math.max(1, Math.abs(a), Math.abs(b));
+}
+
+/**
+ * A live buy and sell that could trade alone: compatible (resource, regions, not one agent), the buy's limit above
+ * the sell's beyond 1e-9 of their own limits, and each with open quantity at least the other's unmet minimum.
+ * `book` is what `solverBook` returns (open quantities; minimums only while unmet). Swaps are left out: whether a
+ * swap should trade is a property of a whole chain or ring, which the solver's certificate (verify) speaks for.
+ * Sorted by price, so it reads only pairs that cross: after an optimal clearing, those are the few a latency cap,
+ * a minimum or one agent keeps apart.
+ */
+export function crossedPair(book: readonly Intent[], latency: LatencyTable): { buy: string; sell: string } | undefined {
+  const byResource = new Map<string, { buys: Intent[]; sells: Intent[] }>();
+  for (const i of book) {
+    if (isSwap(i)) continue;
+    const sides = byResource.get(i.resource) ?? { buys: [], sells: [] };
+    (i.side === "buy" ? sides.buys : sides.sells).push(i);
+    byResource.set(i.resource, sides);
+  }
+  for (const { buys, sells } of byResource.values()) {
+    buys.sort((a, b) => b.limitPrice - a.limitPrice);
+    sells.sort((a, b) => a.limitPrice - b.limitPrice);
+    for (const buy of buys) {
+      for (const sell of sells) {
+        if (!beyond(buy.limitPrice, sell.limitPrice)) break;
+        if (tradesAlone(buy, sell, latency)) return { buy: buy.id, sell: sell.id };
+      }
+    }
+  }
+  return undefined;
+}
+
+function tradesAlone(buy: Intent, sell: Intent, latency: LatencyTable): boolean {
+  const q = Math.min(buy.quantity, sell.quantity);
+  return buy.agent !== sell.agent && compatible(buy, sell, latency) && q >= (buy.minQuantity ?? 0) && q >= (sell.minQuantity ?? 0);
 }

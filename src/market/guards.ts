@@ -41,30 +41,44 @@ export function marketRateLimitsFrom(vars: { RATE_LIMIT_MARKET_BURST?: unknown; 
   };
 }
 
-/** Caps on live (open or partly filled) intents: every submit solves over its resource's live book. */
+/**
+ * Caps on live (open or partly filled) intents: every submit solves over its resource's live book. A key's own cap
+ * grows with its trading history in the market (keys cost nothing to make, trades do): `perNewAgent` for a key none
+ * of whose intents has traded, `perTradedIntent` more for each of its intents that has, up to `perAgent`. A full
+ * market makes room by evicting its least competitive resting intent for a more competitive arrival (the object).
+ */
 export interface OpenIntentCaps {
   perAgent: number;
+  perNewAgent: number;
+  perTradedIntent: number;
   perMarket: number;
 }
 
-/** 1,000 per agent, 10,000 per market: the solver's cost grows with the live book it clears on each submit. */
-export const DEFAULT_OPEN_INTENT_CAPS: OpenIntentCaps = { perAgent: 1000, perMarket: 10_000 };
+/** 100 for a new key, +10 per traded intent, at most 1,000 per key; 10,000 per market. */
+export const DEFAULT_OPEN_INTENT_CAPS: OpenIntentCaps = { perAgent: 1000, perNewAgent: 100, perTradedIntent: 10, perMarket: 10_000 };
 
-/** Reads MAX_OPEN_INTENTS_PER_AGENT / MAX_OPEN_INTENTS_PER_MARKET; bad values keep the default. */
-export function openIntentCapsFrom(vars: { MAX_OPEN_INTENTS_PER_AGENT?: unknown; MAX_OPEN_INTENTS_PER_MARKET?: unknown }): OpenIntentCaps {
+/** Reads MAX_OPEN_INTENTS_PER_AGENT / MAX_OPEN_INTENTS_PER_NEW_AGENT / MAX_OPEN_INTENTS_PER_MARKET; bad values keep the default. */
+export function openIntentCapsFrom(vars: { MAX_OPEN_INTENTS_PER_AGENT?: unknown; MAX_OPEN_INTENTS_PER_NEW_AGENT?: unknown; MAX_OPEN_INTENTS_PER_MARKET?: unknown }): OpenIntentCaps {
   return {
     perAgent: Math.floor(num(vars.MAX_OPEN_INTENTS_PER_AGENT, DEFAULT_OPEN_INTENT_CAPS.perAgent)),
+    perNewAgent: Math.floor(num(vars.MAX_OPEN_INTENTS_PER_NEW_AGENT, DEFAULT_OPEN_INTENT_CAPS.perNewAgent)),
+    perTradedIntent: DEFAULT_OPEN_INTENT_CAPS.perTradedIntent,
     perMarket: Math.floor(num(vars.MAX_OPEN_INTENTS_PER_MARKET, DEFAULT_OPEN_INTENT_CAPS.perMarket)),
   };
+}
+
+/** The open-intent cap of a key with `traded` intents that have (at least partly) filled in this market. */
+export function agentOpenCap(traded: number, caps: OpenIntentCaps): number {
+  return Math.min(caps.perAgent, caps.perNewAgent + traded * caps.perTradedIntent);
 }
 
 /**
  * Whether one more live intent fits: 409 `open-intents-limit` (the market's current state refuses it; a fill,
  * cancel or expiry frees room) naming which cap was reached. No Retry-After: room depends on trading, not time.
  */
-export function openIntentCheck(open: { agent: number; market: number }, caps: OpenIntentCaps): Outcome<true> {
+export function openIntentCheck(open: { agent: number; market: number }, caps: { perAgent: number; perMarket: number }): Outcome<true> {
   if (open.agent >= caps.perAgent) {
-    return failure(409, "open-intents-limit", "Too many open intents", `this agent already has ${open.agent} open intents in this market (limit ${caps.perAgent}); cancel some or wait for fills`);
+    return failure(409, "open-intents-limit", "Too many open intents", `this agent already has ${open.agent} open intents in this market (limit ${caps.perAgent}, which grows as its intents trade); cancel some or wait for fills`);
   }
   if (open.market >= caps.perMarket) {
     return failure(409, "open-intents-limit", "Too many open intents", `this market already holds ${open.market} open intents (limit ${caps.perMarket})`);

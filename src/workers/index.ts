@@ -9,6 +9,7 @@ import type { EdgeEnv, MarketObject, WriteAuth } from "../durable/market.ts";
 import { HttpError, parseJsonObject, problemResponse, readCappedBody } from "./http.ts";
 import { bridgeConfig } from "../bridge/market-hooks.ts";
 import { axonObjectName, type AxonObject } from "../durable/axon.ts";
+import { DIRECTORY_NAME } from "../durable/directory.ts";
 import { buildOpenApi } from "../api/openapi.ts";
 import { renderReference } from "../api/reference.ts";
 import { marketPageHtml } from "../api/market-page.ts";
@@ -16,6 +17,7 @@ import { BatchId, ProposalBody, RevealBody, SALT_PATTERN, STREAM_EVENT_TYPES, St
 
 export { MarketObject } from "../durable/market.ts";
 export { AxonObject } from "../durable/axon.ts";
+export { MarketDirectory } from "../durable/directory.ts";
 
 type App = { Bindings: EdgeEnv };
 type Ctx = Context<App>;
@@ -55,6 +57,37 @@ type MarketRpc = Pick<
 
 function stubOf(c: Ctx, market: string): MarketRpc {
   return c.env.MARKET.getByName(market) as unknown as MarketRpc;
+}
+
+/** Market names the directory confirmed, per isolate (a market once written stays so); emptied when large. */
+const knownMarkets = new Set<string>();
+
+function remember(market: string): void {
+  if (knownMarkets.size >= 100_000) knownMarkets.clear();
+  knownMarkets.add(market);
+}
+
+const directory = (c: Ctx) => c.env.DIRECTORY.getByName(DIRECTORY_NAME);
+
+/** The object of a market that accepted a write, else 404: a never-written market's object is not even started
+ *  (starting one creates its storage), so reads of made-up names create nothing. */
+async function existingMarket(c: Ctx, market: string): Promise<MarketRpc> {
+  if (!knownMarkets.has(market)) {
+    if (!(await directory(c).has(market))) {
+      throw HttpError.of(404, "market-not-found", "Market not found", `market not found: ${market} has never accepted a write`);
+    }
+    remember(market);
+  }
+  return stubOf(c, market);
+}
+
+/** The object of a market about to take a write that may create it (intent, config, model): noted first. */
+async function writableMarket(c: Ctx, market: string): Promise<MarketRpc> {
+  if (!knownMarkets.has(market)) {
+    await directory(c).note(market);
+    remember(market);
+  }
+  return stubOf(c, market);
 }
 
 /** Verifies the Ed25519 signature and timestamp window (the market object refuses replays). */
@@ -115,7 +148,7 @@ app.post("/v1/markets/:market/intents", async (c) => {
   const path = new URL(c.req.url).pathname;
   const idem = key === undefined ? undefined : { key, fingerprint: requestFingerprint("POST", path, await bodyHash(bytes)) };
   const t0 = performance.now(); // workerd's clock advances across the RPC call (I/O), so this measures it
-  const answer = unwrap(await stubOf(c, market).submit(market, parsed.data, auth, idem, salt as string | undefined));
+  const answer = unwrap(await (await writableMarket(c, market)).submit(market, parsed.data, auth, idem, salt as string | undefined));
   return c.json(answer, 201, {
     location: `/v1/markets/${market}/intents/${encodeURIComponent(answer.intent.id)}`,
     "server-timing": `market;dur=${(performance.now() - t0).toFixed(1)}`,
@@ -125,7 +158,7 @@ app.post("/v1/markets/:market/intents", async (c) => {
 app.get("/v1/markets/:market/intents/:id", async (c) => {
   const market = marketOf(c);
   const id = idOf(c, "id");
-  return c.json(unwrap(await stubOf(c, market).getIntent(market, id)));
+  return c.json(unwrap(await (await existingMarket(c, market)).getIntent(market, id)));
 });
 
 app.delete("/v1/markets/:market/intents/:id", async (c) => {
@@ -133,12 +166,12 @@ app.delete("/v1/markets/:market/intents/:id", async (c) => {
   const id = idOf(c, "id");
   const bytes = await readCappedBody(c.req.raw);
   const auth = await authenticate(c, bytes);
-  return c.json(unwrap(await stubOf(c, market).cancel(market, id, auth)));
+  return c.json(unwrap(await (await existingMarket(c, market)).cancel(market, id, auth)));
 });
 
 app.get("/v1/markets/:market", async (c) => {
   const market = marketOf(c);
-  return c.json(await stubOf(c, market).getMarket(market));
+  return c.json(unwrap(await (await existingMarket(c, market)).getMarket(market)));
 });
 
 app.put("/v1/markets/:market/config", async (c) => {
@@ -154,13 +187,13 @@ app.put("/v1/markets/:market/config", async (c) => {
   }
   const parsed = MarketConfig.safeParse(parseJsonObject(bytes));
   if (!parsed.success) throw HttpError.of(422, "invalid-config", "Invalid market configuration", "the configuration has invalid fields", fieldErrors(parsed.error));
-  return c.json(unwrap(await stubOf(c, market).setConfig(market, parsed.data, auth)));
+  return c.json(unwrap(await (await writableMarket(c, market)).setConfig(market, parsed.data, auth)));
 });
 
 app.get("/v1/markets/:market/settlements/:id", async (c) => {
   const market = marketOf(c);
   const id = idOf(c, "id");
-  return c.json(unwrap(await stubOf(c, market).getSettlement(market, id)));
+  return c.json(unwrap(await (await existingMarket(c, market)).getSettlement(market, id)));
 });
 
 // ---- Learned validation (CONTRACT.md section 6; notes/model.md "Phase 2") ----
@@ -183,7 +216,7 @@ function operatorCheck(c: Ctx, auth: WriteAuth): void {
 
 app.get("/v1/markets/:market/commitments", async (c) => {
   const market = marketOf(c);
-  return c.json(unwrap(await stubOf(c, market).getCommitments(market, batchQuery(c))));
+  return c.json(unwrap(await (await existingMarket(c, market)).getCommitments(market, batchQuery(c))));
 });
 
 app.post("/v1/markets/:market/proposals", async (c) => {
@@ -192,12 +225,12 @@ app.post("/v1/markets/:market/proposals", async (c) => {
   const auth = await authenticate(c, bytes);
   const parsed = ProposalBody.safeParse(parseJsonObject(bytes));
   if (!parsed.success) throw HttpError.of(422, "invalid-proposal", "Invalid proposal", "the proposal has invalid fields", fieldErrors(parsed.error));
-  return c.json(unwrap(await stubOf(c, market).propose(market, parsed.data, auth)), 202);
+  return c.json(unwrap(await (await existingMarket(c, market)).propose(market, parsed.data, auth)), 202);
 });
 
 app.get("/v1/markets/:market/proposals", async (c) => {
   const market = marketOf(c);
-  return c.json(await stubOf(c, market).getProposals(market, batchQuery(c)));
+  return c.json(unwrap(await (await existingMarket(c, market)).getProposals(market, batchQuery(c))));
 });
 
 app.post("/v1/markets/:market/reveals", async (c) => {
@@ -206,13 +239,13 @@ app.post("/v1/markets/:market/reveals", async (c) => {
   const auth = await authenticate(c, bytes);
   const parsed = RevealBody.safeParse(parseJsonObject(bytes));
   if (!parsed.success) throw HttpError.of(422, "invalid-reveal", "Invalid reveal", "the reveal has invalid fields", fieldErrors(parsed.error));
-  return c.json(unwrap(await stubOf(c, market).reveal(market, parsed.data, auth)));
+  return c.json(unwrap(await (await existingMarket(c, market)).reveal(market, parsed.data, auth)));
 });
 
 /** JSON lines by default (what `npm run train -- --reveals FILE` reads); `?format=json` for one array. */
 app.get("/v1/markets/:market/training-examples", async (c) => {
   const market = marketOf(c);
-  const examples = await stubOf(c, market).getTrainingExamples(market, batchQuery(c));
+  const examples = unwrap(await (await existingMarket(c, market)).getTrainingExamples(market, batchQuery(c)));
   if (c.req.query("format") === "json") return c.json(examples);
   return new Response(examples.map((e) => JSON.stringify(e) + "\n").join(""), { headers: { "content-type": "application/x-ndjson; charset=utf-8" } });
 });
@@ -233,7 +266,7 @@ app.put("/v1/markets/:market/model", async (c) => {
     }
     model = Uint8Array.from(atob(body.model), (ch) => ch.charCodeAt(0));
   }
-  return c.json(unwrap(await stubOf(c, market).setModel(market, model, auth)));
+  return c.json(unwrap(await (await writableMarket(c, market)).setModel(market, model, auth)));
 });
 
 app.get("/v1/markets/:market/stream", async (c) => {
@@ -248,7 +281,7 @@ app.get("/v1/markets/:market/stream", async (c) => {
       throw HttpError.of(400, "invalid-stream-types", "Invalid stream filter", `types is a comma-separated list of ${STREAM_EVENT_TYPES.join(", ")}`, fieldErrors(parsed.error, "types"));
     }
   }
-  return stubOf(c, market).fetch(c.req.raw);
+  return (await existingMarket(c, market)).fetch(c.req.raw);
 });
 
 // ---- For people: the OpenAPI document, its reference page and the live market page (src/api). Built once per

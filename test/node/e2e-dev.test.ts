@@ -91,6 +91,9 @@ test("signed intents settle under wrangler dev, and the state survives a restart
   const path = `/v1/markets/${market}`;
   await start(operator);
 
+  // The operator's configuration creates the market (a stream, like every read, is 404 before its first write).
+  const config = await signedRequest(BASE, operator, "PUT", `${path}/config`, { clearing: "continuous", batchIntervalMs: 500 });
+  expect(config.status).toBe(200);
   // The stream sees what happens.
   const events: { type: string }[] = [];
   const ws = new WebSocket(`ws://127.0.0.1:${PORT}${path}/stream`);
@@ -102,8 +105,6 @@ test("signed intents settle under wrangler dev, and the state survives a restart
     ws.addEventListener("error", () => fail(new Error("WebSocket did not open")));
   });
 
-  const config = await signedRequest(BASE, operator, "PUT", `${path}/config`, { clearing: "continuous", batchIntervalMs: 500 });
-  expect(config.status).toBe(200);
   const buy = await signedRequest(BASE, buyer, "POST", `${path}/intents`, {
     id: "b1", side: "buy", resource: "gpu-h100-hr", quantity: 100, limitPrice: 1.8, region: "eu-west",
   });

@@ -28,7 +28,8 @@ test("limits from the environment: numbers win, junk keeps the defaults", () => 
   expect(marketRateLimitsFrom({})).toEqual(DEFAULT_MARKET_RATE_LIMITS);
   expect(marketRateLimitsFrom({ RATE_LIMIT_MARKET_BURST: "7", RATE_LIMIT_MARKET_PER_SECOND: "2.5" })).toEqual({ burst: 7, perSecond: 2.5 });
   expect(openIntentCapsFrom({ MAX_OPEN_INTENTS_PER_AGENT: "NaN", MAX_OPEN_INTENTS_PER_MARKET: "-3" })).toEqual(DEFAULT_OPEN_INTENT_CAPS);
-  expect(openIntentCapsFrom({ MAX_OPEN_INTENTS_PER_AGENT: "10.7", MAX_OPEN_INTENTS_PER_MARKET: "1e308" })).toEqual({ perAgent: 10, perMarket: 1e308 });
+  expect(openIntentCapsFrom({ MAX_OPEN_INTENTS_PER_AGENT: "10.7", MAX_OPEN_INTENTS_PER_MARKET: "1e308" })).toEqual({ ...DEFAULT_OPEN_INTENT_CAPS, perAgent: 10, perMarket: 1e308 });
+  expect(openIntentCapsFrom({ MAX_OPEN_INTENTS_PER_NEW_AGENT: "7" }).perNewAgent).toBe(7);
 });
 
 test("pruneBuckets forgets only buckets that have refilled: the next decision is the same either way", () => {

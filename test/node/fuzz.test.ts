@@ -411,6 +411,8 @@ describe("caps and the market-wide rate limit", () => {
   test("many fresh agents flooding one market get 429 from the market's own bucket", { timeout: 120_000 }, async () => {
     const m = `/v1/markets/${market}-flood`;
     const keys = await Promise.all(Array.from({ length: MARKET_BURST + 30 }, () => generateAgentKey()));
+    // The market must exist: a cancel in a market that never took a write is a 404 before it reaches the object.
+    expect((await signedFetch(server.base, await generateAgentKey(), "POST", `${m}/intents`, rest(0))).status).toBe(201);
     // Each agent is well within its own budget; together they exceed the market's burst.
     const answers = await Promise.all(keys.map((k, i) => signedFetch(server.base, k, "DELETE", `${m}/intents/none-${i}`)));
     for (const a of answers) note("market rate limit", a.status);

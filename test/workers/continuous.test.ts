@@ -13,7 +13,9 @@ const REGIONS = ["eu-west", "eu-central", "us-east", "ap-northeast"];
 
 /** The live book as the market reports it, in the solver's terms (open quantity; a minimum only until it trades). */
 async function marketBook(market: string): Promise<Intent[]> {
-  const view = await json(await SELF.fetch(`${BASE}/v1/markets/${market}`));
+  const r = await SELF.fetch(`${BASE}/v1/markets/${market}`);
+  if (r.status === 404) return []; // never written yet
+  const view = await json(r);
   return view.openIntents.map((v: Record<string, unknown>) => {
     const { status, filledQuantity, remainingQuantity, createdAt, fills, minQuantity, ...intent } = v;
     void status, createdAt, fills;

@@ -4,8 +4,10 @@ import { describe, expect, test } from "vitest";
 import { signRequest } from "../../src/auth.ts";
 import { BASE, buyIntent, freshMarket, json, newAgent, signedFetch, submit } from "./helpers.ts";
 
+/** Intents stored in market `m`: 0 while the market was never written (its GET is then 404). */
 async function intentCount(m: string): Promise<number> {
-  return (await json(await SELF.fetch(`${BASE}/v1/markets/${m}`))).counters.intents;
+  const r = await SELF.fetch(`${BASE}/v1/markets/${m}`);
+  return r.status === 404 ? 0 : (await json(r)).counters.intents;
 }
 
 async function expectProblem(r: Response, status: number, field?: string) {

@@ -103,6 +103,7 @@ describe("ids", () => {
 
   test("unknown intent and settlement are 404 problems", async () => {
     const m = freshMarket();
+    await submit(await newAgent(), m, buyIntent({ resource: "elsewhere" })); // the market exists
     for (const path of [`/v1/markets/${m}/intents/nope`, `/v1/markets/${m}/settlements/s-99`]) {
       const r = await SELF.fetch(BASE + path);
       expect(r.status).toBe(404);

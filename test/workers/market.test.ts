@@ -116,6 +116,12 @@ describe("expiry", () => {
   });
 });
 
+/** Makes market `m` exist (a stream, like every read, is 404 until a market took a write): one resting intent of
+ *  another resource, before any stream is open. */
+async function createMarket(m: string): Promise<void> {
+  expect((await submit(await newAgent(), m, buyIntent({ resource: "elsewhere", limitPrice: 0.01 }))).status).toBe(201);
+}
+
 /** Opens market `m`'s stream (with `query`, e.g. `?types=…`) and collects its events. */
 async function openStream(m: string, query = "") {
   const res = await SELF.fetch(`${BASE}/v1/markets/${m}/stream${query}`, { headers: { Upgrade: "websocket" } });
@@ -132,6 +138,7 @@ async function openStream(m: string, query = "") {
 describe("WebSocket stream", () => {
   test("receives intent.accepted and settlement.committed", async () => {
     const m = freshMarket();
+    await createMarket(m);
     const { ws, events } = await openStream(m);
     const a = await newAgent();
     await submit(a, m, buyIntent({ id: "w-b" }));
@@ -145,6 +152,7 @@ describe("WebSocket stream", () => {
 
   test("?types= narrows a stream to those events; other streams still get everything", async () => {
     const m = freshMarket();
+    await createMarket(m);
     const settlements = await openStream(m, "?types=settlement.committed");
     const cancels = await openStream(m, "?types=intent.cancelled,intent.accepted");
     const all = await openStream(m);

@@ -17,10 +17,10 @@ test("unknown routes are 404 problems", async () => {
   }
 });
 
-test("the market object answers RPC directly", async () => {
-  const view = await env.MARKET.getByName("smoke").getMarket("smoke");
-  expect(view.counters.intents).toBe(0);
-  expect(view.config.clearing).toBe("continuous");
+test("the market object answers RPC directly: a market never written is not found", async () => {
+  const answer = await env.MARKET.getByName("smoke").getMarket("smoke");
+  expect(answer.ok).toBe(false);
+  if (!answer.ok) expect(answer.problem).toMatchObject({ status: 404, code: "market-not-found" });
 });
 
 test("an unexpected error is a 500 problem that reveals nothing", async () => {
