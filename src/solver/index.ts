@@ -5,11 +5,12 @@ import type { Certificate, Fill, Intent, LatencyTable, SolveStatus } from "../sc
 import { catalogClasses, updateClasses, type ClassCatalog, type ClassIndex, type IntentClass } from "./classes.ts";
 import type { ClassProblem } from "./flow.ts";
 import { solveClassSimplex } from "./simplex.ts";
-import { nashPrices } from "./nash.ts";
+import { priceAllocation, priceIndexed } from "./price.ts";
 import { solveMulti } from "./multi.ts";
 
 export { DEFAULT_LATENCY, latencyBetween, compatible } from "./latency.ts";
 export { verify } from "./verify.ts";
+export { priceAllocation, type AllocationFill } from "./price.ts";
 
 export interface SolveOptions {
   /** Wall-clock budget for branch and bound (ms); default 40. The LP part is always solved exactly. */
@@ -102,7 +103,8 @@ export function solve(intents: readonly Intent[], latency: LatencyTable, options
     // Swaps and deferrals: the circulation with swap nodes (notes/solver.md, "Multi-party kinds").
     const inst = prepare(intents, latency);
     const r = solveMulti(intents, latency, inst.gainEps);
-    return { fills: r.fills, welfare: r.welfare, status: "optimal", solveMs: performance.now() - t0, certificate: r.certificate };
+    const fills = priceAllocation(intents, latency, r.fills);
+    return { fills, welfare: r.welfare, status: "optimal", solveMs: performance.now() - t0, certificate: r.certificate };
   }
   const inst = prepare(intents, latency, WarmStart.catalogOf(options.warmStart));
   const root = solveLp(inst, null, null);
@@ -134,28 +136,12 @@ export function solve(intents: readonly Intent[], latency: LatencyTable, options
   const fills = toFills(inst, best);
   let welfare = 0;
   for (const f of fills) welfare += f.gain * f.quantity;
-  const nf = fills.length;
-  const fillBuy = new Int32Array(nf);
-  const fillSell = new Int32Array(nf);
-  const fillQty = new Float64Array(nf);
-  const buyLimit = new Float64Array(nf);
-  const sellLimit = new Float64Array(nf);
-  for (let k = 0; k < nf; k++) {
-    const f = fills[k];
-    fillBuy[k] = f.b;
-    fillSell[k] = f.s;
-    fillQty[k] = f.quantity;
-    buyLimit[k] = inst.price[f.b];
-    sellLimit[k] = inst.price[f.s];
-  }
-  const prices = nashPrices({ n: intents.length, fillBuy, fillSell, fillQty, buyLimit, sellLimit });
-  const out: Fill[] = fills.map((f, k) => ({
-    buy: intents[f.b].id,
-    sell: intents[f.s].id,
-    resource: intents[f.b].resource,
-    quantity: f.quantity,
-    price: prices[k],
-  }));
+  const out = priceIndexed(
+    intents,
+    fills.map((f) => ({ buy: intents[f.b].id, sell: intents[f.s].id, resource: intents[f.b].resource, quantity: f.quantity })),
+    Int32Array.from(fills, (f) => f.b),
+    Int32Array.from(fills, (f) => f.s),
+  );
   const dualRecord: Record<string, number> = {};
   // Only positive duals are listed (an intent not listed has dual 0): most of a settled book's intents are unfilled.
   for (let i = 0; i < intents.length; i++) if (duals[i] > 0 && inst.idx.classOf[i] >= 0) dualRecord[intents[i].id] = duals[i];

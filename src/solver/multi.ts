@@ -1,15 +1,16 @@
 // Multi-party settlements: swaps (a sell that takes another resource in return, one for one) and deferrals (a
 // swap of capacity held now for a later slot, for a rebate). The allocation is a min-cost circulation on the
 // class graph plus two nodes per swap; the flow is decomposed into trades (chains buyer → swaps → seller, and
-// rings of swaps), and each trade's gain is split by Nash bargaining among everyone in it.
-import type { Certificate, Fill, Intent, LatencyTable } from "../schema.ts";
+// rings of swaps), listed as fills; priceAllocation (price.ts) splits each trade's gain by Nash bargaining.
+import type { Certificate, Intent, LatencyTable } from "../schema.ts";
 import { buildClasses } from "./classes.ts";
 import { compatible, withinCap } from "./latency.ts";
-import { nashTradeShares } from "./nash.ts";
+import type { AllocationFill } from "./price.ts";
 import { networkSimplex } from "./simplex.ts";
 
 export interface MultiResult {
-  fills: Fill[];
+  /** Unpriced: solve() prices them with priceAllocation. */
+  fills: AllocationFill[];
   welfare: number;
   certificate: Certificate;
   /** Intents left out because multi-party solves do not apply minQuantity (documented limitation). */
@@ -218,39 +219,19 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
     }
   }
 
-  // Nash bargaining over trades, then prices along each trade from the shares.
-  const q = new Float64Array(n);
-  for (const t of trades) for (const k of t.parties) q[k] += t.volume;
-  const G = Float64Array.from(trades, (t) => Math.max(0, t.gain * t.volume));
-  const shares = nashTradeShares(n, trades.map((t) => Int32Array.from(t.parties)), G, q);
-  const fills: Fill[] = [];
+  // The allocation, one fill per hop of each trade (consecutively, so priceAllocation finds the same trades).
+  const fills: AllocationFill[] = [];
   let welfare = 0;
-  trades.forEach((t, g) => {
+  for (const t of trades) {
     welfare += t.gain * t.volume;
-    const per = (j: number) => shares[g][j] / t.volume;
     const P = t.parties.map((k) => intents[k]);
+    const L = P.length;
     const ring = P.every((k) => k.swapFor !== undefined);
-    if (!ring) {
-      // Chain: the buyer pays p1 = b − share; each swap passes on p_{i+1} = p_i + value − share.
-      let p = P[0].limitPrice - per(0);
-      for (let j = 1; j < P.length; j++) {
-        fills.push({ buy: P[j - 1].id, sell: P[j].id, resource: j === 1 ? P[0].resource : P[j - 1].swapFor!.resource, quantity: t.volume, price: p });
-        if (j < P.length - 1) p = p + swapValue(P[j]) - per(j);
-      }
-    } else {
-      // Ring k1 → k2 → … (k_i buys what k_{i+1} gives): prices are fixed up to a constant; the first is set
-      // at its seller's own valuation plus that seller's share, and the rest follow.
-      const L = P.length;
-      let p = P[1 % L].limitPrice + per(1 % L);
-      for (let j = 0; j < L; j++) {
-        const buyer = P[j];
-        const seller = P[(j + 1) % L];
-        fills.push({ buy: buyer.id, sell: seller.id, resource: buyer.swapFor!.resource, quantity: t.volume, price: p });
-        // The seller's surplus: its value + received p − what it pays next.
-        p = p + swapValue(seller) - per((j + 1) % L);
-      }
+    for (let j = 0; j < (ring ? L : L - 1); j++) {
+      const resource = j === 0 && !ring ? P[0].resource : P[j].swapFor!.resource;
+      fills.push({ buy: P[j].id, sell: P[(j + 1) % L].id, resource, quantity: t.volume });
     }
-  });
+  }
 
   // Duals from the potentials: an intent's dual is how much its piece's reduced cost is negative.
   const duals: Record<string, number> = {};
