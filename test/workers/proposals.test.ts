@@ -6,6 +6,9 @@ import { SELF, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare
 import { describe, expect, test } from "vitest";
 import modelBytes from "../../models/nash-scorer-v2.onnx";
 import { signRequest, type AgentKey } from "../../src/auth.ts";
+import { allocationOf, fillsWelfare, settleOnWelfare, type Candidate } from "../../src/market/proposals.ts";
+import { solve, verify } from "../../src/solver/index.ts";
+import type { Intent } from "../../src/schema.ts";
 import { BASE, buyIntent, freshMarket, json, newAgent, operator, sellIntent, signedFetch, submit, withOperator } from "./helpers.ts";
 
 const SALT = "00112233445566778899aabbccddeeff";
@@ -257,6 +260,36 @@ describe("proposals cannot bend a settlement (issue #14)", () => {
       expect(s2.fills).toEqual(pair(100, 1.25));
     });
   }, 120_000);
+
+  test("a better allocation than a budget-limited built-in solve settles, stating the gap to the proven bound", () => {
+    // 14 all-or-none pairs: three branch-and-bound nodes prove a bound but find no trade; a full solve finds the optimum.
+    let seed = 7;
+    const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const book: Intent[] = [];
+    for (let i = 0; i < 14; i++) {
+      const [qb, qs] = [10 + Math.floor(rnd() * 90), 10 + Math.floor(rnd() * 90)];
+      book.push({ id: `b${i}`, agent: `a${i}`, side: "buy", resource: "r", quantity: qb, minQuantity: qb, limitPrice: 1.5 + rnd(), region: "eu-west" });
+      book.push({ id: `s${i}`, agent: `z${i}`, side: "sell", resource: "r", quantity: qs, minQuantity: qs, limitPrice: 1 + rnd(), region: "eu-west" });
+    }
+    const cut = solve(book, {}, { nodeBudget: 3 });
+    const best = solve(book, {}, { nodeBudget: 1_000_000, timeBudgetMs: 10_000 });
+    expect(cut.status).toBe("node_budget");
+    expect(best.status).toBe("optimal");
+    const candidate = (id: string, fills: { buy: string; sell: string; resource: string; quantity: number }[]): Candidate => ({
+      id,
+      proposer: id,
+      fills: allocationOf(fills),
+      welfare: fillsWelfare(book, fills),
+      elapsedMs: 0,
+      errors: [],
+    });
+    const settled = settleOnWelfare(book, {}, [candidate("miner", best.fills), candidate("market", cut.fills)], cut)!;
+    expect(settled.winner.id).toBe("miner");
+    expect(settled.status).toBe("node_budget");
+    expect(settled.gap).toBeCloseTo(cut.certificate.bound - best.welfare, 9);
+    expect(settled.fills).toEqual(best.fills);
+    expect(verify(book, {}, settled)).toEqual({ ok: true });
+  });
 
   test("a self-trade proposal is refused with a field error", async () => {
     await withOperator(async () => {
