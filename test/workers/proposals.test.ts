@@ -142,8 +142,15 @@ describe("proposals", () => {
     await withOperator(async () => {
       const m = await batchMarket();
       const a = await newAgent();
+      const b = await newAgent();
       await submit(a, m, buyIntent({ id: "ib", minQuantity: 100 }));
-      await submit(await newAgent(), m, sellIntent({ id: "is" }));
+      await submit(b, m, sellIntent({ id: "is" }));
+      await submit(b, m, sellIntent({ id: "far", region: "us-east", maxLatencyMs: 1 }));
+      const fill = { buy: "ib", sell: "is", resource: "gpu-h100-hr", quantity: 100 };
+      const refusal = async (f: Record<string, unknown>) => (await json(await propose(a, m, { fills: [{ ...fill, ...f }] }))).errors;
+      expect(await refusal({ sell: "far" })).toEqual([{ field: "fills.0", message: "regions are outside a latency cap" }]);
+      expect(await refusal({ resource: "cpu-hr" })).toEqual([{ field: "fills.0.resource", message: "does not match both intents" }]);
+      expect(await refusal({ quantity: -100 })).toContainEqual({ field: "fills.0.quantity", message: "must be > 0" });
       const unknown = await propose(a, m, { fills: [{ ...optimal[0], buy: "ghost", sell: "is" }] });
       expect(unknown.status).toBe(422);
       expect((await json(unknown)).errors).toEqual([{ field: "fills.0.buy", message: "unknown intent ghost" }]);
