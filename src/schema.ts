@@ -318,10 +318,17 @@ export const StreamTypes = z
 export const SALT_PATTERN = /^[0-9a-f]{32,128}$/;
 export const BatchId = z.string().regex(/^b-[1-9][0-9]{0,15}$/, "batch ids look like b-<n>");
 
+/**
+ * One fill of a proposal: an allocation, so `price` is optional and ignored (CONTRACT.md section 6, v1.1): the
+ * market prices whatever settles by Nash bargaining. Accepted when sent, so v1.0 miners keep working.
+ */
+export const ProposalFill = Fill.extend({ price: z.number().optional() });
+export type ProposalFill = z.infer<typeof ProposalFill>;
+
 /** `POST /v1/markets/{m}/proposals`: fills for the open batch (`batch` pins it: a stale proposal is refused). */
 export const ProposalBody = z.strictObject({
   batch: BatchId.optional(),
-  fills: z.array(Fill).min(1).max(10_000),
+  fills: z.array(ProposalFill).min(1).max(10_000),
 });
 export type ProposalBody = z.infer<typeof ProposalBody>;
 
@@ -348,13 +355,18 @@ export const ProposalAnswer = z.looseObject({
   proposal: z.looseObject({ id: z.string(), batch: z.string(), receivedAt: z.string(), closesAt: z.string() }),
 });
 export type ProposalAnswer = z.infer<typeof ProposalAnswer>;
-/** One proposal of a batch: `pending` until the batch closes, then scored. */
+/**
+ * One proposal of a batch: `pending` until the batch closes, then checked and scored. `settled`: it settled the
+ * batch, as the feasible proposal of greatest welfare (ties: the earliest); `chosen` is its v1.0 name, kept for
+ * existing clients. The score ranks proposals for miner rewards only.
+ */
 export const ProposalView = z.looseObject({
   id: z.string(),
   batch: z.string(),
   proposer: z.string(),
   pending: z.boolean().optional(),
   feasible: z.boolean().optional(),
+  settled: z.boolean().optional(),
   chosen: z.boolean().optional(),
   welfare: z.number().optional(),
   elapsedMs: z.number().optional(),
@@ -374,7 +386,8 @@ export type RevealAnswer = z.infer<typeof RevealAnswer>;
 export const TrainingExampleView = z.looseObject({
   commitments: z.array(CommitmentView),
   latency: LatencyTable,
-  fills: z.array(Fill),
+  /** The proposal's allocation (prices are not part of a proposal). */
+  fills: z.array(ProposalFill),
   label: z.number(),
   batch: z.string(),
   proposal: z.string(),

@@ -2,7 +2,7 @@
 // intents' commitments and the proposal's fills only, exactly as a validator computes it (src/model).
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { Fill, type FieldError } from "../schema.ts";
+import { ProposalFill, type FieldError } from "../schema.ts";
 import { commit } from "../model/commitment.ts";
 import { batchContext, proposalFeatures } from "../model/features.ts";
 import { CliError, EXIT, readSolveFile, type Io } from "./main.ts";
@@ -14,7 +14,7 @@ const SALT = "00".repeat(16);
 
 export type ScoreOutput = { estimate: number; model: string } | { estimates: number[]; model: string };
 
-/** Field errors of `proposal` / `proposals` (one of the two, each `{ fills: Fill[] }` naming known intents). */
+/** Field errors of `proposal` / `proposals` (one of the two, each `{ fills: [...] }` naming known intents; prices optional). */
 export function proposalFieldErrors(raw: unknown): FieldError[] {
   const file = raw as Record<string, unknown>;
   const errors: FieldError[] = [];
@@ -31,7 +31,7 @@ export function proposalFieldErrors(raw: unknown): FieldError[] {
     if (!Array.isArray(fills)) return errors.push({ field: `${where}.fills`, message: "must be an array of fills" });
     fills.forEach((f, k) => {
       const at = `${where}.fills.${k}`;
-      const parsed = Fill.safeParse(f);
+      const parsed = ProposalFill.safeParse(f);
       if (!parsed.success) {
         for (const issue of parsed.error.issues) errors.push({ field: [at, ...issue.path.map(String)].join("."), message: issue.message });
         return;
@@ -72,7 +72,7 @@ export async function scoreCommand(args: readonly string[], io: Io): Promise<Sco
   }
   if (file === undefined) throw new CliError("missing FILE (use - for standard input)", EXIT.usage);
   const { raw, intents, latency } = await readSolveFile(file, io, proposalFieldErrors);
-  const r = raw as { proposal?: { fills: Fill[] }; proposals?: { fills: Fill[] }[] };
+  const r = raw as { proposal?: { fills: ProposalFill[] }; proposals?: { fills: ProposalFill[] }[] };
   const proposals = r.proposal !== undefined ? [r.proposal] : r.proposals!;
   let modelBytes: Uint8Array;
   try {

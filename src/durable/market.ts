@@ -52,14 +52,16 @@ import { commit, openCommitment, type Commitment } from "../model/commitment.ts"
 import { readModelMetadata, type Scorer } from "../model/scorer.ts";
 import { FEATURES_VERSION } from "../model/features.ts";
 import {
-  chooseBest,
+  allocationOf,
   fillsWelfare,
   newSalt,
   proposalErrors,
   proposalView,
   revealedIntent,
   scoreCandidates,
+  settleOnWelfare,
   trainingExamples,
+  type AllocationFill,
   type Candidate,
   type ProposalBody,
   type ProposalView,
@@ -583,7 +585,8 @@ export class MarketObject extends DurableObject<EdgeEnv> {
     if (!guard.ok) return guard;
     this.expireDue(now);
     const { records, book } = this.liveBook(now);
-    const errors = proposalErrors(records, book, this.effectiveConfig().latency, body.fills, now);
+    const fills = allocationOf(body.fills); // an allocation: prices sent with it are ignored
+    const errors = proposalErrors(records, book, this.effectiveConfig().latency, fills, now);
     if (errors.length > 0) return failure(422, "infeasible-proposal", "Infeasible proposal", "these fills cannot settle the open batch", { errors });
     this.warmScorer(); // the close will score this proposal: load the model during the batch window
     const seq = this.nextProposalSeq();
@@ -594,7 +597,7 @@ export class MarketObject extends DurableObject<EdgeEnv> {
       seq,
       batch,
       auth.agent,
-      JSON.stringify(body.fills),
+      JSON.stringify(fills),
       now,
     );
     return success({ proposal: { id, batch, receivedAt: new Date(now).toISOString(), closesAt: new Date(Number(due)).toISOString() } });
@@ -713,8 +716,9 @@ export class MarketObject extends DurableObject<EdgeEnv> {
 
   /**
    * The batch's close: the built-in solver proposes too; every proposal is checked against the book as it is now
-   * and the feasible ones scored in one model call; the best settles. Scores ride on the settlement and are kept
-   * per proposal; the batch's book is kept for the exact re-solve once every intent is revealed.
+   * and the feasible ones scored in one model call (for miner rewards); the one of greatest welfare settles,
+   * priced by Nash bargaining (settleOnWelfare). Scores ride on the settlement and are kept per proposal; the
+   * batch's book is kept for the exact re-solve once every intent is revealed.
    */
   private async settleBatch(now: number): Promise<void> {
     this.expireDue(now);
@@ -722,35 +726,36 @@ export class MarketObject extends DurableObject<EdgeEnv> {
     const advance = () => this.setMeta("batch_seq", String(Number(batch.slice(2))));
     const latency = this.effectiveConfig().latency;
     const { records, book } = this.liveBook(now);
+    const candidate = (id: string, proposer: string, fills: AllocationFill[], elapsedMs: number): Candidate => ({
+      id,
+      proposer,
+      fills,
+      welfare: fillsWelfare(book, fills),
+      elapsedMs,
+      errors: proposalErrors(records, book, latency, fills, now),
+    });
     const candidates: Candidate[] = this.sql
       .exec<{ id: string; proposer: string; fills: string }>("SELECT id, proposer, fills FROM proposals WHERE batch = ? AND view IS NULL ORDER BY seq", batch)
       .toArray()
-      .map((p) => {
-        const fills = JSON.parse(p.fills) as Fill[];
-        return { id: p.id, proposer: p.proposer, fills, welfare: fillsWelfare(book, fills), elapsedMs: 0, errors: proposalErrors(records, book, latency, fills, now) };
-      });
+      .map((p) => candidate(p.id, p.proposer, allocationOf(JSON.parse(p.fills) as AllocationFill[]), 0));
     let builtin: ReturnType<typeof solve> | undefined;
     let builtinId: string | undefined;
     if (book.length > 0 && (mayTrade(book) || candidates.length > 0)) {
       builtin = solve(book, latency, { timeBudgetMs: SOLVE_TIME_BUDGET_MS });
       if (builtin.fills.length > 0) {
-        const check = verify(book, latency, { fills: builtin.fills, welfare: builtin.welfare, certificate: builtin.certificate });
-        const applied = applyFills(records, builtin.fills, now);
-        const errors = [...(check.ok ? [] : check.errors), ...(applied.ok ? [] : applied.errors)].map((message) => ({ field: "fills", message }));
         builtinId = `p-${this.nextProposalSeq()}`;
-        candidates.push({ id: builtinId, proposer: "market", fills: builtin.fills, welfare: builtin.welfare, elapsedMs: builtin.solveMs, errors });
+        candidates.push(candidate(builtinId, "market", allocationOf(builtin.fills), builtin.solveMs)); // received at the close: last
       }
     }
     const anyFeasible = candidates.some((c) => c.errors.length === 0);
     // The model loads on first need: the first outside proposal starts the load and the close waits for it
-    // (clearBatch). A batch with only the built-in proposal never loads it: with no competition there is nothing to
-    // choose, so it settles unscored until the model is loaded (then it is scored too: cheap). Plain batch trading
-    // never pays ort's start-up, nor its CPU in the background. Should the model fail to load, the built-in
-    // proposal settles unscored too.
+    // (clearBatch). A batch with only the built-in proposal never loads it: there are no miners to reward, so it
+    // settles unscored until the model is loaded (then it is scored too: cheap). Plain batch trading never pays
+    // ort's start-up, nor its CPU in the background. Should the model fail to load, the batch settles unscored.
     const scoreNow = anyFeasible && this.scorerLoaded;
     const scored: ScoredCandidate[] = scoreNow ? await scoreCandidates(await this.loadScorer(), this.commitmentsOf(book.map((i) => i.id)), latency, candidates) : candidates;
-    const best = chooseBest(scored) ?? (scoreNow ? undefined : scored.find((c) => c.id === builtinId && c.errors.length === 0));
-    const views = scored.map((c) => proposalView(batch, c, best?.id));
+    const settled = builtin ? settleOnWelfare(book, latency, scored, builtin) : undefined;
+    const views = scored.map((c) => proposalView(batch, c, settled?.winner.id));
     const persist = () => {
       scored.forEach((c, k) => {
         if (c.id === builtinId) {
@@ -769,26 +774,25 @@ export class MarketObject extends DurableObject<EdgeEnv> {
       });
       advance();
     };
-    const applied = best ? applyFills(records, best.fills, now) : undefined;
-    if (!best || !builtin || !applied?.ok) {
+    const applied = settled ? applyFills(records, settled.fills, now) : undefined;
+    if (!settled || !builtin || !applied?.ok) {
       this.ctx.storage.transactionSync(persist);
       return;
     }
     const seq = this.settlementSeq + 1;
-    const gap = best.id === builtinId ? builtin.gap : Math.max(0, builtin.certificate.bound - best.welfare);
-    // An outside proposal below the built-in bound settles with that gap stated in the certificate too (verify asks).
-    const certificate = best.id === builtinId || !gap ? builtin.certificate : { ...builtin.certificate, gap };
-    const settlement = buildSettlement(
-      `s-${seq}`,
-      this.market,
-      { fills: best.fills, welfare: best.welfare, status: builtin.status, solveMs: builtin.solveMs, certificate, ...(gap === undefined ? {} : { gap }) },
-      new Date(now).toISOString(),
-    );
+    const { winner, gap, ...result } = settled;
+    const settlement = buildSettlement(`s-${seq}`, this.market, { ...result, solveMs: builtin.solveMs, ...(gap === undefined ? {} : { gap }) }, new Date(now).toISOString());
     settlement.stats.batch = batch;
-    settlement.stats.proposal = best.id;
-    (settlement as Settlement & { scores: unknown }).scores = scoreNow
-      ? { batch, model: best.score!.model, chosen: best.id, proposals: views }
-      : { batch, model: null, chosen: best.id, proposals: views, unscored: "the only proposal was the built-in one and the model was still loading" };
+    settlement.stats.proposal = winner.id;
+    const model = scored.find((c) => c.score)?.score?.model ?? null;
+    // `settledOnWelfare`: the proposal that settled, by the welfare rule; the scores only rank the proposals.
+    (settlement as Settlement & { scores: unknown }).scores = {
+      batch,
+      model,
+      settledOnWelfare: winner.id,
+      proposals: views,
+      ...(scoreNow ? {} : { unscored: "the only proposal was the built-in one and the model was still loading" }),
+    };
     this.commitSettlement(seq, settlement, applied.updates, now, () => {
       persist();
       this.sql.exec(
@@ -820,7 +824,7 @@ export class MarketObject extends DurableObject<EdgeEnv> {
     const proposals = this.sql
       .exec<{ id: string; fills: string; view: string }>("SELECT id, fills, view FROM proposals WHERE batch = ? AND view IS NOT NULL ORDER BY seq", batch)
       .toArray()
-      .map((p) => ({ id: p.id, fills: JSON.parse(p.fills) as Fill[], view: JSON.parse(p.view) as ProposalView }))
+      .map((p) => ({ id: p.id, fills: allocationOf(JSON.parse(p.fills) as AllocationFill[]), view: JSON.parse(p.view) as ProposalView }))
       .filter((p) => p.view.feasible)
       .map((p) => ({ id: p.id, fills: p.fills, welfare: fillsWelfare(book, p.fills), ...(p.view.score ? { model: p.view.score.model } : {}) }));
     const examples = trainingExamples(batch, this.commitmentsOf(book.map((i) => i.id)), latency, exact.welfare, proposals);

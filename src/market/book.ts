@@ -140,7 +140,7 @@ export interface IntentUpdate {
  */
 export function applyFills(
   records: ReadonlyMap<string, IntentRecord>,
-  fills: readonly Fill[],
+  fills: readonly Pick<Fill, "buy" | "sell" | "resource" | "quantity">[],
   now: number,
 ): { ok: true; updates: IntentUpdate[] } | { ok: false; errors: string[] } {
   const errors: string[] = [];

@@ -1,7 +1,9 @@
 // Proposals, scores, reveals and training examples of a batch market (CONTRACT.md section 6), as pure functions:
 // the market object loads rows, calls these, and persists what they return. Nothing here touches storage or ort.
-import { IntentInput, type Fill, type FieldError, type ProposalBody, type RevealBody, type Intent, type LatencyTable } from "../schema.ts";
-import { verify } from "../solver/index.ts";
+// A proposal is an allocation (v1.1): its prices are ignored; the feasible proposal of greatest welfare settles,
+// priced by Nash bargaining (priceAllocation, the solver's own pricing); scores rank miners for rewards only.
+import { IntentInput, type Certificate, type Fill, type FieldError, type ProposalFill, type RevealBody, type Intent, type LatencyTable, type SolveStatus } from "../schema.ts";
+import { compatible, priceAllocation, verify, type AllocationFill } from "../solver/index.ts";
 import { swapBuyView } from "../solver/multi.ts";
 import { applyFills, type IntentRecord, type IntentUpdate } from "./book.ts";
 import { batchContext, proposalFeatures } from "../model/features.ts";
@@ -11,6 +13,7 @@ import type { Scorer } from "../model/scorer.ts";
 
 // The request bodies live in the contract module (src/schema.ts); re-exported for the existing importers.
 export { BatchId, ProposalBody, RevealBody, SALT_PATTERN } from "../schema.ts";
+export type { AllocationFill } from "../solver/index.ts";
 
 /** A fresh salt: 32 random bytes as hex. */
 export function newSalt(): string {
@@ -18,8 +21,23 @@ export function newSalt(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** What the market takes of a proposal's fills: the allocation. A price sent with a fill is dropped here. */
+export function allocationOf(fills: readonly ProposalFill[]): AllocationFill[] {
+  return fills.map(({ buy, sell, resource, quantity }) => ({ buy, sell, resource, quantity }));
+}
+
+/** The slack of a check that concerns one number of one intent: 1e-9 of its own size (CONTRACT.md section 1). */
+function tolerance(x: number): number {
+  return 1e-9 * Math.max(1, Math.abs(x));
+}
+
+/** `a` is greater than `b` by more than the tie tolerance of `b` (welfares within it are equal: the earlier wins). */
+function exceeds(a: number, b: number): boolean {
+  return a > b + tolerance(b);
+}
+
 /** Σ quantity × (buyer's limit − seller's limit) over the fills, as the solver and `verify` count welfare. */
-export function fillsWelfare(book: readonly Intent[], fills: readonly Fill[]): number {
+export function fillsWelfare(book: readonly Intent[], fills: readonly AllocationFill[]): number {
   const byId = new Map(book.map((i) => [i.id, i] as const));
   let welfare = 0;
   for (const f of fills) {
@@ -33,35 +51,72 @@ export function fillsWelfare(book: readonly Intent[], fills: readonly Fill[]): n
 }
 
 /**
- * Why these fills cannot settle the book, as field errors (`fills.1.buy: not a live buy intent`); empty when they
- * can. The book's own checks (live intents, sides, open quantity) and the solver's `verify` for the rest
- * (latency caps, minimums, prices within limits). An outside proposal carries no certificate and its prices are
- * its own, so `verify`'s optimality and Nash-price findings are not refusals here: the score judges quality.
+ * Why this allocation cannot settle the book, as field errors (`fills.1.buy: unknown intent x`); empty when it
+ * can. Every check is the market's own, with each intent's own tolerance (never the book's largest number):
+ * known live intents, sides, resource, positive finite quantities, at most each intent's open quantity
+ * (applyFills); minimums (all-or-none); no self-trade; latency caps; a price exists within both limits. Then the
+ * allocation priced by Nash bargaining goes through `verify` for what only it checks (a swap trade's individual
+ * rationality, trade-by-trade listing); there is no certificate yet, so its optimality findings are not
+ * refusals: the batch close compares welfare. Each stage runs only when the one before found nothing, so one
+ * defect is reported once. Duplicate pairs are allowed: they sum per intent and price alike.
  */
 export function proposalErrors(
   records: ReadonlyMap<string, IntentRecord>,
   book: readonly Intent[],
   latency: LatencyTable,
-  fills: readonly Fill[],
+  fills: readonly AllocationFill[],
   now: number,
 ): FieldError[] {
-  const messages: string[] = [];
-  const inBook = new Set(book.map((i) => i.id));
-  fills.forEach((f, k) => {
-    if (!records.has(f.buy) || !inBook.has(f.buy)) messages.push(`fills.${k}.buy: unknown intent ${f.buy}`);
-    if (!records.has(f.sell) || !inBook.has(f.sell)) messages.push(`fills.${k}.sell: unknown intent ${f.sell}`);
+  const byId = new Map(book.map((i) => [i.id, i] as const));
+  const stages = [
+    () => unknownIntents(byId, fills),
+    () => {
+      const applied = applyFills(records, fills, now);
+      return applied.ok ? belowMinimum(byId, applied.updates) : applied.errors;
+    },
+    () => fills.flatMap((f, k) => pairErrors(byId, latency, f, k)),
+    () => pricedErrors(book, latency, fills),
+  ];
+  let messages: string[] = [];
+  for (const stage of stages) if (messages.length === 0) messages = stage();
+  return [...new Set(messages)].map((m) => asFieldError(m, byId));
+}
+
+function unknownIntents(byId: ReadonlyMap<string, Intent>, fills: readonly AllocationFill[]): string[] {
+  return fills.flatMap((f, k) => [
+    ...(byId.has(f.buy) ? [] : [`fills.${k}.buy: unknown intent ${f.buy}`]),
+    ...(byId.has(f.sell) ? [] : [`fills.${k}.sell: unknown intent ${f.sell}`]),
+  ]);
+}
+
+/** All-or-none and partial minimums: an intent's total is 0 or at least its minimum (the book drops a met one). */
+function belowMinimum(byId: ReadonlyMap<string, Intent>, updates: readonly IntentUpdate[]): string[] {
+  return updates.flatMap((u) => {
+    const m = byId.get(u.id)?.minQuantity ?? 0;
+    return u.filled < m - tolerance(m) ? [`intent ${u.id}: fills ${u.filled} are below minQuantity ${m}`] : [];
   });
-  if (messages.length === 0) {
-    const applied = applyFills(records, fills, now);
-    if (!applied.ok) messages.push(...applied.errors);
-    const check = verify(book, latency, { fills: [...fills], welfare: fillsWelfare(book, fills) });
-    if (!check.ok) messages.push(...check.errors.filter((e) => !/^certificate|^not optimal|Nash bargaining price|favours the/.test(e)));
+}
+
+/** One fill's pair: two agents, latency caps, and (plain intents) a price within both limits exists. */
+function pairErrors(byId: ReadonlyMap<string, Intent>, latency: LatencyTable, f: AllocationFill, k: number): string[] {
+  const buy = byId.get(f.buy)!;
+  const sell = byId.get(f.sell)!;
+  if (buy.agent === sell.agent) return [`fills.${k}: buy and sell are both agent ${buy.agent}'s intents (no self-trade)`];
+  if (!compatible(buy.swapFor ? swapBuyView(buy) : buy, sell, latency)) return [`fills.${k}: regions are outside a latency cap`];
+  // A swap's individual rationality is on its whole trade (verify, below); a plain pair needs buy limit ≥ sell limit.
+  if (!buy.swapFor && !sell.swapFor && buy.limitPrice + tolerance(buy.limitPrice) < sell.limitPrice - tolerance(sell.limitPrice)) {
+    return [`fills.${k}: the buyer's limit ${buy.limitPrice} is below the seller's ${sell.limitPrice}: no price lies within both`];
   }
-  return [...new Set(messages)].map((m) => asFieldError(m, inBook));
+  return [];
+}
+
+function pricedErrors(book: readonly Intent[], latency: LatencyTable, fills: readonly AllocationFill[]): string[] {
+  const check = verify(book, latency, { fills: priceAllocation(book, latency, fills), welfare: fillsWelfare(book, fills) });
+  return check.ok ? [] : check.errors.filter((e) => !/^certificate|^not optimal|^not proven optimal/.test(e));
 }
 
 /** `fills.3.buy: …` stays as is; `intent X: …` and `X: …` (an intent's totals) become `intents.X`. */
-function asFieldError(message: string, ids: ReadonlySet<string>): FieldError {
+function asFieldError(message: string, ids: ReadonlyMap<string, unknown>): FieldError {
   const cut = message.indexOf(": ");
   const head = cut > 0 ? message.slice(0, cut) : "";
   const rest = message.slice(cut + 2);
@@ -71,18 +126,16 @@ function asFieldError(message: string, ids: ReadonlySet<string>): FieldError {
   return { field: "fills", message };
 }
 
-/** One proposal at the batch's close: the built-in solver's or an outside solver's. */
+/** One proposal at the batch's close: the built-in solver's or an outside solver's, as an allocation. */
 export interface Candidate {
   id: string;
   /** Agent key of the outside solver, or "market" for the built-in solver. */
   proposer: string;
-  fills: Fill[];
+  fills: AllocationFill[];
   welfare: number;
   /** ms after the batch closed (outside proposals arrive before: 0; the built-in one: its solve time). */
   elapsedMs: number;
   errors: FieldError[];
-  /** Applied fills, for the feasible ones (what committing them does to the book). */
-  updates?: IntentUpdate[];
 }
 
 export interface ScoredCandidate extends Candidate {
@@ -91,7 +144,7 @@ export interface ScoredCandidate extends Candidate {
 
 /**
  * Scores the feasible candidates in one model call: features from the batch's commitments and each proposal's
- * fills only (what a validator sees), then estimate × complexity reward × time weight.
+ * fills only (what a validator sees), then estimate × complexity reward × time weight. For miner rewards only.
  */
 export async function scoreCandidates(
   scorer: Pick<Scorer, "score">,
@@ -109,16 +162,69 @@ export async function scoreCandidates(
 }
 
 /**
- * The best-scoring feasible candidate; ties go to the one listed first. The market lists outside proposals in
- * arrival order before its own, so a miner who matches the built-in solver's quality wins the batch.
+ * The settling rule (CONTRACT.md section 6): the feasible candidate of greatest welfare; a tie (within 1e-9 of
+ * the welfare's size) goes to the one listed first. The market lists outside proposals in arrival order and its
+ * own last (received at the close), so it never settles below its own allocation, and a miner who matches it
+ * wins the batch. Scores play no part.
  */
-export function chooseBest(candidates: readonly ScoredCandidate[]): ScoredCandidate | undefined {
-  let best: ScoredCandidate | undefined;
+export function greatestWelfare<C extends Candidate>(candidates: readonly C[]): C | undefined {
+  let best: C | undefined;
   for (const c of candidates) {
-    if (!c.score) continue;
-    if (!best || c.score.score > best.score!.score) best = c;
+    if (c.errors.length > 0 || c.fills.length === 0) continue;
+    if (!best || exceeds(c.welfare, best.welfare)) best = c;
   }
   return best;
+}
+
+/** What the built-in solve proved of the batch: its status, welfare and certificate. */
+export type BuiltinProof = { status: SolveStatus; welfare: number; certificate: Certificate };
+
+/** A settled allocation: Nash-priced fills and what it may claim against the built-in proof. */
+export interface SettledAllocation<C extends Candidate> {
+  winner: C;
+  fills: Fill[];
+  welfare: number;
+  status: SolveStatus;
+  /** Proven bound − settled welfare, when the status is a budget's. */
+  gap?: number;
+  certificate: Certificate;
+}
+
+/**
+ * The allocation that settles: the greatest-welfare candidate, priced by Nash bargaining, stated against the
+ * built-in proof, and passing `verify` with the built-in certificate (any optimal allocation meets the optimal
+ * duals' conditions). A candidate that fails it (welfare above what the built-in solve proved possible: a
+ * rounding edge or a solver fault) gets verify's findings as errors and the next one is tried. Nothing below the
+ * built-in welfare ever settles, even when the built-in allocation itself failed.
+ */
+export function settleOnWelfare<C extends Candidate>(
+  book: readonly Intent[],
+  latency: LatencyTable,
+  candidates: readonly C[],
+  proof: BuiltinProof,
+): SettledAllocation<C> | undefined {
+  for (let winner = greatestWelfare(candidates); winner; winner = greatestWelfare(candidates)) {
+    if (exceeds(proof.welfare, winner.welfare)) return undefined;
+    const fills = priceAllocation(book, latency, winner.fills);
+    const settled = { winner, fills, welfare: winner.welfare, ...claims(proof, winner.welfare) };
+    const check = verify(book, latency, { fills, welfare: settled.welfare, certificate: settled.certificate });
+    if (check.ok) return settled;
+    winner.errors.push(...check.errors.map((message) => ({ field: "fills", message })));
+  }
+  return undefined;
+}
+
+/**
+ * The status, gap and certificate an allocation of this welfare may claim: "optimal" when the built-in solve
+ * proved optimality or the welfare reaches its proven bound; else the budget's status with gap = proven bound −
+ * welfare, and the certificate's gap restated from the bound the certificate itself proves (verify asks for it).
+ */
+function claims(proof: BuiltinProof, welfare: number): { status: SolveStatus; gap?: number; certificate: Certificate } {
+  const { gap: certGap, ...cert } = proof.certificate;
+  const checkable = certGap === undefined ? cert.bound : proof.welfare + certGap;
+  const certificate = exceeds(checkable, welfare) ? { ...cert, gap: checkable - welfare } : cert;
+  if (proof.status === "optimal" || !exceeds(cert.bound, welfare)) return { status: "optimal", certificate }; // welfare ≥ the built-in's
+  return { status: proof.status, gap: Math.max(0, cert.bound - welfare), certificate };
 }
 
 /** What a settlement carries and `GET …/proposals?batch=` shows of each proposal. */
@@ -127,6 +233,9 @@ export interface ProposalView {
   batch: string;
   proposer: string;
   feasible: boolean;
+  /** This proposal settled the batch: the feasible one of greatest welfare (ties: the earliest). */
+  settled: boolean;
+  /** v1.0 name of `settled`, kept for existing clients. */
   chosen: boolean;
   welfare: number;
   elapsedMs: number;
@@ -134,13 +243,14 @@ export interface ProposalView {
   errors?: FieldError[];
 }
 
-export function proposalView(batch: string, c: ScoredCandidate, chosen: string | undefined): ProposalView {
+export function proposalView(batch: string, c: ScoredCandidate, settled: string | undefined): ProposalView {
   const view: ProposalView = {
     id: c.id,
     batch,
     proposer: c.proposer,
     feasible: c.errors.length === 0,
-    chosen: c.id === chosen,
+    settled: c.id === settled,
+    chosen: c.id === settled,
     welfare: c.welfare,
     elapsedMs: c.elapsedMs,
   };
@@ -169,7 +279,7 @@ export function revealedIntent(body: RevealBody, stored: Intent): { ok: true; in
 export interface TrainingExample {
   commitments: Commitment[];
   latency: LatencyTable;
-  fills: Fill[];
+  fills: AllocationFill[];
   label: number;
   batch: string;
   proposal: string;
@@ -182,7 +292,7 @@ export function trainingExamples(
   commitments: Commitment[],
   latency: LatencyTable,
   optimum: number,
-  proposals: readonly { id: string; fills: Fill[]; welfare: number; model?: string }[],
+  proposals: readonly { id: string; fills: AllocationFill[]; welfare: number; model?: string }[],
 ): TrainingExample[] {
   const best = Math.max(optimum, ...proposals.map((p) => p.welfare));
   return proposals.map((p) => {

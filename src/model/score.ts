@@ -1,5 +1,6 @@
 // A proposal's score (CONTRACT.md section 6): the model's optimality estimate × a reward for the batch's
-// complexity × a weight for how fast the proposal arrived. The best-scoring feasible proposal settles the batch.
+// complexity × a weight for how fast the proposal arrived. Scores rank miners for rewards; they never choose the
+// allocation (the feasible proposal of greatest welfare settles: src/market/proposals.ts).
 // Pure: the market object passes the estimate (from the scorer) and the arrival time.
 import type { Commitment } from "./commitment.ts";
 

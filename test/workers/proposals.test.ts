@@ -1,10 +1,14 @@
-// Learned validation wired into the market (notes/model.md "Phase 2"): published commitments, proposals scored by
-// the ONNX model inside the object with the best one settling the batch, reveals that refuse mismatches and turn a
-// fully revealed batch into training examples, and a model swapped in at run time.
+// Learned validation wired into the market (notes/model.md "Phase 2"): published commitments, proposals as
+// allocations (the feasible one of greatest welfare settles, priced by Nash bargaining; the ONNX model scores them
+// for miner rewards), reveals that refuse mismatches and turn a fully revealed batch into training examples, and a
+// model swapped in at run time. "Proposals cannot bend a settlement" holds issue #14's attacks as regressions.
 import { SELF, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
 import modelBytes from "../../models/nash-scorer-v2.onnx";
 import { signRequest, type AgentKey } from "../../src/auth.ts";
+import { allocationOf, fillsWelfare, settleOnWelfare, type Candidate } from "../../src/market/proposals.ts";
+import { solve, verify } from "../../src/solver/index.ts";
+import type { Intent } from "../../src/schema.ts";
 import { BASE, buyIntent, freshMarket, json, newAgent, operator, sellIntent, signedFetch, submit, withOperator } from "./helpers.ts";
 
 const SALT = "00112233445566778899aabbccddeeff";
@@ -73,7 +77,7 @@ describe("commitments", () => {
 });
 
 describe("proposals", () => {
-  test("proposals are scored with the model's version; the best settles; ties go to the earlier proposal", async () => {
+  test("proposals are scored with the model's version; the greatest welfare settles; ties go to the earlier proposal", async () => {
     await withOperator(async () => {
       const { m, good, weak } = await scoredBatch();
       expect(good.proposal).toMatchObject({ id: "p-1", batch: "b-1" });
@@ -84,7 +88,8 @@ describe("proposals", () => {
       expect(settlement.stats).toMatchObject({ batch: "b-1", proposal: "p-1" });
       expect(settlement.fills).toEqual(optimal);
       const { scores } = settlement;
-      expect(scores).toMatchObject({ batch: "b-1", model: "nash-scorer-v2", chosen: "p-1" });
+      expect(scores).toMatchObject({ batch: "b-1", model: "nash-scorer-v2", settledOnWelfare: "p-1" });
+      expect(scores.proposals.map((p: { settled: boolean }) => p.settled)).toEqual([true, false, false]);
       expect(scores.proposals.map((p: { id: string; proposer: string }) => [p.id, p.proposer === "market"])).toEqual([
         ["p-1", false],
         ["p-2", false],
@@ -110,23 +115,24 @@ describe("proposals", () => {
     await withOperator(async () => {
       const m = await batchMarket();
       const a = await newAgent();
+      const b = await newAgent();
       await submit(a, m, buyIntent({ id: "u1" }));
-      await submit(a, m, sellIntent({ id: "u2" }));
+      await submit(b, m, sellIntent({ id: "u2" }));
       await closeBatch(m);
       const first = await json(await SELF.fetch(`${BASE}/v1/markets/${m}/intents/u1`));
       expect(first.status).toBe("filled");
       const s1 = await json(await SELF.fetch(`${BASE}/v1/markets/${m}/settlements/${first.fills[0].settlement}`));
-      expect(s1.scores).toMatchObject({ batch: "b-1", model: null, chosen: "p-1", unscored: expect.any(String) });
-      expect(s1.scores.proposals[0]).toMatchObject({ id: "p-1", proposer: "market", feasible: true, chosen: true });
+      expect(s1.scores).toMatchObject({ batch: "b-1", model: null, settledOnWelfare: "p-1", unscored: expect.any(String) });
+      expect(s1.scores.proposals[0]).toMatchObject({ id: "p-1", proposer: "market", feasible: true, settled: true, chosen: true });
       expect(s1.scores.proposals[0].score).toBeUndefined();
       expect((await json(await SELF.fetch(`${BASE}/v1/markets/${m}`))).model).toMatchObject({ version: "nash-scorer-v2", loaded: false });
       await submit(a, m, buyIntent({ id: "u3" }));
-      await submit(a, m, sellIntent({ id: "u4" }));
+      await submit(b, m, sellIntent({ id: "u4" }));
       expect((await propose(a, m, { batch: "b-2", fills: [{ ...optimal[0], buy: "u3", sell: "u4" }] })).status).toBe(202);
       await closeBatch(m);
       const second = await json(await SELF.fetch(`${BASE}/v1/markets/${m}/intents/u3`));
       const s2 = await json(await SELF.fetch(`${BASE}/v1/markets/${m}/settlements/${second.fills[0].settlement}`));
-      expect(s2.scores).toMatchObject({ batch: "b-2", model: "nash-scorer-v2", chosen: "p-2" });
+      expect(s2.scores).toMatchObject({ batch: "b-2", model: "nash-scorer-v2", settledOnWelfare: "p-2" });
       expect(s2.scores.proposals.map((p: { score: { model: string } }) => p.score.model)).toEqual(["nash-scorer-v2", "nash-scorer-v2"]);
       expect((await json(await SELF.fetch(`${BASE}/v1/markets/${m}`))).model.loaded).toBe(true);
     });
@@ -136,8 +142,15 @@ describe("proposals", () => {
     await withOperator(async () => {
       const m = await batchMarket();
       const a = await newAgent();
+      const b = await newAgent();
       await submit(a, m, buyIntent({ id: "ib", minQuantity: 100 }));
-      await submit(a, m, sellIntent({ id: "is" }));
+      await submit(b, m, sellIntent({ id: "is" }));
+      await submit(b, m, sellIntent({ id: "far", region: "us-east", maxLatencyMs: 1 }));
+      const fill = { buy: "ib", sell: "is", resource: "gpu-h100-hr", quantity: 100 };
+      const refusal = async (f: Record<string, unknown>) => (await json(await propose(a, m, { fills: [{ ...fill, ...f }] }))).errors;
+      expect(await refusal({ sell: "far" })).toEqual([{ field: "fills.0", message: "regions are outside a latency cap" }]);
+      expect(await refusal({ resource: "cpu-hr" })).toEqual([{ field: "fills.0.resource", message: "does not match both intents" }]);
+      expect(await refusal({ quantity: -100 })).toContainEqual({ field: "fills.0.quantity", message: "must be > 0" });
       const unknown = await propose(a, m, { fills: [{ ...optimal[0], buy: "ghost", sell: "is" }] });
       expect(unknown.status).toBe(422);
       expect((await json(unknown)).errors).toEqual([{ field: "fills.0.buy", message: "unknown intent ghost" }]);
@@ -145,8 +158,8 @@ describe("proposals", () => {
       expect(tooMuch.errors).toContainEqual({ field: "intents.ib", message: expect.stringMatching(/only 100 is open/) });
       const belowMin = await json(await propose(a, m, { fills: [{ buy: "ib", sell: "is", resource: "gpu-h100-hr", quantity: 50, price: 1.6 }] }));
       expect(belowMin.errors).toContainEqual({ field: "intents.ib", message: expect.stringMatching(/below minQuantity/) });
-      const badPrice = await json(await propose(a, m, { fills: [{ buy: "ib", sell: "is", resource: "gpu-h100-hr", quantity: 100, price: 2.5 }] }));
-      expect(badPrice.errors).toContainEqual({ field: "fills.0", message: expect.stringMatching(/outside/) });
+      // A proposal is an allocation: a price outside the limits is ignored, not refused (the market prices it).
+      expect((await propose(a, m, { fills: [{ buy: "ib", sell: "is", resource: "gpu-h100-hr", quantity: 100, price: 2.5 }] })).status).toBe(202);
       const shape = await propose(a, m, { fills: [{ buy: "ib" }], extra: 1 });
       expect(shape.status).toBe(422);
       expect((await json(shape)).errors.map((e: { field: string }) => e.field)).toContain("fills.0.sell");
@@ -156,6 +169,144 @@ describe("proposals", () => {
       const late = await propose(a, m, { fills: [{ buy: "ib", sell: "is", resource: "gpu-h100-hr", quantity: 100, price: 1.6 }] });
       expect(late.status).toBe(409);
       expect((await json(late)).type).toBe("urn:nash:problem:no-open-batch");
+    });
+  });
+});
+
+/** The settlement that filled `intentId` (the first one of its fills). */
+async function settlementOf(m: string, intentId: string) {
+  const intent = await json(await SELF.fetch(`${BASE}/v1/markets/${m}/intents/${intentId}`));
+  expect(intent.fills?.length, `${intentId} traded`).toBeGreaterThan(0);
+  return json(await SELF.fetch(`${BASE}/v1/markets/${m}/settlements/${intent.fills[0].settlement}`));
+}
+
+/**
+ * Issue #14's book: a victim `buy 100 @ 1.5` (vb) and a miner's `sell 100 @ 1.0` (ms) in an open batch, plus
+ * whatever `extra` the miner rests beside them; the Nash price of the pair is 1.25.
+ */
+async function victimBatch(extra: Record<string, unknown>[] = [], buy: Record<string, unknown> = {}) {
+  const m = await batchMarket();
+  const victim = await newAgent();
+  const miner = await newAgent();
+  expect((await submit(victim, m, buyIntent({ id: "vb", limitPrice: 1.5, ...buy }))).status).toBe(201);
+  expect((await submit(miner, m, sellIntent({ id: "ms", quantity: 100, limitPrice: 1 }))).status).toBe(201);
+  for (const intent of extra) expect((await submit(miner, m, intent)).status).toBe(201);
+  return { m, victim, miner };
+}
+
+const pair = (quantity: number, price?: number) => [{ buy: "vb", sell: "ms", resource: "gpu-h100-hr", quantity, ...(price === undefined ? {} : { price }) }];
+/** A sell of another resource at the price bound: on d6afe2f it widened every price tolerance to 1. */
+const junkPrice = sellIntent({ id: "junk", resource: "junk-hr", quantity: 1, limitPrice: 1e9 });
+
+describe("proposals cannot bend a settlement (issue #14)", () => {
+  test("a miner's price is ignored: the pair settles at the Nash price 1.25, within the victim's limit", async () => {
+    await withOperator(async () => {
+      const { m, miner } = await victimBatch([junkPrice]);
+      // 2.4 was within d6afe2f's tolerance (1e-9 × the junk's 1e9); 1000 is accepted too now: prices are not read.
+      expect((await propose(miner, m, { fills: pair(100, 2.4) })).status).toBe(202);
+      const thousand = await propose(miner, m, { fills: pair(100, 1000) });
+      await closeBatch(m);
+      const settlement = await settlementOf(m, "vb");
+      expect(settlement.fills).toEqual(pair(100, 1.25));
+      expect(settlement.stats).toMatchObject({ status: "optimal", proposal: "p-1" });
+      expect(settlement.welfare).toBeCloseTo(50, 9);
+      expect(thousand.status).toBe(202);
+    });
+  });
+
+  test("an all-or-none buy cannot be filled by half, whatever else rests in the book (POST and close)", async () => {
+    await withOperator(async () => {
+      const junkQuantity = sellIntent({ id: "junk", resource: "junk-hr", quantity: 1e12, limitPrice: 1 });
+      const { m, miner } = await victimBatch([junkQuantity], { minQuantity: 100 });
+      const half = await propose(miner, m, { fills: pair(50, 1.25) });
+      expect(half.status).toBe(422);
+      expect((await json(half)).errors).toEqual([{ field: "intents.vb", message: "fills 50 are below minQuantity 100" }]);
+      // The close checks again (the book may have moved since a proposal arrived): one stored past POST is refused.
+      await runInDurableObject(env.MARKET.getByName(m), async (_i, state) => {
+        state.storage.sql.exec("INSERT INTO proposals (id, seq, batch, proposer, fills, received_ms) VALUES ('p-1', 1, 'b-1', 'x', ?, ?)", JSON.stringify(pair(50)), Date.now());
+      });
+      await closeBatch(m);
+      const settlement = await settlementOf(m, "vb");
+      expect(settlement.fills).toEqual(pair(100, 1.25));
+      expect(settlement.scores.proposals[0]).toMatchObject({ id: "p-1", feasible: false, settled: false, errors: [{ field: "intents.vb" }] });
+    });
+  });
+
+  test("the optimal allocation priced at the buyer's limit wins the tie and settles at the Nash price", async () => {
+    await withOperator(async () => {
+      const { m, miner } = await victimBatch();
+      expect((await propose(miner, m, { fills: pair(100, 1.5) })).status).toBe(202);
+      await closeBatch(m);
+      const settlement = await settlementOf(m, "vb");
+      expect(settlement.stats).toMatchObject({ status: "optimal", proposal: "p-1" });
+      expect(settlement.fills).toEqual(pair(100, 1.25));
+    });
+  });
+
+  test("a worse allocation never wins: 99.9 of 100 loses; an equal-welfare one that arrived first wins the tie", async () => {
+    await withOperator(async () => {
+      const alone = await victimBatch();
+      expect((await propose(alone.miner, alone.m, { fills: pair(99.9, 1.25) })).status).toBe(202);
+      await closeBatch(alone.m);
+      const s1 = await settlementOf(alone.m, "vb");
+      expect(s1.stats).toMatchObject({ status: "optimal", proposal: "p-2" });
+      expect(s1.stats.gap).toBeUndefined();
+      expect(s1.fills).toEqual(pair(100, 1.25));
+      expect(s1.welfare).toBeCloseTo(50, 9);
+      const [worse, market] = s1.scores.proposals;
+      expect(worse).toMatchObject({ proposer: alone.miner.publicKey, feasible: true, settled: false, score: { model: "nash-scorer-v2" } });
+      expect(market).toMatchObject({ proposer: "market", settled: true });
+
+      const both = await victimBatch();
+      expect((await propose(both.miner, both.m, { fills: pair(99.9, 1.25) })).status).toBe(202);
+      expect((await propose(both.miner, both.m, { fills: pair(100) })).status).toBe(202); // no price: none is needed
+      await closeBatch(both.m);
+      const s2 = await settlementOf(both.m, "vb");
+      expect(s2.stats).toMatchObject({ status: "optimal", proposal: "p-2" });
+      expect(s2.scores.settledOnWelfare).toBe("p-2");
+      expect(s2.fills).toEqual(pair(100, 1.25));
+    });
+  }, 120_000);
+
+  test("a better allocation than a budget-limited built-in solve settles, stating the gap to the proven bound", () => {
+    // 14 all-or-none pairs: three branch-and-bound nodes prove a bound but find no trade; a full solve finds the optimum.
+    let seed = 7;
+    const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const book: Intent[] = [];
+    for (let i = 0; i < 14; i++) {
+      const [qb, qs] = [10 + Math.floor(rnd() * 90), 10 + Math.floor(rnd() * 90)];
+      book.push({ id: `b${i}`, agent: `a${i}`, side: "buy", resource: "r", quantity: qb, minQuantity: qb, limitPrice: 1.5 + rnd(), region: "eu-west" });
+      book.push({ id: `s${i}`, agent: `z${i}`, side: "sell", resource: "r", quantity: qs, minQuantity: qs, limitPrice: 1 + rnd(), region: "eu-west" });
+    }
+    const cut = solve(book, {}, { nodeBudget: 3 });
+    const best = solve(book, {}, { nodeBudget: 1_000_000, timeBudgetMs: 10_000 });
+    expect(cut.status).toBe("node_budget");
+    expect(best.status).toBe("optimal");
+    const candidate = (id: string, fills: { buy: string; sell: string; resource: string; quantity: number }[]): Candidate => ({
+      id,
+      proposer: id,
+      fills: allocationOf(fills),
+      welfare: fillsWelfare(book, fills),
+      elapsedMs: 0,
+      errors: [],
+    });
+    const settled = settleOnWelfare(book, {}, [candidate("miner", best.fills), candidate("market", cut.fills)], cut)!;
+    expect(settled.winner.id).toBe("miner");
+    expect(settled.status).toBe("node_budget");
+    expect(settled.gap).toBeCloseTo(cut.certificate.bound - best.welfare, 9);
+    expect(settled.fills).toEqual(best.fills);
+    expect(verify(book, {}, settled)).toEqual({ ok: true });
+  });
+
+  test("a self-trade proposal is refused with a field error", async () => {
+    await withOperator(async () => {
+      const m = await batchMarket();
+      const agent = await newAgent();
+      await submit(agent, m, buyIntent({ id: "own-b", quantity: 10, limitPrice: 2 }));
+      await submit(agent, m, sellIntent({ id: "own-s", quantity: 10, limitPrice: 1 }));
+      const r = await propose(await newAgent(), m, { fills: [{ buy: "own-b", sell: "own-s", resource: "gpu-h100-hr", quantity: 10, price: 1.5 }] });
+      expect(r.status).toBe(422);
+      expect((await json(r)).errors).toEqual([{ field: "fills.0", message: expect.stringMatching(/no self-trade/) }]);
     });
   });
 });
@@ -233,7 +384,7 @@ describe("model swap", () => {
       }
       expect((await json(await SELF.fetch(`${BASE}/v1/markets/${m}`))).model.version).toBe("nash-scorer-v9");
       await submit(a, m, buyIntent({ id: "mb" }));
-      await submit(a, m, sellIntent({ id: "ms" }));
+      await submit(await newAgent(), m, sellIntent({ id: "ms" }));
       await closeBatch(m);
       const pb = await json(await SELF.fetch(`${BASE}/v1/markets/${m}/intents/mb`));
       const settlement = await json(await SELF.fetch(`${BASE}/v1/markets/${m}/settlements/${pb.fills[0].settlement}`));
