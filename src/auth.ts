@@ -1,8 +1,9 @@
 // Agent request signing (CONTRACT.md section 5): Ed25519 over `METHOD\nPATH\nTIMESTAMP\nHEX_SHA256_OF_BODY`.
 // Pure WebCrypto, so the same module runs in workerd, Node 22, the CLI and the SDKs.
 //
-// The empty body: CONTRACT says "an empty body hashes as the empty string", i.e. the hash FIELD is "" (not the
-// SHA-256 of zero bytes, e3b0c442…). A DELETE therefore signs `DELETE\n/v1/markets/m/intents/x\n1700000000000\n`.
+// The empty body hashes like any other (CONTRACT v1.1): the SHA-256 of zero bytes, e3b0c442…b855, as every generic
+// signing client computes it. Verification still accepts the deprecated v1.0 form, whose hash field is the empty
+// string, so clients signed before v1.1 keep working during the transition (LEGACY_EMPTY_BODY_HASH).
 
 /** Header names, lower-case as fetch normalises them. */
 export const AGENT_HEADER = "x-nash-agent";
@@ -79,12 +80,16 @@ function bodyBytes(body: string | Uint8Array | ArrayBuffer | null | undefined): 
   return body instanceof Uint8Array ? body : new Uint8Array(body);
 }
 
-/** Lower-case hex SHA-256 of the body; the empty body gives "" (see the module comment). */
+/** Lower-case hex SHA-256 of the body; the empty body gives the hash of zero bytes, EMPTY_BODY_HASH. */
 export async function bodyHash(body: string | Uint8Array | ArrayBuffer | null | undefined): Promise<string> {
-  const bytes = bodyBytes(body);
-  if (bytes.byteLength === 0) return "";
-  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
+  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bodyBytes(body))));
 }
+
+/** SHA-256 of zero bytes: the hash field of every empty-body request (CONTRACT v1.1). */
+export const EMPTY_BODY_HASH = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/** Deprecated: the v1.0 hash field of an empty body. Still verified, never produced; to be dropped in v2. */
+export const LEGACY_EMPTY_BODY_HASH = "";
 
 /** The exact string that is signed. `path` has no query string. */
 export async function signingString(
@@ -198,17 +203,71 @@ export interface VerifiedRequest {
   signature: string;
 }
 
-export type VerifyResult = VerifiedRequest | { ok: false; reason: AuthFailure; message: string };
+/** A refused request; `header` names the header at fault when one is. */
+export interface VerifyFailure {
+  ok: false;
+  reason: AuthFailure;
+  header?: string;
+  message: string;
+}
+
+export type VerifyResult = VerifiedRequest | VerifyFailure;
 
 function header(headers: VerifyRequestInput["headers"], name: string): string | undefined {
   if (typeof Headers !== "undefined" && headers instanceof Headers) return headers.get(name) ?? undefined;
   return (headers as Record<string, string | undefined>)[name];
 }
 
+// ---- Which public keys are identities. An Ed25519 key is a point (x, y) encoded as y (255 bits, little-endian)
+// and the sign of x in the top bit. RFC 8032's verification equation [S]B = R + [k]A holds for every message when A
+// has small order and R, S are chosen to match (A = the identity, R = the identity, S = 0), so such a key is no
+// one's identity: anyone can sign as it. Refused, as libsodium refuses them: y ≥ p (non-canonical), y of one of the
+// 8 small-order points (the identity, the point of order 2, of order 4 and of order 8, either sign of x; x = 0
+// with the sign bit set is one of these), and y off the curve. Mixed-order points (large order plus a small
+// component) are accepted, as libsodium accepts them: making one needs a private key, and it signs only for it.
+
+/** The field prime 2^255 − 19. */
+const P = 2n ** 255n - 19n;
+/** The curve constant d = −121665/121666 mod p. */
+const D = 37095705934669439343138083508754565189542113879843219016388785533085940283555n;
+/** The order-8 points' y; the other is p − Y8 (test/node/auth.test.ts derives all 8 small-order points anew). */
+const Y8 = 0x7a03ac9277fdc74ec6cc392cfa53202a0f67100d760b3cba4fd84d3d706a17c7n;
+/** y of the small-order points: order 4 (y = 0), the identity (1), order 2 (p − 1), order 8 (Y8, p − Y8). */
+const SMALL_ORDER_Y = new Set([0n, 1n, P - 1n, Y8, P - Y8]);
+
+/**
+ * The Jacobi symbol (a/n) for odd n > 0 (binary algorithm, Cohen's Algorithm 1.4.10); for the prime p it is the
+ * Legendre symbol: 1 when a is a non-zero square mod p. ~7x faster here than Euler's criterion (a^((p-1)/2)).
+ */
+function jacobi(a: bigint, n: bigint): number {
+  let t = 1;
+  for (a %= n; a !== 0n; a %= n) {
+    for (; (a & 1n) === 0n; a >>= 1n) if ((n & 7n) === 3n || (n & 7n) === 5n) t = -t; // (2/n) = −1 when n ≡ ±3 mod 8
+    [a, n] = [n, a]; // quadratic reciprocity: the sign flips when both are 3 mod 4
+    if ((a & 3n) === 3n && (n & 3n) === 3n) t = -t;
+  }
+  return n === 1n ? t : 0;
+}
+
+/**
+ * True when the 32 bytes are the canonical encoding of a curve point of large order. y's point lies on the curve
+ * when x² = (y² − 1)/(d·y² + 1) has a root, i.e. when (y² − 1)(d·y² + 1) is a square mod p (d·y² + 1 is never 0,
+ * as −1/d is not a square; y² − 1 = 0 only for the small-order y = ±1). ~20-35 µs on a loaded 2-core machine
+ * where a verify took ~350 µs; run once per new key (verifyKeys).
+ */
+export function isLargeOrderPoint(encoded: Uint8Array): boolean {
+  let y = 0n;
+  for (let i = 31; i >= 0; i--) y = (y << 8n) | BigInt(i === 31 ? encoded[i] & 0x7f : encoded[i]);
+  if (y >= P || SMALL_ORDER_Y.has(y)) return false;
+  const yy = (y * y) % P;
+  return jacobi((yy - 1n + P) * (D * yy + 1n), P) === 1;
+}
+
 /**
  * Imported verify keys per agent (the header text), kept for the isolate's life: importing the same key on every
  * write showed in the load profile (notes/robust.md, "Performance pass"). Bounded: emptied when it reaches
- * VERIFY_KEY_CACHE_MAX, which only costs re-imports. A failed import is not kept.
+ * VERIFY_KEY_CACHE_MAX, which only costs re-imports. A failed import is not kept. Only keys that passed
+ * isLargeOrderPoint get here, so that check runs once per key, not on every write.
  */
 const VERIFY_KEY_CACHE_MAX = 10_000;
 const verifyKeys = new Map<string, CryptoKey>();
@@ -222,9 +281,28 @@ async function verifyKeyOf(agent: string, publicKey: Uint8Array): Promise<Crypto
   return key;
 }
 
+/** The strings a request's signature may cover: the v1.1 one, and for an empty body also the deprecated v1.0 one. */
+async function acceptedSigningStrings(input: VerifyRequestInput, timestamp: string): Promise<string[]> {
+  const message = await signingString(input.method, input.path, timestamp, input.body);
+  if (bodyBytes(input.body).byteLength > 0) return [message];
+  return [message, message.slice(0, -EMPTY_BODY_HASH.length) + LEGACY_EMPTY_BODY_HASH];
+}
+
+async function signatureMatches(agent: string, publicKey: Uint8Array, sig: Uint8Array, messages: string[]): Promise<boolean> {
+  try {
+    const key = await verifyKeyOf(agent, publicKey);
+    for (const message of messages) {
+      if (await crypto.subtle.verify({ name: "Ed25519" }, key, sig, encoder.encode(message))) return true;
+    }
+  } catch {
+    // an import the runtime refuses: the same answer as a wrong signature
+  }
+  return false;
+}
+
 /**
- * Checks the signature and the ±window timestamp. Replays are NOT detected here (that needs memory of seen
- * signatures, which the market object keeps); the result carries the signature for that check.
+ * Checks the key, the signature and the ±window timestamp. Replays are NOT detected here (that needs memory of
+ * seen signatures, which the market object keeps); the result carries the signature for that check.
  */
 export async function verifyRequest(input: VerifyRequestInput): Promise<VerifyResult> {
   const agent = header(input.headers, AGENT_HEADER);
@@ -239,14 +317,18 @@ export async function verifyRequest(input: VerifyRequestInput): Promise<VerifyRe
   }
   const publicKey = base64urlDecode(agent);
   if (publicKey === undefined || publicKey.byteLength !== 32) {
-    return { ok: false, reason: "malformed", message: `${AGENT_HEADER} must be a base64url Ed25519 public key (32 bytes)` };
+    return malformed(AGENT_HEADER, `${AGENT_HEADER} must be a base64url Ed25519 public key (32 bytes)`);
+  }
+  if (!verifyKeys.has(agent) && !isLargeOrderPoint(publicKey)) {
+    const why = "small-order, non-canonical and off-curve keys are refused";
+    return malformed(AGENT_HEADER, `${AGENT_HEADER} must be the canonical encoding of an Ed25519 point of large order (${why})`);
   }
   if (!/^\d{1,16}$/.test(ts)) {
-    return { ok: false, reason: "malformed", message: `${TIMESTAMP_HEADER} must be milliseconds since the epoch` };
+    return malformed(TIMESTAMP_HEADER, `${TIMESTAMP_HEADER} must be milliseconds since the epoch`);
   }
   const sig = base64urlDecode(signature);
   if (sig === undefined || sig.byteLength !== 64) {
-    return { ok: false, reason: "malformed", message: `${SIGNATURE_HEADER} must be a base64url Ed25519 signature (64 bytes)` };
+    return malformed(SIGNATURE_HEADER, `${SIGNATURE_HEADER} must be a base64url Ed25519 signature (64 bytes)`);
   }
   const timestamp = Number(ts);
   const now = input.now ?? Date.now();
@@ -255,17 +337,16 @@ export async function verifyRequest(input: VerifyRequestInput): Promise<VerifyRe
     return {
       ok: false,
       reason: "stale",
+      header: TIMESTAMP_HEADER,
       message: `${TIMESTAMP_HEADER} is ${now - timestamp} ms from the server clock; it must be within ±${windowMs} ms`,
     };
   }
-  let valid = false;
-  try {
-    const key = await verifyKeyOf(agent, publicKey);
-    const message = await signingString(input.method, input.path, ts, input.body);
-    valid = await crypto.subtle.verify({ name: "Ed25519" }, key, sig, encoder.encode(message));
-  } catch {
-    valid = false; // a key that is not a curve point: the same answer as a wrong signature
+  if (!(await signatureMatches(agent, publicKey, sig, await acceptedSigningStrings(input, ts)))) {
+    return { ok: false, reason: "bad_signature", message: "the signature does not match this request" };
   }
-  if (!valid) return { ok: false, reason: "bad_signature", message: "the signature does not match this request" };
   return { ok: true, agent: base64urlEncode(publicKey), timestamp, signature: base64urlEncode(sig) };
+}
+
+function malformed(name: string, message: string): VerifyFailure {
+  return { ok: false, reason: "malformed", header: name, message };
 }

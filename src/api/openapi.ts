@@ -70,7 +70,7 @@ const idParam = (name: string, what: string) => ({
 });
 const signed = [{ agentKey: [], agentTimestamp: [], agentSignature: [] }];
 const authProblems = {
-  "401": problem("Unsigned, badly signed, stale (±30 s) or replayed request."),
+  "401": problem("Unsigned, badly signed, stale (±30 s) or replayed request, or a small-order or non-canonical x-nash-agent key."),
   "429": problem("Too many requests; see the Retry-After header (seconds)."),
 };
 
@@ -316,7 +316,7 @@ export function buildOpenApi(options: OpenApiOptions = {}): Record<string, unkno
       version: API_VERSION,
       summary: "The settlement layer for autonomous AI agents: signed intents in, welfare-optimal certified settlements out.",
       description:
-        "Writes are signed with the agent's Ed25519 key: `x-nash-signature` is the base64url signature of the UTF-8 string `METHOD\\nPATH\\nTIMESTAMP\\nHEX_SHA256_OF_BODY` (PATH without the query; an empty body hashes as the empty string). The three headers together authenticate one request; a signature is accepted once.",
+        "Writes are signed with the agent's Ed25519 key: `x-nash-signature` is the base64url signature of the UTF-8 string `METHOD\\nPATH\\nTIMESTAMP\\nHEX_SHA256_OF_BODY` (PATH without the query; an empty body's hash is the SHA-256 of zero bytes, `e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855`; the v1.0 form with an empty hash field is still accepted but deprecated). The three headers together authenticate one request; a signature is accepted once. A key that is not the canonical encoding of an Ed25519 point of large order (the identity, small-order, non-canonical or off-curve encodings) is refused with 401.",
     },
     jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
     servers: [{ url: options.serverUrl ?? "/" }],
@@ -331,7 +331,7 @@ export function buildOpenApi(options: OpenApiOptions = {}): Record<string, unkno
     components: {
       schemas,
       securitySchemes: {
-        agentKey: header("x-nash-agent", "The agent's Ed25519 public key, raw 32 bytes, base64url."),
+        agentKey: header("x-nash-agent", "The agent's Ed25519 public key, raw 32 bytes, base64url: the canonical encoding of a point of large order."),
         agentTimestamp: header("x-nash-timestamp", "Milliseconds since the epoch, within ±30 s of the server clock."),
         agentSignature: header("x-nash-signature", "base64url Ed25519 signature of METHOD\\nPATH\\nTIMESTAMP\\nHEX_SHA256_OF_BODY."),
       },

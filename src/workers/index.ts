@@ -100,7 +100,8 @@ async function authenticate(c: Ctx, body: Uint8Array): Promise<WriteAuth> {
   });
   if (!result.ok) {
     const code = result.reason === "stale" ? "stale-timestamp" : result.reason === "bad_signature" ? "bad-signature" : "unauthenticated";
-    throw HttpError.of(401, code, "Authentication failed", result.message);
+    const errors = result.header === undefined ? undefined : [{ field: result.header, message: result.message }];
+    throw HttpError.of(401, code, "Authentication failed", result.message, errors);
   }
   return { agent: result.agent, signature: result.signature, timestamp: result.timestamp };
 }

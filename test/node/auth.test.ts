@@ -1,5 +1,5 @@
 // src/auth.ts against independent references: RFC 8032's Ed25519 vector, node:crypto, and pinned NASH vectors.
-import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify } from "node:crypto";
+import { createHash, createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import {
@@ -7,7 +7,9 @@ import {
   base64urlDecode,
   base64urlEncode,
   bodyHash,
+  EMPTY_BODY_HASH,
   generateAgentKey,
+  isLargeOrderPoint,
   signRequest,
   signingString,
   verifyRequest,
@@ -71,11 +73,13 @@ describe("keys", () => {
 });
 
 describe("signing string and test vectors (documented in notes/edge.md)", () => {
-  test("empty body: the hash field is the empty string", async () => {
-    expect(await bodyHash("")).toBe("");
-    expect(await bodyHash(undefined)).toBe("");
+  test("empty body: the hash field is the SHA-256 of zero bytes (CONTRACT v1.1)", async () => {
+    expect(EMPTY_BODY_HASH).toBe(createHash("sha256").update(Buffer.alloc(0)).digest("hex"));
+    expect(await bodyHash("")).toBe(EMPTY_BODY_HASH);
+    expect(await bodyHash(undefined)).toBe(EMPTY_BODY_HASH);
+    expect(await bodyHash(new Uint8Array(0))).toBe(EMPTY_BODY_HASH);
     expect(await signingString("delete", "/v1/markets/demo/intents/i-1", T, undefined)).toBe(
-      "DELETE\n/v1/markets/demo/intents/i-1\n1700000000000\n",
+      "DELETE\n/v1/markets/demo/intents/i-1\n1700000000000\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     );
   });
 
@@ -90,7 +94,7 @@ describe("signing string and test vectors (documented in notes/edge.md)", () => 
     expect(headers).toEqual({
       "x-nash-agent": "A6EHv_POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg",
       "x-nash-timestamp": "1700000000000",
-      "x-nash-signature": "jr1glyO3IhhnPQ5VQ0LsD9cYvMJa6c1FHpcM1xnQPqSfK1fPpq6gXnsgJtcLIoFaczHJu7Gop5yB8th1fCqMBw",
+      "x-nash-signature": "liIX64jWlTaZDIHkd9HqAL6m-D3zfZSWlQHNjlicYE7kdL5rTxzHPE5FBhnVFOl7BgaVab0FTlP5jmqqhU9FAQ",
     });
   });
 
@@ -175,5 +179,184 @@ describe("verifyRequest", () => {
   test("works with a Headers object", async () => {
     const headers = new Headers(await signed());
     expect((await verifyRequest({ method: "POST", path, body, headers, now: T })).ok).toBe(true);
+  });
+});
+
+/** Signs `message` with node:crypto, apart from src/auth.ts's signing string: what a generic client does. */
+async function nodeSigned(message: string, timestamp: number): Promise<Record<string, string>> {
+  const key = await agentKeyFromSeed(SEED);
+  const pk = createPrivateKey({ key: Buffer.from(key.privateKey, "base64url"), format: "der", type: "pkcs8" });
+  return {
+    "x-nash-agent": key.publicKey,
+    "x-nash-timestamp": String(timestamp),
+    "x-nash-signature": nodeSign(null, Buffer.from(message), pk).toString("base64url"),
+  };
+}
+
+describe("verifyRequest: the empty body", () => {
+  const path = "/v1/markets/m/intents/i-1";
+  const zeroBytesHash = createHash("sha256").update(Buffer.alloc(0)).digest("hex");
+
+  test("a DELETE signed over the SHA-256 of zero bytes is accepted (issue 14, item 10)", async () => {
+    const headers = await nodeSigned(`DELETE\n${path}\n${T}\n${zeroBytesHash}`, T);
+    for (const body of [undefined, null, "", new Uint8Array(0)]) {
+      expect(await verifyRequest({ method: "DELETE", path, body, headers, now: T })).toMatchObject({ ok: true });
+    }
+  });
+
+  test("the deprecated v1.0 form (empty hash field) is still accepted, for an empty body only", async () => {
+    const headers = await nodeSigned(`DELETE\n${path}\n${T}\n`, T);
+    expect(await verifyRequest({ method: "DELETE", path, headers, now: T })).toMatchObject({ ok: true });
+    const post = await nodeSigned(`POST\n${path}\n${T}\n`, T);
+    expect(await verifyRequest({ method: "POST", path, body: "{}", headers: post, now: T })).toMatchObject({ ok: false, reason: "bad_signature" });
+  });
+
+  test("a signature over the empty body's hash does not cover a non-empty body", async () => {
+    const headers = await nodeSigned(`POST\n${path}\n${T}\n${zeroBytesHash}`, T);
+    expect(await verifyRequest({ method: "POST", path, body: "{}", headers, now: T })).toMatchObject({ ok: false, reason: "bad_signature" });
+  });
+});
+
+// ---- Small-order and non-canonical keys, checked against Edwards arithmetic written here (affine, BigInt), not
+// against the list in src/auth.ts: the torsion points are found as [L]·P of points of the curve and checked by
+// [8]T = identity.
+const p = 2n ** 255n - 19n;
+const L = 2n ** 252n + 27742317777372353535851937790883648493n; // the prime order of the base point's group
+const mod = (a: bigint) => ((a % p) + p) % p;
+function pow(b: bigint, e: bigint): bigint {
+  let r = 1n;
+  for (b = mod(b); e > 0n; e >>= 1n, b = (b * b) % p) if (e & 1n) r = (r * b) % p;
+  return r;
+}
+const inv = (a: bigint) => pow(a, p - 2n);
+const d = mod(-121665n * inv(121666n));
+const sqrtMinus1 = pow(2n, (p - 1n) / 4n);
+type Point = { x: bigint; y: bigint };
+const IDENTITY: Point = { x: 0n, y: 1n };
+
+function add(a: Point, b: Point): Point {
+  const t = mod(d * a.x * b.x * a.y * b.y);
+  return { x: mod((a.x * b.y + a.y * b.x) * inv(1n + t)), y: mod((a.y * b.y + a.x * b.x) * inv(1n - t)) };
+}
+function times(n: bigint, a: Point): Point {
+  let r = IDENTITY;
+  for (let q = a; n > 0n; n >>= 1n, q = add(q, q)) if (n & 1n) r = add(r, q);
+  return r;
+}
+const same = (a: Point, b: Point) => a.x === b.x && a.y === b.y;
+const yOf = (bytes: Uint8Array) => BigInt("0x" + Buffer.from(bytes).reverse().toString("hex")) & (2n ** 255n - 1n);
+
+/** RFC 8032 section 5.1.3 decoding: undefined for a non-canonical or off-curve encoding. */
+function decode(bytes: Uint8Array): Point | undefined {
+  const y = yOf(bytes);
+  const sign = bytes[31] >> 7;
+  if (y >= p) return undefined;
+  const x2 = mod((y * y - 1n) * inv(d * y * y + 1n));
+  let x = pow(x2, (p + 3n) / 8n);
+  if (mod(x * x) !== x2) x = mod(x * sqrtMinus1);
+  if (mod(x * x) !== x2) return undefined;
+  if (x === 0n && sign === 1) return undefined;
+  return { x: Number(x & 1n) === sign ? x : p - x, y };
+}
+function encode(y: bigint, sign: number): Uint8Array {
+  const bytes = Uint8Array.from(Buffer.from(y.toString(16).padStart(64, "0"), "hex").reverse());
+  bytes[31] |= sign << 7;
+  return bytes;
+}
+const isSmallOrder = (a: Point) => same(times(8n, a), IDENTITY);
+
+/** The 8 points of the torsion group: the multiples of [L]·P for the first P whose [L]·P has order 8. */
+function torsionPoints(): Point[] {
+  for (let y = 2n; ; y++) {
+    const point = decode(encode(y, 0));
+    if (point === undefined) continue;
+    const t = times(L, point);
+    if (same(times(4n, t), IDENTITY)) continue; // order < 8: try the next point
+    return [0n, 1n, 2n, 3n, 4n, 5n, 6n, 7n].map((k) => times(k, t));
+  }
+}
+const TORSION = torsionPoints();
+
+/** Every 32-byte encoding of a small-order point's y: both sign bits, and y + p where that fits in 255 bits. */
+function smallOrderEncodings(): Uint8Array[] {
+  const ys = [...new Set(TORSION.map((t) => t.y))];
+  return ys.flatMap((y) => [y, y + p].filter((v) => v < 2n ** 255n).flatMap((v) => [encode(v, 0), encode(v, 1)]));
+}
+
+describe("keys: only canonical encodings of points of large order are identities (issue 14, item 6)", () => {
+  const identity = Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 1 : 0));
+  const forged = Uint8Array.from({ length: 64 }, (_, i) => (i === 0 ? 1 : 0)); // R = identity, S = 0
+  const path = "/v1/markets/m/intents";
+
+  test("the identity key with signature 01 00…00 signs nothing", async () => {
+    const headers = { "x-nash-agent": base64urlEncode(identity), "x-nash-timestamp": String(T), "x-nash-signature": base64urlEncode(forged) };
+    for (const [method, body] of [["POST", '{"side":"buy"}'], ["DELETE", undefined], ["PUT", "{}"]] as const) {
+      const r = await verifyRequest({ method, path, body, headers, now: T });
+      expect(r).toMatchObject({ ok: false, reason: "malformed", header: "x-nash-agent", message: expect.stringContaining("x-nash-agent") });
+    }
+  });
+
+  test("the torsion group derived here: 8 distinct points, [8]T = identity, the 8 canonical encodings libsodium blocks", () => {
+    expect(new Set(TORSION.map((t) => `${t.x},${t.y}`)).size).toBe(8);
+    for (const t of TORSION) expect(isSmallOrder(t)).toBe(true);
+    const canonical = TORSION.map((t) => Buffer.from(encode(t.y, Number(t.x & 1n))).toString("hex")).sort();
+    expect(canonical).toEqual(
+      [
+        "0100000000000000000000000000000000000000000000000000000000000000", // identity
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // order 2
+        "0000000000000000000000000000000000000000000000000000000000000000", // order 4
+        "0000000000000000000000000000000000000000000000000000000000000080",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", // order 8
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+      ].sort(),
+    );
+  });
+
+  test("every encoding of a small-order point is refused, canonical or not", async () => {
+    const encodings = smallOrderEncodings();
+    expect(encodings.length).toBe(14); // 5 distinct y × 2 signs, plus y + p for y = 0 and y = 1 × 2 signs
+    for (const bytes of encodings) {
+      expect(isLargeOrderPoint(bytes)).toBe(false);
+      const headers = { "x-nash-agent": base64urlEncode(bytes), "x-nash-timestamp": String(T), "x-nash-signature": base64urlEncode(forged) };
+      expect(await verifyRequest({ method: "DELETE", path, headers, now: T })).toMatchObject({ ok: false, header: "x-nash-agent" });
+    }
+  });
+
+  test("non-canonical y (y ≥ p) and off-curve y are refused", () => {
+    for (let y = p; y < 2n ** 255n; y++) for (const sign of [0, 1]) expect(isLargeOrderPoint(encode(y, sign))).toBe(false);
+    const offCurve = encode(2n, 0); // y = 2 is not on the curve (checked here)
+    expect(decode(offCurve)).toBeUndefined();
+    expect(isLargeOrderPoint(offCurve)).toBe(false);
+  });
+
+  test("isLargeOrderPoint agrees with RFC 8032 decoding and [8]P ≠ identity on any bytes", () => {
+    const nearEdges = fc.constantFrom(0n, 1n, p - 1n, p - 20n, p, 2n ** 255n - 1n, ...TORSION.map((t) => t.y));
+    const anyY = fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 255n - 1n }), nearEdges.chain((y) => fc.bigInt({ min: y - 2n, max: y + 2n })));
+    fc.assert(
+      fc.property(anyY, fc.integer({ min: 0, max: 1 }), (y, sign) => {
+        const bytes = encode(BigInt.asUintN(255, y), sign);
+        const point = decode(bytes);
+        expect(isLargeOrderPoint(bytes)).toBe(point !== undefined && !isSmallOrder(point));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  test("real keys are accepted: random, from seeds, and RFC 8032's", async () => {
+    for (let i = 0; i < 50; i++) expect(isLargeOrderPoint(base64urlDecode((await generateAgentKey()).publicKey)!)).toBe(true);
+    expect(isLargeOrderPoint(hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"))).toBe(true);
+    const headers = await nodeSigned(`DELETE\n${path}/i-1\n${T}\n${EMPTY_BODY_HASH}`, T);
+    expect(await verifyRequest({ method: "DELETE", path: `${path}/i-1`, headers, now: T })).toMatchObject({ ok: true });
+  });
+
+  test("the check costs microseconds per new key", () => {
+    const keys = Array.from({ length: 64 }, () => crypto.getRandomValues(new Uint8Array(32)));
+    const start = performance.now();
+    for (let i = 0; i < 1000; i++) isLargeOrderPoint(keys[i % keys.length]);
+    const perKeyMs = (performance.now() - start) / 1000;
+    console.log(`isLargeOrderPoint: ${(perKeyMs * 1000).toFixed(1)} µs per key`);
+    expect(perKeyMs).toBeLessThan(1);
   });
 });

@@ -1,5 +1,6 @@
 // The TypeScript SDK's pure parts: keys (the service's test vectors), backoff, stream URLs, local validation
 // and what happens when nobody answers. The end-to-end paths are in sdk-e2e.test.ts.
+import { createHash, createPublicKey, verify } from "node:crypto";
 import { mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -84,6 +85,25 @@ describe("client without a service", () => {
     expect(attempts).toBe(4);
     expect(waits).toEqual([200, 400, 800]);
   });
+});
+
+test("cancel signs its empty body as the SHA-256 of zero bytes (CONTRACT v1.1)", async () => {
+  const sent: Record<string, string>[] = [];
+  const client = new NashClient({
+    baseUrl: "http://127.0.0.1:9",
+    key: await keyFromSeed(SEED),
+    retry: { retries: 0 },
+    fetch: async (_, init) => {
+      sent.push(init!.headers as Record<string, string>);
+      throw new TypeError("fetch failed");
+    },
+  });
+  await expect(client.cancel("m", "i-1")).rejects.toThrow(/fetch failed/);
+  const headers = sent[0];
+  const zeroBytes = createHash("sha256").update(Buffer.alloc(0)).digest("hex");
+  const message = `DELETE\n/v1/markets/m/intents/i-1\n${headers["x-nash-timestamp"]}\n${zeroBytes}`;
+  const publicKey = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: VECTOR.publicKey }, format: "jwk" });
+  expect(verify(null, Buffer.from(message), publicKey, Buffer.from(headers["x-nash-signature"], "base64url"))).toBe(true);
 });
 
 describe("batch routes (learned validation) without a service", () => {

@@ -37,10 +37,13 @@ class Signing(unittest.TestCase):
         self.assertEqual(key.public_key, "A6EHv_POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg")
         self.assertEqual(key.private_key, "MC4CAQAwBQYDK2VwBCIEIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f")
 
-    def test_empty_body_signs_an_empty_hash_field(self):
-        self.assertEqual(signing_string("delete", "/v1/markets/demo/intents/i-1", 1700000000000, b""), "DELETE\n/v1/markets/demo/intents/i-1\n1700000000000\n")
+    def test_empty_body_signs_the_hash_of_zero_bytes(self):
+        self.assertEqual(
+            signing_string("delete", "/v1/markets/demo/intents/i-1", 1700000000000, b""),
+            "DELETE\n/v1/markets/demo/intents/i-1\n1700000000000\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        )
         headers = sign_headers(key_from_seed(SEED), "DELETE", "/v1/markets/demo/intents/i-1", b"", 1700000000000)
-        self.assertEqual(headers["x-nash-signature"], "jr1glyO3IhhnPQ5VQ0LsD9cYvMJa6c1FHpcM1xnQPqSfK1fPpq6gXnsgJtcLIoFaczHJu7Gop5yB8th1fCqMBw")
+        self.assertEqual(headers["x-nash-signature"], "liIX64jWlTaZDIHkd9HqAL6m-D3zfZSWlQHNjlicYE7kdL5rTxzHPE5FBhnVFOl7BgaVab0FTlP5jmqqhU9FAQ")
         self.assertEqual(headers["x-nash-timestamp"], "1700000000000")
 
     def test_body_signature_and_query_is_not_signed(self):

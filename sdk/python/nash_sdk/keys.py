@@ -1,8 +1,9 @@
 """Agent keys and request signing (CONTRACT.md section 5).
 
 Ed25519 over ``METHOD\\nPATH\\nTIMESTAMP\\nHEX_SHA256_OF_BODY``; PATH has no query string, and an empty body's
-hash field is the empty string. Keys are stored as the TypeScript side stores them: the public key is the raw
-32 bytes in base64url, the private key PKCS#8 DER in base64url (both without padding).
+hash field is the SHA-256 of zero bytes (``e3b0c442...b855``, CONTRACT v1.1), as for any other body. Keys are
+stored as the TypeScript side stores them: the public key is the raw 32 bytes in base64url, the private key
+PKCS#8 DER in base64url (both without padding).
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def save_key(path: str, key: AgentKey) -> None:
 
 
 def body_hash(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest() if body else ""
+    return hashlib.sha256(body).hexdigest()
 
 
 def signing_string(method: str, path: str, timestamp: int, body: bytes) -> str:
