@@ -261,11 +261,46 @@ export function clearingFaults(
     for (const id of [buy.id, sell.id]) totals.set(id, (totals.get(id) ?? 0) + f.quantity);
   });
   for (const [id, total] of totals) faults.push(...minimumFaults(byId.get(id)!, total, options.filledBefore?.get(id) ?? 0));
-  const welfare = fills.reduce((w, f) => w + f.quantity * ((byId.get(f.buy)?.limitPrice ?? 0) - (byId.get(f.sell)?.limitPrice ?? 0)), 0);
-  const violations = checkSettlement(book, oracleTable(latency), { fills, welfare }, options.optimum ?? welfare);
-  faults.push(...asFaults(violations, FEASIBILITY_RULES, "feasible"), ...asFaults(violations, NASH_RULES, "nash"));
+  const violations = checkSettlement(book, oracleTable(latency), { fills, welfare: welfareOf(byId, fills) }, options.optimum ?? welfareOf(byId, fills));
+  faults.push(...asFaults(violations, FEASIBILITY_RULES, "feasible"), ...nashFaults(byId, latency, fills));
   if (options.optimum !== undefined) faults.push(...asFaults(violations, OPTIMALITY_RULES, "optimal"));
   return faults;
+}
+
+const welfareOf = (byId: ReadonlyMap<string, Intent>, fills: readonly Fill[]) =>
+  fills.reduce((w, f) => w + f.quantity * ((byId.get(f.buy)?.limitPrice ?? 0) - (byId.get(f.sell)?.limitPrice ?? 0)), 0);
+
+/**
+ * The oracle's Nash check, one group of fills at a time (intents linked by fills): the checker's tolerance is
+ * relative to the largest limit it is given, so a 1e9 junk intent elsewhere in the book must not loosen or tighten
+ * the check of a pair trading near 1. Within a group, an intent whose fills all gain no more than the checker's
+ * own "pinned" threshold has no surplus to share: the checker's no-surplus finding on it is dropped.
+ */
+function nashFaults(byId: ReadonlyMap<string, Intent>, latency: LatencyTable, fills: readonly Fill[]): Fault[] {
+  const known = fills.filter((f) => byId.has(f.buy) && byId.has(f.sell));
+  const faults: Fault[] = [];
+  for (const group of fillGroups(known)) {
+    const intents = [...new Set(group.flatMap((f) => [f.buy, f.sell]))].map((id) => byId.get(id)!);
+    const slack = 1e-6 * Math.max(1, ...intents.map((i) => i.limitPrice));
+    const gainOf = (f: Fill) => byId.get(f.buy)!.limitPrice - byId.get(f.sell)!.limitPrice;
+    const pinned = (id: string) => group.every((f) => (f.buy !== id && f.sell !== id) || gainOf(f) <= 2 * slack);
+    const violations = checkSettlement(intents, oracleTable(latency), { fills: group, welfare: welfareOf(byId, group) }, welfareOf(byId, group));
+    faults.push(...asFaults(violations.filter((v) => !(v.rule === "no-surplus" && pinned(v.intent!))), NASH_RULES, "nash"));
+  }
+  return faults;
+}
+
+/** Fills grouped by the intents they link (connected components). */
+function fillGroups(fills: readonly Fill[]): Fill[][] {
+  const root = new Map<string, string>();
+  const find = (id: string): string => {
+    const up = root.get(id) ?? id;
+    return up === id ? id : find(up);
+  };
+  for (const f of fills) root.set(find(f.buy), find(f.sell));
+  const groups = new Map<string, Fill[]>();
+  for (const f of fills) groups.set(find(f.buy), [...(groups.get(find(f.buy)) ?? []), f]);
+  return [...groups.values()];
 }
 
 /** An intent's fill in one clearing: at most what it had open, and its total 0 or at least its minimum. */
