@@ -115,6 +115,22 @@ export const hostileBook = fc
   .tuple(fc.array(intentShape(S_RESOURCES, REGIONS), { minLength: 2, maxLength: 7 }), hostileLatency)
   .map(([shapes, latency]) => ({ intents: shapes.map((s, k) => toIntent(s, `s${k}`)), latency }));
 
+/** A swap: gives one resource of S for the other (a two-swap ring of one agent is a self-trade). */
+export const hostileSwap = fc
+  .record({ agent: fc.constantFrom(...AGENTS), gives: fc.constantFrom(0, 1), region: fc.constantFrom(...REGIONS), quantity: hostileQuantity, limitPrice: hostilePrice, wants: hostilePrice })
+  .map(({ gives, wants, ...rest }): Omit<Intent, "id"> => ({
+    ...rest,
+    side: "sell",
+    kind: "swap",
+    resource: S_RESOURCES[gives],
+    swapFor: { resource: S_RESOURCES[1 - gives], limitPrice: wants },
+  }));
+
+/** A hostile book with up to three swaps among its intents (ids w0, w1, …). */
+export const hostileBookWithSwaps = fc
+  .tuple(hostileBook, fc.array(hostileSwap, { maxLength: 3 }))
+  .map(([{ intents, latency }, swaps]) => ({ intents: [...intents, ...swaps.map((w, k) => ({ ...w, id: `w${k}` }))], latency }));
+
 /** How T is kept from trading with S. */
 export type Separation = "other-resource" | "unreachable" | "non-crossing";
 
@@ -249,21 +265,42 @@ export function clearingFaults(
   options: { optimum?: number; filledBefore?: ReadonlyMap<string, number> } = {},
 ): Fault[] {
   const byId = new Map(book.map((i) => [i.id, i]));
+  const swapIds = new Set(book.filter((i) => i.swapFor !== undefined).map((i) => i.id));
   const faults: Fault[] = [];
   const totals = new Map<string, number>();
   fills.forEach((f, k) => {
     const buy = byId.get(f.buy);
     const sell = byId.get(f.sell);
     if (!buy || !sell) return; // the checker reports it as infeasible
-    if (f.price > buy.limitPrice + tol(buy.limitPrice)) faults.push({ property: "individual-rationality", message: `fill ${k}: ${buy.id} pays ${f.price} > its limit ${buy.limitPrice}` });
-    if (f.price < sell.limitPrice - tol(sell.limitPrice)) faults.push({ property: "individual-rationality", message: `fill ${k}: ${sell.id} gets ${f.price} < its limit ${sell.limitPrice}` });
+    // A swap's limit bounds what it nets over both of its fills (swapFaults), not each fill's price.
+    if (!swapIds.has(buy.id) && f.price > buy.limitPrice + tol(buy.limitPrice)) faults.push({ property: "individual-rationality", message: `fill ${k}: ${buy.id} pays ${f.price} > its limit ${buy.limitPrice}` });
+    if (!swapIds.has(sell.id) && f.price < sell.limitPrice - tol(sell.limitPrice)) faults.push({ property: "individual-rationality", message: `fill ${k}: ${sell.id} gets ${f.price} < its limit ${sell.limitPrice}` });
     if (buy.agent === sell.agent) faults.push({ property: "no-self-trade", message: `fill ${k}: ${buy.id} and ${sell.id} are both ${buy.agent}'s` });
-    for (const id of [buy.id, sell.id]) totals.set(id, (totals.get(id) ?? 0) + f.quantity);
+    for (const id of [buy.id, sell.id]) if (!swapIds.has(id) || id === sell.id) totals.set(id, (totals.get(id) ?? 0) + f.quantity);
   });
   for (const [id, total] of totals) faults.push(...minimumFaults(byId.get(id)!, total, options.filledBefore?.get(id) ?? 0));
-  const violations = checkSettlement(book, oracleTable(latency), { fills, welfare: welfareOf(byId, fills) }, options.optimum ?? welfareOf(byId, fills));
-  faults.push(...asFaults(violations, FEASIBILITY_RULES, "feasible"), ...nashFaults(byId, latency, fills));
-  if (options.optimum !== undefined) faults.push(...asFaults(violations, OPTIMALITY_RULES, "optimal"));
+  for (const id of swapIds) faults.push(...swapFaults(byId.get(id)!, fills));
+  // The checker knows no swaps: it judges the fills between plain intents, and optimality only of books without swaps.
+  const plain = fills.filter((f) => !swapIds.has(f.buy) && !swapIds.has(f.sell));
+  const violations = checkSettlement(book, oracleTable(latency), { fills: plain, welfare: welfareOf(byId, plain) }, options.optimum ?? welfareOf(byId, plain));
+  faults.push(...asFaults(violations, FEASIBILITY_RULES, "feasible"), ...nashFaults(byId, latency, plain));
+  if (options.optimum !== undefined && swapIds.size === 0) faults.push(...asFaults(violations, OPTIMALITY_RULES, "optimal"));
+  return faults;
+}
+
+/** A swap receives what it gives, and nets per unit at least its limit less the value of what it receives. */
+function swapFaults(swap: Intent, fills: readonly Fill[]): Fault[] {
+  const gives = fills.filter((f) => f.sell === swap.id);
+  const gets = fills.filter((f) => f.buy === swap.id);
+  const sum = (fs: readonly Fill[], value: (f: Fill) => number) => fs.reduce((t, f) => t + value(f), 0);
+  const given = sum(gives, (f) => f.quantity);
+  const faults: Fault[] = [];
+  if (Math.abs(given - sum(gets, (f) => f.quantity)) > tol(swap.quantity)) faults.push({ property: "feasible", message: `swap ${swap.id} gives ${given} but receives ${sum(gets, (f) => f.quantity)}` });
+  const nets = sum(gives, (f) => f.quantity * f.price) - sum(gets, (f) => f.quantity * f.price);
+  const floor = given * (swap.limitPrice - (swap.swapFor?.limitPrice ?? 0));
+  if (nets < floor - tol(Math.max(swap.limitPrice, swap.swapFor?.limitPrice ?? 0)) * Math.max(1, given)) {
+    faults.push({ property: "individual-rationality", message: `swap ${swap.id} nets ${nets} for ${given} units, below its limit's ${floor}` });
+  }
   return faults;
 }
 
@@ -273,21 +310,35 @@ const welfareOf = (byId: ReadonlyMap<string, Intent>, fills: readonly Fill[]) =>
 /**
  * The oracle's Nash check, one group of fills at a time (intents linked by fills): the checker's tolerance is
  * relative to the largest limit it is given, so a 1e9 junk intent elsewhere in the book must not loosen or tighten
- * the check of a pair trading near 1. Within a group, an intent whose fills all gain no more than the checker's
- * own "pinned" threshold has no surplus to share: the checker's no-surplus finding on it is dropped.
+ * the check of a pair trading near 1. Its "no-surplus" finding is replaced by the same rule to each intent's own
+ * tolerance: an intent with a fill that gains beyond both limits' tolerances earns more than its own per unit.
  */
 function nashFaults(byId: ReadonlyMap<string, Intent>, latency: LatencyTable, fills: readonly Fill[]): Fault[] {
   const known = fills.filter((f) => byId.has(f.buy) && byId.has(f.sell));
   const faults: Fault[] = [];
   for (const group of fillGroups(known)) {
     const intents = [...new Set(group.flatMap((f) => [f.buy, f.sell]))].map((id) => byId.get(id)!);
-    const slack = 1e-6 * Math.max(1, ...intents.map((i) => i.limitPrice));
-    const gainOf = (f: Fill) => byId.get(f.buy)!.limitPrice - byId.get(f.sell)!.limitPrice;
-    const pinned = (id: string) => group.every((f) => (f.buy !== id && f.sell !== id) || gainOf(f) <= 2 * slack);
     const violations = checkSettlement(intents, oracleTable(latency), { fills: group, welfare: welfareOf(byId, group) }, welfareOf(byId, group));
-    faults.push(...asFaults(violations.filter((v) => !(v.rule === "no-surplus" && pinned(v.intent!))), NASH_RULES, "nash"));
+    faults.push(...asFaults(violations.filter((v) => v.rule !== "no-surplus"), NASH_RULES, "nash"), ...surplusFaults(byId, group));
   }
   return faults;
+}
+
+/** Nash bargaining gives every intent on a pair with gains a positive share, to its own tolerance. */
+function surplusFaults(byId: ReadonlyMap<string, Intent>, fills: readonly Fill[]): Fault[] {
+  const share = new Map<Intent, { quantity: number; surplus: number; gains: boolean }>();
+  for (const f of fills) {
+    const buy = byId.get(f.buy)!;
+    const sell = byId.get(f.sell)!;
+    const gains = buy.limitPrice - sell.limitPrice > 2 * (tol(buy.limitPrice) + tol(sell.limitPrice));
+    for (const [intent, perUnit] of [[buy, buy.limitPrice - f.price], [sell, f.price - sell.limitPrice]] as const) {
+      const e = share.get(intent) ?? { quantity: 0, surplus: 0, gains: false };
+      share.set(intent, { quantity: e.quantity + f.quantity, surplus: e.surplus + perUnit * f.quantity, gains: e.gains || gains });
+    }
+  }
+  return [...share]
+    .filter(([intent, e]) => e.gains && !(e.surplus / e.quantity > tol(intent.limitPrice)))
+    .map(([intent, e]) => ({ property: "nash" as const, message: `[no-surplus] ${intent.id} trades on a pair with gains but earns ${e.surplus / e.quantity} per unit` }));
 }
 
 /** Fills grouped by the intents they link (connected components). */

@@ -17,6 +17,7 @@ import {
   crossedPairFaults,
   describeFaults,
   hostileBook,
+  hostileBookWithSwaps,
   hostileProposals,
   independenceCase,
   independenceFaults,
@@ -94,7 +95,7 @@ function openBook(live: readonly LiveIntent[]) {
 }
 
 /** Steps: every intent of the book submitted in order, with cancels of earlier ones in between. */
-const sequence = fc.tuple(hostileBook, fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 3 })).map(([{ intents, latency }, cancels]) => {
+const sequence = fc.tuple(hostileBookWithSwaps, fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 3 })).map(([{ intents, latency }, cancels]) => {
   const steps: ({ submit: Intent } | { cancel: Intent })[] = [];
   intents.forEach((intent, k) => {
     steps.push({ submit: intent });
