@@ -73,15 +73,19 @@ interface IntentShape {
   maxLatencyMs?: number;
 }
 
-const intentShape = (resources: readonly string[], regions: readonly string[]) =>
+/** T's sizes and prices lean to the extremes: the intents most likely to bend S's clearing if anything can. */
+const extremeQuantity = fc.oneof({ weight: 2, arbitrary: fc.constantFrom(MAX_QUANTITY, 1e-6) }, { weight: 1, arbitrary: hostileQuantity });
+const extremePrice = fc.oneof({ weight: 2, arbitrary: fc.constantFrom(MAX_PRICE, 0) }, { weight: 1, arbitrary: hostilePrice });
+
+const intentShape = (resources: readonly string[], regions: readonly string[], quantity = hostileQuantity, price = hostilePrice) =>
   fc.record(
     {
       agent: fc.constantFrom(...AGENTS),
       side: fc.constantFrom("buy" as const, "sell" as const),
       resource: fc.constantFrom(...resources),
       region: fc.constantFrom(...regions),
-      quantity: hostileQuantity,
-      limitPrice: hostilePrice,
+      quantity,
+      limitPrice: price,
       min: fc.constantFrom("none" as const, "none" as const, "all-or-none" as const, "part" as const),
       minShare: fc.double({ min: 0.01, max: 1, noNaN: true }),
       maxLatencyMs: fc.constantFrom(0, 1, 10, 100),
@@ -140,7 +144,7 @@ export type Separation = "other-resource" | "unreachable" | "non-crossing";
  * cross nothing (buys below every sell, sells above every buy, S's and T's).
  */
 export function separatedFrom(s: readonly Intent[]): fc.Arbitrary<{ t: Intent[]; separation: Separation }> {
-  const shapes = fc.array(intentShape(S_RESOURCES, REGIONS), { minLength: 1, maxLength: 4 });
+  const shapes = fc.array(intentShape(S_RESOURCES, REGIONS, extremeQuantity, extremePrice), { minLength: 1, maxLength: 4 });
   return fc
     .tuple(fc.constantFrom<Separation>("other-resource", "unreachable", "non-crossing"), shapes, fc.array(fc.double({ min: 0, max: 0.999, noNaN: true }), { minLength: 4, maxLength: 4 }))
     .map(([separation, raw, u]) => {
@@ -182,6 +186,7 @@ export const independenceCase = hostileBook.chain(({ intents, latency }) =>
 
 export type ProposalKind =
   | "at-buyer-limit"
+  | "past-limit-by-book-slack"
   | "thousand-times-limit"
   | "over-remaining"
   | "all-or-none-partial"
@@ -198,8 +203,8 @@ export interface HostileProposal {
 export type Allocation = readonly { buy: string; sell: string; resource: string; quantity: number }[];
 
 /**
- * What a hostile miner proposes for `book`, crafted from an optimal `allocation`: the optimum priced at a limit or at
- * 1000× it, quantities over what remains by 1e-7, an all-or-none intent filled below its minimum, a self-trade, a
+ * What a hostile miner proposes for `book`, crafted from an optimal `allocation`: the optimum priced at a limit, past
+ * it by half the book-relative slack (1e-9 × the largest price), or at 1000× it, quantities over what remains by 1e-7, an all-or-none intent filled below its minimum, a self-trade, a
  * fill on the wrong resource, and an allocation slightly worse than the optimum.
  */
 export function hostileProposals(book: readonly Intent[], allocation: Allocation): HostileProposal[] {
@@ -208,6 +213,10 @@ export function hostileProposals(book: readonly Intent[], allocation: Allocation
   const atBuyer = priced((b) => b.limitPrice);
   const out: HostileProposal[] = [];
   if (allocation.length > 0) {
+    // First (ties go to the earliest): past the buyer's limit by half of 1e-9 × the book's largest price, what a
+    // book-relative tolerance lets through.
+    const bookSlack = 1e-9 * Math.max(1, ...book.map((i) => i.limitPrice));
+    out.push({ kind: "past-limit-by-book-slack", fills: priced((b) => b.limitPrice + bookSlack / 2) });
     out.push({ kind: "at-buyer-limit", fills: atBuyer });
     out.push({ kind: "thousand-times-limit", fills: priced((b) => 1000 * Math.max(1, b.limitPrice)) });
     out.push({ kind: "over-remaining", fills: atBuyer.map((f, k) => (k === 0 ? { ...f, quantity: f.quantity * (1 + 1e-7) } : f)) });
