@@ -108,6 +108,8 @@ export const hostileLatency: fc.Arbitrary<LatencyTable> = fc
   .map((entries) => {
     const table: LatencyTable = {};
     for (const [a, b, ms] of entries) {
+      // Symmetric (section 3): a pair listed both ways with two values is a malformed table, not a hostile one.
+      if (Object.hasOwn(table, b) && Object.hasOwn(table[b], a)) continue;
       if (!Object.hasOwn(table, a)) table[a] = {};
       table[a][b] = ms;
     }
@@ -319,8 +321,9 @@ const welfareOf = (byId: ReadonlyMap<string, Intent>, fills: readonly Fill[]) =>
 /**
  * The oracle's Nash check, one group of fills at a time (intents linked by fills): the checker's tolerance is
  * relative to the largest limit it is given, so a 1e9 junk intent elsewhere in the book must not loosen or tighten
- * the check of a pair trading near 1. Its "no-surplus" finding is replaced by the same rule at each intent's own
- * scale: an intent with a fill that gains beyond both limits' tolerances earns a positive share per unit.
+ * the check of a pair trading near 1. Its "no-surplus" finding is left out: a share can be legitimately below any
+ * fixed threshold (1e-6 of a seller trading against 3e10 units of one buyer gets ~3e-8 a unit of a 1e9 gain), and
+ * the KKT conditions it follows from (at a limit, that side earns at least the other) are checked as they are.
  */
 function nashFaults(byId: ReadonlyMap<string, Intent>, latency: LatencyTable, fills: readonly Fill[]): Fault[] {
   const known = fills.filter((f) => byId.has(f.buy) && byId.has(f.sell));
@@ -328,27 +331,9 @@ function nashFaults(byId: ReadonlyMap<string, Intent>, latency: LatencyTable, fi
   for (const group of fillGroups(known)) {
     const intents = [...new Set(group.flatMap((f) => [f.buy, f.sell]))].map((id) => byId.get(id)!);
     const violations = checkSettlement(intents, oracleTable(latency), { fills: group, welfare: welfareOf(byId, group) }, welfareOf(byId, group));
-    faults.push(...asFaults(violations.filter((v) => v.rule !== "no-surplus"), NASH_RULES, "nash"), ...surplusFaults(byId, group));
+    faults.push(...asFaults(violations.filter((v) => v.rule !== "no-surplus"), NASH_RULES, "nash"));
   }
   return faults;
-}
-
-/** Nash bargaining gives every intent on a pair with gains a positive share. */
-function surplusFaults(byId: ReadonlyMap<string, Intent>, fills: readonly Fill[]): Fault[] {
-  const share = new Map<Intent, { quantity: number; surplus: number; gains: boolean }>();
-  for (const f of fills) {
-    const buy = byId.get(f.buy)!;
-    const sell = byId.get(f.sell)!;
-    const gains = buy.limitPrice - sell.limitPrice > 2 * (tol(buy.limitPrice) + tol(sell.limitPrice));
-    for (const [intent, perUnit] of [[buy, buy.limitPrice - f.price], [sell, f.price - sell.limitPrice]] as const) {
-      const e = share.get(intent) ?? { quantity: 0, surplus: 0, gains: false };
-      share.set(intent, { quantity: e.quantity + f.quantity, surplus: e.surplus + perUnit * f.quantity, gains: e.gains || gains });
-    }
-  }
-  return [...share]
-    // Beyond float noise only: a legitimate share can be small (a counterparty trading 1e12 elsewhere near its limit).
-    .filter(([intent, e]) => e.gains && !(e.surplus / e.quantity > 1e-12 * Math.max(1, intent.limitPrice)))
-    .map(([intent, e]) => ({ property: "nash" as const, message: `[no-surplus] ${intent.id} trades on a pair with gains but earns ${e.surplus / e.quantity} per unit` }));
 }
 
 /** Fills grouped by the intents they link (connected components). */
@@ -467,7 +452,7 @@ export interface BatchOutcome {
   welfare: number;
   /** Index of the settled outside proposal, or "market". */
   chosen: number | "market";
-  /** The market's own solve's welfare. */
+  /** The market's own solve's welfare (0 when its own allocation failed the check). */
   own: number;
 }
 
@@ -480,13 +465,15 @@ export function settleBatch(book: readonly Intent[], latency: LatencyTable, prop
   const now = Date.now();
   const records = new Map<string, IntentRecord>(book.map((intent, seq) => [intent.id, { intent, status: "open", filled: 0, seq, createdAt: "" }]));
   const own = solver.solve(book, latency);
-  const feasible = proposals
-    .map((fills, k) => ({ k, fills: [...fills], welfare: fillsWelfare(book, fills) }))
-    .filter((p) => proposalErrors(records, book, latency, p.fills, now).length === 0);
-  let best: { k: number | "market"; fills: Fill[]; welfare: number } = { k: "market", fills: own.fills, welfare: own.welfare };
-  for (const p of [...feasible].reverse()) if (p.welfare >= best.welfare - 1e-9 * Math.max(1, Math.abs(best.welfare))) best = p;
+  // The market checks its own allocation as it checks any other (a solver bug settles nothing rather than harm).
+  const candidates = [...proposals.map((fills, k) => ({ k: k as number | "market", fills: [...fills] })), { k: "market" as const, fills: own.fills }]
+    .filter((p) => proposalErrors(records, book, latency, p.fills, now).length === 0)
+    .map((p) => ({ ...p, welfare: fillsWelfare(book, p.fills) }));
+  const ownWelfare = candidates.find((p) => p.k === "market")?.welfare ?? 0;
+  let best: (typeof candidates)[number] = { k: "market", fills: [], welfare: 0 };
+  for (const p of candidates.reverse()) if (p.welfare >= best.welfare - 1e-9 * Math.max(1, Math.abs(best.welfare))) best = p;
   const fills = best.k === "market" || !priceAllocation ? best.fills : priceAllocation(book, latency, best.fills);
-  return { fills, welfare: best.welfare, chosen: best.k, own: own.welfare };
+  return { fills, welfare: best.welfare, chosen: best.k, own: ownWelfare };
 }
 
 /** The reference optimum of a book (HiGHS in Node) and one optimal allocation. */
