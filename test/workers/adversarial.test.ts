@@ -32,6 +32,12 @@ const vars = env as unknown as { ADVERSARIAL_RUNS?: string; ADVERSARIAL_PROPERTI
 const RUNS = Number(vars.ADVERSARIAL_RUNS || 25);
 /** To look past one failing property at the others: a comma-separated list of the properties to assert (default all). */
 const ONLY = vars.ADVERSARIAL_PROPERTIES ? new Set(vars.ADVERSARIAL_PROPERTIES.split(",")) : undefined;
+/**
+ * Shrinking in workerd can take minutes (every step is a fresh market): it stops after 50 s with the counterexample
+ * shrunk so far, inside the test's 120 s, so that a failure reports its case instead of a timeout.
+ */
+const RUN = { numRuns: RUNS, interruptAfterTimeLimit: 50_000 };
+const TIMEOUT_MS = 120_000;
 
 /** One market object driven through its RPC, as the edge worker calls it after checking a signature. */
 class Market {
@@ -132,9 +138,9 @@ describe("hostile books in a continuous market", () => {
           assertNone(faults);
         }
       }),
-      { numRuns: RUNS },
+      RUN,
     );
-  });
+  }, TIMEOUT_MS);
 });
 
 describe("independence in batch markets", () => {
@@ -152,9 +158,9 @@ describe("independence in batch markets", () => {
         const b = (await withT.closeBatch())?.fills ?? [];
         assertNone(independenceFaults(s, a, b));
       }),
-      { numRuns: RUNS },
+      RUN,
     );
-  });
+  }, TIMEOUT_MS);
 });
 
 describe("hostile proposals at a batch's close", () => {
@@ -179,9 +185,9 @@ describe("hostile proposals at a batch's close", () => {
         }
         assertNone(faults);
       }),
-      { numRuns: RUNS },
+      RUN,
     );
-  });
+  }, TIMEOUT_MS);
 });
 
 describe("odd names", () => {
