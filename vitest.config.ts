@@ -7,7 +7,13 @@ export default defineConfig({
     projects: [
       { test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node", testTimeout: 120_000 } },
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            // The adversarial suite's size and focus, passed from the shell (test/workers/adversarial.test.ts).
+            miniflare: { bindings: { ADVERSARIAL_RUNS: process.env.ADVERSARIAL_RUNS ?? "", ADVERSARIAL_PROPERTIES: process.env.ADVERSARIAL_PROPERTIES ?? "" } },
+          }),
+        ],
         test: { name: "workers", include: ["test/workers/**/*.test.ts"], testTimeout: 60_000 },
       },
     ],

@@ -1,0 +1,20 @@
+// Issue 14's properties over the pure path (solve, the batch's close, priceAllocation), judged by the oracle with
+// HiGHS as the reference optimum. One test per property, so that each shows its own shrunk counterexample.
+// Bounded for `npm test` (ADVERSARIAL_RUNS, default 200 cases each); `npm run fuzz:adversarial` is the long run.
+import fc from "fast-check";
+import { expect, test } from "vitest";
+import { describeFaults, independenceCase, pureFaults, type Property } from "../oracle/hostile.ts";
+import { highsOptimum } from "../oracle/hostile-highs.ts";
+
+const RUNS = Number(process.env.ADVERSARIAL_RUNS ?? 200);
+const PROPERTIES: Property[] = ["feasible", "individual-rationality", "minimums", "no-self-trade", "nash", "optimal", "independence", "no-crossed-pair", "proposal-below-own"];
+
+test.each(PROPERTIES)("hostile books and proposals keep %s", (property) => {
+  fc.assert(
+    fc.property(independenceCase, (c) => {
+      const faults = pureFaults(c, highsOptimum).filter((f) => f.property === property);
+      expect(faults, describeFaults(faults)).toEqual([]);
+    }),
+    { numRuns: RUNS },
+  );
+});
