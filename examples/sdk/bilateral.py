@@ -17,7 +17,10 @@ market = os.environ.get("MARKET", f"example-py-{int(time.time() * 1000):x}")
 buyer = Client(base_url, generate_key())
 seller = Client(base_url, generate_key())
 
-# Watch first, in a thread, so the settlement is seen as it is committed.
+# The buyer's intent opens the market (a market exists from its first write; before it, its stream answers 404).
+buyer.submit(market, {"id": "inference", "side": "buy", "resource": "gpu-h100-hr", "quantity": 100, "limitPrice": 1.8, "region": "eu-west"})
+
+# Watch before the seller arrives, in a thread, so the settlement is seen as it is committed.
 opened = threading.Event()
 settled = []
 stream = Client(base_url).stream(market, timeout=30, on_open=lambda n: opened.set())
@@ -34,7 +37,6 @@ watcher = threading.Thread(target=watch, daemon=True)
 watcher.start()
 opened.wait(30)
 
-buyer.submit(market, {"id": "inference", "side": "buy", "resource": "gpu-h100-hr", "quantity": 100, "limitPrice": 1.8, "region": "eu-west"})
 answer = seller.submit(market, {"id": "compute", "side": "sell", "resource": "gpu-h100-hr", "quantity": 500, "limitPrice": 1.4, "region": "eu-west"})
 print(f"seller's intent: {answer['intent']['status']}, {answer['intent']['remainingQuantity']} left")
 

@@ -10,17 +10,20 @@ const market = process.env.MARKET ?? `example-${Date.now().toString(36)}`;
 const buyer = new NashClient({ baseUrl, key: await generateKey() });
 const seller = new NashClient({ baseUrl, key: await generateKey() });
 
-// Watch first, so the settlement is seen as it is committed.
-const seen = new Promise<Settlement>((resolve) => {
-  const sub = new NashClient({ baseUrl }).watch(market, {
-    onSettlement: (s) => {
-      sub.close();
-      resolve(s);
-    },
-  });
-});
-
+// The buyer's intent opens the market (a market exists from its first write; before it, its stream answers 404).
 await buyer.submit(market, { id: "inference", side: "buy", resource: "gpu-h100-hr", quantity: 100, limitPrice: 1.8, region: "eu-west" });
+
+// Watch before the seller arrives, so the settlement is seen as it is committed.
+let resolveSeen!: (s: Settlement) => void;
+const seen = new Promise<Settlement>((resolve) => (resolveSeen = resolve));
+const sub = new NashClient({ baseUrl }).watch(market, {
+  onSettlement: (s) => {
+    sub.close();
+    resolveSeen(s);
+  },
+});
+await sub.ready;
+
 const answer = await seller.submit(market, { id: "compute", side: "sell", resource: "gpu-h100-hr", quantity: 500, limitPrice: 1.4, region: "eu-west" });
 console.log(`seller's intent: ${answer.intent.status}, ${answer.intent.remainingQuantity} left`);
 

@@ -48,13 +48,14 @@ describe("TypeScript SDK", () => {
     const seller = new NashClient({ baseUrl: server.base, key: await generateKey() });
     expect((await buyer.health()).ok).toBe(true);
 
+    // A market exists from its first write (before it, its stream answers 404): the buyer opens it.
+    const b = await buyer.submit(m, { id: "b1", ...buy });
+    expect(b.intent).toMatchObject({ id: "b1", agent: buyer.key!.publicKey, status: "open", remainingQuantity: 100 });
     const settled: Settlement[] = [];
     const events: MarketEvent[] = [];
     const sub = buyer.watch(m, { onEvent: (e) => events.push(e), onSettlement: (s) => settled.push(s) });
     await sub.ready;
 
-    const b = await buyer.submit(m, { id: "b1", ...buy });
-    expect(b.intent).toMatchObject({ id: "b1", agent: buyer.key!.publicKey, status: "open", remainingQuantity: 100 });
     const s = await seller.submit(m, { id: "s1", ...sell });
     expect(s.settlement!.fills).toEqual([{ buy: "b1", sell: "s1", resource: "gpu-h100-hr", quantity: 100, price: expect.closeTo(1.6, 9) }]);
     expect(s.settlement!.welfare).toBeCloseTo(40, 9);
@@ -154,6 +155,9 @@ describe("TypeScript SDK", () => {
     });
     await new Promise<void>((r) => hop.listen(PORT + 3, "127.0.0.1", () => r()));
     try {
+      const a = new NashClient({ baseUrl: server.base, key: await generateKey() });
+      const b = new NashClient({ baseUrl: server.base, key: await generateKey() });
+      await a.submit(m, buy); // the market exists from its first write
       const opens: number[] = [];
       const settled: Settlement[] = [];
       const watcher = new NashClient({ baseUrl: `http://127.0.0.1:${PORT + 3}` });
@@ -161,9 +165,6 @@ describe("TypeScript SDK", () => {
       await sub.ready;
       for (const s of sockets) s.destroy();
       await until("reconnect", () => (opens.includes(1) ? true : undefined));
-      const a = new NashClient({ baseUrl: server.base, key: await generateKey() });
-      const b = new NashClient({ baseUrl: server.base, key: await generateKey() });
-      await a.submit(m, buy);
       const s = await b.submit(m, sell);
       expect((await until("settlement after reconnect", () => settled[0])).id).toBe(s.settlement!.id);
       sub.close();
@@ -189,6 +190,8 @@ describe("nash CLI on the SDK", () => {
     const buyerPublic = JSON.parse(made.stdout).publicKey;
     expect(nash(["keygen", "--out", keyFile]).code).toBe(1); // never overwrites a key
 
+    // The market exists from its first write (another resource: it trades with nothing here).
+    await new NashClient({ baseUrl: server.base, key: await generateKey() }).submit(m, { ...sell, resource: "storage-tb-day" });
     // watch runs in the background until it has seen two events.
     const watch = spawn(process.execPath, [bin, "watch", "--market", m, "--count", "2", "--for-ms", "60000"], { env: { ...process.env, NASH_URL: server.base } });
     let watched = "";

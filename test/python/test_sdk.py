@@ -139,6 +139,9 @@ class Live(unittest.TestCase):
 
     def test_stream_sees_settlements_and_reconnects(self):
         market = new_market()
+        # A market exists from its first write (before it, its stream answers 404): the buyer opens it.
+        buyer, seller = Client(BASE, generate_key()), Client(BASE, generate_key())
+        buyer.submit(market, BUY)
         opens: list[int] = []
         stream = Client(BASE).stream(market, timeout=20, on_open=opens.append, max_backoff=0.3)
         settled: list[dict] = []
@@ -155,8 +158,6 @@ class Live(unittest.TestCase):
         reader = threading.Thread(target=follow, daemon=True)
         reader.start()
         self._wait(lambda: opens == [0])
-        buyer, seller = Client(BASE, generate_key()), Client(BASE, generate_key())
-        buyer.submit(market, BUY)
         first = seller.submit(market, SELL)["settlement"]
         self._wait(lambda: len(settled) == 1)
         # Cut the line under the reader: it must reconnect by itself.
@@ -169,23 +170,25 @@ class Live(unittest.TestCase):
 
     def test_stream_narrowed_to_settlements(self):
         market = new_market()
+        Client(BASE, generate_key()).submit(market, BUY)
         opens: list[int] = []
         stream = Client(BASE).stream(market, types=["settlement.committed"], timeout=20, on_open=opens.append)
         seen: list[str] = []
         reader = threading.Thread(target=lambda: seen.append(next(iter(stream))["type"]), daemon=True)
         reader.start()
         self._wait(lambda: opens == [0])
-        Client(BASE, generate_key()).submit(market, BUY)
         Client(BASE, generate_key()).submit(market, SELL)
         reader.join(20)
         stream.close()
-        self.assertEqual(seen, ["settlement.committed"])  # the two intent.accepted events were not sent
+        self.assertEqual(seen, ["settlement.committed"])  # the seller's intent.accepted event was not sent
         with self.assertRaises(StreamRefused):
             next(iter(Client(BASE).stream(market, types=["settlement"], reconnect=False, timeout=10)))
 
     def test_stream_refused_for_a_bad_market(self):
         with self.assertRaises(StreamRefused):
             next(iter(Client(BASE).stream("NOT_A_MARKET", reconnect=False, timeout=10)))
+        with self.assertRaisesRegex(StreamRefused, "404"):  # a valid name that never took a write
+            next(iter(Client(BASE).stream(new_market(), reconnect=False, timeout=10)))
 
     def _wait(self, condition, seconds: float = 15):
         end = time.time() + seconds

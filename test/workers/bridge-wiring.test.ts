@@ -133,9 +133,9 @@ describe("one alarm for batch clearing, expiry and the relay", () => {
     const m = freshMarket("batch");
     const put = await signedFetch(operator, "PUT", `/v1/markets/${m}/config`, { clearing: "batch", batchIntervalMs: 200 });
     expect(put.status).toBe(200);
-    const a = await newAgent();
+    const [a, b] = [await newAgent(), await newAgent()]; // one agent's buy and sell never fill each other
     expect((await json(await submit(a, m, buyIntent()))).settlement).toBeUndefined();
-    expect((await json(await submit(a, m, sellIntent()))).settlement).toBeUndefined();
+    expect((await json(await submit(b, m, sellIntent()))).settlement).toBeUndefined();
     // An intent that cannot trade but expires: a third want for the same alarm.
     const expiresAt = new Date(Date.now() + 60_000).toISOString();
     expect((await submit(a, m, buyIntent({ resource: "other", expiresAt }))).status).toBe(201);

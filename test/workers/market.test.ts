@@ -65,9 +65,9 @@ describe("batch clearing", () => {
     await withOperators(operator.publicKey, async () => {
       const m = freshMarket();
       expect((await putConfig(operator, m, { clearing: "batch", batchIntervalMs: 400 })).status).toBe(200);
-      const a = await newAgent();
+      const [a, b] = [await newAgent(), await newAgent()]; // one agent's buy and sell never fill each other
       const r1 = await json(await submit(a, m, buyIntent({ id: "bb" })));
-      const r2 = await json(await submit(a, m, sellIntent({ id: "bs" })));
+      const r2 = await json(await submit(b, m, sellIntent({ id: "bs" })));
       expect(r1.settlement).toBeUndefined();
       expect(r2.settlement).toBeUndefined();
       expect(r2.intent.status).toBe("open");
@@ -86,9 +86,9 @@ describe("batch clearing", () => {
     await withOperators(operator.publicKey, async () => {
       const m = freshMarket();
       await putConfig(operator, m, { clearing: "batch", batchIntervalMs: 3_600_000 });
-      const a = await newAgent();
+      const [a, b] = [await newAgent(), await newAgent()];
       await submit(a, m, buyIntent({ id: "w1" }));
-      await submit(a, m, sellIntent());
+      await submit(b, m, sellIntent());
       expect(await runDurableObjectAlarm(env.MARKET.getByName(m))).toBe(true);
       expect((await json(await SELF.fetch(`${BASE}/v1/markets/${m}/intents/w1`))).status).toBe("open");
       // Switching back to continuous clears what the batch held.
