@@ -59,11 +59,10 @@ class WarmStart {
 
 /**
  * Relative size below which quantities are numerical noise (documented in notes/solver.md): an intent is full or
- * at its minimum within QTY_NOISE × max(1, its own quantity); a fill or flow counts from FILLED on (absolute, so a
- * unit fill of a 1e12 buyer counts: bounds keep quantities within 1e-6..1e12, see "Components").
+ * at its minimum within QTY_NOISE × max(1, its own quantity); a fill or flow counts above the component's noise,
+ * QTY_NOISE × its largest quantity, but never above 1e-6 of its smallest (a unit fill of a 1e12 buyer counts).
  */
 const QTY_NOISE = 1e-12;
-const FILLED = QTY_NOISE;
 /** Relative per-unit gain below which an augmenting path is a tie and not taken. */
 const GAIN_NOISE = 1e-12;
 
@@ -76,8 +75,10 @@ interface Instance {
   qty: Float64Array;
   /** Effective minimum fill (0 when none or already met). */
   minQty: Float64Array;
-  /** Per intent: the fill below which it counts as unfilled (relative to its own quantity). */
+  /** Per intent: how close to full or to its minimum counts as there (relative to its own quantity). */
   tiny: Float64Array;
+  /** The flow or fill below which it is noise (this component's numbers, see QTY_NOISE). */
+  filled: number;
   gainEps: number;
   priceMin: number;
   priceMax: number;
@@ -292,7 +293,9 @@ function prepare(intents: readonly Intent[], latency: LatencyTable, built?: Clas
     pMax = Math.max(pMax, it.limitPrice);
   }
   const tiny = new Float64Array(n);
+  let qMin = Infinity;
   for (let i = 0; i < n; i++) {
+    if (qty[i] > 0) qMin = Math.min(qMin, qty[i]);
     tiny[i] = QTY_NOISE * Math.max(1, qty[i]);
     const m = intents[i].minQuantity ?? 0;
     minQty[i] = m > tiny[i] ? Math.min(m, qty[i]) : 0;
@@ -300,6 +303,7 @@ function prepare(intents: readonly Intent[], latency: LatencyTable, built?: Clas
   if (n === 0) pMin = pMax = 0;
   return {
     intents, catalog, idx, price, qty, minQty, tiny,
+    filled: Math.min(QTY_NOISE * Math.max(1, qMax), 1e-6 * qMin),
     gainEps: GAIN_NOISE * Math.max(1, Math.abs(pMin), Math.abs(pMax)),
     priceMin: pMin, priceMax: pMax,
   };
@@ -500,7 +504,7 @@ function violators(inst: Instance, sol: LpSolution): number[] {
     const m = inst.minQty[i];
     if (m > 0) {
       const x = sol.amount[i];
-      if (x > FILLED && x < m - inst.tiny[i]) out.push(i);
+      if (x > inst.filled && x < m - inst.tiny[i]) out.push(i);
     }
   }
   return out;
@@ -522,14 +526,14 @@ function toFills(inst: Instance, sol: LpSolution): RawFill[] {
   const fills: RawFill[] = [];
   for (let e = 0; e < idx.edgeBuy.length; e++) {
     let f = sol.edgeFlow[e];
-    if (!(f > FILLED)) continue;
+    if (!(f > inst.filled)) continue;
     const a = idx.edgeBuy[e];
     const x = idx.edgeSell[e];
     const bo = sol.buyOrder[a];
     const so = sol.sellOrder[x];
-    while (f > FILLED) {
-      while (buyPtr[a] < bo.length && !(rem[bo[buyPtr[a]]] > FILLED)) buyPtr[a]++;
-      while (sellPtr[x] < so.length && !(rem[so[sellPtr[x]]] > FILLED)) sellPtr[x]++;
+    while (f > inst.filled) {
+      while (buyPtr[a] < bo.length && !(rem[bo[buyPtr[a]]] > inst.filled)) buyPtr[a]++;
+      while (sellPtr[x] < so.length && !(rem[so[sellPtr[x]]] > inst.filled)) sellPtr[x]++;
       if (buyPtr[a] >= bo.length || sellPtr[x] >= so.length) break;
       const i = bo[buyPtr[a]];
       const j = so[sellPtr[x]];
@@ -558,13 +562,13 @@ function classPrices(inst: Instance, sol: LpSolution): { buy: Float64Array; sell
     for (const i of c.members) {
       const x = sol.amount[i];
       if (x < qty[i] - tiny[i]) lo[a] = Math.max(lo[a], price[i]); // not full: b ≤ P
-      if (x > FILLED) hi[a] = Math.min(hi[a], price[i]); // trades: b ≥ P
+      if (x > inst.filled) hi[a] = Math.min(hi[a], price[i]); // trades: b ≥ P
     }
   });
   idx.sell.forEach((c, x) => {
     for (const j of c.members) {
       const y = sol.amount[j];
-      if (y > FILLED) lo[nb + x] = Math.max(lo[nb + x], price[j]); // trades: c ≤ P
+      if (y > inst.filled) lo[nb + x] = Math.max(lo[nb + x], price[j]); // trades: c ≤ P
       if (y < qty[j] - tiny[j]) hi[nb + x] = Math.min(hi[nb + x], price[j]); // not full: c ≥ P
     }
   });
@@ -574,7 +578,7 @@ function classPrices(inst: Instance, sol: LpSolution): { buy: Float64Array; sell
   for (let e = 0; e < idx.edgeBuy.length; e++) {
     from.push(idx.edgeBuy[e]);
     to.push(nb + idx.edgeSell[e]);
-    if (sol.edgeFlow[e] > FILLED) {
+    if (sol.edgeFlow[e] > inst.filled) {
       from.push(nb + idx.edgeSell[e]);
       to.push(idx.edgeBuy[e]);
     }
@@ -649,8 +653,8 @@ function cascade(inst: Instance, sol: LpSolution): LpSolution {
       for (const j of [f.b, f.s]) {
         const before = amount[j];
         amount[j] -= f.quantity;
-        if (amount[j] < FILLED) amount[j] = 0;
-        if (minQty[j] > 0 && before >= minQty[j] - tiny[j] && amount[j] > FILLED && amount[j] < minQty[j] - tiny[j]) queue.push(j);
+        if (amount[j] < inst.filled) amount[j] = 0;
+        if (minQty[j] > 0 && before >= minQty[j] - tiny[j] && amount[j] > inst.filled && amount[j] < minQty[j] - tiny[j]) queue.push(j);
       }
     }
   }

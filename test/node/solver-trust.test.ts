@@ -1,9 +1,12 @@
 // Trust properties of the solver (issue #14): one pricing path (priceAllocation), tolerances relative to the
 // intents concerned, no self-trade, prototype-free lookups, and independence of intents that cannot trade.
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Intent } from "../../src/schema.ts";
 import { compatible, DEFAULT_LATENCY, latencyBetween, priceAllocation, solve, verify } from "../../src/solver/index.ts";
+import { checkSettlement, describeViolations } from "../oracle/checker.ts";
 import { generateMarket } from "../oracle/generate.ts";
+import { solveWithHighs } from "../oracle/highs.ts";
 import { trustBook, TRUST_LATENCY } from "./solver-trust-gen.ts";
 
 const unpriced = (fills: readonly { buy: string; sell: string; resource: string; quantity: number }[]) =>
@@ -148,6 +151,13 @@ describe("no threshold relative to the book's largest number", () => {
     ["sell 1 @ 1e9 of another resource", plain("j", "junk", "sell", 1, 1e9, { resource: "other" })],
     ["a swap with limit 1e9", plain("j", "junk", "sell", 5, 1, { resource: "other", swapFor: { resource: "third", limitPrice: 1e9 } })],
   ];
+  // The issue's own sizes (1e15: beyond the API's bounds, but the solver must not care).
+  junk.push(
+    ["sell 1e15 @ 1000 (same resource)", plain("j", "junk", "sell", 1e15, 1000)],
+    ["buy 1e15 @ 2 of another resource", plain("j", "junk", "buy", 1e15, 2, { resource: "other" })],
+    ["sell 1 @ 1e15 of another resource", plain("j", "junk", "sell", 1, 1e15, { resource: "other" })],
+    ["a swap with limit 1e15", plain("j", "junk", "sell", 5, 1, { resource: "other", swapFor: { resource: "third", limitPrice: 1e15 } })],
+  );
   for (const [what, j] of junk) {
     it(`buy 100 @ 1.5 and sell 100 @ 1 trade 100 @ 1.25 next to ${what}`, () => {
       const book = [...victim(), j];
@@ -162,5 +172,70 @@ describe("no threshold relative to the book's largest number", () => {
     const r = solve(book, DEFAULT_LATENCY);
     expect(r.fills.map((f) => f.quantity)).toEqual([1]);
     expect(verify(book, DEFAULT_LATENCY, r)).toEqual({ ok: true });
+  });
+});
+
+describe("independence (property): intents that cannot trade with a set never change its fills or prices", () => {
+  const qty = fc.oneof(fc.double({ min: 1e-6, max: 1e12, noNaN: true }), fc.integer({ min: 1, max: 100 }));
+  const price = fc.oneof(fc.double({ min: 0, max: 1e9, noNaN: true }), fc.double({ min: 0, max: 4, noNaN: true }));
+  /** Intents of T: other resources, an unreachable region behind their own cap, or prices that cannot meet S's. */
+  const other = (k: number, lo: number, hi: number) =>
+    fc.record({
+      kind: fc.constantFrom("resource", "region", "price"),
+      side: fc.constantFrom("buy" as const, "sell" as const),
+      quantity: qty,
+      limitPrice: price,
+      swap: fc.boolean(),
+      cap: fc.constantFrom(0, 10, 1000),
+    }).map(({ kind, side, quantity, limitPrice, swap, cap }): Intent => {
+      const it: Intent = { id: `t${k}`, agent: `t${k}`, side, resource: `t-${k % 2}`, quantity, limitPrice, region: "a" };
+      if (kind === "region") Object.assign(it, { resource: "x", region: "far", maxLatencyMs: cap });
+      // Below every S seller of x (strictly: a zero-gain pair may trade), or above every S buyer.
+      if (kind === "price") Object.assign(it, side === "buy" && lo > 0 ? { resource: "x", limitPrice: lo * (limitPrice / 1e9) * 0.999 } : { resource: "x", side: "sell", limitPrice: hi + 1 + limitPrice });
+      if (swap && side === "sell" && kind !== "price") it.swapFor = { resource: kind === "resource" ? `t-${(k + 1) % 2}` : "y", limitPrice };
+      return it;
+    });
+  it("solve(S ∪ T) restricted to S is solve(S), bit for bit", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 0, max: 10 }), fc.array(fc.nat(), { maxLength: 10 }), (seed, tn, positions) => {
+        const S = trustBook(seed, { swapShare: seed % 3 === 0 ? 0.3 : 0 });
+        const noSwaps = !S.some((i) => i.swapFor);
+        const sells = S.filter((i) => i.side === "sell" && i.resource === "x").map((i) => i.limitPrice);
+        const buys = S.filter((i) => i.side === "buy" && i.resource === "x").map((i) => i.limitPrice);
+        const lo = Math.min(...sells, 4);
+        const hi = Math.max(...buys, 0);
+        const T = fc.sample(fc.tuple(...Array.from({ length: tn }, (_, k) => other(k, lo, hi))), { seed, numRuns: 1 })[0] ?? [];
+        const Tok = T.filter((t) => noSwaps || t.resource.startsWith("t-") || t.region === "far");
+        const book = [...S];
+        Tok.forEach((t, k) => book.splice((positions[k] ?? 0) % (book.length + 1), 0, t));
+        const alone = solve(S, TRUST_LATENCY);
+        const together = solve(book, TRUST_LATENCY);
+        const ids = new Set(S.map((i) => i.id));
+        expect(together.fills.filter((f) => ids.has(f.buy) || ids.has(f.sell))).toEqual(alone.fills);
+      }),
+      { numRuns: 150, seed: 14 },
+    );
+  });
+});
+
+describe("books mixing the smallest and largest allowed sizes, against the independent oracle", () => {
+  /** Resource x at one scale, y at another: quantities 1e-6..1e12 and prices 0..1e9 across the book. */
+  const scales: [number, number][] = [[1e-6, 1], [1e12, 1e-3], [1, 1e9], [1e6, 1e6], [1e-3, 1e-6]];
+  it("verify accepts and the contract checker finds nothing; the optimum matches HiGHS solved per resource", () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const [qx, px] = scales[seed % scales.length];
+      const [qy, py] = scales[(seed * 3 + 1) % scales.length];
+      const book = trustBook(seed, { n: 24 }).map((it) => {
+        const [q, p] = it.resource === "x" ? [qx, px] : [qy, py];
+        return { ...it, quantity: Math.min(1e12, it.quantity * q), limitPrice: Math.min(1e9, it.limitPrice * p) };
+      });
+      const r = solve(book, TRUST_LATENCY);
+      expect(verify(book, TRUST_LATENCY, r), `seed ${seed}`).toEqual({ ok: true });
+      // HiGHS works to absolute 1e-9 feasibility tolerances, so it is trusted one scale at a time: per resource.
+      let optimum = 0;
+      for (const res of ["x", "y"]) optimum += solveWithHighs(book.filter((i) => i.resource === res), TRUST_LATENCY).welfare;
+      const violations = checkSettlement(book, TRUST_LATENCY, r, optimum, { nash: 1e-9 });
+      expect(violations, `seed ${seed}: ${describeViolations(violations)}`).toEqual([]);
+    }
   });
 });
