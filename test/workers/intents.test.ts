@@ -60,7 +60,7 @@ describe("continuous clearing", () => {
 
   test("settlement atomicity: fills never exceed quantities and statuses match the fills", async () => {
     const m = freshMarket();
-    const a = await newAgent();
+    const [a, b] = [await newAgent(), await newAgent()]; // one agent's buy and sell never fill each other
     const ids: string[] = [];
     const spec = [
       buyIntent({ quantity: 30, limitPrice: 2.0 }),
@@ -70,7 +70,7 @@ describe("continuous clearing", () => {
       buyIntent({ quantity: 25, limitPrice: 1.5, minQuantity: 25 }),
       sellIntent({ quantity: 5, limitPrice: 1.6 }),
     ];
-    for (const intent of spec) ids.push((await json(await submit(a, m, intent))).intent.id);
+    for (const intent of spec) ids.push((await json(await submit(intent.side === "sell" ? b : a, m, intent))).intent.id);
     let fillsSeen = 0;
     for (const id of ids) {
       const v = await json(await SELF.fetch(`${BASE}/v1/markets/${m}/intents/${id}`));
@@ -196,14 +196,14 @@ describe("settlement transaction", () => {
     const { env, runInDurableObject } = await import("cloudflare:test");
     const m = freshMarket();
     const stub = env.MARKET.getByName(m);
-    const a = await newAgent();
+    const [a, b] = [await newAgent(), await newAgent()]; // one agent's buy and sell never fill each other
     await submit(a, m, buyIntent({ id: "tb" }));
     // Plant a fills row under the id the next settlement will get: its settlement row inserts fine, then its
     // first fill collides, so only a real transaction leaves no trace of it.
     await runInDurableObject(stub, (_instance, state) => {
       state.storage.sql.exec("INSERT INTO fills (settlement_id, idx, buy, sell, resource, quantity, price) VALUES ('s-1', 0, 'x', 'y', 'z', 1, 1)");
     });
-    const r = await submit(a, m, sellIntent({ id: "ts" }));
+    const r = await submit(b, m, sellIntent({ id: "ts" }));
     expect(r.status).toBe(201);
     const answer = await json(r);
     expect(answer.settlement).toBeUndefined();

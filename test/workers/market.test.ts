@@ -140,9 +140,9 @@ describe("WebSocket stream", () => {
     const m = freshMarket();
     await createMarket(m);
     const { ws, events } = await openStream(m);
-    const a = await newAgent();
+    const [a, b] = [await newAgent(), await newAgent()]; // one agent's buy and sell never fill each other
     await submit(a, m, buyIntent({ id: "w-b" }));
-    const answer = await json(await submit(a, m, sellIntent({ id: "w-s" })));
+    const answer = await json(await submit(b, m, sellIntent({ id: "w-s" })));
     await eventually(async () => (events.some((e) => e.type === "settlement.committed") ? true : undefined), 3000);
     expect(events[0]).toMatchObject({ type: "hello", market: m });
     expect(events.filter((e) => e.type === "intent.accepted").map((e) => (e.intent as { id: string }).id)).toEqual(["w-b", "w-s"]);
@@ -156,10 +156,10 @@ describe("WebSocket stream", () => {
     const settlements = await openStream(m, "?types=settlement.committed");
     const cancels = await openStream(m, "?types=intent.cancelled,intent.accepted");
     const all = await openStream(m);
-    const a = await newAgent();
+    const [a, b] = [await newAgent(), await newAgent()]; // one agent's buy and sell never fill each other
     await submit(a, m, buyIntent({ id: "f-b" }));
     await submit(a, m, buyIntent({ id: "f-rest", limitPrice: 0.5 }));
-    await submit(a, m, sellIntent({ id: "f-s" }));
+    await submit(b, m, sellIntent({ id: "f-s" }));
     expect((await signedFetch(a, "DELETE", `/v1/markets/${m}/intents/f-rest`)).status).toBe(200);
     await eventually(async () => (all.events.some((e) => e.type === "intent.cancelled") ? true : undefined), 3000);
     await sleep(100); // the same broadcasts went to the filtered sockets
@@ -191,13 +191,13 @@ describe("persistence", () => {
   test("intents, settlements, seen signatures and sequence numbers survive an object restart", async () => {
     const m = freshMarket();
     const stub = env.MARKET.getByName(m);
-    const a = await newAgent();
+    const [a, b] = [await newAgent(), await newAgent()]; // one agent's buy and sell never fill each other
     await submit(a, m, buyIntent({ id: "p1" }));
-    const first = await json(await submit(a, m, sellIntent({ id: "p2", quantity: 60 })));
+    const first = await json(await submit(b, m, sellIntent({ id: "p2", quantity: 60 })));
     const { signRequest } = await import("../../src/auth.ts");
     const path = `/v1/markets/${m}/intents`;
     const body = JSON.stringify(sellIntent({ id: "p3", quantity: 10 }));
-    const headers = await signRequest({ privateKey: a.privateKey, method: "POST", path, body });
+    const headers = await signRequest({ privateKey: b.privateKey, method: "POST", path, body });
     expect((await SELF.fetch(BASE + path, { method: "POST", body, headers })).status).toBe(201);
 
     await evictDurableObject(stub);
@@ -208,7 +208,7 @@ describe("persistence", () => {
     // The replay guard survived the restart too.
     expect((await SELF.fetch(BASE + path, { method: "POST", body, headers })).status).toBe(401);
     // The settlement sequence continues: the next settlement gets a new id.
-    const next = await json(await submit(a, m, sellIntent({ id: "p4", quantity: 30, limitPrice: 1.5 })));
+    const next = await json(await submit(b, m, sellIntent({ id: "p4", quantity: 30, limitPrice: 1.5 })));
     expect(next.settlement.id).not.toBe(first.settlement.id);
     expect((await json(await SELF.fetch(`${BASE}/v1/markets/${m}`))).counters).toMatchObject({ intents: 4, settlements: 3 });
   });
