@@ -32,10 +32,13 @@ export const MAX_PRICE = 1e9;
 /** The largest latency (ms) an intent may cap or a table may list: a day, far past any network. */
 export const MAX_LATENCY_MS = 86_400_000;
 
+/** A bound as people write it: 1e12, not 1000000000000. */
+const shown = (n: number) => (n >= 1e6 && Number.isInteger(Math.log10(n)) ? `1e${Math.log10(n)}` : String(n));
+
 /** A finite number in [min, max], with a message naming the range. */
 const bounded = (min: number, max: number, exclusiveMin = false) =>
   finite.refine((n) => (exclusiveMin ? n > min : n >= min) && n <= max, {
-    message: exclusiveMin ? `must be greater than ${min} and at most ${max}` : `must be between ${min} and ${max}`,
+    message: exclusiveMin ? `must be greater than ${shown(min)} and at most ${shown(max)}` : `must be between ${shown(min)} and ${shown(max)}`,
   });
 
 export const Side = z.enum(["buy", "sell"]);

@@ -84,7 +84,7 @@ describe("TypeScript SDK", () => {
     // Bad input is refused before anything is sent, naming the field.
     const local = await buyer.submit(m, { ...buy, quantity: -1 }).catch((e) => e);
     expect(local).toMatchObject({ status: 0, code: "invalid-intent" });
-    expect(local.errors).toEqual([{ field: "quantity", message: "must be greater than 0" }]);
+    expect(local.errors).toEqual([{ field: "quantity", message: "must be greater than 0 and at most 1e12" }]);
     // Writes need a key.
     await expect(new NashClient({ baseUrl: server.base }).submit(m, buy)).rejects.toThrow(/create the client with a key/);
   });
@@ -225,7 +225,7 @@ describe("nash CLI on the SDK", () => {
     expect(refused.stderr).toMatch(/409 .*already cancelled/);
     const invalid = nash(["submit", "-", "--market", m, "--key", keyFile], {}, JSON.stringify({ ...buy, limitPrice: -2 }));
     expect(invalid.code).toBe(1);
-    expect(invalid.stderr).toMatch(/limitPrice: must be at least 0/);
+    expect(invalid.stderr).toMatch(/limitPrice: must be between 0 and 1e9/);
     expect(nash(["submit", "-", "--market", m], { NASH_AGENT_KEY: "", NASH_AGENT_KEY_FILE: "" }, "{}").stderr).toMatch(/no agent key/);
     expect(nash(["watch", "--bogus", "1"]).code).toBe(2);
   });
