@@ -11,7 +11,7 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             // The adversarial suite's size and focus, passed from the shell (test/workers/adversarial.test.ts).
-            miniflare: { bindings: { ADVERSARIAL_RUNS: process.env.ADVERSARIAL_RUNS ?? "", ADVERSARIAL_PROPERTIES: process.env.ADVERSARIAL_PROPERTIES ?? "" } },
+            miniflare: { bindings: { ADVERSARIAL_RUNS: process.env.ADVERSARIAL_RUNS ?? "", ADVERSARIAL_PROPERTIES: process.env.ADVERSARIAL_PROPERTIES ?? "", ADVERSARIAL_SEED: process.env.ADVERSARIAL_SEED ?? "" } },
           }),
         ],
         test: { name: "workers", include: ["test/workers/**/*.test.ts"], testTimeout: 60_000 },

@@ -28,7 +28,7 @@ import {
 } from "../oracle/hostile.ts";
 import { freshMarket, json, newAgent, submit } from "./helpers.ts";
 
-const vars = env as unknown as { ADVERSARIAL_RUNS?: string; ADVERSARIAL_PROPERTIES?: string };
+const vars = env as unknown as { ADVERSARIAL_RUNS?: string; ADVERSARIAL_PROPERTIES?: string; ADVERSARIAL_SEED?: string };
 const RUNS = Number(vars.ADVERSARIAL_RUNS || 25);
 /** To look past one failing property at the others: a comma-separated list of the properties to assert (default all). */
 const ONLY = vars.ADVERSARIAL_PROPERTIES ? new Set(vars.ADVERSARIAL_PROPERTIES.split(",")) : undefined;
@@ -36,7 +36,7 @@ const ONLY = vars.ADVERSARIAL_PROPERTIES ? new Set(vars.ADVERSARIAL_PROPERTIES.s
  * Shrinking in workerd can take minutes (every step is a fresh market): it stops after 50 s with the counterexample
  * shrunk so far, inside the test's 120 s, so that a failure reports its case instead of a timeout.
  */
-const RUN = { numRuns: RUNS, interruptAfterTimeLimit: 50_000 };
+const RUN = { numRuns: RUNS, interruptAfterTimeLimit: 50_000, ...(vars.ADVERSARIAL_SEED === "random" ? {} : { seed: Number(vars.ADVERSARIAL_SEED || 14) }) };
 const TIMEOUT_MS = 120_000;
 
 /** One market object driven through its RPC, as the edge worker calls it after checking a signature. */
