@@ -60,19 +60,22 @@ export interface ClassCatalog {
 }
 
 /** Agent → the resources it has intents on both sides of (the classes keep such an agent's intents apart). */
-type TwoSided = Map<string, Set<string>>;
+export type TwoSided = Map<string, Set<string>>;
 
-export function twoSidedAgents(intents: readonly Intent[]): TwoSided {
-  // One Map write per intent (most agents have one intent); agents seen again are looked at per resource.
-  const seen = new Set<string>();
-  let again: Set<string> | undefined;
-  for (let i = 0; i < intents.length; i++) {
-    const agent = intents[i].agent;
-    const size = seen.size;
-    seen.add(agent);
-    if (seen.size === size && intents[i].quantity > 0) (again ??= new Set()).add(agent);
-  }
+/**
+ * `among`: only these agents can be two-sided here (a part of a book whose own scan found them), so a part of a
+ * book without such agents costs nothing.
+ */
+export function twoSidedAgents(intents: readonly Intent[], among?: TwoSided): TwoSided {
   const out: TwoSided = new Map();
+  if (among?.size === 0) return out;
+  // Candidates: sellers whose agent also buys (one Set write per buyer, one read per seller; a Set write per intent
+  // costs twice as much); the candidates are then looked at per resource.
+  const buyers = new Set<string>();
+  for (const it of intents) if (it.side === "buy" && it.quantity > 0) buyers.add(it.agent);
+  let again: Set<string> | undefined;
+  for (const it of intents)
+    if (it.side === "sell" && it.quantity > 0 && buyers.has(it.agent) && (!among || among.has(it.agent))) (again ??= new Set()).add(it.agent);
   if (!again) return out;
   const sides = new Map<string, Map<string, number>>();
   for (const it of intents) {
@@ -97,8 +100,9 @@ export function buildClasses(intents: readonly Intent[], latency: LatencyTable, 
 /**
  * `widen`: every region of the latency table counts as present on both sides of every resource, so that later
  * arrivals there can be placed by `updateClasses` (caps that differ only on absent regions then split a class).
+ * `twoSidedAmong`: the two-sided agents of a book these intents are part of (see `twoSidedAgents`).
  */
-export function catalogClasses(intents: readonly Intent[], latency: LatencyTable, sortMembers = true, widen = false): ClassCatalog {
+export function catalogClasses(intents: readonly Intent[], latency: LatencyTable, sortMembers = true, widen = false, twoSidedAmong?: TwoSided): ClassCatalog {
   const n = intents.length;
   const regions: Regions = new Map();
   for (const it of intents) {
@@ -120,7 +124,7 @@ export function catalogClasses(intents: readonly Intent[], latency: LatencyTable
     }
   }
   const lookup: Lookup = { buy: new Map(), sell: new Map() };
-  const twoSided = twoSidedAgents(intents);
+  const twoSided = twoSidedAgents(intents, twoSidedAmong);
   const buy: { c: IntentClass; list: number[] }[] = [];
   const sell: { c: IntentClass; list: number[] }[] = [];
   const classOf = new Int32Array(n).fill(-1);
