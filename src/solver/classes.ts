@@ -153,8 +153,16 @@ export function catalogClasses(intents: readonly Intent[], latency: LatencyTable
       c.members = new Int32Array(list);
     }
   }
-  const buyClasses = buy.map((b) => b.c);
-  const sellClasses = sell.map((s) => s.c);
+  const idx = pairClasses(
+    buy.map((b) => b.c),
+    sell.map((s) => s.c),
+    classOf,
+  );
+  return { latency, intents, idx, regions, lookup, twoSided };
+}
+
+/** The index of these classes: their compatible pairs, buyer classes in order, each with sellers in order. */
+function pairClasses(buyClasses: IntentClass[], sellClasses: IntentClass[], classOf: Int32Array): ClassIndex {
   const eb: number[] = [];
   const es: number[] = [];
   const sellByResource = new Map<string, number[]>();
@@ -174,7 +182,7 @@ export function catalogClasses(intents: readonly Intent[], latency: LatencyTable
       es.push(x);
     }
   });
-  const idx: ClassIndex = {
+  return {
     buy: buyClasses,
     sell: sellClasses,
     classOf,
@@ -183,7 +191,69 @@ export function catalogClasses(intents: readonly Intent[], latency: LatencyTable
     buyAdj: buyAdjL.map((l) => new Int32Array(l)),
     sellAdj: sellAdjL.map((l) => new Int32Array(l)),
   };
-  return { latency, intents, idx, regions, lookup, twoSided };
+}
+
+/**
+ * The classes `catalogClasses(part, latency)` would build for `part` (the intents `at` of a cold, sorted catalog's
+ * book, in book order, each with a positive quantity), taken from the catalog instead of built: its classes restricted
+ * to the part, empty ones dropped, numbered by first member as a build numbers them. Null when that would not be the
+ * same (then build): when the part lacks a (resource, side, region) the book has on its resources (a cap could then
+ * admit a different set of present regions), when an agent is two-sided in the book but not in the part, or when the
+ * classes it touches are mostly other intents (filtering them would cost more than a build).
+ */
+export function restrictClasses(catalog: ClassCatalog, part: readonly Intent[], at: Int32Array): ClassIndex | null {
+  const whole = catalog.idx;
+  const twoSided = twoSidedAgents(part, catalog.twoSided);
+  const local = new Int32Array(catalog.intents.length).fill(-1);
+  at.forEach((i, k) => (local[i] = k));
+  const classOf = new Int32Array(part.length);
+  const pickedBuy = new Int32Array(whole.buy.length).fill(-1); // book class → part class
+  const pickedSell = new Int32Array(whole.sell.length).fill(-1);
+  const order: Record<Side, IntentClass[]> = { buy: [], sell: [] };
+  const checkOwners = twoSided.size + catalog.twoSided.size > 0;
+  let size = 0;
+  for (let k = 0; k < part.length; k++) {
+    const it = part[k];
+    if (checkOwners && ownerOf(it, catalog.twoSided) !== ownerOf(it, twoSided)) return null;
+    const c = whole.classOf[at[k]];
+    const buy = it.side === "buy";
+    const picked = buy ? pickedBuy : pickedSell;
+    if (picked[c] < 0) {
+      const classes = buy ? order.buy : order.sell;
+      picked[c] = classes.length;
+      classes.push((buy ? whole.buy : whole.sell)[c]);
+      size += classes[picked[c]].members.length;
+      if (size > 2 * part.length + 64) return null;
+    }
+    classOf[k] = picked[c];
+  }
+  if (!sameRegions(catalog.regions, order)) return null;
+  const restrict = (c: IntentClass): IntentClass => {
+    let count = 0;
+    for (const i of c.members) if (local[i] >= 0) count++;
+    const members = new Int32Array(count);
+    count = 0;
+    for (const i of c.members) if (local[i] >= 0) members[count++] = local[i];
+    return { ...c, members };
+  };
+  return pairClasses(order.buy.map(restrict), order.sell.map(restrict), classOf);
+}
+
+/** Whether the classes (those of a part of a book) have every (side, region) `regions` lists for their resources. */
+function sameRegions(regions: Regions, classes: Record<Side, IntentClass[]>): boolean {
+  const own: Regions = new Map();
+  for (const side of ["buy", "sell"] as const) {
+    for (const c of classes[side]) {
+      let r = own.get(c.resource);
+      if (!r) own.set(c.resource, (r = { buy: new Set(), sell: new Set() }));
+      r[side].add(c.region);
+    }
+  }
+  for (const [resource, r] of own) {
+    const all = regions.get(resource)!;
+    if (r.buy.size !== all.buy.size || r.sell.size !== all.sell.size) return false;
+  }
+  return true;
 }
 
 /** Each class's cap admits the other's region, and they are not one agent's. */

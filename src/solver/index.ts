@@ -2,7 +2,7 @@
 // minQuantity), Nash bargaining prices, an LP dual certificate, and a verifier that checks all of it without
 // solving. Pure TypeScript: runs unchanged in workerd, Node and the CLI.
 import type { Certificate, Fill, Intent, LatencyTable, SolveStatus } from "../schema.ts";
-import { catalogClasses, updateClasses, type ClassCatalog, type ClassIndex, type IntentClass } from "./classes.ts";
+import { catalogClasses, restrictClasses, updateClasses, type ClassCatalog, type ClassIndex, type IntentClass } from "./classes.ts";
 import type { ClassProblem } from "./flow.ts";
 import { solveClassSimplex } from "./simplex.ts";
 import { priceAllocation, priceIndexed } from "./price.ts";
@@ -69,7 +69,6 @@ const GAIN_NOISE = 1e-12;
 /** Per-intent facts in flat arrays, shared by every LP solved for one instance. */
 interface Instance {
   intents: readonly Intent[];
-  catalog: ClassCatalog;
   idx: ClassIndex;
   price: Float64Array;
   qty: Float64Array;
@@ -114,10 +113,12 @@ export function solve(intents: readonly Intent[], latency: LatencyTable, options
   // Every component writes its duals into this one record (copying them into one would cost more than solving).
   const duals: Record<string, number> = {};
   const parts: SolveResult[] = comps.map((c) => {
-    if (c.length === intents.length) return solveComponent(intents, latency, options, t0, duals, catalog);
+    if (c.length === intents.length) return solveComponent(intents, latency, options, t0, duals, catalog.idx);
     const sub = Array.from(c, (i) => intents[i]);
-    // Its two-sided agents are among the book's: their scan then costs nothing in books without any.
-    return solveComponent(sub, latency, options, t0, duals, catalogClasses(sub, latency, true, false, catalog.twoSided));
+    // The classes a build for `sub` alone would give, from the book's when they are the same (a warm catalog's may be
+    // numbered otherwise). A build scans only the book's two-sided agents (in books without any: no scan).
+    const idx = (!warm && restrictClasses(catalog, sub, c)) || catalogClasses(sub, latency, true, false, catalog.twoSided).idx;
+    return solveComponent(sub, latency, options, t0, duals, idx);
   });
   const result = mergeComponents(parts, comps, intents, duals, t0);
   if (!hasSwaps) result.warmStart = new WarmStart(catalog);
@@ -139,19 +140,19 @@ function solveComponent(
   options: SolveOptions,
   t0: number,
   duals: Record<string, number>,
-  catalog: ClassCatalog,
+  idx: ClassIndex,
 ): SolveResult {
   const timeBudgetMs = options.timeBudgetMs ?? 40;
   const nodeBudget = options.nodeBudget ?? 20_000;
   if (intents.some((it) => it.swapFor !== undefined)) {
     // Swaps and deferrals: the circulation with swap nodes (notes/solver.md, "Multi-party kinds").
-    const inst = prepare(intents, catalog);
+    const inst = prepare(intents, idx);
     const r = solveMulti(intents, latency, inst.gainEps);
     const fills = priceAllocation(intents, latency, r.fills);
     Object.assign(duals, r.certificate.duals);
     return { fills, welfare: r.welfare, status: "optimal", solveMs: performance.now() - t0, certificate: { ...r.certificate, duals } };
   }
-  const inst = prepare(intents, catalog);
+  const inst = prepare(intents, idx);
   const root = solveLp(inst, null, null);
   const rootPrices = classPrices(inst, root);
   const rootDuals = intentDuals(inst, rootPrices);
@@ -288,9 +289,8 @@ function sizeBudget(intents: readonly Intent[], t0: number): SolveResult {
   };
 }
 
-function prepare(intents: readonly Intent[], catalog: ClassCatalog): Instance {
+function prepare(intents: readonly Intent[], idx: ClassIndex): Instance {
   const n = intents.length;
-  const idx = catalog.idx;
   const price = new Float64Array(n);
   const qty = new Float64Array(n);
   const minQty = new Float64Array(n);
@@ -315,7 +315,7 @@ function prepare(intents: readonly Intent[], catalog: ClassCatalog): Instance {
   }
   if (n === 0) pMin = pMax = 0;
   return {
-    intents, catalog, idx, price, qty, minQty, tiny,
+    intents, idx, price, qty, minQty, tiny,
     filled: Math.min(QTY_NOISE * Math.max(1, qMax), 1e-6 * qMin),
     gainEps: GAIN_NOISE * Math.max(1, Math.abs(pMin), Math.abs(pMax)),
     priceMin: pMin, priceMax: pMax,
