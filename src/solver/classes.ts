@@ -171,25 +171,43 @@ function pairClasses(buyClasses: IntentClass[], sellClasses: IntentClass[], clas
     if (!l) sellByResource.set(c.resource, (l = []));
     l.push(x);
   });
-  const buyAdjL: number[][] = buyClasses.map(() => []);
-  const sellAdjL: number[][] = sellClasses.map(() => []);
   buyClasses.forEach((A, a) => {
     for (const x of sellByResource.get(A.resource) ?? []) {
       if (!meets(A, sellClasses[x])) continue;
-      buyAdjL[a].push(eb.length);
-      sellAdjL[x].push(eb.length);
       eb.push(a);
       es.push(x);
     }
   });
+  return indexOf(buyClasses, sellClasses, classOf, eb, es);
+}
+
+/** A class index from its pairs (`eb`, `es`: listed by buyer class, then seller class). */
+function indexOf(buyClasses: IntentClass[], sellClasses: IntentClass[], classOf: Int32Array, eb: number[], es: number[]): ClassIndex {
+  // Adjacency lists as views of two arrays (one allocation each instead of one per class).
+  const edges = eb.length;
+  const ids = new Int32Array(edges);
+  for (let e = 0; e < edges; e++) ids[e] = e;
+  const bySell = new Int32Array(edges);
+  const sellStart = new Int32Array(sellClasses.length + 1);
+  for (let e = 0; e < edges; e++) sellStart[es[e] + 1]++;
+  for (let x = 0; x < sellClasses.length; x++) sellStart[x + 1] += sellStart[x];
+  const next = sellStart.slice(0, sellClasses.length);
+  for (let e = 0; e < edges; e++) bySell[next[es[e]]++] = e;
+  const buyAdj: Int32Array[] = [];
+  let e = 0;
+  for (let a = 0; a < buyClasses.length; a++) {
+    const start = e;
+    while (e < edges && eb[e] === a) e++;
+    buyAdj.push(ids.subarray(start, e));
+  }
   return {
     buy: buyClasses,
     sell: sellClasses,
     classOf,
     edgeBuy: new Int32Array(eb),
     edgeSell: new Int32Array(es),
-    buyAdj: buyAdjL.map((l) => new Int32Array(l)),
-    sellAdj: sellAdjL.map((l) => new Int32Array(l)),
+    buyAdj,
+    sellAdj: sellClasses.map((_, x) => bySell.subarray(sellStart[x], sellStart[x + 1])),
   };
 }
 
@@ -207,9 +225,9 @@ export function restrictClasses(catalog: ClassCatalog, part: readonly Intent[], 
   const local = new Int32Array(catalog.intents.length).fill(-1);
   at.forEach((i, k) => (local[i] = k));
   const classOf = new Int32Array(part.length);
-  const pickedBuy = new Int32Array(whole.buy.length).fill(-1); // book class → part class
-  const pickedSell = new Int32Array(whole.sell.length).fill(-1);
-  const order: Record<Side, IntentClass[]> = { buy: [], sell: [] };
+  const pickedBuy: number[] = new Array(whole.buy.length).fill(-1); // book class → part class
+  const pickedSell: number[] = new Array(whole.sell.length).fill(-1);
+  const order: Record<Side, number[]> = { buy: [], sell: [] }; // part class → book class
   const checkOwners = twoSided.size + catalog.twoSided.size > 0;
   let size = 0;
   for (let k = 0; k < part.length; k++) {
@@ -221,29 +239,45 @@ export function restrictClasses(catalog: ClassCatalog, part: readonly Intent[], 
     if (picked[c] < 0) {
       const classes = buy ? order.buy : order.sell;
       picked[c] = classes.length;
-      classes.push((buy ? whole.buy : whole.sell)[c]);
-      size += classes[picked[c]].members.length;
+      classes.push(c);
+      size += (buy ? whole.buy : whole.sell)[c].members.length;
       if (size > 2 * part.length + 64) return null;
     }
     classOf[k] = picked[c];
   }
-  if (!sameRegions(catalog.regions, order)) return null;
+  if (!sameRegions(catalog.regions, order.buy.map((c) => whole.buy[c]), order.sell.map((c) => whole.sell[c]))) return null;
   const restrict = (c: IntentClass): IntentClass => {
+    const all = c.members;
     let count = 0;
-    for (const i of c.members) if (local[i] >= 0) count++;
+    for (let k = 0; k < all.length; k++) if (local[all[k]] >= 0) count++;
     const members = new Int32Array(count);
     count = 0;
-    for (const i of c.members) if (local[i] >= 0) members[count++] = local[i];
+    for (let k = 0; k < all.length; k++) if (local[all[k]] >= 0) members[count++] = local[all[k]];
     return { ...c, members };
   };
-  return pairClasses(order.buy.map(restrict), order.sell.map(restrict), classOf);
+  // The book's pairs among these classes (compatibility is a property of two classes), in this numbering's order.
+  const eb: number[] = [];
+  const es: number[] = [];
+  const sellers: number[] = [];
+  const ascending = order.sell.every((c, x) => x === 0 || c > order.sell[x - 1]); // the book's pair order is this one's
+  order.buy.forEach((c, a) => {
+    sellers.length = 0;
+    const adj = whole.buyAdj[c];
+    for (let k = 0; k < adj.length; k++) if (pickedSell[whole.edgeSell[adj[k]]] >= 0) sellers.push(pickedSell[whole.edgeSell[adj[k]]]);
+    if (!ascending) sellers.sort((x, y) => x - y);
+    for (const x of sellers) {
+      eb.push(a);
+      es.push(x);
+    }
+  });
+  return indexOf(order.buy.map((c) => restrict(whole.buy[c])), order.sell.map((c) => restrict(whole.sell[c])), classOf, eb, es);
 }
 
 /** Whether the classes (those of a part of a book) have every (side, region) `regions` lists for their resources. */
-function sameRegions(regions: Regions, classes: Record<Side, IntentClass[]>): boolean {
+function sameRegions(regions: Regions, buy: IntentClass[], sell: IntentClass[]): boolean {
   const own: Regions = new Map();
-  for (const side of ["buy", "sell"] as const) {
-    for (const c of classes[side]) {
+  for (const [side, classes] of [["buy", buy], ["sell", sell]] as const) {
+    for (const c of classes) {
       let r = own.get(c.resource);
       if (!r) own.set(c.resource, (r = { buy: new Set(), sell: new Set() }));
       r[side].add(c.region);
