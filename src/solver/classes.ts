@@ -60,19 +60,41 @@ export interface ClassCatalog {
 }
 
 /** Agent → the resources it has intents on both sides of (the classes keep such an agent's intents apart). */
-type TwoSided = Map<string, Set<string>>;
+export type TwoSided = Map<string, Set<string>>;
 
-export function twoSidedAgents(intents: readonly Intent[]): TwoSided {
-  // One Map write per intent (most agents have one intent); agents seen again are looked at per resource.
-  const seen = new Set<string>();
-  let again: Set<string> | undefined;
-  for (let i = 0; i < intents.length; i++) {
-    const agent = intents[i].agent;
-    const size = seen.size;
-    seen.add(agent);
-    if (seen.size === size && intents[i].quantity > 0) (again ??= new Set()).add(agent);
-  }
+const FINGERPRINTS = 1 << 16;
+/** A cheap hash of an agent: its length and last four characters (keys and numbered names differ there). */
+function fingerprint(agent: string): number {
+  let h = agent.length;
+  for (let k = Math.max(0, agent.length - 4); k < agent.length; k++) h = (Math.imul(h, 31) + agent.charCodeAt(k)) | 0;
+  return (h ^ (h >>> 16)) & (FINGERPRINTS - 1);
+}
+
+/**
+ * `among`: only these agents can be two-sided here (a part of a book whose own scan found them), so a part of a
+ * book without such agents costs nothing.
+ */
+export function twoSidedAgents(intents: readonly Intent[], among?: TwoSided): TwoSided {
   const out: TwoSided = new Map();
+  if (among?.size === 0) return out;
+  // Candidates: agents that buy and sell. A Set of every agent costs ~100 ns an intent (most agents are new), so
+  // fingerprints first: sellers whose fingerprint some buyer has, then buyers whose fingerprint such a seller has;
+  // only those go into Sets. The candidates are then looked at per resource.
+  const open = (it: Intent, side: Side) => it.side === side && it.quantity > 0 && (!among || among.has(it.agent));
+  const buyPrints = new Uint8Array(FINGERPRINTS);
+  for (const it of intents) if (open(it, "buy")) buyPrints[fingerprint(it.agent)] = 1;
+  const sellers = new Set<string>();
+  const sellPrints = new Uint8Array(FINGERPRINTS);
+  for (const it of intents) {
+    if (!open(it, "sell")) continue;
+    const f = fingerprint(it.agent);
+    if (buyPrints[f]) {
+      sellers.add(it.agent);
+      sellPrints[f] = 1;
+    }
+  }
+  let again: Set<string> | undefined;
+  if (sellers.size > 0) for (const it of intents) if (open(it, "buy") && sellPrints[fingerprint(it.agent)] && sellers.has(it.agent)) (again ??= new Set()).add(it.agent);
   if (!again) return out;
   const sides = new Map<string, Map<string, number>>();
   for (const it of intents) {
@@ -97,8 +119,9 @@ export function buildClasses(intents: readonly Intent[], latency: LatencyTable, 
 /**
  * `widen`: every region of the latency table counts as present on both sides of every resource, so that later
  * arrivals there can be placed by `updateClasses` (caps that differ only on absent regions then split a class).
+ * `twoSidedAmong`: the two-sided agents of a book these intents are part of (see `twoSidedAgents`).
  */
-export function catalogClasses(intents: readonly Intent[], latency: LatencyTable, sortMembers = true, widen = false): ClassCatalog {
+export function catalogClasses(intents: readonly Intent[], latency: LatencyTable, sortMembers = true, widen = false, twoSidedAmong?: TwoSided): ClassCatalog {
   const n = intents.length;
   const regions: Regions = new Map();
   for (const it of intents) {
@@ -120,7 +143,7 @@ export function catalogClasses(intents: readonly Intent[], latency: LatencyTable
     }
   }
   const lookup: Lookup = { buy: new Map(), sell: new Map() };
-  const twoSided = twoSidedAgents(intents);
+  const twoSided = twoSidedAgents(intents, twoSidedAmong);
   const buy: { c: IntentClass; list: number[] }[] = [];
   const sell: { c: IntentClass; list: number[] }[] = [];
   const classOf = new Int32Array(n).fill(-1);
@@ -149,8 +172,16 @@ export function catalogClasses(intents: readonly Intent[], latency: LatencyTable
       c.members = new Int32Array(list);
     }
   }
-  const buyClasses = buy.map((b) => b.c);
-  const sellClasses = sell.map((s) => s.c);
+  const idx = pairClasses(
+    buy.map((b) => b.c),
+    sell.map((s) => s.c),
+    classOf,
+  );
+  return { latency, intents, idx, regions, lookup, twoSided };
+}
+
+/** The index of these classes: their compatible pairs, buyer classes in order, each with sellers in order. */
+function pairClasses(buyClasses: IntentClass[], sellClasses: IntentClass[], classOf: Int32Array): ClassIndex {
   const eb: number[] = [];
   const es: number[] = [];
   const sellByResource = new Map<string, number[]>();
@@ -159,27 +190,123 @@ export function catalogClasses(intents: readonly Intent[], latency: LatencyTable
     if (!l) sellByResource.set(c.resource, (l = []));
     l.push(x);
   });
-  const buyAdjL: number[][] = buyClasses.map(() => []);
-  const sellAdjL: number[][] = sellClasses.map(() => []);
   buyClasses.forEach((A, a) => {
     for (const x of sellByResource.get(A.resource) ?? []) {
       if (!meets(A, sellClasses[x])) continue;
-      buyAdjL[a].push(eb.length);
-      sellAdjL[x].push(eb.length);
       eb.push(a);
       es.push(x);
     }
   });
-  const idx: ClassIndex = {
+  return indexOf(buyClasses, sellClasses, classOf, eb, es);
+}
+
+/** A class index from its pairs (`eb`, `es`: listed by buyer class, then seller class). */
+function indexOf(buyClasses: IntentClass[], sellClasses: IntentClass[], classOf: Int32Array, eb: number[], es: number[]): ClassIndex {
+  // Adjacency lists as views of two arrays (one allocation each instead of one per class).
+  const edges = eb.length;
+  const ids = new Int32Array(edges);
+  for (let e = 0; e < edges; e++) ids[e] = e;
+  const bySell = new Int32Array(edges);
+  const sellStart = new Int32Array(sellClasses.length + 1);
+  for (let e = 0; e < edges; e++) sellStart[es[e] + 1]++;
+  for (let x = 0; x < sellClasses.length; x++) sellStart[x + 1] += sellStart[x];
+  const next = sellStart.slice(0, sellClasses.length);
+  for (let e = 0; e < edges; e++) bySell[next[es[e]]++] = e;
+  const buyAdj: Int32Array[] = [];
+  let e = 0;
+  for (let a = 0; a < buyClasses.length; a++) {
+    const start = e;
+    while (e < edges && eb[e] === a) e++;
+    buyAdj.push(ids.subarray(start, e));
+  }
+  return {
     buy: buyClasses,
     sell: sellClasses,
     classOf,
     edgeBuy: new Int32Array(eb),
     edgeSell: new Int32Array(es),
-    buyAdj: buyAdjL.map((l) => new Int32Array(l)),
-    sellAdj: sellAdjL.map((l) => new Int32Array(l)),
+    buyAdj,
+    sellAdj: sellClasses.map((_, x) => bySell.subarray(sellStart[x], sellStart[x + 1])),
   };
-  return { latency, intents, idx, regions, lookup, twoSided };
+}
+
+/**
+ * The classes `catalogClasses(part, latency)` would build for `part` (the intents `at` of a cold, sorted catalog's
+ * book, in book order, each with a positive quantity), taken from the catalog instead of built: its classes restricted
+ * to the part, empty ones dropped, numbered by first member as a build numbers them. Null when that would not be the
+ * same (then build): when the part lacks a (resource, side, region) the book has on its resources (a cap could then
+ * admit a different set of present regions), when an agent is two-sided in the book but not in the part, or when the
+ * classes it touches are mostly other intents (filtering them would cost more than a build).
+ */
+export function restrictClasses(catalog: ClassCatalog, part: readonly Intent[], at: Int32Array): ClassIndex | null {
+  const whole = catalog.idx;
+  const twoSided = twoSidedAgents(part, catalog.twoSided);
+  const local = new Int32Array(catalog.intents.length).fill(-1);
+  at.forEach((i, k) => (local[i] = k));
+  const classOf = new Int32Array(part.length);
+  const pickedBuy: number[] = new Array(whole.buy.length).fill(-1); // book class → part class
+  const pickedSell: number[] = new Array(whole.sell.length).fill(-1);
+  const order: Record<Side, number[]> = { buy: [], sell: [] }; // part class → book class
+  const checkOwners = twoSided.size + catalog.twoSided.size > 0;
+  let size = 0;
+  for (let k = 0; k < part.length; k++) {
+    const it = part[k];
+    if (checkOwners && ownerOf(it, catalog.twoSided) !== ownerOf(it, twoSided)) return null;
+    const c = whole.classOf[at[k]];
+    const buy = it.side === "buy";
+    const picked = buy ? pickedBuy : pickedSell;
+    if (picked[c] < 0) {
+      const classes = buy ? order.buy : order.sell;
+      picked[c] = classes.length;
+      classes.push(c);
+      size += (buy ? whole.buy : whole.sell)[c].members.length;
+      if (size > 2 * part.length + 64) return null;
+    }
+    classOf[k] = picked[c];
+  }
+  if (!sameRegions(catalog.regions, order.buy.map((c) => whole.buy[c]), order.sell.map((c) => whole.sell[c]))) return null;
+  const restrict = (c: IntentClass): IntentClass => {
+    const all = c.members;
+    let count = 0;
+    for (let k = 0; k < all.length; k++) if (local[all[k]] >= 0) count++;
+    const members = new Int32Array(count);
+    count = 0;
+    for (let k = 0; k < all.length; k++) if (local[all[k]] >= 0) members[count++] = local[all[k]];
+    return { ...c, members };
+  };
+  // The book's pairs among these classes (compatibility is a property of two classes), in this numbering's order.
+  const eb: number[] = [];
+  const es: number[] = [];
+  const sellers: number[] = [];
+  const ascending = order.sell.every((c, x) => x === 0 || c > order.sell[x - 1]); // the book's pair order is this one's
+  order.buy.forEach((c, a) => {
+    sellers.length = 0;
+    const adj = whole.buyAdj[c];
+    for (let k = 0; k < adj.length; k++) if (pickedSell[whole.edgeSell[adj[k]]] >= 0) sellers.push(pickedSell[whole.edgeSell[adj[k]]]);
+    if (!ascending) sellers.sort((x, y) => x - y);
+    for (const x of sellers) {
+      eb.push(a);
+      es.push(x);
+    }
+  });
+  return indexOf(order.buy.map((c) => restrict(whole.buy[c])), order.sell.map((c) => restrict(whole.sell[c])), classOf, eb, es);
+}
+
+/** Whether the classes (those of a part of a book) have every (side, region) `regions` lists for their resources. */
+function sameRegions(regions: Regions, buy: IntentClass[], sell: IntentClass[]): boolean {
+  const own: Regions = new Map();
+  for (const [side, classes] of [["buy", buy], ["sell", sell]] as const) {
+    for (const c of classes) {
+      let r = own.get(c.resource);
+      if (!r) own.set(c.resource, (r = { buy: new Set(), sell: new Set() }));
+      r[side].add(c.region);
+    }
+  }
+  for (const [resource, r] of own) {
+    const all = regions.get(resource)!;
+    if (r.buy.size !== all.buy.size || r.sell.size !== all.sell.size) return false;
+  }
+  return true;
 }
 
 /** Each class's cap admits the other's region, and they are not one agent's. */

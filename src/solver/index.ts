@@ -2,7 +2,7 @@
 // minQuantity), Nash bargaining prices, an LP dual certificate, and a verifier that checks all of it without
 // solving. Pure TypeScript: runs unchanged in workerd, Node and the CLI.
 import type { Certificate, Fill, Intent, LatencyTable, SolveStatus } from "../schema.ts";
-import { catalogClasses, updateClasses, type ClassCatalog, type ClassIndex, type IntentClass } from "./classes.ts";
+import { catalogClasses, restrictClasses, updateClasses, type ClassCatalog, type ClassIndex, type IntentClass } from "./classes.ts";
 import type { ClassProblem } from "./flow.ts";
 import { solveClassSimplex } from "./simplex.ts";
 import { priceAllocation, priceIndexed } from "./price.ts";
@@ -69,7 +69,6 @@ const GAIN_NOISE = 1e-12;
 /** Per-intent facts in flat arrays, shared by every LP solved for one instance. */
 interface Instance {
   intents: readonly Intent[];
-  catalog: ClassCatalog;
   idx: ClassIndex;
   price: Float64Array;
   qty: Float64Array;
@@ -111,12 +110,17 @@ export function solve(intents: readonly Intent[], latency: LatencyTable, options
   const catalog = warm ? (updateClasses(intents, latency, warm) ?? catalogClasses(intents, latency, true, true)) : catalogClasses(intents, latency);
   const comps = tradeComponents(intents, latency, catalog.idx);
   const hasSwaps = intents.some((it) => it.swapFor !== undefined);
+  // Every component writes its duals into this one record (copying them into one would cost more than solving).
+  const duals: Record<string, number> = {};
   const parts: SolveResult[] = comps.map((c) => {
-    if (c.length === intents.length) return solveComponent(intents, latency, options, t0, catalog);
+    if (c.length === intents.length) return solveComponent(intents, latency, options, t0, duals, catalog.idx);
     const sub = Array.from(c, (i) => intents[i]);
-    return solveComponent(sub, latency, options, t0);
+    // The classes a build for `sub` alone would give, from the book's when they are the same (a warm catalog's may be
+    // numbered otherwise). A build scans only the book's two-sided agents (in books without any: no scan).
+    const idx = (!warm && restrictClasses(catalog, sub, c)) || catalogClasses(sub, latency, true, false, catalog.twoSided).idx;
+    return solveComponent(sub, latency, options, t0, duals, idx);
   });
-  const result = mergeComponents(parts, t0);
+  const result = mergeComponents(parts, comps, intents, duals, t0);
   if (!hasSwaps) result.warmStart = new WarmStart(catalog);
   else {
     // A swap in no component has no counterpart at all: any potential proves its (empty) part; verify wants one.
@@ -126,23 +130,34 @@ export function solve(intents: readonly Intent[], latency: LatencyTable, options
   return result;
 }
 
-/** One component (or a whole book), with `catalog` when the caller already has this very book's classes. */
-function solveComponent(intents: readonly Intent[], latency: LatencyTable, options: SolveOptions, t0: number, catalog?: ClassCatalog): SolveResult {
+/**
+ * One component (or a whole book) with its classes; its positive duals are written into `duals` (shared by the
+ * components, and its certificate's `duals`).
+ */
+function solveComponent(
+  intents: readonly Intent[],
+  latency: LatencyTable,
+  options: SolveOptions,
+  t0: number,
+  duals: Record<string, number>,
+  idx: ClassIndex,
+): SolveResult {
   const timeBudgetMs = options.timeBudgetMs ?? 40;
   const nodeBudget = options.nodeBudget ?? 20_000;
   if (intents.some((it) => it.swapFor !== undefined)) {
     // Swaps and deferrals: the circulation with swap nodes (notes/solver.md, "Multi-party kinds").
-    const inst = prepare(intents, latency);
+    const inst = prepare(intents, idx);
     const r = solveMulti(intents, latency, inst.gainEps);
     const fills = priceAllocation(intents, latency, r.fills);
-    return { fills, welfare: r.welfare, status: "optimal", solveMs: performance.now() - t0, certificate: r.certificate };
+    Object.assign(duals, r.certificate.duals);
+    return { fills, welfare: r.welfare, status: "optimal", solveMs: performance.now() - t0, certificate: { ...r.certificate, duals } };
   }
-  const inst = prepare(intents, latency, catalog);
+  const inst = prepare(intents, idx);
   const root = solveLp(inst, null, null);
   const rootPrices = classPrices(inst, root);
-  const duals = intentDuals(inst, rootPrices);
+  const rootDuals = intentDuals(inst, rootPrices);
   let lpBound = 0;
-  for (let i = 0; i < intents.length; i++) if (inst.idx.classOf[i] >= 0) lpBound += inst.qty[i] * duals[i];
+  for (let i = 0; i < intents.length; i++) if (inst.idx.classOf[i] >= 0) lpBound += inst.qty[i] * rootDuals[i];
   lpBound = Math.max(lpBound, root.welfare);
 
   let best = root;
@@ -173,11 +188,10 @@ function solveComponent(intents: readonly Intent[], latency: LatencyTable, optio
     Int32Array.from(fills, (f) => f.b),
     Int32Array.from(fills, (f) => f.s),
   );
-  const dualRecord: Record<string, number> = {};
   // Only positive duals are listed (an intent not listed has dual 0): most of a settled book's intents are unfilled.
-  for (let i = 0; i < intents.length; i++) if (duals[i] > 0 && inst.idx.classOf[i] >= 0) dualRecord[intents[i].id] = duals[i];
+  for (let i = 0; i < intents.length; i++) if (rootDuals[i] > 0 && inst.idx.classOf[i] >= 0) duals[intents[i].id] = rootDuals[i];
   const certificate: Certificate = {
-    duals: dualRecord,
+    duals,
     // LP (or an integral root): the dual objective; with a listed tree: its largest leaf bound; without (too large):
     // the bound branch and bound proved to itself (the LP duals then bound only the relaxation, see `gap` below).
     bound: tree === undefined ? lpBound : tree ? provenBound : status !== "optimal" ? provenBound : welfare,
@@ -209,10 +223,9 @@ function solveComponent(intents: readonly Intent[], latency: LatencyTable, optio
  * (LP-optimal there, so their bound is their welfare or their own stated gap). With trees in several components
  * the certificate proves the root LP bound and states its gap (as for a tree too large to list).
  */
-function mergeComponents(parts: SolveResult[], t0: number): SolveResult {
+function mergeComponents(parts: SolveResult[], comps: Int32Array[], intents: readonly Intent[], duals: Record<string, number>, t0: number): SolveResult {
   if (parts.length === 1) return { ...parts[0], solveMs: performance.now() - t0 };
   const fills: Fill[] = [];
-  const duals: Record<string, number> = Object.create(null);
   let welfare = 0;
   let bound = 0;
   let lpBound = 0;
@@ -223,7 +236,6 @@ function mergeComponents(parts: SolveResult[], t0: number): SolveResult {
   let anyPotentials = false;
   for (const p of parts) {
     for (const f of p.fills) fills.push(f);
-    Object.assign(duals, p.certificate.duals);
     if (p.certificate.potentials) {
       Object.assign(potentials, p.certificate.potentials);
       anyPotentials = true;
@@ -235,14 +247,17 @@ function mergeComponents(parts: SolveResult[], t0: number): SolveResult {
     certGap += p.certificate.gap ?? 0;
     if (status === "optimal" && p.status !== "optimal") status = p.status;
   }
-  const certificate: Certificate = { duals: { ...duals }, bound, lpBound };
+  const certificate: Certificate = { duals, bound, lpBound };
   if (anyPotentials) certificate.potentials = { ...potentials };
   const withTree = parts.filter((p) => p.certificate.tree !== undefined);
   if (withTree.length === 1) {
-    const own = withTree[0];
+    const own = parts.indexOf(withTree[0]);
     const others: Record<string, number> = {};
-    for (const p of parts) if (p !== own) Object.assign(others, p.certificate.duals);
-    certificate.tree = own.certificate.tree!.map((leaf) => ({ fixed: leaf.fixed, duals: { ...others, ...leaf.duals } }));
+    comps.forEach((c, k) => {
+      if (k === own) return;
+      for (const i of c) if (Object.hasOwn(duals, intents[i].id)) others[intents[i].id] = duals[intents[i].id];
+    });
+    certificate.tree = withTree[0].certificate.tree!.map((leaf) => ({ fixed: leaf.fixed, duals: { ...others, ...leaf.duals } }));
     if (certGap > 0) certificate.gap = certGap;
   } else if (withTree.length > 1) {
     const claimTol = 1e-9 * Math.max(1, Math.abs(welfare));
@@ -274,10 +289,8 @@ function sizeBudget(intents: readonly Intent[], t0: number): SolveResult {
   };
 }
 
-function prepare(intents: readonly Intent[], latency: LatencyTable, built?: ClassCatalog): Instance {
+function prepare(intents: readonly Intent[], idx: ClassIndex): Instance {
   const n = intents.length;
-  const catalog = built ?? catalogClasses(intents, latency);
-  const idx = catalog.idx;
   const price = new Float64Array(n);
   const qty = new Float64Array(n);
   const minQty = new Float64Array(n);
@@ -302,7 +315,7 @@ function prepare(intents: readonly Intent[], latency: LatencyTable, built?: Clas
   }
   if (n === 0) pMin = pMax = 0;
   return {
-    intents, catalog, idx, price, qty, minQty, tiny,
+    intents, idx, price, qty, minQty, tiny,
     filled: Math.min(QTY_NOISE * Math.max(1, qMax), 1e-6 * qMin),
     gainEps: GAIN_NOISE * Math.max(1, Math.abs(pMin), Math.abs(pMax)),
     priceMin: pMin, priceMax: pMax,

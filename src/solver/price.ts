@@ -46,14 +46,18 @@ export function priceIndexed(intents: readonly Intent[], fills: readonly Allocat
   const m = fills.length;
   const known = new Uint8Array(m);
   for (let k = 0; k < m; k++) known[k] = b[k] >= 0 && s[k] >= 0 ? 1 : 0;
-  // Fills whose connected group (over intents) contains a swap go the trade path.
-  const groupOf = groups(intents.length, b, s, known);
+  // Fills whose connected group (over intents) contains a swap go the trade path (groups only when there is one).
+  let groupOf: Int32Array | undefined;
   const swapGroup = new Set<number>();
-  for (let k = 0; k < m; k++)
-    if (known[k] && (intents[b[k]].swapFor !== undefined || intents[s[k]].swapFor !== undefined)) swapGroup.add(groupOf[b[k]]);
+  for (let k = 0; k < m; k++) {
+    if (known[k] && (intents[b[k]].swapFor !== undefined || intents[s[k]].swapFor !== undefined)) {
+      groupOf ??= groups(intents.length, b, s, known);
+      swapGroup.add(groupOf[b[k]]);
+    }
+  }
   const plain: number[] = [];
   const viaTrades: number[] = [];
-  for (let k = 0; k < m; k++) if (known[k]) (swapGroup.has(groupOf[b[k]]) ? viaTrades : plain).push(k);
+  for (let k = 0; k < m; k++) if (known[k]) (groupOf && swapGroup.has(groupOf[b[k]]) ? viaTrades : plain).push(k);
   const price = new Float64Array(m);
   pricePlain(intents, fills, b, s, plain, price);
   if (viaTrades.length > 0) priceTrades(intents, fills, b, s, viaTrades, price);
