@@ -27,15 +27,22 @@ export function tradeComponents(intents: readonly Intent[], latency: LatencyTabl
   };
   crossingPairs(intents, idx, join);
   if (intents.some((it) => it.swapFor !== undefined)) swapPairs(intents, latency, join);
-  const byRoot = new Map<number, number[]>();
+  // Per root its component (numbered by first index), then the members, counted first so each is one allocation.
+  const compOf = new Int32Array(n).fill(-1);
+  const count: number[] = [];
   for (let i = 0; i < n; i++) {
     if (!inEdge[i]) continue;
     const r = find(i);
-    const l = byRoot.get(r);
-    if (l) l.push(i);
-    else byRoot.set(r, [i]);
+    if (compOf[r] < 0) {
+      compOf[r] = count.length;
+      count.push(0);
+    }
+    count[compOf[r]]++;
   }
-  return [...byRoot.values()].map((l) => Int32Array.from(l)); // Map order: by first index
+  const comps = count.map((c) => new Int32Array(c));
+  const fillAt = new Int32Array(count.length);
+  for (let i = 0; i < n; i++) if (inEdge[i]) comps[compOf[find(i)]][fillAt[compOf[find(i)]]++] = i;
+  return comps;
 }
 
 /**

@@ -2,9 +2,12 @@
 // sum, the Nash bargaining optimality conditions of its prices, and optimality from its LP dual certificate.
 // Time is linear in intents, fills and compatible class pairs.
 import type { Certificate, Fill, Intent, LatencyTable } from "../schema.ts";
-import { buildClasses, type ClassIndex } from "./classes.ts";
+import { buildClasses, catalogClasses, type ClassIndex, type TwoSided } from "./classes.ts";
 import { compatible } from "./latency.ts";
 import { swapBuyView } from "./multi.ts";
+
+/** No two-sided agents: classes built with it are not kept apart per agent (and no scan is made). */
+const NO_TWO_SIDED: TwoSided = new Map();
 
 export type VerifyResult = { ok: true } | { ok: false; errors: string[] };
 
@@ -13,6 +16,19 @@ const rel = (x: number, y = 0, z = 0, w = 0) => 1e-9 * Math.max(1, Math.abs(x), 
 
 /** A listed dual (0 when not listed); own properties only, since ids are user strings. */
 const dualOf = (duals: Record<string, number>, id: string): number => (Object.hasOwn(duals, id) ? duals[id] : 0);
+
+/**
+ * `dualOf` for one record, with one lookup per listed dual: when nothing the record inherits reads as a number (as
+ * with `{}` or a null prototype), a number read is its own, so only other values need the own-property test.
+ */
+function dualReader(duals: Record<string, number>): (id: string) => number {
+  for (let p = Object.getPrototypeOf(duals); p !== null; p = Object.getPrototypeOf(p))
+    for (const k of Object.getOwnPropertyNames(p)) if (typeof (duals as Record<string, unknown>)[k] === "number") return (id) => dualOf(duals, id);
+  return (id) => {
+    const d = duals[id];
+    return typeof d === "number" ? d : dualOf(duals, id);
+  };
+}
 
 /**
  * Per class the least `d ∓ limit` over its intents, with a tolerance relative to the intent attaining it (its
@@ -133,32 +149,50 @@ export function verify(
   } else if (hasSwaps) {
     checkSwapCertificate(intents, latency, cert, welfare, absWelfare, errors);
   } else {
-    const idx = buildClasses(intents, latency, false);
-    const mBuy = new ClassMinima(idx.buy.length);
-    const mSell = new ClassMinima(idx.sell.length);
+    // Classes first without keeping two-sided agents apart (no scan): their pairs are a superset of the true ones
+    // (plus pairs of one agent, which are no constraint), so if every one holds with slack ≥ 0 the true ones do.
+    // Only a negative slack (or a tree to check) needs the exact classes, built with the two-sided scan.
+    let idx = catalogClasses(intents, latency, false, false, NO_TWO_SIDED).idx;
+    const dual = new Float64Array(n).fill(NaN);
+    const dualOfId = dualReader(cert.duals);
     let dualObjective = 0;
     let milp = false;
     for (let i = 0; i < n; i++) {
-      const c = idx.classOf[i];
-      if (c < 0) continue;
+      if (idx.classOf[i] < 0) continue;
       const it = intents[i];
       if ((it.minQuantity ?? 0) > qTol(i)) milp = true;
-      const d = dualOf(cert.duals, it.id);
+      const d = dualOfId(it.id);
       if (!Number.isFinite(d) || d < -rel(it.limitPrice)) {
         errors.push(`certificate.duals.${it.id}: must be a finite number ≥ 0`);
         continue;
       }
+      dual[i] = d;
       dualObjective += it.quantity * d;
-      if (it.side === "buy") mBuy.put(c, d - it.limitPrice, it.limitPrice, d);
-      else mSell.put(c, d + it.limitPrice, it.limitPrice, d);
     }
-    for (let e = 0; e < idx.edgeBuy.length; e++) {
-      const slack = mBuy.min[idx.edgeBuy[e]] + mSell.min[idx.edgeSell[e]];
-      if (slack < -(mBuy.tol[idx.edgeBuy[e]] + mSell.tol[idx.edgeSell[e]])) {
-        errors.push(`certificate: duals violate u + v ≥ gain for a compatible pair (by ${-slack})`);
-        break;
+    const slackError = (idx: ClassIndex, exact: boolean): string | null | undefined => {
+      const mBuy = new ClassMinima(idx.buy.length);
+      const mSell = new ClassMinima(idx.sell.length);
+      for (let i = 0; i < n; i++) {
+        const c = idx.classOf[i];
+        const d = dual[i];
+        if (c < 0 || d !== d) continue;
+        const it = intents[i];
+        if (it.side === "buy") mBuy.put(c, d - it.limitPrice, it.limitPrice, d);
+        else mSell.put(c, d + it.limitPrice, it.limitPrice, d);
       }
+      for (let e = 0; e < idx.edgeBuy.length; e++) {
+        const slack = mBuy.min[idx.edgeBuy[e]] + mSell.min[idx.edgeSell[e]];
+        if (!exact && slack < 0) return undefined; // undecided: needs the exact classes
+        if (slack < -(mBuy.tol[idx.edgeBuy[e]] + mSell.tol[idx.edgeSell[e]])) return `certificate: duals violate u + v ≥ gain for a compatible pair (by ${-slack})`;
+      }
+      return null;
+    };
+    let slackErr = slackError(idx, false);
+    if (slackErr === undefined || (milp && cert.tree !== undefined)) {
+      idx = buildClasses(intents, latency, false);
+      slackErr = slackError(idx, true);
     }
+    if (slackErr) errors.push(slackErr);
     const bTol = 1e-9 * Math.max(1, Math.abs(dualObjective), Math.abs(welfare), absWelfare);
     if (!(cert.bound >= welfare - bTol)) errors.push(`certificate.bound ${cert.bound} is below the welfare ${welfare}`);
     if (!milp) {
