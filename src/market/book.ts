@@ -300,9 +300,14 @@ export function leastCompetitive(
 
 // ---- The settled-book invariant: no compatible crossing pair rests after a clearing ----
 
+/** The slack of a check that concerns one number of one intent: 1e-9 of its own size (CONTRACT.md section 1). */
+export function tolerance(x: number): number {
+  return QUANTITY_EPSILON * Math.max(1, Math.abs(x));
+}
+
 /** Whether `a` exceeds `b` by more than 1e-9 of their own size (CONTRACT.md: tolerances are the intents' own). */
 function beyond(a: number, b: number): boolean {
-  return a - b > QUANTITY_EPSILON * Math.max(1, Math.abs(a), Math.abs(b));
+  return a - b > tolerance(Math.max(Math.abs(a), Math.abs(b)));
 }
 
 /**

@@ -5,7 +5,7 @@
 import { IntentInput, type Certificate, type Fill, type FieldError, type ProposalFill, type RevealBody, type Intent, type LatencyTable, type SolveStatus } from "../schema.ts";
 import { compatible, priceAllocation, verify, type AllocationFill } from "../solver/index.ts";
 import { swapBuyView } from "../solver/multi.ts";
-import { applyFills, type IntentRecord, type IntentUpdate } from "./book.ts";
+import { applyFills, tolerance, type IntentRecord, type IntentUpdate } from "./book.ts";
 import { batchContext, proposalFeatures } from "../model/features.ts";
 import { batchComplexity, scoreProposal, type ProposalScore } from "../model/score.ts";
 import type { Commitment } from "../model/commitment.ts";
@@ -24,11 +24,6 @@ export function newSalt(): string {
 /** What the market takes of a proposal's fills: the allocation. A price sent with a fill is dropped here. */
 export function allocationOf(fills: readonly ProposalFill[]): AllocationFill[] {
   return fills.map(({ buy, sell, resource, quantity }) => ({ buy, sell, resource, quantity }));
-}
-
-/** The slack of a check that concerns one number of one intent: 1e-9 of its own size (CONTRACT.md section 1). */
-function tolerance(x: number): number {
-  return 1e-9 * Math.max(1, Math.abs(x));
 }
 
 /** `a` is greater than `b` by more than the tie tolerance of `b` (welfares within it are equal: the earlier wins). */
