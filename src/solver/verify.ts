@@ -44,7 +44,7 @@ class ClassMinima {
   put(c: number, value: number, x: number, y: number): void {
     if (value < this.min[c]) {
       this.min[c] = value;
-      this.tol[c] = 1e-9 * Math.max(1, Math.abs(x), Math.abs(y));
+      this.tol[c] = rel(x, y);
     }
   }
 }
@@ -117,7 +117,7 @@ export function verify(
       if (surplus[i] < -rel(it.limitPrice, it.swapFor.limitPrice ?? 0) * Math.max(1, filled[i])) errors.push(`intent ${it.id}: the swap loses ${-surplus[i]} (not individually rational)`);
     }
   }
-  const wTol = 1e-9 * Math.max(1, absWelfare, Math.abs(settlement.welfare));
+  const wTol = rel(absWelfare, settlement.welfare);
   if (!(Math.abs(welfare - settlement.welfare) <= wTol)) errors.push(`welfare ${settlement.welfare} differs from the fills' ${welfare}`);
 
   // Nash bargaining KKT: per-unit surplus a_k; an interior price equalises them, a price at a limit favours the other.
@@ -193,7 +193,7 @@ export function verify(
       slackErr = slackError(idx, true);
     }
     if (slackErr) errors.push(slackErr);
-    const bTol = 1e-9 * Math.max(1, Math.abs(dualObjective), Math.abs(welfare), absWelfare);
+    const bTol = rel(dualObjective, welfare, absWelfare);
     if (!(cert.bound >= welfare - bTol)) errors.push(`certificate.bound ${cert.bound} is below the welfare ${welfare}`);
     if (!milp) {
       // Without minQuantity the LP is the problem, so a dual bound above the welfare disproves optimality.
@@ -276,7 +276,7 @@ function checkSwapCertificate(
       break;
     }
   }
-  const bTol = 1e-9 * Math.max(1, Math.abs(dualObjective), Math.abs(welfare), absWelfare);
+  const bTol = rel(dualObjective, welfare, absWelfare);
   if (!(cert.bound >= welfare - bTol)) errors.push(`certificate.bound ${cert.bound} is below the welfare ${welfare}`);
   if (welfare < dualObjective - bTol) errors.push(`not optimal: the dual bound ${dualObjective} exceeds the welfare ${welfare}`);
 }
