@@ -3,7 +3,7 @@
 export { NashClient, NashError, backoffMs, type ClientOptions, type IntentDraft, type RetryPolicy } from "./client.ts";
 export { subscribe, streamUrl, type SubscribeOptions, type Subscription } from "./stream.ts";
 export { generateKey, keyFromSeed, parseKey, keyToJson, type AgentKey } from "./keys.ts";
-export { signRequest, signingString, bodyHash } from "../../../src/contract/auth.ts";
+export { signRequest, signingString, bodyHash } from "../../../src/contract/index.ts";
 export type {
   CancelAnswer,
   CommitmentsAnswer,
@@ -23,4 +23,4 @@ export type {
   Settlement,
   SubmitAnswer,
   TrainingExampleView,
-} from "../../../src/contract/schema.ts";
+} from "../../../src/contract/index.ts";
