@@ -20,9 +20,9 @@
 //   with --base also give --inspector-port) and print where the time went; FILE gets the raw .cpuprofile.
 import http from "node:http";
 import { generateAgentKey, signRequest } from "../src/auth.ts";
-import { inspect, report } from "../test/node/support/cpu-profile.ts";
-import { getJson, openStream, pool, type MarketStream } from "../test/node/support/client.ts";
-import { startDevServer, type DevServer } from "../test/node/support/dev-server.ts";
+import { inspect, report } from "../support/cpu-profile.ts";
+import { getJson, openStream, pool, type MarketStream } from "../support/client.ts";
+import { startDevServer, type DevServer } from "../support/dev-server.ts";
 import { YOUNG_GENERATION_FLAGS } from "../scripts/dev.ts";
 
 interface Flags {

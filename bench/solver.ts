@@ -17,7 +17,7 @@ async function load(): Promise<{ gen: Gen; genName: string; highs: Highs | null 
   let genName = "test/node/solver-gen.ts";
   let highs: Highs | null = null;
   try {
-    const g = await import("../test/oracle/generate.ts");
+    const g = await import("../support/generate.ts");
     gen = (seed, size, allOrNone) => g.generateMarket(seed, { size, allOrNoneShare: allOrNone });
     genName = "test/oracle/generate.ts";
   } catch {
@@ -25,7 +25,7 @@ async function load(): Promise<{ gen: Gen; genName: string; highs: Highs | null 
   }
   if (!skipHighs) {
     try {
-      const h = await import("../test/oracle/highs.ts");
+      const h = await import("../support/highs.ts");
       highs = (intents, latency, timeLimitSec) => h.solveWithHighs(intents, latency, { timeLimitSec });
     } catch {
       /* the oracle is not there yet: the HiGHS column stays empty */

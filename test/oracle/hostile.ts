@@ -4,7 +4,7 @@
 import fc from "fast-check";
 import type { Fill, Intent, LatencyTable } from "../../src/schema.ts";
 import { NASH_RULES, checkSettlement, type Violation } from "./checker.ts";
-import { incompatibility } from "./compat.ts";
+import { incompatibility } from "../../support/compat.ts";
 import * as solver from "../../src/solver/index.ts";
 import { fillsWelfare, proposalErrors } from "../../src/market/proposals.ts";
 import type { IntentRecord } from "../../src/market/book.ts";
