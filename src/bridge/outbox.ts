@@ -3,7 +3,7 @@
 // Policy is pure; `SqlOutbox` runs its statements through whatever `exec` the caller hands it (a Durable Object's
 // `ctx.storage.sql`, node:sqlite in tests), so the market object only wires it.
 import { z } from "zod";
-import { Settlement } from "../schema.ts";
+import { Settlement } from "../contract/schema.ts";
 
 /** Bumped only if the message shape changes incompatibly; miner nodes check it. */
 export const MESSAGE_VERSION = 1;

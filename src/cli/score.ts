@@ -2,7 +2,7 @@
 // intents' commitments and the proposal's fills only, exactly as a validator computes it (src/model).
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { ProposalFill, type FieldError } from "../schema.ts";
+import { ProposalFill, type FieldError } from "../contract/schema.ts";
 import { commit } from "../model/commitment.ts";
 import { batchContext, proposalFeatures } from "../model/features.ts";
 import { CliError, EXIT, readSolveFile, type Io } from "./main.ts";

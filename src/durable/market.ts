@@ -3,9 +3,9 @@
 // persists the result in one transaction. Native RPC methods are its API; the edge worker maps their outcomes
 // to HTTP. Later sessions add tables through MIGRATIONS and methods beside the ones here.
 import { DurableObject } from "cloudflare:workers";
-import { IntentInput, MarketConfig, StreamTypes, type FieldError, type Fill, type Intent, type IntentStatus, type LatencyTable, type Settlement } from "../schema.ts";
+import { IntentInput, MarketConfig, StreamTypes, type FieldError, type Fill, type Intent, type IntentStatus, type LatencyTable, type Settlement } from "../contract/schema.ts";
 import { compatible, DEFAULT_LATENCY, solve, verify } from "../solver/index.ts";
-import { SIGNATURE_WINDOW_MS } from "../auth.ts";
+import { SIGNATURE_WINDOW_MS } from "../contract/auth.ts";
 import {
   applyFills,
   buildSettlement,

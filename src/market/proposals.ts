@@ -2,7 +2,7 @@
 // the market object loads rows, calls these, and persists what they return. Nothing here touches storage or ort.
 // A proposal is an allocation (v1.1): its prices are ignored; the feasible proposal of greatest welfare settles,
 // priced by Nash bargaining (priceAllocation, the solver's own pricing); scores rank miners for rewards only.
-import { IntentInput, type Certificate, type Fill, type FieldError, type ProposalFill, type RevealBody, type Intent, type LatencyTable, type SolveStatus } from "../schema.ts";
+import { IntentInput, type Certificate, type Fill, type FieldError, type ProposalFill, type RevealBody, type Intent, type LatencyTable, type SolveStatus } from "../contract/schema.ts";
 import { compatible, priceAllocation, verify, type AllocationFill } from "../solver/index.ts";
 import { swapBuyView } from "../solver/multi.ts";
 import { applyFills, tolerance, type IntentRecord, type IntentUpdate } from "./book.ts";
@@ -11,8 +11,8 @@ import { batchComplexity, scoreProposal, type ProposalScore } from "../model/rew
 import type { Commitment } from "../model/commitment.ts";
 import type { Scorer } from "../model/scorer.ts";
 
-// The request bodies live in the contract module (src/schema.ts); re-exported for the existing importers.
-export { BatchId, ProposalBody, RevealBody, SALT_PATTERN } from "../schema.ts";
+// The request bodies live in the contract module (src/contract/schema.ts); re-exported for the existing importers.
+export { BatchId, ProposalBody, RevealBody, SALT_PATTERN } from "../contract/schema.ts";
 export type { AllocationFill } from "../solver/index.ts";
 
 /** A fresh salt: 32 random bytes as hex. */

@@ -20,7 +20,7 @@
 // plus side, resource and region, which the market needs to route anyway, and the intent id, which fills name.
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
-import type { Intent, Side } from "../schema.ts";
+import type { Intent, Side } from "../contract/schema.ts";
 
 export const COMMITMENT_VERSION = 1;
 export const QUANTITY_BANDS_PER_OCTAVE = 4;

@@ -1,6 +1,6 @@
 // HTTP plumbing of the edge worker: the one typed error (HttpError), its RFC 9457 problem-details rendering,
 // and capped body reading. Routes throw HttpError; `problemResponse` in the app's onError is the only renderer.
-import type { FieldError } from "../schema.ts";
+import type { FieldError } from "../contract/schema.ts";
 import type { Problem } from "../market/outcome.ts";
 
 /** The largest request body accepted: intents and configs are small, and a cap keeps the worker's memory bounded. */

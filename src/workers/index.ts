@@ -1,8 +1,8 @@
 // The NASH edge worker (CONTRACT.md section 5): one Hono app that validates, authenticates and routes each
 // request to its market's Durable Object over native RPC. Stateless; every error leaves through `onError`.
 import { Hono, type Context } from "hono";
-import { IntentId, IntentInput, MarketConfig, MarketName, fieldErrors } from "../schema.ts";
-import { bodyHash, verifyRequest } from "../auth.ts";
+import { IntentId, IntentInput, MarketConfig, MarketName, fieldErrors } from "../contract/schema.ts";
+import { bodyHash, verifyRequest } from "../contract/auth.ts";
 import { requestFingerprint } from "../market/guards.ts";
 import type { Outcome } from "../market/outcome.ts";
 import type { EdgeEnv, MarketObject, WriteAuth } from "../durable/market.ts";
@@ -13,7 +13,7 @@ import { DIRECTORY_NAME } from "../durable/directory.ts";
 import { buildOpenApi } from "../api/openapi.ts";
 import { renderReference } from "../api/reference.ts";
 import { marketPageHtml } from "../api/market-page.ts";
-import { BatchId, ProposalBody, RevealBody, SALT_PATTERN, STREAM_EVENT_TYPES, StreamTypes } from "../schema.ts";
+import { BatchId, ProposalBody, RevealBody, SALT_PATTERN, STREAM_EVENT_TYPES, StreamTypes } from "../contract/schema.ts";
 
 export { MarketObject } from "../durable/market.ts";
 export { AxonObject } from "../durable/axon.ts";

@@ -1,4 +1,4 @@
-// src/auth.ts against independent references: RFC 8032's Ed25519 vector, node:crypto, and pinned NASH vectors.
+// src/contract/auth.ts against independent references: RFC 8032's Ed25519 vector, node:crypto, and pinned NASH vectors.
 import { createHash, createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
@@ -13,7 +13,7 @@ import {
   signRequest,
   signingString,
   verifyRequest,
-} from "../../src/auth.ts";
+} from "../../src/contract/auth.ts";
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, "hex"));
 const SEED = new Uint8Array(32).map((_, i) => i); // 00 01 .. 1f
@@ -182,7 +182,7 @@ describe("verifyRequest", () => {
   });
 });
 
-/** Signs `message` with node:crypto, apart from src/auth.ts's signing string: what a generic client does. */
+/** Signs `message` with node:crypto, apart from src/contract/auth.ts's signing string: what a generic client does. */
 async function nodeSigned(message: string, timestamp: number): Promise<Record<string, string>> {
   const key = await agentKeyFromSeed(SEED);
   const pk = createPrivateKey({ key: Buffer.from(key.privateKey, "base64url"), format: "der", type: "pkcs8" });
@@ -218,7 +218,7 @@ describe("verifyRequest: the empty body", () => {
 });
 
 // ---- Small-order and non-canonical keys, checked against Edwards arithmetic written here (affine, BigInt), not
-// against the list in src/auth.ts: the torsion points are found as [L]·P of points of the curve and checked by
+// against the list in src/contract/auth.ts: the torsion points are found as [L]·P of points of the curve and checked by
 // [8]T = identity.
 const p = 2n ** 255n - 19n;
 const L = 2n ** 252n + 27742317777372353535851937790883648493n; // the prime order of the base point's group

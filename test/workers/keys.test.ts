@@ -1,9 +1,9 @@
 // Signing inside workerd (issue 14, items 6 and 10): a small-order key is no identity, and an empty body signed
 // over the SHA-256 of zero bytes (what any generic client computes) cancels. Signatures here are made with
-// WebCrypto over strings written out in full, apart from src/auth.ts's signing string.
+// WebCrypto over strings written out in full, apart from src/contract/auth.ts's signing string.
 import { SELF } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
-import { base64urlDecode, base64urlEncode, type AgentKey } from "../../src/auth.ts";
+import { base64urlDecode, base64urlEncode, type AgentKey } from "../../src/contract/auth.ts";
 import { BASE, buyIntent, freshMarket, json, newAgent, submit } from "./helpers.ts";
 
 const ZERO_BYTES_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";

@@ -1,7 +1,7 @@
 // Synthetic challenges: markets whose optimum is known (support/generate.ts, shaped markets), and proposals of
 // every quality over them, labelled with their true welfare share (proposal welfare / optimal welfare). The scorer
 // is trained and tested on these. Pure and seeded: the exact solver is passed in (HiGHS, support/highs.ts).
-import type { Fill, Intent, LatencyTable } from "../../src/schema.ts";
+import type { Fill, Intent, LatencyTable } from "../../src/contract/schema.ts";
 import { compatible } from "../../src/solver/latency.ts";
 import { generateShapedMarket, type MarketShape, type Rng, type ShapedMarket as Market } from "../../support/generate.ts";
 

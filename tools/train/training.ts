@@ -1,6 +1,6 @@
 // Datasets and evaluation for the scorer: challenges turned into (features, label) examples, metrics for the
 // model and the baseline, and fine-tuning on revealed examples. Shared by `scripts/train.ts` and `bench/model.ts`.
-import type { Fill, LatencyTable } from "../../src/schema.ts";
+import type { Fill, LatencyTable } from "../../src/contract/schema.ts";
 import { seededRandom } from "../../src/random.ts";
 import type { MarketShape } from "../../support/generate.ts";
 import { generateChallenge, type ExactSolve, type ProposalKind } from "./challenges.ts";

@@ -1,5 +1,5 @@
 // The typed NASH client (CONTRACT.md section 5): every request and answer is checked against the zod contract
-// (src/schema.ts); writes are signed with the agent's Ed25519 key; retries are safe because each POST carries an
+// (src/contract/schema.ts); writes are signed with the agent's Ed25519 key; retries are safe because each POST carries an
 // Idempotency-Key and every attempt is signed anew. Runtime-neutral: fetch and WebCrypto only.
 import {
   CancelAnswer,
@@ -22,8 +22,8 @@ import {
   fieldErrors,
   type FieldError,
   type MarketConfig,
-} from "../../../src/schema.ts";
-import { signRequest, type AgentKey } from "../../../src/auth.ts";
+} from "../../../src/contract/schema.ts";
+import { signRequest, type AgentKey } from "../../../src/contract/auth.ts";
 import type { z } from "zod";
 import { subscribe, type Subscription, type SubscribeOptions } from "./stream.ts";
 

@@ -1,9 +1,9 @@
 // The NASH TypeScript SDK: typed client, agent keys, signing and the settlement stream. Types come from the
-// service's own zod contract (src/schema.ts). Node-only helpers (key files) are in "./node.ts".
+// service's own zod contract (src/contract/schema.ts). Node-only helpers (key files) are in "./node.ts".
 export { NashClient, NashError, backoffMs, type ClientOptions, type IntentDraft, type RetryPolicy } from "./client.ts";
 export { subscribe, streamUrl, type SubscribeOptions, type Subscription } from "./stream.ts";
 export { generateKey, keyFromSeed, parseKey, keyToJson, type AgentKey } from "./keys.ts";
-export { signRequest, signingString, bodyHash } from "../../../src/auth.ts";
+export { signRequest, signingString, bodyHash } from "../../../src/contract/auth.ts";
 export type {
   CancelAnswer,
   CommitmentsAnswer,
@@ -23,4 +23,4 @@ export type {
   Settlement,
   SubmitAnswer,
   TrainingExampleView,
-} from "../../../src/schema.ts";
+} from "../../../src/contract/schema.ts";

@@ -1,7 +1,7 @@
 // Agent keys for the SDK: the JSON form `nash keygen` writes ({ publicKey, privateKey }, both base64url; the
 // private key is PKCS#8), checked on load so a mismatched pair fails here, not as a 401 later. Runtime-neutral.
 import { z } from "zod";
-import { agentKeyFromSeed, base64urlDecode, generateAgentKey, type AgentKey } from "../../../src/auth.ts";
+import { agentKeyFromSeed, base64urlDecode, generateAgentKey, type AgentKey } from "../../../src/contract/auth.ts";
 
 export type { AgentKey };
 
