@@ -1,5 +1,11 @@
-// Seeded generator of realistic markets (GPU hours, inference tokens, storage) for the oracle tests and the
-// solver bench: the same seed and options always give the same intents and latency table.
+// The one market generator for tests and benchmarks, seeded: the same seed and options always give the same book.
+// - generateMarket(seed, options): realistic markets (GPU hours, inference tokens, storage; six regions with their
+//   own latency table), the oracle tests', the solver tests' (generateBook: intents only) and bench:solver's.
+// - trustBook(seed, options): small hostile books with swaps and shared agents, for the solver's trust tests.
+// - generateShapedMarket(r, shape): the scorer's populations (training, shifted, metro, …), drawn from a stream the
+//   challenge maker keeps using (tools/train, bench/model.ts).
+// Each keeps its own order of draws: the seeds tests and benchmarks picked (markets where branch and bound runs,
+// the bench's instances, the trained model's data) stay the same books.
 import type { Intent, LatencyTable } from "../src/contract/schema.ts";
 import { seededRandom } from "../src/random.ts";
 
@@ -62,7 +68,7 @@ const BASE_LATENCY: Record<string, Record<string, number>> = {
  * `dropPairs` pairs, chosen by `seed`, are left out entirely: unreachable for capped intents.
  */
 export function buildLatencyTable(regions = 6, dropPairs = 0, seed = 1): LatencyTable {
-  const rng = mulberry32(seed ^ 0x5eed);
+  const rng = seededRandom(seed ^ 0x5eed);
   const names = REGIONS.slice(0, Math.max(1, Math.min(regions, REGIONS.length)));
   const pairs: [string, string, number][] = [];
   for (let i = 0; i < names.length; i++) {
@@ -86,8 +92,6 @@ export function buildLatencyTable(regions = 6, dropPairs = 0, seed = 1): Latency
   return table;
 }
 
-/** The shared seeded generator (src/random.ts). */
-export const mulberry32 = seededRandom;
 
 const round = (x: number, decimals: number) => {
   const f = 10 ** decimals;
@@ -96,7 +100,7 @@ const round = (x: number, decimals: number) => {
 
 /** A deterministic market for `seed`; see MarketOptions for the knobs and their defaults. */
 export function generateMarket(seed: number, options: MarketOptions = {}): GeneratedMarket {
-  const rng = mulberry32(seed);
+  const rng = seededRandom(seed);
   const size = options.size ?? 20;
   const regionCount = Math.max(1, Math.min(options.regions ?? 6, REGIONS.length));
   const resourceCount = Math.max(1, Math.min(options.resources ?? 2, RESOURCES.length));
@@ -170,6 +174,39 @@ export function generateMarket(seed: number, options: MarketOptions = {}): Gener
     }
   }
   return { intents, latency };
+}
+
+/**
+ * Only the intents of generateMarket, fractional quantities unless told otherwise: for tests that bring their own
+ * latency table (the regions are REGIONS, the same names as the solver's DEFAULT_LATENCY).
+ */
+export function generateBook(size: number, seed: number, options: MarketOptions = {}): Intent[] {
+  return generateMarket(seed, { integerQuantities: false, ...options, size }).intents;
+}
+
+// Trust books: small hostile books for the solver's trust tests, plain intents and swaps over two resources and
+// three regions whose table lists caps of 0 to 50 ms; each intent its own agent unless `agents` is given (then one
+// agent may stand on both sides: the self-trade rules get exercised).
+
+export const TRUST_LATENCY: LatencyTable = { a: { b: 10, c: 50 }, b: { c: 30 } };
+
+export function trustBook(seed: number, opts: { n?: number; swapShare?: number; agents?: number } = {}): Intent[] {
+  const r = seededRandom(seed);
+  const n = opts.n ?? 1 + Math.floor(r() * 30);
+  const xs: Intent[] = [];
+  for (let k = 0; k < n; k++) {
+    const side = r() < 0.5 ? "buy" : "sell";
+    const resource = r() < 0.6 ? "x" : "y";
+    const it: Intent = {
+      id: `i${k}`, agent: opts.agents ? `g${Math.floor(r() * opts.agents)}` : `g${k}`, side, resource,
+      quantity: r() < 0.3 ? Math.ceil(r() * 5) : r() * 10 + 1e-3, limitPrice: r() < 0.4 ? Math.round(r() * 4) : r() * 4,
+      region: ["a", "b", "c"][Math.floor(r() * 3)],
+    };
+    if (r() < 0.3) it.maxLatencyMs = [0, 10, 30][Math.floor(r() * 3)];
+    if (side === "sell" && r() < (opts.swapShare ?? 0)) it.swapFor = { resource: resource === "x" ? "y" : "x", limitPrice: r() * 4 };
+    xs.push(it);
+  }
+  return xs;
 }
 
 // Shaped markets: the scorer's training and test populations (tools/train, bench/model.ts). Regions sit on a map
