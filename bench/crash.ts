@@ -13,6 +13,9 @@ import { keypairFromUriOrThrow } from "../src/bridge/keys.ts";
 import { startMinerNode } from "../tools/miner-node/main.ts";
 import { runCrashRounds } from "../support/crash.ts";
 import { startDevServer, type DevServer } from "../support/dev-server.ts";
+import { recordFigures } from "../support/figures.ts";
+
+recordFigures("crash", "Crash safety");
 
 function flags(argv: string[]): Record<string, number> {
   const f: Record<string, number> = { kills: 20, clients: 6, "min-load-ms": 200, "max-load-ms": 2500, seed: 1, relay: 1 };

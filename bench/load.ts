@@ -24,6 +24,9 @@ import { inspect, report } from "../support/cpu-profile.ts";
 import { getJson, openStream, pool, type MarketStream } from "../support/client.ts";
 import { startDevServer, type DevServer } from "../support/dev-server.ts";
 import { YOUNG_GENERATION_FLAGS } from "../scripts/dev.ts";
+import { recordFigures } from "../support/figures.ts";
+
+recordFigures("load", "Edge service under load");
 
 interface Flags {
   rate: number;

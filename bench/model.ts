@@ -22,6 +22,9 @@ import { DEFAULT_TRAIN } from "../tools/train/mlp.ts";
 import { importOnnx } from "../tools/train/onnx-export.ts";
 import { createScorer } from "../src/model/scorer-node.ts";
 import { buildDataset, evaluate, fineTune, type Example } from "../tools/train/training.ts";
+import { recordFigures } from "../support/figures.ts";
+
+recordFigures("model", "Learned scorer");
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {

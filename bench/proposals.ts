@@ -9,6 +9,9 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateAgentKey, signRequest, type AgentKey } from "../src/contract/auth.ts";
 import { waitForHealth } from "../scripts/demo.ts";
+import { recordFigures } from "../support/figures.ts";
+
+recordFigures("proposals", "Proposals in batch markets");
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const rounds = Number(process.argv[2] ?? 5);

@@ -5,6 +5,9 @@ import type { Intent, LatencyTable } from "../src/contract/schema.ts";
 import { solve, verify } from "../src/solver/index.ts";
 import { generateMarket } from "../support/generate.ts";
 import { solveWithHighs } from "../support/highs.ts";
+import { recordFigures } from "../support/figures.ts";
+
+recordFigures("solver", "Solver");
 
 type Market = { intents: Intent[]; latency: LatencyTable };
 

@@ -6,6 +6,9 @@ import fc from "fast-check";
 import { parseArgs } from "node:util";
 import { describeFaults, independenceCase, pureFaults, type PureCase } from "../test/oracle/hostile.ts";
 import { highsOptimum } from "../test/oracle/hostile-highs.ts";
+import { recordFigures } from "../support/figures.ts";
+
+recordFigures("adversarial", "Adversarial long run");
 
 const { values } = parseArgs({ options: { cases: { type: "string", default: "100000" }, seed: { type: "string", default: "14" } } });
 const cases = Number(values.cases);
