@@ -1,6 +1,6 @@
 // Crash rounds: signed intents stream into a market from several concurrent clients, the whole service is
 // SIGKILLed (process group) at a random moment, restarted on the same state, the requests whose answer was lost
-// are resent with their Idempotency-Key, and the market is audited (test/node/support/client.ts). Shared by
+// are resent with their Idempotency-Key, and the market is audited (support/client.ts). Shared by
 // `npm run bench:crash` (many rounds) and test/node/crash.test.ts (a few).
 import { generateAgentKey, type AgentKey } from "../src/contract/auth.ts";
 import { auditMarket, signedFetch, type AuditReport, type ClientRecord } from "./client.ts";
