@@ -19,11 +19,13 @@ import {
   Settlement,
   SubmitAnswer,
   TrainingExampleView,
+  bytesToBase64,
   fieldErrors,
+  signRequest,
+  type AgentKey,
   type FieldError,
   type MarketConfig,
-} from "../../../src/contract/schema.ts";
-import { signRequest, type AgentKey } from "../../../src/contract/auth.ts";
+} from "../../../src/contract/index.ts";
 import type { z } from "zod";
 import { subscribe, type Subscription, type SubscribeOptions } from "./stream.ts";
 
@@ -220,9 +222,7 @@ export class NashClient {
   /** Operators only: replaces the market's scoring model with these ONNX bytes (sent as JSON base64; 64 KiB body cap). */
   async setModel(market: string, onnx: Uint8Array): Promise<ModelAnswer> {
     this.requireKey("setModel");
-    let binary = "";
-    for (const b of onnx) binary += String.fromCharCode(b);
-    return this.call({ method: "PUT", path: `/v1/markets/${seg(market)}/model`, body: { model: btoa(binary) }, signed: true, answer: ModelAnswer });
+    return this.call({ method: "PUT", path: `/v1/markets/${seg(market)}/model`, body: { model: bytesToBase64(onnx) }, signed: true, answer: ModelAnswer });
   }
 
   /** Subscribes to the market's events over WebSocket, reconnecting when the line drops (see `subscribe`). */
