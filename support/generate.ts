@@ -184,9 +184,9 @@ export function generateBook(size: number, seed: number, options: MarketOptions 
   return generateMarket(seed, { integerQuantities: false, ...options, size }).intents;
 }
 
-// Trust books: small hostile books for the solver's trust tests, plain intents and swaps over two resources and
-// three regions whose table lists caps of 0 to 50 ms; each intent its own agent unless `agents` is given (then one
-// agent may stand on both sides: the self-trade rules get exercised).
+// Trust books: small hostile books for the solver's trust tests: plain intents and swaps over two resources and three
+// regions 10–50 ms apart, caps of 0, 10 or 30 ms, prices that often tie; each intent its own agent unless `agents`
+// is given (then one agent may stand on both sides, and the self-trade rules get exercised).
 
 export const TRUST_LATENCY: LatencyTable = { a: { b: 10, c: 50 }, b: { c: 30 } };
 
