@@ -40,7 +40,7 @@ function row(figure: string, nash: string, highs: string, ratio: string, target:
 }
 
 async function main() {
-  console.log(`markets: ${genName}; HiGHS: ${highs ? "on" : "skipped (NASH_BENCH_SKIP_HIGHS=1)"}`);
+  console.log(`markets: ${genName} (6 regions, 2 resources, 40% of intents with latency caps); HiGHS (npm highs) on the same instances, once each: ${highs ? "on" : "skipped (NASH_BENCH_SKIP_HIGHS=1)"}`);
 
   for (const n of [100, 250, 500, 1000, 10_000, 100_000]) {
     const m = gen(1, n, 0);
