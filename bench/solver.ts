@@ -2,6 +2,7 @@
 // a table. NASH_BENCH_SKIP_HIGHS=1 skips HiGHS; HiGHS runs are capped at 1,000 intents (it takes ~9 s there).
 // Markets come from support/generate.ts (generateMarket), HiGHS from support/highs.ts.
 import type { Intent, LatencyTable } from "../src/contract/schema.ts";
+import { parseFlags, parseOrExit } from "../src/cli/args.ts";
 import { solve, verify } from "../src/solver/index.ts";
 import { generateMarket } from "../support/generate.ts";
 import { solveWithHighs } from "../support/highs.ts";
@@ -40,6 +41,7 @@ function row(figure: string, nash: string, highs: string, ratio: string, target:
 }
 
 async function main() {
+  parseOrExit("usage: npm run bench:solver (no flags; NASH_BENCH_SKIP_HIGHS=1 skips HiGHS)", () => parseFlags({ options: {} }));
   console.log(`markets: ${genName} (6 regions, 2 resources, 40% of intents with latency caps); HiGHS (npm highs) on the same instances, once each: ${highs ? "on" : "skipped (NASH_BENCH_SKIP_HIGHS=1)"}`);
 
   for (const n of [100, 250, 500, 1000, 10_000, 100_000]) {

@@ -26,14 +26,25 @@ export interface NumberRule {
 
 /** The number `--name` holds, undefined when it is absent; a UsageError naming the flag when it breaks `rule`. */
 export function numberFlag(values: Readonly<Record<string, unknown>>, name: string, rule: NumberRule = {}): number | undefined {
-  const text = values[name];
+  return numberArg(values[name], `--${name}`, rule);
+}
+
+/** The number in `text` (a flag's value or a positional argument called `label`), undefined when absent. */
+export function numberArg(text: unknown, label: string, rule: NumberRule = {}): number | undefined {
   if (text === undefined) return undefined;
   const n = typeof text === "string" && text.trim() !== "" ? Number(text) : NaN;
   const { min = -Infinity, exclusive = false, integer = false } = rule;
   const ok = Number.isFinite(n) && (exclusive ? n > min : n >= min) && (!integer || Number.isInteger(n));
   if (ok) return n;
   const kind = `${integer ? "a whole number" : "a number"}${min === -Infinity ? "" : exclusive ? ` above ${min}` : ` of at least ${min}`}`;
-  throw new UsageError(`--${name} needs ${kind}, not ${JSON.stringify(text)}`);
+  throw new UsageError(`${label} needs ${kind}, not ${JSON.stringify(text)}`);
+}
+
+/** The one optional positional number a script takes (and no flags); `fallback` when it is absent. */
+export function soleNumberArg(label: string, fallback: number, rule: NumberRule = {}, args = process.argv.slice(2)): number {
+  const { positionals } = parseFlags({ args, options: {}, allowPositionals: true });
+  if (positionals.length > 1) throw new UsageError(`unexpected argument: ${positionals[1]}`);
+  return numberArg(positionals[0], label, rule) ?? fallback;
 }
 
 /** For scripts: `parse()`'s answer; on a UsageError, its message and `usage` on standard error, and exit code 2. */
