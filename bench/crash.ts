@@ -12,8 +12,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keypairFromUriOrThrow } from "../src/bridge/keys.ts";
 import { startMinerNode } from "../tools/miner-node/main.ts";
-import { runCrashRounds } from "../test/node/support/crash.ts";
-import { startDevServer, type DevServer } from "../test/node/support/dev-server.ts";
+import { runCrashRounds } from "../support/crash.ts";
+import { startDevServer, type DevServer } from "../support/dev-server.ts";
+import { recordFigures } from "../support/figures.ts";
+
+recordFigures("crash", "Crash safety");
 
 const DEFAULTS: Record<string, number> = { kills: 20, clients: 6, "min-load-ms": 200, "max-load-ms": 2500, seed: 1, relay: 1 };
 

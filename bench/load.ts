@@ -21,10 +21,13 @@
 import http from "node:http";
 import { numberFlag, parseFlags, parseOrExit } from "../src/cli/args.ts";
 import { generateAgentKey, signRequest } from "../src/contract/auth.ts";
-import { inspect, report } from "../test/node/support/cpu-profile.ts";
-import { getJson, openStream, pool, type MarketStream } from "../test/node/support/client.ts";
-import { startDevServer, type DevServer } from "../test/node/support/dev-server.ts";
+import { inspect, report } from "../support/cpu-profile.ts";
+import { getJson, openStream, pool, type MarketStream } from "../support/client.ts";
+import { startDevServer, type DevServer } from "../support/dev-server.ts";
 import { YOUNG_GENERATION_FLAGS } from "../scripts/dev.ts";
+import { recordFigures } from "../support/figures.ts";
+
+recordFigures("load", "Edge service under load");
 
 interface Flags {
   rate: number;

@@ -13,14 +13,19 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { numberFlag, parseFlags, parseOrExit, UsageError } from "../src/cli/args.ts";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { generateChallenge, type MarketShape, METRO_SHAPE, OFFGRID_SHAPE, rng, SHIFTED_SHAPE, THIN_SHAPE, TRAIN_SHAPE } from "../src/model/challenges.ts";
+import { seededRandom } from "../src/random.ts";
+import { type MarketShape, METRO_SHAPE, OFFGRID_SHAPE, SHIFTED_SHAPE, THIN_SHAPE, TRAIN_SHAPE } from "../support/generate.ts";
+import { exactOptimum as exact } from "../support/highs.ts";
+import { generateChallenge } from "../tools/train/challenges.ts";
 import { commit } from "../src/model/commitment.ts";
-import { loadExactHighs } from "../src/model/exact-highs.ts";
 import { batchContext, proposalFeatures } from "../src/model/features.ts";
-import { DEFAULT_TRAIN } from "../src/model/mlp.ts";
-import { importOnnx } from "../src/model/onnx-export.ts";
+import { DEFAULT_TRAIN } from "../tools/train/mlp.ts";
+import { importOnnx } from "../tools/train/onnx-export.ts";
 import { createScorer } from "../src/model/scorer-node.ts";
-import { buildDataset, evaluate, fineTune, type Example } from "../src/model/training.ts";
+import { buildDataset, evaluate, fineTune, type Example } from "../tools/train/training.ts";
+import { recordFigures } from "../support/figures.ts";
+
+recordFigures("model", "Learned scorer");
 
 const USAGE = "usage: npm run bench:model [-- --model FILE --port P --reveals N --feedback-shape metro|offgrid|thin --write-reveals FILE --skip-workerd]";
 const flags = parseOrExit(USAGE, () => {
@@ -38,14 +43,13 @@ const table = (head: string[], rows: (string | number)[][]) =>
 const ms = (x: number) => x.toFixed(4);
 
 const modelBytes = readFileSync(MODEL);
-const exact = await loadExactHighs();
 
 // 1. Node.
 const t0 = performance.now();
 const scorer = await createScorer(modelBytes);
 const nodeFirstLoad = performance.now() - t0;
 // Feature extraction over 20 shifted markets: the batch context (one banded solve) once per batch, then per proposal.
-const probeRng = rng(5);
+const probeRng = seededRandom(5);
 const contextTimes: number[] = [];
 const featureTimes: number[] = [];
 const sizes: number[] = [];

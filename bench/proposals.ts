@@ -10,6 +10,9 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateAgentKey, signRequest, type AgentKey } from "../src/contract/auth.ts";
 import { waitForHealth } from "../scripts/demo.ts";
+import { recordFigures } from "../support/figures.ts";
+
+recordFigures("proposals", "Proposals in batch markets");
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const rounds = parseOrExit("usage: npx node bench/proposals.ts [ROUNDS, default 5]", () => soleNumberArg("ROUNDS", 5, { min: 1, integer: true }));

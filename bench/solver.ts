@@ -1,39 +1,22 @@
 // `npm run bench:solver`: the solver's figures (issue 3) measured side by side with HiGHS in one run, printed as
 // a table. NASH_BENCH_SKIP_HIGHS=1 skips HiGHS; HiGHS runs are capped at 1,000 intents (it takes ~9 s there).
-// Markets come from the oracle's generator (test/oracle/generate.ts) when present, else the solver's own.
+// Markets come from support/generate.ts (generateMarket), HiGHS from support/highs.ts.
 import type { Intent, LatencyTable } from "../src/contract/schema.ts";
 import { parseFlags, parseOrExit } from "../src/cli/args.ts";
-import { DEFAULT_LATENCY, solve, verify } from "../src/solver/index.ts";
-import { generate } from "../test/node/solver-gen.ts";
+import { solve, verify } from "../src/solver/index.ts";
+import { generateMarket } from "../support/generate.ts";
+import { solveWithHighs } from "../support/highs.ts";
+import { recordFigures } from "../support/figures.ts";
+
+recordFigures("solver", "Solver");
 
 type Market = { intents: Intent[]; latency: LatencyTable };
-type Gen = (seed: number, size: number, allOrNone: number) => Market;
-type Highs = (intents: Intent[], latency: LatencyTable, timeLimitSec?: number) => { welfare: number; ms: number };
 
 const skipHighs = process.env.NASH_BENCH_SKIP_HIGHS === "1";
 const HIGHS_CAP = 1000;
-
-async function load(): Promise<{ gen: Gen; genName: string; highs: Highs | null }> {
-  let gen: Gen = (seed, size, allOrNone) => ({ intents: generate(size, seed, { allOrNone }), latency: DEFAULT_LATENCY });
-  let genName = "test/node/solver-gen.ts";
-  let highs: Highs | null = null;
-  try {
-    const g = await import("../test/oracle/generate.ts");
-    gen = (seed, size, allOrNone) => g.generateMarket(seed, { size, allOrNoneShare: allOrNone });
-    genName = "test/oracle/generate.ts";
-  } catch {
-    /* the oracle's generator is not there yet */
-  }
-  if (!skipHighs) {
-    try {
-      const h = await import("../test/oracle/highs.ts");
-      highs = (intents, latency, timeLimitSec) => h.solveWithHighs(intents, latency, { timeLimitSec });
-    } catch {
-      /* the oracle is not there yet: the HiGHS column stays empty */
-    }
-  }
-  return { gen, genName, highs };
-}
+const genName = "support/generate.ts";
+const gen = (seed: number, size: number, allOrNone: number): Market => generateMarket(seed, { size, allOrNoneShare: allOrNone });
+const highs = skipHighs ? null : (intents: Intent[], latency: LatencyTable, timeLimitSec?: number) => solveWithHighs(intents, latency, { timeLimitSec });
 
 /** Best of `runs` wall times (the machine is shared and noisy), after one warm-up, with that run's result. */
 function time<T>(runs: number, f: () => T): { ms: number; value: T } {
@@ -59,8 +42,7 @@ function row(figure: string, nash: string, highs: string, ratio: string, target:
 
 async function main() {
   parseOrExit("usage: npm run bench:solver (no flags; NASH_BENCH_SKIP_HIGHS=1 skips HiGHS)", () => parseFlags({ options: {} }));
-  const { gen, genName, highs } = await load();
-  console.log(`markets: ${genName}; HiGHS: ${highs ? "on" : skipHighs ? "skipped (NASH_BENCH_SKIP_HIGHS=1)" : "not available"}`);
+  console.log(`markets: ${genName} (6 regions, 2 resources, 40% of intents with latency caps); HiGHS (npm highs) on the same instances, once each: ${highs ? "on" : "skipped (NASH_BENCH_SKIP_HIGHS=1)"}`);
 
   for (const n of [100, 250, 500, 1000, 10_000, 100_000]) {
     const m = gen(1, n, 0);

@@ -6,6 +6,9 @@ import fc from "fast-check";
 import { numberFlag, parseFlags, parseOrExit } from "../src/cli/args.ts";
 import { describeFaults, independenceCase, pureFaults, type PureCase } from "../test/oracle/hostile.ts";
 import { highsOptimum } from "../test/oracle/hostile-highs.ts";
+import { recordFigures } from "../support/figures.ts";
+
+recordFigures("adversarial", "Adversarial long run");
 
 const { cases, seed } = parseOrExit("usage: npm run fuzz:adversarial [-- --cases N --seed S]", () => {
   const { values } = parseFlags({ options: { cases: { type: "string", default: "100000" }, seed: { type: "string", default: "14" } } });

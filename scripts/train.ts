@@ -5,14 +5,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { numberFlag, parseFlags, parseOrExit } from "../src/cli/args.ts";
 import { join } from "node:path";
-import { SHIFTED_SHAPE, TRAIN_SHAPE } from "../src/model/challenges.ts";
-import { loadExactHighs } from "../src/model/exact-highs.ts";
+import { exactOptimum as exact } from "../support/highs.ts";
+import { raster, encodePng, type Colour, type Raster } from "../support/chart.ts";
+import { SHIFTED_SHAPE, TRAIN_SHAPE } from "../support/generate.ts";
 import { FEATURE_COUNT, FEATURE_NAMES, FEATURES_VERSION } from "../src/model/features.ts";
-import { DEFAULT_TRAIN, initMlp, predict, train, type Mlp } from "../src/model/mlp.ts";
-import { exportOnnx, importOnnx } from "../src/model/onnx-export.ts";
-import { canvas, encodePng, plot } from "../src/model/png.ts";
+import { DEFAULT_TRAIN, initMlp, predict, train, type Mlp } from "../tools/train/mlp.ts";
+import { exportOnnx, importOnnx } from "../tools/train/onnx-export.ts";
 import { createScorer } from "../src/model/scorer-node.ts";
-import { buildDataset, evaluate, fineTune, fromRevealed, type Example, type Metrics, type RevealedExample } from "../src/model/training.ts";
+import { buildDataset, evaluate, fineTune, fromRevealed, type Example, type Metrics, type RevealedExample } from "../tools/train/training.ts";
 
 const USAGE = "usage: npm run train -- [--quick] [--seed N] [--markets N] [--out DIR] [--version V] [--from MODEL.onnx --reveals FILE]";
 const flags = parseOrExit(USAGE, () => {
@@ -37,7 +37,6 @@ if (from && !revealsFile) {
 }
 
 const started = performance.now();
-const exact = await loadExactHighs();
 const progress = (what: string, total: number) => (done: number) =>
   process.stderr.write(`\r  ${what}: ${done}/${total} markets (${((performance.now() - started) / 1000).toFixed(0)} s)   `);
 
@@ -136,22 +135,29 @@ log(`wrote ${join(outDir, `${version}.onnx`)} and its report`);
 function calibrationPlot(sets: Example[][], m: Mlp): Uint8Array {
   const size = 400;
   const pad = 20;
-  const c = canvas(size, size);
+  const c = raster(size, size);
   const span = size - 2 * pad;
   for (let t = 0; t <= span; t++) {
-    plot(c, pad + t, size - pad - t, 0xaaaaaa);
+    blend(c, pad + t, size - pad - t, [0xaa, 0xaa, 0xaa]);
     for (const edge of [pad, size - pad]) {
-      plot(c, pad + t, edge, 0x000000);
-      plot(c, edge, pad + t, 0x000000);
+      blend(c, pad + t, edge, [0, 0, 0]);
+      blend(c, edge, pad + t, [0, 0, 0]);
     }
   }
-  const colors = [0x1f77b4, 0xff7f0e];
+  const colours: Colour[] = [[0x1f, 0x77, 0xb4], [0xff, 0x7f, 0x0e]];
   sets.forEach((set, k) => {
     for (const e of set) {
       const x = pad + predict(m, e.features) * span;
       const y = size - pad - e.label * span;
-      for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]]) plot(c, x + dx, y + dy, colors[k], 0.35);
+      for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]]) blend(c, x + dx, y + dy, colours[k], 0.35);
     }
   });
   return encodePng(c);
+}
+
+/** Paints one pixel with `alpha` of a colour over what is there, so dense clouds of points show their density. */
+function blend(r: Raster, x: number, y: number, colour: Colour, alpha = 1): void {
+  if (x < 0 || y < 0 || x >= r.width || y >= r.height) return;
+  const i = (Math.floor(y) * r.width + Math.floor(x)) * 3;
+  for (let k = 0; k < 3; k++) r.rgb[i + k] = Math.round(r.rgb[i + k] * (1 - alpha) + colour[k] * alpha);
 }

@@ -9,7 +9,7 @@ import { compatible, priceAllocation, verify, type AllocationFill } from "../sol
 import { swapBuyView } from "../solver/multi.ts";
 import { applyFills, tolerance, type IntentRecord, type IntentUpdate } from "./book.ts";
 import { batchContext, proposalFeatures } from "../model/features.ts";
-import { batchComplexity, scoreProposal, type ProposalScore } from "../model/score.ts";
+import { batchComplexity, scoreProposal, type ProposalScore } from "../model/reward.ts";
 import type { Commitment } from "../model/commitment.ts";
 import type { Scorer } from "../model/scorer.ts";
 

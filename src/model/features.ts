@@ -5,9 +5,9 @@
 // than the training saw) on its size. Also the hand-written baseline.
 import type { Fill, Intent, LatencyTable } from "../contract/schema.ts";
 import { solve } from "../solver/index.ts";
+import { latencyBetween } from "../solver/latency.ts";
 import type { Commitment } from "./commitment.ts";
 import { latencyBandCap, PRICE_BANDS_PER_OCTAVE, priceBandMid, quantityBandMid, QUANTITY_BANDS_PER_OCTAVE } from "./commitment.ts";
-import { latencyMs, withinCap } from "./latency.ts";
 
 /** Bumped whenever the vector's layout or meaning changes; a model records the version it was trained on. */
 // f5: all-or-none intents no longer take partial fills in the greedy estimates (f4 let them, which inflated the
@@ -102,12 +102,12 @@ export function batchContext(commitments: readonly Commitment[], latency: Latenc
     if (!b.buy) return;
     intents.forEach((s, si) => {
       if (s.buy || s.resource !== b.resource || b.pHigh <= s.pLow) return;
-      const lat = latencyMs(latency, b.region, s.region);
-      if (!withinCap(lat, b.cap) || !withinCap(lat, s.cap)) return;
+      const lat = latencyBetween(latency, b.region, s.region);
+      if (!capAdmits(lat, b.cap) || !capAdmits(lat, s.cap)) return;
       pairs.push({
         b: bi, s: si, gain: b.p - s.p, ambiguous: b.priceBand - s.priceBand <= 1,
         latencyUnsure: lat !== undefined && (lat > b.capLow || lat > s.capLow),
-        midCapOk: withinCap(lat, (b.capLow + b.cap) / 2) && withinCap(lat, (s.capLow + s.cap) / 2),
+        midCapOk: capAdmits(lat, (b.capLow + b.cap) / 2) && capAdmits(lat, (s.capLow + s.cap) / 2),
       });
     });
   });
@@ -335,4 +335,14 @@ export function baselineEstimate(ctx: BatchContext, fills: readonly Pick<Fill, "
 export function referenceEstimate(ctx: BatchContext, fills: readonly Pick<Fill, "buy" | "sell" | "quantity">[]): number {
   const wp = estimatedWelfare(ctx, fills);
   return Math.min(1, Math.max(0, ratio(wp, Math.max(ctx.banded.welfare, wp), 1)));
+}
+
+/**
+ * Whether a latency band's cap admits a pair `latency` ms apart: commitments give caps as band edges, and the
+ * no-cap band is Infinity, which admits any pair, even one the table does not list. (The solver's `withinCap`
+ * reads an intent's own cap instead.)
+ */
+function capAdmits(latency: number | undefined, cap: number): boolean {
+  if (cap === Infinity) return true;
+  return latency !== undefined && latency <= cap;
 }

@@ -3,8 +3,7 @@
 // solving. Pure TypeScript: runs unchanged in workerd, Node and the CLI.
 import type { Certificate, Fill, Intent, LatencyTable, SolveStatus } from "../contract/schema.ts";
 import { catalogClasses, restrictClasses, updateClasses, type ClassCatalog, type ClassIndex, type IntentClass } from "./classes.ts";
-import type { ClassProblem } from "./flow.ts";
-import { solveClassSimplex } from "./simplex.ts";
+import { solveClassSimplex, type ClassProblem } from "./simplex.ts";
 import { priceAllocation, priceIndexed } from "./price.ts";
 import { solveMulti } from "./multi.ts";
 import { tradeComponents } from "./components.ts";

@@ -1,10 +1,36 @@
-// Network simplex for the class-level allocation problem (same input and output as the SSP in flow.ts).
+// Network simplex for the class-level allocation problem: a min-cost flow source → buyer classes → seller classes
+// → sink, where each class's arc from the source (to the sink) is convex piecewise linear, one segment per intent.
 // Nodes: root, source, sink, buyer classes, seller classes. Arcs: one convex piecewise-linear arc per class
 // (source → buyer class, seller class → sink; one linear piece per intent, sorted by price), one per compatible
 // class pair, sink → source (not trading is free), and an artificial root arc per node (never carries flow).
 // A convex arc is priced at its current breakpoint in both directions, so a pivot costs O(classes), not
 // O(intents). The tree is kept strongly feasible (Cunningham's leaving-arc rule, as in LEMON).
-import type { ClassFlow, ClassProblem } from "./flow.ts";
+
+/** A class-level transportation problem. Segment arrays are in fill order (buyers by price desc, sellers asc). */
+export interface ClassProblem {
+  nb: number;
+  ns: number;
+  /** Compatible class pairs: edge e joins buyer class edgeBuy[e] and seller class edgeSell[e]. */
+  edgeBuy: Int32Array;
+  edgeSell: Int32Array;
+  buyAdj: Int32Array[];
+  sellAdj: Int32Array[];
+  buySegStart: Int32Array; // length nb + 1
+  buySegPrice: Float64Array;
+  buySegCap: Float64Array;
+  sellSegStart: Int32Array; // length ns + 1
+  sellSegPrice: Float64Array;
+  sellSegCap: Float64Array;
+}
+
+export interface ClassFlow {
+  edgeFlow: Float64Array;
+  buySegUsed: Float64Array;
+  sellSegUsed: Float64Array;
+  augmentations: number;
+  /** Node potentials: reduced cost cost + pi[src] − pi[dst] ≥ 0 where flow can rise. */
+  pi?: Float64Array;
+}
 
 /**
  * A min-cost circulation problem: arcs with convex piecewise-linear costs (pieces in order of increasing cost;

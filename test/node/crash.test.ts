@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
 import { keypairFromUriOrThrow } from "../../src/bridge/keys.ts";
 import { startMinerNode } from "../../tools/miner-node/main.ts";
-import { runCrashRounds } from "./support/crash.ts";
-import { startDevServer, type DevServer } from "./support/dev-server.ts";
+import { runCrashRounds } from "../../support/crash.ts";
+import { startDevServer, type DevServer } from "../../support/dev-server.ts";
 
 let server: DevServer | undefined;
 let node: { close: () => Promise<void> } | undefined;

@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { generateAgentKey, signRequest, type AgentKey } from "../../src/contract/auth.ts";
 import { run as runCli } from "../../src/cli/main.ts";
 import { IntentInput, MarketConfig } from "../../src/contract/schema.ts";
-import { getJson, signedFetch, type Answer } from "./support/client.ts";
-import { startDevServer, type DevServer } from "./support/dev-server.ts";
+import { getJson, signedFetch, type Answer } from "../../support/client.ts";
+import { startDevServer, type DevServer } from "../../support/dev-server.ts";
 
 const RUNS = Number(process.env.FUZZ_RUNS || 60);
 const BURST = 40;

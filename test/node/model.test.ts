@@ -3,26 +3,21 @@
 // JS forward pass, and the committed model runs in onnxruntime-web with the recorded outputs.
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, test } from "vitest";
-import {
-  generateChallenge, generateMarket, infeasibility, PROPOSAL_KINDS, makeProposal, rng, SHIFTED_SHAPE, TRAIN_SHAPE,
-  welfareOf,
-} from "../../src/model/challenges.ts";
+import { generateChallenge, infeasibility, PROPOSAL_KINDS, makeProposal, welfareOf } from "../../tools/train/challenges.ts";
+import { generateShapedMarket as generateMarket, SHIFTED_SHAPE, TRAIN_SHAPE } from "../../support/generate.ts";
+import { exactOptimum as exact } from "../../support/highs.ts";
+import { seededRandom as rng } from "../../src/random.ts";
 import {
   commit, LATENCY_BAND_CAPS, latencyBand, PRICE_BANDS_PER_OCTAVE, priceBand, QUANTITY_BANDS_PER_OCTAVE, quantityBand,
 } from "../../src/model/commitment.ts";
-import { loadExactHighs, type ExactSolve } from "../../src/model/exact-highs.ts";
 import { baselineEstimate, batchContext, FEATURE_COUNT, FEATURE_NAMES, FEATURES_VERSION, proposalFeatures } from "../../src/model/features.ts";
-import { initMlp, meanAbsoluteError, predict, spearman, train, DEFAULT_TRAIN } from "../../src/model/mlp.ts";
-import { exportOnnx, importOnnx } from "../../src/model/onnx-export.ts";
+import { initMlp, meanAbsoluteError, predict, spearman, train, DEFAULT_TRAIN } from "../../tools/train/mlp.ts";
+import { exportOnnx, importOnnx } from "../../tools/train/onnx-export.ts";
 import { readModelMetadata } from "../../src/model/scorer.ts";
 import { createScorer } from "../../src/model/scorer-node.ts";
 import { solve } from "../../src/solver/index.ts";
 import type { Intent } from "../../src/contract/schema.ts";
 
-let exact: ExactSolve;
-beforeAll(async () => {
-  exact = await loadExactHighs();
-});
 const SALT = "5a".repeat(16);
 
 describe("challenges", () => {
@@ -202,7 +197,7 @@ describe("mlp and onnx", () => {
 
 describe("score", () => {
   test("estimate × reward × time weight, with the documented numbers", async () => {
-    const { scoreProposal, complexityReward, timeWeight, batchComplexity } = await import("../../src/model/score.ts");
+    const { scoreProposal, complexityReward, timeWeight, batchComplexity } = await import("../../src/model/reward.ts");
     expect(timeWeight(0)).toBe(1);
     expect(timeWeight(50)).toBe(1);
     expect(timeWeight(150)).toBeCloseTo(0.5, 12);

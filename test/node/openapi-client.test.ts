@@ -10,7 +10,7 @@ import type { Middleware } from "openapi-fetch";
 import openapiTS, { astToString } from "openapi-typescript";
 import ts from "typescript";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { startDevServer, type DevServer } from "./support/dev-server.ts";
+import { startDevServer, type DevServer } from "../../support/dev-server.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 let server: DevServer;

@@ -4,9 +4,9 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { IntentInput, LatencyTable, type Fill, type Intent } from "../../src/contract/schema.ts";
 import { checkCertificate, checkSettlement, checkStatedGap, NASH_RULES, type Rule, type Violation } from "../oracle/checker.ts";
-import { incompatibility, latencyBetween, tradablePairs } from "../oracle/compat.ts";
-import { buildLatencyTable, generateMarket } from "../oracle/generate.ts";
-import { buildAllocationLp, solveWithHighs, witnessFills } from "../oracle/highs.ts";
+import { incompatibility, latencyBetween, tradablePairs } from "../../support/compat.ts";
+import { buildLatencyTable, generateMarket } from "../../support/generate.ts";
+import { buildAllocationLp, solveWithHighs, witnessFills } from "../../support/highs.ts";
 
 const EU = { "eu-west": { "us-east": 80, "eu-central": 14 } };
 

@@ -1,7 +1,7 @@
-// bench/support: the PNG line/bar chart writer (decoded back and checked pixel by pixel) and the progress lines.
+// support/chart.ts and support/progress.ts: the PNG line/bar chart writer (decoded back and checked pixel by pixel) and the progress lines.
 import { describe, expect, test } from "vitest";
-import { PALETTE, barChart, encodePng, lineChart, niceTicks, raster, fillRect } from "../../bench/support/chart.ts";
-import { formatDuration, progress, progressLine } from "../../bench/support/progress.ts";
+import { PALETTE, barChart, encodePng, lineChart, niceTicks, raster, fillRect } from "../../support/chart.ts";
+import { formatDuration, progress, progressLine } from "../../support/progress.ts";
 import { countColour, decodePng } from "./page-png.ts";
 
 describe("PNG charts", () => {

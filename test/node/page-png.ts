@@ -1,5 +1,5 @@
 // A small PNG decoder for the picture tests (8-bit RGB/RGBA, not interlaced: what Chromium and
-// bench/support/chart.ts write), so screenshots and charts can be checked pixel by pixel.
+// support/chart.ts write), so screenshots and charts can be checked pixel by pixel.
 import { inflateSync } from "node:zlib";
 
 export interface Image {

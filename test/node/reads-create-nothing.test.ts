@@ -4,7 +4,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { startDevServer, type DevServer } from "./support/dev-server.ts";
+import { startDevServer, type DevServer } from "../../support/dev-server.ts";
 
 const port = Number(process.env.READS_PORT || 18931);
 let server: DevServer;

@@ -5,9 +5,8 @@ import { describe, expect, it } from "vitest";
 import type { Intent } from "../../src/contract/schema.ts";
 import { compatible, DEFAULT_LATENCY, latencyBetween, priceAllocation, solve, verify } from "../../src/solver/index.ts";
 import { checkSettlement, describeViolations } from "../oracle/checker.ts";
-import { generateMarket } from "../oracle/generate.ts";
-import { solveWithHighs } from "../oracle/highs.ts";
-import { trustBook, TRUST_LATENCY } from "./solver-trust-gen.ts";
+import { solveWithHighs } from "../../support/highs.ts";
+import { generateMarket, trustBook, TRUST_LATENCY } from "../../support/generate.ts";
 
 const unpriced = (fills: readonly { buy: string; sell: string; resource: string; quantity: number }[]) =>
   fills.map(({ buy, sell, resource, quantity }) => ({ buy, sell, resource, quantity }));

@@ -8,8 +8,9 @@ import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import type { Fill, Intent, LatencyTable } from "../../src/contract/schema.ts";
 import { checkCertificate, checkSettlement, checkStatedGap, describeViolations, inspectSettlement, NASH_RULES, type Tolerances } from "../oracle/checker.ts";
-import { generateMarket, mulberry32, type MarketOptions } from "../oracle/generate.ts";
-import { solveWithHighs, witnessFills } from "../oracle/highs.ts";
+import { seededRandom as mulberry32 } from "../../src/random.ts";
+import { generateMarket, type MarketOptions } from "../../support/generate.ts";
+import { solveWithHighs, witnessFills } from "../../support/highs.ts";
 
 // Loaded dynamically so that a missing or broken solver fails every test below with one clear message
 // (instead of a skipped file or a bare import error).

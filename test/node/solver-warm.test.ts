@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { compatible, DEFAULT_LATENCY, solve, verify } from "../../src/solver/index.ts";
 import { catalogClasses, updateClasses, type ClassIndex } from "../../src/solver/classes.ts";
 import type { Intent, LatencyTable } from "../../src/contract/schema.ts";
-import { generate, rng } from "./solver-gen.ts";
+import { seededRandom as rng } from "../../src/random.ts";
+import { generateBook as generate } from "../../support/generate.ts";
 
 const close = (a: number, b: number, what: string) =>
   expect(Math.abs(a - b), what).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(a), Math.abs(b)));
@@ -48,7 +49,7 @@ describe("warm start: the same welfare as a cold solve", () => {
       const latency = DEFAULT_LATENCY;
       let nextId = 0;
       const fresh = (k: number, seed: number): Intent[] =>
-        generate(k, seed, { allOrNone: seq % 3 === 0 ? 0.15 : 0, minFill: seq % 4 === 0 ? 0.1 : 0 }).map((it) => {
+        generate(k, seed, { allOrNoneShare: seq % 3 === 0 ? 0.15 : 0, minQuantityShare: seq % 4 === 0 ? 0.1 : 0 }).map((it) => {
           // Sometimes the id of an intent that has left (ids are unique within a book).
           const id = r() < 0.05 && nextId > 0 ? `n${Math.floor(r() * nextId)}` : `n${nextId++}`;
           return { ...it, id };

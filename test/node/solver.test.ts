@@ -2,10 +2,10 @@
 // (The HiGHS oracle tests live apart, in test/oracle.)
 import { describe, expect, it } from "vitest";
 import { compatible, DEFAULT_LATENCY, latencyBetween, solve, verify } from "../../src/solver/index.ts";
-import { buildClasses } from "../../src/solver/classes.ts";
-import { solveClassFlow } from "../../src/solver/flow.ts";
+import { solveWithHighs } from "../../support/highs.ts";
 import type { Intent, LatencyTable } from "../../src/contract/schema.ts";
-import { generate, rng } from "./solver-gen.ts";
+import { seededRandom as rng } from "../../src/random.ts";
+import { generateBook as generate } from "../../support/generate.ts";
 
 const EU: LatencyTable = { "eu-west": { "eu-west": 2, "us-east": 80 } };
 const buy = (id: string, quantity: number, limitPrice: number, extra: Partial<Intent> = {}): Intent => ({
@@ -115,44 +115,17 @@ describe("solve: degenerate cases", () => {
 describe("solve: random markets are certified by verify", () => {
   for (const [n, seed, coarse] of [[50, 1, false], [300, 2, false], [300, 3, true], [2000, 4, false], [2000, 5, true]] as const) {
     it(`${n} intents, seed ${seed}${coarse ? ", coarse prices (ties)" : ""}`, () => {
-      const intents = generate(n, seed, { coarse });
+      const intents = generate(n, seed, { ties: coarse });
       const r = solve(intents, DEFAULT_LATENCY);
       expect(r.status).toBe("optimal");
       expect(verify(intents, DEFAULT_LATENCY, r)).toEqual({ ok: true });
     });
   }
 
-  it("the network simplex and the successive-shortest-path flow agree on the welfare", () => {
+  it("the network simplex and HiGHS agree on the welfare", () => {
     for (let seed = 10; seed < 16; seed++) {
-      const intents = generate(400, seed, { coarse: seed % 2 === 0 });
-      const idx = buildClasses(intents, DEFAULT_LATENCY);
-      const seg = (side: "buy" | "sell") => {
-        const classes = idx[side];
-        const start = new Int32Array(classes.length + 1);
-        const price: number[] = [];
-        const cap: number[] = [];
-        classes.forEach((c, k) => {
-          start[k] = price.length;
-          for (const i of c.members) {
-            price.push(intents[i].limitPrice);
-            cap.push(intents[i].quantity);
-          }
-        });
-        start[classes.length] = price.length;
-        return { start, price: Float64Array.from(price), cap: Float64Array.from(cap) };
-      };
-      const B = seg("buy");
-      const S = seg("sell");
-      const f = solveClassFlow({
-        nb: idx.buy.length, ns: idx.sell.length, edgeBuy: idx.edgeBuy, edgeSell: idx.edgeSell,
-        buyAdj: idx.buyAdj, sellAdj: idx.sellAdj,
-        buySegStart: B.start, buySegPrice: B.price, buySegCap: B.cap,
-        sellSegStart: S.start, sellSegPrice: S.price, sellSegCap: S.cap,
-      }, 1e-12);
-      let w = 0;
-      f.buySegUsed.forEach((u, k) => (w += u * B.price[k]));
-      f.sellSegUsed.forEach((u, k) => (w -= u * S.price[k]));
-      close(solve(intents, DEFAULT_LATENCY).welfare, w);
+      const intents = generate(400, seed, { ties: seed % 2 === 0 });
+      close(solve(intents, DEFAULT_LATENCY).welfare, solveWithHighs(intents, DEFAULT_LATENCY).welfare);
     }
   });
 });
@@ -286,7 +259,7 @@ describe("minQuantity: branch and bound against brute force on tiny markets", ()
 
   it("with no time at all, still returns a feasible settlement and an honest gap", () => {
     for (const seed of [11, 12, 13]) {
-      const intents = generate(400, seed, { allOrNone: 0.4, minFill: 0.2 });
+      const intents = generate(400, seed, { allOrNoneShare: 0.4, minQuantityShare: 0.2 });
       const r = solve(intents, DEFAULT_LATENCY, { timeBudgetMs: 0 });
       expect(verify(intents, DEFAULT_LATENCY, r)).toEqual({ ok: true });
       const full = solve(intents, DEFAULT_LATENCY, { timeBudgetMs: 5_000 });
@@ -297,7 +270,7 @@ describe("minQuantity: branch and bound against brute force on tiny markets", ()
   });
 
   it("reports a proven gap when the node budget runs out", () => {
-    const intents = generate(300, 9, { allOrNone: 0.5 });
+    const intents = generate(300, 9, { allOrNoneShare: 0.5 });
     const r = solve(intents, DEFAULT_LATENCY, { nodeBudget: 2 });
     if (r.status !== "optimal") {
       expect(r.gap).toBeGreaterThanOrEqual(0);
@@ -309,7 +282,7 @@ describe("minQuantity: branch and bound against brute force on tiny markets", ()
 
 describe("minQuantity: the branch-and-bound tree in the certificate proves optimality", () => {
   // Seeds whose root LP leaves all-or-none intents partly filled, so branch and bound runs.
-  const markets = [3, 4, 5, 6, 7, 8].map((seed) => generate(150, seed, { allOrNone: 0.3, minFill: 0.1 }));
+  const markets = [3, 4, 5, 6, 7, 8].map((seed) => generate(150, seed, { allOrNoneShare: 0.3, minQuantityShare: 0.1 }));
   const solved = markets.map((intents) => ({ intents, r: solve(intents, DEFAULT_LATENCY, { timeBudgetMs: 5_000 }) }));
   const withTree = solved.filter(({ r }) => r.status === "optimal" && (r.certificate.tree?.length ?? 0) > 1);
   const gainOf = (intents: Intent[], f: { buy: string; sell: string; quantity: number }) =>

@@ -2,7 +2,7 @@
 // a known optimum, individual rationality, Nash bargaining prices (by their KKT conditions) and, separately, the
 // LP certificate. Shares no code with src/solver; violations are returned as data, never thrown.
 import type { Certificate, Fill, Intent, LatencyTable } from "../../src/contract/schema.ts";
-import { incompatibility, tradablePairs } from "./compat.ts";
+import { incompatibility, tradablePairs } from "../../support/compat.ts";
 
 export type Rule =
   | "unknown-intent"

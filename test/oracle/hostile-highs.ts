@@ -1,6 +1,6 @@
 // The reference optimum for the adversarial suite's pure path (Node only: HiGHS is WebAssembly loaded at import).
 import type { Intent, LatencyTable } from "../../src/contract/schema.ts";
-import { solveWithHighs } from "./highs.ts";
+import { solveWithHighs } from "../../support/highs.ts";
 import { oracleTable, type Optimum } from "./hostile.ts";
 
 /** HiGHS's optimum of `book` and its allocation, read from the prototype-free table the oracle must see. */

@@ -1,10 +1,10 @@
 // Hostile books and hostile proposals (issue 14), and the properties every clearing must keep, as pure TS that
 // Node tests, workerd tests and scripts/adversarial.ts share. Judgement comes from the oracle (checker.ts,
-// compat.ts), never from src/solver; the solver is only used to craft proposals and as the thing under test.
+// support/compat.ts), never from src/solver; the solver is only used to craft proposals and as the thing under test.
 import fc from "fast-check";
 import type { Fill, Intent, LatencyTable } from "../../src/contract/schema.ts";
 import { NASH_RULES, checkSettlement, type Violation } from "./checker.ts";
-import { incompatibility } from "./compat.ts";
+import { incompatibility } from "../../support/compat.ts";
 import * as solver from "../../src/solver/index.ts";
 import { fillsWelfare, proposalErrors } from "../../src/market/proposals.ts";
 import type { IntentRecord } from "../../src/market/book.ts";

@@ -1,7 +1,7 @@
 // A small multilayer perceptron trained in plain TypeScript: ReLU hidden layers, a sigmoid output (an estimate in
 // [0, 1]), absolute or squared error, Adam, seeded minibatches. Input standardisation is part of the model (mean/std),
 // folded into the first layer on export, so the ONNX graph is Gemm/Relu/…/Gemm/Sigmoid only.
-import { rng } from "./challenges.ts";
+import { seededRandom } from "../../src/random.ts";
 
 export interface Layer {
   /** Row-major [out][in]. */
@@ -44,7 +44,7 @@ export function initMlp(inputs: readonly Float32Array[], hidden: readonly number
   for (const x of inputs) for (let j = 0; j < d; j++) std[j] += (x[j] - mean[j]) ** 2 / inputs.length;
   // A constant feature keeps std 1, so folding never divides by zero.
   for (let j = 0; j < d; j++) std[j] = Math.sqrt(std[j]) > 1e-6 ? Math.sqrt(std[j]) : 1;
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
   const sizes = [d, ...hidden, 1];
   const layers: Layer[] = [];
@@ -75,7 +75,7 @@ export function predict(m: Mlp, x: ArrayLike<number>): number {
 
 /** Trains in place on (x, y) with y in [0, 1]; returns the final epoch's mean loss. */
 export function train(m: Mlp, xs: readonly Float32Array[], ys: readonly number[], opts: TrainOptions): number {
-  const r = rng(opts.seed ^ 0x5eed);
+  const r = seededRandom(opts.seed ^ 0x5eed);
   const L = m.layers.length;
   const mW = m.layers.map((l) => new Float64Array(l.w.length));
   const vW = m.layers.map((l) => new Float64Array(l.w.length));

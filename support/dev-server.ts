@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
-const root = resolve(import.meta.dirname, "../../..");
+const root = resolve(import.meta.dirname, "..");
 
 export interface DevServerOptions {
   /** Candidate ports, tried in pairs (service port, inspector port): the first free pair is used. */

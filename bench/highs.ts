@@ -1,7 +1,7 @@
 // How long the HiGHS reference takes on generated markets (6 regions, 2 resources, 40% latency caps), printed as a
-// table. Run: npx node test/oracle/bench-highs.ts [sizes...] (default 100 250 500 1000). Not a test.
-import { generateMarket } from "./generate.ts";
-import { solveWithHighs } from "./highs.ts";
+// table. Run: npx node bench/highs.ts [sizes...] (default 100 250 500 1000). Not a test.
+import { generateMarket } from "../support/generate.ts";
+import { solveWithHighs } from "../support/highs.ts";
 
 const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const variants = [

@@ -2,7 +2,7 @@
 // written as CPLEX LP text and solved by HiGHS (npm `highs`, WebAssembly) at its tightest settings.
 // Compatibility comes from ./compat.ts, read from the contract, never from src/solver.
 import loadHighs from "highs";
-import type { Fill, Intent, LatencyTable } from "../../src/contract/schema.ts";
+import type { Fill, Intent, LatencyTable } from "../src/contract/schema.ts";
 import { tradablePairs } from "./compat.ts";
 
 // Loaded once per process (the WASM instance is ~3 MB); every solve then runs synchronously on a fresh model.
@@ -165,4 +165,10 @@ export function buildAllocationLp(intents: readonly Intent[], latency: LatencyTa
     "",
   ].join("\n");
   return { text, pairs, binaries: binaries.length, positiveGains: objective.length };
+}
+
+/** HiGHS's optimum as contract fills with their welfare: the exact reference the scorer's training labels use. */
+export function exactOptimum(intents: readonly Intent[], latency: LatencyTable): { fills: Fill[]; welfare: number } {
+  const result = solveWithHighs(intents, latency);
+  return { fills: witnessFills(intents, result.x), welfare: result.welfare };
 }

@@ -1,10 +1,11 @@
 // Datasets and evaluation for the scorer: challenges turned into (features, label) examples, metrics for the
 // model and the baseline, and fine-tuning on revealed examples. Shared by `scripts/train.ts` and `bench/model.ts`.
-import type { Fill, LatencyTable } from "../contract/schema.ts";
-import { generateChallenge, rng, type MarketShape, type ProposalKind } from "./challenges.ts";
-import { commit, type Commitment } from "./commitment.ts";
-import type { ExactSolve } from "./exact-highs.ts";
-import { baselineEstimate, batchContext, proposalFeatures, referenceEstimate } from "./features.ts";
+import type { Fill, LatencyTable } from "../../src/contract/schema.ts";
+import { seededRandom } from "../../src/random.ts";
+import type { MarketShape } from "../../support/generate.ts";
+import { generateChallenge, type ExactSolve, type ProposalKind } from "./challenges.ts";
+import { commit, type Commitment } from "../../src/model/commitment.ts";
+import { baselineEstimate, batchContext, proposalFeatures, referenceEstimate } from "../../src/model/features.ts";
 import { cloneMlp, meanAbsoluteError, predict, spearman, train, type Mlp, type TrainOptions } from "./mlp.ts";
 
 export interface Example {
@@ -28,7 +29,7 @@ export function buildDataset(
   shape: MarketShape, markets: number, seed: number, exact: ExactSolve, perMarket = 6,
   progress?: (done: number) => void,
 ): Example[] {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const out: Example[] = [];
   let done = 0;
   while (done < markets) {
@@ -90,7 +91,7 @@ export function fineTune(
   base: Mlp, revealed: readonly Example[], replay: readonly Example[], opts: TrainOptions,
 ): Mlp {
   const m = cloneMlp(base);
-  const r = rng(opts.seed ^ 0xfeed);
+  const r = seededRandom(opts.seed ^ 0xfeed);
   const mixed = [...revealed, ...replay.filter(() => r() < Math.min(1, revealed.length / Math.max(1, replay.length)))];
   train(m, mixed.map((e) => e.features), mixed.map((e) => e.label), opts);
   return m;

@@ -1,142 +1,13 @@
-// Synthetic challenges: markets whose optimum is known, and proposals of every quality over them, labelled with
-// their true welfare share (proposal welfare / optimal welfare). The scorer is trained and tested on these.
-// Pure and seeded: the exact solver is passed in, so the same code runs with HiGHS in training or `src/solver`.
-import type { Fill, Intent, LatencyTable } from "../contract/schema.ts";
-import type { ExactSolve } from "./exact-highs.ts";
-import { compatible } from "./latency.ts";
-import { seededRandom } from "../random.ts";
+// Synthetic challenges: markets whose optimum is known (support/generate.ts, shaped markets), and proposals of
+// every quality over them, labelled with their true welfare share (proposal welfare / optimal welfare). The scorer
+// is trained and tested on these. Pure and seeded: the exact solver is passed in (HiGHS, support/highs.ts).
+import type { Fill, Intent, LatencyTable } from "../../src/contract/schema.ts";
+import { compatible } from "../../src/solver/latency.ts";
+import { generateShapedMarket, type MarketShape, type Rng, type ShapedMarket as Market } from "../../support/generate.ts";
 
-/** The shared seeded generator (src/random.ts). */
-export const rng = seededRandom;
-export type Rng = () => number;
-const gauss = (r: Rng) => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+/** An exact optimum of a book: fills (priced at the limits' midpoint) and their welfare. */
+export type ExactSolve = (intents: readonly Intent[], latency: LatencyTable) => { fills: Fill[]; welfare: number };
 const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
-const between = (r: Rng, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
-
-/** Regions with map coordinates in ms: latency is distance plus a small base. */
-export type RegionMap = Readonly<Record<string, readonly [number, number]>>;
-export const TRAIN_REGIONS: RegionMap = {
-  "eu-west": [0, 0], "eu-central": [12, 6], "us-east": [75, -5], "us-west": [135, 5], "ap-south": [95, 80],
-  "ap-east": [160, 70],
-};
-/** Regions the training never sees, laid out differently (the shifted test distribution). */
-export const SHIFTED_REGIONS: RegionMap = {
-  "sa-east": [40, -110], "af-south": [-20, -90], "me-central": [55, 45], "ap-northeast": [190, 40],
-  "oc-south": [210, -60], "ca-central": [70, 20], "eu-north": [5, 25], "us-central": [105, -15],
-};
-
-/**
- * A metro area: nearby data-centre regions, 3–33 ms apart, none of them seen in training (the feedback shift).
- */
-export const METRO_REGIONS: RegionMap = {
-  "metro-a": [0, 0], "metro-b": [9, 4], "metro-c": [4, 14], "metro-d": [17, 9], "metro-e": [13, 22],
-  "metro-f": [25, 3], "metro-g": [22, 17],
-};
-
-export interface MarketShape {
-  name: string;
-  regions: RegionMap;
-  regionCount: readonly [number, number];
-  intents: readonly [number, number];
-  resources: readonly [number, number];
-  /** Share of intents that are all-or-none, and that carry a smaller minimum. */
-  allOrNone: number;
-  someMinimum: number;
-  /** Share of intents that set maxLatencyMs, and the caps they pick from. */
-  capped: number;
-  caps: readonly number[];
-  /** Spread (log-sd) of limit prices around the resource's reference price. */
-  priceSpread: readonly [number, number];
-}
-
-export const TRAIN_SHAPE: MarketShape = {
-  name: "train", regions: TRAIN_REGIONS, regionCount: [1, 4], intents: [6, 50], resources: [1, 3],
-  allOrNone: 0.15, someMinimum: 0.1, capped: 0.4, caps: [5, 20, 50, 100, 200], priceSpread: [0.05, 0.3],
-};
-/** Larger markets in other regions: the held-out shifted distribution. */
-export const SHIFTED_SHAPE: MarketShape = {
-  name: "shifted", regions: SHIFTED_REGIONS, regionCount: [3, 7], intents: [50, 110], resources: [1, 4],
-  allOrNone: 0.2, someMinimum: 0.1, capped: 0.5, caps: [20, 50, 80, 150, 250], priceSpread: [0.05, 0.3],
-};
-
-/**
- * A harder shift for the feedback benchmark: thin markets (limit prices within a few percent, so gains hide inside
- * one or two price bands), many all-or-none intents and tight latency caps, in unseen regions. The model trained on
- * TRAIN_SHAPE is miscalibrated here; revealed examples from it are what feedback should fix.
- */
-export const THIN_SHAPE: MarketShape = {
-  name: "thin", regions: SHIFTED_REGIONS, regionCount: [2, 5], intents: [20, 70], resources: [1, 2],
-  allOrNone: 0.4, someMinimum: 0.15, capped: 0.6, caps: [20, 40, 80, 150], priceSpread: [0.02, 0.06],
-};
-
-/**
- * Another feedback shift: agents that pick latency caps between the band edges (12, 25, 40, 65, 90, 120 ms) and
- * cap most intents, in unseen regions. A validator reading the band's upper edge then believes more pairs can trade
- * than really can, so the optimum looks larger than it is: a bias that revealed examples can correct.
- */
-export const OFFGRID_SHAPE: MarketShape = {
-  name: "offgrid", regions: SHIFTED_REGIONS, regionCount: [3, 6], intents: [30, 80], resources: [1, 3],
-  allOrNone: 0.2, someMinimum: 0.1, capped: 0.75, caps: [12, 25, 40, 65, 90, 120], priceSpread: [0.05, 0.3],
-};
-
-/**
- * The feedback benchmark's shift: a metro market (METRO_REGIONS) where most intents cap latency at 8, 15, 25 or
- * 40 ms. The training population caps at band edges (5, 20, 50, 100, 200 ms), so the base model learned to trust
- * the upper edge of a cap band; here caps sit inside their bands and the region latencies fall around them, so
- * many pairs the bands allow cannot trade: the base model underestimates. Revealed examples from such a market
- * teach it the population's habit (the features read caps both at the band's upper edge and at its middle).
- */
-export const METRO_SHAPE: MarketShape = {
-  name: "metro", regions: METRO_REGIONS, regionCount: [4, 7], intents: [30, 80], resources: [1, 3],
-  allOrNone: 0.15, someMinimum: 0.1, capped: 0.75, caps: [8, 15, 25, 40], priceSpread: [0.05, 0.3],
-};
-
-export interface Market {
-  shape: string;
-  intents: Intent[];
-  latency: LatencyTable;
-}
-
-const RESOURCES = ["gpu-h100-hr", "inference-mtok", "storage-tb-day", "gpu-a100-hr", "bandwidth-tb"];
-
-/** One random market of the given shape. */
-export function generateMarket(r: Rng, shape: MarketShape): Market {
-  const names = Object.keys(shape.regions).sort(() => r() - 0.5);
-  const regions = names.slice(0, between(r, shape.regionCount[0], Math.min(shape.regionCount[1], names.length)));
-  const latency: LatencyTable = {};
-  for (const a of regions) {
-    latency[a] = {};
-    for (const b of regions) {
-      const [ax, ay] = shape.regions[a];
-      const [bx, by] = shape.regions[b];
-      latency[a][b] = a === b ? 1 : Math.round(3 + Math.hypot(ax - bx, ay - by));
-    }
-  }
-  const resources = RESOURCES.slice(0, between(r, shape.resources[0], shape.resources[1]));
-  const reference = Object.fromEntries(resources.map((res) => [res, Math.exp(gauss(r) * 1.2 + 0.5)]));
-  const spread = shape.priceSpread[0] + r() * (shape.priceSpread[1] - shape.priceSpread[0]);
-  // A per-market tilt moves buyers above or below sellers, so markets range from thin to deep crossing.
-  const tilt = gauss(r) * spread * 0.7;
-  const n = between(r, shape.intents[0], shape.intents[1]);
-  const intents: Intent[] = [];
-  for (let k = 0; k < n; k++) {
-    const side = r() < 0.5 ? "buy" : "sell";
-    const resource = pick(r, resources);
-    const quantity = Math.max(1, Math.round(Math.exp(gauss(r) * 1.0 + 4)));
-    const shift = side === "buy" ? tilt / 2 : -tilt / 2;
-    const limitPrice = Number((reference[resource] * Math.exp(gauss(r) * spread + shift)).toFixed(4));
-    const roll = r();
-    const minQuantity = roll < shape.allOrNone ? quantity
-      : roll < shape.allOrNone + shape.someMinimum ? Math.max(1, Math.round(quantity * (0.2 + 0.6 * r()))) : undefined;
-    const maxLatencyMs = r() < shape.capped ? pick(r, shape.caps) : undefined;
-    intents.push({
-      id: `i${k}`, agent: `a${k}`, side, resource, quantity, limitPrice, region: pick(r, regions),
-      ...(minQuantity !== undefined ? { minQuantity } : {}),
-      ...(maxLatencyMs !== undefined ? { maxLatencyMs } : {}),
-    });
-  }
-  return { shape: shape.name, intents, latency };
-}
 
 /** Σ (buy limit − sell limit) × quantity over the fills: the contract's welfare, from the true intents. */
 export function welfareOf(intents: readonly Intent[], fills: readonly Fill[]): number {
@@ -299,7 +170,7 @@ export interface Challenge {
  * maker must not turn into a silently wrong label.
  */
 export function generateChallenge(r: Rng, shape: MarketShape, exact: ExactSolve, perMarket = 6): Challenge | null {
-  const market = generateMarket(r, shape);
+  const market = generateShapedMarket(r, shape);
   const best = exact(market.intents, market.latency);
   if (best.welfare <= 1e-9) return null;
   const kinds: ProposalKind[] = ["exact"];
