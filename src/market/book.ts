@@ -52,10 +52,17 @@ export function statusAfterFill(quantity: number, filled: number): IntentStatus 
   return filled > 0 ? "partially_filled" : "open";
 }
 
+/** The statuses of an intent that may still trade (src/market/store.ts writes the same rule in SQL from this list). */
+export const LIVE_STATUSES: readonly IntentStatus[] = ["open", "partially_filled"];
+
+/** A live status: open or partly filled (it may still be past its expiry). */
+export function hasLiveStatus(record: Pick<IntentRecord, "status">): boolean {
+  return LIVE_STATUSES.includes(record.status);
+}
+
 /** Open or partly filled, and not past its expiry at `now`: the only intents that may trade. */
 export function isLive(record: IntentRecord, now: number): boolean {
-  if (record.status !== "open" && record.status !== "partially_filled") return false;
-  return record.expiresAtMs === undefined || record.expiresAtMs > now;
+  return hasLiveStatus(record) && (record.expiresAtMs === undefined || record.expiresAtMs > now);
 }
 
 /**
@@ -206,7 +213,7 @@ export function buildSettlement(id: string, market: string, result: SolveResultL
 export function dueExpiries(records: Iterable<IntentRecord>, now: number): string[] {
   const due: string[] = [];
   for (const r of records) {
-    if ((r.status === "open" || r.status === "partially_filled") && r.expiresAtMs !== undefined && r.expiresAtMs <= now) {
+    if (hasLiveStatus(r) && r.expiresAtMs !== undefined && r.expiresAtMs <= now) {
       due.push(r.intent.id);
     }
   }
@@ -230,7 +237,7 @@ export function cancelCheck(record: IntentRecord | undefined, id: string, agent:
     return failure(403, "forbidden", "Not your intent", "only the agent that submitted an intent may cancel it");
   }
   if (!isLive(record, now)) {
-    const status = record.status === "open" || record.status === "partially_filled" ? "expired" : record.status;
+    const status = hasLiveStatus(record) ? "expired" : record.status;
     return failure(409, "not-cancellable", "Intent cannot be cancelled", `the intent is already ${status}`);
   }
   return success(record);
@@ -241,7 +248,7 @@ export function intentView(record: IntentRecord, fills?: IntentFill[]): IntentVi
     ...record.intent,
     status: record.status,
     filledQuantity: record.filled,
-    remainingQuantity: record.status === "open" || record.status === "partially_filled" ? remainingOf(record) : 0,
+    remainingQuantity: hasLiveStatus(record) ? remainingOf(record) : 0,
     createdAt: record.createdAt,
   };
   if (fills !== undefined) view.fills = fills;
