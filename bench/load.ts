@@ -19,7 +19,7 @@
 //   --profile FILE: CPU-profile the worker isolate during the target run (DevTools protocol on the inspector port;
 //   with --base also give --inspector-port) and print where the time went; FILE gets the raw .cpuprofile.
 import http from "node:http";
-import { generateAgentKey, signRequest } from "../src/auth.ts";
+import { generateAgentKey, signRequest } from "../src/contract/auth.ts";
 import { inspect, report } from "../test/node/support/cpu-profile.ts";
 import { getJson, openStream, pool, type MarketStream } from "../test/node/support/client.ts";
 import { startDevServer, type DevServer } from "../test/node/support/dev-server.ts";

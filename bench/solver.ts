@@ -1,7 +1,7 @@
 // `npm run bench:solver`: the solver's figures (issue 3) measured side by side with HiGHS in one run, printed as
 // a table. NASH_BENCH_SKIP_HIGHS=1 skips HiGHS; HiGHS runs are capped at 1,000 intents (it takes ~9 s there).
 // Markets come from the oracle's generator (test/oracle/generate.ts) when present, else the solver's own.
-import type { Intent, LatencyTable } from "../src/schema.ts";
+import type { Intent, LatencyTable } from "../src/contract/schema.ts";
 import { DEFAULT_LATENCY, solve, verify } from "../src/solver/index.ts";
 import { generate } from "../test/node/solver-gen.ts";
 

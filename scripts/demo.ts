@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { generateAgentKey, signRequest, type AgentKey } from "../src/auth.ts";
+import { generateAgentKey, signRequest, type AgentKey } from "../src/contract/auth.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 

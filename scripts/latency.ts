@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { generateAgentKey, signRequest, type AgentKey } from "../src/auth.ts";
+import { generateAgentKey, signRequest, type AgentKey } from "../src/contract/auth.ts";
 import { waitForHealth } from "./demo.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");

@@ -1,4 +1,4 @@
-// The OpenAPI 3.1 document of the edge worker, generated from the zod contract (src/schema.ts) with
+// The OpenAPI 3.1 document of the edge worker, generated from the zod contract (src/contract/schema.ts) with
 // z.toJSONSchema: the path list is a table here, every schema comes from the one schema module. Pure: no I/O.
 import { z } from "zod";
 import {
@@ -23,7 +23,7 @@ import {
   Settlement,
   SubmitAnswer,
   TrainingExampleView,
-} from "../schema.ts";
+} from "../contract/schema.ts";
 
 export const API_VERSION = "1.0.0";
 

@@ -2,7 +2,7 @@
 // axon, parse the challenge, get the market's settlement for it within the request's timeout, answer as an axon.
 // The route itself only turns the returned `AxonResponse` into a `Response`.
 import { z } from "zod";
-import { IntentInput, LatencyTable, MarketName } from "../schema.ts";
+import { IntentInput, LatencyTable, MarketName } from "../contract/schema.ts";
 import type { Sr25519Keypair } from "./keys.ts";
 import {
   NASH_CHALLENGE,

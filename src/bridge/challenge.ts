@@ -2,7 +2,7 @@
 // The answer is the market's settlement for the challenge's batch: the intents solved by the built-in solver
 // under the market's latency table (or the challenge's own), verified, and never touching the market's live book.
 // Pure: the axon's Durable Object hands in the latency table and its SQL `exec`.
-import type { Intent, LatencyTable } from "../schema.ts";
+import type { Intent, LatencyTable } from "../contract/schema.ts";
 import { buildSettlement } from "../market/book.ts";
 import { settle } from "../market/settle.ts";
 import type { ChallengeAnswer, ChallengeInput } from "./axon.ts";

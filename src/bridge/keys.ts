@@ -7,6 +7,7 @@ import { blake2b } from "@noble/hashes/blake2.js";
 import { pbkdf2 } from "@noble/hashes/pbkdf2.js";
 import { sha512 } from "@noble/hashes/sha2.js";
 import { base58 } from "@scure/base";
+import { hexToBytes, utf8ToBytes } from "../contract/codec.ts";
 
 /** sp-core's development phrase: a URI that starts with a path (`//Alice`) derives from it. */
 export const DEV_PHRASE = "bottom drive obey lake curtain smoke basket hold race lonely fit walk";
@@ -22,22 +23,6 @@ export interface Sr25519Keypair {
 }
 
 export type KeyOutcome = { ok: true; keypair: Sr25519Keypair } | { ok: false; error: string };
-
-const utf8 = new TextEncoder();
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-
-export function bytesToHex(b: Uint8Array): string {
-  return hex(b);
-}
-
-/** Decodes hex with or without `0x`; undefined on odd length or a non-hex character. */
-export function hexToBytes(s: string): Uint8Array | undefined {
-  const h = s.startsWith("0x") || s.startsWith("0X") ? s.slice(2) : s;
-  if (h.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(h)) return undefined;
-  const out = new Uint8Array(h.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(h.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
 
 // sp-core's SecretUri grammar: `phrase? (/soft | //hard)* (///password)?`. Rust's `\w` is Unicode, hence \p{..}.
 const SECRET_URI = /^(?<phrase>[\p{L}\p{M}\p{N}\p{Pc} ]+)?(?<path>(?:\/\/?[^/]+)*)(?:\/\/\/(?<password>.*))?$/su;
@@ -75,7 +60,7 @@ function junction(code: string): Junction {
     encoded = new Uint8Array(8);
     for (let i = 0; i < 8; i++, n >>= 8n) encoded[i] = Number(n & 0xffn);
   } else {
-    const bytes = utf8.encode(code);
+    const bytes = utf8ToBytes(code);
     const prefix = compactLength(bytes.length);
     encoded = new Uint8Array(prefix.length + bytes.length);
     encoded.set(prefix);
@@ -90,7 +75,7 @@ function junction(code: string): Junction {
  * BIP39 seeds), salt "mnemonic" + password, 2048 rounds, first 32 bytes. */
 export function miniSecretFromPhrase(phrase: string, password = ""): Uint8Array {
   const entropy = mnemonicToEntropy(phrase, english);
-  return pbkdf2(sha512, entropy, utf8.encode(`mnemonic${password}`), { c: 2048, dkLen: 64 }).slice(0, 32);
+  return pbkdf2(sha512, entropy, utf8ToBytes(`mnemonic${password}`), { c: 2048, dkLen: 64 }).slice(0, 32);
 }
 
 function keypairOf(secretKey: Uint8Array): Sr25519Keypair {
@@ -138,7 +123,7 @@ export function keypairFromUriOrThrow(uri: string): Sr25519Keypair {
   return r.keypair;
 }
 
-const SS58_PRE = utf8.encode("SS58PRE");
+const SS58_PRE = utf8ToBytes("SS58PRE");
 
 function ss58Checksum(payload: Uint8Array): Uint8Array {
   const data = new Uint8Array(SS58_PRE.length + payload.length);
@@ -202,7 +187,7 @@ export function ss58Decode(address: string): Ss58Outcome {
 
 /** sr25519 signature (context `substrate`) over the UTF-8 of `message`, as `Keypair.sign` makes it. */
 export function signMessage(keypair: Sr25519Keypair, message: string | Uint8Array, random?: Uint8Array): Uint8Array {
-  return sign(keypair.secretKey, typeof message === "string" ? utf8.encode(message) : message, random);
+  return sign(keypair.secretKey, typeof message === "string" ? utf8ToBytes(message) : message, random);
 }
 
 /**
@@ -211,7 +196,7 @@ export function signMessage(keypair: Sr25519Keypair, message: string | Uint8Arra
  */
 export function verifySignature(message: string | Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
   if (signature.length !== 64 || publicKey.length !== 32) return false;
-  const msg = typeof message === "string" ? utf8.encode(message) : message;
+  const msg = typeof message === "string" ? utf8ToBytes(message) : message;
   const attempt = (m: Uint8Array) => {
     try {
       return verify(m, signature, publicKey);
@@ -220,8 +205,8 @@ export function verifySignature(message: string | Uint8Array, signature: Uint8Ar
     }
   };
   if (attempt(msg)) return true;
-  const open = utf8.encode("<Bytes>");
-  const close = utf8.encode("</Bytes>");
+  const open = utf8ToBytes("<Bytes>");
+  const close = utf8ToBytes("</Bytes>");
   const wrapped = new Uint8Array(open.length + msg.length + close.length);
   wrapped.set(open);
   wrapped.set(msg, open.length);

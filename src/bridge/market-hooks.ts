@@ -2,7 +2,7 @@
 // committed settlement into the outbox (inside the settlement's own transaction), say when the object's shared
 // alarm should fire for the relay, and drain the outbox when it does. No `cloudflare:*` import: the object hands
 // in its SQL `exec` and `fetch`, so this runs under node:sqlite in tests too.
-import type { Settlement } from "../schema.ts";
+import type { Settlement } from "../contract/schema.ts";
 import { SqlOutbox, buildSettlementMessage, type EnqueueDecision, type OutboxMetrics, type OutboxPolicy, type SqlExec } from "./outbox.ts";
 import { drainOutbox, readBridgeConfig, relayUuid, type BridgeConfig, type BridgeConfigOutcome, type BridgeEnv, type DrainReport } from "./relay.ts";
 

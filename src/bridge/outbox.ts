@@ -3,7 +3,8 @@
 // Policy is pure; `SqlOutbox` runs its statements through whatever `exec` the caller hands it (a Durable Object's
 // `ctx.storage.sql`, node:sqlite in tests), so the market object only wires it.
 import { z } from "zod";
-import { Settlement } from "../schema.ts";
+import { Settlement } from "../contract/schema.ts";
+import { utf8ToBytes } from "../contract/codec.ts";
 
 /** Bumped only if the message shape changes incompatibly; miner nodes check it. */
 export const MESSAGE_VERSION = 1;
@@ -53,7 +54,7 @@ export function buildSettlementMessage(input: {
     committedAt: input.committedAt,
   };
   const text = JSON.stringify(message);
-  return { key, settlementId: input.settlement.id, text, bytes: new TextEncoder().encode(text).length };
+  return { key, settlementId: input.settlement.id, text, bytes: utf8ToBytes(text).length };
 }
 
 export interface OutboxPolicy {

@@ -2,7 +2,8 @@
 // core/{synapse,dendrite,axon}.py): body hash, dendrite headers and signature, the axon's checks in its order, and
 // the axon's answer. Pure: headers and bodies in, outcome values out; no I/O, no clock (callers pass `nowNs`).
 import { sha3_256 } from "@noble/hashes/sha3.js";
-import { bytesToHex, hexToBytes, signMessage, ss58Decode, verifySignature, type Sr25519Keypair } from "./keys.ts";
+import { base64ToBytes, bytesToBase64, bytesToHex, bytesToUtf8, hexToBytes, utf8ToBytes } from "../contract/codec.ts";
+import { signMessage, ss58Decode, verifySignature, type Sr25519Keypair } from "./keys.ts";
 
 /** `bittensor.core.settings.version_as_int` of the SDK release this module mirrors (10.2.0). */
 export const BT_VERSION = 10_002_000;
@@ -40,11 +41,9 @@ export const NASH_SETTLEMENT: SynapseSpec = { name: "NashSettlement", requiredFi
  */
 export const NASH_CHALLENGE: SynapseSpec = { name: "NashChallenge", requiredFields: ["challenge"], hashFields: ["challenge"] };
 
-const utf8 = new TextEncoder();
-
 /** `bittensor.utils.get_hash`: hex sha3-256 of the UTF-8 of a string. */
 export function sha3Hex(s: string): string {
-  return bytesToHex(sha3_256(utf8.encode(s)));
+  return bytesToHex(sha3_256(utf8ToBytes(s)));
 }
 
 /** A lone surrogate cannot be encoded by Python's `str.encode("utf-8")` (the axon fails), while TextEncoder would
@@ -54,11 +53,12 @@ function isWellFormed(s: string): boolean {
 }
 
 /**
- * `Synapse.body_hash`: H(concat(H(str(value)) for each hash field)). Only str fields are supported (str() of a
- * str is itself), which is why NASH's synapses carry JSON *text*. Undefined when a field is missing, not a string,
+ * `Synapse.body_hash`: H(concat(H(str(value)) for each hash field)) with H = SHA3-256 (request signing's body hash
+ * is SHA-256, hence the name). Only str fields are supported (str() of a str is itself), which is why NASH's
+ * synapses carry JSON *text*. Undefined when a field is missing, not a string,
  * or not encodable as UTF-8 — cases where the Python axon fails too.
  */
-export function bodyHash(fields: Readonly<Record<string, unknown>>, hashFields: readonly string[]): string | undefined {
+export function sha3BodyHash(fields: Readonly<Record<string, unknown>>, hashFields: readonly string[]): string | undefined {
   let concat = "";
   for (const f of hashFields) {
     const v = fields[f];
@@ -112,7 +112,7 @@ export function pyFloat(text: string | undefined): number | undefined {
 /** Base64 of the UTF-8 JSON of `value`, as `bt_header_input_obj_*` carries it (Python json.dumps, ASCII only). */
 function b64Json(value: unknown): string {
   const json = JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-  return btoa(json);
+  return bytesToBase64(utf8ToBytes(json));
 }
 
 // ---------------------------------------------------------------- dendrite side
@@ -164,7 +164,7 @@ function pyJson(value: unknown): string {
  */
 export function signDendriteRequest(input: DendriteRequestInput): DendriteRequest {
   const { synapse, fields } = input;
-  const hash = bodyHash(fields, synapse.hashFields);
+  const hash = sha3BodyHash(fields, synapse.hashFields);
   if (hash === undefined) throw new TypeError(`hash fields of ${synapse.name} must be well-formed strings`);
   const timeout = input.timeoutSec ?? 12;
   const dendriteHotkey = input.keypair.ss58;
@@ -218,7 +218,7 @@ export function signDendriteRequest(input: DendriteRequestInput): DendriteReques
     computed_body_hash: "",
     ...fields,
   };
-  const bodyBytes = utf8.encode(pyJson(body)).length;
+  const bodyBytes = utf8ToBytes(pyJson(body)).length;
   headers.header_size = "640";
   headers.total_size = String(bodyBytes);
   headers.computed_body_hash = hash;
@@ -296,10 +296,11 @@ function decodeInputObj(value: string | undefined): unknown {
   if (value === undefined) return undefined;
   try {
     // Python's b64decode (validate=False) drops characters outside the alphabet.
-    const bytes = Uint8Array.from(atob(value.replace(/[^A-Za-z0-9+/=]/g, "")), (c) => c.charCodeAt(0));
-    const text = new TextDecoder().decode(bytes);
+    const bytes = base64ToBytes(value.replace(/[^A-Za-z0-9+/=]/g, ""));
+    if (bytes === undefined) return undefined;
+    const text = bytesToUtf8(bytes);
     // Python's bytes.decode("utf-8") fails on invalid UTF-8 where TextDecoder substitutes U+FFFD.
-    if (utf8.encode(text).length !== bytes.length || text.includes("\uFFFD")) return undefined;
+    if (utf8ToBytes(text).length !== bytes.length || text.includes("\uFFFD")) return undefined;
     return JSON.parse(text);
   } catch {
     return undefined;
@@ -397,7 +398,7 @@ export function verifyAxonRequest(path: string, headers: HeaderSource, body: str
   for (const f of opts.synapse.requiredFields) {
     if (typeof fields[f] !== "string") return { ok: false, status: 500, reason: "bad_body", message: `field '${f}' must be a string` };
   }
-  const recomputed = bodyHash(fields, opts.synapse.hashFields);
+  const recomputed = sha3BodyHash(fields, opts.synapse.hashFields);
   if (recomputed === undefined || recomputed !== (computedBodyHash ?? "")) {
     return {
       ok: false,
@@ -485,7 +486,7 @@ export function buildAxonResponse(
     hotkey: axon.hotkey,
     signature,
   };
-  const hash = bodyHash(fields, spec.hashFields) ?? request.computedBodyHash;
+  const hash = sha3BodyHash(fields, spec.hashFields) ?? request.computedBodyHash;
   const timeout = request.timeoutSec ?? 12;
   const body = { name: spec.name, timeout, total_size: 0, header_size: 0, dendrite, axon: axonInfo, computed_body_hash: request.computedBodyHash, ...fields };
   const headers: Record<string, string> = {

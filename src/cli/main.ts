@@ -2,7 +2,8 @@
 // the offending field on standard error, prints nothing on standard output and exits non-zero.
 import { readFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
-import { fieldErrors, SolveFile, type FieldError, type Intent, type Settlement } from "../schema.ts";
+import { SolveFile, type FieldError, type Intent, type Settlement } from "../contract/schema.ts";
+import { fieldErrors } from "../contract/errors.ts";
 import { DEFAULT_LATENCY, solve } from "../solver/index.ts";
 import { AGENT_COMMANDS, AGENT_USAGE, runAgentCommand } from "./agent.ts";
 

@@ -2,7 +2,8 @@
 // intents' commitments and the proposal's fills only, exactly as a validator computes it (src/model).
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { ProposalFill, type FieldError } from "../schema.ts";
+import { ProposalFill, type FieldError } from "../contract/schema.ts";
+import { fieldErrors } from "../contract/errors.ts";
 import { commit } from "../model/commitment.ts";
 import { batchContext, proposalFeatures } from "../model/features.ts";
 import { CliError, EXIT, readSolveFile, type Io } from "./main.ts";
@@ -33,7 +34,7 @@ export function proposalFieldErrors(raw: unknown): FieldError[] {
       const at = `${where}.fills.${k}`;
       const parsed = ProposalFill.safeParse(f);
       if (!parsed.success) {
-        for (const issue of parsed.error.issues) errors.push({ field: [at, ...issue.path.map(String)].join("."), message: issue.message });
+        errors.push(...fieldErrors(parsed.error, at));
         return;
       }
       const { buy, sell, quantity } = parsed.data;

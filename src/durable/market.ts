@@ -3,7 +3,7 @@
 // runtime has: the object's name, start-up, transactions, the WebSocket stream, the alarm and the scoring model.
 // The edge worker maps the outcomes to HTTP.
 import { DurableObject } from "cloudflare:workers";
-import { StreamTypes, type IntentInput, type MarketConfig, type Settlement } from "../schema.ts";
+import { StreamTypes, type IntentInput, type MarketConfig, type Settlement } from "../contract/schema.ts";
 import type { SqlExec } from "../bridge/outbox.ts";
 import { MarketRelay, outboxView, type OutboxView } from "../bridge/market-hooks.ts";
 import type { BridgeEnv } from "../bridge/relay.ts";

@@ -1,6 +1,6 @@
 // A batch market's close and its exact re-solve, as pure functions returning what to write: the object loads the
 // book and the proposals, calls these, and persists the result in one transaction.
-import type { Intent, LatencyTable, Settlement } from "../schema.ts";
+import type { Intent, LatencyTable, Settlement } from "../contract/schema.ts";
 import type { SolveResult } from "../solver/index.ts";
 import type { Commitment } from "../model/commitment.ts";
 import { applyFills, buildSettlement, type IntentRecord, type IntentUpdate } from "./book.ts";

@@ -1,7 +1,7 @@
 // A market's order book as pure bookkeeping: which intents may trade, what a solve's fills do to them, how
 // statuses move, expiry and cancellation. No storage and no Cloudflare imports: the market Durable Object loads
 // records, calls these functions and persists what they return; Node tests exercise them directly.
-import type { Fill, Intent, IntentStatus, LatencyTable, Settlement } from "../schema.ts";
+import type { Fill, Intent, IntentStatus, LatencyTable, Settlement } from "../contract/schema.ts";
 import { compatible } from "../solver/latency.ts";
 import { failure, success, type Outcome } from "./outcome.ts";
 import type { SolveResult } from "../solver/index.ts";

@@ -1,7 +1,7 @@
 // Continuous clearing: which part of the live book one event has to solve, and the settled-book invariant that
 // lets an arrival into a settled book solve only what it can reach. The solve itself is `settle`; the reads are
 // the store's; committing is the caller's (`commit`), so this runs in Node against node:sqlite too.
-import type { LatencyTable, Settlement } from "../schema.ts";
+import type { LatencyTable, Settlement } from "../contract/schema.ts";
 import type { SolveResult } from "../solver/index.ts";
 import { compatible } from "../solver/latency.ts";
 import { applyFills, connectedResources, crossedPair, mayTrade, remainingOf, solverBook, type IntentRecord, type IntentUpdate } from "./book.ts";

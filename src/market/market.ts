@@ -2,8 +2,8 @@
 // close and the alarm's schedule. It decides with the pure modules beside it (book, guards, clearing, batch,
 // schedule, settle) and writes through the store; the runtime hands in what it owns (the stream, the alarm, the
 // relay), so this runs in Node against node:sqlite as it does in the Durable Object.
-import { IntentInput, MarketConfig, type FieldError, type Intent, type LatencyTable, type Settlement } from "../schema.ts";
-import { SIGNATURE_WINDOW_MS } from "../auth.ts";
+import { IntentInput, MarketConfig, type FieldError, type Intent, type LatencyTable, type Settlement } from "../contract/schema.ts";
+import { SIGNATURE_WINDOW_MS } from "../contract/auth.ts";
 import { DEFAULT_LATENCY } from "../solver/index.ts";
 import { commit, openCommitment, type Commitment } from "../model/commitment.ts";
 import type { Scorer } from "../model/scorer.ts";

@@ -1,6 +1,6 @@
 // Outcomes of market operations as values (STYLE.md 3): a success, or a problem that the edge worker turns
 // into an RFC 9457 answer. The market object never throws for a caller's mistake.
-import type { FieldError } from "../schema.ts";
+import type { FieldError } from "../contract/schema.ts";
 
 /** A caller-facing failure: `status` is the HTTP status, `code` a stable slug (the problem type's last segment). */
 export interface Problem {

@@ -2,7 +2,9 @@
 // the market object loads rows, calls these, and persists what they return. Nothing here touches storage or ort.
 // A proposal is an allocation (v1.1): its prices are ignored; the feasible proposal of greatest welfare settles,
 // priced by Nash bargaining (priceAllocation, the solver's own pricing); scores rank miners for rewards only.
-import { IntentInput, type Certificate, type Fill, type FieldError, type ProposalFill, type RevealBody, type Intent, type LatencyTable, type SolveStatus } from "../schema.ts";
+import { bytesToHex } from "../contract/codec.ts";
+import { fieldErrors } from "../contract/errors.ts";
+import { IntentInput, type Certificate, type Fill, type FieldError, type ProposalFill, type RevealBody, type Intent, type LatencyTable, type SolveStatus } from "../contract/schema.ts";
 import { compatible, priceAllocation, verify, type AllocationFill } from "../solver/index.ts";
 import { swapBuyView } from "../solver/multi.ts";
 import { applyFills, tolerance, type IntentRecord, type IntentUpdate } from "./book.ts";
@@ -11,14 +13,13 @@ import { batchComplexity, scoreProposal, type ProposalScore } from "../model/sco
 import type { Commitment } from "../model/commitment.ts";
 import type { Scorer } from "../model/scorer.ts";
 
-// The request bodies live in the contract module (src/schema.ts); re-exported for the existing importers.
-export { BatchId, ProposalBody, RevealBody, SALT_PATTERN } from "../schema.ts";
+// The request bodies live in the contract module (src/contract/schema.ts); re-exported for the existing importers.
+export { BatchId, ProposalBody, RevealBody, SALT_PATTERN } from "../contract/schema.ts";
 export type { AllocationFill } from "../solver/index.ts";
 
 /** A fresh salt: 32 random bytes as hex. */
 export function newSalt(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
 }
 
 /** What the market takes of a proposal's fills: the allocation. A price sent with a fill is dropped here. */
@@ -261,7 +262,7 @@ export function revealedIntent(body: RevealBody, stored: Intent): { ok: true; in
   if (id !== undefined && id !== body.intentId) return { ok: false, errors: [{ field: "intent.id", message: "must equal intentId" }] };
   const parsed = IntentInput.safeParse(rest);
   if (!parsed.success) {
-    return { ok: false, errors: parsed.error.issues.map((i) => ({ field: ["intent", ...i.path.map(String)].join("."), message: i.message })) };
+    return { ok: false, errors: fieldErrors(parsed.error, "intent") };
   }
   return { ok: true, intent: { ...parsed.data, id: body.intentId } };
 }

@@ -1,7 +1,7 @@
 // Clearing as one pure step: solve a book under a latency table and check the result's certificate before anyone
 // commits it. Continuous clearing, the batch close, the exact re-solve of a revealed batch and the axon's
 // NashChallenge all settle through here, so a result nobody verified cannot reach a settlement.
-import type { Intent, LatencyTable } from "../schema.ts";
+import type { Intent, LatencyTable } from "../contract/schema.ts";
 import { solve, verify, type SolveOptions, type SolveResult } from "../solver/index.ts";
 
 export interface SettleOptions extends SolveOptions {

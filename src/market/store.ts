@@ -1,7 +1,7 @@
 // One market's tables: the schema and its migrations, and every statement the market runs, on whatever SQL
 // `exec` the caller hands in (a Durable Object's `ctx.storage.sql`, node:sqlite in tests). Rows go in and come
 // out as the book's own types (src/market/book.ts); nothing here decides anything about trading.
-import type { IntentStatus, Intent, Settlement } from "../schema.ts";
+import type { IntentStatus, Intent, Settlement } from "../contract/schema.ts";
 import type { SqlExec } from "../bridge/outbox.ts";
 import type { Commitment } from "../model/commitment.ts";
 import { LIVE_STATUSES, intentFill, intentView, type IntentRecord, type IntentUpdate, type IntentView, type RestingIntent } from "./book.ts";

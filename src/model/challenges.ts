@@ -1,7 +1,7 @@
 // Synthetic challenges: markets whose optimum is known, and proposals of every quality over them, labelled with
 // their true welfare share (proposal welfare / optimal welfare). The scorer is trained and tested on these.
 // Pure and seeded: the exact solver is passed in, so the same code runs with HiGHS in training or `src/solver`.
-import type { Fill, Intent, LatencyTable } from "../schema.ts";
+import type { Fill, Intent, LatencyTable } from "../contract/schema.ts";
 import type { ExactSolve } from "./exact-highs.ts";
 import { compatible } from "./latency.ts";
 import { seededRandom } from "../random.ts";

@@ -19,8 +19,8 @@
 // best estimator (exact optimum on band midpoints) at MAE ≈ 0.066 on small markets, above the 0.03 target.
 // plus side, resource and region, which the market needs to route anyway, and the intent id, which fills name.
 import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
-import type { Intent, Side } from "../schema.ts";
+import { bytesToHex, utf8ToBytes } from "../contract/codec.ts";
+import type { Intent, Side } from "../contract/schema.ts";
 
 export const COMMITMENT_VERSION = 1;
 export const QUANTITY_BANDS_PER_OCTAVE = 4;

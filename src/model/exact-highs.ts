@@ -1,7 +1,7 @@
 // An exact welfare optimum for training labels, as a mixed-integer program solved by HiGHS (Node only: `highs`
 // is a dev dependency). It is the model's own reference so training does not wait on, or share bugs with, the
 // production solver; `scripts/train.ts` cross-checks it against `src/solver` when that is present.
-import type { Fill, Intent, LatencyTable } from "../schema.ts";
+import type { Fill, Intent, LatencyTable } from "../contract/schema.ts";
 import { compatible } from "./latency.ts";
 
 export interface ExactResult {

@@ -3,7 +3,7 @@
 // welfare and what it leaves on the table are then estimated on that banded market. All features are ratios or
 // shares, so they do not depend on the market's price or quantity scale, nor (to carry over to larger markets
 // than the training saw) on its size. Also the hand-written baseline.
-import type { Fill, Intent, LatencyTable } from "../schema.ts";
+import type { Fill, Intent, LatencyTable } from "../contract/schema.ts";
 import { solve } from "../solver/index.ts";
 import type { Commitment } from "./commitment.ts";
 import { latencyBandCap, PRICE_BANDS_PER_OCTAVE, priceBandMid, quantityBandMid, QUANTITY_BANDS_PER_OCTAVE } from "./commitment.ts";

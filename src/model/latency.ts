@@ -1,6 +1,6 @@
 // Latency look-ups and fill compatibility (CONTRACT.md sections 2–3), shared by the challenge generator (true
 // intents) and the feature extractor (banded commitments), so both read the latency table the same way.
-import type { Intent, LatencyTable } from "../schema.ts";
+import type { Intent, LatencyTable } from "../contract/schema.ts";
 import { ownEntry } from "../solver/latency.ts";
 
 /** Latency between two regions: symmetric, a region to itself is 0 unless listed; undefined when unlisted. */

@@ -1,6 +1,6 @@
 // Datasets and evaluation for the scorer: challenges turned into (features, label) examples, metrics for the
 // model and the baseline, and fine-tuning on revealed examples. Shared by `scripts/train.ts` and `bench/model.ts`.
-import type { Fill, LatencyTable } from "../schema.ts";
+import type { Fill, LatencyTable } from "../contract/schema.ts";
 import { generateChallenge, rng, type MarketShape, type ProposalKind } from "./challenges.ts";
 import { commit, type Commitment } from "./commitment.ts";
 import type { ExactSolve } from "./exact-highs.ts";

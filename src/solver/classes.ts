@@ -2,7 +2,7 @@
 // (side, resource, region, the set of counterpart regions within the latency cap), so the allocation LP and the
 // verifier work on classes and class pairs instead of intent pairs. A catalog of classes can be carried from one
 // solve to the next (continuous clearing): `updateClasses` reuses it for a book that changed a little.
-import type { Intent, LatencyTable } from "../schema.ts";
+import type { Intent, LatencyTable } from "../contract/schema.ts";
 import { latencyBetween } from "./latency.ts";
 
 export interface IntentClass {

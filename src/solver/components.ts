@@ -4,7 +4,7 @@
 // intents of one agent (compatible() and the classes keep them apart). solve() solves each component on its own,
 // with thresholds from its own numbers, so intents that cannot trade with a set never change its fills or prices,
 // and an intent in no edge is not in any problem at all.
-import type { Intent, LatencyTable } from "../schema.ts";
+import type { Intent, LatencyTable } from "../contract/schema.ts";
 import type { ClassIndex } from "./classes.ts";
 import { compatible } from "./latency.ts";
 import { swapBuyView } from "./multi.ts";

@@ -1,7 +1,7 @@
 // The settlement solver: exact welfare-optimal allocation (class-aggregated min-cost flow, branch and bound for
 // minQuantity), Nash bargaining prices, an LP dual certificate, and a verifier that checks all of it without
 // solving. Pure TypeScript: runs unchanged in workerd, Node and the CLI.
-import type { Certificate, Fill, Intent, LatencyTable, SolveStatus } from "../schema.ts";
+import type { Certificate, Fill, Intent, LatencyTable, SolveStatus } from "../contract/schema.ts";
 import { catalogClasses, restrictClasses, updateClasses, type ClassCatalog, type ClassIndex, type IntentClass } from "./classes.ts";
 import type { ClassProblem } from "./flow.ts";
 import { solveClassSimplex } from "./simplex.ts";

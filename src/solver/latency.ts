@@ -1,5 +1,5 @@
 // Latency between regions and the compatibility rule of CONTRACT.md sections 1 and 3: who may trade with whom.
-import type { Intent, LatencyTable } from "../schema.ts";
+import type { Intent, LatencyTable } from "../contract/schema.ts";
 
 /**
  * Built-in round-trip latencies (ms) between the usual cloud regions, rounded from public inter-region

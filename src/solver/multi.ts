@@ -2,7 +2,7 @@
 // swap of capacity held now for a later slot, for a rebate). The allocation is a min-cost circulation on the
 // class graph plus two nodes per swap; the flow is decomposed into trades (chains buyer → swaps → seller, and
 // rings of swaps), listed as fills; priceAllocation (price.ts) splits each trade's gain by Nash bargaining.
-import type { Certificate, Intent, LatencyTable } from "../schema.ts";
+import type { Certificate, Intent, LatencyTable } from "../contract/schema.ts";
 import { buildClasses } from "./classes.ts";
 import { compatible, withinCap } from "./latency.ts";
 import type { AllocationFill } from "./price.ts";

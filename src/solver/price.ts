@@ -4,7 +4,7 @@
 // decomposed into trades (chains buyer → swaps → seller, rings of swaps) and each trade's gain is split by
 // nashTradeShares among everyone in it. Both split by connected components internally, so fills that share no
 // intent never change each other's prices.
-import type { Fill, Intent, LatencyTable } from "../schema.ts";
+import type { Fill, Intent, LatencyTable } from "../contract/schema.ts";
 import { swapValue } from "./multi.ts";
 import { nashPrices, nashTradeShares } from "./nash.ts";
 

@@ -1,7 +1,7 @@
 // Checks a settlement without solving (CONTRACT.md section 2): feasibility, individual rationality, the welfare
 // sum, the Nash bargaining optimality conditions of its prices, and optimality from its LP dual certificate.
 // Time is linear in intents, fills and compatible class pairs.
-import type { Certificate, Fill, Intent, LatencyTable } from "../schema.ts";
+import type { Certificate, Fill, Intent, LatencyTable } from "../contract/schema.ts";
 import { buildClasses, catalogClasses, type ClassIndex, type TwoSided } from "./classes.ts";
 import { compatible } from "./latency.ts";
 import { swapBuyView } from "./multi.ts";

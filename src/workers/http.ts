@@ -1,7 +1,7 @@
 // HTTP plumbing of the edge worker: the one typed error (HttpError), and capped body reading. Routes throw
 // HttpError; `problemResponse` in the app's onError turns any error into problem details (rendered by
 // src/market/outcome.ts, which the market object's stream uses too).
-import type { FieldError } from "../schema.ts";
+import type { FieldError } from "../contract/schema.ts";
 import { problemDetailsResponse, type Problem } from "../market/outcome.ts";
 
 /** The largest request body accepted: intents and configs are small, and a cap keeps the worker's memory bounded. */

@@ -1,8 +1,10 @@
 // The NASH edge worker (CONTRACT.md section 5): one Hono app that validates, authenticates and routes each
 // request to its market's Durable Object over native RPC. Stateless; every error leaves through `onError`.
 import { Hono, type Context } from "hono";
-import { IntentId, IntentInput, MarketConfig, MarketName, fieldErrors } from "../schema.ts";
-import { bodyHash, verifyRequest } from "../auth.ts";
+import { IntentId, IntentInput, MarketConfig, MarketName } from "../contract/schema.ts";
+import { fieldErrors } from "../contract/errors.ts";
+import { base64ToBytes, bytesToUtf8 } from "../contract/codec.ts";
+import { bodyHash, verifyRequest } from "../contract/auth.ts";
 import { requestFingerprint } from "../market/guards.ts";
 import type { Outcome } from "../market/outcome.ts";
 import type { MarketObject, WriteAuth } from "../durable/market.ts";
@@ -14,7 +16,7 @@ import { DIRECTORY_NAME } from "../durable/directory.ts";
 import { buildOpenApi } from "../api/openapi.ts";
 import { renderReference } from "../api/reference.ts";
 import { marketPageHtml } from "../api/market-page.ts";
-import { BatchId, ProposalBody, RevealBody, SALT_PATTERN, STREAM_EVENT_TYPES, StreamTypes } from "../schema.ts";
+import { BatchId, ProposalBody, RevealBody, SALT_PATTERN, STREAM_EVENT_TYPES, StreamTypes } from "../contract/schema.ts";
 
 export { MarketObject } from "../durable/market.ts";
 export { AxonObject } from "../durable/axon.ts";
@@ -261,12 +263,13 @@ app.put("/v1/markets/:market/model", async (c) => {
   let model = bytes;
   if (!(c.req.header("content-type") ?? "").startsWith("application/octet-stream")) {
     const body = parseJsonObject(bytes);
-    if (typeof body.model !== "string" || !/^[A-Za-z0-9+/]+={0,2}$/.test(body.model)) {
+    const decoded = typeof body.model === "string" && /^[A-Za-z0-9+/]+={0,2}$/.test(body.model) ? base64ToBytes(body.model) : undefined;
+    if (decoded === undefined) {
       throw HttpError.of(422, "invalid-model", "Invalid model", "send the ONNX bytes as application/octet-stream, or JSON { \"model\": base64 }", [
         { field: "model", message: "must be the ONNX file in base64" },
       ]);
     }
-    model = Uint8Array.from(atob(body.model), (ch) => ch.charCodeAt(0));
+    model = decoded;
   }
   return c.json(unwrap(await (await writableMarket(c, market)).setModel(model, auth)));
 });
@@ -309,7 +312,7 @@ app.post("/NashChallenge", async (c) => {
   if (!config.ok || !config.config.axon) {
     throw HttpError.of(404, "not-found", "Not found", "the axon route is off: set AXON_HOTKEY and VALIDATOR_HOTKEYS");
   }
-  const body = new TextDecoder().decode(await readCappedBody(c.req.raw, MAX_CHALLENGE_BYTES));
+  const body = bytesToUtf8(await readCappedBody(c.req.raw, MAX_CHALLENGE_BYTES));
   const headers = Object.fromEntries(c.req.raw.headers);
   const name = axonObjectName(headers["bt_header_dendrite_hotkey"], config.config.axon.validators);
   const axon = c.env.AXON.getByName(name) as unknown as Pick<AxonObject, "challenge">;

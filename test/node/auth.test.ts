@@ -1,11 +1,9 @@
-// src/auth.ts against independent references: RFC 8032's Ed25519 vector, node:crypto, and pinned NASH vectors.
+// src/contract/auth.ts against independent references: RFC 8032's Ed25519 vector, node:crypto, and pinned NASH vectors.
 import { createHash, createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import {
   agentKeyFromSeed,
-  base64urlDecode,
-  base64urlEncode,
   bodyHash,
   EMPTY_BODY_HASH,
   generateAgentKey,
@@ -13,7 +11,8 @@ import {
   signRequest,
   signingString,
   verifyRequest,
-} from "../../src/auth.ts";
+} from "../../src/contract/auth.ts";
+import { base64urlToBytes, bytesToBase64url } from "../../src/contract/codec.ts";
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, "hex"));
 const SEED = new Uint8Array(32).map((_, i) => i); // 00 01 .. 1f
@@ -22,7 +21,7 @@ const T = 1_700_000_000_000;
 describe("keys", () => {
   test("RFC 8032 test 1: the seed gives the published public key and signature", async () => {
     const key = await agentKeyFromSeed(hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"));
-    expect(Buffer.from(base64urlDecode(key.publicKey)!).toString("hex")).toBe(
+    expect(Buffer.from(base64urlToBytes(key.publicKey)!).toString("hex")).toBe(
       "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
     );
     const pk = createPrivateKey({ key: Buffer.from(key.privateKey, "base64url"), format: "der", type: "pkcs8" });
@@ -33,7 +32,7 @@ describe("keys", () => {
 
   test("generateAgentKey: 32-byte public key, PKCS#8 private key that signs verifiably", async () => {
     const key = await generateAgentKey();
-    expect(base64urlDecode(key.publicKey)!.byteLength).toBe(32);
+    expect(base64urlToBytes(key.publicKey)!.byteLength).toBe(32);
     expect(key.publicKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const headers = await signRequest({ privateKey: key.privateKey, method: "POST", path: "/p", body: "{}", timestamp: T });
     expect(headers["x-nash-agent"]).toBe(key.publicKey); // derived from the private key
@@ -42,19 +41,19 @@ describe("keys", () => {
 
   test("base64url round trip, padding tolerated, junk refused", () => {
     const bytes = Uint8Array.from([0, 255, 62, 63, 250]);
-    expect(base64urlDecode(base64urlEncode(bytes))).toEqual(bytes);
-    expect(base64urlDecode(base64urlEncode(bytes) + "=")).toEqual(bytes);
-    expect(base64urlDecode("a+b/")).toBeUndefined();
-    expect(base64urlDecode("abcde")).toBeUndefined();
+    expect(base64urlToBytes(bytesToBase64url(bytes))).toEqual(bytes);
+    expect(base64urlToBytes(bytesToBase64url(bytes) + "=")).toEqual(bytes);
+    expect(base64urlToBytes("a+b/")).toBeUndefined();
+    expect(base64urlToBytes("abcde")).toBeUndefined();
   });
 
   test("base64url agrees with Node's codec on any bytes and any text", () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 100 }), (bytes) => {
-        const text = base64urlEncode(bytes);
+        const text = bytesToBase64url(bytes);
         expect(text).toBe(Buffer.from(bytes).toString("base64url"));
-        expect(base64urlDecode(text)).toEqual(bytes);
-        expect(base64urlDecode(Buffer.from(bytes).toString("base64"))).toEqual(/[+/]/.test(Buffer.from(bytes).toString("base64")) ? undefined : bytes);
+        expect(base64urlToBytes(text)).toEqual(bytes);
+        expect(base64urlToBytes(Buffer.from(bytes).toString("base64"))).toEqual(/[+/]/.test(Buffer.from(bytes).toString("base64")) ? undefined : bytes);
       }),
       { numRuns: 2000 },
     );
@@ -63,7 +62,7 @@ describe("keys", () => {
       fc.property(fc.string({ unit: fc.constantFrom(..."AZaz09-_+/=é ".split("")), maxLength: 24 }), (text) => {
         const bare = text.replace(/=+$/, "");
         const valid = /^[A-Za-z0-9_-]*$/.test(bare) && bare.length % 4 !== 1;
-        const decoded = base64urlDecode(text);
+        const decoded = base64urlToBytes(text);
         expect(decoded === undefined).toBe(!valid);
         if (decoded) expect(decoded).toEqual(new Uint8Array(Buffer.from(bare, "base64url")));
       }),
@@ -182,7 +181,7 @@ describe("verifyRequest", () => {
   });
 });
 
-/** Signs `message` with node:crypto, apart from src/auth.ts's signing string: what a generic client does. */
+/** Signs `message` with node:crypto, apart from src/contract/auth.ts's signing string: what a generic client does. */
 async function nodeSigned(message: string, timestamp: number): Promise<Record<string, string>> {
   const key = await agentKeyFromSeed(SEED);
   const pk = createPrivateKey({ key: Buffer.from(key.privateKey, "base64url"), format: "der", type: "pkcs8" });
@@ -218,7 +217,7 @@ describe("verifyRequest: the empty body", () => {
 });
 
 // ---- Small-order and non-canonical keys, checked against Edwards arithmetic written here (affine, BigInt), not
-// against the list in src/auth.ts: the torsion points are found as [L]·P of points of the curve and checked by
+// against the list in src/contract/auth.ts: the torsion points are found as [L]·P of points of the curve and checked by
 // [8]T = identity.
 const p = 2n ** 255n - 19n;
 const L = 2n ** 252n + 27742317777372353535851937790883648493n; // the prime order of the base point's group
@@ -289,7 +288,7 @@ describe("keys: only canonical encodings of points of large order are identities
   const path = "/v1/markets/m/intents";
 
   test("the identity key with signature 01 00…00 signs nothing", async () => {
-    const headers = { "x-nash-agent": base64urlEncode(identity), "x-nash-timestamp": String(T), "x-nash-signature": base64urlEncode(forged) };
+    const headers = { "x-nash-agent": bytesToBase64url(identity), "x-nash-timestamp": String(T), "x-nash-signature": bytesToBase64url(forged) };
     for (const [method, body] of [["POST", '{"side":"buy"}'], ["DELETE", undefined], ["PUT", "{}"]] as const) {
       const r = await verifyRequest({ method, path, body, headers, now: T });
       expect(r).toMatchObject({ ok: false, reason: "malformed", header: "x-nash-agent", message: expect.stringContaining("x-nash-agent") });
@@ -319,7 +318,7 @@ describe("keys: only canonical encodings of points of large order are identities
     expect(encodings.length).toBe(14); // 5 distinct y × 2 signs, plus y + p for y = 0 and y = 1 × 2 signs
     for (const bytes of encodings) {
       expect(isLargeOrderPoint(bytes)).toBe(false);
-      const headers = { "x-nash-agent": base64urlEncode(bytes), "x-nash-timestamp": String(T), "x-nash-signature": base64urlEncode(forged) };
+      const headers = { "x-nash-agent": bytesToBase64url(bytes), "x-nash-timestamp": String(T), "x-nash-signature": bytesToBase64url(forged) };
       expect(await verifyRequest({ method: "DELETE", path, headers, now: T })).toMatchObject({ ok: false, header: "x-nash-agent" });
     }
   });
@@ -345,7 +344,7 @@ describe("keys: only canonical encodings of points of large order are identities
   });
 
   test("real keys are accepted: random, from seeds, and RFC 8032's", async () => {
-    for (let i = 0; i < 50; i++) expect(isLargeOrderPoint(base64urlDecode((await generateAgentKey()).publicKey)!)).toBe(true);
+    for (let i = 0; i < 50; i++) expect(isLargeOrderPoint(base64urlToBytes((await generateAgentKey()).publicKey)!)).toBe(true);
     expect(isLargeOrderPoint(hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"))).toBe(true);
     const headers = await nodeSigned(`DELETE\n${path}/i-1\n${T}\n${EMPTY_BODY_HASH}`, T);
     expect(await verifyRequest({ method: "DELETE", path: `${path}/i-1`, headers, now: T })).toMatchObject({ ok: true });

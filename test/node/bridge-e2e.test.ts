@@ -9,7 +9,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, expect, test } from "vitest";
-import { generateAgentKey } from "../../src/auth.ts";
+import { generateAgentKey } from "../../src/contract/auth.ts";
 import { keypairFromUriOrThrow } from "../../src/bridge/keys.ts";
 import { signedRequest, waitForHealth } from "../../scripts/demo.ts";
 import { sendChallenge, startMinerNode } from "../../tools/miner-node/main.ts";

@@ -1,7 +1,7 @@
 // Shared fixtures of the bridge tests: a node:sqlite adapter for SqlOutbox and a settlement.
 import type { DatabaseSync } from "node:sqlite";
 import type { SqlExec } from "../../src/bridge/outbox.ts";
-import type { Settlement } from "../../src/schema.ts";
+import type { Settlement } from "../../src/contract/schema.ts";
 
 /** The same `exec` shape a Durable Object gives (`(q, ...p) => ctx.storage.sql.exec(q, ...p).toArray()`). */
 export function sqliteExec(db: DatabaseSync): SqlExec {

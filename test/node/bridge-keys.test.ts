@@ -1,9 +1,8 @@
 // sr25519 hotkeys and SS58 against published vectors (sp-core tests, BITTENSOR.md) and cross-implementation ones.
 import { describe, expect, it } from "vitest";
+import { bytesToHex, hexToBytes } from "../../src/contract/codec.ts";
 import {
   DEV_PHRASE,
-  bytesToHex,
-  hexToBytes,
   keypairFromUri,
   miniSecretFromPhrase,
   signMessage,

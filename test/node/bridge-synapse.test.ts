@@ -3,12 +3,13 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { hexToBytes, keypairFromUri, verifySignature } from "../../src/bridge/keys.ts";
+import { keypairFromUri, verifySignature } from "../../src/bridge/keys.ts";
+import { hexToBytes } from "../../src/contract/codec.ts";
 import {
   ALLOWED_DELTA_NS,
   NASH_CHALLENGE,
   NASH_SETTLEMENT,
-  bodyHash,
+  sha3BodyHash,
   buildAxonError,
   buildAxonResponse,
   nextNonce,
@@ -76,7 +77,7 @@ describe("body hash", () => {
     const expected = python(PY_HASH, cases) as string[];
     cases.forEach((c, i) => {
       const fields = Object.fromEntries(c.map((v, j) => [`f${j}`, v]));
-      expect(bodyHash(fields, c.map((_, j) => `f${j}`))).toBe(expected[i]);
+      expect(sha3BodyHash(fields, c.map((_, j) => `f${j}`))).toBe(expected[i]);
     });
     expect(expected[0]).toBe("a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a");
     expect(sha3Hex("")).toBe("a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a");
@@ -85,13 +86,13 @@ describe("body hash", () => {
   it("matches Python on arbitrary well-formed strings (property)", () => {
     const samples = fc.sample(fc.string({ unit: "binary", maxLength: 40 }), 200);
     const expected = python(PY_HASH, samples.map((s) => [s])) as string[];
-    samples.forEach((s, i) => expect(bodyHash({ f: s }, ["f"])).toBe(expected[i]));
+    samples.forEach((s, i) => expect(sha3BodyHash({ f: s }, ["f"])).toBe(expected[i]));
   });
 
   it("refuses what Python cannot hash the same way: non-strings, lone surrogates, missing fields", () => {
-    expect(bodyHash({ f: 5 }, ["f"])).toBeUndefined();
-    expect(bodyHash({ f: "a\uD800b" }, ["f"])).toBeUndefined();
-    expect(bodyHash({}, ["f"])).toBeUndefined();
+    expect(sha3BodyHash({ f: 5 }, ["f"])).toBeUndefined();
+    expect(sha3BodyHash({ f: "a\uD800b" }, ["f"])).toBeUndefined();
+    expect(sha3BodyHash({}, ["f"])).toBeUndefined();
   });
 });
 
@@ -228,7 +229,7 @@ describe("verifyAxonRequest", () => {
     expect(verifyAxonRequest(other.path, spoofedHeader, other.body, opts())).toMatchObject({ status: 401 });
     // A body hash header that was changed along with the body no longer matches the signature.
     const tamperedBody = r.body.replace("gpu-h100-hr", "gpu-a100-hr");
-    const tamperedHash = bodyHash({ challenge: JSON.parse(tamperedBody).challenge }, ["challenge"])!;
+    const tamperedHash = sha3BodyHash({ challenge: JSON.parse(tamperedBody).challenge }, ["challenge"])!;
     expect(verifyAxonRequest(r.path, { ...r.headers, computed_body_hash: tamperedHash }, tamperedBody, opts())).toMatchObject({ status: 401, reason: "bad_signature" });
     // An allowlisted string that is not a valid SS58 address cannot be verified.
     const bogus = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQX";

@@ -8,7 +8,7 @@ import { commit } from "../../src/model/commitment.ts";
 import { batchContext, proposalFeatures } from "../../src/model/features.ts";
 import { createScorer } from "../../src/model/scorer-node.ts";
 import { DEFAULT_LATENCY } from "../../src/solver/index.ts";
-import type { Intent } from "../../src/schema.ts";
+import type { Intent } from "../../src/contract/schema.ts";
 
 const bin = join(import.meta.dirname, "..", "..", "bin", "nash.mjs");
 const dir = mkdtempSync(join(tmpdir(), "nash-score-"));

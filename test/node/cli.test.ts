@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { Settlement } from "../../src/schema.ts";
+import { Settlement } from "../../src/contract/schema.ts";
 
 const bin = join(import.meta.dirname, "..", "..", "bin", "nash.mjs");
 const dir = mkdtempSync(join(tmpdir(), "nash-cli-"));

@@ -2,7 +2,7 @@
 // that must be refused, and that the public part carries nothing beyond the documented bands.
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import type { Intent } from "../../src/schema.ts";
+import type { Intent } from "../../src/contract/schema.ts";
 import {
   commit, commitmentPreimage, latencyBand, openCommitment, PRICE_BANDS_PER_OCTAVE, priceBand, quantityBand,
   QUANTITY_BANDS_PER_OCTAVE,

@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, expect, test } from "vitest";
-import { generateAgentKey, type AgentKey } from "../../src/auth.ts";
+import { generateAgentKey, type AgentKey } from "../../src/contract/auth.ts";
 import { signedRequest, waitForHealth } from "../../scripts/demo.ts";
 import { devSettings, wranglerArgs, wranglerEnv } from "../../scripts/dev.ts";
 

@@ -6,9 +6,9 @@
 // Runs: FUZZ_RUNS (default 60 per property; the CI form). Ports 8874–8877.
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { generateAgentKey, signRequest, type AgentKey } from "../../src/auth.ts";
+import { generateAgentKey, signRequest, type AgentKey } from "../../src/contract/auth.ts";
 import { run as runCli } from "../../src/cli/main.ts";
-import { IntentInput, MarketConfig } from "../../src/schema.ts";
+import { IntentInput, MarketConfig } from "../../src/contract/schema.ts";
 import { getJson, signedFetch, type Answer } from "./support/client.ts";
 import { startDevServer, type DevServer } from "./support/dev-server.ts";
 

@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
-import { generateAgentKey, type AgentKey } from "../../src/auth.ts";
+import { generateAgentKey, type AgentKey } from "../../src/contract/auth.ts";
 import { auditMarket, openStream, pool, signedFetch, type ClientRecord } from "./support/client.ts";
 import { startDevServer, type DevServer } from "./support/dev-server.ts";
 import { seededRandom } from "./support/crash.ts";

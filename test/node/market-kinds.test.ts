@@ -13,7 +13,7 @@ import {
   type IntentRecord,
   type IntentUpdate,
 } from "../../src/market/book.ts";
-import { LatencyTable, type Fill, type Intent } from "../../src/schema.ts";
+import { LatencyTable, type Fill, type Intent } from "../../src/contract/schema.ts";
 import { solve, verify } from "../../src/solver/index.ts";
 
 const NOW = 1_700_000_000_000;

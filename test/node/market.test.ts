@@ -23,7 +23,7 @@ import {
   signatureForgetAt,
   takeToken,
 } from "../../src/market/guards.ts";
-import type { Intent } from "../../src/schema.ts";
+import type { Intent } from "../../src/contract/schema.ts";
 
 const NOW = 1_700_000_000_000;
 

@@ -17,7 +17,7 @@ import { exportOnnx, importOnnx } from "../../src/model/onnx-export.ts";
 import { readModelMetadata } from "../../src/model/scorer.ts";
 import { createScorer } from "../../src/model/scorer-node.ts";
 import { solve } from "../../src/solver/index.ts";
-import type { Intent } from "../../src/schema.ts";
+import type { Intent } from "../../src/contract/schema.ts";
 
 let exact: ExactSolve;
 beforeAll(async () => {

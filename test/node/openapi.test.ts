@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { z } from "zod";
-import * as schema from "../../src/schema.ts";
+import * as schema from "../../src/contract/schema.ts";
 import { buildOpenApi, jsonSchemaOf } from "../../src/api/openapi.ts";
 import { renderReference, escapeHtml } from "../../src/api/reference.ts";
 import { marketPageHtml } from "../../src/api/market-page.ts";
@@ -48,11 +48,11 @@ describe("OpenAPI document", () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  test("every $ref resolves, and every component is exactly what zod generates from src/schema.ts", () => {
+  test("every $ref resolves, and every component is exactly what zod generates from src/contract/schema.ts", () => {
     for (const ref of refsIn(doc)) expect(doc.components.schemas[ref.replace("#/components/schemas/", "")], ref).toBeDefined();
     for (const [name, component] of Object.entries<any>(doc.components.schemas)) {
       const source = (schema as Record<string, unknown>)[name];
-      expect(source, `${name} is exported by src/schema.ts`).toBeInstanceOf(z.ZodType);
+      expect(source, `${name} is exported by src/contract/schema.ts`).toBeInstanceOf(z.ZodType);
       const io = ["IntentInput", "MarketConfig", "ProposalBody", "RevealBody", "ModelBody"].includes(name) ? "input" : "output";
       const { description: _d, ...generated } = component;
       expect(generated).toEqual(jsonSchemaOf(source as z.ZodType, io));
@@ -82,7 +82,7 @@ describe("OpenAPI document", () => {
   });
 
   test("every route of the worker is documented, or listed here as not part of the JSON API", () => {
-    // Document new routes in the table in src/api/openapi.ts (schemas in src/schema.ts). Pages and the document
+    // Document new routes in the table in src/api/openapi.ts (schemas in src/contract/schema.ts). Pages and the document
     // itself are not API operations. POST /NashChallenge is the Bittensor axon's wire route: validators' dendrites
     // call it with bt_header_* headers and an sr25519 signature (src/bridge/axon.ts, notes/bridge.md), not with the
     // agent signature this document describes, so it is not an operation of the JSON API.

@@ -2,7 +2,7 @@
 // markets, and the checker, which must accept hand-computed Nash settlements and catch each kind of violation.
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { IntentInput, LatencyTable, type Fill, type Intent } from "../../src/schema.ts";
+import { IntentInput, LatencyTable, type Fill, type Intent } from "../../src/contract/schema.ts";
 import { checkCertificate, checkSettlement, checkStatedGap, NASH_RULES, type Rule, type Violation } from "../oracle/checker.ts";
 import { incompatibility, latencyBetween, tradablePairs } from "../oracle/compat.ts";
 import { buildLatencyTable, generateMarket } from "../oracle/generate.ts";

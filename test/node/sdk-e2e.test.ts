@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { NashClient, NashError, generateKey, keyToJson, type MarketEvent, type Settlement } from "../../sdk/typescript/src/index.ts";
 import { buildOpenApi } from "../../src/api/openapi.ts";
 import { root, startDevServer, type DevServer } from "./sdk-dev-server.ts";
-import { agentKeyFromSeed } from "../../src/auth.ts";
+import { agentKeyFromSeed } from "../../src/contract/auth.ts";
 
 const PORT = Number(process.env.USERS_E2E_PORT || 8880); // inspector PORT+1; proxies PORT+2, PORT+3
 let server: DevServer;

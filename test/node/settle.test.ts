@@ -3,7 +3,7 @@ import { describe, expect, test } from "vitest";
 import { candidates, closeBatch, resolution } from "../../src/market/batch.ts";
 import type { IntentRecord } from "../../src/market/book.ts";
 import { settle } from "../../src/market/settle.ts";
-import type { Intent } from "../../src/schema.ts";
+import type { Intent } from "../../src/contract/schema.ts";
 import { DEFAULT_LATENCY } from "../../src/solver/index.ts";
 
 const NOW = 1_700_000_000_000;

@@ -1,5 +1,5 @@
 // A seeded market generator for the solver's own tests and bench: 6 regions, 2 resources, 40% latency caps.
-import type { Intent } from "../../src/schema.ts";
+import type { Intent } from "../../src/contract/schema.ts";
 import { seededRandom } from "../../src/random.ts";
 
 export const REGIONS = ["us-east", "us-west", "eu-west", "eu-central", "ap-northeast", "ap-southeast"];

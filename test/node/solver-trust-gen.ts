@@ -1,6 +1,6 @@
 // Random books for the trust tests: plain intents and swaps across two resources and a few regions, each intent
 // its own agent unless `agents` is given.
-import type { Intent, LatencyTable } from "../../src/schema.ts";
+import type { Intent, LatencyTable } from "../../src/contract/schema.ts";
 import { seededRandom } from "../../src/random.ts";
 
 export const TRUST_LATENCY: LatencyTable = { a: { b: 10, c: 50 }, b: { c: 30 } };

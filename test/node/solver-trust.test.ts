@@ -2,7 +2,7 @@
 // intents concerned, no self-trade, prototype-free lookups, and independence of intents that cannot trade.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Intent } from "../../src/schema.ts";
+import type { Intent } from "../../src/contract/schema.ts";
 import { compatible, DEFAULT_LATENCY, latencyBetween, priceAllocation, solve, verify } from "../../src/solver/index.ts";
 import { checkSettlement, describeViolations } from "../oracle/checker.ts";
 import { generateMarket } from "../oracle/generate.ts";

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
-import type { Fill, Intent, LatencyTable } from "../../src/schema.ts";
+import type { Fill, Intent, LatencyTable } from "../../src/contract/schema.ts";
 import { checkCertificate, checkSettlement, checkStatedGap, describeViolations, inspectSettlement, NASH_RULES, type Tolerances } from "../oracle/checker.ts";
 import { generateMarket, mulberry32, type MarketOptions } from "../oracle/generate.ts";
 import { solveWithHighs, witnessFills } from "../oracle/highs.ts";

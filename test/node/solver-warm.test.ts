@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { compatible, DEFAULT_LATENCY, solve, verify } from "../../src/solver/index.ts";
 import { catalogClasses, updateClasses, type ClassIndex } from "../../src/solver/classes.ts";
-import type { Intent, LatencyTable } from "../../src/schema.ts";
+import type { Intent, LatencyTable } from "../../src/contract/schema.ts";
 import { generate, rng } from "./solver-gen.ts";
 
 const close = (a: number, b: number, what: string) =>

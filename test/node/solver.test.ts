@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { compatible, DEFAULT_LATENCY, latencyBetween, solve, verify } from "../../src/solver/index.ts";
 import { buildClasses } from "../../src/solver/classes.ts";
 import { solveClassFlow } from "../../src/solver/flow.ts";
-import type { Intent, LatencyTable } from "../../src/schema.ts";
+import type { Intent, LatencyTable } from "../../src/contract/schema.ts";
 import { generate, rng } from "./solver-gen.ts";
 
 const EU: LatencyTable = { "eu-west": { "eu-west": 2, "us-east": 80 } };
@@ -424,7 +424,7 @@ describe("multi-party kinds: swaps and deferrals", () => {
 
   it("the seed's three-party example: a deferral frees near capacity, the batch job runs later on idle compute", async () => {
     const { readFileSync } = await import("node:fs");
-    const { SolveFile } = await import("../../src/schema.ts");
+    const { SolveFile } = await import("../../src/contract/schema.ts");
     const file = SolveFile.parse(JSON.parse(readFileSync(new URL("../../examples/seed-three-party.json", import.meta.url), "utf8")));
     const intents = file.intents.map((it, k) => ({ ...it, id: it.id ?? `i${k}` }));
     const r = solve(intents, file.latency!);
@@ -439,7 +439,7 @@ describe("multi-party kinds: swaps and deferrals", () => {
 
   it("the bilateral seed example file", async () => {
     const { readFileSync } = await import("node:fs");
-    const { SolveFile } = await import("../../src/schema.ts");
+    const { SolveFile } = await import("../../src/contract/schema.ts");
     const file = SolveFile.parse(JSON.parse(readFileSync(new URL("../../examples/seed-bilateral.json", import.meta.url), "utf8")));
     const intents = file.intents.map((it, k) => ({ ...it, id: it.id ?? `i${k}` }));
     const r = solve(intents, file.latency!);
@@ -470,7 +470,7 @@ describe("multi-party kinds: swaps and deferrals", () => {
   });
 
   it("the schema refuses a swap that is a buy, swaps a resource for itself, or sets minQuantity", async () => {
-    const { IntentInput } = await import("../../src/schema.ts");
+    const { IntentInput } = await import("../../src/contract/schema.ts");
     const base = { agent: "a", side: "sell", resource: "r1", quantity: 1, limitPrice: 1, region: "eu-west", swapFor: { resource: "r2" } };
     expect(IntentInput.safeParse(base).success).toBe(true);
     expect(IntentInput.safeParse({ ...base, side: "buy" }).success).toBe(false);

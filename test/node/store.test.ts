@@ -8,7 +8,7 @@ import { DEFAULT_OPEN_INTENT_CAPS, DEFAULT_RATE_LIMITS, WriteBudget } from "../.
 import { Market, type MarketEvent, type SubmitAnswer } from "../../src/market/market.ts";
 import { LIVE_AT_SQL, LIVE_STATUS_SQL, MIGRATIONS, MarketStore, migrate, schemaExists, type Transaction } from "../../src/market/store.ts";
 import type { Outcome } from "../../src/market/outcome.ts";
-import type { IntentInput, IntentStatus } from "../../src/schema.ts";
+import type { IntentInput, IntentStatus } from "../../src/contract/schema.ts";
 import { sqliteExec } from "./bridge-fixtures.ts";
 
 function nodeTransaction(db: DatabaseSync): Transaction {

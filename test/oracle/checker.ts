@@ -1,7 +1,7 @@
 // An independent judge of a settlement, from CONTRACT.md section 2 and MATH.md alone: feasibility, welfare against
 // a known optimum, individual rationality, Nash bargaining prices (by their KKT conditions) and, separately, the
 // LP certificate. Shares no code with src/solver; violations are returned as data, never thrown.
-import type { Certificate, Fill, Intent, LatencyTable } from "../../src/schema.ts";
+import type { Certificate, Fill, Intent, LatencyTable } from "../../src/contract/schema.ts";
 import { incompatibility, tradablePairs } from "./compat.ts";
 
 export type Rule =

@@ -1,6 +1,6 @@
 // Which buy and sell intents may trade, read straight from CONTRACT.md sections 1–3. Written for the oracle and
 // the checker only: it must share no code with src/solver, so that a misreading there shows up as a disagreement.
-import type { Intent, LatencyTable } from "../../src/schema.ts";
+import type { Intent, LatencyTable } from "../../src/contract/schema.ts";
 
 /**
  * Latency between two regions per section 3: symmetric, so either direction may be listed; a region to itself is

@@ -1,6 +1,6 @@
 // Seeded generator of realistic markets (GPU hours, inference tokens, storage) for the oracle tests and the
 // solver bench: the same seed and options always give the same intents and latency table.
-import type { Intent, LatencyTable } from "../../src/schema.ts";
+import type { Intent, LatencyTable } from "../../src/contract/schema.ts";
 import { seededRandom } from "../../src/random.ts";
 
 /** What kind of market to generate. Every field is optional; defaults are documented per field. */

@@ -2,7 +2,7 @@
 // written as CPLEX LP text and solved by HiGHS (npm `highs`, WebAssembly) at its tightest settings.
 // Compatibility comes from ./compat.ts, read from the contract, never from src/solver.
 import loadHighs from "highs";
-import type { Fill, Intent, LatencyTable } from "../../src/schema.ts";
+import type { Fill, Intent, LatencyTable } from "../../src/contract/schema.ts";
 import { tradablePairs } from "./compat.ts";
 
 // Loaded once per process (the WASM instance is ~3 MB); every solve then runs synchronously on a fresh model.

@@ -1,5 +1,5 @@
 // The reference optimum for the adversarial suite's pure path (Node only: HiGHS is WebAssembly loaded at import).
-import type { Intent, LatencyTable } from "../../src/schema.ts";
+import type { Intent, LatencyTable } from "../../src/contract/schema.ts";
 import { solveWithHighs } from "./highs.ts";
 import { oracleTable, type Optimum } from "./hostile.ts";
 

@@ -2,7 +2,7 @@
 // Node tests, workerd tests and scripts/adversarial.ts share. Judgement comes from the oracle (checker.ts,
 // compat.ts), never from src/solver; the solver is only used to craft proposals and as the thing under test.
 import fc from "fast-check";
-import type { Fill, Intent, LatencyTable } from "../../src/schema.ts";
+import type { Fill, Intent, LatencyTable } from "../../src/contract/schema.ts";
 import { NASH_RULES, checkSettlement, type Violation } from "./checker.ts";
 import { incompatibility } from "./compat.ts";
 import * as solver from "../../src/solver/index.ts";

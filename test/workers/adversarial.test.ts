@@ -6,7 +6,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { IntentInput, type Fill, type Intent, type LatencyTable, type Settlement } from "../../src/schema.ts";
+import { IntentInput, type Fill, type Intent, type LatencyTable, type Settlement } from "../../src/contract/schema.ts";
 import { solve } from "../../src/solver/index.ts";
 import type { MarketView, SubmitAnswer } from "../../src/durable/market.ts";
 import type { Outcome } from "../../src/market/outcome.ts";

@@ -1,11 +1,11 @@
 // The batch routes' answers (learned validation) match the schemas the OpenAPI document and the TypeScript SDK
-// take from src/schema.ts: one batch through commitments, proposals, close, reveals and training examples.
+// take from src/contract/schema.ts: one batch through commitments, proposals, close, reveals and training examples.
 import { SELF, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { expect, test } from "vitest";
-import { CommitmentsAnswer, ProposalAnswer, ProposalsAnswer, RevealAnswer, TrainingExampleView } from "../../src/schema.ts";
+import { CommitmentsAnswer, ProposalAnswer, ProposalsAnswer, RevealAnswer, TrainingExampleView } from "../../src/contract/schema.ts";
 import { BASE, buyIntent, freshMarket, json, newAgent, operator, sellIntent, signedFetch, submit, withOperator } from "./helpers.ts";
 
-test("commitments, proposals, reveals and training examples answer as src/schema.ts says", async () => {
+test("commitments, proposals, reveals and training examples answer as src/contract/schema.ts says", async () => {
   await withOperator(async () => {
     const m = freshMarket("ba");
     expect((await signedFetch(operator, "PUT", `/v1/markets/${m}/config`, { clearing: "batch", batchIntervalMs: 3_600_000 })).status).toBe(200);

@@ -7,7 +7,7 @@ import { SELF, env, evictDurableObject, runInDurableObject } from "cloudflare:te
 import { afterEach, describe, expect, it } from "vitest";
 import { keypairFromUriOrThrow } from "../../src/bridge/keys.ts";
 import { NASH_CHALLENGE, readAxonResponse, signDendriteRequest } from "../../src/bridge/synapse.ts";
-import { MarketView } from "../../src/schema.ts";
+import { MarketView } from "../../src/contract/schema.ts";
 import { BASE, buyIntent, eventually, freshMarket, json, newAgent, sellIntent, signedFetch, submit } from "./helpers.ts";
 
 const BOB = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
@@ -76,7 +76,7 @@ describe("settlement outbox in the market object", () => {
     }, 10_000);
     expect(view.outbox).toMatchObject({ relay: "on", target: BRIDGE.MINER_NODE_URL, pending: 1, capacity: 20_000, full: false });
     expect(view.outbox.counters).toMatchObject({ enqueued: 1, delivered: 0, refused_full: 0 });
-    expect(MarketView.safeParse(view).success).toBe(true); // the contract's schema (src/schema.ts) describes it
+    expect(MarketView.safeParse(view).success).toBe(true); // the contract's schema (src/contract/schema.ts) describes it
     await runInDurableObject(stub, async (_i, state) => {
       const row = state.storage.sql.exec<{ next_attempt_at: number; attempts: number; last_error: string }>("SELECT * FROM bridge_outbox").one();
       expect(row.attempts).toBeGreaterThanOrEqual(1);

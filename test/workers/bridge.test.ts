@@ -1,8 +1,9 @@
 // The bridge's pure modules inside workerd: keys, SS58, sr25519 and the axon checks run there unchanged.
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { bytesToHex, keypairFromUri } from "../../src/bridge/keys.ts";
-import { NASH_SETTLEMENT, bodyHash, signDendriteRequest, verifyAxonRequest } from "../../src/bridge/synapse.ts";
+import { keypairFromUri } from "../../src/bridge/keys.ts";
+import { bytesToHex } from "../../src/contract/codec.ts";
+import { NASH_SETTLEMENT, sha3BodyHash, signDendriteRequest, verifyAxonRequest } from "../../src/bridge/synapse.ts";
 import { SqlOutbox, buildSettlementMessage } from "../../src/bridge/outbox.ts";
 
 describe("bridge in workerd", () => {
@@ -12,7 +13,7 @@ describe("bridge in workerd", () => {
     if (!alice.ok || !bob.ok) throw new Error("keys");
     expect(bytesToHex(alice.keypair.publicKey)).toBe("d43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d");
     expect(alice.keypair.ss58).toBe("5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY");
-    expect(bodyHash({}, [])).toBe("a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a");
+    expect(sha3BodyHash({}, [])).toBe("a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a");
 
     const msg = buildSettlementMessage({
       market: "m1",

@@ -4,7 +4,7 @@
 // has nothing left to trade. Markets mix regions with latency caps, partial fills, minimums and cancels.
 import { SELF, env, evictDurableObject } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
-import type { Intent } from "../../src/schema.ts";
+import type { Intent } from "../../src/contract/schema.ts";
 import { DEFAULT_LATENCY, solve } from "../../src/solver/index.ts";
 import { seededRandom } from "../../src/random.ts";
 import { BASE, freshMarket, json, newAgent, signedFetch, submit } from "./helpers.ts";

@@ -1,7 +1,7 @@
 // Every caller mistake gets a 4xx problem-details answer (RFC 9457) that names the bad field, and changes nothing.
 import { SELF } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
-import { signRequest } from "../../src/auth.ts";
+import { signRequest } from "../../src/contract/auth.ts";
 import { BASE, buyIntent, freshMarket, json, newAgent, signedFetch, submit } from "./helpers.ts";
 
 /** Intents stored in market `m`: 0 while the market was never written (its GET is then 404). */

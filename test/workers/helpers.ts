@@ -1,7 +1,7 @@
 // Shared helpers for the workerd tests: agents with real Ed25519 keys, signed requests through SELF, and
 // unique market names so tests never share state.
 import { env, SELF } from "cloudflare:test";
-import { agentKeyFromSeed, generateAgentKey, signRequest, type AgentKey } from "../../src/auth.ts";
+import { agentKeyFromSeed, generateAgentKey, signRequest, type AgentKey } from "../../src/contract/auth.ts";
 
 export const BASE = "http://nash.test";
 

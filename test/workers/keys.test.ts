@@ -1,17 +1,18 @@
 // Signing inside workerd (issue 14, items 6 and 10): a small-order key is no identity, and an empty body signed
 // over the SHA-256 of zero bytes (what any generic client computes) cancels. Signatures here are made with
-// WebCrypto over strings written out in full, apart from src/auth.ts's signing string.
+// WebCrypto over strings written out in full, apart from src/contract/auth.ts's signing string.
 import { SELF } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
-import { base64urlDecode, base64urlEncode, type AgentKey } from "../../src/auth.ts";
+import type { AgentKey } from "../../src/contract/auth.ts";
+import { base64urlToBytes, bytesToBase64url } from "../../src/contract/codec.ts";
 import { BASE, buyIntent, freshMarket, json, newAgent, submit } from "./helpers.ts";
 
 const ZERO_BYTES_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 async function signedOver(agent: AgentKey, message: string, timestamp: number): Promise<Record<string, string>> {
-  const key = await crypto.subtle.importKey("pkcs8", base64urlDecode(agent.privateKey)!, { name: "Ed25519" }, false, ["sign"]);
+  const key = await crypto.subtle.importKey("pkcs8", base64urlToBytes(agent.privateKey)!, { name: "Ed25519" }, false, ["sign"]);
   const signature = new Uint8Array(await crypto.subtle.sign({ name: "Ed25519" }, key, new TextEncoder().encode(message)));
-  return { "x-nash-agent": agent.publicKey, "x-nash-timestamp": String(timestamp), "x-nash-signature": base64urlEncode(signature) };
+  return { "x-nash-agent": agent.publicKey, "x-nash-timestamp": String(timestamp), "x-nash-signature": bytesToBase64url(signature) };
 }
 
 async function restingIntent(): Promise<{ owner: AgentKey; market: string; path: string }> {
@@ -40,8 +41,8 @@ describe("empty body", () => {
 });
 
 describe("keys", () => {
-  const identity = base64urlEncode(Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 1 : 0)));
-  const forged = base64urlEncode(Uint8Array.from({ length: 64 }, (_, i) => (i === 0 ? 1 : 0))); // R = identity, S = 0
+  const identity = bytesToBase64url(Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 1 : 0)));
+  const forged = bytesToBase64url(Uint8Array.from({ length: 64 }, (_, i) => (i === 0 ? 1 : 0))); // R = identity, S = 0
 
   test("the identity key with signature 01 00…00 cannot submit or cancel: 401 naming x-nash-agent", async () => {
     const { market, path } = await restingIntent();

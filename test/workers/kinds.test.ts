@@ -2,7 +2,7 @@
 // deferral ← compute's later slot), signed, in continuous and in batch clearing.
 import { SELF, env, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
-import type { AgentKey } from "../../src/auth.ts";
+import type { AgentKey } from "../../src/contract/auth.ts";
 import seed from "../../examples/seed-three-party.json";
 import { BASE, eventually, freshMarket, json, newAgent, operator, signedFetch, submit, withOperator } from "./helpers.ts";
 

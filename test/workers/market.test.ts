@@ -2,7 +2,7 @@
 // configuration, the WebSocket event stream, and state that survives the object's restart.
 import { SELF, env, evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
-import { agentKeyFromSeed } from "../../src/auth.ts";
+import { agentKeyFromSeed } from "../../src/contract/auth.ts";
 import { BASE, buyIntent, eventually, freshMarket, json, newAgent, sellIntent, signedFetch, sleep, submit } from "./helpers.ts";
 
 /** A fixed operator key (seed 0x07 × 32), listed in OPERATOR_AGENTS for these tests only. */
@@ -194,7 +194,7 @@ describe("persistence", () => {
     const [a, b] = [await newAgent(), await newAgent()]; // one agent's buy and sell never fill each other
     await submit(a, m, buyIntent({ id: "p1" }));
     const first = await json(await submit(b, m, sellIntent({ id: "p2", quantity: 60 })));
-    const { signRequest } = await import("../../src/auth.ts");
+    const { signRequest } = await import("../../src/contract/auth.ts");
     const path = `/v1/markets/${m}/intents`;
     const body = JSON.stringify(sellIntent({ id: "p3", quantity: 10 }));
     const headers = await signRequest({ privateKey: b.privateKey, method: "POST", path, body });

@@ -5,10 +5,10 @@
 import { SELF, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
 import modelBytes from "../../models/nash-scorer-v2.onnx";
-import { signRequest, type AgentKey } from "../../src/auth.ts";
+import { signRequest, type AgentKey } from "../../src/contract/auth.ts";
 import { allocationOf, fillsWelfare, settleOnWelfare, type Candidate } from "../../src/market/proposals.ts";
 import { solve, verify } from "../../src/solver/index.ts";
-import type { Intent } from "../../src/schema.ts";
+import type { Intent } from "../../src/contract/schema.ts";
 import { BASE, buyIntent, freshMarket, json, newAgent, operator, sellIntent, signedFetch, submit, withOperator } from "./helpers.ts";
 
 const SALT = "00112233445566778899aabbccddeeff";

@@ -6,7 +6,7 @@ import { describe, expect, test } from "vitest";
 import type { MarketObject } from "../../src/durable/market.ts";
 import type { OpenIntentCaps } from "../../src/market/guards.ts";
 import { crossedPair } from "../../src/market/book.ts";
-import type { Intent } from "../../src/schema.ts";
+import type { Intent } from "../../src/contract/schema.ts";
 import { BASE, buyIntent, freshMarket, json, newAgent, sellIntent, signedFetch, submit, withOperator, operator } from "./helpers.ts";
 
 /** The fields a 422 names. */

@@ -1,5 +1,5 @@
 // The typed NASH client (CONTRACT.md section 5): every request and answer is checked against the zod contract
-// (src/schema.ts); writes are signed with the agent's Ed25519 key; retries are safe because each POST carries an
+// (src/contract/schema.ts); writes are signed with the agent's Ed25519 key; retries are safe because each POST carries an
 // Idempotency-Key and every attempt is signed anew. Runtime-neutral: fetch and WebCrypto only.
 import {
   CancelAnswer,
@@ -19,11 +19,13 @@ import {
   Settlement,
   SubmitAnswer,
   TrainingExampleView,
+  bytesToBase64,
   fieldErrors,
+  signRequest,
+  type AgentKey,
   type FieldError,
   type MarketConfig,
-} from "../../../src/schema.ts";
-import { signRequest, type AgentKey } from "../../../src/auth.ts";
+} from "../../../src/contract/index.ts";
 import type { z } from "zod";
 import { subscribe, type Subscription, type SubscribeOptions } from "./stream.ts";
 
@@ -220,9 +222,7 @@ export class NashClient {
   /** Operators only: replaces the market's scoring model with these ONNX bytes (sent as JSON base64; 64 KiB body cap). */
   async setModel(market: string, onnx: Uint8Array): Promise<ModelAnswer> {
     this.requireKey("setModel");
-    let binary = "";
-    for (const b of onnx) binary += String.fromCharCode(b);
-    return this.call({ method: "PUT", path: `/v1/markets/${seg(market)}/model`, body: { model: btoa(binary) }, signed: true, answer: ModelAnswer });
+    return this.call({ method: "PUT", path: `/v1/markets/${seg(market)}/model`, body: { model: bytesToBase64(onnx) }, signed: true, answer: ModelAnswer });
   }
 
   /** Subscribes to the market's events over WebSocket, reconnecting when the line drops (see `subscribe`). */

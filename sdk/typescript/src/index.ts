@@ -1,17 +1,18 @@
 // The NASH TypeScript SDK: typed client, agent keys, signing and the settlement stream. Types come from the
-// service's own zod contract (src/schema.ts). Node-only helpers (key files) are in "./node.ts".
+// service's own zod contract (src/contract/). Node-only helpers (key files) are in "./node.ts".
 export { NashClient, NashError, backoffMs, type ClientOptions, type IntentDraft, type RetryPolicy } from "./client.ts";
 export { subscribe, streamUrl, type SubscribeOptions, type Subscription } from "./stream.ts";
 export { generateKey, keyFromSeed, parseKey, keyToJson, type AgentKey } from "./keys.ts";
-export { signRequest, signingString, bodyHash } from "../../../src/auth.ts";
-export type {
+export { signRequest, signingString, bodyHash, fieldErrors, type FieldError } from "../../../src/contract/index.ts";
+// The contract's schemas, as values (`IntentInput.safeParse(x)`) and as their inferred types.
+export {
   CancelAnswer,
   CommitmentsAnswer,
   IntentInput,
   IntentView,
   MarketConfig,
   MarketEvent,
-  StreamEventType,
+  type StreamEventType,
   MarketView,
   ModelAnswer,
   ProblemDetails,
@@ -23,4 +24,4 @@ export type {
   Settlement,
   SubmitAnswer,
   TrainingExampleView,
-} from "../../../src/schema.ts";
+} from "../../../src/contract/index.ts";

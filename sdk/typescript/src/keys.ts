@@ -1,7 +1,7 @@
 // Agent keys for the SDK: the JSON form `nash keygen` writes ({ publicKey, privateKey }, both base64url; the
 // private key is PKCS#8), checked on load so a mismatched pair fails here, not as a 401 later. Runtime-neutral.
 import { z } from "zod";
-import { agentKeyFromSeed, base64urlDecode, generateAgentKey, type AgentKey } from "../../../src/auth.ts";
+import { agentKeyFromSeed, base64urlToBytes, generateAgentKey, type AgentKey } from "../../../src/contract/index.ts";
 
 export type { AgentKey };
 
@@ -27,7 +27,7 @@ export async function parseKey(text: string): Promise<AgentKey> {
   }
   const parsed = KeyFile.safeParse(raw);
   if (!parsed.success) throw new Error(`agent key: expected { "publicKey", "privateKey" } strings (${parsed.error.issues[0]?.message})`);
-  const pkcs8 = base64urlDecode(parsed.data.privateKey);
+  const pkcs8 = base64urlToBytes(parsed.data.privateKey);
   if (pkcs8 === undefined || pkcs8.length !== 48) throw new Error("agent key: privateKey is not a base64url PKCS#8 Ed25519 key");
   const derived = await agentKeyFromSeed(pkcs8.slice(16));
   if (derived.publicKey !== parsed.data.publicKey.replace(/=+$/, "")) throw new Error("agent key: publicKey does not match privateKey");

@@ -1,7 +1,7 @@
 // A market's event stream (GET /v1/markets/{market}/stream) over the runtime's WebSocket, reconnecting with
 // backoff when the line drops. Events are checked against the contract's MarketEvent schema. The service does
 // not replay missed events: `onOpen` tells the caller each (re)connection so it can catch up with a read.
-import { MarketEvent, type Settlement, type StreamEventType } from "../../../src/schema.ts";
+import { MarketEvent, type Settlement, type StreamEventType } from "../../../src/contract/index.ts";
 
 export interface SubscribeOptions {
   baseUrl: string;

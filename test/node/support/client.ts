@@ -1,7 +1,7 @@
 // A small signed client for the robustness harnesses: signed requests, a market's WebSocket stream, and the
 // consistency audit a crash must never break (acknowledged intents present, settlements whole, no overfill,
 // both sides of every fill agree). Used by bench/{load,crash}.ts and test/node/{crash,load,fuzz}*.test.ts.
-import { signRequest, type AgentKey } from "../../../src/auth.ts";
+import { signRequest, type AgentKey } from "../../../src/contract/auth.ts";
 
 export interface Answer {
   status: number;

@@ -2,7 +2,7 @@
 // SIGKILLed (process group) at a random moment, restarted on the same state, the requests whose answer was lost
 // are resent with their Idempotency-Key, and the market is audited (test/node/support/client.ts). Shared by
 // `npm run bench:crash` (many rounds) and test/node/crash.test.ts (a few).
-import { generateAgentKey, type AgentKey } from "../../../src/auth.ts";
+import { generateAgentKey, type AgentKey } from "../../../src/contract/auth.ts";
 import { auditMarket, signedFetch, type AuditReport, type ClientRecord } from "./client.ts";
 import type { DevServer } from "./dev-server.ts";
 import { seededRandom } from "../../../src/random.ts";

@@ -4,6 +4,7 @@
 // The empty body hashes like any other (CONTRACT v1.1): the SHA-256 of zero bytes, e3b0c442…b855, as every generic
 // signing client computes it. Verification still accepts the deprecated v1.0 form, whose hash field is the empty
 // string, so clients signed before v1.1 keep working during the transition (LEGACY_EMPTY_BODY_HASH).
+import { base64urlToBytes, bytesToBase64url, bytesToHex, utf8ToBytes } from "./codec.ts";
 
 /** Header names, lower-case as fetch normalises them. */
 export const AGENT_HEADER = "x-nash-agent";
@@ -18,71 +19,16 @@ const PKCS8_ED25519_PREFIX = new Uint8Array([
   0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
 ]);
 
-const encoder = new TextEncoder();
-
-// The codecs below write character codes into one byte array and decode it once: they run for every signed request,
-// and building strings a character at a time made them a visible share of the worker's allocations (issue 6).
-const BASE64URL = Uint8Array.from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", (c) => c.charCodeAt(0));
-const BASE64URL_VALUE = new Int8Array(128).fill(-1);
-BASE64URL.forEach((code, value) => (BASE64URL_VALUE[code] = value));
-const HEX = Uint8Array.from("0123456789abcdef", (c) => c.charCodeAt(0));
-const ascii = new TextDecoder();
-
-/** base64url without padding. */
-export function base64urlEncode(bytes: Uint8Array): string {
-  const out = new Uint8Array(Math.ceil((bytes.length * 4) / 3));
-  let o = 0;
-  for (let i = 0; i < bytes.length; i += 3) {
-    const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
-    const chars = Math.min(4, out.length - o);
-    for (let k = 0; k < chars; k++) out[o++] = BASE64URL[(n >> (18 - 6 * k)) & 63];
-  }
-  return ascii.decode(out);
-}
-
-/** Decodes base64url with or without padding; undefined when the text is not base64url. */
-export function base64urlDecode(text: string): Uint8Array | undefined {
-  let end = text.length;
-  while (end > 0 && text.charCodeAt(end - 1) === 61 /* = */) end--;
-  if (end % 4 === 1) return undefined;
-  const out = new Uint8Array(Math.floor((end * 3) / 4));
-  let acc = 0;
-  let bits = 0;
-  let o = 0;
-  for (let i = 0; i < end; i++) {
-    const code = text.charCodeAt(i);
-    const value = code < 128 ? BASE64URL_VALUE[code] : -1;
-    if (value < 0) return undefined;
-    acc = (acc << 6) | value;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >> bits) & 0xff;
-      acc &= (1 << bits) - 1;
-    }
-  }
-  return out;
-}
-
-function toHex(bytes: Uint8Array): string {
-  const out = new Uint8Array(bytes.length * 2);
-  for (let i = 0; i < bytes.length; i++) {
-    out[2 * i] = HEX[bytes[i] >> 4];
-    out[2 * i + 1] = HEX[bytes[i] & 15];
-  }
-  return ascii.decode(out);
-}
-
 /** Body as bytes: strings are UTF-8 encoded; undefined/null is the empty body. */
 function bodyBytes(body: string | Uint8Array | ArrayBuffer | null | undefined): Uint8Array {
   if (body === undefined || body === null) return new Uint8Array(0);
-  if (typeof body === "string") return encoder.encode(body);
+  if (typeof body === "string") return utf8ToBytes(body);
   return body instanceof Uint8Array ? body : new Uint8Array(body);
 }
 
 /** Lower-case hex SHA-256 of the body; the empty body gives the hash of zero bytes, EMPTY_BODY_HASH. */
 export async function bodyHash(body: string | Uint8Array | ArrayBuffer | null | undefined): Promise<string> {
-  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bodyBytes(body))));
+  return bytesToHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bodyBytes(body))));
 }
 
 /** SHA-256 of zero bytes: the hash field of every empty-body request (CONTRACT v1.1). */
@@ -113,7 +59,7 @@ export async function generateAgentKey(): Promise<AgentKey> {
   const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
   const raw = new Uint8Array((await crypto.subtle.exportKey("raw", pair.publicKey)) as ArrayBuffer);
   const pkcs8 = new Uint8Array((await crypto.subtle.exportKey("pkcs8", pair.privateKey)) as ArrayBuffer);
-  return { publicKey: base64urlEncode(raw), privateKey: base64urlEncode(pkcs8) };
+  return { publicKey: bytesToBase64url(raw), privateKey: bytesToBase64url(pkcs8) };
 }
 
 /** The agent key for a 32-byte Ed25519 seed (deterministic: test vectors, keys derived elsewhere). */
@@ -126,7 +72,7 @@ export async function agentKeyFromSeed(seed: Uint8Array): Promise<AgentKey> {
   // WebCrypto cannot derive the public key directly; a JWK export of the private key carries it as `x`.
   const jwk = (await crypto.subtle.exportKey("jwk", privateKey)) as JsonWebKey;
   if (typeof jwk.x !== "string") throw new Error("the runtime did not export the Ed25519 public key");
-  return { publicKey: jwk.x.replace(/=+$/, ""), privateKey: base64urlEncode(pkcs8) };
+  return { publicKey: jwk.x.replace(/=+$/, ""), privateKey: bytesToBase64url(pkcs8) };
 }
 
 /** A private key as accepted by `signRequest`: PKCS#8 base64url (as `generateAgentKey` gives), a JWK or a CryptoKey. */
@@ -134,7 +80,7 @@ export type PrivateKeyInput = string | JsonWebKey | CryptoKey;
 
 async function importPrivateKey(key: PrivateKeyInput): Promise<CryptoKey> {
   if (typeof key === "string") {
-    const bytes = base64urlDecode(key);
+    const bytes = base64urlToBytes(key);
     if (bytes === undefined) throw new TypeError("privateKey is not base64url PKCS#8");
     return crypto.subtle.importKey("pkcs8", bytes, { name: "Ed25519" }, false, ["sign"]);
   }
@@ -148,7 +94,7 @@ async function publicKeyOf(key: PrivateKeyInput): Promise<string> {
     if (typeof x === "string") return x.replace(/=+$/, "");
   }
   if (typeof key === "string") {
-    const bytes = base64urlDecode(key);
+    const bytes = base64urlToBytes(key);
     if (bytes !== undefined && bytes.byteLength === 48) return (await agentKeyFromSeed(bytes.slice(16))).publicKey;
   }
   throw new TypeError("publicKey is required with this kind of privateKey");
@@ -173,11 +119,11 @@ export async function signRequest(input: SignRequestInput): Promise<Record<strin
   const key = await importPrivateKey(input.privateKey);
   const publicKey = input.publicKey ?? (await publicKeyOf(input.privateKey));
   const message = await signingString(input.method, input.path, timestamp, input.body);
-  const signature = new Uint8Array(await crypto.subtle.sign({ name: "Ed25519" }, key, encoder.encode(message)));
+  const signature = new Uint8Array(await crypto.subtle.sign({ name: "Ed25519" }, key, utf8ToBytes(message)));
   return {
     [AGENT_HEADER]: publicKey,
     [TIMESTAMP_HEADER]: String(timestamp),
-    [SIGNATURE_HEADER]: base64urlEncode(signature),
+    [SIGNATURE_HEADER]: bytesToBase64url(signature),
   };
 }
 
@@ -292,7 +238,7 @@ async function signatureMatches(agent: string, publicKey: Uint8Array, sig: Uint8
   try {
     const key = await verifyKeyOf(agent, publicKey);
     for (const message of messages) {
-      if (await crypto.subtle.verify({ name: "Ed25519" }, key, sig, encoder.encode(message))) return true;
+      if (await crypto.subtle.verify({ name: "Ed25519" }, key, sig, utf8ToBytes(message))) return true;
     }
   } catch {
     // an import the runtime refuses: the same answer as a wrong signature
@@ -315,7 +261,7 @@ export async function verifyRequest(input: VerifyRequestInput): Promise<VerifyRe
       message: `writes must be signed: send ${AGENT_HEADER}, ${TIMESTAMP_HEADER} and ${SIGNATURE_HEADER}`,
     };
   }
-  const publicKey = base64urlDecode(agent);
+  const publicKey = base64urlToBytes(agent);
   if (publicKey === undefined || publicKey.byteLength !== 32) {
     return malformed(AGENT_HEADER, `${AGENT_HEADER} must be a base64url Ed25519 public key (32 bytes)`);
   }
@@ -326,7 +272,7 @@ export async function verifyRequest(input: VerifyRequestInput): Promise<VerifyRe
   if (!/^\d{1,16}$/.test(ts)) {
     return malformed(TIMESTAMP_HEADER, `${TIMESTAMP_HEADER} must be milliseconds since the epoch`);
   }
-  const sig = base64urlDecode(signature);
+  const sig = base64urlToBytes(signature);
   if (sig === undefined || sig.byteLength !== 64) {
     return malformed(SIGNATURE_HEADER, `${SIGNATURE_HEADER} must be a base64url Ed25519 signature (64 bytes)`);
   }
@@ -344,7 +290,7 @@ export async function verifyRequest(input: VerifyRequestInput): Promise<VerifyRe
   if (!(await signatureMatches(agent, publicKey, sig, await acceptedSigningStrings(input, ts)))) {
     return { ok: false, reason: "bad_signature", message: "the signature does not match this request" };
   }
-  return { ok: true, agent: base64urlEncode(publicKey), timestamp, signature: base64urlEncode(sig) };
+  return { ok: true, agent: bytesToBase64url(publicKey), timestamp, signature: bytesToBase64url(sig) };
 }
 
 function malformed(name: string, message: string): VerifyFailure {

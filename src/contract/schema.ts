@@ -176,20 +176,8 @@ export const MarketConfig = z.strictObject({
 export type MarketConfig = z.infer<typeof MarketConfig>;
 
 /** One field-level error in a problem-details answer: `field` is a JSON path such as `intents.3.quantity`. */
-export interface FieldError {
-  field: string;
-  message: string;
-}
-
-/** Turns zod issues into field errors that name each offending field. */
-export function fieldErrors(error: z.ZodError, prefix = ""): FieldError[] {
-  return error.issues.map((issue) => {
-    const path = [prefix, ...issue.path.map(String)].filter((p) => p !== "").join(".");
-    let message = issue.message;
-    if (issue.code === "unrecognized_keys") message = `unknown field(s): ${issue.keys.join(", ")}`;
-    return { field: path === "" ? "(body)" : path, message };
-  });
-}
+export const FieldError = z.object({ field: z.string(), message: z.string() });
+export type FieldError = z.infer<typeof FieldError>;
 
 // ---- Response shapes (CONTRACT.md section 5, as the edge worker answers). Used by the OpenAPI document
 // (src/api/openapi.ts) and the SDKs; loose objects, so the service may add fields without breaking clients.
@@ -279,7 +267,7 @@ export const ProblemDetails = z.looseObject({
   title: z.string(),
   status: z.number().int(),
   detail: z.string(),
-  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  errors: z.array(FieldError).optional(),
 });
 export type ProblemDetails = z.infer<typeof ProblemDetails>;
 
@@ -374,7 +362,7 @@ export const ProposalView = z.looseObject({
   welfare: z.number().optional(),
   elapsedMs: z.number().optional(),
   score: z.looseObject({}).optional(),
-  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  errors: z.array(FieldError).optional(),
 });
 /** GET /v1/markets/{m}/proposals → 200. */
 export const ProposalsAnswer = z.looseObject({ batch: z.string(), proposals: z.array(ProposalView) });
