@@ -2,8 +2,8 @@
 // committed settlement into the outbox (inside the settlement's own transaction), say when the object's shared
 // alarm should fire for the relay, and drain the outbox when it does. No `cloudflare:*` import: the object hands
 // in its SQL `exec` and `fetch`, so this runs under node:sqlite in tests too.
-import type { Settlement } from "../contract/schema.ts";
-import { SqlOutbox, buildSettlementMessage, type EnqueueDecision, type OutboxMetrics, type OutboxPolicy, type SqlExec } from "./outbox.ts";
+import type { OutboxView, Settlement } from "../contract/schema.ts";
+import { SqlOutbox, buildSettlementMessage, type EnqueueDecision, type OutboxPolicy, type SqlExec } from "./outbox.ts";
 import { drainOutbox, readBridgeConfig, relayUuid, type BridgeConfig, type BridgeConfigOutcome, type BridgeEnv, type DrainReport } from "./relay.ts";
 
 let cached: { values: string; outcome: BridgeConfigOutcome } | undefined;
@@ -24,11 +24,6 @@ export function bridgeConfig(env: BridgeEnv, log: Pick<Console, "log" | "error">
   return outcome;
 }
 
-/** What `GET /v1/markets/{m}` shows of the relay: off, misconfigured, or the outbox's bound and counters. */
-export type OutboxView =
-  | { relay: "off" }
-  | { relay: "misconfigured"; errors: string[] }
-  | ({ relay: "on"; target: string } & OutboxMetrics);
 
 type RelayTarget = NonNullable<BridgeConfig["relay"]>;
 

@@ -3,38 +3,25 @@
 // runtime has: the object's name, start-up, transactions, the WebSocket stream, the alarm and the scoring model.
 // The edge worker maps the outcomes to HTTP.
 import { DurableObject } from "cloudflare:workers";
-import { StreamTypes, type IntentInput, type MarketConfig, type Settlement } from "../contract/schema.ts";
+import { StreamTypes, type CancelAnswer, type EffectiveConfig, type IntentInput, type MarketAnswer, type MarketConfig, type MarketEvent, type ModelView, type ProposalAnswer, type RevealAnswer, type Settlement } from "../contract/schema.ts";
 import type { SqlExec } from "../bridge/outbox.ts";
-import { MarketRelay, outboxView, type OutboxView } from "../bridge/market-hooks.ts";
+import { MarketRelay, outboxView } from "../bridge/market-hooks.ts";
 import type { BridgeEnv } from "../bridge/relay.ts";
 import type { Commitment } from "../model/commitment.ts";
 import type { IntentView } from "../market/book.ts";
 import { WriteBudget, marketRateLimitsFrom, openIntentCapsFrom, rateLimitsFrom, type GuardVars, type OpenIntentCaps, type RateLimits } from "../market/guards.ts";
-import { Market, effectiveConfig, type EffectiveConfig, type Idempotency, type MarketEvent, type MarketLimits, type ProposalListing, type SubmitAnswer, type WriteAuth } from "../market/market.ts";
+import { Market, effectiveConfig, type Idempotency, type MarketLimits, type ProposalListing, type SubmitAnswer, type WriteAuth } from "../market/market.ts";
 import { failure, problemDetailsResponse, success, type Outcome, type Problem } from "../market/outcome.ts";
 import type { ProposalBody, RevealBody, TrainingExample } from "../market/proposals.ts";
-import type { MarketCounters } from "../market/store.ts";
 import { MarketStore, migrate, schemaExists } from "../market/store.ts";
-import { ModelSlot, type ModelView } from "./model.ts";
+import { ModelSlot } from "./model.ts";
 
-export type { EffectiveConfig, Idempotency, MarketEvent, SubmitAnswer, WriteAuth } from "../market/market.ts";
-export type { ModelView } from "./model.ts";
+export type { Idempotency, SubmitAnswer, WriteAuth } from "../market/market.ts";
+/** GET /v1/markets/{m} as the object answers it (src/contract/schema.ts). */
+export type MarketView = MarketAnswer;
 
 /** What the market object reads of the worker's environment. */
 export type MarketEnv = Env & BridgeEnv & GuardVars;
-
-export interface MarketView {
-  market: string;
-  config: EffectiveConfig;
-  counters: MarketCounters;
-  openIntents: IntentView[];
-  /** True when there were more open intents than OPEN_INTENTS_LIMIT. */
-  openIntentsTruncated: boolean;
-  /** The Bittensor settlement relay: off, or its outbox's bound, backlog and counters. */
-  outbox: OutboxView;
-  /** The model that scores this market's proposals. */
-  model?: ModelView;
-}
 
 /** A read of a market that never accepted a write: 404, and nothing is created. */
 function notFound(name: string): Problem {
@@ -115,7 +102,7 @@ export class MarketObject extends DurableObject<MarketEnv> {
   }
 
   /** No intent of a market that never accepted a write can be cancelled: 404, and nothing is created. */
-  async cancel(id: string, auth: WriteAuth): Promise<Outcome<{ intent: IntentView }>> {
+  async cancel(id: string, auth: WriteAuth): Promise<Outcome<CancelAnswer>> {
     return this.market ? this.market.cancel(id, auth) : failure(404, "not-found", "Intent not found", `no intent ${id} in this market`);
   }
 
@@ -130,13 +117,13 @@ export class MarketObject extends DurableObject<MarketEnv> {
   }
 
   /** An outside solver's proposal for the open batch (a market never written has no open batch). */
-  async propose(body: ProposalBody, auth: WriteAuth): Promise<Outcome<{ proposal: { id: string; batch: string; receivedAt: string; closesAt: string } }>> {
+  async propose(body: ProposalBody, auth: WriteAuth): Promise<Outcome<ProposalAnswer>> {
     if (!this.market) return failure(409, "no-open-batch", "No batch open", "proposals are taken while a batch is open: batch clearing, with intents waiting for the close");
     return this.market.propose(body, auth, () => this.model.warm());
   }
 
   /** Opens an intent's commitment (nothing to reveal in a market without intents). */
-  async reveal(body: RevealBody, auth: WriteAuth): Promise<Outcome<{ intentId: string; batches: { id: string; revealed: number; intents: number; resolved?: unknown }[] }>> {
+  async reveal(body: RevealBody, auth: WriteAuth): Promise<Outcome<RevealAnswer>> {
     if (!this.market) return failure(404, "not-found", "Intent not found", `no committed intent ${body.intentId} in this market`);
     return this.market.reveal(body, auth);
   }

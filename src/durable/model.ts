@@ -5,15 +5,7 @@ import defaultModel from "../../models/nash-scorer-v2.onnx";
 import { FEATURES_VERSION } from "../model/features.ts";
 import { readModelMetadata, type Scorer } from "../model/scorer.ts";
 import { failure, success, type Outcome } from "../market/outcome.ts";
-
-/** The scoring model in force: its version, and whether this object has loaded it yet (lazily, on first need). */
-export interface ModelView {
-  version: string;
-  features: string;
-  loaded: boolean;
-  /** True when an operator replaced the bundled model (PUT /v1/markets/{m}/model). */
-  replaced: boolean;
-}
+import type { ModelView } from "../contract/schema.ts";
 
 /** Where the replaced model and its version are kept (the market's settings). */
 export interface ModelSettings {

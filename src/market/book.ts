@@ -1,7 +1,7 @@
 // A market's order book as pure bookkeeping: which intents may trade, what a solve's fills do to them, how
 // statuses move, expiry and cancellation. No storage and no Cloudflare imports: the market Durable Object loads
 // records, calls these functions and persists what they return; Node tests exercise them directly.
-import type { Fill, Intent, IntentStatus, LatencyTable, Settlement } from "../contract/schema.ts";
+import type { Fill, Intent, IntentFillView, IntentStatus, IntentView, LatencyTable, Settlement } from "../contract/schema.ts";
 import { compatible } from "../solver/latency.ts";
 import { failure, success, type Outcome } from "./outcome.ts";
 import type { SolveResult } from "../solver/index.ts";
@@ -22,24 +22,13 @@ export interface IntentRecord {
   expiresAtMs?: number;
 }
 
-/** A fill as one intent sees it: which settlement it came from. */
-export interface IntentFill extends Fill {
-  settlement: string;
-}
-
 /** Fill `f` of settlement `settlement` as an intent lists it (only the Fill fields, whatever `f` carries besides). */
-export function intentFill(settlement: string, f: Fill): IntentFill {
+export function intentFill(settlement: string, f: Fill): IntentFillView {
   return { settlement, buy: f.buy, sell: f.sell, resource: f.resource, quantity: f.quantity, price: f.price };
 }
 
-/** What the API answers for an intent (CONTRACT.md section 5). */
-export type IntentView = Intent & {
-  status: IntentStatus;
-  filledQuantity: number;
-  remainingQuantity: number;
-  createdAt: string;
-  fills?: IntentFill[];
-};
+/** A fill as one intent sees it (which settlement it came from), and an intent as the API answers it. */
+export type { IntentFillView as IntentFill, IntentView } from "../contract/schema.ts";
 
 export function remainingOf(record: IntentRecord): number {
   const rest = record.intent.quantity - record.filled;
@@ -243,7 +232,7 @@ export function cancelCheck(record: IntentRecord | undefined, id: string, agent:
   return success(record);
 }
 
-export function intentView(record: IntentRecord, fills?: IntentFill[]): IntentView {
+export function intentView(record: IntentRecord, fills?: IntentFillView[]): IntentView {
   const view: IntentView = {
     ...record.intent,
     status: record.status,

@@ -2,7 +2,7 @@
 // close and the alarm's schedule. It decides with the pure modules beside it (book, guards, clearing, batch,
 // schedule, settle) and writes through the store; the runtime hands in what it owns (the stream, the alarm, the
 // relay), so this runs in Node against node:sqlite as it does in the Durable Object.
-import { IntentInput, MarketConfig, type FieldError, type Intent, type LatencyTable, type Settlement } from "../contract/schema.ts";
+import { IntentInput, MarketConfig, type CancelAnswer, type ClosedProposalView, type EffectiveConfig, type FieldError, type Intent, type IntentAccepted, type LatencyTable, type MarketAnswer, type MarketEvent, type PendingProposalView, type ProposalAnswer, type RevealAnswer, type Settlement } from "../contract/schema.ts";
 import { SIGNATURE_WINDOW_MS } from "../contract/auth.ts";
 import { DEFAULT_LATENCY } from "../solver/index.ts";
 import { commit, openCommitment, type Commitment } from "../model/commitment.ts";
@@ -11,12 +11,12 @@ import type { MarketRelay } from "../bridge/market-hooks.ts";
 import { bestPrices, buildSettlement, cancelCheck, intentFill, intentView, leastCompetitive, mayTrade, priceDistance, solverBook, type IntentRecord, type IntentUpdate, type IntentView } from "./book.ts";
 import { IDEMPOTENCY_TTL_MS, agentOpenCap, idempotencyDecision, openIntentCheck, signatureForgetAt, type OpenIntentCaps, type WriteBudget } from "./guards.ts";
 import { failure, success, type Outcome } from "./outcome.ts";
-import { allocationOf, fillsWelfare, newSalt, proposalErrors, revealedIntent, scoreCandidates, type AllocationFill, type ProposalBody, type ProposalView, type RevealBody, type TrainingExample } from "./proposals.ts";
+import { allocationOf, fillsWelfare, newSalt, proposalErrors, revealedIntent, scoreCandidates, type AllocationFill, type ProposalBody, type RevealBody, type TrainingExample } from "./proposals.ts";
 import { ContinuousClearing, SOLVE_TIME_BUDGET_MS, type Cleared } from "./clearing.ts";
 import { candidates, closeBatch, resolution, type Builtin } from "./batch.ts";
 import { nextAlarm } from "./schedule.ts";
 import { settle } from "./settle.ts";
-import type { MarketCounters, MarketStore } from "./store.ts";
+import type { MarketStore } from "./store.ts";
 
 export const DEFAULT_BATCH_INTERVAL_MS = 1000;
 export const OPEN_INTENTS_LIMIT = 1000;
@@ -34,21 +34,8 @@ export interface Idempotency {
   fingerprint: string;
 }
 
-export interface SubmitAnswer {
-  intent: IntentView;
-  settlement?: Settlement;
-  /** The intent's published commitment (CONTRACT.md section 6). */
-  commitment?: Commitment;
-  /** The salt the market drew, when the agent sent none: only in this answer, to the submitting agent. */
-  salt?: string;
-}
-
-/** The configuration in force: stored fields over the defaults. */
-export interface EffectiveConfig {
-  clearing: "continuous" | "batch";
-  batchIntervalMs: number;
-  latency: LatencyTable;
-}
+/** What a submit answers (src/contract/schema.ts). */
+export type SubmitAnswer = IntentAccepted;
 
 /** `config` over the defaults. */
 export function effectiveConfig(config: MarketConfig): EffectiveConfig {
@@ -58,14 +45,6 @@ export function effectiveConfig(config: MarketConfig): EffectiveConfig {
     latency: config.latency ?? DEFAULT_LATENCY,
   };
 }
-
-/** Events on the market's WebSocket stream. */
-export type MarketEvent =
-  | { type: "hello"; market: string; at: string }
-  | { type: "intent.accepted"; market: string; at: string; intent: IntentView }
-  | { type: "intent.cancelled"; market: string; at: string; intent: IntentView; reason?: "evicted" }
-  | { type: "intent.expired"; market: string; at: string; ids: string[] }
-  | { type: "settlement.committed"; market: string; at: string; settlement: Settlement };
 
 /** What the market uses of the runtime around it. */
 export interface MarketHooks {
@@ -83,7 +62,7 @@ export interface MarketLimits {
   openIntentCaps: OpenIntentCaps;
 }
 
-export type ProposalListing = ProposalView | { id: string; batch: string; proposer: string; pending: true };
+export type ProposalListing = ClosedProposalView | PendingProposalView;
 
 export class Market {
   readonly name: string;
@@ -145,7 +124,7 @@ export class Market {
   }
 
   /** Cancels an open or partly filled intent of `auth.agent`. */
-  cancel(id: string, auth: WriteAuth): Outcome<{ intent: IntentView }> {
+  cancel(id: string, auth: WriteAuth): Outcome<CancelAnswer> {
     const now = Date.now();
     const guard = this.guardWrite(auth, now);
     if (!guard.ok) return guard;
@@ -288,7 +267,7 @@ export class Market {
   }
 
   /** The market's configuration, counters and first open intents. */
-  overview(): { market: string; config: EffectiveConfig; counters: MarketCounters; openIntents: IntentView[]; openIntentsTruncated: boolean } {
+  overview(): Pick<MarketAnswer, "market" | "config" | "counters" | "openIntents" | "openIntentsTruncated"> {
     this.expireDue(Date.now());
     const open = this.store.openIntents(OPEN_INTENTS_LIMIT + 1);
     return {
@@ -315,7 +294,7 @@ export class Market {
 
   /** An outside solver's proposal for the open batch: checked against the live book now and again at the close.
    *  `warm` starts loading the model that will score it at the close. */
-  propose(body: ProposalBody, auth: WriteAuth, warm: () => void): Outcome<{ proposal: { id: string; batch: string; receivedAt: string; closesAt: string } }> {
+  propose(body: ProposalBody, auth: WriteAuth, warm: () => void): Outcome<ProposalAnswer> {
     const now = Date.now();
     const due = this.store.meta("batch_due_ms");
     if (this.effective.clearing !== "batch" || !due || Number(due) <= now) {
@@ -345,7 +324,7 @@ export class Market {
     const id = batch ?? this.openBatchId();
     const proposals = this.store
       .proposals(id)
-      .map((r): ProposalListing => (r.view ? (JSON.parse(r.view) as ProposalView) : { id: r.id, batch: id, proposer: r.proposer, pending: true }));
+      .map((r): ProposalListing => (r.view ? (JSON.parse(r.view) as ClosedProposalView) : { id: r.id, batch: id, proposer: r.proposer, pending: true, receivedAt: new Date(r.received_ms).toISOString() }));
     return success({ batch: id, proposals });
   }
 
@@ -353,7 +332,7 @@ export class Market {
    * Opens an intent's commitment after a batch it was in settled. When that completes a batch's reveals, the
    * batch is re-solved exactly, the certificate checked, and every proposal's true ratio recorded for training.
    */
-  reveal(body: RevealBody, auth: WriteAuth): Outcome<{ intentId: string; batches: { id: string; revealed: number; intents: number; resolved?: unknown }[] }> {
+  reveal(body: RevealBody, auth: WriteAuth): Outcome<RevealAnswer> {
     const now = Date.now();
     const stored = this.store.committed(body.intentId);
     if (!stored) return failure(404, "not-found", "Intent not found", `no committed intent ${body.intentId} in this market`);
@@ -394,7 +373,7 @@ export class Market {
     const exact = settle(book, latency, { timeBudgetMs: 5_000, nodeBudget: 1_000_000 });
     const proposals = this.store
       .proposals(batch, true)
-      .map((p) => ({ id: p.id, fills: allocationOf(JSON.parse(p.fills) as AllocationFill[]), view: JSON.parse(p.view!) as ProposalView }))
+      .map((p) => ({ id: p.id, fills: allocationOf(JSON.parse(p.fills) as AllocationFill[]), view: JSON.parse(p.view!) as ClosedProposalView }))
       .filter((p) => p.view.feasible)
       .map((p) => ({ id: p.id, fills: p.fills, welfare: fillsWelfare(book, p.fills), ...(p.view.score ? { model: p.view.score.model } : {}) }));
     const { resolved, examples } = resolution(batch, latency, exact, this.store.commitmentsOf(book.map((i) => i.id)), proposals);

@@ -1,7 +1,7 @@
 // One market's tables: the schema and its migrations, and every statement the market runs, on whatever SQL
 // `exec` the caller hands in (a Durable Object's `ctx.storage.sql`, node:sqlite in tests). Rows go in and come
 // out as the book's own types (src/market/book.ts); nothing here decides anything about trading.
-import type { IntentStatus, Intent, Settlement } from "../contract/schema.ts";
+import type { IntentStatus, Intent, MarketCounters, Settlement } from "../contract/schema.ts";
 import type { SqlExec } from "../bridge/outbox.ts";
 import type { Commitment } from "../model/commitment.ts";
 import { LIVE_STATUSES, intentFill, intentView, type IntentRecord, type IntentUpdate, type IntentView, type RestingIntent } from "./book.ts";
@@ -97,24 +97,12 @@ export interface IntentRow {
   created_at: string;
 }
 
-/** The market's totals (GET /v1/markets/{m}). */
-export interface MarketCounters {
-  intents: number;
-  openIntents: number;
-  settlements: number;
-  fills: number;
-  /** Units traded, summed over fills. */
-  volume: number;
-  /** Σ quantity × price over fills. */
-  notional: number;
-  welfare: number;
-}
-
 /** A stored proposal: the allocation as received, and its view once its batch has closed. */
 export interface ProposalRow {
   id: string;
   proposer: string;
   fills: string;
+  received_ms: number;
   view: string | null;
 }
 
@@ -512,7 +500,7 @@ export class MarketStore {
   /** A batch's proposals in arrival order; `scored`: only those with a view (true) or without one (false). */
   proposals(batch: string, scored?: boolean): ProposalRow[] {
     const filter = scored === undefined ? "" : scored ? " AND view IS NOT NULL" : " AND view IS NULL";
-    return this.rows<ProposalRow>(`SELECT id, proposer, fills, view FROM proposals WHERE batch = ?${filter} ORDER BY seq`, batch);
+    return this.rows<ProposalRow>(`SELECT id, proposer, fills, received_ms, view FROM proposals WHERE batch = ?${filter} ORDER BY seq`, batch);
   }
 
   hasUnscoredProposal(batch: string): boolean {

@@ -5,10 +5,10 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { dueExpiries, isLive, nextExpiry, type IntentRecord } from "../../src/market/book.ts";
 import { DEFAULT_OPEN_INTENT_CAPS, DEFAULT_RATE_LIMITS, WriteBudget } from "../../src/market/guards.ts";
-import { Market, type MarketEvent, type SubmitAnswer } from "../../src/market/market.ts";
+import { Market, type SubmitAnswer } from "../../src/market/market.ts";
 import { LIVE_AT_SQL, LIVE_STATUS_SQL, MIGRATIONS, MarketStore, migrate, schemaExists, type Transaction } from "../../src/market/store.ts";
 import type { Outcome } from "../../src/market/outcome.ts";
-import type { IntentInput, IntentStatus } from "../../src/contract/schema.ts";
+import type { IntentInput, IntentStatus, MarketEvent } from "../../src/contract/schema.ts";
 import { sqliteExec } from "./bridge-fixtures.ts";
 
 function nodeTransaction(db: DatabaseSync): Transaction {

@@ -82,8 +82,8 @@ class Market {
   /** The live intents as the object lists them, with what each has filled. */
   async live(): Promise<LiveIntent[]> {
     // A bare view on d6afe2f, an outcome once reads of never-written markets answer 404 (trust-market).
-    const got = (await this.stub.getMarket()) as unknown as MarketView | Outcome<MarketView>;
-    const view = "ok" in got ? (got.ok ? got.value : undefined) : got;
+    const got = (await this.stub.getMarket()) as unknown as (MarketView & { ok?: undefined }) | Outcome<MarketView>;
+    const view = got.ok === undefined ? got : got.ok ? got.value : undefined;
     return (view?.openIntents ?? []).map((v) => ({ intent: asIntent(v), filled: v.filledQuantity }));
   }
 }
