@@ -7,6 +7,7 @@
 // Flags: --kills 20 --clients 6 --min-load-ms 200 --max-load-ms 2500 --seed 1 --relay 1
 // Ports: the service 8866/8867, the miner node 8868.
 import { mkdtempSync, rmSync } from "node:fs";
+import { numberFlag, parseFlags, parseOrExit } from "../src/cli/args.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keypairFromUriOrThrow } from "../src/bridge/keys.ts";
@@ -14,19 +15,15 @@ import { startMinerNode } from "../tools/miner-node/main.ts";
 import { runCrashRounds } from "../test/node/support/crash.ts";
 import { startDevServer, type DevServer } from "../test/node/support/dev-server.ts";
 
+const DEFAULTS: Record<string, number> = { kills: 20, clients: 6, "min-load-ms": 200, "max-load-ms": 2500, seed: 1, relay: 1 };
+
 function flags(argv: string[]): Record<string, number> {
-  const f: Record<string, number> = { kills: 20, clients: 6, "min-load-ms": 200, "max-load-ms": 2500, seed: 1, relay: 1 };
-  for (let i = 0; i < argv.length; i += 2) {
-    const name = argv[i].replace(/^--/, "");
-    const value = Number(argv[i + 1]);
-    if (!(name in f) || !Number.isFinite(value)) throw new Error(`unknown flag or bad value: ${argv[i]} ${argv[i + 1] ?? ""}`);
-    f[name] = value;
-  }
-  return f;
+  const { values } = parseFlags({ args: argv, options: Object.fromEntries(Object.keys(DEFAULTS).map((name) => [name, { type: "string" as const }])) });
+  return Object.fromEntries(Object.entries(DEFAULTS).map(([name, fallback]) => [name, numberFlag(values, name) ?? fallback]));
 }
 
 async function main(): Promise<void> {
-  const f = flags(process.argv.slice(2));
+  const f = parseOrExit("usage: npm run bench:crash [-- --kills N --clients N --min-load-ms MS --max-load-ms MS --seed N --relay 0|1]", () => flags(process.argv.slice(2)));
   let server: DevServer | undefined;
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.once(signal, () => void (server ? server.dispose() : Promise.resolve()).then(() => process.exit(130)));

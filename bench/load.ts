@@ -19,6 +19,7 @@
 //   --profile FILE: CPU-profile the worker isolate during the target run (DevTools protocol on the inspector port;
 //   with --base also give --inspector-port) and print where the time went; FILE gets the raw .cpuprofile.
 import http from "node:http";
+import { numberFlag, parseFlags, parseOrExit } from "../src/cli/args.ts";
 import { generateAgentKey, signRequest } from "../src/contract/auth.ts";
 import { inspect, report } from "../test/node/support/cpu-profile.ts";
 import { getJson, openStream, pool, type MarketStream } from "../test/node/support/client.ts";
@@ -44,35 +45,28 @@ interface Flags {
   maxInflight: number;
 }
 
-function parseFlags(argv: string[]): Flags {
-  const f: Flags = {
-    rate: 200, duration: 60, book: 1000, markets: 20, cross: 0.5, ttlMs: 5000, agents: 32, warmup: 3,
-    knee: [50, 100, 200, 300, 400, 600, 800], stepDuration: 20, only: ["target", "knee", "floor", "multi"], base: undefined,
-    profile: undefined, inspectorPort: undefined, root: undefined, maxInflight: 256,
+function flagsOf(argv: string[]): Flags {
+  const text = { type: "string" } as const;
+  const { values } = parseFlags({
+    args: argv,
+    options: {
+      rate: text, duration: text, book: text, markets: text, cross: text, "ttl-ms": text, agents: text, warmup: text, knee: text,
+      "step-duration": text, only: text, base: text, profile: text, "inspector-port": text, root: text, "max-inflight": text,
+    },
+  });
+  const n = (name: string, fallback: number) => numberFlag(values, name, { min: 0 }) ?? fallback;
+  return {
+    rate: n("rate", 200), duration: n("duration", 60), book: n("book", 1000), markets: n("markets", 20), cross: n("cross", 0.5),
+    ttlMs: n("ttl-ms", 5000), agents: n("agents", 32), warmup: n("warmup", 3),
+    knee: values.knee?.split(",").map(Number).filter((r) => r > 0) ?? [50, 100, 200, 300, 400, 600, 800],
+    stepDuration: n("step-duration", 20),
+    only: values.only?.split(",") ?? ["target", "knee", "floor", "multi"],
+    base: values.base?.replace(/\/$/, ""),
+    profile: values.profile,
+    inspectorPort: numberFlag(values, "inspector-port", { min: 1, integer: true }),
+    root: values.root,
+    maxInflight: n("max-inflight", 256),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const name = argv[i].replace(/^--/, "");
-    const value = argv[++i];
-    if (value === undefined) throw new Error(`--${name} needs a value`);
-    const num = Number(value);
-    switch (name) {
-      case "rate": case "duration": case "book": case "markets": case "cross": case "agents": case "warmup":
-      case "step-duration": case "ttl-ms": case "max-inflight": {
-        if (!Number.isFinite(num) || num < 0) throw new Error(`--${name} needs a number ≥ 0`);
-        const key = name === "step-duration" ? "stepDuration" : name === "ttl-ms" ? "ttlMs" : name === "max-inflight" ? "maxInflight" : name;
-        (f as unknown as Record<string, number>)[key] = num;
-        break;
-      }
-      case "knee": f.knee = value.split(",").map(Number).filter((r) => r > 0); break;
-      case "only": f.only = value.split(","); break;
-      case "base": f.base = value.replace(/\/$/, ""); break;
-      case "profile": f.profile = value; break;
-      case "root": f.root = value; break;
-      case "inspector-port": f.inspectorPort = num; break;
-      default: throw new Error(`unknown flag --${name}`);
-    }
-  }
-  return f;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -374,7 +368,7 @@ async function prepareMarkets(base: string, names: string[], book: number, agent
 }
 
 async function main(): Promise<void> {
-  const f = parseFlags(process.argv.slice(2));
+  const f = parseOrExit("usage: npm run bench:load [-- --rate N --duration S --only target,knee,floor,multi ...] (flags: see the head of bench/load.ts)", () => flagsOf(process.argv.slice(2)));
   let server: DevServer | undefined;
   let base = f.base;
   const cleanup = async () => {

@@ -10,6 +10,7 @@
 // 300), --feedback-shape metro|offgrid|thin, --write-reveals FILE (JSON lines), --skip-workerd.
 import { spawn, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { numberFlag, parseFlags, parseOrExit, UsageError } from "../src/cli/args.ts";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { generateChallenge, type MarketShape, METRO_SHAPE, OFFGRID_SHAPE, rng, SHIFTED_SHAPE, THIN_SHAPE, TRAIN_SHAPE } from "../src/model/challenges.ts";
@@ -21,13 +22,16 @@ import { importOnnx } from "../src/model/onnx-export.ts";
 import { createScorer } from "../src/model/scorer-node.ts";
 import { buildDataset, evaluate, fineTune, type Example } from "../src/model/training.ts";
 
-const args = process.argv.slice(2);
-const opt = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
-};
-const MODEL = opt("model", "models/nash-scorer-v2.onnx");
-const port = Number(opt("port", "8821"));
+const USAGE = "usage: npm run bench:model [-- --model FILE --port P --reveals N --feedback-shape metro|offgrid|thin --write-reveals FILE --skip-workerd]";
+const flags = parseOrExit(USAGE, () => {
+  const text = { type: "string" } as const;
+  const { values } = parseFlags({ options: { model: text, port: text, reveals: text, "feedback-shape": text, "write-reveals": text, "skip-workerd": { type: "boolean" } } });
+  const shape = values["feedback-shape"];
+  if (shape !== undefined && !["metro", "offgrid", "thin"].includes(shape)) throw new UsageError(`--feedback-shape is metro, offgrid or thin, not ${JSON.stringify(shape)}`);
+  return { ...values, port: numberFlag(values, "port", { min: 1, integer: true }), reveals: numberFlag(values, "reveals", { min: 1, integer: true }) };
+});
+const MODEL = flags.model ?? "models/nash-scorer-v2.onnx";
+const port = flags.port ?? 8821;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const table = (head: string[], rows: (string | number)[][]) =>
   [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
@@ -81,7 +85,7 @@ const rows: (string | number)[][] = [
 ];
 
 // 2. workerd.
-if (!args.includes("--skip-workerd")) {
+if (flags["skip-workerd"] !== true) {
   const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
   const outdir = "/tmp/nash-model-bench-bundle";
   const dry = spawnSync("npx", ["wrangler", "deploy", "--dry-run", "--config", "bench/wrangler.model.toml", "--outdir", outdir], { env, encoding: "utf8" });
@@ -127,11 +131,11 @@ log("");
 console.log(table(["figure", "value"], rows));
 
 // 3. Feedback. Reveals come from the feedback shift, on markets disjoint from its test markets.
-const revealMarkets = Number(opt("reveals", "300"));
+const revealMarkets = flags.reveals ?? 300;
 log(`\nfeedback: building ${revealMarkets} revealed markets of the feedback shift and the test sets…`);
 const base = importOnnx(modelBytes).mlp;
 const feedbackShapes: Record<string, MarketShape | undefined> = { metro: METRO_SHAPE, offgrid: OFFGRID_SHAPE, thin: THIN_SHAPE };
-const feedbackShape = feedbackShapes[opt("feedback-shape", "metro")];
+const feedbackShape = feedbackShapes[flags["feedback-shape"] ?? "metro"];
 if (feedbackShape === undefined) throw new Error("--feedback-shape: metro, offgrid or thin");
 const revealed = buildDataset(feedbackShape, revealMarkets, 9_001, exact);
 const sets = {
@@ -140,7 +144,7 @@ const sets = {
   test: buildDataset(TRAIN_SHAPE, 400, 1002, exact), // and its test seed
 };
 const replay = buildDataset(TRAIN_SHAPE, 300, 9_002, exact);
-const writeTo = opt("write-reveals", "");
+const writeTo = flags["write-reveals"] ?? "";
 if (writeTo) writeFileSync(writeTo, revealed.map((e: Example) => JSON.stringify({ features: Array.from(e.features), label: e.label })).join("\n") + "\n");
 // Same recipe as `npm run train -- --from`: the training run itself, warm-started, revealed and replayed 1:1.
 const tuned = fineTune(base, revealed, replay, { ...DEFAULT_TRAIN, seed: 1 });

@@ -4,6 +4,7 @@
 // 8940) and PORT+1 (inspector); throw-away state. Usage: npx node bench/proposals.ts [rounds, default 5]
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { parseOrExit, soleNumberArg } from "../src/cli/args.ts";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,7 +12,7 @@ import { generateAgentKey, signRequest, type AgentKey } from "../src/contract/au
 import { waitForHealth } from "../scripts/demo.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const rounds = Number(process.argv[2] ?? 5);
+const rounds = parseOrExit("usage: npx node bench/proposals.ts [ROUNDS, default 5]", () => soleNumberArg("ROUNDS", 5, { min: 1, integer: true }));
 const port = Number(process.env.PORT || 8940);
 const base = `http://127.0.0.1:${port}`;
 const operator = await generateAgentKey();

@@ -2,6 +2,7 @@
 // a table. NASH_BENCH_SKIP_HIGHS=1 skips HiGHS; HiGHS runs are capped at 1,000 intents (it takes ~9 s there).
 // Markets come from the oracle's generator (test/oracle/generate.ts) when present, else the solver's own.
 import type { Intent, LatencyTable } from "../src/contract/schema.ts";
+import { parseFlags, parseOrExit } from "../src/cli/args.ts";
 import { DEFAULT_LATENCY, solve, verify } from "../src/solver/index.ts";
 import { generate } from "../test/node/solver-gen.ts";
 
@@ -57,6 +58,7 @@ function row(figure: string, nash: string, highs: string, ratio: string, target:
 }
 
 async function main() {
+  parseOrExit("usage: npm run bench:solver (no flags; NASH_BENCH_SKIP_HIGHS=1 skips HiGHS)", () => parseFlags({ options: {} }));
   const { gen, genName, highs } = await load();
   console.log(`markets: ${genName}; HiGHS: ${highs ? "on" : skipHighs ? "skipped (NASH_BENCH_SKIP_HIGHS=1)" : "not available"}`);
 

@@ -3,13 +3,14 @@
 // seed; prints failing cases per property and exits non-zero on any.
 //   npm run fuzz:adversarial [-- --cases 100000 --seed 14]
 import fc from "fast-check";
-import { parseArgs } from "node:util";
+import { numberFlag, parseFlags, parseOrExit } from "../src/cli/args.ts";
 import { describeFaults, independenceCase, pureFaults, type PureCase } from "../test/oracle/hostile.ts";
 import { highsOptimum } from "../test/oracle/hostile-highs.ts";
 
-const { values } = parseArgs({ options: { cases: { type: "string", default: "100000" }, seed: { type: "string", default: "14" } } });
-const cases = Number(values.cases);
-const seed = Number(values.seed);
+const { cases, seed } = parseOrExit("usage: npm run fuzz:adversarial [-- --cases N --seed S]", () => {
+  const { values } = parseFlags({ options: { cases: { type: "string", default: "100000" }, seed: { type: "string", default: "14" } } });
+  return { cases: numberFlag(values, "cases", { min: 1, integer: true })!, seed: numberFlag(values, "seed", { integer: true })! };
+});
 const CHUNK = 1000;
 const UNDECIDED = "undecided (the oracle's HiGHS found no optimum)";
 

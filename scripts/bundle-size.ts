@@ -5,7 +5,9 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { parseFlags, parseOrExit } from "../src/cli/args.ts";
 
+parseOrExit("usage: npm run bundle-size (no flags)", () => parseFlags({ options: {} }));
 const outdir = mkdtempSync(join(tmpdir(), "nash-bundle-"));
 const build = spawnSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", outdir], {
   encoding: "utf8",

@@ -5,6 +5,7 @@
 // scripts/latency.ts and the end-to-end test.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { parseFlags, parseOrExit } from "../src/cli/args.ts";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateAgentKey, signRequest, type AgentKey } from "../src/contract/auth.ts";
@@ -214,9 +215,11 @@ export async function runDemo(base: string, operator?: AgentKey): Promise<{ mark
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const serve = args.includes("--serve");
-  const once = args.includes("--once") || process.env.CI === "true" || process.env.CI === "1";
+  const { values } = parseOrExit("usage: npm run demo (against PORT or BASE_URL) | npm start [-- --once] (serves, runs the demo)", () =>
+    parseFlags({ options: { serve: { type: "boolean" }, once: { type: "boolean" } } }),
+  );
+  const serve = values.serve === true;
+  const once = values.once === true || process.env.CI === "true" || process.env.CI === "1";
   const port = process.env.PORT || "8787";
   if (!serve) {
     // NASH_OPERATOR_KEY (a PKCS#8 base64url private key listed in the server's OPERATOR_AGENTS) lets the demo

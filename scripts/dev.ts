@@ -15,6 +15,7 @@ import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseFlags, parseOrExit } from "../src/cli/args.ts";
 import { planBridge } from "./dev-bridge.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -94,6 +95,7 @@ export function wranglerArgs(s: DevSettings): string[] {
 }
 
 function main(): void {
+  parseOrExit("usage: npm run dev (no flags; settings come from the environment, see the head of scripts/dev.ts)", () => parseFlags({ options: {} }));
   let settings: DevSettings;
   try {
     settings = devSettings(process.env);

@@ -5,6 +5,7 @@
 // Usage: npx node scripts/latency.ts [requests per scenario, default 300]
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { parseOrExit, soleNumberArg } from "../src/cli/args.ts";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -94,7 +95,7 @@ async function baseline(base: string, n: number) {
 }
 
 async function main(): Promise<void> {
-  const n = Number(process.argv[2] ?? 300);
+  const n = parseOrExit("usage: npx node scripts/latency.ts [N, requests per scenario, default 300]", () => soleNumberArg("N", 300, { min: 1, integer: true }));
   let base = process.env.BASE_URL;
   let stop = async () => {};
   if (!base) {

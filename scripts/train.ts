@@ -3,6 +3,7 @@
 // `npm run train -- --from models/X.onnx --reveals FILE --version V`: fine-tunes X on revealed examples instead.
 // Options: --seed N (1), --markets N (6000 training markets), --quick (a small smoke run, writes nothing).
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { numberFlag, parseFlags, parseOrExit } from "../src/cli/args.ts";
 import { join } from "node:path";
 import { SHIFTED_SHAPE, TRAIN_SHAPE } from "../src/model/challenges.ts";
 import { loadExactHighs } from "../src/model/exact-highs.ts";
@@ -13,23 +14,23 @@ import { canvas, encodePng, plot } from "../src/model/png.ts";
 import { createScorer } from "../src/model/scorer-node.ts";
 import { buildDataset, evaluate, fineTune, fromRevealed, type Example, type Metrics, type RevealedExample } from "../src/model/training.ts";
 
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(`--${name}`);
-const opt = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
-};
-const quick = flag("quick");
-const seed = Number(opt("seed", "1"));
-const markets = Number(opt("markets", quick ? "150" : "6000"));
+const USAGE = "usage: npm run train -- [--quick] [--seed N] [--markets N] [--out DIR] [--version V] [--from MODEL.onnx --reveals FILE]";
+const flags = parseOrExit(USAGE, () => {
+  const text = { type: "string" } as const;
+  const { values } = parseFlags({ options: { quick: { type: "boolean" }, seed: text, markets: text, from: text, version: text, out: text, reveals: text } });
+  return { ...values, seed: numberFlag(values, "seed", { integer: true }), markets: numberFlag(values, "markets", { min: 1, integer: true }) };
+});
+const quick = flags.quick === true;
+const seed = flags.seed ?? 1;
+const markets = flags.markets ?? (quick ? 150 : 6000);
 const testMarkets = quick ? 60 : 400;
 const shiftedMarkets = quick ? 40 : 300;
-const from = opt("from", "");
-const version = opt("version", from ? "nash-scorer-v2-tuned" : "nash-scorer-v2");
-const outDir = opt("out", "models");
+const from = flags.from ?? "";
+const version = flags.version ?? (from ? "nash-scorer-v2-tuned" : "nash-scorer-v2");
+const outDir = flags.out ?? "models";
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
-const revealsFile = opt("reveals", "");
+const revealsFile = flags.reveals ?? "";
 if (from && !revealsFile) {
   log("nash train: --from needs --reveals FILE (JSON lines of revealed examples)");
   process.exit(2);

@@ -3,9 +3,10 @@
 // fields the service named, exit 1; usage mistakes exit 2. The service is --url, else NASH_URL, else
 // http://127.0.0.1:8787; the market --market, else NASH_MARKET, else `demo`; the key --key FILE, else
 // NASH_AGENT_KEY (the JSON) or NASH_AGENT_KEY_FILE.
-import { readFile } from "node:fs/promises";
 import { NashClient, NashError, generateKey, keyToJson, type IntentDraft, type MarketEvent } from "../../sdk/typescript/src/index.ts";
 import { loadKey, saveKey } from "../../sdk/typescript/src/node.ts";
+import { numberFlag, parseFlags, UsageError } from "./args.ts";
+import { readJson } from "./input.ts";
 
 export const AGENT_USAGE = `       nash keygen [--out FILE]
        nash submit FILE|- [--market M] [--url URL] [--key FILE] [--idempotency-key K]
@@ -24,7 +25,6 @@ export interface AgentIo {
   env?: Record<string, string | undefined>;
 }
 
-class UsageError extends Error {}
 class InputError extends Error {}
 
 const OPTIONS: Record<string, readonly string[]> = {
@@ -34,29 +34,11 @@ const OPTIONS: Record<string, readonly string[]> = {
   watch: ["market", "url", "count", "for-ms"],
 };
 
-function parse(command: string, args: readonly string[]): { positional: string[]; opts: Record<string, string> } {
-  const positional: string[] = [];
-  const opts: Record<string, string> = {};
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg.startsWith("--")) {
-      const name = arg.slice(2);
-      if (!OPTIONS[command].includes(name)) throw new UsageError(`unknown option for ${command}: ${arg}`);
-      const value = args[++i];
-      if (value === undefined) throw new UsageError(`${arg} needs a value`);
-      opts[name] = value;
-    } else {
-      positional.push(arg);
-    }
-  }
-  return { positional, opts };
-}
-
-function positiveNumber(opts: Record<string, string>, name: string): number | undefined {
-  if (opts[name] === undefined) return undefined;
-  const n = Number(opts[name]);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} needs a positive number`);
-  return n;
+/** The command's flags (each takes a value) and its positional arguments. */
+function parse(command: string, args: readonly string[]): { positional: string[]; opts: Record<string, string | undefined> } {
+  const options = Object.fromEntries(OPTIONS[command].map((name) => [name, { type: "string" as const }]));
+  const { values, positionals } = parseFlags({ args: [...args], options, allowPositionals: true });
+  return { positional: positionals, opts: values as Record<string, string | undefined> };
 }
 
 /** Runs one agent command; returns the exit code (0 ok, 1 refused or failed, 2 usage). */
@@ -102,8 +84,8 @@ export async function runAgentCommand(command: string, args: readonly string[], 
 
     // watch
     if (positional.length > 0) throw new UsageError(`unexpected argument: ${positional[0]}`);
-    const count = positiveNumber(opts, "count");
-    const forMs = positiveNumber(opts, "for-ms");
+    const count = numberFlag(opts, "count", { min: 0, exclusive: true });
+    const forMs = numberFlag(opts, "for-ms", { min: 0, exclusive: true });
     const client = new NashClient({ baseUrl });
     await new Promise<void>((resolve) => {
       let seen = 0;
@@ -141,7 +123,7 @@ export async function runAgentCommand(command: string, args: readonly string[], 
   }
 }
 
-async function keyOf(opts: Record<string, string>, env: Record<string, string | undefined>) {
+async function keyOf(opts: Record<string, string | undefined>, env: Record<string, string | undefined>) {
   try {
     return await loadKey(opts.key, env);
   } catch (error) {
@@ -151,18 +133,7 @@ async function keyOf(opts: Record<string, string>, env: Record<string, string | 
 
 /** The intents in a file: one object, an array, or { intents: [...] }; `many` unless it was one object. */
 async function readIntents(file: string, io: AgentIo): Promise<{ drafts: IntentDraft[]; many: boolean }> {
-  let text: string;
-  try {
-    text = file === "-" ? await io.readStdin() : await readFile(file, "utf8");
-  } catch (error) {
-    throw new InputError(`cannot read ${file}: ${(error as Error).message}`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new InputError(`${file}: not valid JSON: ${(error as Error).message}`);
-  }
+  const raw = await readJson(file, io);
   const single = !Array.isArray(raw) && !(raw !== null && typeof raw === "object" && Array.isArray((raw as { intents?: unknown }).intents));
   const list = Array.isArray(raw) ? raw : raw !== null && typeof raw === "object" && Array.isArray((raw as { intents?: unknown }).intents) ? (raw as { intents: unknown[] }).intents : [raw];
   // Each draft is validated field by field by the client before it is sent (NashError names the field).

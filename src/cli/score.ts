@@ -6,7 +6,8 @@ import { ProposalFill, type FieldError } from "../contract/schema.ts";
 import { fieldErrors } from "../contract/errors.ts";
 import { commit } from "../model/commitment.ts";
 import { batchContext, proposalFeatures } from "../model/features.ts";
-import { CliError, EXIT, readSolveFile, type Io } from "./main.ts";
+import { parseFlags } from "./args.ts";
+import { CliError, EXIT, onlyFile, readSolveFile, type Io } from "./input.ts";
 
 /** The committed model; `--model FILE` scores with another (e.g. a fine-tuned version). */
 export const DEFAULT_MODEL_PATH = fileURLToPath(new URL("../../models/nash-scorer-v2.onnx", import.meta.url));
@@ -60,18 +61,9 @@ export function proposalFieldErrors(raw: unknown): FieldError[] {
 
 /** `nash score FILE [--model MODEL.onnx]`. */
 export async function scoreCommand(args: readonly string[], io: Io): Promise<ScoreOutput> {
-  let file: string | undefined;
-  let modelPath = DEFAULT_MODEL_PATH;
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === "--model") {
-      const next = args[++i];
-      if (next === undefined) throw new CliError("--model needs a file", EXIT.usage);
-      modelPath = next;
-    } else if (args[i].startsWith("--")) throw new CliError(`unknown option: ${args[i]}`, EXIT.usage);
-    else if (file === undefined) file = args[i];
-    else throw new CliError(`unexpected argument: ${args[i]}`, EXIT.usage);
-  }
-  if (file === undefined) throw new CliError("missing FILE (use - for standard input)", EXIT.usage);
+  const { values: flags, positionals } = parseFlags({ args: [...args], options: { model: { type: "string" } }, allowPositionals: true });
+  const file = onlyFile(positionals);
+  const modelPath = flags.model ?? DEFAULT_MODEL_PATH;
   const { raw, intents, latency } = await readSolveFile(file, io, proposalFieldErrors);
   const r = raw as { proposal?: { fills: ProposalFill[] }; proposals?: { fills: ProposalFill[] }[] };
   const proposals = r.proposal !== undefined ? [r.proposal] : r.proposals!;

@@ -11,7 +11,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
-import { parseArgs } from "node:util";
+import { numberFlag, parseFlags, parseOrExit, UsageError } from "../../src/cli/args.ts";
 import { keypairFromUri, type Sr25519Keypair } from "../../src/bridge/keys.ts";
 import {
   NASH_CHALLENGE,
@@ -200,8 +200,12 @@ function keyFrom(uri: string, what: string): Sr25519Keypair {
   return k.keypair;
 }
 
-async function main(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
+const USAGE = `usage: npx node tools/miner-node/main.ts --port 8840 [--record FILE] [--hotkey-uri URI | --hotkey SS58] [--allow SS58,SS58] [--down 503|close]
+       npx node tools/miner-node/main.ts challenge --url URL --hotkey-uri URI --axon-hotkey SS58 (--challenge FILE | --challenge-json TEXT) [--timeout 12]`;
+
+/** The flags, checked: an unknown flag, a stray argument or a bad value is a UsageError naming it. */
+function flagsOf(argv: string[]) {
+  const { values, positionals } = parseFlags({
     args: argv,
     allowPositionals: true,
     options: {
@@ -219,7 +223,18 @@ async function main(argv: string[]): Promise<void> {
       timeout: { type: "string" },
     },
   });
-  if (positionals[0] === "challenge") {
+  if (positionals.length > 1 || (positionals.length === 1 && positionals[0] !== "challenge")) {
+    throw new UsageError(`unexpected argument: ${positionals.find((p, i) => i > 0 || p !== "challenge")}`);
+  }
+  if (values.down !== undefined && values.down !== "503" && values.down !== "close") throw new UsageError(`--down is 503 or close, not ${JSON.stringify(values.down)}`);
+  const port = numberFlag(values, "port", { min: 0, integer: true });
+  const timeout = numberFlag(values, "timeout", { min: 0, exclusive: true });
+  return { values, challenge: positionals[0] === "challenge", port, timeout };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values, challenge: challengeMode, port, timeout } = parseOrExit(USAGE, () => flagsOf(argv));
+  if (challengeMode) {
     if (!values.url || !values["axon-hotkey"] || !(values.challenge || values["challenge-json"])) {
       console.error("challenge needs --url, --axon-hotkey and --challenge FILE or --challenge-json TEXT");
       process.exit(2);
@@ -230,7 +245,7 @@ async function main(argv: string[]): Promise<void> {
       keypair: keyFrom(values["hotkey-uri"] ?? process.env.VALIDATOR_HOTKEY_URI ?? "//Alice", "--hotkey-uri"),
       axonHotkey: values["axon-hotkey"],
       challenge,
-      timeoutSec: Number(values.timeout ?? 12),
+      timeoutSec: timeout ?? 12,
     });
     console.log(JSON.stringify({ status: r.status, message: r.message, ms: Math.round(r.ms * 10) / 10, synapse: r.fields }, null, 2));
     process.exit(r.status === 200 ? 0 : 1);
@@ -243,7 +258,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const down = values.down === "503" || values.down === "close" ? values.down : null;
   const node = await startMinerNode({
-    port: Number(values.port ?? 8840),
+    port: port ?? 8840,
     host: values.host,
     record: values.record,
     hotkey,
