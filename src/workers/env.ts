@@ -1,5 +1,5 @@
-// The edge worker's environment: the generated `Env`, the bridge's and the guards' settings, and the bindings only the worker
-// uses. The Durable Objects declare just the part they read, so nothing in src/durable imports this.
+// The edge worker's environment: the generated `Env`, the bridge's and the guards' settings, and the bindings
+// only the worker uses. The Durable Objects declare just the part they read, so src/durable never imports this.
 import type { BridgeEnv } from "../bridge/relay.ts";
 import type { AxonObject } from "../durable/axon.ts";
 import type { MarketDirectory } from "../durable/directory.ts";
