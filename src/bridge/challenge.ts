@@ -3,8 +3,8 @@
 // under the market's latency table (or the challenge's own), verified, and never touching the market's live book.
 // Pure: the axon's Durable Object hands in the latency table and its SQL `exec`.
 import type { Intent, LatencyTable } from "../contract/schema.ts";
-import { solve, verify } from "../solver/index.ts";
 import { buildSettlement } from "../market/book.ts";
+import { settle } from "../market/settle.ts";
 import type { ChallengeAnswer, ChallengeInput } from "./axon.ts";
 import type { SqlExec } from "./outbox.ts";
 import type { NonceStore } from "./synapse.ts";
@@ -40,9 +40,8 @@ export function settleChallenge(
   }
   const latency = challenge.latency ?? marketLatency;
   const budget = Math.max(1, Math.min(opts.budgetMs ?? CHALLENGE_SOLVE_BUDGET_MS, opts.deadlineMs - opts.nowMs));
-  const result = solve(intents, latency, { timeBudgetMs: budget });
-  const check = verify(intents, latency, { fills: result.fills, welfare: result.welfare, certificate: result.certificate });
-  if (!check.ok) return { ok: false, status: 500, message: "the solver's settlement failed verification" };
+  const { result, verified } = settle(intents, latency, { timeBudgetMs: budget });
+  if (!verified) return { ok: false, status: 500, message: "the solver's settlement failed verification" };
   const id = `challenge-${sha3Hex(JSON.stringify(challenge)).slice(0, 16)}`;
   return { ok: true, settlement: buildSettlement(id, challenge.market, result, new Date(opts.nowMs).toISOString()) };
 }

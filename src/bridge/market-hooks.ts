@@ -2,16 +2,16 @@
 // committed settlement into the outbox (inside the settlement's own transaction), say when the object's shared
 // alarm should fire for the relay, and drain the outbox when it does. No `cloudflare:*` import: the object hands
 // in its SQL `exec` and `fetch`, so this runs under node:sqlite in tests too.
-import type { Settlement } from "../contract/schema.ts";
-import { SqlOutbox, buildSettlementMessage, type EnqueueDecision, type OutboxMetrics, type OutboxPolicy, type SqlExec } from "./outbox.ts";
+import type { OutboxView, Settlement } from "../contract/schema.ts";
+import { SqlOutbox, buildSettlementMessage, type EnqueueDecision, type OutboxPolicy, type SqlExec } from "./outbox.ts";
 import { drainOutbox, readBridgeConfig, relayUuid, type BridgeConfig, type BridgeConfigOutcome, type BridgeEnv, type DrainReport } from "./relay.ts";
 
 let cached: { values: string; outcome: BridgeConfigOutcome } | undefined;
 
 /**
- * `readBridgeConfig(env)`, computed once per isolate for a given set of values (deriving the key costs about
- * 20 ms). The first computation logs the summary when the bridge is on and the errors when it is misconfigured;
- * an off bridge stays silent here because `npm run dev` says "bridge: off" once at start-up. The summary never
+ * `readBridgeConfig(env)`, computed once per isolate for a given set of values (deriving the key is slow). The
+ * first computation logs the summary when the bridge is on and the errors when it is misconfigured; an off bridge
+ * stays silent here because `npm run dev` says "bridge: off" once at start-up. The summary never
  * contains the secret `MINER_HOTKEY_URI`, only the public key derived from it.
  */
 export function bridgeConfig(env: BridgeEnv, log: Pick<Console, "log" | "error"> = console): BridgeConfigOutcome {
@@ -24,20 +24,14 @@ export function bridgeConfig(env: BridgeEnv, log: Pick<Console, "log" | "error">
   return outcome;
 }
 
-/** What `GET /v1/markets/{m}` shows of the relay: off, misconfigured, or the outbox's bound and counters. */
-export type OutboxView =
-  | { relay: "off" }
-  | { relay: "misconfigured"; errors: string[] }
-  | ({ relay: "on"; target: string } & OutboxMetrics);
 
 type RelayTarget = NonNullable<BridgeConfig["relay"]>;
 
 /**
- * How long after a commit the relay's first attempt waits. Default 50 ms. Signing (sr25519 in JS) and sending
- * take CPU in the object; under `wrangler dev` the object and the worker share one process, and an attempt at
- * the commit instant slowed the agent's own answer (committing POST, median of 40, client clock: 84 ms with the
- * bridge vs 58 ms without; with 50 ms: 44.5 vs 42.6 ms; notes/bridge.md). Waiting lets the answer leave first;
- * it adds 50 ms to a delivery that takes about 100 ms anyway.
+ * How long after a commit the relay's first attempt waits. Default 50 ms. Signing (sr25519 in JS) and sending take
+ * CPU in the object, and under `wrangler dev` the object and the worker share one process: an attempt at the
+ * commit instant slowed the agent's own answer (measured in notes/bridge.md). Waiting lets the answer leave
+ * first; a delivery takes longer than the wait anyway.
  */
 export const DISPATCH_DELAY_MS = 50;
 

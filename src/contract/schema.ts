@@ -391,3 +391,54 @@ export const ModelAnswer = z.looseObject({
   model: z.looseObject({ version: z.string(), features: z.string(), loaded: z.boolean(), replaced: z.boolean() }),
 });
 export type ModelAnswer = z.infer<typeof ModelAnswer>;
+
+// ---- What the market object builds (src/market, src/durable/market.ts), field for field: the answers above
+// leave fields optional or open for clients; these say what the object always sets, and its types are inferred
+// from them. ----
+
+export type IntentFillView = z.infer<typeof IntentFillView>;
+export type MarketCounters = z.infer<typeof MarketCounters>;
+export type OutboxView = z.infer<typeof OutboxView>;
+/** The scoring model in force; `loaded`: this object has loaded it (lazily, on first need). */
+export const ModelView = ModelAnswer.shape.model;
+export type ModelView = z.infer<typeof ModelView>;
+/** GET /v1/markets/{market} as the object answers it: the relay's view always, the model's too. */
+export const MarketAnswer = MarketView.extend({ outbox: OutboxView, model: ModelView.optional() });
+export type MarketAnswer = z.infer<typeof MarketAnswer>;
+/** An intent's published commitment (CONTRACT.md section 6) as the market computes it: the hash, and bands of
+ *  the intent's fields that validators may see. */
+export const CommitmentBody = z.object({
+  v: z.number(),
+  id: z.string(),
+  hash: z.string(),
+  features: z.object({
+    side: Side,
+    resource: z.string(),
+    region: z.string(),
+    quantityBand: z.number(),
+    priceBand: z.number().nullable(),
+    minimum: z.enum(["none", "some", "all"]),
+    latencyBand: z.number().nullable(),
+  }),
+});
+/** POST …/intents as the object answers it: the commitment always; the salt only when the market drew it. */
+export const IntentAccepted = SubmitAnswer.extend({ commitment: CommitmentBody.optional(), salt: z.string().optional() });
+export type IntentAccepted = z.infer<typeof IntentAccepted>;
+/** A feasible proposal's score, for miner rewards: estimate × complexity reward × time weight. */
+export const ProposalScore = z.object({ score: z.number(), estimate: z.number(), reward: z.number(), weight: z.number(), model: z.string() });
+/** A proposal of a closed batch: checked, and scored when the model was loaded. */
+export const ClosedProposalView = ProposalView.extend({
+  feasible: z.boolean(),
+  settled: z.boolean(),
+  chosen: z.boolean(),
+  welfare: z.number(),
+  elapsedMs: z.number(),
+  score: ProposalScore.optional(),
+});
+export type ClosedProposalView = z.infer<typeof ClosedProposalView>;
+/** A proposal of the open batch, and when it was received. */
+export const PendingProposalView = ProposalView.extend({ pending: z.literal(true), receivedAt: z.string() });
+export type PendingProposalView = z.infer<typeof PendingProposalView>;
+/** A training example as the market records it: the batch's commitments as the market computed them. */
+export const TrainingExample = TrainingExampleView.extend({ commitments: z.array(CommitmentBody) });
+export type TrainingExample = z.infer<typeof TrainingExample>;

@@ -9,17 +9,18 @@ import { SqlNonceStore, settleChallenge } from "../bridge/challenge.ts";
 import { bridgeConfig } from "../bridge/market-hooks.ts";
 import { relayUuid } from "../bridge/relay.ts";
 import type { AxonResponse } from "../bridge/synapse.ts";
-import type { EdgeEnv, MarketObject } from "./market.ts";
+import type { BridgeEnv } from "../bridge/relay.ts";
+import type { MarketObject } from "./market.ts";
 
 /** The name of the object that answers requests from `hotkey` (the header as sent; verified inside). */
 export function axonObjectName(hotkey: string | undefined, validators: { has(k: string): boolean }): string {
   return hotkey !== undefined && validators.has(hotkey) ? `validator:${hotkey}` : "strangers";
 }
 
-export class AxonObject extends DurableObject<EdgeEnv> {
+export class AxonObject extends DurableObject<Env & BridgeEnv> {
   private nonces: SqlNonceStore | undefined;
 
-  constructor(ctx: DurableObjectState, env: EdgeEnv) {
+  constructor(ctx: DurableObjectState, env: Env & BridgeEnv) {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => {
       this.nonces = new SqlNonceStore((q, ...p) => ctx.storage.sql.exec(q, ...p).toArray());
@@ -42,7 +43,7 @@ export class AxonObject extends DurableObject<EdgeEnv> {
       nowMs: Date.now,
       answer: async (challenge, deadlineMs) => {
         const market = this.env.MARKET.getByName(challenge.market) as unknown as Pick<MarketObject, "getConfig">;
-        const { latency } = await market.getConfig(challenge.market);
+        const { latency } = await market.getConfig();
         return settleChallenge(challenge, latency, { nowMs: Date.now(), deadlineMs });
       },
     });

@@ -3,16 +3,15 @@
 // of a never-written market must not reach that market's object. The worker asks this one object first (and
 // remembers the names it found, which are never removed); writes note their market here before they reach it.
 import { DurableObject } from "cloudflare:workers";
-import type { EdgeEnv } from "./market.ts";
 
 /** The one directory object's name. */
 export const DIRECTORY_NAME = "markets";
 
-export class MarketDirectory extends DurableObject<EdgeEnv> {
+export class MarketDirectory extends DurableObject<Env> {
   /** Whether the table exists; it is created by the first `note`, so a lookup never writes. */
   private created = false;
 
-  constructor(ctx: DurableObjectState, env: EdgeEnv) {
+  constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.created = ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'markets'").toArray().length > 0;
   }

@@ -1,7 +1,7 @@
 // A market's order book as pure bookkeeping: which intents may trade, what a solve's fills do to them, how
 // statuses move, expiry and cancellation. No storage and no Cloudflare imports: the market Durable Object loads
 // records, calls these functions and persists what they return; Node tests exercise them directly.
-import type { Fill, Intent, IntentStatus, LatencyTable, Settlement } from "../contract/schema.ts";
+import type { Fill, Intent, IntentFillView, IntentStatus, IntentView, LatencyTable, Settlement } from "../contract/schema.ts";
 import { compatible } from "../solver/latency.ts";
 import { failure, success, type Outcome } from "./outcome.ts";
 import type { SolveResult } from "../solver/index.ts";
@@ -22,24 +22,13 @@ export interface IntentRecord {
   expiresAtMs?: number;
 }
 
-/** A fill as one intent sees it: which settlement it came from. */
-export interface IntentFill extends Fill {
-  settlement: string;
-}
-
 /** Fill `f` of settlement `settlement` as an intent lists it (only the Fill fields, whatever `f` carries besides). */
-export function intentFill(settlement: string, f: Fill): IntentFill {
+export function intentFill(settlement: string, f: Fill): IntentFillView {
   return { settlement, buy: f.buy, sell: f.sell, resource: f.resource, quantity: f.quantity, price: f.price };
 }
 
-/** What the API answers for an intent (CONTRACT.md section 5). */
-export type IntentView = Intent & {
-  status: IntentStatus;
-  filledQuantity: number;
-  remainingQuantity: number;
-  createdAt: string;
-  fills?: IntentFill[];
-};
+/** A fill as one intent sees it (which settlement it came from), and an intent as the API answers it. */
+export type { IntentFillView as IntentFill, IntentView } from "../contract/schema.ts";
 
 export function remainingOf(record: IntentRecord): number {
   const rest = record.intent.quantity - record.filled;
@@ -52,10 +41,17 @@ export function statusAfterFill(quantity: number, filled: number): IntentStatus 
   return filled > 0 ? "partially_filled" : "open";
 }
 
+/** The statuses of an intent that may still trade (src/market/store.ts writes the same rule in SQL from this list). */
+export const LIVE_STATUSES: readonly IntentStatus[] = ["open", "partially_filled"];
+
+/** A live status: open or partly filled (it may still be past its expiry). */
+export function hasLiveStatus(record: Pick<IntentRecord, "status">): boolean {
+  return LIVE_STATUSES.includes(record.status);
+}
+
 /** Open or partly filled, and not past its expiry at `now`: the only intents that may trade. */
 export function isLive(record: IntentRecord, now: number): boolean {
-  if (record.status !== "open" && record.status !== "partially_filled") return false;
-  return record.expiresAtMs === undefined || record.expiresAtMs > now;
+  return hasLiveStatus(record) && (record.expiresAtMs === undefined || record.expiresAtMs > now);
 }
 
 /**
@@ -206,7 +202,7 @@ export function buildSettlement(id: string, market: string, result: SolveResultL
 export function dueExpiries(records: Iterable<IntentRecord>, now: number): string[] {
   const due: string[] = [];
   for (const r of records) {
-    if ((r.status === "open" || r.status === "partially_filled") && r.expiresAtMs !== undefined && r.expiresAtMs <= now) {
+    if (hasLiveStatus(r) && r.expiresAtMs !== undefined && r.expiresAtMs <= now) {
       due.push(r.intent.id);
     }
   }
@@ -230,18 +226,18 @@ export function cancelCheck(record: IntentRecord | undefined, id: string, agent:
     return failure(403, "forbidden", "Not your intent", "only the agent that submitted an intent may cancel it");
   }
   if (!isLive(record, now)) {
-    const status = record.status === "open" || record.status === "partially_filled" ? "expired" : record.status;
+    const status = hasLiveStatus(record) ? "expired" : record.status;
     return failure(409, "not-cancellable", "Intent cannot be cancelled", `the intent is already ${status}`);
   }
   return success(record);
 }
 
-export function intentView(record: IntentRecord, fills?: IntentFill[]): IntentView {
+export function intentView(record: IntentRecord, fills?: IntentFillView[]): IntentView {
   const view: IntentView = {
     ...record.intent,
     status: record.status,
     filledQuantity: record.filled,
-    remainingQuantity: record.status === "open" || record.status === "partially_filled" ? remainingOf(record) : 0,
+    remainingQuantity: hasLiveStatus(record) ? remainingOf(record) : 0,
     createdAt: record.createdAt,
   };
   if (fills !== undefined) view.fills = fills;

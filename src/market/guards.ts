@@ -3,6 +3,20 @@
 // Also the per-market limits: a bucket over all agents' writes, and caps on open intents per agent and market.
 import { failure, success, type Outcome } from "./outcome.ts";
 
+/** The guards' settings as the environment gives them (plain text, all optional; bad values keep the defaults). */
+export interface GuardVars {
+  RATE_LIMIT_BURST?: string;
+  RATE_LIMIT_PER_SECOND?: string;
+  /** One market's write budget over all agents. */
+  RATE_LIMIT_MARKET_BURST?: string;
+  RATE_LIMIT_MARKET_PER_SECOND?: string;
+  /** Caps on live intents per agent and per market. */
+  MAX_OPEN_INTENTS_PER_AGENT?: string;
+  /** The cap of a key none of whose intents has traded in the market (grows by 10 per traded intent). */
+  MAX_OPEN_INTENTS_PER_NEW_AGENT?: string;
+  MAX_OPEN_INTENTS_PER_MARKET?: string;
+}
+
 /** Token bucket settings: `burst` requests at once, refilled at `perSecond`. */
 export interface RateLimits {
   burst: number;
@@ -140,4 +154,34 @@ export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
  */
 export function signatureForgetAt(timestamp: number, windowMs: number): number {
   return timestamp + windowMs + 1000;
+}
+
+/** The write budgets of one market: a token bucket per agent, and one over all agents' writes. */
+export class WriteBudget {
+  rateLimits: RateLimits;
+  marketRateLimits: RateLimits;
+  private readonly buckets = new Map<string, TokenBucket>();
+  private marketBucket: TokenBucket | undefined;
+
+  constructor(rateLimits: RateLimits, marketRateLimits: RateLimits) {
+    this.rateLimits = rateLimits;
+    this.marketRateLimits = marketRateLimits;
+  }
+
+  /** Takes one write of `agent` at `now`: 429 with Retry-After when the agent's or the market's budget is spent. */
+  take(agent: string, now: number): Outcome<true> {
+    if (this.buckets.size >= 10_000) pruneBuckets(this.buckets, now, this.rateLimits);
+    const taken = takeToken(this.buckets.get(agent), now, this.rateLimits);
+    this.buckets.set(agent, taken.bucket);
+    if (!taken.allowed) return rateLimited("this agent's write budget is spent", taken.retryAfterMs);
+    const market = takeToken(this.marketBucket, now, this.marketRateLimits);
+    this.marketBucket = market.bucket;
+    if (!market.allowed) return rateLimited("this market's write budget (all agents) is spent", market.retryAfterMs);
+    return success(true);
+  }
+}
+
+function rateLimited(what: string, retryAfterMs: number): Outcome<never> {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return failure(429, "rate-limited", "Too many requests", `${what}; retry in ${seconds} s`, { retryAfterSeconds: seconds });
 }

@@ -22,3 +22,23 @@ export function success<T>(value: T): Outcome<T> {
 export function failure(status: number, code: string, title: string, detail: string, extra?: Partial<Problem>): Outcome<never> {
   return { ok: false, problem: { status, code, title, detail, ...extra } };
 }
+
+/** The problem `type` URI for a code: stable identifiers, not links. */
+export function problemType(code: string): string {
+  return `urn:nash:problem:${code}`;
+}
+
+/** A problem as an RFC 9457 answer (application/problem+json, Retry-After for a 429): the one renderer, used by
+ *  the edge worker's onError and by the market object's stream upgrade. */
+export function problemDetailsResponse(problem: Problem): Response {
+  const body: Record<string, unknown> = {
+    type: problemType(problem.code),
+    title: problem.title,
+    status: problem.status,
+    detail: problem.detail,
+  };
+  if (problem.errors && problem.errors.length > 0) body.errors = problem.errors;
+  const headers = new Headers({ "content-type": "application/problem+json" });
+  if (problem.retryAfterSeconds !== undefined) headers.set("retry-after", String(problem.retryAfterSeconds));
+  return new Response(JSON.stringify(body), { status: problem.status, headers });
+}

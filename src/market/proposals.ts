@@ -4,7 +4,7 @@
 // priced by Nash bargaining (priceAllocation, the solver's own pricing); scores rank miners for rewards only.
 import { bytesToHex } from "../contract/codec.ts";
 import { fieldErrors } from "../contract/errors.ts";
-import { IntentInput, type Certificate, type Fill, type FieldError, type ProposalFill, type RevealBody, type Intent, type LatencyTable, type SolveStatus } from "../contract/schema.ts";
+import { IntentInput, type Certificate, type ClosedProposalView, type Fill, type FieldError, type ProposalFill, type RevealBody, type Intent, type LatencyTable, type SolveStatus, type TrainingExample } from "../contract/schema.ts";
 import { compatible, priceAllocation, verify, type AllocationFill } from "../solver/index.ts";
 import { swapBuyView } from "../solver/multi.ts";
 import { applyFills, tolerance, type IntentRecord, type IntentUpdate } from "./book.ts";
@@ -223,21 +223,8 @@ function claims(proof: BuiltinProof, welfare: number): { status: SolveStatus; ga
   return { status: proof.status, gap: Math.max(0, cert.bound - welfare), certificate };
 }
 
-/** What a settlement carries and `GET …/proposals?batch=` shows of each proposal. */
-export interface ProposalView {
-  id: string;
-  batch: string;
-  proposer: string;
-  feasible: boolean;
-  /** This proposal settled the batch: the feasible one of greatest welfare (ties: the earliest). */
-  settled: boolean;
-  /** v1.0 name of `settled`, kept for existing clients. */
-  chosen: boolean;
-  welfare: number;
-  elapsedMs: number;
-  score?: ProposalScore;
-  errors?: FieldError[];
-}
+/** What a settlement carries and `GET …/proposals?batch=` shows of each proposal (src/contract/schema.ts). */
+export type ProposalView = ClosedProposalView;
 
 export function proposalView(batch: string, c: ScoredCandidate, settled: string | undefined): ProposalView {
   const view: ProposalView = {
@@ -272,16 +259,7 @@ export function revealedIntent(body: RevealBody, stored: Intent): { ok: true; in
  * --reveals` reads: `{ commitments, latency, fills, label }` (plus where it came from). label = welfare / optimum,
  * the optimum being the exact re-solve's (or a better proposal's, should one beat it), clamped to [0, 1].
  */
-export interface TrainingExample {
-  commitments: Commitment[];
-  latency: LatencyTable;
-  fills: AllocationFill[];
-  label: number;
-  batch: string;
-  proposal: string;
-  optimum: number;
-  model?: string;
-}
+export type { TrainingExample } from "../contract/schema.ts";
 
 export function trainingExamples(
   batch: string,

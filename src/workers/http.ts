@@ -1,15 +1,11 @@
-// HTTP plumbing of the edge worker: the one typed error (HttpError), its RFC 9457 problem-details rendering,
-// and capped body reading. Routes throw HttpError; `problemResponse` in the app's onError is the only renderer.
+// HTTP plumbing of the edge worker: the one typed error (HttpError), and capped body reading. Routes throw
+// HttpError; `problemResponse` in the app's onError turns any error into problem details (rendered by
+// src/market/outcome.ts, which the market object's stream uses too).
 import type { FieldError } from "../contract/schema.ts";
-import type { Problem } from "../market/outcome.ts";
+import { problemDetailsResponse, type Problem } from "../market/outcome.ts";
 
 /** The largest request body accepted: intents and configs are small, and a cap keeps the worker's memory bounded. */
 export const MAX_BODY_BYTES = 64 * 1024;
-
-/** The problem `type` URI for a code: stable identifiers, not links. */
-export function problemType(code: string): string {
-  return `urn:nash:problem:${code}`;
-}
 
 /** A caller-facing failure with its HTTP status; thrown by routes, rendered by `problemResponse`. */
 export class HttpError extends Error {
@@ -36,21 +32,11 @@ export class HttpError extends Error {
 
 /** Renders any error as problem details; anything but an HttpError is a 500 without internals. */
 export function problemResponse(err: unknown): Response {
-  const problem: Problem =
-    err instanceof HttpError
-      ? { status: err.status, code: err.code, title: err.title, detail: err.message, errors: err.errors, retryAfterSeconds: err.retryAfterSeconds }
-      : { status: 500, code: "internal", title: "Internal error", detail: "the server failed to handle this request" };
-  if (!(err instanceof HttpError)) console.error("unhandled error", err);
-  const body: Record<string, unknown> = {
-    type: problemType(problem.code),
-    title: problem.title,
-    status: problem.status,
-    detail: problem.detail,
-  };
-  if (problem.errors && problem.errors.length > 0) body.errors = problem.errors;
-  const headers = new Headers({ "content-type": "application/problem+json" });
-  if (problem.retryAfterSeconds !== undefined) headers.set("retry-after", String(problem.retryAfterSeconds));
-  return new Response(JSON.stringify(body), { status: problem.status, headers });
+  if (err instanceof HttpError) {
+    return problemDetailsResponse({ status: err.status, code: err.code, title: err.title, detail: err.message, errors: err.errors, retryAfterSeconds: err.retryAfterSeconds });
+  }
+  console.error("unhandled error", err);
+  return problemDetailsResponse({ status: 500, code: "internal", title: "Internal error", detail: "the server failed to handle this request" });
 }
 
 function tooLarge(): HttpError {

@@ -7,7 +7,8 @@ import { base64ToBytes, bytesToUtf8 } from "../contract/codec.ts";
 import { bodyHash, verifyRequest } from "../contract/auth.ts";
 import { requestFingerprint } from "../market/guards.ts";
 import type { Outcome } from "../market/outcome.ts";
-import type { EdgeEnv, MarketObject, WriteAuth } from "../durable/market.ts";
+import type { MarketObject, WriteAuth } from "../durable/market.ts";
+import type { EdgeEnv } from "./env.ts";
 import { HttpError, parseJsonObject, problemResponse, readCappedBody } from "./http.ts";
 import { bridgeConfig } from "../bridge/market-hooks.ts";
 import { axonObjectName, type AxonObject } from "../durable/axon.ts";
@@ -151,7 +152,7 @@ app.post("/v1/markets/:market/intents", async (c) => {
   const path = new URL(c.req.url).pathname;
   const idem = key === undefined ? undefined : { key, fingerprint: requestFingerprint("POST", path, await bodyHash(bytes)) };
   const t0 = performance.now(); // workerd's clock advances across the RPC call (I/O), so this measures it
-  const answer = unwrap(await (await writableMarket(c, market)).submit(market, parsed.data, auth, idem, salt as string | undefined));
+  const answer = unwrap(await (await writableMarket(c, market)).submit(parsed.data, auth, idem, salt as string | undefined));
   return c.json(answer, 201, {
     location: `/v1/markets/${market}/intents/${encodeURIComponent(answer.intent.id)}`,
     "server-timing": `market;dur=${(performance.now() - t0).toFixed(1)}`,
@@ -161,7 +162,7 @@ app.post("/v1/markets/:market/intents", async (c) => {
 app.get("/v1/markets/:market/intents/:id", async (c) => {
   const market = marketOf(c);
   const id = idOf(c, "id");
-  return c.json(unwrap(await (await existingMarket(c, market)).getIntent(market, id)));
+  return c.json(unwrap(await (await existingMarket(c, market)).getIntent(id)));
 });
 
 app.delete("/v1/markets/:market/intents/:id", async (c) => {
@@ -169,12 +170,12 @@ app.delete("/v1/markets/:market/intents/:id", async (c) => {
   const id = idOf(c, "id");
   const bytes = await readCappedBody(c.req.raw);
   const auth = await authenticate(c, bytes);
-  return c.json(unwrap(await (await existingMarket(c, market)).cancel(market, id, auth)));
+  return c.json(unwrap(await (await existingMarket(c, market)).cancel(id, auth)));
 });
 
 app.get("/v1/markets/:market", async (c) => {
   const market = marketOf(c);
-  return c.json(unwrap(await (await existingMarket(c, market)).getMarket(market)));
+  return c.json(unwrap(await (await existingMarket(c, market)).getMarket()));
 });
 
 app.put("/v1/markets/:market/config", async (c) => {
@@ -190,13 +191,13 @@ app.put("/v1/markets/:market/config", async (c) => {
   }
   const parsed = MarketConfig.safeParse(parseJsonObject(bytes));
   if (!parsed.success) throw HttpError.of(422, "invalid-config", "Invalid market configuration", "the configuration has invalid fields", fieldErrors(parsed.error));
-  return c.json(unwrap(await (await writableMarket(c, market)).setConfig(market, parsed.data, auth)));
+  return c.json(unwrap(await (await writableMarket(c, market)).setConfig(parsed.data, auth)));
 });
 
 app.get("/v1/markets/:market/settlements/:id", async (c) => {
   const market = marketOf(c);
   const id = idOf(c, "id");
-  return c.json(unwrap(await (await existingMarket(c, market)).getSettlement(market, id)));
+  return c.json(unwrap(await (await existingMarket(c, market)).getSettlement(id)));
 });
 
 // ---- Learned validation (CONTRACT.md section 6; notes/model.md "Phase 2") ----
@@ -219,7 +220,7 @@ function operatorCheck(c: Ctx, auth: WriteAuth): void {
 
 app.get("/v1/markets/:market/commitments", async (c) => {
   const market = marketOf(c);
-  return c.json(unwrap(await (await existingMarket(c, market)).getCommitments(market, batchQuery(c))));
+  return c.json(unwrap(await (await existingMarket(c, market)).getCommitments(batchQuery(c))));
 });
 
 app.post("/v1/markets/:market/proposals", async (c) => {
@@ -228,12 +229,12 @@ app.post("/v1/markets/:market/proposals", async (c) => {
   const auth = await authenticate(c, bytes);
   const parsed = ProposalBody.safeParse(parseJsonObject(bytes));
   if (!parsed.success) throw HttpError.of(422, "invalid-proposal", "Invalid proposal", "the proposal has invalid fields", fieldErrors(parsed.error));
-  return c.json(unwrap(await (await existingMarket(c, market)).propose(market, parsed.data, auth)), 202);
+  return c.json(unwrap(await (await existingMarket(c, market)).propose(parsed.data, auth)), 202);
 });
 
 app.get("/v1/markets/:market/proposals", async (c) => {
   const market = marketOf(c);
-  return c.json(unwrap(await (await existingMarket(c, market)).getProposals(market, batchQuery(c))));
+  return c.json(unwrap(await (await existingMarket(c, market)).getProposals(batchQuery(c))));
 });
 
 app.post("/v1/markets/:market/reveals", async (c) => {
@@ -242,13 +243,13 @@ app.post("/v1/markets/:market/reveals", async (c) => {
   const auth = await authenticate(c, bytes);
   const parsed = RevealBody.safeParse(parseJsonObject(bytes));
   if (!parsed.success) throw HttpError.of(422, "invalid-reveal", "Invalid reveal", "the reveal has invalid fields", fieldErrors(parsed.error));
-  return c.json(unwrap(await (await existingMarket(c, market)).reveal(market, parsed.data, auth)));
+  return c.json(unwrap(await (await existingMarket(c, market)).reveal(parsed.data, auth)));
 });
 
 /** JSON lines by default (what `npm run train -- --reveals FILE` reads); `?format=json` for one array. */
 app.get("/v1/markets/:market/training-examples", async (c) => {
   const market = marketOf(c);
-  const examples = unwrap(await (await existingMarket(c, market)).getTrainingExamples(market, batchQuery(c)));
+  const examples = unwrap(await (await existingMarket(c, market)).getTrainingExamples(batchQuery(c)));
   if (c.req.query("format") === "json") return c.json(examples);
   return new Response(examples.map((e) => JSON.stringify(e) + "\n").join(""), { headers: { "content-type": "application/x-ndjson; charset=utf-8" } });
 });
@@ -270,7 +271,7 @@ app.put("/v1/markets/:market/model", async (c) => {
     }
     model = decoded;
   }
-  return c.json(unwrap(await (await writableMarket(c, market)).setModel(market, model, auth)));
+  return c.json(unwrap(await (await writableMarket(c, market)).setModel(model, auth)));
 });
 
 app.get("/v1/markets/:market/stream", async (c) => {

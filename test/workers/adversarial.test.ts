@@ -50,23 +50,23 @@ class Market {
 
   async configure(config: { clearing: "continuous" | "batch"; latency: LatencyTable }): Promise<void> {
     const batch = config.clearing === "batch" ? { batchIntervalMs: 3_600_000 } : {};
-    const r = await this.stub.setConfig(this.name, { ...config, ...batch }, this.auth("operator"));
+    const r = await this.stub.setConfig({ ...config, ...batch }, this.auth("operator"));
     expect(r.ok, JSON.stringify(r)).toBe(true);
   }
 
   /** Submits through the contract's schema, as the edge does; the settlement the arrival caused, if any. */
   async submit(intent: Intent): Promise<Settlement | undefined> {
-    const r = (await this.stub.submit(this.name, IntentInput.parse(intent), this.auth(intent.agent))) as Outcome<SubmitAnswer>;
+    const r = (await this.stub.submit(IntentInput.parse(intent), this.auth(intent.agent))) as Outcome<SubmitAnswer>;
     expect(r.ok, JSON.stringify(r)).toBe(true);
     return r.ok ? r.value.settlement : undefined;
   }
 
   async cancel(intent: Intent): Promise<void> {
-    await this.stub.cancel(this.name, intent.id, this.auth(intent.agent));
+    await this.stub.cancel(intent.id, this.auth(intent.agent));
   }
 
   async propose(fills: Fill[]): Promise<void> {
-    await this.stub.propose(this.name, { fills }, this.auth("miner"));
+    await this.stub.propose({ fills }, this.auth("miner"));
   }
 
   /** Closes the open batch now (its window is an hour: no timing races on a loaded machine). */
@@ -75,15 +75,15 @@ class Market {
       state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'batch_due_ms'", String(Date.now() - 1));
     });
     await runDurableObjectAlarm(this.stub);
-    const r = (await this.stub.getSettlement(this.name, "s-1")) as Outcome<Settlement>;
+    const r = (await this.stub.getSettlement("s-1")) as Outcome<Settlement>;
     return r.ok ? r.value : undefined;
   }
 
   /** The live intents as the object lists them, with what each has filled. */
   async live(): Promise<LiveIntent[]> {
     // A bare view on d6afe2f, an outcome once reads of never-written markets answer 404 (trust-market).
-    const got = (await this.stub.getMarket(this.name)) as unknown as MarketView | Outcome<MarketView>;
-    const view = "ok" in got ? (got.ok ? got.value : undefined) : got;
+    const got = (await this.stub.getMarket()) as unknown as (MarketView & { ok?: undefined }) | Outcome<MarketView>;
+    const view = got.ok === undefined ? got : got.ok ? got.value : undefined;
     return (view?.openIntents ?? []).map((v) => ({ intent: asIntent(v), filled: v.filledQuantity }));
   }
 }

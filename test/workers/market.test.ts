@@ -107,7 +107,7 @@ describe("expiry", () => {
     expect(r.intent).toMatchObject({ status: "open", expiresAt });
     await sleep(700);
     await runDurableObjectAlarm(env.MARKET.getByName(m)); // false if the real alarm already ran: either way it is due
-    const stored = await env.MARKET.getByName(m).getIntent(m, "e1");
+    const stored = await env.MARKET.getByName(m).getIntent("e1");
     expect(stored).toMatchObject({ ok: true, value: { status: "expired", remainingQuantity: 0 } });
     const after = await json(await submit(a, m, sellIntent()));
     expect(after.settlement).toBeUndefined();

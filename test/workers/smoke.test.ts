@@ -18,7 +18,7 @@ test("unknown routes are 404 problems", async () => {
 });
 
 test("the market object answers RPC directly: a market never written is not found", async () => {
-  const answer = await env.MARKET.getByName("smoke").getMarket("smoke");
+  const answer = await env.MARKET.getByName("smoke").getMarket();
   expect(answer.ok).toBe(false);
   if (!answer.ok) expect(answer.problem).toMatchObject({ status: 404, code: "market-not-found" });
 });

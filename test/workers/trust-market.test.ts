@@ -194,13 +194,11 @@ describe("a settled book holds no compatible crossing pair", () => {
     // A faulty solve: the first clearing after this claims "optimal" and trades nothing (what the solver's
     // thresholds did with a big intent in the book).
     await runInDurableObject(stub, (instance: MarketObject) => {
-      const object = instance as unknown as { clearOnce: (...a: unknown[]) => unknown; bookSettled: boolean; solvedOptimal: boolean };
-      const real = object.clearOnce.bind(instance);
-      object.clearOnce = (...args: unknown[]) => {
-        object.clearOnce = real;
-        object.bookSettled = true;
-        object.solvedOptimal = true;
-        return undefined;
+      const clearing = (instance as unknown as { market: { clearing: { pass: (...a: unknown[]) => unknown } } }).market.clearing;
+      const real = clearing.pass.bind(clearing);
+      clearing.pass = () => {
+        clearing.pass = real;
+        return { settled: true, optimal: true }; // committed nothing, claimed optimal: the book reads as settled
       };
     });
     await submit(await newAgent(), m, sellIntent({ id: "s", quantity: 100, limitPrice: 1.0 }));
