@@ -108,8 +108,8 @@ export function solve(intents: readonly Intent[], latency: LatencyTable, options
   const warm = WarmStart.catalogOf(options.warmStart);
   // A warm start that cannot be reused is rebuilt widened (every table region), so that the next ones can be.
   const catalog = warm ? (updateClasses(intents, latency, warm) ?? catalogClasses(intents, latency, true, true)) : catalogClasses(intents, latency);
-  const comps = tradeComponents(intents, latency, catalog.idx);
   const hasSwaps = intents.some((it) => it.swapFor !== undefined);
+  const comps = tradeComponents(intents, latency, catalog.idx, hasSwaps);
   // Every component writes its duals into this one record (copying them into one would cost more than solving).
   const duals: Record<string, number> = {};
   const parts: SolveResult[] = comps.map((c) => {
