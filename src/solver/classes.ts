@@ -3,6 +3,7 @@
 // verifier work on classes and class pairs instead of intent pairs. A catalog of classes can be carried from one
 // solve to the next (continuous clearing): `updateClasses` reuses it for a book that changed a little.
 import type { Intent, LatencyTable } from "../schema.ts";
+import { Arena } from "./arena.ts";
 import { latencyBetween } from "./latency.ts";
 
 export interface IntentClass {
@@ -223,15 +224,23 @@ function pairClasses(buyClasses: IntentClass[], sellClasses: IntentClass[], clas
 
 /** A class index from its pairs (`eb`, `es`: listed by buyer class, then seller class). */
 function indexOf(buyClasses: IntentClass[], sellClasses: IntentClass[], classOf: Int32Array, eb: number[], es: number[]): ClassIndex {
-  // Adjacency lists as views of two arrays (one allocation each instead of one per class).
+  // Adjacency lists as views of two arrays (one allocation each instead of one per class), all in one arena.
   const edges = eb.length;
-  const ids = new Int32Array(edges);
-  for (let e = 0; e < edges; e++) ids[e] = e;
-  const bySell = new Int32Array(edges);
-  const sellStart = new Int32Array(sellClasses.length + 1);
+  const arena = new Arena(0, 4 * edges + 2 * sellClasses.length + 1);
+  const edgeBuy = arena.i32(edges);
+  const edgeSell = arena.i32(edges);
+  const ids = arena.i32(edges);
+  for (let e = 0; e < edges; e++) {
+    edgeBuy[e] = eb[e];
+    edgeSell[e] = es[e];
+    ids[e] = e;
+  }
+  const bySell = arena.i32(edges);
+  const sellStart = arena.i32(sellClasses.length + 1);
   for (let e = 0; e < edges; e++) sellStart[es[e] + 1]++;
   for (let x = 0; x < sellClasses.length; x++) sellStart[x + 1] += sellStart[x];
-  const next = sellStart.slice(0, sellClasses.length);
+  const next = arena.i32(sellClasses.length);
+  next.set(sellStart.subarray(0, sellClasses.length));
   for (let e = 0; e < edges; e++) bySell[next[es[e]]++] = e;
   const buyAdj: Int32Array[] = [];
   let e = 0;
@@ -244,8 +253,8 @@ function indexOf(buyClasses: IntentClass[], sellClasses: IntentClass[], classOf:
     buy: buyClasses,
     sell: sellClasses,
     classOf,
-    edgeBuy: new Int32Array(eb),
-    edgeSell: new Int32Array(es),
+    edgeBuy,
+    edgeSell,
     buyAdj,
     sellAdj: sellClasses.map((_, x) => bySell.subarray(sellStart[x], sellStart[x + 1])),
   };

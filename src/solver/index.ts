@@ -5,7 +5,7 @@ import type { Certificate, Fill, Intent, LatencyTable, SolveStatus } from "../sc
 import { catalogClasses, restrictClasses, updateClasses, type ClassCatalog, type ClassIndex, type IntentClass } from "./classes.ts";
 import type { ClassProblem } from "./flow.ts";
 import { solveClassSimplex } from "./simplex.ts";
-import { priceAllocation, priceIndexed } from "./price.ts";
+import { priceAllocation, priceIndexed, type AllocationFill } from "./price.ts";
 import { solveMulti } from "./multi.ts";
 import { tradeComponents } from "./components.ts";
 
@@ -182,12 +182,7 @@ function solveComponent(
   const fills = toFills(inst, best);
   let welfare = 0;
   for (const f of fills) welfare += f.gain * f.quantity;
-  const out = priceIndexed(
-    intents,
-    fills.map((f) => ({ buy: intents[f.b].id, sell: intents[f.s].id, resource: intents[f.b].resource, quantity: f.quantity })),
-    Int32Array.from(fills, (f) => f.b),
-    Int32Array.from(fills, (f) => f.s),
-  );
+  const out = priceIndexed(intents, ...indexedFills(intents, fills));
   // Only positive duals are listed (an intent not listed has dual 0): most of a settled book's intents are unfilled.
   for (let i = 0; i < intents.length; i++) if (rootDuals[i] > 0 && inst.idx.classOf[i] >= 0) duals[intents[i].id] = rootDuals[i];
   const certificate: Certificate = {
@@ -215,6 +210,18 @@ function solveComponent(
   const result: SolveResult = { fills: out, welfare, status, solveMs: performance.now() - t0, certificate };
   if (gap !== undefined) result.gap = gap;
   return result;
+}
+
+/** Fills by intent index as priceIndexed takes them: the allocation, and its buyers and sellers. */
+function indexedFills(intents: readonly Intent[], fills: readonly { b: number; s: number; quantity: number }[]): [AllocationFill[], Int32Array, Int32Array] {
+  const b = new Int32Array(fills.length);
+  const s = new Int32Array(fills.length);
+  const allocation = fills.map((f, k) => {
+    b[k] = f.b;
+    s[k] = f.s;
+    return { buy: intents[f.b].id, sell: intents[f.s].id, resource: intents[f.b].resource, quantity: f.quantity };
+  });
+  return [allocation, b, s];
 }
 
 /**
