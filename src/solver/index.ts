@@ -8,6 +8,7 @@ import { solveClassSimplex } from "./simplex.ts";
 import { priceAllocation, priceIndexed, type AllocationFill } from "./price.ts";
 import { solveMulti } from "./multi.ts";
 import { tradeComponents } from "./components.ts";
+import { Arena } from "./arena.ts";
 
 export { DEFAULT_LATENCY, latencyBetween, compatible } from "./latency.ts";
 export { verify } from "./verify.ts";
@@ -298,9 +299,11 @@ function sizeBudget(intents: readonly Intent[], t0: number): SolveResult {
 
 function prepare(intents: readonly Intent[], idx: ClassIndex): Instance {
   const n = intents.length;
-  const price = new Float64Array(n);
-  const qty = new Float64Array(n);
-  const minQty = new Float64Array(n);
+  const arena = new Arena(4 * n, 0);
+  const price = arena.f64(n);
+  const qty = arena.f64(n);
+  const minQty = arena.f64(n);
+  const tiny = arena.f64(n);
   let qMax = 0;
   let pMin = Infinity;
   let pMax = -Infinity;
@@ -312,7 +315,6 @@ function prepare(intents: readonly Intent[], idx: ClassIndex): Instance {
     pMin = Math.min(pMin, it.limitPrice);
     pMax = Math.max(pMax, it.limitPrice);
   }
-  const tiny = new Float64Array(n);
   let qMin = Infinity;
   for (let i = 0; i < n; i++) {
     if (qty[i] > 0) qMin = Math.min(qMin, qty[i]);
@@ -347,10 +349,11 @@ function solveLp(inst: Instance, excluded: Uint8Array | null, forced: Uint8Array
     let size = 0;
     for (const c of classes) size += c.members.length;
     if (forced) size *= 2; // a forced intent has two pieces
-    const start = new Int32Array(classes.length + 1);
-    const segPrice = new Float64Array(size);
-    const segCap = new Float64Array(size);
-    const segIntent = new Int32Array(size);
+    const arena = new Arena(2 * size, size + classes.length + 1);
+    const segPrice = arena.f64(size);
+    const segCap = arena.f64(size);
+    const segIntent = arena.i32(size);
+    const start = arena.i32(classes.length + 1);
     let k = 0;
     for (let a = 0; a < classes.length; a++) {
       const members = classes[a].members;
@@ -540,9 +543,11 @@ interface RawFill {
 /** Splits class-edge flows into intent pairs, walking each class's intents in fill order. */
 function toFills(inst: Instance, sol: LpSolution): RawFill[] {
   const idx = sol.idx;
-  const rem = sol.amount.slice();
-  const buyPtr = new Int32Array(idx.buy.length);
-  const sellPtr = new Int32Array(idx.sell.length);
+  const arena = new Arena(sol.amount.length, idx.buy.length + idx.sell.length);
+  const rem = arena.f64(sol.amount.length);
+  rem.set(sol.amount);
+  const buyPtr = arena.i32(idx.buy.length);
+  const sellPtr = arena.i32(idx.sell.length);
   const fills: RawFill[] = [];
   for (let e = 0; e < idx.edgeBuy.length; e++) {
     let f = sol.edgeFlow[e];
@@ -576,8 +581,9 @@ function classPrices(inst: Instance, sol: LpSolution): { buy: Float64Array; sell
   const { idx, price, qty, tiny } = inst;
   const nb = idx.buy.length;
   const ns = idx.sell.length;
-  const lo = new Float64Array(nb + ns).fill(inst.priceMin);
-  const hi = new Float64Array(nb + ns).fill(inst.priceMax);
+  const arena = new Arena(5 * (nb + ns), 0);
+  const lo = arena.f64(nb + ns).fill(inst.priceMin);
+  const hi = arena.f64(nb + ns).fill(inst.priceMax);
   idx.buy.forEach((c, a) => {
     for (const i of c.members) {
       const x = sol.amount[i];
@@ -603,8 +609,10 @@ function classPrices(inst: Instance, sol: LpSolution): { buy: Float64Array; sell
       to.push(idx.edgeBuy[e]);
     }
   }
-  const least = lo.slice();
-  const greatest = hi.slice();
+  const least = arena.f64(nb + ns);
+  least.set(lo);
+  const greatest = arena.f64(nb + ns);
+  greatest.set(hi);
   const V = nb + ns;
   // Bellman-Ford style passes; zero-weight cycles converge, so a pass cap only guards against numerical noise.
   for (let pass = 0, changed = true; changed && pass <= V + 1; pass++) {
@@ -620,8 +628,8 @@ function classPrices(inst: Instance, sol: LpSolution): { buy: Float64Array; sell
       }
     }
   }
-  const buy = new Float64Array(nb);
-  const sell = new Float64Array(ns);
+  const buy = arena.f64(nb);
+  const sell = arena.f64(ns);
   for (let v = 0; v < V; v++) {
     const mid = least[v] === greatest[v] ? least[v] : (least[v] + greatest[v]) / 2;
     if (v < nb) buy[v] = mid;
