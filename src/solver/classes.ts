@@ -302,7 +302,7 @@ export function restrictClasses(catalog: ClassCatalog, part: readonly Intent[], 
     const members = new Int32Array(count);
     count = 0;
     for (let k = 0; k < all.length; k++) if (local[all[k]] >= 0) members[count++] = local[all[k]];
-    return { ...c, members };
+    return withMembers(c, members);
   };
   // The book's pairs among these classes (compatibility is a property of two classes), in this numbering's order.
   const eb: number[] = [];
@@ -346,11 +346,21 @@ function meets(A: IntentClass, X: IntentClass): boolean {
   );
 }
 
+/** A new class's members until they are set (never written to: it has no elements). */
+const NO_MEMBERS = new Int32Array(0);
+
 function newClass(it: Intent, origin: Origin, prefix: number, agent: string | undefined): IntentClass {
   const reach = prefix < 0 ? null : new Set(origin.regs.slice(0, prefix));
-  const c: IntentClass = { resource: it.resource, region: it.region, reach, members: new Int32Array(0) };
+  const c: IntentClass = { resource: it.resource, region: it.region, reach, members: NO_MEMBERS };
   if (agent !== undefined) c.agent = agent;
   return c;
+}
+
+/** The same class with other members, built as newClass builds one (objects of one shape keep property reads fast). */
+function withMembers(c: IntentClass, members: Int32Array): IntentClass {
+  const out: IntentClass = { resource: c.resource, region: c.region, reach: c.reach, members };
+  if (c.agent !== undefined) out.agent = c.agent;
+  return out;
 }
 
 /** The class of a prefix (and of an agent kept apart) within an origin, if it exists. */
@@ -386,7 +396,9 @@ function classFor(
       if (ms !== undefined) pairs.push([o, ms]);
     }
     pairs.sort((a, b) => a[1] - b[1]);
-    origin = { regs: pairs.map((p) => p[0]), ms: Float64Array.from(pairs, (p) => p[1]), byPrefix: new Map(), byAgent: new Map() };
+    const ms = new Float64Array(pairs.length); // a plain loop: TypedArray.from with a map function is slow in V8
+    for (let k = 0; k < pairs.length; k++) ms[k] = pairs[k][1];
+    origin = { regs: pairs.map((p) => p[0]), ms, byPrefix: new Map(), byAgent: new Map() };
     byRegion.set(it.region, origin);
   }
   const prefix = prefixOf(it, origin);
@@ -527,7 +539,7 @@ export function updateClasses(intents: readonly Intent[], latency: LatencyTable,
         members[w++] = j;
       }
       while (extra && e < extra.length) members[w++] = extra[e++];
-      classes[c] = { ...cls, members };
+      classes[c] = withMembers(cls, members);
     }
   };
   renumber(buy, "buy");

@@ -115,7 +115,8 @@ export function solve(intents: readonly Intent[], latency: LatencyTable, options
   const duals: Record<string, number> = {};
   const parts: SolveResult[] = comps.map((c) => {
     if (c.length === intents.length) return solveComponent(intents, latency, options, t0, duals, catalog.idx);
-    const sub = Array.from(c, (i) => intents[i]);
+    const sub: Intent[] = [];
+    for (let k = 0; k < c.length; k++) sub.push(intents[c[k]]);
     // The classes a build for `sub` alone would give, from the book's when they are the same (a warm catalog's may be
     // numbered otherwise). A build scans only the book's two-sided agents (in books without any: no scan).
     const idx = (!warm && restrictClasses(catalog, sub, c)) || catalogClasses(sub, latency, true, false, catalog.twoSided).idx;
