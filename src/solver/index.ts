@@ -4,11 +4,11 @@
 import type { Certificate, Fill, Intent, LatencyTable, SolveStatus } from "../schema.ts";
 import { catalogClasses, restrictClasses, updateClasses, type ClassCatalog, type ClassIndex, type IntentClass } from "./classes.ts";
 import type { ClassProblem } from "./flow.ts";
+import { Arena } from "./arena.ts";
 import { solveClassSimplex } from "./simplex.ts";
 import { priceAllocation, priceIndexed, type AllocationFill } from "./price.ts";
 import { solveMulti } from "./multi.ts";
 import { tradeComponents } from "./components.ts";
-import { Arena } from "./arena.ts";
 
 export { DEFAULT_LATENCY, latencyBetween, compatible } from "./latency.ts";
 export { verify } from "./verify.ts";
@@ -214,18 +214,6 @@ function solveComponent(
   return result;
 }
 
-/** Fills by intent index as priceIndexed takes them: the allocation, and its buyers and sellers. */
-function indexedFills(intents: readonly Intent[], fills: readonly { b: number; s: number; quantity: number }[]): [AllocationFill[], Int32Array, Int32Array] {
-  const b = new Int32Array(fills.length);
-  const s = new Int32Array(fills.length);
-  const allocation = fills.map((f, k) => {
-    b[k] = f.b;
-    s[k] = f.s;
-    return { buy: intents[f.b].id, sell: intents[f.s].id, resource: intents[f.b].resource, quantity: f.quantity };
-  });
-  return [allocation, b, s];
-}
-
 /**
  * The components' results as one: fills in component order, welfare, duals, bounds and gaps summed. A branch-and-
  * bound tree stays checkable when one component has one: each leaf then also lists the other components' duals
@@ -276,6 +264,18 @@ function mergeComponents(parts: SolveResult[], comps: Int32Array[], intents: rea
   const result: SolveResult = { fills, welfare, status, solveMs: performance.now() - t0, certificate };
   if (status !== "optimal") result.gap = gap;
   return result;
+}
+
+/** Fills by intent index as priceIndexed takes them: the allocation, and its buyers and sellers. */
+function indexedFills(intents: readonly Intent[], fills: readonly { b: number; s: number; quantity: number }[]): [AllocationFill[], Int32Array, Int32Array] {
+  const b = new Int32Array(fills.length);
+  const s = new Int32Array(fills.length);
+  const allocation = fills.map((f, k) => {
+    b[k] = f.b;
+    s[k] = f.s;
+    return { buy: intents[f.b].id, sell: intents[f.s].id, resource: intents[f.b].resource, quantity: f.quantity };
+  });
+  return [allocation, b, s];
 }
 
 function sizeBudget(intents: readonly Intent[], t0: number): SolveResult {
