@@ -8,7 +8,7 @@ const ON_HEAP_BYTES = 64;
 
 export class Arena {
   readonly #bytes: number;
-  #buffer: ArrayBuffer | undefined;
+  #buffer: ArrayBuffer | null = null;
   #at = 0;
 
   /** Room for `f64` doubles, `i32` 32-bit integers and `i8` bytes, carved in that order (so each view is aligned). */
@@ -16,35 +16,31 @@ export class Arena {
     this.#bytes = 8 * f64 + 4 * i32 + i8;
   }
 
-  /** The buffer (allocated on first use) and where the next `bytes` of it go. */
-  #take(bytes: number): [ArrayBuffer, number] {
-    this.#buffer ??= new ArrayBuffer(this.#bytes);
+  /** The buffer, allocated on first use. */
+  #use(): ArrayBuffer {
+    return (this.#buffer ??= new ArrayBuffer(this.#bytes));
+  }
+
+  /** Where the next `bytes` of the buffer start. */
+  #take(bytes: number): number {
     const at = this.#at;
     this.#at += bytes;
-    return [this.#buffer, at];
+    return at;
   }
 
   f64(n: number): Float64Array {
-    if (8 * n <= ON_HEAP_BYTES) return new Float64Array(n);
-    const [buffer, at] = this.#take(8 * n);
-    return new Float64Array(buffer, at, n);
+    return 8 * n <= ON_HEAP_BYTES ? new Float64Array(n) : new Float64Array(this.#use(), this.#take(8 * n), n);
   }
 
   i32(n: number): Int32Array {
-    if (4 * n <= ON_HEAP_BYTES) return new Int32Array(n);
-    const [buffer, at] = this.#take(4 * n);
-    return new Int32Array(buffer, at, n);
+    return 4 * n <= ON_HEAP_BYTES ? new Int32Array(n) : new Int32Array(this.#use(), this.#take(4 * n), n);
   }
 
   i8(n: number): Int8Array {
-    if (n <= ON_HEAP_BYTES) return new Int8Array(n);
-    const [buffer, at] = this.#take(n);
-    return new Int8Array(buffer, at, n);
+    return n <= ON_HEAP_BYTES ? new Int8Array(n) : new Int8Array(this.#use(), this.#take(n), n);
   }
 
   u8(n: number): Uint8Array {
-    if (n <= ON_HEAP_BYTES) return new Uint8Array(n);
-    const [buffer, at] = this.#take(n);
-    return new Uint8Array(buffer, at, n);
+    return n <= ON_HEAP_BYTES ? new Uint8Array(n) : new Uint8Array(this.#use(), this.#take(n), n);
   }
 }
