@@ -3,6 +3,7 @@
 // verifier work on classes and class pairs instead of intent pairs. A catalog of classes can be carried from one
 // solve to the next (continuous clearing): `updateClasses` reuses it for a book that changed a little.
 import type { Intent, LatencyTable } from "../contract/schema.ts";
+import { Arena } from "./arena.ts";
 import { latencyBetween } from "./latency.ts";
 
 export interface IntentClass {
@@ -223,15 +224,23 @@ function pairClasses(buyClasses: IntentClass[], sellClasses: IntentClass[], clas
 
 /** A class index from its pairs (`eb`, `es`: listed by buyer class, then seller class). */
 function indexOf(buyClasses: IntentClass[], sellClasses: IntentClass[], classOf: Int32Array, eb: number[], es: number[]): ClassIndex {
-  // Adjacency lists as views of two arrays (one allocation each instead of one per class).
+  // Adjacency lists as views of two arrays (one allocation each instead of one per class), all in one arena.
   const edges = eb.length;
-  const ids = new Int32Array(edges);
-  for (let e = 0; e < edges; e++) ids[e] = e;
-  const bySell = new Int32Array(edges);
-  const sellStart = new Int32Array(sellClasses.length + 1);
+  const arena = new Arena(0, 4 * edges + 2 * sellClasses.length + 1);
+  const edgeBuy = arena.i32(edges);
+  const edgeSell = arena.i32(edges);
+  const ids = arena.i32(edges);
+  for (let e = 0; e < edges; e++) {
+    edgeBuy[e] = eb[e];
+    edgeSell[e] = es[e];
+    ids[e] = e;
+  }
+  const bySell = arena.i32(edges);
+  const sellStart = arena.i32(sellClasses.length + 1);
   for (let e = 0; e < edges; e++) sellStart[es[e] + 1]++;
   for (let x = 0; x < sellClasses.length; x++) sellStart[x + 1] += sellStart[x];
-  const next = sellStart.slice(0, sellClasses.length);
+  const next = arena.i32(sellClasses.length);
+  next.set(sellStart.subarray(0, sellClasses.length));
   for (let e = 0; e < edges; e++) bySell[next[es[e]]++] = e;
   const buyAdj: Int32Array[] = [];
   let e = 0;
@@ -244,8 +253,8 @@ function indexOf(buyClasses: IntentClass[], sellClasses: IntentClass[], classOf:
     buy: buyClasses,
     sell: sellClasses,
     classOf,
-    edgeBuy: new Int32Array(eb),
-    edgeSell: new Int32Array(es),
+    edgeBuy,
+    edgeSell,
     buyAdj,
     sellAdj: sellClasses.map((_, x) => bySell.subarray(sellStart[x], sellStart[x + 1])),
   };
@@ -293,7 +302,7 @@ export function restrictClasses(catalog: ClassCatalog, part: readonly Intent[], 
     const members = new Int32Array(count);
     count = 0;
     for (let k = 0; k < all.length; k++) if (local[all[k]] >= 0) members[count++] = local[all[k]];
-    return { ...c, members };
+    return withMembers(c, members);
   };
   // The book's pairs among these classes (compatibility is a property of two classes), in this numbering's order.
   const eb: number[] = [];
@@ -337,11 +346,21 @@ function meets(A: IntentClass, X: IntentClass): boolean {
   );
 }
 
+/** A new class's members until they are set (never written to: it has no elements). */
+const NO_MEMBERS = new Int32Array(0);
+
 function newClass(it: Intent, origin: Origin, prefix: number, agent: string | undefined): IntentClass {
   const reach = prefix < 0 ? null : new Set(origin.regs.slice(0, prefix));
-  const c: IntentClass = { resource: it.resource, region: it.region, reach, members: new Int32Array(0) };
+  const c: IntentClass = { resource: it.resource, region: it.region, reach, members: NO_MEMBERS };
   if (agent !== undefined) c.agent = agent;
   return c;
+}
+
+/** The same class with other members, built as newClass builds one (objects of one shape keep property reads fast). */
+function withMembers(c: IntentClass, members: Int32Array): IntentClass {
+  const out: IntentClass = { resource: c.resource, region: c.region, reach: c.reach, members };
+  if (c.agent !== undefined) out.agent = c.agent;
+  return out;
 }
 
 /** The class of a prefix (and of an agent kept apart) within an origin, if it exists. */
@@ -377,7 +396,9 @@ function classFor(
       if (ms !== undefined) pairs.push([o, ms]);
     }
     pairs.sort((a, b) => a[1] - b[1]);
-    origin = { regs: pairs.map((p) => p[0]), ms: Float64Array.from(pairs, (p) => p[1]), byPrefix: new Map(), byAgent: new Map() };
+    const ms = new Float64Array(pairs.length); // a plain loop: TypedArray.from with a map function is slow in V8
+    for (let k = 0; k < pairs.length; k++) ms[k] = pairs[k][1];
+    origin = { regs: pairs.map((p) => p[0]), ms, byPrefix: new Map(), byAgent: new Map() };
     byRegion.set(it.region, origin);
   }
   const prefix = prefixOf(it, origin);
@@ -518,7 +539,7 @@ export function updateClasses(intents: readonly Intent[], latency: LatencyTable,
         members[w++] = j;
       }
       while (extra && e < extra.length) members[w++] = extra[e++];
-      classes[c] = { ...cls, members };
+      classes[c] = withMembers(cls, members);
     }
   };
   renumber(buy, "buy");

@@ -9,71 +9,96 @@ import type { ClassIndex } from "./classes.ts";
 import { compatible } from "./latency.ts";
 import { swapBuyView } from "./multi.ts";
 
-/** The components with an edge, each as its intent indices in input order, ordered by their first index. */
-export function tradeComponents(intents: readonly Intent[], latency: LatencyTable, idx: ClassIndex): Int32Array[] {
+/**
+ * The components with an edge, each as its intent indices in input order, ordered by their first index (views of one
+ * array: a typed array of more than 64 bytes is a separate allocation, and this runs on every solve).
+ *
+ * Per compatible class pair (A, X), members best price first: the pair meets when A's dearest buyer reaches X's
+ * cheapest seller, and then every buyer of A at or above that seller's price and every seller of X at or below that
+ * buyer's price has an edge (to the other class's best member). So the crossing members of a class are a price
+ * prefix (down to its reach: the loosest such threshold over its meeting pairs), all in one component with the
+ * class, and the components are found over classes (plus intents, for swap pairs), not over intent pairs.
+ */
+export function tradeComponents(intents: readonly Intent[], latency: LatencyTable, idx: ClassIndex, hasSwaps: boolean): Int32Array[] {
   const n = intents.length;
-  const parent = new Int32Array(n);
-  for (let i = 0; i < n; i++) parent[i] = i;
+  const nb = idx.buy.length;
+  const classes = nb + idx.sell.length;
+  // Union-find nodes: buyer classes, seller classes, then one per intent (joined directly only by swap pairs).
+  const parent = new Int32Array(classes + n);
+  for (let v = 0; v < parent.length; v++) parent[v] = v;
   const find = (x: number): number => {
     while (parent[x] !== x) x = parent[x] = parent[parent[x]];
     return x;
   };
-  const inEdge = new Uint8Array(n);
-  const join = (a: number, b: number) => {
-    inEdge[a] = inEdge[b] = 1;
-    const x = find(a);
-    const y = find(b);
+  const join = (x: number, y: number) => {
+    x = find(x);
+    y = find(y);
     if (x !== y) parent[x] = y;
   };
-  crossingPairs(intents, idx, join);
-  if (intents.some((it) => it.swapFor !== undefined)) swapPairs(intents, latency, join);
-  // Per root its component (numbered by first index), then the members, counted first so each is one allocation.
-  const compOf = new Int32Array(n).fill(-1);
-  const count: number[] = [];
+  const reach = classReach(intents, idx, join);
+  // Per intent its node: its class when it is in the class's crossing prefix, else its own (−1: no edge).
+  const node = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    if (!inEdge[i]) continue;
-    const r = find(i);
-    if (compOf[r] < 0) {
-      compOf[r] = count.length;
+    const it = intents[i];
+    const c = idx.classOf[i];
+    const buy = it.side === "buy";
+    const meets = c >= 0 && (buy ? it.limitPrice >= reach[c] : it.limitPrice <= reach[nb + c]);
+    node[i] = meets ? (buy ? c : nb + c) : -1;
+  }
+  if (hasSwaps)
+    swapPairs(intents, latency, (a, b) => {
+      if (node[a] < 0) node[a] = classes + a;
+      if (node[b] < 0) node[b] = classes + b;
+      join(node[a], node[b]);
+    });
+  for (let i = 0; i < n; i++) if (node[i] >= 0) node[i] = find(node[i]);
+  // Per root its component (numbered by first index; `parent` is free now), then the members, counted first.
+  const compOf = parent.fill(-1);
+  const count: number[] = [];
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    if (node[i] < 0) continue;
+    if (compOf[node[i]] < 0) {
+      compOf[node[i]] = count.length;
       count.push(0);
     }
-    count[compOf[r]]++;
+    count[compOf[node[i]]]++;
+    total++;
   }
-  const comps = count.map((c) => new Int32Array(c));
-  const fillAt = new Int32Array(count.length);
-  for (let i = 0; i < n; i++) if (inEdge[i]) comps[compOf[find(i)]][fillAt[compOf[find(i)]]++] = i;
+  const all = new Int32Array(total);
+  const comps: Int32Array[] = [];
+  const fillAt: number[] = [];
+  for (let k = 0, at = 0; k < count.length; at += count[k++]) {
+    comps.push(all.subarray(at, at + count[k]));
+    fillAt.push(0);
+  }
+  for (let i = 0; i < n; i++) if (node[i] >= 0) comps[compOf[node[i]]][fillAt[compOf[node[i]]]++] = i;
   return comps;
 }
 
 /**
- * Meeting pairs per compatible class pair (A, X), members best price first: every buyer of A at or above X's cheapest
- * seller is joined to that seller, every seller of X at or below A's dearest buyer to that buyer, so one pass over each
- * class's longest crossing prefix joins exactly the components of the crossing pairs.
+ * Joins the classes of every meeting pair; per class (buyers, then sellers) the price its crossing members reach:
+ * a buyer class's members at or above the cheapest seller it meets, a seller class's at or below the dearest buyer.
  */
-function crossingPairs(intents: readonly Intent[], idx: ClassIndex, join: (a: number, b: number) => void): void {
-  const buyPrefix = new Int32Array(idx.buy.length);
-  const sellPrefix = new Int32Array(idx.sell.length);
+function classReach(intents: readonly Intent[], idx: ClassIndex, join: (x: number, y: number) => void): Float64Array {
+  const nb = idx.buy.length;
+  const reach = new Float64Array(nb + idx.sell.length);
+  for (let a = 0; a < nb; a++) reach[a] = Infinity;
+  for (let x = nb; x < reach.length; x++) reach[x] = -Infinity;
   for (let e = 0; e < idx.edgeBuy.length; e++) {
     const A = idx.buy[idx.edgeBuy[e]].members;
     const X = idx.sell[idx.edgeSell[e]].members;
     if (A.length === 0 || X.length === 0) continue;
-    const cheapest = intents[X[0]].limitPrice;
     const dearest = intents[A[0]].limitPrice;
+    const cheapest = intents[X[0]].limitPrice;
     if (!(dearest >= cheapest)) continue;
-    join(A[0], X[0]);
-    let a = buyPrefix[idx.edgeBuy[e]];
-    while (a < A.length && intents[A[a]].limitPrice >= cheapest) a++;
-    buyPrefix[idx.edgeBuy[e]] = a;
-    let x = sellPrefix[idx.edgeSell[e]];
-    while (x < X.length && intents[X[x]].limitPrice <= dearest) x++;
-    sellPrefix[idx.edgeSell[e]] = x;
+    const a = idx.edgeBuy[e];
+    const x = nb + idx.edgeSell[e];
+    join(a, x);
+    if (cheapest < reach[a]) reach[a] = cheapest;
+    if (dearest > reach[x]) reach[x] = dearest;
   }
-  idx.buy.forEach((c, a) => {
-    for (let k = 1; k < buyPrefix[a]; k++) join(c.members[0], c.members[k]);
-  });
-  idx.sell.forEach((c, x) => {
-    for (let k = 1; k < sellPrefix[x]; k++) join(c.members[0], c.members[k]);
-  });
+  return reach;
 }
 
 /** Pairs with a swap side, at any prices: a swap's value to a trade is its whole chain or ring. */

@@ -3,8 +3,9 @@
 // solving. Pure TypeScript: runs unchanged in workerd, Node and the CLI.
 import type { Certificate, Fill, Intent, LatencyTable, SolveStatus } from "../contract/schema.ts";
 import { catalogClasses, restrictClasses, updateClasses, type ClassCatalog, type ClassIndex, type IntentClass } from "./classes.ts";
+import { Arena } from "./arena.ts";
 import { solveClassSimplex, type ClassProblem } from "./simplex.ts";
-import { priceAllocation, priceIndexed } from "./price.ts";
+import { priceAllocation, priceIndexed, type AllocationFill } from "./price.ts";
 import { solveMulti } from "./multi.ts";
 import { tradeComponents } from "./components.ts";
 
@@ -107,13 +108,14 @@ export function solve(intents: readonly Intent[], latency: LatencyTable, options
   const warm = WarmStart.catalogOf(options.warmStart);
   // A warm start that cannot be reused is rebuilt widened (every table region), so that the next ones can be.
   const catalog = warm ? (updateClasses(intents, latency, warm) ?? catalogClasses(intents, latency, true, true)) : catalogClasses(intents, latency);
-  const comps = tradeComponents(intents, latency, catalog.idx);
   const hasSwaps = intents.some((it) => it.swapFor !== undefined);
+  const comps = tradeComponents(intents, latency, catalog.idx, hasSwaps);
   // Every component writes its duals into this one record (copying them into one would cost more than solving).
   const duals: Record<string, number> = {};
   const parts: SolveResult[] = comps.map((c) => {
     if (c.length === intents.length) return solveComponent(intents, latency, options, t0, duals, catalog.idx);
-    const sub = Array.from(c, (i) => intents[i]);
+    const sub: Intent[] = [];
+    for (let k = 0; k < c.length; k++) sub.push(intents[c[k]]);
     // The classes a build for `sub` alone would give, from the book's when they are the same (a warm catalog's may be
     // numbered otherwise). A build scans only the book's two-sided agents (in books without any: no scan).
     const idx = (!warm && restrictClasses(catalog, sub, c)) || catalogClasses(sub, latency, true, false, catalog.twoSided).idx;
@@ -181,12 +183,7 @@ function solveComponent(
   const fills = toFills(inst, best);
   let welfare = 0;
   for (const f of fills) welfare += f.gain * f.quantity;
-  const out = priceIndexed(
-    intents,
-    fills.map((f) => ({ buy: intents[f.b].id, sell: intents[f.s].id, resource: intents[f.b].resource, quantity: f.quantity })),
-    Int32Array.from(fills, (f) => f.b),
-    Int32Array.from(fills, (f) => f.s),
-  );
+  const out = priceIndexed(intents, ...indexedFills(intents, fills));
   // Only positive duals are listed (an intent not listed has dual 0): most of a settled book's intents are unfilled.
   for (let i = 0; i < intents.length; i++) if (rootDuals[i] > 0 && inst.idx.classOf[i] >= 0) duals[intents[i].id] = rootDuals[i];
   const certificate: Certificate = {
@@ -268,6 +265,18 @@ function mergeComponents(parts: SolveResult[], comps: Int32Array[], intents: rea
   return result;
 }
 
+/** Fills by intent index as priceIndexed takes them: the allocation, and its buyers and sellers. */
+function indexedFills(intents: readonly Intent[], fills: readonly { b: number; s: number; quantity: number }[]): [AllocationFill[], Int32Array, Int32Array] {
+  const b = new Int32Array(fills.length);
+  const s = new Int32Array(fills.length);
+  const allocation = fills.map((f, k) => {
+    b[k] = f.b;
+    s[k] = f.s;
+    return { buy: intents[f.b].id, sell: intents[f.s].id, resource: intents[f.b].resource, quantity: f.quantity };
+  });
+  return [allocation, b, s];
+}
+
 function sizeBudget(intents: readonly Intent[], t0: number): SolveResult {
   // A bound without solving: every buyer's units at its limit less the cheapest seller of the resource.
   const cheapest = new Map<string, number>();
@@ -290,9 +299,11 @@ function sizeBudget(intents: readonly Intent[], t0: number): SolveResult {
 
 function prepare(intents: readonly Intent[], idx: ClassIndex): Instance {
   const n = intents.length;
-  const price = new Float64Array(n);
-  const qty = new Float64Array(n);
-  const minQty = new Float64Array(n);
+  const arena = new Arena(4 * n, 0);
+  const price = arena.f64(n);
+  const qty = arena.f64(n);
+  const minQty = arena.f64(n);
+  const tiny = arena.f64(n);
   let qMax = 0;
   let pMin = Infinity;
   let pMax = -Infinity;
@@ -304,7 +315,6 @@ function prepare(intents: readonly Intent[], idx: ClassIndex): Instance {
     pMin = Math.min(pMin, it.limitPrice);
     pMax = Math.max(pMax, it.limitPrice);
   }
-  const tiny = new Float64Array(n);
   let qMin = Infinity;
   for (let i = 0; i < n; i++) {
     if (qty[i] > 0) qMin = Math.min(qMin, qty[i]);
@@ -339,10 +349,11 @@ function solveLp(inst: Instance, excluded: Uint8Array | null, forced: Uint8Array
     let size = 0;
     for (const c of classes) size += c.members.length;
     if (forced) size *= 2; // a forced intent has two pieces
-    const start = new Int32Array(classes.length + 1);
-    const segPrice = new Float64Array(size);
-    const segCap = new Float64Array(size);
-    const segIntent = new Int32Array(size);
+    const arena = new Arena(2 * size, size + classes.length + 1);
+    const segPrice = arena.f64(size);
+    const segCap = arena.f64(size);
+    const segIntent = arena.i32(size);
+    const start = arena.i32(classes.length + 1);
     let k = 0;
     for (let a = 0; a < classes.length; a++) {
       const members = classes[a].members;
@@ -532,9 +543,11 @@ interface RawFill {
 /** Splits class-edge flows into intent pairs, walking each class's intents in fill order. */
 function toFills(inst: Instance, sol: LpSolution): RawFill[] {
   const idx = sol.idx;
-  const rem = sol.amount.slice();
-  const buyPtr = new Int32Array(idx.buy.length);
-  const sellPtr = new Int32Array(idx.sell.length);
+  const arena = new Arena(sol.amount.length, idx.buy.length + idx.sell.length);
+  const rem = arena.f64(sol.amount.length);
+  rem.set(sol.amount);
+  const buyPtr = arena.i32(idx.buy.length);
+  const sellPtr = arena.i32(idx.sell.length);
   const fills: RawFill[] = [];
   for (let e = 0; e < idx.edgeBuy.length; e++) {
     let f = sol.edgeFlow[e];
@@ -568,8 +581,9 @@ function classPrices(inst: Instance, sol: LpSolution): { buy: Float64Array; sell
   const { idx, price, qty, tiny } = inst;
   const nb = idx.buy.length;
   const ns = idx.sell.length;
-  const lo = new Float64Array(nb + ns).fill(inst.priceMin);
-  const hi = new Float64Array(nb + ns).fill(inst.priceMax);
+  const arena = new Arena(5 * (nb + ns), 0);
+  const lo = arena.f64(nb + ns).fill(inst.priceMin);
+  const hi = arena.f64(nb + ns).fill(inst.priceMax);
   idx.buy.forEach((c, a) => {
     for (const i of c.members) {
       const x = sol.amount[i];
@@ -595,8 +609,10 @@ function classPrices(inst: Instance, sol: LpSolution): { buy: Float64Array; sell
       to.push(idx.edgeBuy[e]);
     }
   }
-  const least = lo.slice();
-  const greatest = hi.slice();
+  const least = arena.f64(nb + ns);
+  least.set(lo);
+  const greatest = arena.f64(nb + ns);
+  greatest.set(hi);
   const V = nb + ns;
   // Bellman-Ford style passes; zero-weight cycles converge, so a pass cap only guards against numerical noise.
   for (let pass = 0, changed = true; changed && pass <= V + 1; pass++) {
@@ -612,8 +628,8 @@ function classPrices(inst: Instance, sol: LpSolution): { buy: Float64Array; sell
       }
     }
   }
-  const buy = new Float64Array(nb);
-  const sell = new Float64Array(ns);
+  const buy = arena.f64(nb);
+  const sell = arena.f64(ns);
   for (let v = 0; v < V; v++) {
     const mid = least[v] === greatest[v] ? least[v] : (least[v] + greatest[v]) / 2;
     if (v < nb) buy[v] = mid;

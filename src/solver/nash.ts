@@ -5,6 +5,8 @@
 // touches them, and the rest is solved again. We find the levels exactly by divide and conquer on parametric max
 // flows: at λ = the average level of a part, the min cut separates the intents below λ from those at or above.
 
+import { Arena } from "./arena.ts";
+
 export interface NashInput {
   /** Number of intents (indices used below). */
   n: number;
@@ -143,9 +145,14 @@ interface PartFlow {
 function treeFlow(inp: NashInput, G: Float64Array, q: Float64Array, nodes: number[], fills: number[], inPart: Int32Array, lambda: number, eps: number): PartFlow | null {
   const nn = nodes.length;
   const nf = fills.length;
-  const fb = new Int32Array(nf);
-  const fs = new Int32Array(nf);
-  const deg = new Int32Array(nn + 1);
+  // Every array of this call in one arena (arena.ts): this runs once per level of the decomposition.
+  const arena = new Arena(3 * nf, 4 * nf + 6 * nn + 2, nn + nf);
+  const toBuy = arena.f64(nf);
+  const toSell = arena.f64(nf);
+  const up = arena.f64(nf); // what a child left of its parent fill
+  const fb = arena.i32(nf);
+  const fs = arena.i32(nf);
+  const deg = arena.i32(nn + 1);
   let twoSided = 0;
   for (let i = 0; i < nf; i++) {
     const f = fills[i];
@@ -156,16 +163,17 @@ function treeFlow(inp: NashInput, G: Float64Array, q: Float64Array, nodes: numbe
     if (fb[i] >= 0 && fs[i] >= 0) twoSided++;
   }
   // CSR adjacency: node → incident fills (one- and two-sided).
-  const start = new Int32Array(nn + 1);
+  const start = arena.i32(nn + 1);
   for (let k = 0; k < nn; k++) start[k + 1] = start[k] + deg[k];
-  const pos = start.slice(0, nn);
-  const adj = new Int32Array(start[nn]);
+  const pos = arena.i32(nn);
+  pos.set(start.subarray(0, nn));
+  const adj = arena.i32(start[nn]);
   for (let i = 0; i < nf; i++) {
     if (fb[i] >= 0) adj[pos[fb[i]]++] = i;
     if (fs[i] >= 0) adj[pos[fs[i]]++] = i;
   }
-  const order = new Int32Array(nn);
-  const parentFill = new Int32Array(nn).fill(-2);
+  const order = arena.i32(nn);
+  const parentFill = arena.i32(nn).fill(-2);
   let head = 0;
   let tail = 0;
   let comps = 0;
@@ -187,9 +195,6 @@ function treeFlow(inp: NashInput, G: Float64Array, q: Float64Array, nodes: numbe
     }
   }
   if (twoSided !== nn - comps) return null;
-  const toBuy = new Float64Array(nf);
-  const toSell = new Float64Array(nf);
-  const up = new Float64Array(nf); // what a child left of its parent fill
   let flow = 0;
   for (let o = nn - 1; o >= 0; o--) {
     const k = order[o];
@@ -216,9 +221,9 @@ function treeFlow(inp: NashInput, G: Float64Array, q: Float64Array, nodes: numbe
     }
   }
   // Residual reachability from the source: unused fills, then back along fills that feed a reached intent.
-  const reach = new Uint8Array(nn);
-  const fillSeen = new Uint8Array(nf);
-  const queue = new Int32Array(nn);
+  const queue = arena.i32(nn);
+  const reach = arena.u8(nn);
+  const fillSeen = arena.u8(nf);
   let qt = 0;
   const visitFill = (i: number) => {
     if (fillSeen[i]) return;

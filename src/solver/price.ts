@@ -5,6 +5,7 @@
 // nashTradeShares among everyone in it. Both split by connected components internally, so fills that share no
 // intent never change each other's prices.
 import type { Fill, Intent, LatencyTable } from "../contract/schema.ts";
+import { Arena } from "./arena.ts";
 import { swapValue } from "./multi.ts";
 import { nashPrices, nashTradeShares } from "./nash.ts";
 
@@ -44,28 +45,34 @@ export function priceAllocation(intents: readonly Intent[], _latency: LatencyTab
 /** priceAllocation with the fills' intents already resolved to indices (−1: unknown, priced at 0). */
 export function priceIndexed(intents: readonly Intent[], fills: readonly AllocationFill[], b: Int32Array, s: Int32Array): Fill[] {
   const m = fills.length;
-  const known = new Uint8Array(m);
-  for (let k = 0; k < m; k++) known[k] = b[k] >= 0 && s[k] >= 0 ? 1 : 0;
+  const known = (k: number) => b[k] >= 0 && s[k] >= 0;
   // Fills whose connected group (over intents) contains a swap go the trade path (groups only when there is one).
   let groupOf: Int32Array | undefined;
   const swapGroup = new Set<number>();
+  let allKnown = true;
   for (let k = 0; k < m; k++) {
-    if (known[k] && (intents[b[k]].swapFor !== undefined || intents[s[k]].swapFor !== undefined)) {
-      groupOf ??= groups(intents.length, b, s, known);
+    if (!known(k)) allKnown = false;
+    else if (intents[b[k]].swapFor !== undefined || intents[s[k]].swapFor !== undefined) {
+      groupOf ??= groups(intents.length, b, s);
       swapGroup.add(groupOf[b[k]]);
     }
   }
-  const plain: number[] = [];
-  const viaTrades: number[] = [];
-  for (let k = 0; k < m; k++) if (known[k]) (groupOf && swapGroup.has(groupOf[b[k]]) ? viaTrades : plain).push(k);
-  const price = new Float64Array(m);
-  pricePlain(intents, fills, b, s, plain, price);
-  if (viaTrades.length > 0) priceTrades(intents, fills, b, s, viaTrades, price);
+  let price: Float64Array;
+  if (allKnown && !groupOf) price = pricePlain(intents, fills, b, s, null); // the solver's own: every fill, as listed
+  else {
+    const plain: number[] = [];
+    const viaTrades: number[] = [];
+    for (let k = 0; k < m; k++) if (known(k)) (groupOf && swapGroup.has(groupOf[b[k]]) ? viaTrades : plain).push(k);
+    price = new Float64Array(m);
+    const plainPrice = pricePlain(intents, fills, b, s, plain);
+    plain.forEach((k, j) => (price[k] = plainPrice[j]));
+    if (viaTrades.length > 0) priceTrades(intents, fills, b, s, viaTrades, price);
+  }
   return fills.map((f, k) => ({ buy: f.buy, sell: f.sell, resource: f.resource, quantity: f.quantity, price: price[k] }));
 }
 
 /** Union-find over intents joined by fills; returns each intent's root. */
-function groups(n: number, b: Int32Array, s: Int32Array, known: Uint8Array): Int32Array {
+function groups(n: number, b: Int32Array, s: Int32Array): Int32Array {
   const parent = new Int32Array(n);
   for (let i = 0; i < n; i++) parent[i] = i;
   const find = (x: number): number => {
@@ -73,7 +80,7 @@ function groups(n: number, b: Int32Array, s: Int32Array, known: Uint8Array): Int
     return x;
   };
   for (let k = 0; k < b.length; k++) {
-    if (!known[k]) continue;
+    if (b[k] < 0 || s[k] < 0) continue;
     const x = find(b[k]);
     const y = find(s[k]);
     if (x !== y) parent[x] = y;
@@ -82,22 +89,22 @@ function groups(n: number, b: Int32Array, s: Int32Array, known: Uint8Array): Int
   return parent;
 }
 
-function pricePlain(intents: readonly Intent[], fills: readonly AllocationFill[], b: Int32Array, s: Int32Array, ks: number[], out: Float64Array): void {
-  const nf = ks.length;
-  const fillBuy = new Int32Array(nf);
-  const fillSell = new Int32Array(nf);
-  const fillQty = new Float64Array(nf);
-  const buyLimit = new Float64Array(nf);
-  const sellLimit = new Float64Array(nf);
-  ks.forEach((k, j) => {
-    fillBuy[j] = b[k];
-    fillSell[j] = s[k];
+/** Nash prices of the plain fills `ks` (of every fill when null), in that order. */
+function pricePlain(intents: readonly Intent[], fills: readonly AllocationFill[], b: Int32Array, s: Int32Array, ks: number[] | null): Float64Array {
+  const nf = ks ? ks.length : fills.length;
+  const fillBuy = ks ? Int32Array.from(ks, (k) => b[k]) : b;
+  const fillSell = ks ? Int32Array.from(ks, (k) => s[k]) : s;
+  const arena = new Arena(3 * nf, 0);
+  const fillQty = arena.f64(nf);
+  const buyLimit = arena.f64(nf);
+  const sellLimit = arena.f64(nf);
+  for (let j = 0; j < nf; j++) {
+    const k = ks ? ks[j] : j;
     fillQty[j] = fills[k].quantity;
     buyLimit[j] = intents[b[k]].limitPrice;
     sellLimit[j] = intents[s[k]].limitPrice;
-  });
-  const prices = nashPrices({ n: intents.length, fillBuy, fillSell, fillQty, buyLimit, sellLimit });
-  ks.forEach((k, j) => (out[k] = prices[j]));
+  }
+  return nashPrices({ n: intents.length, fillBuy, fillSell, fillQty, buyLimit, sellLimit });
 }
 
 /** What an intent is worth per unit as the buyer at the head of a chain (a swap buys its swapFor resource). */

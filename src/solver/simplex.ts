@@ -5,6 +5,7 @@
 // class pair, sink → source (not trading is free), and an artificial root arc per node (never carries flow).
 // A convex arc is priced at its current breakpoint in both directions, so a pivot costs O(classes), not
 // O(intents). The tree is kept strongly feasible (Cunningham's leaving-arc rule, as in LEMON).
+import { Arena } from "./arena.ts";
 
 /** A class-level transportation problem. Segment arrays are in fill order (buyers by price desc, sellers asc). */
 export interface ClassProblem {
@@ -64,12 +65,18 @@ export function solveClassSimplex(p: ClassProblem, eps: number): ClassFlow {
   const { nb, ns } = p;
   const ne = p.edgeBuy.length;
   const m = nb + ns + ne + 1;
-  const src = new Int32Array(m);
-  const dst = new Int32Array(m);
-  const pieceStart = new Int32Array(m + 1);
   const nPieces = p.buySegPrice.length + p.sellSegPrice.length + ne + 1;
-  const pieceCost = new Float64Array(nPieces);
-  const pieceCap = new Float64Array(nPieces);
+  const used = p.buySegPrice.length + p.sellSegPrice.length;
+  const arena = new Arena(2 * nPieces + 2 + nb + ns + used, 3 * m + 1, ns);
+  const pieceCost = arena.f64(nPieces);
+  const pieceCap = arena.f64(nPieces);
+  const pi0 = arena.f64(2 + nb + ns);
+  const buySegUsed = arena.f64(p.buySegPrice.length);
+  const sellSegUsed = arena.f64(p.sellSegPrice.length);
+  const src = arena.i32(m);
+  const dst = arena.i32(m);
+  const pieceStart = arena.i32(m + 1);
+  const reached = arena.u8(ns);
   let k = 0;
   for (let a = 0; a < nb; a++) {
     src[a] = 0;
@@ -104,10 +111,8 @@ export function solveClassSimplex(p: ClassProblem, eps: number): ClassFlow {
   pieceStart[m] = k;
   // Starting potentials: shortest distances in the flow-free DAG (the SSP's), so that a book that does not cross
   // starts optimal and a crossing one starts close to its duals.
-  const pi0 = new Float64Array(2 + nb + ns);
   for (let a = 0; a < nb; a++) pi0[2 + a] = p.buySegStart[a + 1] > p.buySegStart[a] ? -p.buySegPrice[p.buySegStart[a]] : 0;
   let piT = Infinity;
-  const reached = new Uint8Array(ns);
   for (let x = 0; x < ns; x++) {
     let best = Infinity;
     for (const e of p.sellAdj[x]) best = Math.min(best, pi0[2 + p.edgeBuy[e]]);
@@ -120,7 +125,7 @@ export function solveClassSimplex(p: ClassProblem, eps: number): ClassFlow {
   pi0[1] = piT;
   for (let x = 0; x < ns; x++) if (!reached[x]) pi0[2 + nb + x] = piT;
   const sol = networkSimplex({ V: 2 + nb + ns, src, dst, pieceStart, pieceCost, pieceCap }, eps, pi0);
-  const used = (a: number, out: Float64Array, base: number) => {
+  const split = (a: number, out: Float64Array, base: number) => {
     let F = sol.flow[a];
     for (let j = pieceStart[a]; j < pieceStart[a + 1]; j++) {
       const u = Math.min(F, pieceCap[j]);
@@ -128,11 +133,9 @@ export function solveClassSimplex(p: ClassProblem, eps: number): ClassFlow {
       F -= u;
     }
   };
-  const buySegUsed = new Float64Array(p.buySegPrice.length);
-  for (let a = 0; a < nb; a++) used(a, buySegUsed, p.buySegStart[a]);
-  const sellSegUsed = new Float64Array(p.sellSegPrice.length);
-  for (let x = 0; x < ns; x++) used(nb + x, sellSegUsed, p.sellSegStart[x]);
-  const edgeFlow = sol.flow.slice(nb + ns, nb + ns + ne);
+  for (let a = 0; a < nb; a++) split(a, buySegUsed, p.buySegStart[a]);
+  for (let x = 0; x < ns; x++) split(nb + x, sellSegUsed, p.sellSegStart[x]);
+  const edgeFlow = sol.flow.subarray(nb + ns, nb + ns + ne);
   return { edgeFlow, buySegUsed, sellSegUsed, augmentations: sol.pivots, pi: sol.pi };
 }
 
@@ -147,21 +150,33 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
   const nConvex = g.src.length;
   const m = nConvex + (V - 1);
   const INF = Infinity;
-  const src = new Int32Array(m);
-  const dst = new Int32Array(m);
+  const listSize = Math.max(10, Math.ceil(Math.sqrt(m) / 2));
+  const arena = new Arena(4 * m + g.pieceCost.length + nConvex + V, 2 * m + 4 * nConvex + 6 * V + listSize, m + V);
+  const lo = arena.f64(m); // bounds of the current piece
+  const hi = arena.f64(m);
+  const cost = arena.f64(m); // cost of the current piece
+  const flow = arena.f64(m);
+  const cum = arena.f64(g.pieceCost.length + nConvex);
+  const pi = arena.f64(V);
+  const src = arena.i32(m);
+  const dst = arena.i32(m);
   src.set(g.src);
   dst.set(g.dst);
-  const lo = new Float64Array(m); // bounds of the current piece
-  const hi = new Float64Array(m);
-  const cost = new Float64Array(m); // cost of the current piece
-  const flow = new Float64Array(m);
-  const state = new Int8Array(m);
-  const segBase = new Int32Array(nConvex);
-  const segCount = new Int32Array(nConvex);
-  const cumBase = new Int32Array(nConvex);
-  const seg = new Int32Array(nConvex);
+  const segBase = arena.i32(nConvex);
+  const segCount = arena.i32(nConvex);
+  const cumBase = arena.i32(nConvex);
+  const seg = arena.i32(nConvex);
+  const parent = arena.i32(V);
+  const pred = arena.i32(V);
+  const depth = arena.i32(V);
+  // Children lists rebuilt after each pivot to refresh depth and potentials of the moved subtree.
+  const childHead = arena.i32(V);
+  const childNext = arena.i32(V);
+  const stack = arena.i32(V);
+  const cand = arena.i32(listSize);
+  const state = arena.i8(m);
+  const fwd = arena.u8(V); // the pred arc points from the node to its parent
   const pieceCost = g.pieceCost;
-  const cum = new Float64Array(g.pieceCost.length + nConvex);
   for (let a = 0, c = 0; a < nConvex; a++) {
     segBase[a] = g.pieceStart[a];
     segCount[a] = g.pieceStart[a + 1] - g.pieceStart[a];
@@ -179,11 +194,6 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
     if (segCount[e] > 0) setPiece(e, 0);
     state[e] = LOWER;
   }
-  const parent = new Int32Array(V);
-  const pred = new Int32Array(V);
-  const fwd = new Uint8Array(V); // the pred arc points from the node to its parent
-  const depth = new Int32Array(V);
-  const pi = new Float64Array(V);
   parent[ROOT] = -1;
   pred[ROOT] = -1;
   for (let v = 0, k = nConvex; v < g.V; v++, k++) {
@@ -200,10 +210,6 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
       pi[v] = initialPi[v];
     }
   }
-  // Children lists rebuilt after each pivot to refresh depth and potentials of the moved subtree.
-  const childHead = new Int32Array(V);
-  const childNext = new Int32Array(V);
-  const stack = new Int32Array(V);
   const refresh = (top: number) => {
     childHead.fill(-1);
     for (let v = 0; v < V; v++) {
@@ -228,9 +234,7 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
   // violating ones; minor iterations pivot on the best listed arc, re-pricing only the list, until it runs dry or
   // `minorLimit` pivots have passed. A small change to a settled book violates few arcs, so most pivots skip the
   // full scan.
-  const listSize = Math.max(10, Math.ceil(Math.sqrt(m) / 2));
   const minorLimit = Math.max(3, listSize >> 1);
-  const cand = new Int32Array(listSize);
   let nCand = 0;
   let minor = 0;
   let next = 0;
@@ -402,5 +406,5 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
     refresh(uIn);
   }
 
-  return { flow: flow.slice(0, nConvex), pi: pi.slice(0, g.V), pivots };
+  return { flow: flow.subarray(0, nConvex), pi: pi.subarray(0, g.V), pivots };
 }
