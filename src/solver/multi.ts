@@ -5,7 +5,7 @@
 import type { Certificate, Intent, LatencyTable } from "../contract/schema.ts";
 import { buildClasses } from "./classes.ts";
 import { compatible, withinCap } from "./latency.ts";
-import type { AllocationFill } from "./price.ts";
+import { swapValue, type AllocationFill } from "./price.ts";
 import { networkSimplex } from "./simplex.ts";
 
 export interface MultiResult {
@@ -20,11 +20,6 @@ export interface MultiResult {
 /** The intent as the buyer of what it takes in exchange. */
 export function swapBuyView(k: Intent): Intent {
   return { ...k, side: "buy", resource: k.swapFor!.resource, limitPrice: k.swapFor!.limitPrice ?? 0, minQuantity: undefined };
-}
-
-/** Value per unit a swap gains by trading (what it receives is worth, less what it gives up). */
-export function swapValue(k: Intent): number {
-  return (k.swapFor!.limitPrice ?? 0) - k.limitPrice;
 }
 
 export function solveMulti(intents: readonly Intent[], latency: LatencyTable, eps: number): MultiResult {

@@ -6,7 +6,6 @@
 // intent never change each other's prices.
 import type { Fill, Intent, LatencyTable } from "../contract/schema.ts";
 import { Arena } from "./arena.ts";
-import { swapValue } from "./multi.ts";
 import { nashPrices, nashTradeShares } from "./nash.ts";
 
 /** A fill without its price: what an allocation (a proposal, or the solver's own) says. */
@@ -15,6 +14,11 @@ export interface AllocationFill {
   sell: string;
   resource: string;
   quantity: number;
+}
+
+/** Value per unit a swap gains by trading (what it receives is worth, less what it gives up). */
+export function swapValue(k: Intent): number {
+  return (k.swapFor!.limitPrice ?? 0) - k.limitPrice;
 }
 
 /** A multi-party trade: its parties in flow order (buyer first), the fills it uses, its volume. */
