@@ -8,6 +8,7 @@ import { solveClassSimplex } from "./simplex.ts";
 import { priceAllocation, priceIndexed } from "./price.ts";
 import { solveMulti } from "./multi.ts";
 import { tradeComponents } from "./components.ts";
+import { EXACT_MAX_INTENTS, needsExact, solveExact } from "./exact.ts";
 
 export { DEFAULT_LATENCY, latencyBetween, compatible } from "./latency.ts";
 export { verify } from "./verify.ts";
@@ -152,6 +153,8 @@ function solveComponent(
     Object.assign(duals, r.certificate.duals);
     return { fills, welfare: r.welfare, status: "optimal", solveMs: performance.now() - t0, certificate: { ...r.certificate, duals } };
   }
+  // Numbers too far apart for the float path's relative thresholds: exact integers (notes/solver.md, "Exactness").
+  if (intents.length <= EXACT_MAX_INTENTS && needsExact(intents)) return solveExactComponent(intents, latency, nodeBudget, t0 + timeBudgetMs, t0, duals);
   const inst = prepare(intents, idx);
   const root = solveLp(inst, null, null);
   const rootPrices = classPrices(inst, root);
@@ -214,6 +217,38 @@ function solveComponent(
   }
   const result: SolveResult = { fills: out, welfare, status, solveMs: performance.now() - t0, certificate };
   if (gap !== undefined) result.gap = gap;
+  return result;
+}
+
+/** A component solved in exact integers (exact.ts), priced and certified as the float path does. */
+function solveExactComponent(
+  intents: readonly Intent[],
+  latency: LatencyTable,
+  nodeBudget: number,
+  deadline: number,
+  t0: number,
+  duals: Record<string, number>,
+): SolveResult {
+  const x = solveExact(intents, latency, nodeBudget, deadline);
+  let welfare = 0;
+  for (const f of x.fills) welfare += f.quantity * (intents[f.b].limitPrice - intents[f.s].limitPrice);
+  const fills = priceIndexed(
+    intents,
+    x.fills.map((f) => ({ buy: intents[f.b].id, sell: intents[f.s].id, resource: intents[f.b].resource, quantity: f.quantity })),
+    Int32Array.from(x.fills, (f) => f.b),
+    Int32Array.from(x.fills, (f) => f.s),
+  );
+  for (let i = 0; i < intents.length; i++) if (x.duals[i] > 0) duals[intents[i].id] = x.duals[i];
+  const lpBound = Math.max(x.lpBound, welfare);
+  // No tree is listed: the certificate proves the root LP bound and states its gap (as for a tree too large to list).
+  const certificate: Certificate = { duals, bound: x.openBound ?? welfare, lpBound };
+  if (lpBound > welfare + 1e-9 * Math.max(1, Math.abs(welfare))) certificate.gap = lpBound - welfare;
+  else certificate.bound = lpBound;
+  const result: SolveResult = { fills, welfare, status: x.budget ?? "optimal", solveMs: performance.now() - t0, certificate };
+  if (x.openBound !== undefined) {
+    result.gap = Math.max(0, x.openBound - welfare);
+    certificate.bound = Math.max(x.openBound, welfare);
+  }
   return result;
 }
 
