@@ -416,16 +416,23 @@ export function exactNashPrices(
   const fb = fills.map((f) => endpoint(fillBuy[f]));
   const fs = fills.map((f) => endpoint(fillSell[f]));
   const nn = local.size;
-  const x = scaled(fills.map((f) => fillQty[f]));
+  // An intent's volume counts all its fills (zero-gain ones too, outside the group), exactly.
+  const others: number[] = [];
+  const inGroup = new Set(fills);
+  for (let f = 0; f < fillQty.length; f++) if (!inGroup.has(f) && (local.has(fillBuy[f]) || local.has(fillSell[f]))) others.push(f);
+  const x = scaled([...fills, ...others].map((f) => fillQty[f]));
   const p = scaled([...fills.map((f) => buyLimit[f]), ...fills.map((f) => sellLimit[f])]);
   const b = p.values.slice(0, nf);
   const c = p.values.slice(nf);
-  const G = x.values.map((xf, i) => xf * (b[i] - c[i]));
+  const G = x.values.slice(0, nf).map((xf, i) => xf * (b[i] - c[i]));
   const q: bigint[] = new Array(nn).fill(0n);
   for (let i = 0; i < nf; i++) {
     q[fb[i]] += x.values[i];
     q[fs[i]] += x.values[i];
   }
+  others.forEach((f, j) => {
+    for (const k of [local.get(fillBuy[f]), local.get(fillSell[f])]) if (k !== undefined) q[k] += x.values[nf + j];
+  });
   // The buyer's share of each fill as num / den.
   const shareNum: bigint[] = new Array(nf).fill(0n);
   const shareDen: bigint[] = new Array(nf).fill(1n);
