@@ -38,11 +38,15 @@ const cmp = (a: Q, b: Q) => {
   return x < 0n ? -1 : x > 0n ? 1 : 0;
 };
 
-/** A double as an exact fraction: x·2^k is an integer for some k, and multiplying by a power of two is exact. */
+/** A double as an exact fraction: doubling a double is exact, and some 2^k·x (k ≤ 1074) is an integer. */
 export function exactOf(x: number): Q {
   let k = 0;
-  while (!Number.isInteger(x * 2 ** k)) k++;
-  return frac(BigInt(x * 2 ** k), 1n << BigInt(k));
+  let y = x;
+  while (!Number.isInteger(y)) {
+    y *= 2;
+    k++;
+  }
+  return frac(BigInt(y), 1n << BigInt(k));
 }
 
 /** The double nearest a fraction (to within a unit in the last place). */
