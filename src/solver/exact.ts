@@ -275,18 +275,41 @@ function rootDuals(inst: ExactInstance, g: Graph): bigint[] {
   });
 }
 
+/** Branch and bound stops on the time budget only after this many LPs (small components always finish). */
+const MIN_NODES = 256;
+
+/**
+ * A first incumbent: leave out every intent filled below its minimum and solve again, until none is; the empty
+ * allocation at worst.
+ */
+function dropViolators(inst: ExactInstance, root: LpResult): LpResult {
+  const excluded = new Uint8Array(inst.n);
+  let lp = root;
+  for (;;) {
+    let any = false;
+    for (let i = 0; i < inst.n; i++) {
+      if (lp.amount[i] > 0n && lp.amount[i] < inst.minQty[i]) {
+        excluded[i] = 1;
+        any = true;
+      }
+    }
+    if (!any) return lp;
+    lp = solveLp(inst, { excluded, forced: new Uint8Array(inst.n) });
+  }
+}
+
 /**
  * The component's optimal allocation, exactly: best-first branch and bound on minimums (an intent left out, or
- * forced to at least its minimum), each node's LP solved in integers; the empty allocation is the first incumbent.
+ * forced to at least its minimum), each node's LP solved in integers; the first incumbent drops violators.
  */
 export function solveExact(intents: readonly Intent[], latency: LatencyTable, nodeBudget: number, deadline: number): ExactSolution {
   const inst = instanceOf(intents, latency);
   const n = inst.n;
   const root = solveLp(inst, { excluded: new Uint8Array(n), forced: new Uint8Array(n) });
   const y = rootDuals(inst, root.g);
-  let best: LpResult | null = null;
-  let bestWelfare = 0n;
-  const open: { node: Node; lp: LpResult }[] = [{ node: { excluded: new Uint8Array(n), forced: new Uint8Array(n) }, lp: root }];
+  let best = dropViolators(inst, root);
+  let bestWelfare = best.welfare;
+  const open: { node: Node; lp: LpResult }[] = violator(inst, root) < 0 ? [] : [{ node: { excluded: new Uint8Array(n), forced: new Uint8Array(n) }, lp: root }];
   let solved = 1;
   let openBound: bigint | undefined;
   let budget: ExactSolution["budget"];
@@ -302,7 +325,7 @@ export function solveExact(intents: readonly Intent[], latency: LatencyTable, no
       bestWelfare = lp.welfare;
       continue;
     }
-    if (solved + 2 > nodeBudget || performance.now() > deadline) {
+    if (solved + 2 > nodeBudget || (solved >= MIN_NODES && performance.now() > deadline)) {
       budget = solved + 2 > nodeBudget ? "node_budget" : "time_budget";
       openBound = lp.welfare;
       for (const o of open) if (o.lp.feasible && o.lp.welfare > openBound) openBound = o.lp.welfare;
@@ -316,11 +339,9 @@ export function solveExact(intents: readonly Intent[], latency: LatencyTable, no
     }
   }
   const fills: ExactSolution["fills"] = [];
-  if (best) {
-    best.pairFlow.forEach((f, e) => {
-      if (f > 0n) fills.push({ b: inst.pairs[e][0], s: inst.pairs[e][1], quantity: toDouble(f, inst.qShift) });
-    });
-  }
+  best.pairFlow.forEach((f, e) => {
+    if (f > 0n) fills.push({ b: inst.pairs[e][0], s: inst.pairs[e][1], quantity: toDouble(f, inst.qShift) });
+  });
   let lpBound = 0n;
   y.forEach((d, i) => (lpBound += d * inst.qty[i]));
   const scale = inst.qShift + inst.pShift;

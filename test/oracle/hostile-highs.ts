@@ -3,7 +3,7 @@
 // judged by the exact rational oracle (exact.ts), which shares no code with HiGHS's model or with src/solver.
 import type { Intent, LatencyTable } from "../../src/schema.ts";
 import { solveWithHighs } from "./highs.ts";
-import { exactOf, exactOptimum, toNumber } from "./exact.ts";
+import { exactOptimum, toNumber } from "./exact.ts";
 import { oracleTable, type Optimum } from "./hostile.ts";
 
 /** HiGHS's optimum of `book` and its allocation, read from the prototype-free table the oracle must see. */
@@ -25,19 +25,16 @@ export const exactReference: Optimum = (book: readonly Intent[], latency: Latenc
 };
 
 /**
- * Whether doubles hold every sum of the book's quantities (or of its prices) exactly: at their common binary
- * scale, n numbers of at most 2^b need b + log2(n) < 53 bits. Past it, HiGHS's answer cannot be trusted to 1e-9.
+ * Whether the book's numbers span more than HiGHS resolves: it works to absolute tolerances of 1e-9 (and a double
+ * to 2^-53 of the largest number in a sum), so it is trusted only while the largest quantity is within 1e6 of the
+ * smallest (minimums included), and the largest positive price within 1e6 of the smallest.
  */
 export function beyondDoubles(book: readonly Intent[]): boolean {
-  const span = (xs: number[]) => {
-    const qs = xs.map(exactOf);
-    let den = 1n;
-    for (const q of qs) if (q.d > den) den = q.d; // powers of two: the largest is the common denominator
-    let top = 0n;
-    for (const q of qs) top += (q.n < 0n ? -q.n : q.n) * (den / q.d);
-    return top >= 1n << 53n;
+  const spread = (xs: number[]) => {
+    const positive = xs.filter((x) => x > 0);
+    return positive.length > 0 && Math.max(...positive) > 1e6 * Math.min(...positive);
   };
-  return span(book.flatMap((i) => [i.quantity, i.minQuantity ?? 0])) || span(book.map((i) => i.limitPrice));
+  return spread(book.flatMap((i) => [i.quantity, i.minQuantity ?? 0])) || spread(book.map((i) => i.limitPrice));
 }
 
 /** HiGHS for ordinary books; the exact oracle where doubles cannot decide or HiGHS finds no optimum. */
