@@ -5,6 +5,9 @@ import fc from "fast-check";
 import { expect, test } from "vitest";
 import { describeFaults, independenceCase, pureFaults, type Property } from "../oracle/hostile.ts";
 import { referenceOptimum } from "../oracle/hostile-highs.ts";
+import { exactOptimum, toNumber } from "../oracle/exact.ts";
+import { generateMarket } from "../oracle/generate.ts";
+import { solveWithHighs } from "../oracle/highs.ts";
 
 const RUNS = Number(process.env.ADVERSARIAL_RUNS ?? 200);
 /**
@@ -23,4 +26,13 @@ test.each(PROPERTIES)("hostile books and proposals keep %s", (property) => {
     }),
     { numRuns: RUNS, ...(SEED === undefined ? {} : { seed: SEED }) },
   );
+});
+
+test("the exact oracle agrees with HiGHS on ordinary books (minimums and all-or-none included)", () => {
+  for (let seed = 1; seed <= 150; seed++) {
+    const m = generateMarket(seed, { size: 4 + (seed % 9), minQuantityShare: 0.3, allOrNoneShare: 0.2, integerQuantities: seed % 2 === 0 });
+    const exact = toNumber(exactOptimum(m.intents, m.latency).welfare);
+    const highs = solveWithHighs(m.intents, m.latency).welfare;
+    expect(Math.abs(exact - highs), `seed ${seed}: exact ${exact}, HiGHS ${highs}`).toBeLessThanOrEqual(1e-7 * Math.max(1, Math.abs(highs)));
+  }
 });
