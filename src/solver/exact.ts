@@ -11,7 +11,7 @@ import { compatible } from "./latency.ts";
 const QTY_SPAN = 2 ** 20;
 const PRICE_SPAN = 2 ** 16;
 /** Components beyond this many intents stay on the float path (pair-level flows are quadratic). */
-export const EXACT_MAX_INTENTS = 200;
+export const EXACT_MAX_INTENTS = 64;
 
 /**
  * Whether a component's numbers are too far apart for the float path's relative thresholds (1e-12 of its
@@ -175,29 +175,40 @@ function network(inst: ExactInstance, excluded: Uint8Array, forced: Uint8Array):
   return { g, forcedArcs, pairArcs };
 }
 
-/** Longest-gain distances over residual arcs (Bellman–Ford; the residual graph has no positive cycle). */
+/**
+ * Longest-gain distances over residual arcs from `from` (or from a virtual root joined to every node by gain 0),
+ * by a queue of changed nodes (Bellman–Ford–Moore; the residual graph has no positive cycle).
+ */
 function longest(g: Graph, from: number | null): (bigint | null)[] & { via?: number[] } {
   const nv = g.adj.length;
   const dist: (bigint | null)[] = new Array(nv).fill(from === null ? 0n : null);
   const via: number[] = new Array(nv).fill(-1);
+  const queued = new Uint8Array(nv);
+  const queue: number[] = [];
   if (from !== null) dist[from] = 0n;
-  for (let round = 0; round < nv; round++) {
-    let changed = false;
-    for (let u = 0; u < nv; u++) {
-      const du = dist[u];
-      if (du === null) continue;
-      for (const k of g.adj[u]) {
-        if (g.cap[k] === 0n) continue;
-        const v = g.to[k];
-        const d = du + g.gain[k];
-        if (dist[v] === null || d > dist[v]!) {
-          dist[v] = d;
-          via[v] = k;
-          changed = true;
+  for (let u = 0; u < nv; u++) {
+    if (dist[u] !== null) {
+      queue.push(u);
+      queued[u] = 1;
+    }
+  }
+  for (let h = 0; h < queue.length; h++) {
+    const u = queue[h];
+    queued[u] = 0;
+    const du = dist[u]!;
+    for (const k of g.adj[u]) {
+      if (g.cap[k] === 0n) continue;
+      const v = g.to[k];
+      const d = du + g.gain[k];
+      if (dist[v] === null || d > dist[v]!) {
+        dist[v] = d;
+        via[v] = k;
+        if (!queued[v]) {
+          queued[v] = 1;
+          queue.push(v);
         }
       }
     }
-    if (!changed) break;
   }
   return Object.assign(dist, { via });
 }
