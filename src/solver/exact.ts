@@ -286,9 +286,6 @@ function rootDuals(inst: ExactInstance, g: Graph): bigint[] {
   });
 }
 
-/** Branch and bound stops on the time budget only after this many LPs (small components always finish). */
-const MIN_NODES = 256;
-
 /**
  * A first incumbent: leave out every intent filled below its minimum and solve again, until none is; the empty
  * allocation at worst.
@@ -313,7 +310,12 @@ function dropViolators(inst: ExactInstance, root: LpResult): LpResult {
  * The component's optimal allocation, exactly: best-first branch and bound on minimums (an intent left out, or
  * forced to at least its minimum), each node's LP solved in integers; the first incumbent drops violators.
  */
-export function solveExact(intents: readonly Intent[], latency: LatencyTable, nodeBudget: number, deadline: number): ExactSolution {
+export function solveExact(
+  intents: readonly Intent[],
+  latency: LatencyTable,
+  budget: { nodeBudget: number; deadline: number; minLps: number },
+): ExactSolution {
+  const { nodeBudget, deadline, minLps } = budget;
   const inst = instanceOf(intents, latency);
   const n = inst.n;
   const root = solveLp(inst, { excluded: new Uint8Array(n), forced: new Uint8Array(n) });
@@ -323,7 +325,7 @@ export function solveExact(intents: readonly Intent[], latency: LatencyTable, no
   const open: { node: Node; lp: LpResult }[] = violator(inst, root) < 0 ? [] : [{ node: { excluded: new Uint8Array(n), forced: new Uint8Array(n) }, lp: root }];
   let solved = 1;
   let openBound: bigint | undefined;
-  let budget: ExactSolution["budget"];
+  let stoppedBy: ExactSolution["budget"];
   while (open.length > 0) {
     // Best first: the open node of greatest LP welfare.
     let k = 0;
@@ -336,8 +338,8 @@ export function solveExact(intents: readonly Intent[], latency: LatencyTable, no
       bestWelfare = lp.welfare;
       continue;
     }
-    if (solved + 2 > nodeBudget || (solved >= MIN_NODES && performance.now() > deadline)) {
-      budget = solved + 2 > nodeBudget ? "node_budget" : "time_budget";
+    if (solved + 2 > nodeBudget || (solved >= minLps && performance.now() > deadline)) {
+      stoppedBy = solved + 2 > nodeBudget ? "node_budget" : "time_budget";
       openBound = lp.welfare;
       for (const o of open) if (o.lp.feasible && o.lp.welfare > openBound) openBound = o.lp.welfare;
       break;
@@ -359,7 +361,7 @@ export function solveExact(intents: readonly Intent[], latency: LatencyTable, no
   const out: ExactSolution = { fills, duals: Float64Array.from(y, (d) => toDouble(d, inst.pShift)), lpBound: toDouble(lpBound, scale) };
   if (openBound !== undefined) {
     out.openBound = toDouble(openBound, scale);
-    out.budget = budget;
+    out.budget = stoppedBy;
   }
   return out;
 }

@@ -66,6 +66,11 @@ class WarmStart {
 const QTY_NOISE = 1e-12;
 /** Relative per-unit gain below which an augmenting path is a tie and not taken. */
 const GAIN_NOISE = 1e-12;
+/**
+ * LPs branch and bound always solves before the wall-clock budget may stop it: the budget bounds large searches, and
+ * a process descheduled for 40 ms must not give up a three-intent one with the empty allocation.
+ */
+const MIN_LPS = 64;
 
 /** Per-intent facts in flat arrays, shared by every LP solved for one instance. */
 interface Instance {
@@ -229,7 +234,7 @@ function solveExactComponent(
   t0: number,
   duals: Record<string, number>,
 ): SolveResult {
-  const x = solveExact(intents, latency, nodeBudget, deadline);
+  const x = solveExact(intents, latency, { nodeBudget, deadline, minLps: MIN_LPS });
   let welfare = 0;
   for (const f of x.fills) welfare += f.quantity * (intents[f.b].limitPrice - intents[f.s].limitPrice);
   const fills = priceIndexed(
@@ -800,8 +805,9 @@ function branchAndBound(
   {
     const excluded = new Uint8Array(n);
     let sol = root;
-    for (let v = violators(inst, sol); v.length > 0; v = violators(inst, sol)) {
-      if (performance.now() - t0 > timeBudgetMs) {
+    let lps = 1;
+    for (let v = violators(inst, sol); v.length > 0; v = violators(inst, sol), lps++) {
+      if (lps >= MIN_LPS && performance.now() - t0 > timeBudgetMs) {
         // Out of time: drop the violators' fills without another LP.
         sol = cascade(inst, sol);
         break;
@@ -903,7 +909,7 @@ function branchAndBound(
       status = "node_budget";
       break;
     }
-    if (performance.now() - t0 > timeBudgetMs) {
+    if (nodes >= MIN_LPS && performance.now() - t0 > timeBudgetMs) {
       status = "time_budget";
       break;
     }
