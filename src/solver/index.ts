@@ -246,14 +246,10 @@ function solveExactComponent(
   for (let i = 0; i < intents.length; i++) if (x.duals[i] > 0) duals[intents[i].id] = x.duals[i];
   const lpBound = Math.max(x.lpBound, welfare);
   // No tree is listed: the certificate proves the root LP bound and states its gap (as for a tree too large to list).
-  const certificate: Certificate = { duals, bound: x.openBound ?? welfare, lpBound };
+  const certificate: Certificate = { duals, bound: lpBound, lpBound };
   if (lpBound > welfare + 1e-9 * Math.max(1, Math.abs(welfare))) certificate.gap = lpBound - welfare;
-  else certificate.bound = lpBound;
   const result: SolveResult = { fills, welfare, status: x.budget ?? "optimal", solveMs: performance.now() - t0, certificate };
-  if (x.openBound !== undefined) {
-    result.gap = Math.max(0, x.openBound - welfare);
-    certificate.bound = Math.max(x.openBound, welfare);
-  }
+  if (x.openBound !== undefined) result.gap = Math.max(0, x.openBound - welfare);
   return result;
 }
 
