@@ -283,6 +283,20 @@ describe("exact where doubles cannot decide: one component mixing 1e-6 and 1e12 
     expect(plainCase.faults, describeFaults(plainCase.faults)).toEqual([]);
   });
 
+  it("a component solved exactly whose minimums cost welfare states the root LP's gap, and verify accepts it", () => {
+    const book: Intent[] = [
+      { id: "s0", agent: "a2", side: "buy", resource: "gpu", region: "eu", quantity: 100, limitPrice: 3.41, minQuantity: 100 },
+      { id: "s1", agent: "a1", side: "sell", resource: "gpu", region: "eu", quantity: 1e12, limitPrice: 1, minQuantity: 13825800000, maxLatencyMs: 100 },
+      { id: "s3", agent: "a3", side: "buy", resource: "gpu", region: "toString", quantity: 574, limitPrice: 2.44, minQuantity: 574, maxLatencyMs: 100 },
+      { id: "s5", agent: "a0", side: "sell", resource: "gpu", region: "constructor", quantity: 100, limitPrice: 0.7, minQuantity: 100, maxLatencyMs: 100 },
+    ];
+    const latency = { constructor: { toString: 1 }, eu: { length: 5 }, toString: { toString: 1 } };
+    const r = solve(book, latency);
+    expect(r.welfare).toBeCloseTo(toNumber(exactOptimum(book, latency).welfare), 9);
+    expect(r.certificate.gap).toBeGreaterThan(0);
+    expect(verify(book, latency, r)).toEqual({ ok: true });
+  });
+
   it("case 48252: buy 1e12 @ 1 and sell 1e-6 @ 0 do not both rest (1e12 − 1e-6 is 1e12 in a double)", () => {
     const book = [
       island("t0", "a1", "buy", 1e12, 1, { maxLatencyMs: 100 }),
