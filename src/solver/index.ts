@@ -8,6 +8,7 @@ import { solveClassSimplex, type ClassProblem } from "./simplex.ts";
 import { priceAllocation, priceIndexed, type AllocationFill } from "./price.ts";
 import { solveMulti } from "./multi.ts";
 import { tradeComponents } from "./components.ts";
+import { EXACT_MAX_INTENTS, needsExact, solveExact } from "./exact.ts";
 
 export { DEFAULT_LATENCY, latencyBetween, compatible } from "./latency.ts";
 export { verify } from "./verify.ts";
@@ -65,6 +66,11 @@ class WarmStart {
 const QTY_NOISE = 1e-12;
 /** Relative per-unit gain below which an augmenting path is a tie and not taken. */
 const GAIN_NOISE = 1e-12;
+/**
+ * LPs branch and bound always solves before the wall-clock budget may stop it: the budget bounds large searches, and
+ * a process descheduled for 40 ms must not give up a three-intent one with the empty allocation.
+ */
+const MIN_LPS = 64;
 
 /** Per-intent facts in flat arrays, shared by every LP solved for one instance. */
 interface Instance {
@@ -153,6 +159,8 @@ function solveComponent(
     Object.assign(duals, r.certificate.duals);
     return { fills, welfare: r.welfare, status: "optimal", solveMs: performance.now() - t0, certificate: { ...r.certificate, duals } };
   }
+  // Numbers too far apart for the float path's relative thresholds: exact integers (notes/solver.md, "Exactness").
+  if (intents.length <= EXACT_MAX_INTENTS && needsExact(intents)) return solveExactComponent(intents, latency, nodeBudget, t0 + timeBudgetMs, t0, duals);
   const inst = prepare(intents, idx);
   const root = solveLp(inst, null, null);
   const rootPrices = classPrices(inst, root);
@@ -210,6 +218,34 @@ function solveComponent(
   }
   const result: SolveResult = { fills: out, welfare, status, solveMs: performance.now() - t0, certificate };
   if (gap !== undefined) result.gap = gap;
+  return result;
+}
+
+/** A component solved in exact integers (exact.ts), priced and certified as the float path does. */
+function solveExactComponent(
+  intents: readonly Intent[],
+  latency: LatencyTable,
+  nodeBudget: number,
+  deadline: number,
+  t0: number,
+  duals: Record<string, number>,
+): SolveResult {
+  const x = solveExact(intents, latency, { nodeBudget, deadline, minLps: MIN_LPS });
+  let welfare = 0;
+  for (const f of x.fills) welfare += f.quantity * (intents[f.b].limitPrice - intents[f.s].limitPrice);
+  const fills = priceIndexed(
+    intents,
+    x.fills.map((f) => ({ buy: intents[f.b].id, sell: intents[f.s].id, resource: intents[f.b].resource, quantity: f.quantity })),
+    Int32Array.from(x.fills, (f) => f.b),
+    Int32Array.from(x.fills, (f) => f.s),
+  );
+  for (let i = 0; i < intents.length; i++) if (x.duals[i] > 0) duals[intents[i].id] = x.duals[i];
+  const lpBound = Math.max(x.lpBound, welfare);
+  // No tree is listed: the certificate proves the root LP bound and states its gap (as for a tree too large to list).
+  const certificate: Certificate = { duals, bound: lpBound, lpBound };
+  if (lpBound > welfare + 1e-9 * Math.max(1, Math.abs(welfare))) certificate.gap = lpBound - welfare;
+  const result: SolveResult = { fills, welfare, status: x.budget ?? "optimal", solveMs: performance.now() - t0, certificate };
+  if (x.openBound !== undefined) result.gap = Math.max(0, x.openBound - welfare);
   return result;
 }
 
@@ -780,8 +816,9 @@ function branchAndBound(
   {
     const excluded = new Uint8Array(n);
     let sol = root;
-    for (let v = violators(inst, sol); v.length > 0; v = violators(inst, sol)) {
-      if (performance.now() - t0 > timeBudgetMs) {
+    let lps = 1;
+    for (let v = violators(inst, sol); v.length > 0; v = violators(inst, sol), lps++) {
+      if (lps >= MIN_LPS && performance.now() - t0 > timeBudgetMs) {
         // Out of time: drop the violators' fills without another LP.
         sol = cascade(inst, sol);
         break;
@@ -883,7 +920,7 @@ function branchAndBound(
       status = "node_budget";
       break;
     }
-    if (performance.now() - t0 > timeBudgetMs) {
+    if (nodes >= MIN_LPS && performance.now() - t0 > timeBudgetMs) {
       status = "time_budget";
       break;
     }

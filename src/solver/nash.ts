@@ -6,6 +6,7 @@
 // flows: at λ = the average level of a part, the min cut separates the intents below λ from those at or above.
 
 import { Arena } from "./arena.ts";
+import { exactNashPrices, needsExactNash } from "./exact.ts";
 
 export interface NashInput {
   /** Number of intents (indices used below). */
@@ -56,15 +57,25 @@ export function nashPrices(inp: NashInput): Float64Array {
   const shareBuy = new Float64Array(m);
   const inPart = new Int32Array(inp.n).fill(-1); // intent → local index within the part being split
   const inLow = new Uint8Array(inp.n);
+  let exact: Uint8Array | undefined; // fills priced exactly (exact.ts), per fill
   for (const fills of comps.values()) {
     const nodes = new Set<number>();
     for (const f of fills) {
       nodes.add(inp.fillBuy[f]);
       nodes.add(inp.fillSell[f]);
     }
-    decompose(inp, G, q, [...nodes], fills, shareBuy, inPart, inLow);
+    const list = [...nodes];
+    if (needsExactNash(fills, list, (f) => inp.buyLimit[f] - inp.sellLimit[f], q)) {
+      // Volumes or gains too far apart for eps below: the same decomposition in integers.
+      exactNashPrices(fills, inp.fillBuy, inp.fillSell, inp.fillQty, inp.buyLimit, inp.sellLimit, price);
+      exact ??= new Uint8Array(m);
+      for (const f of fills) exact[f] = 1;
+      continue;
+    }
+    decompose(inp, G, q, list, fills, shareBuy, inPart, inLow);
   }
   for (const f of active) {
+    if (exact && exact[f]) continue;
     const b = inp.buyLimit[f];
     const c = inp.sellLimit[f];
     const p = b - shareBuy[f] / inp.fillQty[f];

@@ -7,6 +7,8 @@ import { compatible, DEFAULT_LATENCY, latencyBetween, priceAllocation, solve, ve
 import { checkSettlement, describeViolations } from "../oracle/checker.ts";
 import { solveWithHighs } from "../../support/highs.ts";
 import { generateMarket, trustBook, TRUST_LATENCY } from "../../support/generate.ts";
+import { exactOptimum, toNumber } from "../oracle/exact.ts";
+import { afterFills, clearingFaults, crossedPairFaults, describeFaults } from "../oracle/hostile.ts";
 
 const unpriced = (fills: readonly { buy: string; sell: string; resource: string; quantity: number }[]) =>
   fills.map(({ buy, sell, resource, quantity }) => ({ buy, sell, resource, quantity }));
@@ -236,5 +238,73 @@ describe("books mixing the smallest and largest allowed sizes, against the indep
       const violations = checkSettlement(book, TRUST_LATENCY, r, optimum, { nash: 1e-9 });
       expect(violations, `seed ${seed}: ${describeViolations(violations)}`).toEqual([]);
     }
+  });
+});
+
+describe("exact where doubles cannot decide: one component mixing 1e-6 and 1e12 (adversarial long run, seed 14)", () => {
+  const island = (id: string, agent: string, side: "buy" | "sell", quantity: number, limitPrice: number, extra: Partial<Intent> = {}): Intent => ({
+    id, agent, side, resource: "gpu", region: "island", quantity, limitPrice, ...extra,
+  });
+  /** Every property of the suite, judged by the checker against the exact rational optimum; then no crossed pair left. */
+  const faultsOf = (book: Intent[]) => {
+    const r = solve(book, {});
+    const optimum = toNumber(exactOptimum(book, {}).welfare);
+    const faults = [...clearingFaults(book, {}, r.fills, { optimum }), ...crossedPairFaults(afterFills(book, r.fills), {})];
+    return { r, optimum, faults };
+  };
+
+  it("case 726: an all-or-none sell 1e12 @ 1e9 never sells 1e12 − 1 so that an all-or-none buy 1e12 takes 1 unit elsewhere", () => {
+    const book = [
+      island("t0", "a1", "sell", 1e12, 1e9, { minQuantity: 1e12, maxLatencyMs: 100 }),
+      island("t1", "a3", "buy", 1e12, 1e9, { minQuantity: 1e12, maxLatencyMs: 0 }),
+      island("t2", "a0", "sell", 1, 1, { minQuantity: 0.489041, maxLatencyMs: 0 }),
+    ];
+    const { r, optimum, faults } = faultsOf(book);
+    expect(optimum).toBe(0);
+    expect(r.welfare).toBe(0);
+    expect(faults, describeFaults(faults)).toEqual([]);
+    expect(verify(book, {}, r)).toEqual({ ok: true });
+  });
+
+  it("case 1877: a 1e-6 fill beside a 1e12 fill of the same seller is Nash-priced (no eps of the group's gain)", () => {
+    const book = [
+      island("t0", "a2", "buy", 1e12, 1.19, { minQuantity: 1e12, maxLatencyMs: 100 }),
+      island("t2", "a0", "sell", 1e12, 0, { minQuantity: 1e12, maxLatencyMs: 1 }),
+      island("t3", "a1", "buy", 1e-6, 3.59, { minQuantity: 1e-6, maxLatencyMs: 100 }),
+    ];
+    const { r, faults } = faultsOf(book);
+    expect(faults, describeFaults(faults)).toEqual([]);
+    expect(verify(book, {}, r)).toEqual({ ok: true });
+    // Without minimums both fills are made, and the tiny one is priced where both sides earn alike.
+    const plainBook = book.map(({ minQuantity: _, ...it }) => it);
+    const plainCase = faultsOf(plainBook);
+    expect(plainCase.r.fills).toHaveLength(2);
+    expect(plainCase.faults, describeFaults(plainCase.faults)).toEqual([]);
+  });
+
+  it("a component solved exactly whose minimums cost welfare states the root LP's gap, and verify accepts it", () => {
+    const book: Intent[] = [
+      { id: "s0", agent: "a2", side: "buy", resource: "gpu", region: "eu", quantity: 100, limitPrice: 3.41, minQuantity: 100 },
+      { id: "s1", agent: "a1", side: "sell", resource: "gpu", region: "eu", quantity: 1e12, limitPrice: 1, minQuantity: 13825800000, maxLatencyMs: 100 },
+      { id: "s3", agent: "a3", side: "buy", resource: "gpu", region: "toString", quantity: 574, limitPrice: 2.44, minQuantity: 574, maxLatencyMs: 100 },
+      { id: "s5", agent: "a0", side: "sell", resource: "gpu", region: "constructor", quantity: 100, limitPrice: 0.7, minQuantity: 100, maxLatencyMs: 100 },
+    ];
+    const latency = { constructor: { toString: 1 }, eu: { length: 5 }, toString: { toString: 1 } };
+    const r = solve(book, latency);
+    expect(r.welfare).toBeCloseTo(toNumber(exactOptimum(book, latency).welfare), 9);
+    expect(r.certificate.gap).toBeGreaterThan(0);
+    expect(verify(book, latency, r)).toEqual({ ok: true });
+  });
+
+  it("case 48252: buy 1e12 @ 1 and sell 1e-6 @ 0 do not both rest (1e12 − 1e-6 is 1e12 in a double)", () => {
+    const book = [
+      island("t0", "a1", "buy", 1e12, 1, { maxLatencyMs: 100 }),
+      island("t1", "a0", "sell", 1e12, 0, { maxLatencyMs: 10 }),
+      island("t2", "a0", "sell", 1e-6, 0, { minQuantity: 1e-6, maxLatencyMs: 10 }),
+      island("t3", "a3", "buy", 1e12, 1e9, { minQuantity: 1e12, maxLatencyMs: 0 }),
+    ];
+    const { r, faults } = faultsOf(book);
+    expect(faults, describeFaults(faults)).toEqual([]);
+    expect(verify(book, {}, r)).toEqual({ ok: true });
   });
 });

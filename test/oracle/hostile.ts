@@ -476,8 +476,8 @@ export function settleBatch(book: readonly Intent[], latency: LatencyTable, prop
   return { fills, welfare: best.welfare, chosen: best.k, own: ownWelfare };
 }
 
-/** The reference optimum of a book (HiGHS in Node) and one optimal allocation. */
-export type Optimum = (book: readonly Intent[], latency: LatencyTable) => { welfare: number; allocation: Allocation };
+/** The reference optimum of a book (HiGHS or the exact oracle, in Node), one optimal allocation, which oracle said so. */
+export type Optimum = (book: readonly Intent[], latency: LatencyTable) => { welfare: number; allocation: Allocation; judge?: string };
 
 export type PureCase = { s: Intent[]; t: Intent[]; latency: LatencyTable };
 

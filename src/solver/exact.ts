@@ -1,0 +1,525 @@
+// Exact arithmetic for components whose numbers doubles cannot resolve (notes/solver.md, "Exactness"): a
+// component that mixes 1e-6 and 1e12 quantities (or prices far apart) has sums, minimums and gains that a double
+// rounds away. Every double is m·2^e, so at a common binary scale the component's quantities and prices are
+// integers, and sums and differences of them are exact in BigInt. Such a component is solved here: the allocation
+// LP as a max-gain flow over intent pairs (successive longest augmenting paths), minimums by branch and bound, LP
+// duals from the final residual graph's potentials; values are rounded to doubles once, at the end.
+import type { Intent, LatencyTable } from "../contract/schema.ts";
+import { compatible } from "./latency.ts";
+
+/** Largest ratio of a component's quantities (and of its positive prices) that the float path resolves. */
+const QTY_SPAN = 2 ** 20;
+const PRICE_SPAN = 2 ** 16;
+/** Components beyond this many intents stay on the float path (pair-level flows are quadratic). */
+export const EXACT_MAX_INTENTS = 64;
+
+/**
+ * Whether a component's numbers are too far apart for the float path's relative thresholds (1e-12 of its
+ * largest quantity or price): its quantities and minimums span more than QTY_SPAN, or its positive limit prices
+ * more than PRICE_SPAN (a zero price differs from any other by that other, so it does not count).
+ */
+export function needsExact(intents: readonly Intent[]): boolean {
+  let qMin = Infinity;
+  let qMax = 0;
+  let pMin = Infinity;
+  let pMax = 0;
+  for (const it of intents) {
+    const q = it.quantity;
+    if (q > 0) {
+      if (q < qMin) qMin = q;
+      if (q > qMax) qMax = q;
+    }
+    const m = it.minQuantity;
+    if (m !== undefined && m > 0 && m < qMin) qMin = m;
+    const p = it.limitPrice;
+    if (p > 0) {
+      if (p < pMin) pMin = p;
+      if (p > pMax) pMax = p;
+    }
+  }
+  return qMax > QTY_SPAN * qMin || pMax > PRICE_SPAN * pMin;
+}
+
+// ---- doubles as scaled integers ----
+
+const view = new DataView(new ArrayBuffer(8));
+
+/** x = m · 2^e with m an odd integer (or 0). */
+function dyadic(x: number): { m: bigint; e: number } {
+  if (x === 0) return { m: 0n, e: 0 };
+  view.setFloat64(0, Math.abs(x));
+  const hi = view.getUint32(0);
+  const biased = (hi >>> 20) & 0x7ff;
+  let m = (BigInt(hi & 0xfffff) << 32n) | BigInt(view.getUint32(4));
+  let e = biased === 0 ? -1074 : biased - 1075;
+  if (biased !== 0) m |= 1n << 52n;
+  while ((m & 1n) === 0n) {
+    m >>= 1n;
+    e++;
+  }
+  return { m: x < 0 ? -m : m, e };
+}
+
+/** Doubles as integers at one binary scale: value = scaled / 2^shift, exactly. */
+export function scaled(xs: readonly number[]): { values: bigint[]; shift: number } {
+  const parts = xs.map(dyadic);
+  let shift = 0;
+  for (const p of parts) if (p.m !== 0n && -p.e > shift) shift = -p.e;
+  return { values: parts.map((p) => (p.m === 0n ? 0n : p.m << BigInt(p.e + shift))), shift };
+}
+
+/** n / 2^shift rounded to a double. */
+export function toDouble(n: bigint, shift: number): number {
+  return ratioToDouble(n, 1n << BigInt(shift));
+}
+
+const bitLength = (n: bigint) => (n === 0n ? 0 : n.toString(2).length);
+
+/** num / den (den > 0) rounded to a double (within one unit in the last place). */
+export function ratioToDouble(num: bigint, den: bigint): number {
+  if (num === 0n) return 0;
+  const neg = num < 0n;
+  const a = neg ? -num : num;
+  // Keep 64 bits of the quotient: plenty for a 53-bit mantissa.
+  const k = bitLength(a) - bitLength(den) - 64;
+  const q = k >= 0 ? a / (den << BigInt(k)) : (a << BigInt(-k)) / den;
+  const v = Number(q) * 2 ** k;
+  return neg ? -v : v;
+}
+
+// ---- the allocation LP and minimums over intent pairs ----
+
+export interface ExactSolution {
+  /** Pairs that trade: intent indices (in the component) and the quantity as a double. */
+  fills: { b: number; s: number; quantity: number }[];
+  /** Root LP duals per intent (0 for none), and the root LP's bound (its welfare), as doubles. */
+  duals: Float64Array;
+  lpBound: number;
+  /** Branch and bound ran out of nodes or time: the best open bound, and which budget. */
+  openBound?: number;
+  budget?: "node_budget" | "time_budget";
+}
+
+interface Graph {
+  to: number[];
+  cap: bigint[];
+  gain: bigint[];
+  /** Per node, its arcs (each arc k has its reverse at k ^ 1). */
+  adj: number[][];
+}
+
+/** The component's numbers at common scales, its individually rational compatible pairs. */
+interface ExactInstance {
+  n: number;
+  buyer: boolean[];
+  qty: bigint[];
+  minQty: bigint[];
+  price: bigint[];
+  qShift: number;
+  pShift: number;
+  pairs: [number, number][];
+  /** A bonus per unit of forced minimum larger than any path's gain (exact penalty). */
+  bonus: bigint;
+  /** More than every quantity together: an uncapacitated arc. */
+  inf: bigint;
+}
+
+function instanceOf(intents: readonly Intent[], latency: LatencyTable): ExactInstance {
+  const n = intents.length;
+  const q = scaled([...intents.map((it) => Math.max(0, it.quantity)), ...intents.map((it) => it.minQuantity ?? 0)]);
+  const p = scaled(intents.map((it) => it.limitPrice));
+  const qty = q.values.slice(0, n);
+  const minQty = q.values.slice(n).map((m, i) => (m > qty[i] ? qty[i] : m));
+  const pairs: [number, number][] = [];
+  for (let b = 0; b < n; b++) {
+    if (intents[b].side !== "buy" || qty[b] === 0n) continue;
+    for (let s = 0; s < n; s++) {
+      if (intents[s].side !== "sell" || qty[s] === 0n || p.values[b] < p.values[s]) continue;
+      if (compatible(intents[b], intents[s], latency)) pairs.push([b, s]);
+    }
+  }
+  let pMax = 0n;
+  for (const v of p.values) if (v > pMax) pMax = v;
+  let inf = 1n;
+  for (const v of qty) inf += v;
+  return {
+    n, buyer: intents.map((it) => it.side === "buy"), qty, minQty, price: p.values, qShift: q.shift, pShift: p.shift, pairs,
+    bonus: BigInt(2 * n + 4) * (pMax + 1n), inf,
+  };
+}
+
+const SOURCE = 0;
+const SINK = 1;
+
+/** The flow network of one LP: source → buyers → sellers → sink; forced minimums as bonus pieces. */
+function network(inst: ExactInstance, excluded: Uint8Array, forced: Uint8Array): { g: Graph; forcedArcs: number[]; pairArcs: number[] } {
+  const g: Graph = { to: [], cap: [], gain: [], adj: Array.from({ length: inst.n + 2 }, () => []) };
+  const arc = (u: number, v: number, cap: bigint, gain: bigint) => {
+    g.adj[u].push(g.to.length);
+    g.to.push(v), g.cap.push(cap), g.gain.push(gain);
+    g.adj[v].push(g.to.length);
+    g.to.push(u), g.cap.push(0n), g.gain.push(-gain);
+    return g.to.length - 2;
+  };
+  const forcedArcs: number[] = [];
+  for (let i = 0; i < inst.n; i++) {
+    if (excluded[i] || inst.qty[i] === 0n) continue;
+    const node = i + 2;
+    const gain = inst.buyer[i] ? inst.price[i] : -inst.price[i];
+    const link = (cap: bigint, g0: bigint) => (inst.buyer[i] ? arc(SOURCE, node, cap, g0) : arc(node, SINK, cap, g0));
+    const min = forced[i] ? inst.minQty[i] : 0n;
+    if (min > 0n) forcedArcs.push(link(min, gain + inst.bonus));
+    if (inst.qty[i] > min) link(inst.qty[i] - min, gain);
+  }
+  const pairArcs = inst.pairs.map(([b, s]) => (excluded[b] || excluded[s] ? -1 : arc(b + 2, s + 2, inst.inf, 0n)));
+  return { g, forcedArcs, pairArcs };
+}
+
+/**
+ * Longest-gain distances over residual arcs from `from` (or from a virtual root joined to every node by gain 0),
+ * by a queue of changed nodes (Bellman–Ford–Moore; the residual graph has no positive cycle).
+ */
+function longest(g: Graph, from: number | null): (bigint | null)[] & { via?: number[] } {
+  const nv = g.adj.length;
+  const dist: (bigint | null)[] = new Array(nv).fill(from === null ? 0n : null);
+  const via: number[] = new Array(nv).fill(-1);
+  const queued = new Uint8Array(nv);
+  const queue: number[] = [];
+  if (from !== null) dist[from] = 0n;
+  for (let u = 0; u < nv; u++) {
+    if (dist[u] !== null) {
+      queue.push(u);
+      queued[u] = 1;
+    }
+  }
+  for (let h = 0; h < queue.length; h++) {
+    const u = queue[h];
+    queued[u] = 0;
+    const du = dist[u]!;
+    for (const k of g.adj[u]) {
+      if (g.cap[k] === 0n) continue;
+      const v = g.to[k];
+      const d = du + g.gain[k];
+      if (dist[v] === null || d > dist[v]!) {
+        dist[v] = d;
+        via[v] = k;
+        if (!queued[v]) {
+          queued[v] = 1;
+          queue.push(v);
+        }
+      }
+    }
+  }
+  return Object.assign(dist, { via });
+}
+
+/** Augments along longest paths while one gains: the max-gain flow (zero-gain paths are not taken). */
+function maxGainFlow(g: Graph): void {
+  for (;;) {
+    const dist = longest(g, SOURCE);
+    const dt = dist[SINK];
+    if (dt === null || dt <= 0n) return;
+    let push: bigint | null = null;
+    for (let v = SINK; v !== SOURCE; v = g.to[dist.via![v] ^ 1]) {
+      const c = g.cap[dist.via![v]];
+      if (push === null || c < push) push = c;
+    }
+    for (let v = SINK; v !== SOURCE; v = g.to[dist.via![v] ^ 1]) {
+      const k = dist.via![v];
+      g.cap[k] -= push!;
+      g.cap[k ^ 1] += push!;
+    }
+  }
+}
+
+interface Node {
+  excluded: Uint8Array;
+  forced: Uint8Array;
+}
+
+interface LpResult {
+  feasible: boolean;
+  /** Welfare at scale 2^(qShift + pShift). */
+  welfare: bigint;
+  /** Per pair, its flow (scaled quantity). */
+  pairFlow: bigint[];
+  amount: bigint[];
+  g: Graph;
+}
+
+function solveLp(inst: ExactInstance, node: Node): LpResult {
+  const { g, forcedArcs, pairArcs } = network(inst, node.excluded, node.forced);
+  maxGainFlow(g);
+  const feasible = forcedArcs.every((k) => g.cap[k] === 0n);
+  const amount: bigint[] = new Array(inst.n).fill(0n);
+  let welfare = 0n;
+  const pairFlow = pairArcs.map((k, e) => {
+    if (k < 0) return 0n;
+    const f = g.cap[k ^ 1];
+    const [b, s] = inst.pairs[e];
+    amount[b] += f;
+    amount[s] += f;
+    welfare += f * (inst.price[b] - inst.price[s]);
+    return f;
+  });
+  return { feasible, welfare, pairFlow, amount, g };
+}
+
+/** First intent filled strictly between 0 and its minimum, or −1. */
+function violator(inst: ExactInstance, lp: LpResult): number {
+  for (let i = 0; i < inst.n; i++) if (lp.amount[i] > 0n && lp.amount[i] < inst.minQty[i]) return i;
+  return -1;
+}
+
+/**
+ * Root LP duals from the residual graph's potentials y (longest paths from a virtual root, with the arc sink →
+ * source that not trading is free): a buyer's dual max(0, price + y(source) − y(buyer)), a seller's
+ * max(0, y(seller) − y(sink) − price). Complementary slackness makes their objective the LP's welfare.
+ */
+function rootDuals(inst: ExactInstance, g: Graph): bigint[] {
+  g.adj[SINK].push(g.to.length);
+  g.to.push(SOURCE), g.cap.push(inst.inf), g.gain.push(0n);
+  const y = longest(g, null) as bigint[];
+  return inst.price.map((p, i) => {
+    const d = inst.buyer[i] ? p + y[SOURCE] - y[i + 2] : y[i + 2] - y[SINK] - p;
+    return d > 0n && inst.qty[i] > 0n ? d : 0n;
+  });
+}
+
+/**
+ * A first incumbent: leave out every intent filled below its minimum and solve again, until none is; the empty
+ * allocation at worst.
+ */
+function dropViolators(inst: ExactInstance, root: LpResult): LpResult {
+  const excluded = new Uint8Array(inst.n);
+  let lp = root;
+  for (;;) {
+    let any = false;
+    for (let i = 0; i < inst.n; i++) {
+      if (lp.amount[i] > 0n && lp.amount[i] < inst.minQty[i]) {
+        excluded[i] = 1;
+        any = true;
+      }
+    }
+    if (!any) return lp;
+    lp = solveLp(inst, { excluded, forced: new Uint8Array(inst.n) });
+  }
+}
+
+/**
+ * The component's optimal allocation, exactly: best-first branch and bound on minimums (an intent left out, or
+ * forced to at least its minimum), each node's LP solved in integers; the first incumbent drops violators.
+ */
+export function solveExact(
+  intents: readonly Intent[],
+  latency: LatencyTable,
+  budget: { nodeBudget: number; deadline: number; minLps: number },
+): ExactSolution {
+  const { nodeBudget, deadline, minLps } = budget;
+  const inst = instanceOf(intents, latency);
+  const n = inst.n;
+  const root = solveLp(inst, { excluded: new Uint8Array(n), forced: new Uint8Array(n) });
+  const y = rootDuals(inst, root.g);
+  let best = dropViolators(inst, root);
+  let bestWelfare = best.welfare;
+  const open: { node: Node; lp: LpResult }[] = violator(inst, root) < 0 ? [] : [{ node: { excluded: new Uint8Array(n), forced: new Uint8Array(n) }, lp: root }];
+  let solved = 1;
+  let openBound: bigint | undefined;
+  let stoppedBy: ExactSolution["budget"];
+  while (open.length > 0) {
+    // Best first: the open node of greatest LP welfare.
+    let k = 0;
+    for (let j = 1; j < open.length; j++) if (open[j].lp.welfare > open[k].lp.welfare) k = j;
+    const { node, lp } = open.splice(k, 1)[0];
+    if (!lp.feasible || lp.welfare <= bestWelfare) continue;
+    const v = violator(inst, lp);
+    if (v < 0) {
+      best = lp;
+      bestWelfare = lp.welfare;
+      continue;
+    }
+    if (solved + 2 > nodeBudget || (solved >= minLps && performance.now() > deadline)) {
+      stoppedBy = solved + 2 > nodeBudget ? "node_budget" : "time_budget";
+      openBound = lp.welfare;
+      for (const o of open) if (o.lp.feasible && o.lp.welfare > openBound) openBound = o.lp.welfare;
+      break;
+    }
+    for (const force of [false, true]) {
+      const child = { excluded: node.excluded.slice(), forced: node.forced.slice() };
+      (force ? child.forced : child.excluded)[v] = 1;
+      open.push({ node: child, lp: solveLp(inst, child) });
+      solved++;
+    }
+  }
+  const fills: ExactSolution["fills"] = [];
+  best.pairFlow.forEach((f, e) => {
+    if (f > 0n) fills.push({ b: inst.pairs[e][0], s: inst.pairs[e][1], quantity: toDouble(f, inst.qShift) });
+  });
+  let lpBound = 0n;
+  y.forEach((d, i) => (lpBound += d * inst.qty[i]));
+  const scale = inst.qShift + inst.pShift;
+  const out: ExactSolution = { fills, duals: Float64Array.from(y, (d) => toDouble(d, inst.pShift)), lpBound: toDouble(lpBound, scale) };
+  if (openBound !== undefined) {
+    out.openBound = toDouble(openBound, scale);
+    out.budget = stoppedBy;
+  }
+  return out;
+}
+
+// ---- Nash prices of a fill group whose numbers are far apart ----
+
+/** Per-intent quantities or per-fill gains spread wider than this: the float decomposition's eps can misplace a level. */
+const NASH_SPAN = 2 ** 20;
+/** Groups beyond this many fills stay on the float path (the exact max flows are BigInt). */
+export const EXACT_NASH_MAX_FILLS = 400;
+
+/** Whether a group of fills (positive gains `G`, intents' traded volumes `q`) needs exact Nash prices. */
+export function needsExactNash(fills: readonly number[], nodes: readonly number[], gain: (f: number) => number, q: Float64Array): boolean {
+  if (fills.length > EXACT_NASH_MAX_FILLS) return false;
+  let gMin = Infinity;
+  let gMax = 0;
+  for (const f of fills) {
+    const g = gain(f);
+    if (g < gMin) gMin = g;
+    if (g > gMax) gMax = g;
+  }
+  let qMin = Infinity;
+  let qMax = 0;
+  for (const k of nodes) {
+    if (q[k] < qMin) qMin = q[k];
+    if (q[k] > qMax) qMax = q[k];
+  }
+  return qMax > NASH_SPAN * qMin || gMax > NASH_SPAN * gMin;
+}
+
+/** Max flow (Edmonds–Karp) on a small graph with BigInt capacities; arcs as [from, to, cap]. */
+function maxFlow(nv: number, arcs: [number, number, bigint][], source: number, sink: number): { flow: bigint; cap: bigint[]; reach: boolean[] } {
+  const to: number[] = [];
+  const cap: bigint[] = [];
+  const adj: number[][] = Array.from({ length: nv }, () => []);
+  for (const [u, v, c] of arcs) {
+    adj[u].push(to.length), to.push(v), cap.push(c);
+    adj[v].push(to.length), to.push(u), cap.push(0n);
+  }
+  let flow = 0n;
+  for (;;) {
+    const via = new Array<number>(nv).fill(-1);
+    const seen = new Array<boolean>(nv).fill(false);
+    seen[source] = true;
+    const queue = [source];
+    for (let h = 0; h < queue.length && !seen[sink]; h++) {
+      for (const k of adj[queue[h]]) {
+        if (cap[k] > 0n && !seen[to[k]]) {
+          seen[to[k]] = true;
+          via[to[k]] = k;
+          queue.push(to[k]);
+        }
+      }
+    }
+    if (!seen[sink]) return { flow, cap, reach: seen };
+    let push = -1n;
+    for (let v = sink; v !== source; v = to[via[v] ^ 1]) if (push < 0n || cap[via[v]] < push) push = cap[via[v]];
+    for (let v = sink; v !== source; v = to[via[v] ^ 1]) {
+      cap[via[v]] -= push;
+      cap[via[v] ^ 1] += push;
+    }
+    flow += push;
+  }
+}
+
+/**
+ * Nash prices of one connected group of positive-gain fills, exactly: the density decomposition as nash.ts finds
+ * it (at λ = a part's average level, one max flow splits the intents below λ from the rest), in integers at a
+ * common binary scale, so no eps decides a level. Writes each fill's price (rounded once) into `price`.
+ */
+export function exactNashPrices(
+  fills: readonly number[],
+  fillBuy: Int32Array,
+  fillSell: Int32Array,
+  fillQty: Float64Array,
+  buyLimit: Float64Array,
+  sellLimit: Float64Array,
+  price: Float64Array,
+): void {
+  const nf = fills.length;
+  const local = new Map<number, number>();
+  const endpoint = (i: number) => {
+    if (!local.has(i)) local.set(i, local.size);
+    return local.get(i)!;
+  };
+  const fb = fills.map((f) => endpoint(fillBuy[f]));
+  const fs = fills.map((f) => endpoint(fillSell[f]));
+  const nn = local.size;
+  // An intent's volume counts all its fills (zero-gain ones too, outside the group), exactly.
+  const others: number[] = [];
+  const inGroup = new Set(fills);
+  for (let f = 0; f < fillQty.length; f++) if (!inGroup.has(f) && (local.has(fillBuy[f]) || local.has(fillSell[f]))) others.push(f);
+  const x = scaled([...fills, ...others].map((f) => fillQty[f]));
+  const p = scaled([...fills.map((f) => buyLimit[f]), ...fills.map((f) => sellLimit[f])]);
+  const b = p.values.slice(0, nf);
+  const c = p.values.slice(nf);
+  const G = x.values.slice(0, nf).map((xf, i) => xf * (b[i] - c[i]));
+  const q: bigint[] = new Array(nn).fill(0n);
+  for (let i = 0; i < nf; i++) {
+    q[fb[i]] += x.values[i];
+    q[fs[i]] += x.values[i];
+  }
+  others.forEach((f, j) => {
+    for (const k of [local.get(fillBuy[f]), local.get(fillSell[f])]) if (k !== undefined) q[k] += x.values[nf + j];
+  });
+  // The buyer's share of each fill as num / den.
+  const shareNum: bigint[] = new Array(nf).fill(0n);
+  const shareDen: bigint[] = new Array(nf).fill(1n);
+  const stack: { nodes: number[]; fills: number[] }[] = [{ nodes: [...local.values()], fills: fills.map((_, i) => i) }];
+  while (stack.length > 0) {
+    const part = stack.pop()!;
+    const inPart = new Map(part.nodes.map((k, j) => [k, j]));
+    if (part.nodes.length === 1) {
+      for (const i of part.fills) shareNum[i] = fb[i] === part.nodes[0] ? G[i] : 0n;
+      continue;
+    }
+    let gTot = 0n;
+    let qTot = 0n;
+    for (const i of part.fills) gTot += G[i];
+    for (const k of part.nodes) qTot += q[k];
+    // Source 0, fills 1.., the part's intents after them, sink last; demands λ·q scaled by qTot.
+    const sink = 1 + part.fills.length + part.nodes.length;
+    const arcs: [number, number, bigint][] = [];
+    const toSell: number[] = [];
+    const inf = gTot * qTot + 1n;
+    part.fills.forEach((i, j) => {
+      arcs.push([0, 1 + j, G[i] * qTot]);
+      const bIn = inPart.get(fb[i]);
+      const sIn = inPart.get(fs[i]);
+      if (bIn !== undefined) arcs.push([1 + j, 1 + part.fills.length + bIn, inf]);
+      toSell[j] = sIn === undefined ? -1 : arcs.length;
+      if (sIn !== undefined) arcs.push([1 + j, 1 + part.fills.length + sIn, inf]);
+    });
+    part.nodes.forEach((k, j) => arcs.push([1 + part.fills.length + j, sink, gTot * q[k]]));
+    const mf = maxFlow(sink + 1, arcs, 0, sink);
+    if (mf.flow === gTot * qTot) {
+      // Everyone at level λ: the flow is the split.
+      part.fills.forEach((i, j) => {
+        if (!inPart.has(fs[i])) shareNum[i] = G[i];
+        else if (!inPart.has(fb[i])) shareNum[i] = 0n;
+        else {
+          shareNum[i] = G[i] * qTot - mf.cap[2 * toSell[j] + 1];
+          shareDen[i] = qTot;
+        }
+      });
+      continue;
+    }
+    const low = new Set(part.nodes.filter((_, j) => !mf.reach[1 + part.fills.length + j]));
+    stack.push({ nodes: [...low], fills: part.fills.filter((i) => low.has(fb[i]) || low.has(fs[i])) });
+    stack.push({ nodes: part.nodes.filter((k) => !low.has(k)), fills: part.fills.filter((i) => !low.has(fb[i]) && !low.has(fs[i])) });
+  }
+  // p = b − share / x, clamped to [c, b]: the share is at scale 2^(xShift + pShift) and x at 2^xShift, so
+  // p = (b·den·x − num) / (den·x·2^pShift), one fraction rounded once.
+  fills.forEach((f, i) => {
+    const den = shareDen[i] * x.values[i];
+    let num = b[i] * den - shareNum[i];
+    if (num < c[i] * den) num = c[i] * den;
+    if (num > b[i] * den) num = b[i] * den;
+    price[f] = ratioToDouble(num, den << BigInt(p.shift));
+  });
+}
