@@ -198,8 +198,8 @@ function jacobi(a: bigint, n: bigint): number {
 /**
  * True when the 32 bytes are the canonical encoding of a curve point of large order. y's point lies on the curve
  * when x² = (y² − 1)/(d·y² + 1) has a root, i.e. when (y² − 1)(d·y² + 1) is a square mod p (d·y² + 1 is never 0,
- * as −1/d is not a square; y² − 1 = 0 only for the small-order y = ±1). ~20-35 µs on a loaded 2-core machine
- * where a verify took ~350 µs; run once per new key (verifyKeys).
+ * as −1/d is not a square; y² − 1 = 0 only for the small-order y = ±1). About a tenth of a signature check;
+ * run once per new key (verifyKeys).
  */
 export function isLargeOrderPoint(encoded: Uint8Array): boolean {
   let y = 0n;

@@ -11,7 +11,7 @@ import type { MarketObject, WriteAuth } from "../durable/market.ts";
 import type { EdgeEnv } from "./env.ts";
 import { HttpError, parseJsonObject, problemResponse, readCappedBody } from "./http.ts";
 import { bridgeConfig } from "../bridge/market-hooks.ts";
-import { axonObjectName, type AxonObject } from "../durable/axon.ts";
+import { axonObjectName, type AxonObject } from "../durable/axon-nonces.ts";
 import { DIRECTORY_NAME } from "../durable/directory.ts";
 import { buildOpenApi } from "../api/openapi.ts";
 import { renderReference } from "../api/reference.ts";
@@ -19,7 +19,7 @@ import { marketPageHtml } from "../api/market-page.ts";
 import { BatchId, ProposalBody, RevealBody, SALT_PATTERN, STREAM_EVENT_TYPES, StreamTypes } from "../contract/schema.ts";
 
 export { MarketObject } from "../durable/market.ts";
-export { AxonObject } from "../durable/axon.ts";
+export { AxonObject } from "../durable/axon-nonces.ts";
 export { MarketDirectory } from "../durable/directory.ts";
 
 type App = { Bindings: EdgeEnv };
