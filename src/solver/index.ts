@@ -133,8 +133,21 @@ export function solve(intents: readonly Intent[], latency: LatencyTable, options
     // A swap in no component has no counterpart at all: any potential proves its (empty) part; verify wants one.
     const potentials = (result.certificate.potentials ??= {});
     for (const it of intents) if (it.swapFor && it.quantity > 0 && !Object.hasOwn(potentials, it.id)) potentials[it.id] = 0;
+    if (intents.some((it) => (it.minQuantity ?? 0) > 0)) rootBoundOnly(result);
   }
   return result;
+}
+
+/**
+ * verify checks a book with swaps on the root LP duals alone (no tree): a listed branch-and-bound tree is dropped and
+ * the gap to the root LP bound stated, as for a tree too large to list.
+ */
+function rootBoundOnly(result: SolveResult): void {
+  const { certificate, welfare } = result;
+  delete certificate.tree;
+  const lpBound = typeof certificate.lpBound === "number" ? certificate.lpBound : certificate.bound;
+  if (lpBound > welfare + 1e-9 * Math.max(1, Math.abs(welfare))) certificate.gap = lpBound - welfare;
+  else delete certificate.gap;
 }
 
 /**
@@ -151,14 +164,8 @@ function solveComponent(
 ): SolveResult {
   const timeBudgetMs = options.timeBudgetMs ?? 40;
   const nodeBudget = options.nodeBudget ?? 20_000;
-  if (intents.some((it) => it.swapFor !== undefined)) {
-    // Swaps and deferrals: the circulation with swap nodes (notes/solver.md, "Multi-party kinds").
-    const inst = prepare(intents, idx);
-    const r = solveMulti(intents, latency, inst.gainEps);
-    const fills = priceAllocation(intents, latency, r.fills);
-    Object.assign(duals, r.certificate.duals);
-    return { fills, welfare: r.welfare, status: "optimal", solveMs: performance.now() - t0, certificate: { ...r.certificate, duals } };
-  }
+  // Swaps and deferrals: the circulation with swap nodes (notes/solver.md, "Multi-party kinds").
+  if (intents.some((it) => it.swapFor !== undefined)) return solveSwapComponent(intents, latency, prepare(intents, idx), t0, duals);
   // Numbers too far apart for the float path's relative thresholds: exact integers (notes/solver.md, "Exactness").
   if (intents.length <= EXACT_MAX_INTENTS && needsExact(intents)) return solveExactComponent(intents, latency, nodeBudget, t0 + timeBudgetMs, t0, duals);
   const inst = prepare(intents, idx);
@@ -174,7 +181,7 @@ function solveComponent(
   let gap: number | undefined;
   let provenBound = lpBound;
   let tree: Leaf[] | null | undefined; // undefined: no branch and bound; null: the tree was too large to list
-  if (violators(inst, root).length > 0) {
+  if (violators(inst, root.amount).length > 0) {
     const bb = branchAndBound(inst, root, t0, timeBudgetMs, nodeBudget, options.maxCertificateLeaves ?? MAX_LEAVES);
     best = bb.best;
     status = bb.status;
@@ -218,6 +225,33 @@ function solveComponent(
   }
   const result: SolveResult = { fills: out, welfare, status, solveMs: performance.now() - t0, certificate };
   if (gap !== undefined) result.gap = gap;
+  return result;
+}
+
+/**
+ * A component with swaps. The circulation relaxes minimums, so intents it leaves between 0 and their minimum are
+ * left out and the rest solved again until none is (each round leaves out at least one intent). The certificate
+ * proves the relaxation's bound and states the gap to it when leaving intents out cost welfare; the status is then
+ * a budget's (no search beyond this first incumbent). Notes: "Swaps with minimums".
+ */
+function solveSwapComponent(intents: readonly Intent[], latency: LatencyTable, inst: Instance, t0: number, duals: Record<string, number>): SolveResult {
+  const root = solveMulti(intents, latency, inst.gainEps);
+  let best = root;
+  const excluded = new Uint8Array(intents.length);
+  for (let v = violators(inst, best.amount); v.length > 0; v = violators(inst, best.amount)) {
+    for (const i of v) excluded[i] = 1;
+    best = solveMulti(intents, latency, inst.gainEps, excluded);
+  }
+  const fills = priceAllocation(intents, latency, best.fills);
+  Object.assign(duals, root.certificate.duals);
+  const lpBound = root.certificate.bound;
+  const certificate: Certificate = { ...root.certificate, duals, lpBound };
+  const result: SolveResult = { fills, welfare: best.welfare, status: "optimal", solveMs: performance.now() - t0, certificate };
+  if (lpBound > best.welfare + 1e-9 * Math.max(1, Math.abs(best.welfare))) {
+    certificate.gap = lpBound - best.welfare;
+    result.status = "node_budget";
+    result.gap = certificate.gap;
+  }
   return result;
 }
 
@@ -557,12 +591,12 @@ function splitForForced(inst: Instance, excluded: Uint8Array | null, forced: Uin
 }
 
 /** Intents whose fill lies strictly between 0 and their minimum. */
-function violators(inst: Instance, sol: LpSolution): number[] {
+function violators(inst: Instance, amount: Float64Array): number[] {
   const out: number[] = [];
   for (let i = 0; i < inst.intents.length; i++) {
     const m = inst.minQty[i];
     if (m > 0) {
-      const x = sol.amount[i];
+      const x = amount[i];
       if (x > inst.filled && x < m - inst.tiny[i]) out.push(i);
     }
   }
@@ -707,7 +741,7 @@ function cascade(inst: Instance, sol: LpSolution): LpSolution {
     }
   });
   const removed = new Uint8Array(fills.length);
-  const queue = violators(inst, sol);
+  const queue = violators(inst, sol.amount);
   while (queue.length > 0) {
     const i = queue.pop()!;
     for (const k of byIntent.get(i) ?? []) {
@@ -817,7 +851,7 @@ function branchAndBound(
     const excluded = new Uint8Array(n);
     let sol = root;
     let lps = 1;
-    for (let v = violators(inst, sol); v.length > 0; v = violators(inst, sol), lps++) {
+    for (let v = violators(inst, sol.amount); v.length > 0; v = violators(inst, sol.amount), lps++) {
       if (lps >= MIN_LPS && performance.now() - t0 > timeBudgetMs) {
         // Out of time: drop the violators' fills without another LP.
         sol = cascade(inst, sol);
@@ -883,7 +917,7 @@ function branchAndBound(
     return forcedMask;
   };
   const branch = (sol: LpSolution, fixes: Int32Array, bound: number, duals: Float64Array | null, forcedMask: Uint8Array | null): void => {
-    const v = violators(inst, sol);
+    const v = violators(inst, sol.amount);
     if (v.length === 0) {
       if (individuallyRational(inst, sol)) {
         if (sol.welfare > incumbent.welfare) incumbent = sol;

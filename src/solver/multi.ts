@@ -13,8 +13,8 @@ export interface MultiResult {
   fills: AllocationFill[];
   welfare: number;
   certificate: Certificate;
-  /** Intents left out because multi-party solves do not apply minQuantity (documented limitation). */
-  excluded: string[];
+  /** Per intent: units filled (a swap: units given, which equal units received). */
+  amount: Float64Array;
 }
 
 /** The intent as the buyer of what it takes in exchange. */
@@ -22,17 +22,19 @@ export function swapBuyView(k: Intent): Intent {
   return { ...k, side: "buy", resource: k.swapFor!.resource, limitPrice: k.swapFor!.limitPrice ?? 0, minQuantity: undefined };
 }
 
-export function solveMulti(intents: readonly Intent[], latency: LatencyTable, eps: number): MultiResult {
+/**
+ * The circulation's optimum over the intents not `excluded`, minimums relaxed (fills of any size up to quantity):
+ * solve() drops intents it leaves between 0 and their minimum and solves again (notes/solver.md, "Swaps with
+ * minimums"). The certificate proves the optimum of that relaxation.
+ */
+export function solveMulti(intents: readonly Intent[], latency: LatencyTable, eps: number, excluded: Uint8Array | null = null): MultiResult {
   const n = intents.length;
   const isSwap = (i: number) => intents[i].swapFor !== undefined;
-  const excluded: string[] = [];
   const plain: number[] = [];
   const swaps: number[] = [];
   for (let i = 0; i < n; i++) {
-    const it = intents[i];
-    if (!(it.quantity > 0)) continue;
+    if (!(intents[i].quantity > 0) || (excluded && excluded[i])) continue;
     if (isSwap(i)) swaps.push(i);
-    else if ((it.minQuantity ?? 0) > 0) excluded.push(it.id);
     else plain.push(i);
   }
   // Classes over plain intents, with the swaps' two views added so that reach sets include their regions.
@@ -217,9 +219,11 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
 
   // The allocation, one fill per hop of each trade (consecutively, so priceAllocation finds the same trades).
   const fills: AllocationFill[] = [];
+  const amount = new Float64Array(n);
   let welfare = 0;
   for (const t of trades) {
     welfare += t.gain * t.volume;
+    for (const k of t.parties) amount[k] += t.volume; // each party once per trade
     const P = t.parties.map((k) => intents[k]);
     const L = P.length;
     const ring = P.every((k) => k.swapFor !== undefined);
@@ -243,5 +247,5 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
   // pair of views (notes/solver.md, "Certificate with swaps"), so verify checks optimality without the circulation.
   const potentials: Record<string, number> = {};
   swaps.forEach((k, s) => (potentials[intents[k].id] = sol.pi[T] - sol.pi[outNode(s)] - (intents[k].swapFor!.limitPrice ?? 0)));
-  return { fills, welfare, certificate: { duals, bound: Math.max(bound, welfare), potentials }, excluded };
+  return { fills, welfare, certificate: { duals, bound: Math.max(bound, welfare), potentials }, amount };
 }
