@@ -6,7 +6,7 @@ import { catalogClasses, restrictClasses, updateClasses, type ClassCatalog, type
 import { Arena } from "./arena.ts";
 import { solveClassSimplex, type ClassProblem } from "./simplex.ts";
 import { priceAllocation, priceIndexed, type AllocationFill } from "./price.ts";
-import { solveMulti } from "./multi.ts";
+import { solveMulti, type MultiResult } from "./multi.ts";
 import { tradeComponents } from "./components.ts";
 import { EXACT_MAX_INTENTS, needsExact, solveExact } from "./exact.ts";
 
@@ -165,7 +165,7 @@ function solveComponent(
   const timeBudgetMs = options.timeBudgetMs ?? 40;
   const nodeBudget = options.nodeBudget ?? 20_000;
   // Swaps and deferrals: the circulation with swap nodes (notes/solver.md, "Multi-party kinds").
-  if (intents.some((it) => it.swapFor !== undefined)) return solveSwapComponent(intents, latency, prepare(intents, idx), t0, duals);
+  if (intents.some((it) => it.swapFor !== undefined)) return solveSwapComponent(intents, latency, prepare(intents, idx), options, t0, duals);
   // Numbers too far apart for the float path's relative thresholds: exact integers (notes/solver.md, "Exactness").
   if (intents.length <= EXACT_MAX_INTENTS && needsExact(intents)) return solveExactComponent(intents, latency, nodeBudget, t0 + timeBudgetMs, t0, duals);
   const inst = prepare(intents, idx);
@@ -229,30 +229,101 @@ function solveComponent(
 }
 
 /**
- * A component with swaps. The circulation relaxes minimums, so intents it leaves between 0 and their minimum are
- * left out and the rest solved again until none is (each round leaves out at least one intent). The certificate
- * proves the relaxation's bound and states the gap to it when leaving intents out cost welfare; the status is then
- * a budget's (no search beyond this first incumbent). Notes: "Swaps with minimums".
+ * A component with swaps (notes/solver.md, "Swaps with minimums"). The circulation relaxes minimums; when its
+ * optimum fills an intent between 0 and its minimum, branch and bound over the circulation settles them. No tree is
+ * listed: the certificate proves the relaxation's bound and states the gap to it when minimums cost welfare.
  */
-function solveSwapComponent(intents: readonly Intent[], latency: LatencyTable, inst: Instance, t0: number, duals: Record<string, number>): SolveResult {
+function solveSwapComponent(
+  intents: readonly Intent[],
+  latency: LatencyTable,
+  inst: Instance,
+  options: SolveOptions,
+  t0: number,
+  duals: Record<string, number>,
+): SolveResult {
   const root = solveMulti(intents, latency, inst.gainEps);
-  let best = root;
-  const excluded = new Uint8Array(intents.length);
-  for (let v = violators(inst, best.amount); v.length > 0; v = violators(inst, best.amount)) {
-    for (const i of v) excluded[i] = 1;
-    best = solveMulti(intents, latency, inst.gainEps, excluded);
-  }
+  const bb = violators(inst, root.amount).length > 0 ? swapBranchAndBound(intents, latency, inst, root, options, t0) : { best: root, status: "optimal" as const, bound: root.welfare };
+  const { best } = bb;
   const fills = priceAllocation(intents, latency, best.fills);
   Object.assign(duals, root.certificate.duals);
   const lpBound = root.certificate.bound;
   const certificate: Certificate = { ...root.certificate, duals, lpBound };
-  const result: SolveResult = { fills, welfare: best.welfare, status: "optimal", solveMs: performance.now() - t0, certificate };
-  if (lpBound > best.welfare + 1e-9 * Math.max(1, Math.abs(best.welfare))) {
-    certificate.gap = lpBound - best.welfare;
-    result.status = "node_budget";
-    result.gap = certificate.gap;
-  }
+  const claimTol = 1e-9 * Math.max(1, Math.abs(best.welfare));
+  if (lpBound > best.welfare + claimTol) certificate.gap = lpBound - best.welfare;
+  const result: SolveResult = { fills, welfare: best.welfare, status: bb.status, solveMs: performance.now() - t0, certificate };
+  if (bb.status !== "optimal") result.gap = Math.max(0, Math.min(lpBound, bb.bound) - best.welfare);
   return result;
+}
+
+/**
+ * Best-first branch and bound over the swap circulation's minimums (each intent left out, or forced to at least its
+ * minimum), as branchAndBound does over the class LP; the first incumbent leaves out every violator and solves
+ * again until none is left. A node whose forced minimum is met only through a losing trade (not individually
+ * rational) is no incumbent; its bound stays open, so the status is then a budget's.
+ */
+function swapBranchAndBound(
+  intents: readonly Intent[],
+  latency: LatencyTable,
+  inst: Instance,
+  root: MultiResult,
+  options: SolveOptions,
+  t0: number,
+): { best: MultiResult; status: SolveStatus; bound: number } {
+  const n = intents.length;
+  const timeBudgetMs = options.timeBudgetMs ?? 40;
+  const nodeBudget = options.nodeBudget ?? 20_000;
+  const tol = 1e-9 * Math.max(1, Math.abs(root.welfare));
+  const lp = (fixes: Int32Array) => {
+    const fix = { excluded: new Uint8Array(n), forced: new Uint8Array(n), min: inst.minQty };
+    for (let k = 0; k < fixes.length; k += 2) (fixes[k + 1] === 1 ? fix.excluded : fix.forced)[fixes[k]] = 1;
+    return solveMulti(intents, latency, inst.gainEps, fix);
+  };
+  let best = root;
+  const dropped: number[] = [];
+  for (let v = violators(inst, best.amount); v.length > 0; v = violators(inst, best.amount)) {
+    for (const i of v) dropped.push(i, 1);
+    best = lp(Int32Array.from(dropped));
+  }
+  const open: { bound: number; fixes: Int32Array }[] = [];
+  let unresolved = -Infinity;
+  const branch = (sol: MultiResult, fixes: Int32Array, bound: number) => {
+    const v = violators(inst, sol.amount);
+    if (v.length === 0) {
+      if (!sol.rational) unresolved = Math.max(unresolved, bound);
+      else if (sol.welfare > best.welfare) best = sol;
+      return;
+    }
+    let pick = v[0];
+    let score = -1;
+    for (const i of v) {
+      const s = Math.min(sol.amount[i], inst.minQty[i] - sol.amount[i]) / inst.minQty[i];
+      if (s > score) [score, pick] = [s, i];
+    }
+    for (const kind of [1, 2]) open.push({ bound, fixes: Int32Array.from([...fixes, pick, kind]) });
+  };
+  branch(root, new Int32Array(0), root.welfare);
+  let status: SolveStatus = "optimal";
+  for (let nodes = 1; open.length > 0; nodes++) {
+    let top = 0;
+    for (let k = 1; k < open.length; k++) if (open[k].bound > open[top].bound) top = k;
+    if (open[top].bound <= best.welfare + tol) {
+      open.length = 0; // every open node is pruned
+      break;
+    }
+    if (nodes >= nodeBudget) status = "node_budget";
+    else if (nodes >= MIN_LPS && performance.now() - t0 > timeBudgetMs) status = "time_budget";
+    if (status !== "optimal") break;
+    const node = open[top];
+    open[top] = open[open.length - 1];
+    open.pop();
+    const sol = lp(node.fixes);
+    if (sol.infeasible || sol.welfare <= best.welfare + tol) continue;
+    branch(sol, node.fixes, Math.min(node.bound, sol.welfare));
+  }
+  let bound = Math.max(best.welfare, unresolved);
+  for (const node of open) bound = Math.max(bound, node.bound);
+  if (status === "optimal" && unresolved > best.welfare + tol) status = "node_budget";
+  return { best, status, bound };
 }
 
 /** A component solved in exact integers (exact.ts), priced and certified as the float path does. */

@@ -15,6 +15,21 @@ export interface MultiResult {
   certificate: Certificate;
   /** Per intent: units filled (a swap: units given, which equal units received). */
   amount: Float64Array;
+  /** A forced minimum the circulation could not fill (branch and bound: the node is infeasible). */
+  infeasible: boolean;
+  /** Every trade's gain is ≥ 0 (a forced minimum may have been met only through a losing trade). */
+  rational: boolean;
+}
+
+/**
+ * Intents left out, and intents forced to fill at least `min` (branch and bound over minimums): a forced intent's
+ * first `min` units carry a bonus larger than any path's gain, so they fill first whenever they can (exact penalty),
+ * as in index.ts's class LP.
+ */
+export interface MultiFixings {
+  excluded: Uint8Array;
+  forced: Uint8Array;
+  min: Float64Array;
 }
 
 /** The intent as the buyer of what it takes in exchange. */
@@ -27,13 +42,13 @@ export function swapBuyView(k: Intent): Intent {
  * solve() drops intents it leaves between 0 and their minimum and solves again (notes/solver.md, "Swaps with
  * minimums"). The certificate proves the optimum of that relaxation.
  */
-export function solveMulti(intents: readonly Intent[], latency: LatencyTable, eps: number, excluded: Uint8Array | null = null): MultiResult {
+export function solveMulti(intents: readonly Intent[], latency: LatencyTable, eps: number, fix: MultiFixings | null = null): MultiResult {
   const n = intents.length;
   const isSwap = (i: number) => intents[i].swapFor !== undefined;
   const plain: number[] = [];
   const swaps: number[] = [];
   for (let i = 0; i < n; i++) {
-    if (!(intents[i].quantity > 0) || (excluded && excluded[i])) continue;
+    if (!(intents[i].quantity > 0) || (fix && fix.excluded[i])) continue;
     if (isSwap(i)) swaps.push(i);
     else plain.push(i);
   }
@@ -71,10 +86,17 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
   };
   const plainCount = plain.length;
   const members = (cls: typeof idx.buy[number]) => [...cls.members].filter((v) => v < plainCount).map((v) => plain[v]);
-  const buyArc = idx.buy.map((c, a) => arc(S, buyNode(a), members(c).map((i) => [-intents[i].limitPrice, intents[i].quantity, i])));
-  const sellArc = idx.sell.map((c, x) => arc(sellNode(x), T, members(c).map((i) => [intents[i].limitPrice, intents[i].quantity, i])));
+  const bonus = fix ? forcingBonus(intents, V) : 0;
+  const forced = (i: number) => fix !== null && fix.forced[i] === 1 && fix.min[i] > 0;
+  // One piece per intent at cost −gain per unit, best first; a forced intent's minimum first of all, with the bonus.
+  const pieces = (list: number[], cost: (i: number) => number): [number, number, number][] => [
+    ...list.filter(forced).map((i): [number, number, number] => [cost(i) - bonus, fix!.min[i], i]),
+    ...list.map((i): [number, number, number] => [cost(i), intents[i].quantity - (forced(i) ? fix!.min[i] : 0), i]).filter((p) => p[1] > 0),
+  ];
+  const buyArc = idx.buy.map((c, a) => arc(S, buyNode(a), pieces(members(c), (i) => -intents[i].limitPrice)));
+  const sellArc = idx.sell.map((c, x) => arc(sellNode(x), T, pieces(members(c), (i) => intents[i].limitPrice)));
   for (let e = 0; e < idx.edgeBuy.length; e++) arc(buyNode(idx.edgeBuy[e]), sellNode(idx.edgeSell[e]), [[0, Infinity, -1]]);
-  const swapArc = swaps.map((k, s) => arc(inNode(s), outNode(s), [[-swapValue(intents[k]), intents[k].quantity, k]]));
+  const swapArc = swaps.map((k, s) => arc(inNode(s), outNode(s), pieces([k], (i) => -swapValue(intents[i]))));
   const swapOfArc = new Map(swapArc.map((a, s) => [a, s]));
   // Class ↔ swap and swap ↔ swap arcs (flow runs from a buyer of a resource to its seller).
   // A class of the swap's own agent is never its counterpart (no self-trade; such classes are the agent's alone).
@@ -221,8 +243,10 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
   const fills: AllocationFill[] = [];
   const amount = new Float64Array(n);
   let welfare = 0;
+  let rational = true;
   for (const t of trades) {
     welfare += t.gain * t.volume;
+    if (t.gain < -eps) rational = false;
     for (const k of t.parties) amount[k] += t.volume; // each party once per trade
     const P = t.parties.map((k) => intents[k]);
     const L = P.length;
@@ -247,5 +271,18 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
   // pair of views (notes/solver.md, "Certificate with swaps"), so verify checks optimality without the circulation.
   const potentials: Record<string, number> = {};
   swaps.forEach((k, s) => (potentials[intents[k].id] = sol.pi[T] - sol.pi[outNode(s)] - (intents[k].swapFor!.limitPrice ?? 0)));
-  return { fills, welfare, certificate: { duals, bound: Math.max(bound, welfare), potentials }, amount };
+  let infeasible = false;
+  for (let i = 0; i < n; i++) if (forced(i) && !fix!.excluded[i] && amount[i] < fix!.min[i] - 1e-12 * Math.max(1, intents[i].quantity)) infeasible = true;
+  return { fills, welfare, certificate: { duals, bound: Math.max(bound, welfare), potentials }, amount, infeasible, rational };
+}
+
+/** A per-unit bonus larger than any path's gain in the circulation: V nodes, each hop at most the price range. */
+function forcingBonus(intents: readonly Intent[], V: number): number {
+  let lo = 0;
+  let hi = 0;
+  for (const it of intents) {
+    lo = Math.min(lo, it.limitPrice, it.swapFor?.limitPrice ?? 0);
+    hi = Math.max(hi, it.limitPrice, it.swapFor?.limitPrice ?? 0);
+  }
+  return (4 + V) * (hi - lo + 1);
 }
