@@ -242,16 +242,18 @@ function solveSwapComponent(
   duals: Record<string, number>,
 ): SolveResult {
   const root = solveMulti(intents, latency, inst.gainEps);
-  const bb = violators(inst, root.amount).length > 0 ? swapBranchAndBound(intents, latency, inst, root, options, t0) : { best: root, status: "optimal" as const, bound: root.welfare };
-  const { best } = bb;
-  const fills = priceAllocation(intents, latency, best.fills);
   Object.assign(duals, root.certificate.duals);
-  const lpBound = root.certificate.bound;
-  const certificate: Certificate = { ...root.certificate, duals, lpBound };
-  const claimTol = 1e-9 * Math.max(1, Math.abs(best.welfare));
-  if (lpBound > best.welfare + claimTol) certificate.gap = lpBound - best.welfare;
-  const result: SolveResult = { fills, welfare: best.welfare, status: bb.status, solveMs: performance.now() - t0, certificate };
-  if (bb.status !== "optimal") result.gap = Math.max(0, Math.min(lpBound, bb.bound) - best.welfare);
+  const certificate: Certificate = { ...root.certificate, duals };
+  if (violators(inst, root.amount).length === 0) {
+    const fills = priceAllocation(intents, latency, root.fills);
+    return { fills, welfare: root.welfare, status: "optimal", solveMs: performance.now() - t0, certificate };
+  }
+  const { best, status, bound } = swapBranchAndBound(intents, latency, inst, root, options, t0);
+  const fills = priceAllocation(intents, latency, best.fills);
+  const lpBound = root.certificate.bound; // the certificate's bound: the relaxation's
+  if (lpBound > best.welfare + 1e-9 * Math.max(1, Math.abs(best.welfare))) certificate.gap = lpBound - best.welfare;
+  const result: SolveResult = { fills, welfare: best.welfare, status, solveMs: performance.now() - t0, certificate };
+  if (status !== "optimal") result.gap = Math.max(0, Math.min(lpBound, bound) - best.welfare);
   return result;
 }
 
