@@ -165,7 +165,7 @@ function solveComponent(
   const timeBudgetMs = options.timeBudgetMs ?? 40;
   const nodeBudget = options.nodeBudget ?? 20_000;
   // Swaps and deferrals: the circulation with swap nodes (notes/solver.md, "Multi-party kinds").
-  if (intents.some((it) => it.swapFor !== undefined)) return solveSwapComponent(intents, latency, prepare(intents, idx), options, t0, duals);
+  if (intents.some((it) => it.swapFor !== undefined)) return solveSwapComponent(intents, latency, prepare(intents, idx), { timeBudgetMs, nodeBudget }, t0, duals);
   // Numbers too far apart for the float path's relative thresholds: exact integers (notes/solver.md, "Exactness").
   if (intents.length <= EXACT_MAX_INTENTS && needsExact(intents)) return solveExactComponent(intents, latency, nodeBudget, t0 + timeBudgetMs, t0, duals);
   const inst = prepare(intents, idx);
@@ -228,6 +228,9 @@ function solveComponent(
   return result;
 }
 
+/** Branch and bound's budgets, defaults applied. */
+type Budgets = { timeBudgetMs: number; nodeBudget: number };
+
 /**
  * A component with swaps (notes/solver.md, "Swaps with minimums"). The circulation relaxes minimums; when its
  * optimum fills an intent between 0 and its minimum, branch and bound over the circulation settles them. No tree is
@@ -237,7 +240,7 @@ function solveSwapComponent(
   intents: readonly Intent[],
   latency: LatencyTable,
   inst: Instance,
-  options: SolveOptions,
+  budgets: Budgets,
   t0: number,
   duals: Record<string, number>,
 ): SolveResult {
@@ -248,7 +251,7 @@ function solveSwapComponent(
     const fills = priceAllocation(intents, latency, root.fills);
     return { fills, welfare: root.welfare, status: "optimal", solveMs: performance.now() - t0, certificate };
   }
-  const { best, status, bound } = swapBranchAndBound(intents, latency, inst, root, options, t0);
+  const { best, status, bound } = swapBranchAndBound(intents, latency, inst, root, budgets, t0);
   const fills = priceAllocation(intents, latency, best.fills);
   const lpBound = root.certificate.bound; // the certificate's bound: the relaxation's
   if (lpBound > best.welfare + 1e-9 * Math.max(1, Math.abs(best.welfare))) certificate.gap = lpBound - best.welfare;
@@ -268,12 +271,10 @@ function swapBranchAndBound(
   latency: LatencyTable,
   inst: Instance,
   root: MultiResult,
-  options: SolveOptions,
+  { timeBudgetMs, nodeBudget }: Budgets,
   t0: number,
 ): { best: MultiResult; status: SolveStatus; bound: number } {
   const n = intents.length;
-  const timeBudgetMs = options.timeBudgetMs ?? 40;
-  const nodeBudget = options.nodeBudget ?? 20_000;
   const tol = 1e-9 * Math.max(1, Math.abs(root.welfare));
   const lp = (fixes: Int32Array) => {
     const fix = { excluded: new Uint8Array(n), forced: new Uint8Array(n), min: inst.minQty };

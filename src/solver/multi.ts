@@ -38,9 +38,9 @@ export function swapBuyView(k: Intent): Intent {
 }
 
 /**
- * The circulation's optimum over the intents not `excluded`, minimums relaxed (fills of any size up to quantity):
- * solve() drops intents it leaves between 0 and their minimum and solves again (notes/solver.md, "Swaps with
- * minimums"). The certificate proves the optimum of that relaxation.
+ * The circulation's optimum over the intents not left out, minimums relaxed (fills of any size up to quantity) except
+ * those `fix` forces: solve() branches on intents it fills between 0 and their minimum (notes/solver.md, "Swaps
+ * with minimums"). Without `fix` the certificate proves the optimum of that relaxation.
  */
 export function solveMulti(intents: readonly Intent[], latency: LatencyTable, eps: number, fix: MultiFixings | null = null): MultiResult {
   const n = intents.length;
