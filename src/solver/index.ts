@@ -11,7 +11,8 @@ import { tradeComponents } from "./components.ts";
 import { EXACT_MAX_INTENTS, needsExact, solveExact } from "./exact.ts";
 
 export { DEFAULT_LATENCY, latencyBetween, compatible } from "./latency.ts";
-export { verify } from "./verify.ts";
+import { verify } from "./verify.ts";
+export { verify };
 export { priceAllocation, type AllocationFill } from "./price.ts";
 
 export interface SolveOptions {
@@ -133,9 +134,37 @@ export function solve(intents: readonly Intent[], latency: LatencyTable, options
     // A swap in no component has no counterpart at all: any potential proves its (empty) part; verify wants one.
     const potentials = (result.certificate.potentials ??= {});
     for (const it of intents) if (it.swapFor && it.quantity > 0 && !Object.hasOwn(potentials, it.id)) potentials[it.id] = 0;
-    if (intents.some((it) => (it.minQuantity ?? 0) > 0)) rootBoundOnly(result);
+    if (intents.some((it) => (it.minQuantity ?? 0) > 0)) {
+      rootBoundOnly(result);
+      // Swap components are solved in doubles: across 1e-6..1e12 or 0..1e9 their duals can miss feasibility by
+      // rounding. With minimums a stated gap is accepted, so such a result keeps its fills under a bound that holds
+      // whatever the numbers (notes/solver.md, "Swaps with minimums"), rather than being refused and settling nothing.
+      if (!verify(intents, latency, result).ok) result.certificate = looseSwapCertificate(intents, result.welfare);
+    }
   }
   return result;
+}
+
+/**
+ * Dual values feasible for any book with swaps, computed without cancellation: a plain buyer's dual its limit, a
+ * plain seller's 0, a swap's potential −(swapFor limit) and dual max(0, swapFor limit − limit). Every compatible
+ * pair then has U + V ≥ gain exactly (limits are ≥ 0); the bound is loose, and the gap to it is stated.
+ */
+function looseSwapCertificate(intents: readonly Intent[], welfare: number): Certificate {
+  const duals: Record<string, number> = {};
+  const potentials: Record<string, number> = {};
+  let bound = 0;
+  for (const it of intents) {
+    if (!(it.quantity > 0)) continue;
+    const wants = it.swapFor?.limitPrice ?? 0;
+    const d = it.swapFor ? Math.max(0, wants - it.limitPrice) : it.side === "buy" ? it.limitPrice : 0;
+    if (it.swapFor) potentials[it.id] = -wants;
+    if (d > 0) duals[it.id] = d;
+    bound += it.quantity * d;
+  }
+  const certificate: Certificate = { duals, bound: Math.max(bound, welfare), potentials };
+  if (bound > welfare) certificate.gap = bound - welfare;
+  return certificate;
 }
 
 /**

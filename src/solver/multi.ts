@@ -245,7 +245,6 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
   let welfare = 0;
   let rational = true;
   for (const t of trades) {
-    welfare += t.gain * t.volume;
     if (t.gain < -eps) rational = false;
     for (const k of t.parties) amount[k] += t.volume; // each party once per trade
     const P = t.parties.map((k) => intents[k]);
@@ -254,6 +253,9 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
     for (let j = 0; j < (ring ? L : L - 1); j++) {
       const resource = j === 0 && !ring ? P[0].resource : P[j].swapFor!.resource;
       fills.push({ buy: P[j].id, sell: P[(j + 1) % L].id, resource, quantity: t.volume });
+      // Welfare hop by hop, as verify sums it: a ring's Σ w of 1e9-sized limits would round differently.
+      const bid = j === 0 && !ring ? P[0].limitPrice : (P[j].swapFor!.limitPrice ?? 0);
+      welfare += (bid - P[(j + 1) % L].limitPrice) * t.volume;
     }
   }
 
