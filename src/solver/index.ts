@@ -6,12 +6,13 @@ import { catalogClasses, restrictClasses, updateClasses, type ClassCatalog, type
 import { Arena } from "./arena.ts";
 import { solveClassSimplex, type ClassProblem } from "./simplex.ts";
 import { priceAllocation, priceIndexed, type AllocationFill } from "./price.ts";
-import { solveMulti } from "./multi.ts";
+import { solveMulti, type MultiResult } from "./multi.ts";
 import { tradeComponents } from "./components.ts";
 import { EXACT_MAX_INTENTS, needsExact, solveExact } from "./exact.ts";
 
 export { DEFAULT_LATENCY, latencyBetween, compatible } from "./latency.ts";
-export { verify } from "./verify.ts";
+import { verify } from "./verify.ts";
+export { verify };
 export { priceAllocation, type AllocationFill } from "./price.ts";
 
 export interface SolveOptions {
@@ -133,8 +134,49 @@ export function solve(intents: readonly Intent[], latency: LatencyTable, options
     // A swap in no component has no counterpart at all: any potential proves its (empty) part; verify wants one.
     const potentials = (result.certificate.potentials ??= {});
     for (const it of intents) if (it.swapFor && it.quantity > 0 && !Object.hasOwn(potentials, it.id)) potentials[it.id] = 0;
+    if (intents.some((it) => (it.minQuantity ?? 0) > 0)) {
+      rootBoundOnly(result);
+      // Swap components are solved in doubles: across 1e-6..1e12 or 0..1e9 their duals can miss feasibility by
+      // rounding. With minimums a stated gap is accepted, so such a result keeps its fills under a bound that holds
+      // whatever the numbers (notes/solver.md, "Swaps with minimums"), rather than being refused and settling nothing.
+      if (!verify(intents, latency, result).ok) result.certificate = looseSwapCertificate(intents, result.welfare);
+    }
   }
   return result;
+}
+
+/**
+ * Dual values feasible for any book with swaps, computed without cancellation: a plain buyer's dual its limit, a
+ * plain seller's 0, a swap's potential −(swapFor limit) and dual max(0, swapFor limit − limit). Every compatible
+ * pair then has U + V ≥ gain exactly (limits are ≥ 0); the bound is loose, and the gap to it is stated.
+ */
+function looseSwapCertificate(intents: readonly Intent[], welfare: number): Certificate {
+  const duals: Record<string, number> = {};
+  const potentials: Record<string, number> = {};
+  let bound = 0;
+  for (const it of intents) {
+    if (!(it.quantity > 0)) continue;
+    const wants = it.swapFor?.limitPrice ?? 0;
+    const d = it.swapFor ? Math.max(0, wants - it.limitPrice) : it.side === "buy" ? it.limitPrice : 0;
+    if (it.swapFor) potentials[it.id] = -wants;
+    if (d > 0) duals[it.id] = d;
+    bound += it.quantity * d;
+  }
+  const certificate: Certificate = { duals, bound: Math.max(bound, welfare), potentials };
+  if (bound > welfare) certificate.gap = bound - welfare;
+  return certificate;
+}
+
+/**
+ * verify checks a book with swaps on the root LP duals alone (no tree): a listed branch-and-bound tree is dropped and
+ * the gap to the root LP bound stated, as for a tree too large to list.
+ */
+function rootBoundOnly(result: SolveResult): void {
+  const { certificate, welfare } = result;
+  delete certificate.tree;
+  const lpBound = typeof certificate.lpBound === "number" ? certificate.lpBound : certificate.bound;
+  if (lpBound > welfare + 1e-9 * Math.max(1, Math.abs(welfare))) certificate.gap = lpBound - welfare;
+  else delete certificate.gap;
 }
 
 /**
@@ -151,14 +193,8 @@ function solveComponent(
 ): SolveResult {
   const timeBudgetMs = options.timeBudgetMs ?? 40;
   const nodeBudget = options.nodeBudget ?? 20_000;
-  if (intents.some((it) => it.swapFor !== undefined)) {
-    // Swaps and deferrals: the circulation with swap nodes (notes/solver.md, "Multi-party kinds").
-    const inst = prepare(intents, idx);
-    const r = solveMulti(intents, latency, inst.gainEps);
-    const fills = priceAllocation(intents, latency, r.fills);
-    Object.assign(duals, r.certificate.duals);
-    return { fills, welfare: r.welfare, status: "optimal", solveMs: performance.now() - t0, certificate: { ...r.certificate, duals } };
-  }
+  // Swaps and deferrals: the circulation with swap nodes (notes/solver.md, "Multi-party kinds").
+  if (intents.some((it) => it.swapFor !== undefined)) return solveSwapComponent(intents, latency, prepare(intents, idx), { timeBudgetMs, nodeBudget }, t0, duals);
   // Numbers too far apart for the float path's relative thresholds: exact integers (notes/solver.md, "Exactness").
   if (intents.length <= EXACT_MAX_INTENTS && needsExact(intents)) return solveExactComponent(intents, latency, nodeBudget, t0 + timeBudgetMs, t0, duals);
   const inst = prepare(intents, idx);
@@ -174,7 +210,7 @@ function solveComponent(
   let gap: number | undefined;
   let provenBound = lpBound;
   let tree: Leaf[] | null | undefined; // undefined: no branch and bound; null: the tree was too large to list
-  if (violators(inst, root).length > 0) {
+  if (violators(inst, root.amount).length > 0) {
     const bb = branchAndBound(inst, root, t0, timeBudgetMs, nodeBudget, options.maxCertificateLeaves ?? MAX_LEAVES);
     best = bb.best;
     status = bb.status;
@@ -219,6 +255,107 @@ function solveComponent(
   const result: SolveResult = { fills: out, welfare, status, solveMs: performance.now() - t0, certificate };
   if (gap !== undefined) result.gap = gap;
   return result;
+}
+
+/** Branch and bound's budgets, defaults applied. */
+type Budgets = { timeBudgetMs: number; nodeBudget: number };
+
+/**
+ * A component with swaps (notes/solver.md, "Swaps with minimums"). The circulation relaxes minimums; when its
+ * optimum fills an intent between 0 and its minimum, branch and bound over the circulation settles them. No tree is
+ * listed: the certificate proves the relaxation's bound and states the gap to it when minimums cost welfare.
+ */
+function solveSwapComponent(
+  intents: readonly Intent[],
+  latency: LatencyTable,
+  inst: Instance,
+  budgets: Budgets,
+  t0: number,
+  duals: Record<string, number>,
+): SolveResult {
+  const root = solveMulti(intents, latency, inst.gainEps);
+  Object.assign(duals, root.certificate.duals);
+  const certificate: Certificate = { ...root.certificate, duals };
+  if (violators(inst, root.amount).length === 0) {
+    const fills = priceAllocation(intents, latency, root.fills);
+    return { fills, welfare: root.welfare, status: "optimal", solveMs: performance.now() - t0, certificate };
+  }
+  const { best, status, bound } = swapBranchAndBound(intents, latency, inst, root, budgets, t0);
+  const fills = priceAllocation(intents, latency, best.fills);
+  const lpBound = root.certificate.bound; // the certificate's bound: the relaxation's
+  if (lpBound > best.welfare + 1e-9 * Math.max(1, Math.abs(best.welfare))) certificate.gap = lpBound - best.welfare;
+  const result: SolveResult = { fills, welfare: best.welfare, status, solveMs: performance.now() - t0, certificate };
+  if (status !== "optimal") result.gap = Math.max(0, Math.min(lpBound, bound) - best.welfare);
+  return result;
+}
+
+/**
+ * Best-first branch and bound over the swap circulation's minimums (each intent left out, or forced to at least its
+ * minimum), as branchAndBound does over the class LP; the first incumbent leaves out every violator and solves
+ * again until none is left. A node whose forced minimum is met only through a losing trade (not individually
+ * rational) is no incumbent; its bound stays open, so the status is then a budget's.
+ */
+function swapBranchAndBound(
+  intents: readonly Intent[],
+  latency: LatencyTable,
+  inst: Instance,
+  root: MultiResult,
+  { timeBudgetMs, nodeBudget }: Budgets,
+  t0: number,
+): { best: MultiResult; status: SolveStatus; bound: number } {
+  const n = intents.length;
+  const tol = 1e-9 * Math.max(1, Math.abs(root.welfare));
+  const lp = (fixes: Int32Array) => {
+    const fix = { excluded: new Uint8Array(n), forced: new Uint8Array(n), min: inst.minQty };
+    for (let k = 0; k < fixes.length; k += 2) (fixes[k + 1] === 1 ? fix.excluded : fix.forced)[fixes[k]] = 1;
+    return solveMulti(intents, latency, inst.gainEps, fix);
+  };
+  let best = root;
+  const dropped: number[] = [];
+  for (let v = violators(inst, best.amount); v.length > 0; v = violators(inst, best.amount)) {
+    for (const i of v) dropped.push(i, 1);
+    best = lp(Int32Array.from(dropped));
+  }
+  const open: { bound: number; fixes: Int32Array }[] = [];
+  let unresolved = -Infinity;
+  const branch = (sol: MultiResult, fixes: Int32Array, bound: number) => {
+    const v = violators(inst, sol.amount);
+    if (v.length === 0) {
+      if (!sol.rational) unresolved = Math.max(unresolved, bound);
+      else if (sol.welfare > best.welfare) best = sol;
+      return;
+    }
+    let pick = v[0];
+    let score = -1;
+    for (const i of v) {
+      const s = Math.min(sol.amount[i], inst.minQty[i] - sol.amount[i]) / inst.minQty[i];
+      if (s > score) [score, pick] = [s, i];
+    }
+    for (const kind of [1, 2]) open.push({ bound, fixes: Int32Array.from([...fixes, pick, kind]) });
+  };
+  branch(root, new Int32Array(0), root.welfare);
+  let status: SolveStatus = "optimal";
+  for (let nodes = 1; open.length > 0; nodes++) {
+    let top = 0;
+    for (let k = 1; k < open.length; k++) if (open[k].bound > open[top].bound) top = k;
+    if (open[top].bound <= best.welfare + tol) {
+      open.length = 0; // every open node is pruned
+      break;
+    }
+    if (nodes >= nodeBudget) status = "node_budget";
+    else if (nodes >= MIN_LPS && performance.now() - t0 > timeBudgetMs) status = "time_budget";
+    if (status !== "optimal") break;
+    const node = open[top];
+    open[top] = open[open.length - 1];
+    open.pop();
+    const sol = lp(node.fixes);
+    if (sol.infeasible || sol.welfare <= best.welfare + tol) continue;
+    branch(sol, node.fixes, Math.min(node.bound, sol.welfare));
+  }
+  let bound = Math.max(best.welfare, unresolved);
+  for (const node of open) bound = Math.max(bound, node.bound);
+  if (status === "optimal" && unresolved > best.welfare + tol) status = "node_budget";
+  return { best, status, bound };
 }
 
 /** A component solved in exact integers (exact.ts), priced and certified as the float path does. */
@@ -557,12 +694,12 @@ function splitForForced(inst: Instance, excluded: Uint8Array | null, forced: Uin
 }
 
 /** Intents whose fill lies strictly between 0 and their minimum. */
-function violators(inst: Instance, sol: LpSolution): number[] {
+function violators(inst: Instance, amount: Float64Array): number[] {
   const out: number[] = [];
   for (let i = 0; i < inst.intents.length; i++) {
     const m = inst.minQty[i];
     if (m > 0) {
-      const x = sol.amount[i];
+      const x = amount[i];
       if (x > inst.filled && x < m - inst.tiny[i]) out.push(i);
     }
   }
@@ -707,7 +844,7 @@ function cascade(inst: Instance, sol: LpSolution): LpSolution {
     }
   });
   const removed = new Uint8Array(fills.length);
-  const queue = violators(inst, sol);
+  const queue = violators(inst, sol.amount);
   while (queue.length > 0) {
     const i = queue.pop()!;
     for (const k of byIntent.get(i) ?? []) {
@@ -817,7 +954,7 @@ function branchAndBound(
     const excluded = new Uint8Array(n);
     let sol = root;
     let lps = 1;
-    for (let v = violators(inst, sol); v.length > 0; v = violators(inst, sol), lps++) {
+    for (let v = violators(inst, sol.amount); v.length > 0; v = violators(inst, sol.amount), lps++) {
       if (lps >= MIN_LPS && performance.now() - t0 > timeBudgetMs) {
         // Out of time: drop the violators' fills without another LP.
         sol = cascade(inst, sol);
@@ -883,7 +1020,7 @@ function branchAndBound(
     return forcedMask;
   };
   const branch = (sol: LpSolution, fixes: Int32Array, bound: number, duals: Float64Array | null, forcedMask: Uint8Array | null): void => {
-    const v = violators(inst, sol);
+    const v = violators(inst, sol.amount);
     if (v.length === 0) {
       if (individuallyRational(inst, sol)) {
         if (sol.welfare > incumbent.welfare) incumbent = sol;

@@ -13,8 +13,23 @@ export interface MultiResult {
   fills: AllocationFill[];
   welfare: number;
   certificate: Certificate;
-  /** Intents left out because multi-party solves do not apply minQuantity (documented limitation). */
-  excluded: string[];
+  /** Per intent: units filled (a swap: units given, which equal units received). */
+  amount: Float64Array;
+  /** A forced minimum the circulation could not fill (branch and bound: the node is infeasible). */
+  infeasible: boolean;
+  /** Every trade's gain is ≥ 0 (a forced minimum may have been met only through a losing trade). */
+  rational: boolean;
+}
+
+/**
+ * Intents left out, and intents forced to fill at least `min` (branch and bound over minimums): a forced intent's
+ * first `min` units carry a bonus larger than any path's gain, so they fill first whenever they can (exact penalty),
+ * as in index.ts's class LP.
+ */
+export interface MultiFixings {
+  excluded: Uint8Array;
+  forced: Uint8Array;
+  min: Float64Array;
 }
 
 /** The intent as the buyer of what it takes in exchange. */
@@ -22,17 +37,19 @@ export function swapBuyView(k: Intent): Intent {
   return { ...k, side: "buy", resource: k.swapFor!.resource, limitPrice: k.swapFor!.limitPrice ?? 0, minQuantity: undefined };
 }
 
-export function solveMulti(intents: readonly Intent[], latency: LatencyTable, eps: number): MultiResult {
+/**
+ * The circulation's optimum over the intents not left out, minimums relaxed (fills of any size up to quantity) except
+ * those `fix` forces: solve() branches on intents it fills between 0 and their minimum (notes/solver.md, "Swaps
+ * with minimums"). Without `fix` the certificate proves the optimum of that relaxation.
+ */
+export function solveMulti(intents: readonly Intent[], latency: LatencyTable, eps: number, fix: MultiFixings | null = null): MultiResult {
   const n = intents.length;
   const isSwap = (i: number) => intents[i].swapFor !== undefined;
-  const excluded: string[] = [];
   const plain: number[] = [];
   const swaps: number[] = [];
   for (let i = 0; i < n; i++) {
-    const it = intents[i];
-    if (!(it.quantity > 0)) continue;
+    if (!(intents[i].quantity > 0) || (fix && fix.excluded[i])) continue;
     if (isSwap(i)) swaps.push(i);
-    else if ((it.minQuantity ?? 0) > 0) excluded.push(it.id);
     else plain.push(i);
   }
   // Classes over plain intents, with the swaps' two views added so that reach sets include their regions.
@@ -69,10 +86,17 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
   };
   const plainCount = plain.length;
   const members = (cls: typeof idx.buy[number]) => [...cls.members].filter((v) => v < plainCount).map((v) => plain[v]);
-  const buyArc = idx.buy.map((c, a) => arc(S, buyNode(a), members(c).map((i) => [-intents[i].limitPrice, intents[i].quantity, i])));
-  const sellArc = idx.sell.map((c, x) => arc(sellNode(x), T, members(c).map((i) => [intents[i].limitPrice, intents[i].quantity, i])));
+  const bonus = fix ? forcingBonus(intents, V) : 0;
+  const forced = (i: number) => fix !== null && fix.forced[i] === 1 && fix.min[i] > 0;
+  // One piece per intent at cost −gain per unit, best first; a forced intent's minimum first of all, with the bonus.
+  const pieces = (list: number[], cost: (i: number) => number): [number, number, number][] => [
+    ...list.filter(forced).map((i): [number, number, number] => [cost(i) - bonus, fix!.min[i], i]),
+    ...list.map((i): [number, number, number] => [cost(i), intents[i].quantity - (forced(i) ? fix!.min[i] : 0), i]).filter((p) => p[1] > 0),
+  ];
+  const buyArc = idx.buy.map((c, a) => arc(S, buyNode(a), pieces(members(c), (i) => -intents[i].limitPrice)));
+  const sellArc = idx.sell.map((c, x) => arc(sellNode(x), T, pieces(members(c), (i) => intents[i].limitPrice)));
   for (let e = 0; e < idx.edgeBuy.length; e++) arc(buyNode(idx.edgeBuy[e]), sellNode(idx.edgeSell[e]), [[0, Infinity, -1]]);
-  const swapArc = swaps.map((k, s) => arc(inNode(s), outNode(s), [[-swapValue(intents[k]), intents[k].quantity, k]]));
+  const swapArc = swaps.map((k, s) => arc(inNode(s), outNode(s), pieces([k], (i) => -swapValue(intents[i]))));
   const swapOfArc = new Map(swapArc.map((a, s) => [a, s]));
   // Class ↔ swap and swap ↔ swap arcs (flow runs from a buyer of a resource to its seller).
   // A class of the swap's own agent is never its counterpart (no self-trade; such classes are the agent's alone).
@@ -217,15 +241,21 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
 
   // The allocation, one fill per hop of each trade (consecutively, so priceAllocation finds the same trades).
   const fills: AllocationFill[] = [];
+  const amount = new Float64Array(n);
   let welfare = 0;
+  let rational = true;
   for (const t of trades) {
-    welfare += t.gain * t.volume;
+    if (t.gain < -eps) rational = false;
+    for (const k of t.parties) amount[k] += t.volume; // each party once per trade
     const P = t.parties.map((k) => intents[k]);
     const L = P.length;
     const ring = P.every((k) => k.swapFor !== undefined);
     for (let j = 0; j < (ring ? L : L - 1); j++) {
       const resource = j === 0 && !ring ? P[0].resource : P[j].swapFor!.resource;
       fills.push({ buy: P[j].id, sell: P[(j + 1) % L].id, resource, quantity: t.volume });
+      // Welfare hop by hop, as verify sums it: a ring's Σ w of 1e9-sized limits would round differently.
+      const bid = j === 0 && !ring ? P[0].limitPrice : (P[j].swapFor!.limitPrice ?? 0);
+      welfare += (bid - P[(j + 1) % L].limitPrice) * t.volume;
     }
   }
 
@@ -243,5 +273,18 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
   // pair of views (notes/solver.md, "Certificate with swaps"), so verify checks optimality without the circulation.
   const potentials: Record<string, number> = {};
   swaps.forEach((k, s) => (potentials[intents[k].id] = sol.pi[T] - sol.pi[outNode(s)] - (intents[k].swapFor!.limitPrice ?? 0)));
-  return { fills, welfare, certificate: { duals, bound: Math.max(bound, welfare), potentials }, excluded };
+  let infeasible = false;
+  for (let i = 0; i < n; i++) if (forced(i) && !fix!.excluded[i] && amount[i] < fix!.min[i] - 1e-12 * Math.max(1, intents[i].quantity)) infeasible = true;
+  return { fills, welfare, certificate: { duals, bound: Math.max(bound, welfare), potentials }, amount, infeasible, rational };
+}
+
+/** A per-unit bonus larger than any path's gain in the circulation: V nodes, each hop at most the price range. */
+function forcingBonus(intents: readonly Intent[], V: number): number {
+  let lo = 0;
+  let hi = 0;
+  for (const it of intents) {
+    lo = Math.min(lo, it.limitPrice, it.swapFor?.limitPrice ?? 0);
+    hi = Math.max(hi, it.limitPrice, it.swapFor?.limitPrice ?? 0);
+  }
+  return (4 + V) * (hi - lo + 1);
 }

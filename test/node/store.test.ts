@@ -203,3 +203,28 @@ describe("the market on node:sqlite", () => {
     expect(value(market.cancel("b1", auth("B"))).intent.status).toBe("cancelled");
   });
 });
+
+describe("a hostile swap beside an all-or-none intent (swaps with minimums)", () => {
+  // The swap (sa-east, 1 ms cap) can trade with no one, but its resources link storage and gpu, so every gpu clearing
+  // solves a book with a swap. The all-or-none seller's minimum costs welfare against the LP bound; before the fix
+  // verify refused every such result ("not optimal: the dual bound … exceeds the welfare"), nothing was committed,
+  // the book stayed unsettled, and from then on every clearing solved the whole book and was refused again.
+  test("ordinary crossing pairs in the same resource and in another still trade", () => {
+    const { market, store } = openMarket();
+    const submit = (agent: string, fields: Partial<IntentInput> & Pick<IntentInput, "id" | "side">) => value(market.submit(intent(agent, fields), auth(agent)));
+    const hostile = { kind: "swap" as const, resource: "storage-tb-day", swapFor: { resource: "gpu-h100-hr", limitPrice: 3.22 } };
+    expect(submit("H", { id: "w", side: "sell", ...hostile, quantity: 1, limitPrice: 1, region: "sa-east", maxLatencyMs: 1 }).settlement).toBeUndefined();
+    expect(submit("A", { id: "aon", side: "sell", quantity: 100, minQuantity: 100, limitPrice: 1.04 }).settlement).toBeUndefined();
+    submit("B", { id: "b0", side: "buy", quantity: 1, limitPrice: 2.59 });
+    expect(submit("S", { id: "s2", side: "sell", quantity: 5, limitPrice: 1 }).settlement?.fills).toMatchObject([{ buy: "b0", sell: "s2", quantity: 1 }]);
+    // b2 and s2 cross (4 units at a gain of 1 each); the LP would also sell b2 1 unit of the all-or-none 100.
+    const b2 = submit("C", { id: "b2", side: "buy", quantity: 5, limitPrice: 2 });
+    expect(b2.settlement?.fills).toMatchObject([{ buy: "b2", sell: "s2", quantity: 4 }]);
+    // Another resource, after the clearing above.
+    submit("D", { id: "rb", side: "buy", resource: "ram-gb-hr", quantity: 5, limitPrice: 2 });
+    const rs = submit("E", { id: "rs", side: "sell", resource: "ram-gb-hr", quantity: 5, limitPrice: 1 });
+    expect(rs.settlement?.fills).toMatchObject([{ buy: "rb", sell: "rs", quantity: 5 }]);
+    expect(store.record("aon")).toMatchObject({ status: "open", filled: 0 });
+    expect(market.clearing.bookSettled).toBe(true);
+  });
+});

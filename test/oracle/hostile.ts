@@ -122,15 +122,41 @@ export const hostileBook = fc
   .map(([shapes, latency]) => ({ intents: shapes.map((s, k) => toIntent(s, `s${k}`)), latency }));
 
 /** A swap: gives one resource of S for the other (a two-swap ring of one agent is a self-trade). */
-export const hostileSwap = fc
-  .record({ agent: fc.constantFrom(...AGENTS), gives: fc.constantFrom(0, 1), region: fc.constantFrom(...REGIONS), quantity: hostileQuantity, limitPrice: hostilePrice, wants: hostilePrice })
-  .map(({ gives, wants, ...rest }): Omit<Intent, "id"> => ({
-    ...rest,
-    side: "sell",
-    kind: "swap",
-    resource: S_RESOURCES[gives],
-    swapFor: { resource: S_RESOURCES[1 - gives], limitPrice: wants },
-  }));
+const swapOf = (quantity: fc.Arbitrary<number>, price: fc.Arbitrary<number>) =>
+  fc
+    .record({ agent: fc.constantFrom(...AGENTS), gives: fc.constantFrom(0, 1), region: fc.constantFrom(...REGIONS), quantity, limitPrice: price, wants: price })
+    .map(({ gives, wants, ...rest }): Omit<Intent, "id"> => ({
+      ...rest,
+      side: "sell",
+      kind: "swap",
+      resource: S_RESOURCES[gives],
+      swapFor: { resource: S_RESOURCES[1 - gives], limitPrice: wants },
+    }));
+export const hostileSwap = swapOf(hostileQuantity, hostilePrice);
+
+/**
+ * Books with one to three swaps whose intents, swaps included, may carry minimums (none, all-or-none, a share), over
+ * the given sizes and prices: what the solver must settle with every minimum honoured (CONTRACT.md: minQuantity
+ * applies to every intent). The schema refuses minimums on swaps today; the solver takes them all the same.
+ */
+export const swapBookWithMinimums = (quantity = hostileQuantity, price = hostilePrice) =>
+  fc
+    .tuple(
+      fc.array(intentShape(S_RESOURCES, REGIONS, quantity, price), { minLength: 1, maxLength: 6 }),
+      fc.array(fc.tuple(swapOf(quantity, price), intentShape(S_RESOURCES, REGIONS, quantity, price)), { minLength: 1, maxLength: 3 }),
+      hostileLatency,
+    )
+    .map(([shapes, swaps, latency]) => ({
+      intents: [
+        ...shapes.map((s, k) => toIntent(s, `s${k}`)),
+        // A swap takes the minimum rule of a generated shape, applied to its own quantity.
+        ...swaps.map(([w, m], k) => {
+          const { minQuantity } = toIntent({ ...m, quantity: w.quantity }, "");
+          return { ...w, id: `w${k}`, ...(minQuantity === undefined ? {} : { minQuantity }) };
+        }),
+      ],
+      latency,
+    }));
 
 /** A hostile book with up to three swaps among its intents (ids w0, w1, …). */
 export const hostileBookWithSwaps = fc
