@@ -1,0 +1,38 @@
+// What solve() takes and returns (src/solver/index.ts re-exports them).
+import type { Certificate, Fill, SolveStatus } from "../contract/schema.ts";
+
+export interface SolveOptions {
+  /** Wall-clock budget for branch and bound (ms); default 40. The LP part is always solved exactly. */
+  timeBudgetMs?: number;
+  /** Branch-and-bound nodes; default 20 000. */
+  nodeBudget?: number;
+  /** Beyond this many intents the solve refuses with status "size_budget" and no fills; default 200 000. */
+  maxIntents?: number;
+  /**
+   * Most branch-and-bound leaves listed in the certificate; default 1 000 (and at most 50 000 listed leaf duals).
+   * Beyond it the certificate proves only the root LP bound and states the gap to it (`certificate.gap`).
+   */
+  maxCertificateLeaves?: number;
+  /**
+   * `result.warmStart` of an earlier solve (continuous clearing): its classes are reused for intents that kept
+   * their id and class facts, so a book that changed a little is not re-classified and re-sorted. Anything else
+   * (another object, another latency table, a region the earlier book did not have) is a cold solve. The result is
+   * the same either way (an optimum of the same welfare).
+   */
+  warmStart?: unknown;
+}
+
+export interface SolveResult {
+  fills: Fill[];
+  welfare: number;
+  status: SolveStatus;
+  /** Proven bound on optimum − welfare when status is not "optimal". */
+  gap?: number;
+  solveMs: number;
+  certificate: Certificate;
+  /** State to pass as `options.warmStart` to the next solve of the same market (set for books without swaps). */
+  warmStart?: unknown;
+}
+
+/** Branch and bound's budgets, defaults applied. */
+export type Budgets = { timeBudgetMs: number; nodeBudget: number };
