@@ -155,7 +155,7 @@ export async function scoreCandidates(
   commitments: readonly Commitment[],
   latency: LatencyTable,
   candidates: readonly Candidate[],
-  terms: BatchTerms = { rings: 0, intervalMs: 0 },
+  terms: BatchTerms,
 ): Promise<ScoredCandidate[]> {
   const feasible = candidates.filter((c) => c.errors.length === 0 && c.fills.length > 0);
   if (feasible.length === 0) return candidates.map((c) => ({ ...c }));
