@@ -39,8 +39,9 @@ export interface ChallengeDeps {
   readonly uuid: string;
   readonly nowNs: () => bigint;
   readonly nowMs: () => number;
-  /** Solves or looks up the settlement; `deadlineMs` (epoch ms) is when the validator stops waiting. */
-  readonly answer: (challenge: ChallengeInput, deadlineMs: number) => Promise<ChallengeAnswer>;
+  /** Solves or looks up the settlement; `deadlineMs` (epoch ms) is when the validator stops waiting, `receivedMs`
+   *  when the challenge arrived (its time to answer counts from it). */
+  readonly answer: (challenge: ChallengeInput, deadlineMs: number, receivedMs: number) => Promise<ChallengeAnswer>;
   /** Kept back from the validator's timeout for the answer's way back. Default 250 ms. */
   readonly marginMs?: number;
 }
@@ -91,7 +92,7 @@ export async function handleNashChallenge(path: string, headers: HeaderSource, b
   });
   let outcome: ChallengeAnswer | "late";
   try {
-    outcome = await Promise.race([deps.answer(parsed.data, deadline), late]);
+    outcome = await Promise.race([deps.answer(parsed.data, deadline, started), late]);
   } catch (e) {
     outcome = { ok: false, status: 500, message: `answer failed: ${e instanceof Error ? e.message : String(e)}` };
   } finally {

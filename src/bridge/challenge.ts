@@ -5,6 +5,9 @@
 import type { Intent, LatencyTable } from "../contract/schema.ts";
 import { buildSettlement } from "../market/book.ts";
 import { settle } from "../market/settle.ts";
+import { commitmentFeatures } from "../model/commitment.ts";
+import { batchComplexity, ringCount, scoreProposal } from "../model/reward.ts";
+import type { SolveResult } from "../solver/index.ts";
 import type { ChallengeAnswer, ChallengeInput } from "./axon.ts";
 import type { SqlExec } from "./outbox.ts";
 import type { NonceStore } from "./synapse.ts";
@@ -19,12 +22,15 @@ export const CHALLENGE_SOLVE_BUDGET_MS = 100;
  * Commitments are refused with 422: a commitment hides quantities and prices, so there is nothing to settle
  * until the intents are revealed (the validator sends the revealed intents instead).
  * The settlement id is `challenge-` + 16 hex of the SHA3-256 of the parsed challenge's JSON: the same challenge gets the
- * same id, so a validator can compare answers across miners.
+ * same id, so a validator can compare answers across miners. The settlement carries its `score` as a batch's
+ * proposal is scored (src/model/reward.ts), the challenge being a batch that opens when it is received
+ * (`receivedMs`, default `nowMs`): the time weight counts the time to answer (until the solve ends), the estimate
+ * is the optimality the certificate proves (the intents are revealed, so no model is needed).
  */
 export function settleChallenge(
   challenge: ChallengeInput,
   marketLatency: LatencyTable,
-  opts: { nowMs: number; deadlineMs: number; budgetMs?: number },
+  opts: { nowMs: number; deadlineMs: number; budgetMs?: number; receivedMs?: number },
 ): ChallengeAnswer {
   if (challenge.intents === undefined) {
     return { ok: false, status: 422, message: "commitment challenges are not answered: a commitment hides what there is to settle; send the revealed intents" };
@@ -43,7 +49,16 @@ export function settleChallenge(
   const { result, verified } = settle(intents, latency, { timeBudgetMs: budget });
   if (!verified) return { ok: false, status: 500, message: "the solver's settlement failed verification" };
   const id = `challenge-${sha3Hex(JSON.stringify(challenge)).slice(0, 16)}`;
-  return { ok: true, settlement: buildSettlement(id, challenge.market, result, new Date(opts.nowMs).toISOString()) };
+  const settlement = buildSettlement(id, challenge.market, result, new Date(opts.nowMs).toISOString());
+  const elapsedMs = Math.max(0, opts.nowMs - (opts.receivedMs ?? opts.nowMs)) + result.solveMs;
+  const complexity = batchComplexity(intents.map((i) => ({ features: commitmentFeatures(i) })), ringCount(result.fills));
+  return { ok: true, settlement: { ...settlement, score: { ...scoreProposal(provenShare(result), complexity, elapsedMs, "certificate"), elapsedMs } } };
+}
+
+/** The share of the optimum a solve proves it reached: 1 when optimal, else welfare / (welfare + gap). */
+function provenShare(result: SolveResult): number {
+  if (result.status === "optimal" || !(result.gap! > 0)) return 1;
+  return result.welfare > 0 ? result.welfare / (result.welfare + result.gap!) : 0;
 }
 
 /** How long a validator endpoint's last nonce is kept after its last request. Default 30 days: a replay needs

@@ -41,10 +41,10 @@ export class AxonObject extends DurableObject<Env & BridgeEnv> {
       uuid: relayUuid(`axon:${axon.hotkey}`),
       nowNs: () => BigInt(Date.now()) * 1_000_000n,
       nowMs: Date.now,
-      answer: async (challenge, deadlineMs) => {
+      answer: async (challenge, deadlineMs, receivedMs) => {
         const market = this.env.MARKET.getByName(challenge.market) as unknown as Pick<MarketObject, "getConfig">;
         const { latency } = await market.getConfig();
-        return settleChallenge(challenge, latency, { nowMs: Date.now(), deadlineMs });
+        return settleChallenge(challenge, latency, { nowMs: Date.now(), deadlineMs, receivedMs });
       },
     });
   }

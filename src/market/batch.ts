@@ -25,6 +25,8 @@ export interface BatchBook {
   book: readonly Intent[];
   latency: LatencyTable;
   now: number;
+  /** When the batch opened (ms): proposals' time weights count from it. Default `now`. */
+  openedMs?: number;
 }
 
 /** The built-in solver's proposal: its id (none when it found no fills) and its result. */
@@ -33,8 +35,12 @@ export interface Builtin {
   result: SolveResult;
 }
 
-/** Each proposal as a candidate: its welfare and why it cannot settle (empty when it can). */
-export function candidates(at: BatchBook, proposals: readonly { id: string; proposer: string; fills: AllocationFill[] }[], builtin?: Builtin): Candidate[] {
+/** Each proposal as a candidate: its welfare, why it cannot settle (empty when it can) and when it arrived after
+ *  the batch opened (an outside proposal when it was received, `receivedMs`; the built-in one at the close plus
+ *  its solve time). */
+export function candidates(at: BatchBook, proposals: readonly { id: string; proposer: string; fills: AllocationFill[]; receivedMs?: number }[], builtin?: Builtin): Candidate[] {
+  const opened = at.openedMs ?? at.now;
+  const since = (ms: number) => Math.max(0, ms - opened);
   const candidate = (id: string, proposer: string, fills: AllocationFill[], elapsedMs: number): Candidate => ({
     id,
     proposer,
@@ -43,9 +49,9 @@ export function candidates(at: BatchBook, proposals: readonly { id: string; prop
     elapsedMs,
     errors: proposalErrors(at.records, at.book, at.latency, fills, at.now),
   });
-  const out = proposals.map((p) => candidate(p.id, p.proposer, p.fills, 0));
+  const out = proposals.map((p) => candidate(p.id, p.proposer, p.fills, since(p.receivedMs ?? opened)));
   // Received at the close: listed last, so a tie goes to an outside proposal.
-  if (builtin?.id !== undefined) out.push(candidate(builtin.id, "market", allocationOf(builtin.result.fills), builtin.result.solveMs));
+  if (builtin?.id !== undefined) out.push(candidate(builtin.id, "market", allocationOf(builtin.result.fills), since(at.now) + builtin.result.solveMs));
   return out;
 }
 

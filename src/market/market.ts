@@ -7,6 +7,7 @@ import { SIGNATURE_WINDOW_MS } from "../contract/auth.ts";
 import { DEFAULT_LATENCY } from "../solver/index.ts";
 import { commit, openCommitment, type Commitment } from "../model/commitment.ts";
 import type { Scorer } from "../model/scorer.ts";
+import { ringCount } from "../model/reward.ts";
 import type { MarketRelay } from "../bridge/market-hooks.ts";
 import { bestPrices, buildSettlement, cancelCheck, intentFill, intentView, leastCompetitive, mayTrade, priceDistance, solverBook, type IntentRecord, type IntentUpdate, type IntentView } from "./book.ts";
 import { IDEMPOTENCY_TTL_MS, agentOpenCap, idempotencyDecision, openIntentCheck, signatureForgetAt, type OpenIntentCaps, type WriteBudget } from "./guards.ts";
@@ -409,8 +410,11 @@ export class Market {
     const batch = this.openBatchId();
     const latency = this.effective.latency;
     const { records, book } = this.liveBook(now);
-    const at = { records, book, latency, now };
-    const pending = this.store.proposals(batch, false).map((p) => ({ id: p.id, proposer: p.proposer, fills: allocationOf(JSON.parse(p.fills) as AllocationFill[]) }));
+    const intervalMs = this.effective.batchIntervalMs;
+    const at = { records, book, latency, now, openedMs: Number(this.store.meta("batch_open_ms") || now - intervalMs) };
+    const pending = this.store
+      .proposals(batch, false)
+      .map((p) => ({ id: p.id, proposer: p.proposer, fills: allocationOf(JSON.parse(p.fills) as AllocationFill[]), receivedMs: p.received_ms }));
     let builtin: Builtin | undefined;
     if (book.length > 0 && (mayTrade(book) || pending.length > 0)) {
       const solved = settle(book, latency, { timeBudgetMs: SOLVE_TIME_BUDGET_MS });
@@ -423,7 +427,10 @@ export class Market {
     // only the built-in proposal settles unscored until the model is loaded, so plain batch trading never pays
     // ort's start-up. Should the model fail to load, the batch settles unscored.
     const scored = scorer !== undefined && all.some((c) => c.errors.length === 0);
-    const ranked = scored ? await scoreCandidates(scorer, this.store.commitmentsOf(book.map((i) => i.id)), latency, all) : all;
+    // Rings come from the market's own exact-welfare allocation: a property of the batch, the same for every
+    // proposal, which no proposer can pad with rings of its own.
+    const terms = { rings: ringCount(builtin?.result.fills ?? []), intervalMs };
+    const ranked = scored ? await scoreCandidates(scorer, this.store.commitmentsOf(book.map((i) => i.id)), latency, all, terms) : all;
     const seq = this.settlementSeq + 1;
     const close = closeBatch(at, { market: this.name, batch, settlementId: `s-${seq}`, builtin, candidates: ranked, scored });
     const persist = () => {
@@ -473,8 +480,11 @@ export class Market {
 
   // ---- helpers ----
 
+  /** Opens a batch unless one is open: its close is due one interval from now; proposals' time weights count from now. */
   private markBatchPending(now: number): void {
-    if (!this.store.meta("batch_due_ms")) this.store.setMeta("batch_due_ms", String(now + this.effective.batchIntervalMs));
+    if (this.store.meta("batch_due_ms")) return;
+    this.store.setMeta("batch_open_ms", String(now));
+    this.store.setMeta("batch_due_ms", String(now + this.effective.batchIntervalMs));
   }
 
   /** The open batch's id: `b-<n>`, n one more than the batches closed so far. */

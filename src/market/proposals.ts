@@ -129,13 +129,21 @@ export interface Candidate {
   proposer: string;
   fills: AllocationFill[];
   welfare: number;
-  /** ms after the batch closed (outside proposals arrive before: 0; the built-in one: its solve time). */
+  /** ms after the batch opened that it arrived (the built-in one: at the close plus its solve time). */
   elapsedMs: number;
   errors: FieldError[];
 }
 
 export interface ScoredCandidate extends Candidate {
   score?: ProposalScore;
+}
+
+/** What a batch gives every one of its proposals' scores: its rings and its interval (src/model/reward.ts). */
+export interface BatchTerms {
+  /** Rings in the batch's exact-welfare allocation, the built-in solve's (`ringCount`). */
+  rings: number;
+  /** The batch's interval (ms): the time weight's half-life when longer than the default. */
+  intervalMs: number;
 }
 
 /**
@@ -147,13 +155,14 @@ export async function scoreCandidates(
   commitments: readonly Commitment[],
   latency: LatencyTable,
   candidates: readonly Candidate[],
+  terms: BatchTerms,
 ): Promise<ScoredCandidate[]> {
   const feasible = candidates.filter((c) => c.errors.length === 0 && c.fills.length > 0);
   if (feasible.length === 0) return candidates.map((c) => ({ ...c }));
   const ctx = batchContext(commitments, latency);
-  const complexity = batchComplexity(commitments);
+  const complexity = batchComplexity(commitments, terms.rings);
   const { estimates, model } = await scorer.score(feasible.map((c) => proposalFeatures(ctx, c.fills)));
-  const scores = new Map(feasible.map((c, k) => [c.id, scoreProposal(estimates[k], complexity, c.elapsedMs, model)] as const));
+  const scores = new Map(feasible.map((c, k) => [c.id, scoreProposal(estimates[k], complexity, c.elapsedMs, model, terms.intervalMs)] as const));
   return candidates.map((c) => (scores.has(c.id) ? { ...c, score: scores.get(c.id) } : { ...c }));
 }
 

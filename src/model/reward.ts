@@ -4,9 +4,10 @@
 // Pure: the market object passes the estimate (from the scorer) and the arrival time.
 import type { Commitment } from "./commitment.ts";
 
-/** Proposals within this many ms of the batch closing keep full weight. */
+/** Proposals that arrive within this many ms of the batch's open (a challenge's answer: of its receipt) keep full weight. */
 export const FULL_WEIGHT_MS = 50;
-/** After that, the weight halves every this many ms. */
+/** After that, the weight halves every this many ms, or every batch interval when that is longer (a batch market
+ *  passes its interval, so that a long batch never weighs every proposal down to 0). */
 export const WEIGHT_HALF_LIFE_MS = 100;
 
 export interface Complexity {
@@ -14,12 +15,12 @@ export interface Complexity {
   parties: number;
   /** Intents whose constraints can bind a solver: all-or-none or partial minimums, and latency caps. */
   constrained: number;
-  /** Multi-party rings (swaps); 0 until swap intents exist. */
+  /** Rings of swaps in the batch's exact-welfare allocation (`ringCount`). */
   rings: number;
 }
 
-/** Complexity of a batch from its commitments alone (validators see nothing else). */
-export function batchComplexity(commitments: readonly Commitment[], rings = 0): Complexity {
+/** Complexity of a batch from its commitments (validators see them) and the rings of its exact-welfare allocation. */
+export function batchComplexity(commitments: readonly Pick<Commitment, "features">[], rings = 0): Complexity {
   let constrained = 0;
   for (const c of commitments) {
     if (c.features.minimum !== "none" || c.features.latencyBand !== null) constrained++;
@@ -37,10 +38,83 @@ export function complexityReward(c: Complexity): number {
   return 1 + Math.log2(1 + c.parties) / 8 + 0.5 * constrainedShare + 0.25 * Math.min(c.rings, 4);
 }
 
-/** 1 within FULL_WEIGHT_MS of the batch closing, then 2^(−(t − FULL_WEIGHT_MS) / WEIGHT_HALF_LIFE_MS). */
-export function timeWeight(elapsedMs: number): number {
+/**
+ * Rings in an allocation, from its fills alone (what a validator sees): goods go from each fill's seller to its
+ * buyer; a ring is a cycle of swaps (only a swap both sells and buys). Counted as the independent cycles of each
+ * strongly connected group of intents: edges − intents + 1, a repeated pair counted once. A chain
+ * (buyer ← swap ← … ← seller) and plain pairs count 0; three swaps trading round count 1.
+ */
+export function ringCount(fills: readonly { buy: string; sell: string }[]): number {
+  const next = new Map<string, Set<string>>();
+  for (const f of fills) {
+    if (!next.has(f.sell)) next.set(f.sell, new Set());
+    next.get(f.sell)!.add(f.buy);
+  }
+  let rings = 0;
+  for (const group of stronglyConnected(next)) {
+    if (group.length < 2) continue;
+    const members = new Set(group);
+    let edges = 0;
+    for (const v of group) for (const w of next.get(v) ?? []) if (members.has(w)) edges++;
+    rings += edges - group.length + 1;
+  }
+  return rings;
+}
+
+/** Strongly connected groups of a directed graph (Tarjan's algorithm, iterative so a long chain cannot overflow the stack). */
+function stronglyConnected(next: ReadonlyMap<string, ReadonlySet<string>>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const groups: string[][] = [];
+  for (const root of next.keys()) {
+    if (index.has(root)) continue;
+    const work: { v: string; out: Iterator<string> }[] = [];
+    const enter = (v: string) => {
+      index.set(v, index.size);
+      low.set(v, index.get(v)!);
+      stack.push(v);
+      onStack.add(v);
+      work.push({ v, out: (next.get(v) ?? new Set<string>()).values() });
+    };
+    enter(root);
+    while (work.length > 0) {
+      const top = work[work.length - 1];
+      const step = top.out.next();
+      if (!step.done) {
+        const w = step.value;
+        if (!index.has(w)) enter(w);
+        else if (onStack.has(w)) low.set(top.v, Math.min(low.get(top.v)!, index.get(w)!));
+        continue;
+      }
+      work.pop();
+      if (work.length > 0) {
+        const parent = work[work.length - 1].v;
+        low.set(parent, Math.min(low.get(parent)!, low.get(top.v)!));
+      }
+      if (low.get(top.v) !== index.get(top.v)) continue;
+      const group: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        group.push(w);
+      } while (w !== top.v);
+      groups.push(group);
+    }
+  }
+  return groups;
+}
+
+/**
+ * 1 up to FULL_WEIGHT_MS after the batch opened, then 2^(−(t − FULL_WEIGHT_MS) / h) with
+ * h = max(WEIGHT_HALF_LIFE_MS, intervalMs): t is the proposal's arrival less the batch's open (the built-in
+ * proposal arrives at the close plus its solve time), or a challenge's time to answer (no interval).
+ */
+export function timeWeight(elapsedMs: number, intervalMs = 0): number {
   if (!(elapsedMs > FULL_WEIGHT_MS)) return 1;
-  return 2 ** (-(elapsedMs - FULL_WEIGHT_MS) / WEIGHT_HALF_LIFE_MS);
+  return 2 ** (-(elapsedMs - FULL_WEIGHT_MS) / Math.max(WEIGHT_HALF_LIFE_MS, intervalMs));
 }
 
 export interface ProposalScore {
@@ -53,9 +127,9 @@ export interface ProposalScore {
 }
 
 /** score = estimate × complexity reward × time weight; the estimate is clamped to [0, 1]. */
-export function scoreProposal(estimate: number, complexity: Complexity, elapsedMs: number, model: string): ProposalScore {
+export function scoreProposal(estimate: number, complexity: Complexity, elapsedMs: number, model: string, intervalMs = 0): ProposalScore {
   const e = Number.isFinite(estimate) ? Math.min(1, Math.max(0, estimate)) : 0;
   const reward = complexityReward(complexity);
-  const weight = timeWeight(elapsedMs);
+  const weight = timeWeight(elapsedMs, intervalMs);
   return { score: e * reward * weight, estimate: e, reward, weight, model };
 }

@@ -102,6 +102,21 @@ describe("challenge answer", () => {
     expect(again.ok && (again.settlement as { id: string }).id).toBe(s.id);
   });
 
+  it("scores the answer on its time to answer: a challenge answered 500 ms after it arrived weighs less than one answered at once", () => {
+    const c = ChallengeInput.parse({ market: "demo", intents });
+    type Scored = { score: { score: number; estimate: number; reward: number; weight: number; model: string; elapsedMs: number } };
+    const prompt = settleChallenge(c, DEFAULT_LATENCY, { nowMs: now, deadlineMs: now + 1000, receivedMs: now });
+    const slow = settleChallenge(c, DEFAULT_LATENCY, { nowMs: now, deadlineMs: now + 1000, receivedMs: now - 500 });
+    if (!prompt.ok || !slow.ok) throw new Error("not answered");
+    const [p, s] = [(prompt.settlement as Scored).score, (slow.settlement as Scored).score];
+    expect(s.elapsedMs).toBeGreaterThanOrEqual(500);
+    expect(s.weight).toBeLessThan(p.weight);
+    // An optimal answer proves its whole share; 2 parties, none constrained, no ring.
+    expect(p).toMatchObject({ estimate: 1, model: "certificate" });
+    expect(p.reward).toBeCloseTo(1 + Math.log2(3) / 8, 12);
+    expect(p.score).toBeCloseTo(p.estimate * p.reward * p.weight, 12);
+  });
+
   it("uses the challenge's latency table over the market's (an unreachable pair does not trade)", () => {
     const c = ChallengeInput.parse({
       market: "demo",

@@ -214,3 +214,25 @@ describe("score", () => {
     expect(scoreProposal(Number.NaN, c, 0, "m").score).toBe(0);
   });
 });
+
+describe("score terms that mean what the contract says", () => {
+  test("a late proposal weighs less than an early one; the half-life is the batch's interval, never below 100 ms", async () => {
+    const { timeWeight } = await import("../../src/model/reward.ts");
+    expect(timeWeight(300, 1000)).toBeGreaterThan(timeWeight(800, 1000));
+    expect(timeWeight(1050, 1000)).toBeCloseTo(0.5, 12);
+    expect(timeWeight(150, 10)).toBeCloseTo(0.5, 12);
+    // An hour-long batch still ranks a proposal at its close above 0 (a 100 ms half-life would give 2^-36000 = 0).
+    expect(timeWeight(3_600_000, 3_600_000)).toBeGreaterThan(0.49);
+  });
+
+  test("rings are counted from an allocation's fills: a ring of swaps counts, chains and pairs do not", async () => {
+    const { ringCount } = await import("../../src/model/reward.ts");
+    const f = (sell: string, buy: string) => ({ buy, sell });
+    expect(ringCount([])).toBe(0);
+    expect(ringCount([f("s", "b"), f("s", "b2"), f("s2", "b")])).toBe(0); // plain pairs
+    expect(ringCount([f("s", "w1"), f("w1", "w2"), f("w2", "b")])).toBe(0); // a chain buyer ← w2 ← w1 ← seller
+    expect(ringCount([f("A", "B"), f("B", "C"), f("C", "A"), f("A", "B")])).toBe(1); // a repeated pair counts once
+    expect(ringCount([f("A", "B"), f("B", "A"), f("C", "D"), f("D", "E"), f("E", "C")])).toBe(2);
+    expect(ringCount([f("A", "B"), f("B", "C"), f("C", "A"), f("A", "D"), f("D", "A")])).toBe(2); // two rings through A
+  });
+});

@@ -2,13 +2,13 @@
 // intake, fills, cancel and expiry, and the liveness rule in SQL checked against the TypeScript one.
 import { DatabaseSync } from "node:sqlite";
 import fc from "fast-check";
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { dueExpiries, isLive, nextExpiry, type IntentRecord } from "../../src/market/book.ts";
 import { DEFAULT_OPEN_INTENT_CAPS, DEFAULT_RATE_LIMITS, WriteBudget } from "../../src/market/guards.ts";
 import { Market, type SubmitAnswer } from "../../src/market/market.ts";
 import { LIVE_AT_SQL, LIVE_STATUS_SQL, MIGRATIONS, MarketStore, migrate, schemaExists, type Transaction } from "../../src/market/store.ts";
 import type { Outcome } from "../../src/market/outcome.ts";
-import type { IntentInput, IntentStatus, MarketEvent } from "../../src/contract/schema.ts";
+import type { ClosedProposalView, IntentInput, IntentStatus, MarketEvent } from "../../src/contract/schema.ts";
 import { sqliteExec } from "./bridge-fixtures.ts";
 
 function nodeTransaction(db: DatabaseSync): Transaction {
@@ -226,5 +226,39 @@ describe("a hostile swap beside an all-or-none intent (swaps with minimums)", ()
     expect(rs.settlement?.fills).toMatchObject([{ buy: "rb", sell: "rs", quantity: 5 }]);
     expect(store.record("aon")).toMatchObject({ status: "open", filled: 0 });
     expect(market.clearing.bookSettled).toBe(true);
+  });
+});
+
+describe("a batch's scores on node:sqlite", () => {
+  test("each outside proposal's time weight counts from the batch's open: a late one weighs less than an early one", async () => {
+    const T0 = Date.parse("2026-12-04T12:00:00Z");
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(T0);
+      const { market } = openMarket();
+      expect(market.setConfig({ clearing: "batch", batchIntervalMs: 1000 }, auth("op")).ok).toBe(true);
+      market.submit(intent("B", { id: "b1", side: "buy" }), auth("B"));
+      market.submit(intent("S", { id: "s1", side: "sell" }), auth("S"));
+      const fills = [{ buy: "b1", sell: "s1", resource: "gpu-h100-hr", quantity: 10 }];
+      vi.setSystemTime(T0 + 200);
+      expect(market.propose({ fills }, auth("M1"), () => {}).ok).toBe(true);
+      vi.setSystemTime(T0 + 900);
+      expect(market.propose({ fills }, auth("M2"), () => {}).ok).toBe(true);
+      const scorer = { version: "fixed", score: async (xs: readonly Float32Array[]) => ({ estimates: new Float32Array(xs.length).fill(0.8), model: "fixed" }) };
+      expect(market.takeDueBatch(T0 + 1000)).toBe(true);
+      await market.closeBatch(T0 + 1000, scorer as never);
+      const listed = value(market.proposals("b-1")).proposals as ClosedProposalView[];
+      const [early, late, builtin] = listed;
+      expect([early.elapsedMs, late.elapsedMs]).toEqual([200, 900]);
+      expect(early.score!.weight).toBeCloseTo(2 ** (-150 / 1000), 12);
+      expect(late.score!.weight).toBeCloseTo(2 ** (-850 / 1000), 12);
+      expect(late.score!.score).toBeLessThan(early.score!.score);
+      expect(builtin.proposer).toBe("market");
+      expect(builtin.elapsedMs).toBeGreaterThanOrEqual(1000);
+      // The allocation is still chosen by welfare: equal welfare, the earliest settles.
+      expect(listed.map((p) => p.settled)).toEqual([true, false, false]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -111,6 +111,35 @@ describe("proposals", () => {
     });
   });
 
+  test("a proposal's time weight counts from the batch's open (a later one weighs less); the reward counts the batch's ring", async () => {
+    await withOperator(async () => {
+      const m = await batchMarket();
+      const swap = (id: string, give: string, want: string, limit: number, worth: number, quantity: number) =>
+        sellIntent({ id, kind: "swap", resource: give, quantity, limitPrice: limit, swapFor: { resource: want, limitPrice: worth } });
+      for (const intent of [swap("ra", "storage", "compute", 1.0, 1.5, 10), swap("rb", "compute", "bandwidth", 1.2, 1.0, 8), swap("rc", "bandwidth", "storage", 0.5, 0.6, 12)]) {
+        expect((await submit(await newAgent(), m, intent)).status).toBe(201);
+      }
+      const ring = [
+        { buy: "ra", sell: "rb", resource: "compute", quantity: 8 },
+        { buy: "rb", sell: "rc", resource: "bandwidth", quantity: 8 },
+        { buy: "rc", sell: "ra", resource: "storage", quantity: 8 },
+      ];
+      expect((await propose(await newAgent(), m, { fills: ring })).status).toBe(202);
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await propose(await newAgent(), m, { fills: ring })).status).toBe(202);
+      await closeBatch(m);
+      const { proposals } = await json(await SELF.fetch(`${BASE}/v1/markets/${m}/proposals?batch=b-1`));
+      const [early, late, builtin] = proposals;
+      expect(late.elapsedMs - early.elapsedMs).toBeGreaterThanOrEqual(300);
+      expect(late.score.estimate).toBe(early.score.estimate);
+      expect(late.score.weight).toBeLessThan(early.score.weight);
+      expect(builtin.score.weight).toBeLessThan(late.score.weight);
+      // 3 parties, none constrained, 1 ring: 1 + log2(4)/8 + 0.25.
+      for (const p of proposals) expect(p.score.reward).toBeCloseTo(1.5, 12);
+      expect(proposals.map((p: { settled: boolean }) => p.settled)).toEqual([true, false, false]);
+    });
+  });
+
   test("a batch with only the built-in proposal settles unscored without loading the model; the first proposal loads it", async () => {
     await withOperator(async () => {
       const m = await batchMarket();
