@@ -3,7 +3,7 @@
 // solving. Pure TypeScript: runs unchanged in workerd, Node and the CLI.
 import type { Certificate, Fill, Intent, LatencyTable, SolveStatus } from "../contract/schema.ts";
 import { catalogClasses, restrictClasses, updateClasses, type ClassCatalog, type ClassIndex } from "./classes.ts";
-import { MAX_LEAVES, MIN_LPS, prepare, solvePlainComponent } from "./branch.ts";
+import { MAX_LEAVES, MIN_LPS, indexedFills, prepare, solvePlainComponent } from "./branch.ts";
 import { priceIndexed } from "./price.ts";
 import { looseSwapCertificate, rootBoundOnly, solveSwapComponent } from "./swaps.ts";
 import { tradeComponents } from "./components.ts";
@@ -98,12 +98,7 @@ function solveExactComponent(
   const x = solveExact(intents, latency, { nodeBudget, deadline, minLps: MIN_LPS });
   let welfare = 0;
   for (const f of x.fills) welfare += f.quantity * (intents[f.b].limitPrice - intents[f.s].limitPrice);
-  const fills = priceIndexed(
-    intents,
-    x.fills.map((f) => ({ buy: intents[f.b].id, sell: intents[f.s].id, resource: intents[f.b].resource, quantity: f.quantity })),
-    Int32Array.from(x.fills, (f) => f.b),
-    Int32Array.from(x.fills, (f) => f.s),
-  );
+  const fills = priceIndexed(intents, ...indexedFills(intents, x.fills));
   for (let i = 0; i < intents.length; i++) if (x.duals[i] > 0) duals[intents[i].id] = x.duals[i];
   const lpBound = Math.max(x.lpBound, welfare);
   // No tree is listed: the certificate proves the root LP bound and states its gap (as for a tree too large to list).
