@@ -41,6 +41,27 @@ const bounded = (min: number, max: number, exclusiveMin = false) =>
     message: exclusiveMin ? `must be greater than ${shown(min)} and at most ${shown(max)}` : `must be between ${shown(min)} and ${shown(max)}`,
   });
 
+/** An instant (CONTRACT.md: ISO-8601, UTC or with an offset), between 2000 and 2100 so that every span in hours
+ *  and every rate × span stays a small exact number. */
+export const MIN_TIME_MS = Date.UTC(2000, 0, 1);
+export const MAX_TIME_MS = Date.UTC(2100, 0, 1);
+export const Time = z.iso.datetime({ offset: true }).refine(
+  (t) => {
+    const ms = Date.parse(t);
+    return ms >= MIN_TIME_MS && ms <= MAX_TIME_MS;
+  },
+  { message: "must be a time between 2000-01-01 and 2100-01-01" },
+);
+
+/** CONTRACT.md section 2a: when capacity is offered (sell) or needed (buy), [start, end), start before end. */
+export const Window = z
+  .strictObject({ start: Time, end: Time })
+  .refine((w) => Date.parse(w.start) < Date.parse(w.end), { message: "start must be before end", path: ["end"] });
+export type Window = z.infer<typeof Window>;
+
+export const Priority = z.enum(["low", "normal", "high"]);
+export type Priority = z.infer<typeof Priority>;
+
 export const Side = z.enum(["buy", "sell"]);
 export type Side = z.infer<typeof Side>;
 
@@ -57,6 +78,16 @@ export const IntentInput = z
     region: Label("region"),
     maxLatencyMs: bounded(0, MAX_LATENCY_MS).optional(),
     expiresAt: z.iso.datetime({ offset: true }).optional(),
+    /** Section 2a: when the intent's capacity is offered or needed; without it, any time. */
+    window: Window.optional(),
+    /** Section 2a: the most units per hour at any moment (only with `window`). */
+    maxRate: bounded(0, MAX_QUANTITY, true).optional(),
+    /** Section 3: when the intent clears (`high` on arrival, `low` at the next close or sweep), never its price. */
+    priority: Priority.optional(),
+    /** Soft latency (section 1): past `preferLatencyMs` the limit moves against the counterparty by
+     *  `latencyDiscount` per unit per ms. Given together. */
+    preferLatencyMs: bounded(0, MAX_LATENCY_MS).optional(),
+    latencyDiscount: bounded(0, MAX_PRICE).optional(),
     /** Multi-party kinds (notes/solver.md). `swap` and `deferral` are sells that take `swapFor` in return. */
     kind: z.enum(["limit", "swap", "deferral"]).optional(),
     /**
@@ -69,12 +100,21 @@ export const IntentInput = z
       .strictObject({
         resource: Label("swapFor.resource"),
         limitPrice: bounded(0, MAX_PRICE).optional(),
+        /** When the swap takes what it receives (section 2a); a deferral's later slot. */
+        window: Window.optional(),
       })
       .optional(),
   })
   .superRefine((intent, ctx) => {
     if (intent.minQuantity !== undefined && intent.minQuantity > intent.quantity) {
       ctx.addIssue({ code: "custom", path: ["minQuantity"], message: "must not exceed quantity" });
+    }
+    if (intent.maxRate !== undefined && intent.window === undefined && intent.swapFor?.window === undefined) {
+      ctx.addIssue({ code: "custom", path: ["maxRate"], message: "needs a window (a rate is per hour inside one)" });
+    }
+    if ((intent.preferLatencyMs === undefined) !== (intent.latencyDiscount === undefined)) {
+      const missing = intent.preferLatencyMs === undefined ? "preferLatencyMs" : "latencyDiscount";
+      ctx.addIssue({ code: "custom", path: [missing], message: "preferLatencyMs and latencyDiscount are given together" });
     }
     if (intent.swapFor !== undefined) {
       if (intent.side !== "sell") ctx.addIssue({ code: "custom", path: ["side"], message: "a swap or deferral is a sell of what it gives" });
@@ -118,6 +158,9 @@ export const Fill = z.strictObject({
   resource: z.string(),
   quantity: z.number(),
   price: z.number(),
+  /** Section 2a: when either intent has a window, delivery at a constant rate over [start, end). */
+  start: z.string().optional(),
+  end: z.string().optional(),
 });
 export type Fill = z.infer<typeof Fill>;
 
@@ -163,6 +206,8 @@ export type Settlement = z.infer<typeof Settlement>;
 /** The CLI's input (section 4). */
 export const SolveFile = z.strictObject({
   latency: LatencyTable.optional(),
+  /** Section 2a: nothing is delivered before it; without it, no lower bound. */
+  now: Time.optional(),
   intents: z.array(IntentInput).max(200_000),
 });
 export type SolveFile = z.infer<typeof SolveFile>;

@@ -53,3 +53,16 @@ export function compatible(buy: Intent, sell: Intent, latency: LatencyTable): bo
     withinCap(latency, sell.region, sell.maxLatencyMs, buy.region)
   );
 }
+
+/**
+ * Soft latency (CONTRACT.md section 1): how far an intent's limit moves against a counterparty in `other`,
+ * per unit: `latencyDiscount × (L − preferLatencyMs)` when the latency L exceeds `preferLatencyMs`, else 0.
+ * A buyer's limit moves down by it, a seller's up. A pair the table does not list has no L to discount by, so an
+ * intent that prefers a latency treats it as unreachable: Infinity (the pair never trades).
+ */
+export function softPenalty(latency: LatencyTable, intent: Intent, other: string): number {
+  if (intent.preferLatencyMs === undefined || intent.latencyDiscount === undefined) return 0;
+  const ms = latencyBetween(latency, intent.region, other);
+  if (ms === undefined) return Infinity;
+  return ms > intent.preferLatencyMs ? intent.latencyDiscount * (ms - intent.preferLatencyMs) : 0;
+}
