@@ -118,8 +118,10 @@ export const IntentInput = z
     }
     if (intent.swapFor !== undefined) {
       if (intent.side !== "sell") ctx.addIssue({ code: "custom", path: ["side"], message: "a swap or deferral is a sell of what it gives" });
-      if (intent.swapFor.resource === intent.resource)
-        ctx.addIssue({ code: "custom", path: ["swapFor", "resource"], message: "must differ from resource" });
+      // A deferral swaps a resource for itself in another window; without windows that is no trade at all.
+      const sameWindow = JSON.stringify(intent.window ?? null) === JSON.stringify(intent.swapFor.window ?? null);
+      if (intent.swapFor.resource === intent.resource && sameWindow)
+        ctx.addIssue({ code: "custom", path: ["swapFor", "resource"], message: "must differ from resource, or swapFor.window from window (a deferral)" });
       if ((intent.minQuantity ?? 0) > 0)
         ctx.addIssue({ code: "custom", path: ["minQuantity"], message: "is not supported on swaps and deferrals" });
     } else if (intent.kind === "swap" || intent.kind === "deferral") {

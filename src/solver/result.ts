@@ -20,6 +20,11 @@ export interface SolveOptions {
    * the same either way (an optimum of the same welfare).
    */
   warmStart?: unknown;
+  /**
+   * The settlement's time, ms since the epoch (CONTRACT.md section 2a): nothing is delivered before it, and a
+   * window that has ended by then trades nothing. Absent: no lower bound (as `nash solve` without `"now"`).
+   */
+  now?: number;
 }
 
 export interface SolveResult {
