@@ -122,8 +122,6 @@ export const IntentInput = z
       const sameWindow = JSON.stringify(intent.window ?? null) === JSON.stringify(intent.swapFor.window ?? null);
       if (intent.swapFor.resource === intent.resource && sameWindow)
         ctx.addIssue({ code: "custom", path: ["swapFor", "resource"], message: "must differ from resource, or swapFor.window from window (a deferral)" });
-      if ((intent.minQuantity ?? 0) > 0)
-        ctx.addIssue({ code: "custom", path: ["minQuantity"], message: "is not supported on swaps and deferrals" });
     } else if (intent.kind === "swap" || intent.kind === "deferral") {
       ctx.addIssue({ code: "custom", path: ["swapFor"], message: `is required for kind ${intent.kind}` });
     }

@@ -11,7 +11,7 @@ import { compatible } from "./latency.ts";
 const QTY_SPAN = 2 ** 20;
 const PRICE_SPAN = 2 ** 16;
 /** Components beyond this many intents stay on the float path (pair-level flows are quadratic). */
-export const EXACT_MAX_INTENTS = 64;
+export const EXACT_MAX_INTENTS = Number(process.env.EXMAX ?? 64);
 
 /**
  * Whether a component's numbers are too far apart for the float path's relative thresholds (1e-12 of its

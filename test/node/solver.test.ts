@@ -442,14 +442,34 @@ describe("multi-party kinds: swaps and deferrals", () => {
     }
   });
 
-  it("the schema refuses a swap that is a buy, swaps a resource for itself, or sets minQuantity", async () => {
+  it("the schema refuses a swap that is a buy or swaps a resource for itself, and accepts minQuantity (CONTRACT v1.1)", async () => {
     const { IntentInput } = await import("../../src/contract/schema.ts");
     const base = { agent: "a", side: "sell", resource: "r1", quantity: 1, limitPrice: 1, region: "eu-west", swapFor: { resource: "r2" } };
     expect(IntentInput.safeParse(base).success).toBe(true);
     expect(IntentInput.safeParse({ ...base, side: "buy" }).success).toBe(false);
     expect(IntentInput.safeParse({ ...base, swapFor: { resource: "r1" } }).success).toBe(false);
-    expect(IntentInput.safeParse({ ...base, minQuantity: 1 }).success).toBe(false);
+    expect(IntentInput.safeParse({ ...base, minQuantity: 1 }).success).toBe(true);
+    expect(IntentInput.safeParse({ ...base, minQuantity: 2 }).success).toBe(false);
     expect(IntentInput.safeParse({ agent: "a", side: "sell", resource: "r1", quantity: 1, limitPrice: 1, region: "x", kind: "deferral" }).success).toBe(false);
+  });
+
+  it("a swap with minQuantity settles at least its minimum or nothing, verified", async () => {
+    const { IntentInput } = await import("../../src/contract/schema.ts");
+    // The swap gives 10 r1 (at least 8) for r2; r1's buyer takes 10, r2's seller offers `offered`.
+    const book = (offered: number): Intent[] => {
+      const sw = IntentInput.parse({ agent: "sw", side: "sell", kind: "swap", resource: "r1", quantity: 10, minQuantity: 8, limitPrice: 1, region: "eu-west", swapFor: { resource: "r2", limitPrice: 1.5 } });
+      return [{ ...sw, id: "sw" }, buy("b1", 10, 3, { resource: "r1" }), sell("s2", offered, 1, { resource: "r2" })];
+    };
+    const given = (r: ReturnType<typeof solve>) => r.fills.filter((f) => f.sell === "sw").reduce((a, f) => a + f.quantity, 0);
+    const taken = (r: ReturnType<typeof solve>) => r.fills.filter((f) => f.buy === "sw").reduce((a, f) => a + f.quantity, 0);
+    for (const [offered, expected] of [[5, 0], [7.999, 0], [8, 8], [12, 10]]) {
+      const intents = book(offered);
+      const r = solve(intents, DEFAULT_LATENCY);
+      expect(verify(intents, DEFAULT_LATENCY, r)).toEqual({ ok: true });
+      close(given(r), expected);
+      close(taken(r), expected);
+      expect(given(r) === 0 || given(r) >= 8).toBe(true);
+    }
   });
 });
 

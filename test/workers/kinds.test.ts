@@ -102,4 +102,23 @@ describe("the seed's three-party example over HTTP", () => {
       expect((await intentAt(m, "storage-defer")).fills).toHaveLength(2);
     });
   });
+
+  test("continuous: a deferral's minQuantity is accepted and honoured (all of its minimum or nothing)", async () => {
+    await withOperator(async () => {
+      const m = freshMarket("kinds");
+      expect((await signedFetch(operator, "PUT", `/v1/markets/${m}/config`, { latency: seed.latency })).status).toBe(200);
+      const [inference, compute, deferral] = seed.intents.map(({ agent: _, ...intent }) => intent);
+      for (const intent of [inference, compute]) expect((await submit(await newAgent(), m, intent)).status).toBe(201);
+      // Inference takes 200 now: a deferral of 250 that must give all 250 cannot trade, one that must give 150 can.
+      const whole = await submit(await newAgent(), m, { ...deferral, id: "whole", quantity: 250, minQuantity: 250 });
+      expect(whole.status).toBe(201);
+      const wholeAnswer = await json(whole);
+      expect(wholeAnswer.settlement).toBeUndefined();
+      expect(wholeAnswer.intent).toMatchObject({ id: "whole", status: "open", filledQuantity: 0, minQuantity: 250 });
+      const part = await json(await submit(await newAgent(), m, { ...deferral, id: "part", quantity: 250, minQuantity: 150 }));
+      expect(part.intent).toMatchObject({ id: "part", status: "partially_filled", filledQuantity: 200, remainingQuantity: 50 });
+      expect(part.settlement.stats.status).toBe("optimal");
+      expect(await intentAt(m, "whole")).toMatchObject({ status: "open", filledQuantity: 0 });
+    });
+  });
 });
