@@ -10,8 +10,11 @@ import { compatible } from "./latency.ts";
 /** Largest ratio of a component's quantities (and of its positive prices) that the float path resolves. */
 const QTY_SPAN = 2 ** 20;
 const PRICE_SPAN = 2 ** 16;
-/** Components beyond this many intents stay on the float path (pair-level flows are quadratic). */
-export const EXACT_MAX_INTENTS = Number(process.env.EXMAX ?? 64);
+/**
+ * Components beyond this many intents stay on the float path: the flows are over intent pairs (quadratic), and
+ * beyond it one exact solve takes longer than a clearing's time budget.
+ */
+export const EXACT_MAX_INTENTS = 256;
 
 /**
  * Whether a component's numbers are too far apart for the float path's relative thresholds (1e-12 of its

@@ -6,7 +6,7 @@ import type { Intent } from "../../src/contract/schema.ts";
 import { compatible, DEFAULT_LATENCY, latencyBetween, priceAllocation, solve, verify } from "../../src/solver/index.ts";
 import { checkSettlement, describeViolations } from "../oracle/checker.ts";
 import { solveWithHighs } from "../../support/highs.ts";
-import { generateMarket, trustBook, TRUST_LATENCY } from "../../support/generate.ts";
+import { generateMarket, trustBook, TRUST_LATENCY, wideBook } from "../../support/generate.ts";
 import { exactOptimum, toNumber } from "../oracle/exact.ts";
 import { afterFills, clearingFaults, crossedPairFaults, describeFaults } from "../oracle/hostile.ts";
 
@@ -306,5 +306,17 @@ describe("exact where doubles cannot decide: one component mixing 1e-6 and 1e12 
     const { r, faults } = faultsOf(book);
     expect(faults, describeFaults(faults)).toEqual([]);
     expect(verify(book, {}, r)).toEqual({ ok: true });
+  });
+});
+
+describe("wide components: 200 ordinary intents and whales (1e12 and 1e-6) in one component", () => {
+  it("verify accepts every settlement, no compatible crossed pair rests, every minimum holds (seeds 1–36)", () => {
+    for (let seed = 1; seed <= 36; seed++) {
+      const { intents, latency } = wideBook(seed, 200);
+      const r = solve(intents, latency);
+      expect(verify(intents, latency, r), `seed ${seed}`).toEqual({ ok: true });
+      const faults = [...clearingFaults(intents, latency, r.fills), ...crossedPairFaults(afterFills(intents, r.fills), latency)];
+      expect(faults, `seed ${seed}: ${describeFaults(faults)}`).toEqual([]);
+    }
   });
 });
