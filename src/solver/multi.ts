@@ -131,8 +131,10 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
     eps,
   );
 
-  // Per intent: units filled, in piece order per class arc (queues for the decomposition).
-  const tiny = 1e-12 * Math.max(1, ...intents.map((i) => i.quantity));
+  // Per intent: units filled, in piece order per class arc (queues for the decomposition). Flows below `tiny` are
+  // the simplex's rounding, some tens of ulps of the largest quantity; a coarser threshold drops real trades (a
+  // ring of 1 unit beside a swap of 1e12).
+  const tiny = 1e-14 * Math.max(1, ...intents.map((i) => i.quantity));
   const queue = (a: number) => {
     const q: { i: number; left: number }[] = [];
     let F = sol.flow[a];

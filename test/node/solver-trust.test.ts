@@ -320,3 +320,32 @@ describe("wide components: 200 ordinary intents and whales (1e12 and 1e-6) in on
     }
   });
 });
+
+describe("wide swap books without minimums: a 1e12 swap does not hide a trade of 1 unit", () => {
+  const swap = (id: string, agent: string, region: string, quantity: number, limitPrice: number, resource: string, want: string, wantLimit: number): Intent => ({
+    id, agent, side: "sell", kind: "swap", resource, quantity, limitPrice, region, swapFor: { resource: want, limitPrice: wantLimit },
+  });
+  it("a ring of 1 unit beside a swap of 1e12 settles (3.04) and verifies", () => {
+    const latency = { eu: { eu: 1, length: 1, constructor: 5 }, length: { toString: 5 } };
+    const book: Intent[] = [
+      { id: "s0", agent: "a0", side: "sell", resource: "gpu", region: "constructor", quantity: 76, limitPrice: 1.5, maxLatencyMs: 100 },
+      { id: "s1", agent: "a0", side: "sell", resource: "gpu", region: "toString", quantity: 1e-6, limitPrice: 1, maxLatencyMs: 10 },
+      swap("w0", "a0", "toString", 1e12, 1, "gpu", "constructor", 3.52),
+      swap("w1", "a3", "eu", 1, 1, "constructor", "gpu", 1.52),
+    ];
+    const r = solve(book, latency);
+    expect(verify(book, latency, r)).toEqual({ ok: true });
+    expect(r.welfare).toBeCloseTo(3.04, 9);
+  });
+  it("a chain of 1 unit through a swap of 1e12 settles (2.18) and verifies", () => {
+    const latency = { toString: { eu: 0 }, length: { eu: 5, length: 50 } };
+    const book: Intent[] = [
+      { id: "s0", agent: "a3", side: "sell", resource: "constructor", region: "eu", quantity: 1, limitPrice: 0.34 },
+      { id: "s1", agent: "a1", side: "buy", resource: "gpu", region: "eu", quantity: 100, limitPrice: 0, maxLatencyMs: 100 },
+      swap("w0", "a0", "length", 1e12, 0, "gpu", "constructor", 2.52),
+    ];
+    const r = solve(book, latency);
+    expect(verify(book, latency, r)).toEqual({ ok: true });
+    expect(r.welfare).toBeCloseTo(2.18, 9);
+  });
+});
