@@ -131,16 +131,16 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
     eps,
   );
 
-  // Per intent: units filled, in piece order per class arc (queues for the decomposition). Flows below `tiny` are
-  // the simplex's rounding, some tens of ulps of the largest quantity; a coarser threshold drops real trades (a
-  // ring of 1 unit beside a swap of 1e12).
-  const tiny = 1e-14 * Math.max(1, ...intents.map((i) => i.quantity));
+  // Per intent: units filled, in piece order per class arc (queues for the decomposition). What the decomposition
+  // leaves on an arc below `dust` of the amount it started from is rounding (some tens of ulps of that amount); a
+  // threshold from the book's largest quantity would drop real trades (a 1e-6 ring beside a swap of 1e12).
+  const dust = (x: number) => 1e-14 * Math.max(1, x);
   const queue = (a: number) => {
-    const q: { i: number; left: number }[] = [];
+    const q: { i: number; left: number; dust: number }[] = [];
     let F = sol.flow[a];
-    for (let j = pieceStart[a]; j < pieceStart[a + 1] && F > tiny; j++) {
+    for (let j = pieceStart[a]; j < pieceStart[a + 1] && F > dust(sol.flow[a]); j++) {
       const u = Math.min(F, pieceCap[j]);
-      q.push({ i: pieceIntent[j], left: u });
+      q.push({ i: pieceIntent[j], left: u, dust: dust(u) });
       F -= u;
     }
     return q;
@@ -149,10 +149,11 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
   const sellQ = sellArc.map(queue);
   const left = Float64Array.from(sol.flow);
   const outArcs: number[][] = Array.from({ length: V }, () => []);
-  for (let a = 0; a < m; a++) if (left[a] > tiny && src[a] !== T) outArcs[src[a]].push(a);
+  const arcDust = Float64Array.from(sol.flow, dust);
+  for (let a = 0; a < m; a++) if (left[a] > arcDust[a] && src[a] !== T) outArcs[src[a]].push(a);
   const next = (u: number) => {
     const l = outArcs[u];
-    while (l.length > 0 && !(left[l[l.length - 1]] > tiny)) l.pop();
+    while (l.length > 0 && !(left[l[l.length - 1]] > arcDust[l[l.length - 1]])) l.pop();
     return l.length > 0 ? l[l.length - 1] : -1;
   };
   const nodeSwap = (v: number) => (v >= 2 + nb + ns ? (v - 2 - nb - ns) >> 1 : -1);
@@ -193,7 +194,9 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
       u = v;
     }
     if (u !== T) {
-      for (const a of path) left[a] = 0; // numerical leftovers only
+      // A dead end: what enters u beyond what leaves it is rounding, on the last arc only.
+      if (path.length > 0) left[path[path.length - 1]] = 0;
+      else break;
       continue;
     }
     let vol = Infinity;
@@ -205,7 +208,7 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
     let rest = vol;
     const bq = buyQ[cls];
     const sq = sellQ[sellCls];
-    while (rest > tiny && bq.length > 0 && sq.length > 0) {
+    while (rest > dust(vol) && bq.length > 0 && sq.length > 0) {
       const b = bq[0];
       const sl = sq[0];
       const c = Math.min(rest, b.left, sl.left);
@@ -216,13 +219,13 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
       rest -= c;
       b.left -= c;
       sl.left -= c;
-      if (!(b.left > tiny)) bq.shift();
-      if (!(sl.left > tiny)) sq.shift();
+      if (!(b.left > b.dust)) bq.shift();
+      if (!(sl.left > sl.dust)) sq.shift();
     }
   }
   // Rings of swaps: what is left on swap arcs circulates among swaps.
   for (let s = 0; s < ks; s++) {
-    for (let guard = 0; guard < m && left[swapArc[s]] > tiny; guard++) {
+    for (let guard = 0; guard < m && left[swapArc[s]] > arcDust[swapArc[s]]; guard++) {
       const arcs: number[] = [];
       let u = inNode(s);
       const seen = new Map<number, number>();

@@ -321,7 +321,7 @@ describe("wide components: 200 ordinary intents and whales (1e12 and 1e-6) in on
   });
 });
 
-describe("wide swap books without minimums: a 1e12 swap does not hide a trade of 1 unit", () => {
+describe("wide swap books without minimums: a 1e12 swap does not hide a trade of 1 unit or 1e-6", () => {
   const swap = (id: string, agent: string, region: string, quantity: number, limitPrice: number, resource: string, want: string, wantLimit: number): Intent => ({
     id, agent, side: "sell", kind: "swap", resource, quantity, limitPrice, region, swapFor: { resource: want, limitPrice: wantLimit },
   });
@@ -336,6 +336,19 @@ describe("wide swap books without minimums: a 1e12 swap does not hide a trade of
     const r = solve(book, latency);
     expect(verify(book, latency, r)).toEqual({ ok: true });
     expect(r.welfare).toBeCloseTo(3.04, 9);
+  });
+  it("a ring of 1e-6 beside a swap of 1e12 settles (7e-7) and verifies", () => {
+    const latency = { eu: { toString: 50 } };
+    const book: Intent[] = [
+      { id: "s0", agent: "a2", side: "sell", resource: "gpu", region: "eu", quantity: 538, limitPrice: 0, maxLatencyMs: 10 },
+      { id: "s1", agent: "a3", side: "sell", resource: "gpu", region: "length", quantity: 81, limitPrice: 0.19, maxLatencyMs: 0 },
+      swap("w0", "a1", "eu", 1, 2.05, "constructor", "gpu", 1),
+      swap("w1", "a0", "eu", 1e12, 1.5, "constructor", "gpu", 1.7),
+      swap("w2", "a2", "constructor", 1e-6, 1, "gpu", "constructor", 1.5),
+    ];
+    const r = solve(book, latency);
+    expect(verify(book, latency, r)).toEqual({ ok: true });
+    expect(r.welfare).toBeCloseTo(7e-7, 15);
   });
   it("a chain of 1 unit through a swap of 1e12 settles (2.18) and verifies", () => {
     const latency = { toString: { eu: 0 }, length: { eu: 5, length: 50 } };

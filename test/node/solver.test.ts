@@ -437,7 +437,7 @@ describe("multi-party kinds: swaps and deferrals", () => {
       const plain = solve(base, DEFAULT_LATENCY);
       const all = [...base, ...swaps];
       const res = solve(all, DEFAULT_LATENCY);
-      expect(verify(all, DEFAULT_LATENCY, res)).toEqual({ ok: true });
+      expect(verify(all, DEFAULT_LATENCY, res), `t ${t}`).toEqual({ ok: true });
       expect(res.welfare).toBeGreaterThanOrEqual(plain.welfare - 1e-9 * Math.max(1, plain.welfare));
     }
   });
