@@ -11,10 +11,10 @@ import { compatible } from "./latency.ts";
 const QTY_SPAN = 2 ** 20;
 const PRICE_SPAN = 2 ** 16;
 /**
- * Components beyond this many intents stay on the float path: the flows are over intent pairs (quadratic), and
- * beyond it one exact solve takes longer than a clearing's time budget.
+ * Components beyond this many intents stay on the float path: the flows are over intent pairs (quadratic in the
+ * component), and beyond it a branch and bound's LPs take far longer than a clearing's time budget.
  */
-export const EXACT_MAX_INTENTS = 256;
+export const EXACT_MAX_INTENTS = 128;
 
 /**
  * Whether a component's numbers are too far apart for the float path's relative thresholds (1e-12 of its
