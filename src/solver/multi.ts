@@ -264,13 +264,17 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
     }
   }
 
-  // Duals from the potentials: an intent's dual is how much its piece's reduced cost is negative.
+  // Duals from the potentials: an intent's dual is how much its piece's reduced cost is negative. One below the
+  // rounding of its terms (potentials of 1e9 carry ulps of 1.2e-7) is 0: verify's feasibility checks allow for
+  // rounding relative to each pair's numbers, but the bound it sums is held to the welfare.
   const duals: Record<string, number> = {};
   for (let a = 0; a < m; a++)
     for (let j = pieceStart[a]; j < pieceStart[a + 1]; j++) {
       const i = pieceIntent[j];
       if (i < 0) continue;
-      duals[intents[i].id] = Math.max(0, -(pieceCost[j] + sol.pi[src[a]] - sol.pi[dst[a]]));
+      const reduced = pieceCost[j] + sol.pi[src[a]] - sol.pi[dst[a]];
+      const rounding = 1e-15 * (Math.abs(pieceCost[j]) + Math.abs(sol.pi[src[a]]) + Math.abs(sol.pi[dst[a]]));
+      duals[intents[i].id] = -reduced > rounding ? -reduced : 0;
     }
   let bound = 0;
   for (const it of intents) if (duals[it.id] !== undefined) bound += it.quantity * duals[it.id];

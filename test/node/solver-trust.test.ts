@@ -350,6 +350,18 @@ describe("wide swap books without minimums: a 1e12 swap does not hide a trade of
     expect(verify(book, latency, r)).toEqual({ ok: true });
     expect(r.welfare).toBeCloseTo(7e-7, 15);
   });
+  it("no trade possible beside 1e9 limits: the certificate's bound is 0, not one ulp of 1e9", () => {
+    const latency = { eu: { eu: 50, constructor: 5 } };
+    const book: Intent[] = [
+      { id: "s0", agent: "a0", side: "buy", resource: "constructor", region: "length", quantity: 1, limitPrice: 1, maxLatencyMs: 10 },
+      { id: "s1", agent: "a2", side: "buy", resource: "gpu", region: "toString", quantity: 1, limitPrice: 1e9, maxLatencyMs: 1 },
+      swap("w0", "a1", "constructor", 290, 1.5, "gpu", "constructor", 2.74),
+      swap("w1", "a1", "toString", 1, 3.65, "gpu", "constructor", 1e9),
+    ];
+    const r = solve(book, latency);
+    expect(verify(book, latency, r)).toEqual({ ok: true });
+    expect(r.welfare).toBe(0);
+  });
   it("a chain of 1 unit through a swap of 1e12 settles (2.18) and verifies", () => {
     const latency = { toString: { eu: 0 }, length: { eu: 5, length: 50 } };
     const book: Intent[] = [
