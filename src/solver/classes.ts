@@ -339,6 +339,29 @@ function sameRegions(regions: Regions, buy: IntentClass[], sell: IntentClass[]):
   return true;
 }
 
+/**
+ * The same classes with every intent `soft` says in a class of its own (a copy of its class, so it meets the same
+ * counterparts): soft latency moves its limits by the counterpart's region (CONTRACT.md section 1), so it cannot
+ * share its class's price order across class pairs. Classes left empty are dropped; `soft` members stay in order.
+ */
+export function softSingletons(idx: ClassIndex, soft: (i: number) => boolean): ClassIndex {
+  const classOf = new Int32Array(idx.classOf.length).fill(-1);
+  const split = (classes: IntentClass[]): IntentClass[] => {
+    const out: IntentClass[] = [];
+    for (const c of classes) {
+      const kept: number[] = [];
+      const alone: number[] = [];
+      for (const i of c.members) (soft(i) ? alone : kept).push(i);
+      for (const members of kept.length > 0 ? [kept, ...alone.map((i) => [i])] : alone.map((i) => [i])) {
+        for (const i of members) classOf[i] = out.length;
+        out.push(withMembers(c, Int32Array.from(members)));
+      }
+    }
+    return out;
+  };
+  return pairClasses(split(idx.buy), split(idx.sell), classOf);
+}
+
 /** Each class's cap admits the other's region, and they are not one agent's. */
 function meets(A: IntentClass, X: IntentClass): boolean {
   return (

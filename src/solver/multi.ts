@@ -3,9 +3,9 @@
 // class graph plus two nodes per swap; the flow is decomposed into trades (chains buyer → swaps → seller, and
 // rings of swaps), listed as fills; priceAllocation (price.ts) splits each trade's gain by Nash bargaining.
 import type { Certificate, Intent, LatencyTable } from "../contract/schema.ts";
-import { buildClasses } from "./classes.ts";
-import { compatible, withinCap } from "./latency.ts";
-import { swapValue, type AllocationFill } from "./price.ts";
+import { buildClasses, softSingletons } from "./classes.ts";
+import { compatible, softPenalty, withinCap } from "./latency.ts";
+import { isSoft, pairLimits, swapValue, type AllocationFill } from "./price.ts";
 import { networkSimplex } from "./simplex.ts";
 
 export interface MultiResult {
@@ -55,7 +55,9 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
   // Classes over plain intents, with the swaps' two views added so that reach sets include their regions.
   const views: Intent[] = plain.map((i) => intents[i]);
   for (const k of swaps) views.push({ ...intents[k], swapFor: undefined }, swapBuyView(intents[k]));
-  const idx = buildClasses(views, latency);
+  // An intent with soft latency gets a class of its own, its penalties on its pair arcs (CONTRACT.md section 1).
+  const anySoft = views.some(isSoft);
+  const idx = anySoft ? softSingletons(buildClasses(views, latency), (v) => isSoft(views[v])) : buildClasses(views, latency);
   const nb = idx.buy.length;
   const ns = idx.sell.length;
   const ks = swaps.length;
@@ -95,7 +97,18 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
   ];
   const buyArc = idx.buy.map((c, a) => arc(S, buyNode(a), pieces(members(c), (i) => -intents[i].limitPrice)));
   const sellArc = idx.sell.map((c, x) => arc(sellNode(x), T, pieces(members(c), (i) => intents[i].limitPrice)));
-  for (let e = 0; e < idx.edgeBuy.length; e++) arc(buyNode(idx.edgeBuy[e]), sellNode(idx.edgeSell[e]), [[0, Infinity, -1]]);
+  // Soft latency: a pair arc costs both sides' penalties (per unit); an infinite one is no arc.
+  const softOf = (c: typeof idx.buy[number]): Intent | null => (anySoft && c.members.length === 1 && isSoft(views[c.members[0]]) ? views[c.members[0]] : null);
+  const penalty = (buyer: Intent | null, buyerRegion: string, seller: Intent | null, sellerRegion: string) =>
+    (buyer ? softPenalty(latency, buyer, sellerRegion) : 0) + (seller ? softPenalty(latency, seller, buyerRegion) : 0);
+  const pairArc = (u: number, v: number, cost: number) => {
+    if (cost < Infinity) arc(u, v, [[cost, Infinity, -1]]);
+  };
+  for (let e = 0; e < idx.edgeBuy.length; e++) {
+    const A = idx.buy[idx.edgeBuy[e]];
+    const X = idx.sell[idx.edgeSell[e]];
+    pairArc(buyNode(idx.edgeBuy[e]), sellNode(idx.edgeSell[e]), anySoft ? penalty(softOf(A), A.region, softOf(X), X.region) : 0);
+  }
   const swapArc = swaps.map((k, s) => arc(inNode(s), outNode(s), pieces([k], (i) => -swapValue(intents[i]))));
   const swapOfArc = new Map(swapArc.map((a, s) => [a, s]));
   // Class ↔ swap and swap ↔ swap arcs (flow runs from a buyer of a resource to its seller).
@@ -104,16 +117,19 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
   swaps.forEach((k, s) => {
     const K = intents[k];
     const asBuyer = swapBuyView(K);
+    const softK = isSoft(K) ? K : null;
     idx.buy.forEach((c, a) => {
       if (c.resource === K.resource && classAdmits(c, K) && withinCap(latency, K.region, K.maxLatencyMs, c.region))
-        arc(buyNode(a), inNode(s), [[0, Infinity, -1]]);
+        pairArc(buyNode(a), inNode(s), anySoft ? penalty(softOf(c), c.region, softK, K.region) : 0);
     });
     idx.sell.forEach((c, x) => {
       if (c.resource === asBuyer.resource && classAdmits(c, K) && withinCap(latency, K.region, K.maxLatencyMs, c.region))
-        arc(outNode(s), sellNode(x), [[0, Infinity, -1]]);
+        pairArc(outNode(s), sellNode(x), anySoft ? penalty(softK, K.region, softOf(c), c.region) : 0);
     });
     swaps.forEach((k2, s2) => {
-      if (s2 !== s && compatible(asBuyer, { ...intents[k2], swapFor: undefined }, latency)) arc(outNode(s), inNode(s2), [[0, Infinity, -1]]);
+      const K2 = intents[k2];
+      if (s2 !== s && compatible(asBuyer, { ...K2, swapFor: undefined }, latency))
+        pairArc(outNode(s), inNode(s2), anySoft ? penalty(softK, K.region, isSoft(K2) ? K2 : null, K2.region) : 0);
     });
   });
   arc(T, S, [[0, Infinity, -1]]);
@@ -131,6 +147,11 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
     eps,
   );
 
+  // A hop's gain per unit: the buyer's value less the seller's limit, as soft latency moves them for the pair.
+  const hopGain = (buyer: number, seller: number) => {
+    const [b, c] = pairLimits(latency, intents[buyer], intents[seller]);
+    return b - c;
+  };
   // Per intent: units filled, in piece order per class arc (queues for the decomposition).
   const tiny = 1e-12 * Math.max(1, ...intents.map((i) => i.quantity));
   const queue = (a: number) => {
@@ -164,7 +185,7 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
     const ring: number[] = [];
     for (const a of cyc) if (swapOfArc.has(a)) ring.push(swaps[swapOfArc.get(a)!]);
     let gain = 0;
-    for (const k of ring) gain += swapValue(intents[k]);
+    for (let j = 0; j < ring.length; j++) gain += hopGain(ring[j], ring[(j + 1) % ring.length]);
     if (ring.length > 1) trades.push({ parties: ring, volume: vol, gain, resources: [] });
   };
   // Chains: source → buyer class → swaps* → seller class → sink; a walk that closes a loop of swaps yields a ring.
@@ -208,8 +229,8 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
       const sl = sq[0];
       const c = Math.min(rest, b.left, sl.left);
       const parties = [b.i, ...swapSeq.map((s) => swaps[s]), sl.i];
-      let gain = intents[b.i].limitPrice - intents[sl.i].limitPrice;
-      for (const s of swapSeq) gain += swapValue(intents[swaps[s]]);
+      let gain = 0;
+      for (let j = 0; j + 1 < parties.length; j++) gain += hopGain(parties[j], parties[j + 1]);
       trades.push({ parties, volume: c, gain, resources: [] });
       rest -= c;
       b.left -= c;
@@ -254,8 +275,7 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
       const resource = j === 0 && !ring ? P[0].resource : P[j].swapFor!.resource;
       fills.push({ buy: P[j].id, sell: P[(j + 1) % L].id, resource, quantity: t.volume });
       // Welfare hop by hop, as verify sums it: a ring's Σ w of 1e9-sized limits would round differently.
-      const bid = j === 0 && !ring ? P[0].limitPrice : (P[j].swapFor!.limitPrice ?? 0);
-      welfare += (bid - P[(j + 1) % L].limitPrice) * t.volume;
+      welfare += hopGain(t.parties[j], t.parties[(j + 1) % L]) * t.volume;
     }
   }
 

@@ -148,8 +148,8 @@ export function pairLimits(latency: LatencyTable, buyer: Intent, seller: Intent)
   ];
 }
 
-/** Whether an intent's limits move with its counterparty's region. */
-export const isSoft = (it: Intent): boolean => it.preferLatencyMs !== undefined && it.latencyDiscount !== undefined && it.latencyDiscount > 0;
+/** Whether an intent's limits move with its counterparty's region (or an unlisted region rules a pair out). */
+export const isSoft = (it: Intent): boolean => it.preferLatencyMs !== undefined && it.latencyDiscount !== undefined;
 
 /**
  * Nash prices on the net (CONTRACT.md section 2a) for the fills `ks` of groups with a swap; one price per buy–sell

@@ -3,7 +3,7 @@
 // Time is linear in intents, fills and compatible class pairs.
 import type { Certificate, Fill, Intent, LatencyTable } from "../contract/schema.ts";
 import { buildClasses, catalogClasses, type ClassIndex, type TwoSided } from "./classes.ts";
-import { compatible } from "./latency.ts";
+import { compatible, softPenalty } from "./latency.ts";
 import { swapBuyView } from "./multi.ts";
 import { isSoft, pairLimits } from "./price.ts";
 
@@ -156,7 +156,7 @@ export function verify(
   const cert = settlement.certificate;
   if (!cert) {
     errors.push("certificate: missing, so optimality cannot be checked");
-  } else if (hasSwaps) {
+  } else if (hasSwaps || hasSoft) {
     checkSwapCertificate(intents, latency, cert, welfare, absWelfare, errors);
   } else {
     // Classes first without keeping two-sided agents apart (no scan): their pairs are a superset of the true ones
@@ -274,16 +274,46 @@ function checkSwapCertificate(
   const idx = buildClasses(views, latency, false);
   const mBuy = new ClassMinima(idx.buy.length);
   const mSell = new ClassMinima(idx.sell.length);
+  // Views with soft latency are checked pair by pair below (their gain depends on the counterpart's region).
+  const soft: number[] = [];
   views.forEach((v, i) => {
     const c = idx.classOf[i];
     if (c < 0) return;
-    (v.side === "buy" ? mBuy : mSell).put(c, slack[i], scale[i], 0);
+    if (isSoft(v)) soft.push(i);
+    else (v.side === "buy" ? mBuy : mSell).put(c, slack[i], scale[i], 0);
   });
-  for (let e = 0; e < idx.edgeBuy.length; e++) {
+  let bad = false;
+  for (let e = 0; e < idx.edgeBuy.length && !bad; e++) {
     const gap = mBuy.min[idx.edgeBuy[e]] + mSell.min[idx.edgeSell[e]];
     if (gap < -(mBuy.tol[idx.edgeBuy[e]] + mSell.tol[idx.edgeSell[e]])) {
       errors.push(`certificate: duals and potentials violate U + V ≥ gain for a compatible pair (by ${-gap})`);
-      break;
+      bad = true;
+    }
+  }
+  // A soft view i against a counterpart class: U + V ≥ gain less both penalties; against the class's plain minimum,
+  // then against each soft member of that class (soft × counterpart classes × their soft members).
+  const isSoftView = new Uint8Array(views.length);
+  for (const i of soft) isSoftView[i] = 1;
+  for (const i of soft) {
+    if (bad) break;
+    const v = views[i];
+    const buy = v.side === "buy";
+    const c = idx.classOf[i];
+    for (const e of buy ? idx.buyAdj[c] : idx.sellAdj[c]) {
+      const other = buy ? idx.sell[idx.edgeSell[e]] : idx.buy[idx.edgeBuy[e]];
+      const m = buy ? mSell : mBuy;
+      const x = buy ? idx.edgeSell[e] : idx.edgeBuy[e];
+      const own = softPenalty(latency, v, other.region);
+      if (own < Infinity && slack[i] + own + m.min[x] < -(rel(scale[i]) + m.tol[x])) bad = true;
+      for (const j of other.members) {
+        if (bad || !isSoftView[j] || j === i) continue;
+        const both = softPenalty(latency, v, views[j].region) + softPenalty(latency, views[j], v.region);
+        if (both < Infinity && views[j].agent !== v.agent && slack[i] + slack[j] + both < -rel(scale[i], scale[j])) bad = true;
+      }
+      if (bad) {
+        errors.push(`certificate: duals and potentials violate U + V ≥ gain for a pair of ${v.id} (soft latency)`);
+        break;
+      }
     }
   }
   const bTol = rel(dualObjective, welfare, absWelfare);
