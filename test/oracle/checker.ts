@@ -106,7 +106,7 @@ export function inspectSettlement(
   const byId = new Map(intents.map((i) => [i.id, i]));
 
   // Fills that name real intents on the right sides; only these feed the per-intent and price checks.
-  const valid: { f: number; fill: Fill; buy: Intent; sell: Intent; gain: number }[] = [];
+  const valid: { f: number; fill: Fill; buy: Intent; sell: Intent; gain: number; buyLimit: number; sellLimit: number }[] = [];
   settlement.fills.forEach((fill, f) => {
     const buy = byId.get(fill.buy);
     const sell = byId.get(fill.sell);
@@ -137,26 +137,32 @@ export function inspectSettlement(
     if (!(fill.quantity > 0)) {
       out.push({ rule: "non-positive-quantity", fill: f, message: `fill ${f} has quantity ${fill.quantity}` });
     }
+    // Soft latency moves both limits for this pair (CONTRACT section 1); an unlisted pair cannot trade at all.
+    const { buyLimit, sellLimit } = pairLimits(latency, buy, sell);
+    if (!Number.isFinite(buyLimit) || !Number.isFinite(sellLimit)) {
+      out.push({ rule: "incompatible", fill: f, message: `fill ${f} (${buy.id} → ${sell.id}): soft latency and no latency listed between ${buy.region} and ${sell.region}` });
+      return;
+    }
     // Each limit with a tolerance of its own size (CONTRACT section 2), never the book's largest price.
-    if (fill.price < sell.limitPrice - tol.price * scale(sell.limitPrice) || fill.price > buy.limitPrice + tol.price * scale(buy.limitPrice)) {
+    if (fill.price < sellLimit - tol.price * scale(sellLimit) || fill.price > buyLimit + tol.price * scale(buyLimit)) {
       out.push({
         rule: "price-outside-limits",
         fill: f,
-        message: `fill ${f} priced ${fill.price}, outside [${sell.limitPrice} (seller), ${buy.limitPrice} (buyer)]`,
+        message: `fill ${f} priced ${fill.price}, outside [${sellLimit} (seller), ${buyLimit} (buyer)]`,
       });
     }
-    valid.push({ f, fill, buy, sell, gain: buy.limitPrice - sell.limitPrice });
+    valid.push({ f, fill, buy, sell, gain: buyLimit - sellLimit, buyLimit, sellLimit });
   });
 
   // Per-intent totals, surplus and whether any of its fills has something to gain.
   const filled = new Map<Intent, number>();
   const surplus = new Map<Intent, number>();
   const gains = new Set<Intent>();
-  for (const { fill, buy, sell, gain } of valid) {
+  for (const { fill, buy, sell, gain, buyLimit, sellLimit } of valid) {
     filled.set(buy, (filled.get(buy) ?? 0) + fill.quantity);
     filled.set(sell, (filled.get(sell) ?? 0) + fill.quantity);
-    surplus.set(buy, (surplus.get(buy) ?? 0) + (buy.limitPrice - fill.price) * fill.quantity);
-    surplus.set(sell, (surplus.get(sell) ?? 0) + (fill.price - sell.limitPrice) * fill.quantity);
+    surplus.set(buy, (surplus.get(buy) ?? 0) + (buyLimit - fill.price) * fill.quantity);
+    surplus.set(sell, (surplus.get(sell) ?? 0) + (fill.price - sellLimit) * fill.quantity);
     if (gain > 0) {
       gains.add(buy);
       gains.add(sell);
@@ -200,16 +206,16 @@ export function inspectSettlement(
       });
     }
   }
-  for (const { f, fill, buy, sell, gain } of valid) {
-    const nashSlack = tol.nash * scale(buy.limitPrice, sell.limitPrice);
+  for (const { f, fill, buy, sell, gain, buyLimit, sellLimit } of valid) {
+    const nashSlack = tol.nash * scale(buyLimit, sellLimit);
     if (gain <= 2 * nashSlack) {
       coverage.pinned++; // price pinned at both limits: no condition
       continue;
     }
     const aBuy = perUnit.get(buy) ?? 0;
     const aSell = perUnit.get(sell) ?? 0;
-    const atSeller = fill.price - sell.limitPrice <= nashSlack;
-    const atBuyer = buy.limitPrice - fill.price <= nashSlack;
+    const atSeller = fill.price - sellLimit <= nashSlack;
+    const atBuyer = buyLimit - fill.price <= nashSlack;
     const pair = `fill ${f} (${buy.id} → ${sell.id} at ${fill.price}; buyer earns ${aBuy}/unit, seller ${aSell}/unit)`;
     if (atSeller) {
       coverage.atSellerLimit++;
@@ -254,7 +260,11 @@ export function checkCertificate(
     }
     dualObjective += intent.quantity * Math.max(0, d);
   }
-  for (const { buy, sell, gain } of tradablePairs(intents, latency)) {
+  for (const { buy, sell } of tradablePairs(intents, latency)) {
+    // The pair's gain between its limits as soft latency moves them (an unlisted pair with soft latency: none).
+    const { buyLimit, sellLimit } = pairLimits(latency, buy, sell);
+    const gain = buyLimit - sellLimit;
+    if (!(gain >= 0 && Number.isFinite(gain))) continue;
     if (dual(buy.id) + dual(sell.id) < gain - tolerance * scale(buy.limitPrice, sell.limitPrice)) {
       out.push({
         rule: "certificate-infeasible-dual",
