@@ -113,7 +113,8 @@ function wrap(terms: string[]): string {
 }
 
 /**
- * The MILP of MATH.md as CPLEX LP text (g_e: the pair's gain between its limits as soft latency moves them). Columns are named x<e> (pair e) and z<k> (intent k); names are
+ * The MILP of MATH.md as CPLEX LP text, g_e the pair's gain between its limits as soft latency moves them.
+ * Columns are named x<e> (pair e) and z<k> (intent k); names are
  * generated, never taken from intent ids, so no id can clash with LP syntax.
  *
  *   max Σ g_e x_e   s.t. for each intent k with tradable pairs:

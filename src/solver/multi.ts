@@ -1,7 +1,8 @@
 // Multi-party settlements: swaps (a sell that takes another resource in return, one for one) and deferrals (a
 // swap of capacity held now for a later slot, for a rebate). The allocation is a min-cost circulation on the
 // class graph plus two nodes per swap; the flow is decomposed into trades (chains buyer → swaps → seller, and
-// rings of swaps), listed as fills; priceAllocation (price.ts) splits each trade's gain by Nash bargaining.
+// rings of swaps), listed as fills; priceAllocation (price.ts) prices them by Nash bargaining on the net. Intents
+// with soft latency are solved here too: each in a class of its own, its penalties on its pair arcs.
 import type { Certificate, Intent, LatencyTable } from "../contract/schema.ts";
 import { buildClasses, softSingletons } from "./classes.ts";
 import { compatible, softPenalty, withinCap } from "./latency.ts";
