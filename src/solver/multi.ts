@@ -4,7 +4,7 @@
 // rings of swaps), listed as fills; priceAllocation (price.ts) prices them by Nash bargaining on the net. Intents
 // with soft latency are solved here too: each in a class of its own, its penalties on its pair arcs.
 import type { Certificate, Intent, LatencyTable } from "../contract/schema.ts";
-import { buildClasses, softSingletons } from "./classes.ts";
+import { buildClasses, splitClasses } from "./classes.ts";
 import { compatible, softPenalty, withinCap } from "./latency.ts";
 import { isSoft, pairLimits, swapValue, type AllocationFill } from "./price.ts";
 import { networkSimplex } from "./simplex.ts";
@@ -56,9 +56,11 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
   // Classes over plain intents, with the swaps' two views added so that reach sets include their regions.
   const views: Intent[] = plain.map((i) => intents[i]);
   for (const k of swaps) views.push({ ...intents[k], swapFor: undefined }, swapBuyView(intents[k]));
-  // An intent with soft latency gets a class of its own, its penalties on its pair arcs (CONTRACT.md section 1).
+  // Intents with soft latency get classes of their own, one per penalty profile (CONTRACT.md section 1), and their
+  // penalties go on their pair arcs.
   const anySoft = views.some(isSoft);
-  const idx = anySoft ? softSingletons(buildClasses(views, latency), (v) => isSoft(views[v])) : buildClasses(views, latency);
+  const profile = anySoft ? penaltyProfiles(views, latency) : null;
+  const idx = profile ? splitClasses(buildClasses(views, latency), (v) => profile[v]) : buildClasses(views, latency);
   const nb = idx.buy.length;
   const ns = idx.sell.length;
   const ks = swaps.length;
@@ -99,7 +101,8 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
   const buyArc = idx.buy.map((c, a) => arc(S, buyNode(a), pieces(members(c), (i) => -intents[i].limitPrice)));
   const sellArc = idx.sell.map((c, x) => arc(sellNode(x), T, pieces(members(c), (i) => intents[i].limitPrice)));
   // Soft latency: a pair arc costs both sides' penalties (per unit); an infinite one is no arc.
-  const softOf = (c: typeof idx.buy[number]): Intent | null => (anySoft && c.members.length === 1 && isSoft(views[c.members[0]]) ? views[c.members[0]] : null);
+  // A class of soft intents: its members share one penalty profile, so its first stands for all.
+  const softOf = (c: typeof idx.buy[number]): Intent | null => (profile && c.members.length > 0 && profile[c.members[0]] >= 0 ? views[c.members[0]] : null);
   const penalty = (buyer: Intent | null, buyerRegion: string, seller: Intent | null, sellerRegion: string) =>
     (buyer ? softPenalty(latency, buyer, sellerRegion) : 0) + (seller ? softPenalty(latency, seller, buyerRegion) : 0);
   const pairArc = (u: number, v: number, cost: number) => {
@@ -308,4 +311,22 @@ function forcingBonus(intents: readonly Intent[], V: number): number {
     hi = Math.max(hi, it.limitPrice, it.swapFor?.limitPrice ?? 0);
   }
   return (4 + V) * (hi - lo + 1);
+}
+
+/**
+ * Per view, −1 without soft latency, else a key shared exactly by the soft views with the same region and the same
+ * penalty against every region present: such intents can share a class (one price order for every counterpart).
+ */
+function penaltyProfiles(views: readonly Intent[], latency: LatencyTable): Int32Array {
+  const regions = [...new Set(views.map((v) => v.region))];
+  const keys = new Map<string, number>();
+  const out = new Int32Array(views.length).fill(-1);
+  views.forEach((v, i) => {
+    if (!isSoft(v)) return;
+    const key = `${v.region}\u0000${regions.map((r) => softPenalty(latency, v, r)).join(" ")}`;
+    let k = keys.get(key);
+    if (k === undefined) keys.set(key, (k = keys.size));
+    out[i] = k;
+  });
+  return out;
 }
