@@ -27,28 +27,40 @@ export function swapValue(k: Intent): number {
  * (CONTRACT.md section 1); the allocation's compatibility is the caller's check.
  */
 export function priceAllocation(intents: readonly Intent[], latency: LatencyTable, fills: readonly AllocationFill[]): Fill[] {
-  // All fills of one buy–sell pair share one price (CONTRACT.md section 2a): price the pairs, then copy.
-  const pairAt = new Map<string, number>();
+  const index = new Map<string, number>();
+  intents.forEach((it, i) => index.set(it.id, i));
+  const m = fills.length;
+  const b = new Int32Array(m).fill(-1);
+  const s = new Int32Array(m).fill(-1);
+  for (let k = 0; k < m; k++) {
+    b[k] = index.get(fills[k].buy) ?? -1;
+    s[k] = index.get(fills[k].sell) ?? -1;
+  }
+  // All fills of one buy–sell pair share one price (CONTRACT.md section 2a): when a pair repeats, price the pairs.
+  const seen = new Set<number>();
+  let repeats = false;
+  for (let k = 0; k < m && !repeats; k++) {
+    const key = b[k] * (intents.length + 1) + s[k];
+    if (b[k] >= 0 && s[k] >= 0 && seen.has(key)) repeats = true;
+    seen.add(key);
+  }
+  if (!repeats) return priceIndexed(intents, fills, b, s, latency);
+  const pairAt = new Map<number, number>();
   const pairs: AllocationFill[] = [];
-  const pairOf = fills.map((f) => {
-    const key = `${f.buy.length}:${f.buy}${f.sell}`;
+  const pb: number[] = [];
+  const ps: number[] = [];
+  const pairOf = fills.map((f, k) => {
+    const key = b[k] < 0 || s[k] < 0 ? -1 - k : b[k] * (intents.length + 1) + s[k];
     let p = pairAt.get(key);
     if (p === undefined) {
       pairAt.set(key, (p = pairs.length));
       pairs.push({ ...f });
+      pb.push(b[k]);
+      ps.push(s[k]);
     } else pairs[p].quantity += f.quantity;
     return p;
   });
-  const index = new Map<string, number>();
-  intents.forEach((it, i) => index.set(it.id, i));
-  const m = pairs.length;
-  const b = new Int32Array(m).fill(-1);
-  const s = new Int32Array(m).fill(-1);
-  for (let k = 0; k < m; k++) {
-    b[k] = index.get(pairs[k].buy) ?? -1;
-    s[k] = index.get(pairs[k].sell) ?? -1;
-  }
-  const priced = priceIndexed(intents, pairs, b, s, latency);
+  const priced = priceIndexed(intents, pairs, Int32Array.from(pb), Int32Array.from(ps), latency);
   return fills.map((f, k) => ({ buy: f.buy, sell: f.sell, resource: f.resource, quantity: f.quantity, price: priced[pairOf[k]].price }));
 }
 

@@ -97,7 +97,9 @@ export function verify(
     else if (!compatible(B, S, latency)) errors.push(`${where}: regions are outside a latency cap`);
     if (!(Number.isFinite(f.quantity) && f.quantity > 0)) errors.push(`${where}: quantity must be positive`);
     // The pair's limits, as soft latency moves them (CONTRACT.md section 1).
-    let [bl, sl] = pairLimits(latency, intents[b], intents[s]);
+    let bl = B.limitPrice;
+    let sl = S.limitPrice;
+    if (intents[b].preferLatencyMs !== undefined || intents[s].preferLatencyMs !== undefined) [bl, sl] = pairLimits(latency, intents[b], intents[s]);
     if (!Number.isFinite(bl) || !Number.isFinite(sl)) {
       errors.push(`${where}: soft latency cannot price this pair (the latency table does not list ${B.region} ↔ ${S.region})`);
       [bl, sl] = [B.limitPrice, S.limitPrice];
