@@ -8,6 +8,7 @@ import type { Intent, LatencyTable } from "../../src/contract/schema.ts";
 import { solve, verify } from "../../src/solver/index.ts";
 import { generateMarket, TRUST_LATENCY, trustBook } from "../../support/generate.ts";
 import { withSoftLatency } from "../../support/generate-soft.ts";
+import { seededRandom } from "../../src/random.ts";
 import { solveWithHighs } from "../../support/highs.ts";
 import { checkCertificate, checkNetNash, checkSettlement, describeViolations } from "../oracle/checker.ts";
 
@@ -174,5 +175,39 @@ describe("independence with soft latency (property): intents soft latency keeps 
       }),
       { numRuns: 150, seed: 16 },
     );
+  });
+});
+
+describe("fuzz: soft latency with swaps, minimums, shared agents, odd scales and unlisted regions", () => {
+  it("never throws, always verifies; the oracle's net Nash check finds nothing at ordinary scales (500 markets)", () => {
+    const L: LatencyTable = { a: { b: 10, c: 50 }, b: { c: 30 }, d: { d: 5 } };
+    for (let t = 0; t < 500; t++) {
+      const r = seededRandom(5000 + t);
+      const n = 1 + Math.floor(r() * 25);
+      const wide = r() < 0.3;
+      const scaleQ = wide ? [1e-6, 1, 1e6, 1e12][Math.floor(r() * 4)] : 1;
+      const scaleP = wide ? [1e-6, 1, 1e6][Math.floor(r() * 3)] : 1;
+      const xs: Intent[] = [];
+      for (let k = 0; k < n; k++) {
+        const q = (r() < 0.3 ? Math.ceil(r() * 5) : r() * 10 + 1e-3) * scaleQ;
+        const it: Intent = {
+          id: `i${k}`, agent: `g${Math.floor(r() * 8)}`, side: r() < 0.5 ? "buy" : "sell", resource: r() < 0.7 ? "x" : "y", quantity: q,
+          limitPrice: (r() < 0.4 ? Math.round(r() * 4) : r() * 4) * scaleP, region: ["a", "b", "c", "d", "zz"][Math.floor(r() * 5)],
+        };
+        if (r() < 0.3) it.maxLatencyMs = [0, 5, 10, 30, 60][Math.floor(r() * 5)];
+        const u = r();
+        if (u < 0.15) it.minQuantity = q;
+        else if (u < 0.25) it.minQuantity = q * r();
+        if (r() < 0.15 && it.side === "sell") {
+          it.swapFor = { resource: it.resource === "x" ? "y" : "x", limitPrice: r() * 4 * scaleP };
+          it.minQuantity = undefined;
+        }
+        if (r() < 0.4) Object.assign(it, { preferLatencyMs: [0, 5, 10, 30][Math.floor(r() * 4)], latencyDiscount: [0, 0.01, 0.1, 1, 1e9][Math.floor(r() * 5)] * scaleP });
+        xs.push(it);
+      }
+      const res = solve(xs, L, { timeBudgetMs: 20 });
+      expect(verify(xs, L, res), `market ${t}`).toEqual({ ok: true });
+      if (!wide) expect(describeViolations(checkNetNash(xs, L, res.fills)), `market ${t}`).toBe("");
+    }
   });
 });
