@@ -304,7 +304,7 @@ function priceNet(intents: readonly Intent[], fills: readonly AllocationFill[], 
   }
   const level = (k: number) => {
     const pool = partyOf(k);
-    return poolShare.get(pool)! / q[pool];
+    return q[pool] > 0 ? poolShare.get(pool)! / q[pool] : 0; // 0 units: an allocation verify refuses (gives ≠ takes)
   };
   poolPrices({ pb, ps, pq, pB, pS, price }, isSwap, units, level);
   for (let j = 0; j < ks.length; j++) out[ks[j]] = price[pairOf[j]];
