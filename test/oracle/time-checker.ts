@@ -241,16 +241,18 @@ function checkQuantities(intents: readonly Intent[], fills: readonly CheckedFill
  * between two such times the active fills are fixed, and their rates (quantity / hours) must add up to ≤ maxRate.
  */
 function checkRates(fills: readonly CheckedFill[], tol: TimeTolerances, out: TimeViolation[], coverage: TimeCoverage) {
-  const byLeg = new Map<Leg, { span: Span; rate: number }[]>();
+  const byLeg = new Map<string, { leg: Leg; active: { span: Span; rate: number }[] }>();
   for (const { fill, buy, sell, span } of fills) {
     if (!span) continue;
     const rate = fill.quantity / ((span.end - span.start) / HOUR_MS);
     for (const leg of [buy, sell]) {
       if (leg.window === undefined || leg.intent.maxRate === undefined) continue;
-      byLeg.set(leg, [...(byLeg.get(leg) ?? []), { span, rate }]);
+      const key = `${leg.intent.id}\u0000${leg.side}`;
+      const entry = byLeg.get(key) ?? byLeg.set(key, { leg, active: [] }).get(key)!;
+      entry.active.push({ span, rate });
     }
   }
-  for (const [leg, active] of byLeg) {
+  for (const { leg, active } of byLeg.values()) {
     const cap = leg.intent.maxRate!;
     const times = [...new Set(active.flatMap(({ span }) => [span.start, span.end]))].sort((a, b) => a - b);
     for (let k = 0; k + 1 < times.length; k++) {
