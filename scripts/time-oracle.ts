@@ -24,8 +24,7 @@ const options = parseOrExit(usage, () => {
   return { markets: int("markets", 1), firstSeed: int("first-seed", 0), minSize: int("min-size", 2), maxSize: int("max-size", 2), highsLimit: int("highs-limit", 1) };
 });
 
-const verifyAt = verify as (...args: [...Parameters<typeof verify>, { now?: number }]) => ReturnType<typeof verify>;
-const solver = { solve, verify: verifyAt };
+const solver = { solve, verify };
 const failureDir = join(tmpdir(), "nash-time-oracle-failures");
 const span = Math.max(1, options.maxSize - options.minSize + 1);
 const bucket = (n: number) => (n <= 12 ? "2-12" : n <= 40 ? "13-40" : n <= 120 ? "41-120" : "121+");

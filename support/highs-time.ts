@@ -15,6 +15,10 @@ import type { WindowedMarket } from "./generate-time.ts";
 import { HIGHS_OPTIONS } from "./highs.ts";
 
 const highs = await loadHighs();
+// One persistent HiGHS model, its options set once: setting them costs more than solving a small market.
+const reusable = highs.createModel();
+reusable.options.set(HIGHS_OPTIONS);
+let timeLimit = Infinity;
 
 /** One column of an optimal solution: a pair's quantity over [start, end), or untimed. */
 export interface ScheduledFlow {
@@ -152,13 +156,14 @@ export function solveTimeIndexed(
   // Nothing to gain: trading nothing is optimal (and HiGHS is spared an empty objective).
   if (!positiveGains) return { welfare: 0, status: "optimal", ms: performance.now() - t0, solveMs: 0, schedule: [], ...size };
   const t1 = performance.now();
-  const solved = highs.withModel(model, (m) => {
-    m.options.set({ ...HIGHS_OPTIONS, ...(options.timeLimitSec === undefined ? {} : { time_limit: options.timeLimitSec }) });
-    m.run();
-    const status = m.getModelStatus();
-    const x = status === highs.constants.modelStatus.optimal || status === highs.constants.modelStatus.timeLimit ? m.getSolution().colValue : undefined;
-    return { status, welfare: m.getObjectiveValue(), x };
-  });
+  const limit = options.timeLimitSec ?? Infinity;
+  if (limit !== timeLimit) reusable.options.set({ time_limit: (timeLimit = limit) });
+  reusable.clearModel();
+  reusable.passModel(model);
+  reusable.run();
+  const status = reusable.getModelStatus();
+  const proven = status === highs.constants.modelStatus.optimal || status === highs.constants.modelStatus.timeLimit;
+  const solved = { status, welfare: reusable.getObjectiveValue(), x: proven ? reusable.getSolution().colValue : undefined };
   const solveMs = performance.now() - t1;
   const limited = solved.status === highs.constants.modelStatus.timeLimit;
   if (solved.x === undefined || (limited && options.timeLimitSec === undefined)) throw new Error(`HiGHS did not prove optimality: model status ${solved.status}`);

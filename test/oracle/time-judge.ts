@@ -54,6 +54,9 @@ export function timeInstance(seed: number, size: number, modes: readonly string[
     horizonHours: small ? 2 + Math.floor(rng() * 6) : size <= 60 ? 12 : 48,
     maxWindowHours: small ? 4 : 12,
     integerQuantities: rng() < 0.5,
+    // Minimums make HiGHS branch (tens of ms even on tiny markets): only the modes that ask for them have them.
+    minQuantityShare: 0,
+    allOrNoneShare: 0,
     ...TIME_MODES[mode],
   };
   return { seed, mode, options };
