@@ -235,6 +235,19 @@ describe("time checker", () => {
     expect(chainRules([CHAIN_FILLS[0], { ...CHAIN_FILLS[1], start: at(6), end: at(4) }])).toContain("bad-time");
   });
 
+  test("hostile fills: a one-millisecond window to the unit, a millisecond past a window, times in other spellings", () => {
+    const blink = { start: at(1), end: new Date(T + HOUR + 1).toISOString() };
+    const m: TimedMarket = { now: T, latency: LATENCY, intents: [intent("b", "buy", 10, 3, { window: blink, maxRate: 3600 }), intent("s", "sell", 10, 1)] };
+    const timed = (quantity: number, start: string, end: string): Fill => ({ ...fill("b", "s", quantity, 2), start, end });
+    expect(rules(m, [timed(0.001, blink.start, blink.end)], 0.002, 0.002)).toEqual([]);
+    expect(rules(m, [timed(0.0011, blink.start, blink.end)], 0.0022, 0.002)).toEqual(["above-optimum", "over-rate"]);
+    const late = new Date(T + HOUR + 2).toISOString();
+    expect(rules(m, [timed(0.001, blink.start, late)], 0.002, 0.002)).toEqual(["off-grid", "outside-window"]);
+    // The same instant with an offset is the same boundary; a string that is no time is no start.
+    expect(rules(m, [timed(0.001, "2026-12-04T19:00:00+01:00", blink.end)], 0.002, 0.002)).toEqual([]);
+    expect(rules(m, [timed(0.001, "soon", blink.end)], 0.002, 0.002)).toEqual(["missing-time"]);
+  });
+
   test("a rate sweep: overlapping fills add up; within the cap passes, above it fails", () => {
     const m: TimedMarket = { latency: LATENCY, intents: [intent("a", "buy", 10, 3), intent("b", "buy", 10, 3), intent("s", "sell", 10, 1, { window: win(0, 3), maxRate: 2 }), intent("w", "sell", 1, 1, { window: win(1, 2) })] };
     // a at 1/h over [0,3) and b at 1/h over [1,2): 2/h at most, the cap.

@@ -8,15 +8,12 @@
 // sell or a swap's given leg. A swap's Nash surplus and rationality are on its net (section 2a), so the Nash check
 // runs on the pairs' aggregated fills with each intent's surplus summed over all its legs.
 import type { Fill, Intent, LatencyTable } from "../../src/contract/schema.ts";
+import type { Rule } from "./checker.ts";
 import { HOUR_MS, isSwap, type Leg, legIncompatibility, legOn, softPenalty, type Span, timeGrid } from "../../support/compat-time.ts";
 
+/** The timeless checker's rules (its certificate rules aside), plus the rules of time, swaps and one price per pair. */
 export type TimeRule =
-  | "unknown-intent"
-  | "wrong-side"
-  | "resource-mismatch"
-  | "incompatible"
-  | "bad-number"
-  | "non-positive-quantity"
+  | Exclude<Rule, "certificate-negative-dual" | "certificate-infeasible-dual" | "certificate-bound" | "gap-unproven">
   | "missing-time"
   | "unexpected-time"
   | "bad-time"
@@ -24,19 +21,9 @@ export type TimeRule =
   | "outside-window"
   | "before-now"
   | "over-rate"
-  | "over-quantity"
-  | "under-min-quantity"
   | "swap-unbalanced"
   | "split-price"
-  | "price-outside-limits"
-  | "swap-irrational"
-  | "welfare-misreported"
-  | "not-optimal"
-  | "above-optimum"
-  | "no-surplus"
-  | "nash-interior"
-  | "nash-seller-limit"
-  | "nash-buyer-limit";
+  | "swap-irrational";
 
 /** Rules about Nash prices; the rest are feasibility, welfare and individual rationality. */
 export const TIME_NASH_RULES: ReadonlySet<TimeRule> = new Set<TimeRule>(["no-surplus", "nash-interior", "nash-seller-limit", "nash-buyer-limit"]);
