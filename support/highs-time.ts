@@ -164,6 +164,8 @@ export function solveTimeIndexed(
   if (limit !== timeLimit) reusable.options.set({ time_limit: (timeLimit = limit) });
   reusable.clearModel();
   reusable.passModel(model);
+  // HiGHS's clock runs on across solves of one model: without this, the time limit would cover all of them.
+  reusable.zeroAllClocks();
   reusable.run();
   const status = reusable.getModelStatus();
   const proven = status === highs.constants.modelStatus.optimal || status === highs.constants.modelStatus.timeLimit;
