@@ -5,15 +5,57 @@ import type { Certificate, Fill, Intent, LatencyTable, SolveStatus } from "../co
 import { MIN_LPS } from "./branch.ts";
 import { priceIndexed, type AllocationFill } from "./price.ts";
 import type { Budgets, SolveResult } from "./result.ts";
+import { timeComponents } from "./components.ts";
 import { solveTimeLp, timeBook, type TimeBook, type TimeFixings, type TimeLp, type TimeTrade } from "./time-net.ts";
-import { slotHours, timeLegs, type Slots } from "./time-slots.ts";
+import { slotHours, timeLegs, windowed, type Slots } from "./time-slots.ts";
 
 export { isTimed } from "./time-slots.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** A book with windows, solved whole (its components are found by solve()). */
+/**
+ * A book with windows: each component (timeComponents: disjoint windows never join) on its own elementary
+ * intervals, then merged; rate duals are listed per interval of the whole book's (a component's interval spans
+ * one or more of them, each with the same dual).
+ */
 export function solveTime(intents: readonly Intent[], latency: LatencyTable, now: number | undefined, budgets: Budgets, t0: number): SolveResult {
+  const bounds = timeLegs(intents, now).slots.bounds;
+  const parts = timeComponents(intents, latency, now).map((c) => {
+    const sub = c.length === intents.length ? intents : Array.from(c, (i) => intents[i]);
+    return solveTimeComponent(sub, latency, now, bounds, budgets, t0);
+  });
+  const fills: Fill[] = [];
+  const certificate: Certificate = { duals: {}, bound: 0, lpBound: 0 };
+  let welfare = 0;
+  let gap = 0;
+  let status: SolveStatus = "optimal";
+  for (const p of parts) {
+    fills.push(...p.fills);
+    welfare += p.welfare;
+    gap += p.gap ?? 0;
+    if (status === "optimal") status = p.status;
+    const c = p.certificate;
+    Object.assign(certificate.duals, c.duals);
+    certificate.bound += c.bound;
+    certificate.lpBound = (certificate.lpBound as number) + (c.lpBound as number);
+    if (c.gap) certificate.gap = (certificate.gap ?? 0) + c.gap;
+    for (const field of ["rates", "takeRates", "potentials"] as const) if (c[field]) Object.assign((certificate[field] ??= {}) as object, c[field]);
+  }
+  // A swap in no component has no counterpart: any potential proves its (empty) part; verify wants one.
+  for (const it of intents) if (it.swapFor && it.quantity > 0) ((certificate.potentials ??= {})[it.id] ??= 0);
+  const result: SolveResult = { fills, welfare, status, solveMs: performance.now() - t0, certificate };
+  if (status !== "optimal") result.gap = gap;
+  return result;
+}
+
+function solveTimeComponent(
+  intents: readonly Intent[],
+  latency: LatencyTable,
+  now: number | undefined,
+  bounds: number[],
+  budgets: Budgets,
+  t0: number,
+): SolveResult {
   const { legs, slots } = timeLegs(intents, now);
   const book = timeBook(intents, latency, legs, slots);
   const root = solveTimeLp(book, null);
@@ -26,7 +68,7 @@ export function solveTime(intents: readonly Intent[], latency: LatencyTable, now
   let bbBound = root.bound;
   if (violators(book, min, root.amount).length > 0) ({ best, status, bound: bbBound } = branchAndBound(book, min, root, budgets, t0));
   const fills = timedFills(book, best.trades);
-  const certificate = timeCertificate(book, root);
+  const certificate = timeCertificate(book, root, bounds);
   const welfare = best.welfare;
   certificate.bound = Math.max(certificate.bound, welfare);
   const lpBound = certificate.bound;
@@ -131,12 +173,15 @@ function timedFills(book: TimeBook, trades: TimeTrade[]): Fill[] {
       const key = `${b}:${s}`;
       let p = pairs.get(key);
       if (!p) pairs.set(key, (p = { b, s, resource: legs[h.buy].resource, perSlot: new Map() }));
-      p.perSlot.set(h.slot, (p.perSlot.get(h.slot) ?? 0) + t.volume);
+      // Two windowless legs may meet in a finite slot of the network: for them that is untimed.
+      const slot = windowed(legs[h.buy]) || windowed(legs[h.sell]) ? h.slot : slots.count;
+      p.perSlot.set(slot, (p.perSlot.get(slot) ?? 0) + t.volume);
     } else {
-      const key = t.hops.map((x) => `${x.buy}:${x.sell}:${x.slot}`).join(",");
+      const hops = t.hops.map((x) => (windowed(legs[x.buy]) || windowed(legs[x.sell]) ? x : { ...x, slot: slots.count }));
+      const key = hops.map((x) => `${x.buy}:${x.sell}:${x.slot}`).join(",");
       const same = swapTrades.get(key);
       if (same) same.volume += t.volume;
-      else swapTrades.set(key, { hops: t.hops, volume: t.volume });
+      else swapTrades.set(key, { hops, volume: t.volume });
     }
   }
   // The allocation to price: one fill per plain pair, one per hop of each swap trade.
@@ -200,7 +245,7 @@ function runs(slots: Slots, perSlot: Map<number, number>): { from: number; to: n
  * a swap's taken leg in `takeRates`), per swap its potential. They bound the relaxation; a branch-and-bound welfare
  * below that bound states its gap.
  */
-function timeCertificate(book: TimeBook, root: TimeLp): Certificate {
+function timeCertificate(book: TimeBook, root: TimeLp, bounds: number[]): Certificate {
   const { intents, legs, slots } = book;
   const duals: Record<string, number> = {};
   intents.forEach((it, i) => {
@@ -211,8 +256,8 @@ function timeCertificate(book: TimeBook, root: TimeLp): Certificate {
   for (const { leg, slot, dual } of root.rateDuals) {
     const l = legs[leg];
     const it = intents[l.intent];
-    const into = it.swapFor && l.buy ? takeRates : rates;
-    (into[it.id] ??= {})[iso(slots.bounds[slot])] = dual;
+    const into = (it.swapFor && l.buy ? takeRates : rates)[it.id] ??= {};
+    for (const b of bounds) if (b >= slots.bounds[slot] && b < slots.bounds[slot + 1]) into[iso(b)] = dual;
   }
   const certificate: Certificate = { duals, bound: root.bound, lpBound: root.bound };
   if (Object.keys(rates).length > 0) certificate.rates = rates;

@@ -129,6 +129,18 @@ describe("solve over schedules: worked examples", () => {
   });
 });
 
+describe("solve over schedules: independence", () => {
+  it("intents in disjoint windows never change each other's fills or prices", () => {
+    const early = [buy("b1", 30, 2, { window: win(0, 3), maxRate: 20 }), buy("b2", 30, 1.7, { window: win(1, 3) }), sell("s1", 40, 1, { window: win(0, 2) }), sell("s2", 40, 1.5, { window: win(0, 3) })];
+    const late = [buy("c1", 30, 2.2, { window: win(5, 9) }), sell("t1", 50, 1.1, { window: win(6, 8), maxRate: 10 }), sell("t2", 10, 0.9, { window: win(4, 7) })];
+    const apart = [...solve(early, EU, { now: NOW }).fills, ...solve(late, EU, { now: NOW }).fills];
+    const book = [...early, ...late];
+    const together = solve(book, EU, { now: NOW });
+    expect(together.fills).toEqual(apart);
+    ok(book, together);
+  });
+});
+
 describe("verify over schedules: tampered settlements are refused", () => {
   const book = () => [
     buy("b", 60, 2, { window: win(0, 6) }),
