@@ -2,9 +2,9 @@
 // (time-net.ts), branch and bound over minimums on it, fills per pair and run of equal rate, Nash prices per buy–sell
 // pair (per trade for swaps) from priceAllocation, and the certificate verify-time.ts checks.
 import type { Certificate, Fill, Intent, LatencyTable, SolveStatus } from "../contract/schema.ts";
-import { MIN_LPS } from "./branch.ts";
 import { priceIndexed, type AllocationFill } from "./price.ts";
 import type { Budgets, SolveResult } from "./result.ts";
+import { branchOverMinimums } from "./minimums.ts";
 import { timeComponents } from "./components.ts";
 import { solveTimeLp, timeBook, type TimeBook, type TimeFixings, type TimeLp, type TimeTrade } from "./time-net.ts";
 import { slotHours, timeLegs, windowed, type Slots } from "./time-slots.ts";
@@ -12,6 +12,9 @@ import { slotHours, timeLegs, windowed, type Slots } from "./time-slots.ts";
 export { isTimed } from "./time-slots.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** LPs branch and bound solves before the time budget may stop it (fewer than the class path's: each is larger). */
+const MIN_TIME_LPS = 8;
 
 /**
  * A book with windows: each component (timeComponents: disjoint windows never join) on its own elementary
@@ -89,71 +92,15 @@ function violators(book: TimeBook, min: Float64Array, amount: Float64Array): num
   return out;
 }
 
-/**
- * Best-first branch and bound over minimums on the time-expanded LP (each intent left out, or forced to at least
- * its minimum), as swaps.ts does over the circulation; the first incumbent leaves out every violator until none is
- * left. A node met only through a losing trade is no incumbent; its bound stays open.
- */
-function branchAndBound(
-  book: TimeBook,
-  min: Float64Array,
-  root: TimeLp,
-  { timeBudgetMs, nodeBudget }: Budgets,
-  t0: number,
-): { best: TimeLp; status: SolveStatus; bound: number } {
+/** Branch and bound over minimums on the time-expanded LP (minimums.ts). */
+function branchAndBound(book: TimeBook, min: Float64Array, root: TimeLp, budgets: Budgets, t0: number): { best: TimeLp; status: SolveStatus; bound: number } {
   const n = book.intents.length;
-  const tol = 1e-9 * Math.max(1, Math.abs(root.welfare));
   const lp = (fixes: Int32Array) => {
     const fix: TimeFixings = { excluded: new Uint8Array(n), forced: new Uint8Array(n), min };
     for (let k = 0; k < fixes.length; k += 2) (fixes[k + 1] === 1 ? fix.excluded : fix.forced)[fixes[k]] = 1;
     return solveTimeLp(book, fix);
   };
-  let best = root;
-  const dropped: number[] = [];
-  for (let v = violators(book, min, best.amount); v.length > 0; v = violators(book, min, best.amount)) {
-    for (const i of v) dropped.push(i, 1);
-    best = lp(Int32Array.from(dropped));
-  }
-  const open: { bound: number; fixes: Int32Array }[] = [];
-  let unresolved = -Infinity;
-  const branch = (sol: TimeLp, fixes: Int32Array, bound: number) => {
-    const v = violators(book, min, sol.amount);
-    if (v.length === 0) {
-      if (!sol.rational) unresolved = Math.max(unresolved, bound);
-      else if (sol.welfare > best.welfare) best = sol;
-      return;
-    }
-    let pick = v[0];
-    let score = -1;
-    for (const i of v) {
-      const s = Math.min(sol.amount[i], min[i] - sol.amount[i]) / min[i];
-      if (s > score) [score, pick] = [s, i];
-    }
-    for (const kind of [1, 2]) open.push({ bound, fixes: Int32Array.from([...fixes, pick, kind]) });
-  };
-  branch(root, new Int32Array(0), root.welfare);
-  let status: SolveStatus = "optimal";
-  for (let nodes = 1; open.length > 0; nodes++) {
-    let top = 0;
-    for (let k = 1; k < open.length; k++) if (open[k].bound > open[top].bound) top = k;
-    if (open[top].bound <= best.welfare + tol) {
-      open.length = 0;
-      break;
-    }
-    if (nodes >= nodeBudget) status = "node_budget";
-    else if (nodes >= MIN_LPS && performance.now() - t0 > timeBudgetMs) status = "time_budget";
-    if (status !== "optimal") break;
-    const node = open[top];
-    open[top] = open[open.length - 1];
-    open.pop();
-    const sol = lp(node.fixes);
-    if (sol.infeasible || sol.welfare <= best.welfare + tol) continue;
-    branch(sol, node.fixes, Math.min(node.bound, sol.welfare));
-  }
-  let bound = Math.max(best.welfare, unresolved);
-  for (const node of open) bound = Math.max(bound, node.bound);
-  if (status === "optimal" && unresolved > best.welfare + tol) status = "node_budget";
-  return { best, status, bound };
+  return branchOverMinimums(root, lp, (amount) => violators(book, min, amount), min, budgets, t0, MIN_TIME_LPS);
 }
 
 /**

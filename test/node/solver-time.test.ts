@@ -242,7 +242,8 @@ describe("solve over schedules vs HiGHS's time-indexed MILP (support/highs-time.
     it(`${name}: the same optimum on 25 generated books${verified ? ", every settlement verified" : ""}`, () => {
       for (let s = 1; s <= 25; s++) {
         const m = generateWindowedMarket(s, { size: 24, ...options });
-        const r = solve(m.intents, m.latency, { now: m.now });
+        // A budget no load on a shared machine reaches: the optimum is what is compared.
+        const r = solve(m.intents, m.latency, { now: m.now, timeBudgetMs: 60_000 });
         const h = solveTimeIndexed(m.intents, m.latency, m.now);
         expect(r.status).toBe("optimal");
         expect(Math.abs(r.welfare - h.welfare)).toBeLessThanOrEqual(1e-7 * Math.max(1, Math.abs(h.welfare)));
