@@ -1,6 +1,6 @@
 // Books with windows (CONTRACT.md section 2a; notes/solver.md, "Time (session 8)"): the time-expanded circulation
 // (time-net.ts), branch and bound over minimums on it, fills per pair and run of equal rate, Nash prices per buy–sell
-// pair (per trade for swaps) from priceAllocation, and the certificate verify-time.ts checks.
+// pair (swaps included: Nash on the net) from price.ts, and the certificate verify-time.ts checks.
 import type { Certificate, Fill, Intent, LatencyTable, SolveStatus } from "../contract/schema.ts";
 import { priceIndexed, type AllocationFill } from "./price.ts";
 import type { Budgets, SolveResult } from "./result.ts";
@@ -104,56 +104,41 @@ function branchAndBound(book: TimeBook, min: Float64Array, root: TimeLp, budgets
 }
 
 /**
- * The trades as fills: a plain pair's units per slot, merged into runs of adjacent slots at one rate (one fill per
- * run, all at the pair's one price); a trade through swaps hop by hop, consecutively (as priceAllocation and
- * verify read trades). Prices come from priceAllocation on the allocation aggregated per pair (per trade for swaps).
+ * The trades as fills: each buy–sell pair's units per slot (a trade through swaps adds to each of its hops' pairs),
+ * merged into runs of adjacent slots at one rate, one fill per run, all at the pair's one price from
+ * priceAllocation on the allocation aggregated per pair.
  */
 function timedFills(book: TimeBook, trades: TimeTrade[]): Fill[] {
   const { intents, legs, slots } = book;
   const pairs = new Map<string, { b: number; s: number; resource: string; perSlot: Map<number, number> }>();
-  const swapTrades = new Map<string, TimeTrade>();
-  for (const t of trades) {
-    const h = t.hops[0];
-    const b = legs[h.buy].intent;
-    const s = legs[h.sell].intent;
-    if (t.hops.length === 1 && !intents[b].swapFor && !intents[s].swapFor) {
+  for (const t of trades)
+    for (const h of t.hops) {
+      const b = legs[h.buy].intent;
+      const s = legs[h.sell].intent;
       const key = `${b}:${s}`;
       let p = pairs.get(key);
       if (!p) pairs.set(key, (p = { b, s, resource: legs[h.buy].resource, perSlot: new Map() }));
       // Two windowless legs may meet in a finite slot of the network: for them that is untimed.
       const slot = windowed(legs[h.buy]) || windowed(legs[h.sell]) ? h.slot : slots.count;
       p.perSlot.set(slot, (p.perSlot.get(slot) ?? 0) + t.volume);
-    } else {
-      const hops = t.hops.map((x) => (windowed(legs[x.buy]) || windowed(legs[x.sell]) ? x : { ...x, slot: slots.count }));
-      const key = hops.map((x) => `${x.buy}:${x.sell}:${x.slot}`).join(",");
-      const same = swapTrades.get(key);
-      if (same) same.volume += t.volume;
-      else swapTrades.set(key, { hops, volume: t.volume });
     }
-  }
-  // The allocation to price: one fill per plain pair, one per hop of each swap trade.
   const allocation: AllocationFill[] = [];
   const bIdx: number[] = [];
   const sIdx: number[] = [];
-  const add = (b: number, s: number, resource: string, quantity: number) => {
-    allocation.push({ buy: intents[b].id, sell: intents[s].id, resource, quantity });
-    bIdx.push(b);
-    sIdx.push(s);
-  };
   for (const p of pairs.values()) {
     let q = 0;
     for (const x of p.perSlot.values()) q += x;
-    add(p.b, p.s, p.resource, q);
+    allocation.push({ buy: intents[p.b].id, sell: intents[p.s].id, resource: p.resource, quantity: q });
+    bIdx.push(p.b);
+    sIdx.push(p.s);
   }
-  for (const t of swapTrades.values()) for (const h of t.hops) add(legs[h.buy].intent, legs[h.sell].intent, legs[h.buy].resource, t.volume);
-  const priced = priceIndexed(intents, allocation, Int32Array.from(bIdx), Int32Array.from(sIdx));
+  const priced = priceIndexed(intents, allocation, Int32Array.from(bIdx), Int32Array.from(sIdx), book.latency);
   const fills: Fill[] = [];
   let k = 0;
   for (const p of pairs.values()) {
     const f = priced[k++];
     for (const run of runs(slots, p.perSlot)) fills.push(timed(f, run.quantity, slots, run.from, run.to));
   }
-  for (const t of swapTrades.values()) for (const h of t.hops) fills.push(timed(priced[k++], t.volume, slots, h.slot, h.slot + 1));
   return fills;
 }
 
