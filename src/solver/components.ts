@@ -6,7 +6,8 @@
 // and an intent in no edge is not in any problem at all.
 import type { Intent, LatencyTable } from "../contract/schema.ts";
 import type { ClassIndex } from "./classes.ts";
-import { compatible } from "./latency.ts";
+import { compatible, softPenalty, withinCap } from "./latency.ts";
+import { timeLegs, windowed } from "./time-slots.ts";
 import { swapBuyView } from "./multi.ts";
 import { isSoft, pairLimits } from "./price.ts";
 
@@ -134,6 +135,81 @@ function swapPairs(intents: readonly Intent[], latency: LatencyTable, join: (a: 
       if ((jb && compatible(jb, asSeller, latency)) || (J.side === "sell" && compatible(asBuyer, sellView(J), latency))) join(k, j);
     }
   }
+}
+
+/**
+ * Components of a book with windows (notes/solver.md, "Time (session 8)"): two legs may trade when they are
+ * compatible, active in one elementary interval (so disjoint windows never join) and their limits, moved by soft
+ * latency, meet (any price when a side is a swap). Per (interval, resource, buyer region, seller region) the legs
+ * that meet the other side's best are joined, as tradeComponents does per class pair. Returns intent indices per
+ * component in input order, ordered by first index; intents in no edge are in none.
+ */
+export function timeComponents(intents: readonly Intent[], latency: LatencyTable, now: number | undefined): Int32Array[] {
+  const { legs, slots } = timeLegs(intents, now);
+  const regions = new Map<string, number>();
+  const resources = new Map<string, number>();
+  const id = (m: Map<string, number>, k: string) => m.get(k) ?? (m.set(k, m.size), m.size - 1);
+  for (const l of legs) {
+    id(regions, intents[l.intent].region);
+    id(resources, l.resource);
+  }
+  const names = [...regions.keys()];
+  const R = names.length;
+  // Per leg and hub key its worth there; per hub the best of each side.
+  const visits: { leg: number; key: number; worth: number }[] = [];
+  const dearest = new Map<number, number>();
+  const cheapest = new Map<number, number>();
+  legs.forEach((l, k) => {
+    const it = intents[l.intent];
+    const mine = regions.get(it.region)!;
+    const res = resources.get(l.resource)!;
+    const swap = it.swapFor !== undefined;
+    for (let other = 0; other < R; other++) {
+      if (!withinCap(latency, it.region, it.maxLatencyMs, names[other])) continue;
+      const penalty = softPenalty(latency, it, names[other]);
+      if (penalty === Infinity) continue;
+      const worth = swap ? (l.buy ? Infinity : -Infinity) : l.buy ? l.value - penalty : l.value + penalty;
+      const [rb, rs] = l.buy ? [mine, other] : [other, mine];
+      const put = (t: number) => {
+        const key = ((t * resources.size + res) * R + rb) * R + rs;
+        visits.push({ leg: k, key, worth });
+        if (l.buy) dearest.set(key, Math.max(dearest.get(key) ?? -Infinity, worth));
+        else cheapest.set(key, Math.min(cheapest.get(key) ?? Infinity, worth));
+      };
+      for (let t = l.first; t < l.last; t++) put(t);
+      if (!windowed(l)) put(slots.count);
+    }
+  });
+  const parent = Int32Array.from({ length: intents.length }, (_, i) => i);
+  const find = (x: number): number => {
+    while (parent[x] !== x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  const traded = new Uint8Array(intents.length);
+  const anchor = new Map<number, number>(); // per hub: an intent it joins everyone to
+  for (const { leg, key, worth } of visits) {
+    const l = legs[leg];
+    const other = l.buy ? cheapest.get(key) : dearest.get(key);
+    if (other === undefined || !(l.buy ? worth >= other : worth <= other)) continue;
+    traded[l.intent] = 1;
+    const a = anchor.get(key);
+    if (a === undefined) anchor.set(key, l.intent);
+    else {
+      const x = find(a);
+      const y = find(l.intent);
+      if (x !== y) parent[x] = y;
+    }
+  }
+  // Legs of one agent meet only other agents: joining them too only merges components, which stays exact.
+  const byRoot = new Map<number, number[]>();
+  for (let i = 0; i < intents.length; i++) {
+    if (!traded[i]) continue;
+    const r = find(i);
+    const list = byRoot.get(r);
+    if (list) list.push(i);
+    else byRoot.set(r, [i]);
+  }
+  return [...byRoot.values()].map((c) => Int32Array.from(c));
 }
 
 /**
