@@ -8,6 +8,7 @@ import { priceIndexed } from "./price.ts";
 import { looseSwapCertificate, rootBoundOnly, solveSwapComponent } from "./swaps.ts";
 import { tradeComponents } from "./components.ts";
 import { EXACT_MAX_INTENTS, needsExact, solveExact } from "./exact.ts";
+import { isTimed, solveTime } from "./time.ts";
 import type { Budgets, SolveOptions, SolveResult } from "./result.ts";
 import { verify } from "./verify.ts";
 
@@ -31,6 +32,8 @@ export function solve(intents: readonly Intent[], latency: LatencyTable, options
   const t0 = performance.now();
   const maxIntents = options.maxIntents ?? 200_000;
   if (intents.length > maxIntents) return sizeBudget(intents, t0);
+  // Windows: the time-expanded problem (notes/solver.md, "Time (session 8)"); a book without any takes the path below.
+  if (isTimed(intents)) return solveTime(intents, latency, options.now, budgetsOf(options), t0);
   // The whole book's classes (reused from a warm start) give the components of the "may trade" graph; each is
   // solved on its own with thresholds from its own numbers (notes/solver.md, "Components").
   const warm = WarmStart.catalogOf(options.warmStart);
@@ -78,7 +81,7 @@ function solveComponent(
   duals: Record<string, number>,
   idx: ClassIndex,
 ): SolveResult {
-  const budgets: Budgets = { timeBudgetMs: options.timeBudgetMs ?? 40, nodeBudget: options.nodeBudget ?? 20_000 };
+  const budgets = budgetsOf(options);
   // Swaps and deferrals: the circulation with swap nodes (notes/solver.md, "Multi-party kinds").
   if (intents.some((it) => it.swapFor !== undefined)) return solveSwapComponent(intents, latency, prepare(intents, idx), budgets, t0, duals);
   // Numbers too far apart for the float path's relative thresholds: exact integers (notes/solver.md, "Exactness").
@@ -159,6 +162,10 @@ function mergeComponents(parts: SolveResult[], comps: Int32Array[], intents: rea
   const result: SolveResult = { fills, welfare, status, solveMs: performance.now() - t0, certificate };
   if (status !== "optimal") result.gap = gap;
   return result;
+}
+
+function budgetsOf(options: SolveOptions): Budgets {
+  return { timeBudgetMs: options.timeBudgetMs ?? 40, nodeBudget: options.nodeBudget ?? 20_000 };
 }
 
 function sizeBudget(intents: readonly Intent[], t0: number): SolveResult {

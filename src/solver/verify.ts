@@ -5,6 +5,8 @@ import type { Certificate, Fill, Intent, LatencyTable } from "../contract/schema
 import { buildClasses, catalogClasses, type ClassIndex, type TwoSided } from "./classes.ts";
 import { compatible } from "./latency.ts";
 import { swapBuyView } from "./multi.ts";
+import { isTimed } from "./time-slots.ts";
+import { checkTime } from "./verify-time.ts";
 
 /** No two-sided agents: classes built with it are not kept apart per agent (and no scan is made). */
 const NO_TWO_SIDED: TwoSided = new Map();
@@ -58,6 +60,7 @@ export function verify(
   intents: readonly Intent[],
   latency: LatencyTable,
   settlement: { fills: Fill[]; welfare: number; certificate?: Certificate },
+  options: { now?: number } = {},
 ): VerifyResult {
   const errors: string[] = [];
   const n = intents.length;
@@ -144,7 +147,10 @@ export function verify(
 
   // Optimality from the certificate: dual feasibility per compatible class pair, then weak duality.
   const cert = settlement.certificate;
-  if (!cert) {
+  if (isTimed(intents)) {
+    // Windows: the schedule and optimality over schedules (verify-time.ts) instead of the timeless certificate.
+    checkTime(intents, latency, settlement, options.now, welfare, absWelfare, errors);
+  } else if (!cert) {
     errors.push("certificate: missing, so optimality cannot be checked");
   } else if (hasSwaps) {
     checkSwapCertificate(intents, latency, cert, welfare, absWelfare, errors);

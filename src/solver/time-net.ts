@@ -1,0 +1,460 @@
+// The time-expanded allocation as one min-cost circulation (notes/solver.md, "Time (session 8)"): source → buyer
+// roots → their interval copies (rate caps) → hubs per (interval, resource, buyer region, seller region) → seller
+// interval copies → seller roots → sink. A swap's roots are its two nodes (in → out, cost −its value): its given leg
+// ends at `in`, its taken leg starts at `out`, so gives = takes and chains and rings are paths and cycles. Hubs keep
+// the arcs at O(legs × intervals × regions); the legs of an agent on both sides of a resource (no self-trade) and of
+// intents forced to their minimum (only individually rational partners) take direct arcs instead.
+import type { Intent, LatencyTable } from "../contract/schema.ts";
+import { softPenalty, withinCap } from "./latency.ts";
+import { networkSimplex } from "./simplex.ts";
+import { slotHours, windowed, type Leg, type Slots } from "./time-slots.ts";
+
+/** Branch and bound's choices: intents left out, intents forced to at least `min`. */
+export interface TimeFixings {
+  excluded: Uint8Array;
+  forced: Uint8Array;
+  min: Float64Array;
+}
+
+/** One hop of a trade: a buyer leg takes `quantity` from a seller leg in one slot. */
+export interface Hop {
+  buy: number;
+  sell: number;
+  slot: number;
+}
+
+/** A trade: hops in flow order (a chain buyer → swaps → seller, or a ring of swaps), one volume. */
+export interface TimeTrade {
+  hops: Hop[];
+  volume: number;
+}
+
+export interface TimeLp {
+  trades: TimeTrade[];
+  /** Per intent: units filled (a swap: units given). */
+  amount: Float64Array;
+  welfare: number;
+  /** A forced minimum could not be met (the node is infeasible). */
+  infeasible: boolean;
+  /** Every trade's gain is ≥ 0. */
+  rational: boolean;
+  /** Duals: per intent (u, v or a swap's w), per capped leg and slot, per swap its potential π. */
+  duals: Float64Array;
+  rateDuals: { leg: number; slot: number; dual: number }[];
+  potentials: Map<number, number>;
+  bound: number;
+}
+
+/** The book's fixed facts, shared by every LP branch and bound solves. */
+export interface TimeBook {
+  intents: readonly Intent[];
+  latency: LatencyTable;
+  legs: Leg[];
+  slots: Slots;
+  /** Per leg: whether its agent holds legs on both sides of its resource. */
+  twoSided: Uint8Array;
+  /** Per leg: the counterpart regions it admits (index) and its soft penalty against each. */
+  reach: { region: number; penalty: number }[][];
+  legRegion: Int32Array;
+  legResource: Int32Array;
+  regions: number;
+  resources: number;
+  eps: number;
+  tiny: number;
+}
+
+/** Gain per unit of a hop (limits moved by soft latency). */
+export function hopGain(book: TimeBook, h: Hop): number {
+  const b = book.legs[h.buy];
+  const s = book.legs[h.sell];
+  const { intents, latency } = book;
+  return b.value - softPenalty(latency, intents[b.intent], intents[s.intent].region) - s.value - softPenalty(latency, intents[s.intent], intents[b.intent].region);
+}
+
+export function timeBook(intents: readonly Intent[], latency: LatencyTable, legs: Leg[], slots: Slots): TimeBook {
+  const regionOf = new Map<string, number>();
+  const resourceOf = new Map<string, number>();
+  const id = (m: Map<string, number>, k: string) => m.get(k) ?? (m.set(k, m.size), m.size - 1);
+  const legRegion = Int32Array.from(legs, (l) => id(regionOf, intents[l.intent].region));
+  const legResource = Int32Array.from(legs, (l) => id(resourceOf, l.resource));
+  const sides = new Map<string, number>();
+  legs.forEach((l) => {
+    const k = `${intents[l.intent].agent}\u0000${l.resource}`;
+    sides.set(k, (sides.get(k) ?? 0) | (l.buy ? 1 : 2));
+  });
+  const twoSided = Uint8Array.from(legs, (l) => (sides.get(`${intents[l.intent].agent}\u0000${l.resource}`) === 3 ? 1 : 0));
+  // Per (resource, side) the regions present, so a leg lists only counterpart regions that exist.
+  const present = new Map<string, Set<number>>();
+  legs.forEach((l, k) => {
+    const key = `${legResource[k]}:${l.buy ? "b" : "s"}`;
+    (present.get(key) ?? present.set(key, new Set()).get(key)!).add(legRegion[k]);
+  });
+  const names = [...regionOf.keys()];
+  const reach = legs.map((l, k) => {
+    const it = intents[l.intent];
+    const out: { region: number; penalty: number }[] = [];
+    for (const r of present.get(`${legResource[k]}:${l.buy ? "s" : "b"}`) ?? []) {
+      if (!withinCap(latency, it.region, it.maxLatencyMs, names[r])) continue;
+      const penalty = softPenalty(latency, it, names[r]);
+      if (penalty < Infinity) out.push({ region: r, penalty });
+    }
+    return out;
+  });
+  let qMax = 0;
+  let qMin = Infinity;
+  let pMax = 1;
+  for (const it of intents) {
+    if (!(it.quantity > 0)) continue;
+    qMax = Math.max(qMax, it.quantity);
+    qMin = Math.min(qMin, it.quantity);
+    pMax = Math.max(pMax, it.limitPrice, it.swapFor?.limitPrice ?? 0);
+  }
+  for (const l of legs) if (l.rate < Infinity) qMin = Math.min(qMin, l.rate * 1e-3);
+  return {
+    intents, latency, legs, slots, twoSided, reach, legRegion, legResource,
+    regions: regionOf.size, resources: resourceOf.size,
+    eps: 1e-12 * pMax,
+    tiny: Math.min(1e-12 * Math.max(1, qMax), 1e-6 * (qMin < Infinity ? qMin : 1)),
+  };
+}
+
+/** Growable arrays of the circulation (arcs with convex pieces, and tags saying which legs and slot an arc serves). */
+class Net {
+  V = 2;
+  src: number[] = [];
+  dst: number[] = [];
+  pieceStart: number[] = [];
+  pieceCost: number[] = [];
+  pieceCap: number[] = [];
+  pieceIntent: number[] = [];
+  tagBuy: number[] = [];
+  tagSell: number[] = [];
+  tagSlot: number[] = [];
+  node(): number {
+    return this.V++;
+  }
+  arc(u: number, v: number, pieces: [number, number, number][], buy = -1, sell = -1, slot = -1): number {
+    this.src.push(u);
+    this.dst.push(v);
+    this.pieceStart.push(this.pieceCost.length);
+    for (const [c, cap, who] of pieces) {
+      this.pieceCost.push(c);
+      this.pieceCap.push(cap);
+      this.pieceIntent.push(who);
+    }
+    this.tagBuy.push(buy);
+    this.tagSell.push(sell);
+    this.tagSlot.push(slot);
+    return this.src.length - 1;
+  }
+}
+
+const S = 0;
+const T = 1;
+
+/** The LP over schedules with some intents left out or forced to their minimum (none: the root relaxation). */
+export function solveTimeLp(book: TimeBook, fix: TimeFixings | null): TimeLp {
+  const { intents, legs, slots } = book;
+  const n = intents.length;
+  const net = new Net();
+  const out = (i: number) => !(intents[i].quantity > 0) || (fix !== null && fix.excluded[i] === 1);
+  const forced = (i: number) => fix !== null && fix.forced[i] === 1 && fix.min[i] > 0;
+  const bonus = fix ? forcingBonus(intents, legs.length + 4) : 0;
+  const pieces = (i: number, cost: number): [number, number, number][] => {
+    const q = intents[i].quantity;
+    if (!forced(i)) return [[cost, q, i]];
+    const m = Math.min(q, fix!.min[i]);
+    return q > m ? [[cost - bonus, m, i], [cost, q - m, i]] : [[cost - bonus, m, i]];
+  };
+  // Roots: a plain buyer's node after the source, a seller's before the sink, a swap's in → out.
+  const buyRoot = new Int32Array(n).fill(-1);
+  const sellRoot = new Int32Array(n).fill(-1);
+  const rootArc = new Int32Array(n).fill(-1);
+  for (let i = 0; i < n; i++) {
+    if (out(i)) continue;
+    const it = intents[i];
+    if (it.swapFor) {
+      sellRoot[i] = net.node();
+      buyRoot[i] = net.node();
+      rootArc[i] = net.arc(sellRoot[i], buyRoot[i], pieces(i, it.limitPrice - (it.swapFor.limitPrice ?? 0)));
+    } else if (it.side === "buy") {
+      buyRoot[i] = net.node();
+      rootArc[i] = net.arc(S, buyRoot[i], pieces(i, -it.limitPrice));
+    } else {
+      sellRoot[i] = net.node();
+      rootArc[i] = net.arc(sellRoot[i], T, pieces(i, it.limitPrice));
+    }
+  }
+  // Per leg and active slot its end node: a rate-capped leg's interval copy, else its root.
+  const rateArcs: { leg: number; slot: number; arc: number }[] = [];
+  const endAt = (k: number, t: number): number => endNodes[k][t - legs[k].first] ?? -1;
+  const endNodes: number[][] = legs.map((l, k) => {
+    const root = l.buy ? buyRoot[l.intent] : sellRoot[l.intent];
+    const ends: number[] = [];
+    if (root < 0) return ends;
+    for (let t = l.first; t < l.last; t++) {
+      if (l.rate === Infinity) ends.push(root);
+      else {
+        const c = net.node();
+        const arc = l.buy ? net.arc(root, c, [[0, l.rate * slotHours(slots, t), -1]], k, -1, t) : net.arc(c, root, [[0, l.rate * slotHours(slots, t), -1]], -1, k, t);
+        rateArcs.push({ leg: k, slot: t, arc });
+        ends.push(c);
+      }
+    }
+    if (!windowed(l)) ends.push(root); // the untimed slot
+    return ends;
+  });
+  const direct = Uint8Array.from(legs, (l, k) => (book.twoSided[k] || forced(l.intent) ? 1 : 0));
+  hubArcs(book, net, direct, endNodes);
+  directArcs(book, net, direct, endAt, fix);
+  net.arc(T, S, [[0, Infinity, -1]]);
+  net.pieceStart.push(net.pieceCost.length);
+  const sol = networkSimplex(
+    {
+      V: net.V,
+      src: Int32Array.from(net.src),
+      dst: Int32Array.from(net.dst),
+      pieceStart: Int32Array.from(net.pieceStart),
+      pieceCost: Float64Array.from(net.pieceCost),
+      pieceCap: Float64Array.from(net.pieceCap),
+    },
+    book.eps,
+  );
+  const trades = decompose(book, net, sol.flow);
+  return summarise(book, net, sol.pi, trades, rootArc, buyRoot, rateArcs, fix);
+}
+
+/** Interval copies of hub legs to their hubs (only hubs with both a buyer and a seller get arcs). */
+function hubArcs(book: TimeBook, net: Net, direct: Uint8Array, endNodes: number[][]): void {
+  const { legs, slots } = book;
+  const R = book.regions;
+  const key = (t: number, kind: number, res: number, rb: number, rs: number) => (((t * 2 + kind) * book.resources + res) * R + rb) * R + rs;
+  // A windowed buyer meets every seller (kind 0); a windowless buyer only windowed sellers in finite slots (kind 1),
+  // and windowless ones in the untimed slot (kind 1 there), so two windowless legs never get a start/end.
+  const visit = (k: number, f: (t: number, kind: number, end: number) => void) => {
+    const l = legs[k];
+    const ends = endNodes[k];
+    for (let j = 0; j < ends.length; j++) {
+      const t = l.first + j;
+      const untimed = t >= l.last;
+      const slot = untimed ? slots.count : t;
+      if (l.buy) f(slot, windowed(l) ? 0 : 1, ends[j]);
+      else if (windowed(l)) {
+        f(slot, 0, ends[j]);
+        f(slot, 1, ends[j]);
+      } else f(slot, untimed ? 1 : 0, ends[j]);
+    }
+  };
+  const seen = new Map<number, number>(); // key → 1 buyer, 2 seller, 3 both
+  const each = (k: number, f: (key: number, t: number, end: number, penalty: number) => void) =>
+    visit(k, (t, kind, end) => {
+      for (const { region, penalty } of book.reach[k]) {
+        const [rb, rs] = legs[k].buy ? [book.legRegion[k], region] : [region, book.legRegion[k]];
+        f(key(t, kind, book.legResource[k], rb, rs), t, end, penalty);
+      }
+    });
+  for (let k = 0; k < legs.length; k++) {
+    if (direct[k] || endNodes[k].length === 0) continue;
+    const bit = legs[k].buy ? 1 : 2;
+    each(k, (h) => seen.set(h, (seen.get(h) ?? 0) | bit));
+  }
+  const hub = new Map<number, number>();
+  for (let k = 0; k < legs.length; k++) {
+    if (direct[k] || endNodes[k].length === 0) continue;
+    each(k, (h, t, end, penalty) => {
+      if (seen.get(h) !== 3) return;
+      let node = hub.get(h);
+      if (node === undefined) hub.set(h, (node = net.node()));
+      // The penalty is the leg's own against the hub's other region; the rest of the pair's is the other leg's.
+      if (legs[k].buy) net.arc(end, node, [[penalty, Infinity, -1]], k, -1, t);
+      else net.arc(node, end, [[penalty, Infinity, -1]], -1, k, t);
+    });
+  }
+}
+
+/** Arcs leg to leg for direct legs: other agents, compatible, both active; forced intents only where the hop gains. */
+function directArcs(book: TimeBook, net: Net, direct: Uint8Array, endAt: (k: number, t: number) => number, fix: TimeFixings | null): void {
+  const { legs, intents, slots } = book;
+  const bySide = new Map<string, number[]>();
+  legs.forEach((l, k) => {
+    const key = `${book.legResource[k]}:${l.buy ? "b" : "s"}`;
+    (bySide.get(key) ?? bySide.set(key, []).get(key)!).push(k);
+  });
+  const admits = (k: number, region: number) => book.reach[k].some((r) => r.region === region);
+  for (let k = 0; k < legs.length; k++) {
+    if (!direct[k]) continue;
+    const l = legs[k];
+    for (const m of bySide.get(`${book.legResource[k]}:${l.buy ? "s" : "b"}`) ?? []) {
+      if (!l.buy && direct[m]) continue; // the buyer side lists it
+      const [b, s] = l.buy ? [k, m] : [m, k];
+      const B = legs[b];
+      const X = legs[s];
+      if (intents[B.intent].agent === intents[X.intent].agent) continue;
+      if (!admits(b, book.legRegion[s]) || !admits(s, book.legRegion[b])) continue;
+      const forcedSide = fix !== null && (fix.forced[B.intent] === 1 || fix.forced[X.intent] === 1);
+      const penalty = hopGain(book, { buy: b, sell: s, slot: 0 }) - (B.value - X.value);
+      if (forcedSide && B.value - X.value + penalty < 0) continue; // not individually rational
+      const both = (t: number) => {
+        const u = endAt(b, t);
+        const v = endAt(s, t);
+        if (u >= 0 && v >= 0) net.arc(u, v, [[-penalty, Infinity, -1]], b, s, t);
+      };
+      // Two windowless legs meet only in the untimed slot (a windowless leg's untimed end follows its finite ones).
+      if (windowed(B) || windowed(X)) for (let t = Math.max(B.first, X.first); t < Math.min(B.last, X.last); t++) both(t);
+      else both(slots.count);
+    }
+  }
+}
+
+/**
+ * Flow into trades: walk from the source along arcs with flow left to the sink (a chain) or until the walk meets
+ * itself (a ring of swaps); each trade takes the least flow on its arcs. Hops are read from the arcs' tags.
+ */
+function decompose(book: TimeBook, net: Net, flow: Float64Array): TimeTrade[] {
+  const m = net.src.length;
+  const left = Float64Array.from(flow);
+  const tiny = book.tiny;
+  const outArcs: number[][] = Array.from({ length: net.V }, () => []);
+  for (let a = 0; a < m; a++) if (left[a] > tiny && net.src[a] !== T) outArcs[net.src[a]].push(a);
+  const next = (u: number) => {
+    const l = outArcs[u];
+    while (l.length > 0 && !(left[l[l.length - 1]] > tiny)) l.pop();
+    return l.length > 0 ? l[l.length - 1] : -1;
+  };
+  const trades: TimeTrade[] = [];
+  const take = (arcs: number[], ring: boolean) => {
+    let volume = Infinity;
+    for (const a of arcs) volume = Math.min(volume, left[a]);
+    for (const a of arcs) left[a] -= volume;
+    if (ring) {
+      // Start right after a swap's in → out arc, so hops read buyer before seller.
+      const at = arcs.findIndex((a) => net.tagBuy[a] >= 0);
+      if (at < 0) return;
+      arcs = [...arcs.slice(at), ...arcs.slice(0, at)];
+    }
+    const hops: Hop[] = [];
+    let buy = -1;
+    let slot = -1;
+    for (const a of arcs) {
+      if (net.tagBuy[a] >= 0) {
+        buy = net.tagBuy[a];
+        slot = net.tagSlot[a];
+      }
+      if (net.tagSell[a] >= 0 && buy >= 0) {
+        hops.push({ buy, sell: net.tagSell[a], slot: net.tagSlot[a] >= 0 ? net.tagSlot[a] : slot });
+        buy = -1;
+      }
+    }
+    if (hops.length > 0 && volume > tiny) trades.push({ hops, volume });
+  };
+  for (let guard = 0; guard < 10 * m + 10 && next(S) >= 0; guard++) {
+    const path: number[] = [];
+    const at = new Map<number, number>([[S, 0]]);
+    let u = S;
+    while (u !== T) {
+      const a = next(u);
+      if (a < 0) break;
+      const v = net.dst[a];
+      const from = at.get(v);
+      if (from !== undefined) {
+        const cycle = [...path.slice(from), a];
+        for (const a2 of path.slice(from)) at.delete(net.dst[a2]);
+        path.length = from;
+        take(cycle, true);
+        u = v;
+        at.set(v, path.length);
+        continue;
+      }
+      path.push(a);
+      at.set(v, path.length);
+      u = v;
+    }
+    if (u !== T) {
+      for (const a of path) left[a] = 0; // numerical leftovers only
+      continue;
+    }
+    take(path, false);
+  }
+  // Rings left among swaps (no source or sink on them).
+  for (let u = 2; u < net.V; u++) {
+    for (let guard = 0; guard < m && next(u) >= 0; guard++) {
+      const arcs: number[] = [];
+      const seen = new Map<number, number>();
+      let v = u;
+      while (!seen.has(v)) {
+        seen.set(v, arcs.length);
+        const a = next(v);
+        if (a < 0) break;
+        arcs.push(a);
+        v = net.dst[a];
+      }
+      if (!seen.has(v)) {
+        for (const a of arcs) left[a] = 0;
+        break;
+      }
+      take(arcs.slice(seen.get(v)!), true);
+    }
+  }
+  return trades;
+}
+
+/** Amounts, welfare, rationality and the LP's duals from the potentials (notes/solver.md, "Time (session 8)"). */
+function summarise(
+  book: TimeBook,
+  net: Net,
+  pi: Float64Array,
+  trades: TimeTrade[],
+  rootArc: Int32Array,
+  buyRoot: Int32Array,
+  rateArcs: { leg: number; slot: number; arc: number }[],
+  fix: TimeFixings | null,
+): TimeLp {
+  const { intents, legs } = book;
+  const n = intents.length;
+  const amount = new Float64Array(n);
+  let welfare = 0;
+  let rational = true;
+  for (const t of trades) {
+    let gain = 0;
+    for (const h of t.hops) {
+      const g = hopGain(book, h);
+      gain += g;
+      welfare += g * t.volume;
+      const b = legs[h.buy].intent;
+      const s = legs[h.sell].intent;
+      if (!intents[b].swapFor) amount[b] += t.volume;
+      amount[s] += t.volume;
+    }
+    if (gain < -book.eps * (1 + t.hops.length)) rational = false;
+  }
+  const rc = (a: number, j: number) => net.pieceCost[j] + pi[net.src[a]] - pi[net.dst[a]];
+  const duals = new Float64Array(n);
+  let bound = 0;
+  for (let i = 0; i < n; i++) {
+    const a = rootArc[i];
+    if (a < 0) continue;
+    const last = net.pieceStart[a + 1] - 1;
+    duals[i] = Math.max(0, -rc(a, last));
+    bound += intents[i].quantity * duals[i];
+  }
+  const rateDuals: { leg: number; slot: number; dual: number }[] = [];
+  for (const { leg, slot, arc } of rateArcs) {
+    const d = Math.max(0, -rc(arc, net.pieceStart[arc]));
+    if (d > 0) {
+      rateDuals.push({ leg, slot, dual: d });
+      bound += d * net.pieceCap[net.pieceStart[arc]];
+    }
+  }
+  const potentials = new Map<number, number>();
+  for (let i = 0; i < n; i++) if (intents[i].swapFor && buyRoot[i] >= 0) potentials.set(i, pi[T] - pi[buyRoot[i]] - (intents[i].swapFor!.limitPrice ?? 0));
+  let infeasible = false;
+  if (fix) for (let i = 0; i < n; i++) if (fix.forced[i] && !fix.excluded[i] && amount[i] < fix.min[i] - 1e-12 * Math.max(1, intents[i].quantity)) infeasible = true;
+  return { trades, amount, welfare, infeasible, rational, duals, rateDuals, potentials, bound: Math.max(bound, welfare) };
+}
+
+/** A per-unit bonus larger than any path's gain: each hop at most the price range (as multi.ts's). */
+function forcingBonus(intents: readonly Intent[], hops: number): number {
+  let hi = 0;
+  for (const it of intents) hi = Math.max(hi, it.limitPrice, it.swapFor?.limitPrice ?? 0);
+  return (4 + hops) * (hi + 1);
+}

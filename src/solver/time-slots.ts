@@ -1,0 +1,80 @@
+// Time as the solver and verify see it (CONTRACT.md section 2a): every intent is one or two legs (a buy or a sell of
+// one resource over one window), and time splits into elementary intervals between the legs' window boundaries and
+// now. Slot t < count is the finite interval [bounds[t], bounds[t + 1]); slot `count` is the untimed slot where two
+// windowless legs trade (their fills carry no start/end).
+import type { Intent } from "../contract/schema.ts";
+
+/** One side of an intent: a plain buy or sell, or a swap's given leg (sell) or taken leg (buy). */
+export interface Leg {
+  intent: number;
+  buy: boolean;
+  resource: string;
+  /** What a unit is worth to it: a buyer's limit, a swap's `swapFor.limitPrice` on its taken leg, else its limit. */
+  value: number;
+  /** Its window in ms, or ±Infinity when it has none. */
+  start: number;
+  end: number;
+  /** Units per hour at most (`maxRate`, on a leg with a window); Infinity without. */
+  rate: number;
+  /** The finite slots it is active in: first .. last − 1 (empty when its window ended by now). */
+  first: number;
+  last: number;
+}
+
+export interface Slots {
+  /** Sorted distinct boundaries (ms): window starts and ends, and now. */
+  bounds: number[];
+  /** Number of finite slots (bounds.length − 1, at least 0); also the untimed slot's index. */
+  count: number;
+  /** Index of a boundary, by its ms. */
+  at: Map<number, number>;
+  /** The first finite slot at or after now (0 without now). */
+  open: number;
+}
+
+/** Whether a book needs the time path: some leg has a window. */
+export function isTimed(intents: readonly Intent[]): boolean {
+  for (const it of intents) if (it.window !== undefined || it.swapFor?.window !== undefined) return true;
+  return false;
+}
+
+const ms = (w: { start: string; end: string } | undefined): [number, number] =>
+  w ? [Date.parse(w.start), Date.parse(w.end)] : [-Infinity, Infinity];
+
+/** The legs of the intents with something to trade (positive quantity), and the elementary intervals. */
+export function timeLegs(intents: readonly Intent[], now?: number): { legs: Leg[]; slots: Slots } {
+  const legs: Leg[] = [];
+  const push = (intent: number, buy: boolean, resource: string, value: number, w: [number, number], maxRate?: number) =>
+    legs.push({ intent, buy, resource, value, start: w[0], end: w[1], rate: w[0] > -Infinity && maxRate !== undefined ? maxRate : Infinity, first: 0, last: 0 });
+  intents.forEach((it, i) => {
+    if (!(it.quantity > 0)) return;
+    if (it.swapFor) {
+      push(i, false, it.resource, it.limitPrice, ms(it.window), it.maxRate);
+      push(i, true, it.swapFor.resource, it.swapFor.limitPrice ?? 0, ms(it.swapFor.window), it.maxRate);
+    } else push(i, it.side === "buy", it.resource, it.limitPrice, ms(it.window), it.maxRate);
+  });
+  const set = new Set<number>();
+  for (const l of legs) if (l.start > -Infinity) set.add(l.start).add(l.end);
+  if (now !== undefined) set.add(now);
+  const bounds = [...set].sort((a, b) => a - b);
+  const at = new Map<number, number>();
+  bounds.forEach((b, k) => at.set(b, k));
+  const count = Math.max(0, bounds.length - 1);
+  const open = now === undefined ? 0 : at.get(now)!;
+  for (const l of legs) {
+    if (l.start === -Infinity) {
+      l.first = open;
+      l.last = count;
+    } else {
+      l.first = Math.max(open, at.get(l.start)!);
+      l.last = Math.max(l.first, at.get(l.end)!);
+    }
+  }
+  return { legs, slots: { bounds, count, at, open } };
+}
+
+/** Hours in finite slot t. */
+export const slotHours = (s: Slots, t: number): number => (s.bounds[t + 1] - s.bounds[t]) / 3_600_000;
+
+/** Whether the leg has a window (a windowless leg is active in every finite slot from now, and in the untimed one). */
+export const windowed = (l: Leg): boolean => l.start > -Infinity;
