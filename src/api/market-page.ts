@@ -30,7 +30,7 @@ rect.cap.buy{fill:var(--buy)}rect.cap.sell{fill:var(--sell)}rect.fill{fill:#2f6f
 line.now{stroke:var(--ink);stroke-dasharray:3 3}line.axis{stroke:#99a}`;
 
 /** The time axis's drawing (SVG user units): width, each side's band height, the fill track's height, the label margin. */
-export const TIMELINE = { width: 1000, band: 90, track: 22, left: 56 } as const;
+export const TIMELINE = { width: 1000, band: 90, track: 22, left: 76 } as const;
 
 /** The page's script. Plain ES2020 in a string: it runs in the browser, not in the worker. */
 const SCRIPT = String.raw`
@@ -166,9 +166,12 @@ function steps(legs, side) {
 
 function timelineOf(resource, legs, fills, now) {
   const times = [...legs.flatMap((l) => [l.start, l.end]), ...fills.flatMap((f) => [f.s, f.e])];
-  const t0 = Math.min(...times), t1 = Math.max(t0 + HOUR, ...times);
+  let t0 = Math.min(...times);
+  const t1 = Math.max(t0 + HOUR, ...times);
+  // Now on the axis too, unless it is so far before the windows that they would be squeezed into a corner.
+  if (now < t0 && t0 - now < t1 - t0) t0 = now;
   const { width: W, left: L, band, track } = TL;
-  const x = (t) => L + ((t - t0) / (t1 - t0)) * (W - L - 8);
+  const x = (t) => L + ((t - t0) / (t1 - t0)) * (W - L - 24);
   const bids = steps(legs, "buy"), asks = steps(legs, "sell");
   const max = Math.max(...bids.map((s) => s.rate), ...asks.map((s) => s.rate), 1e-9);
   const mid = 14 + band;
@@ -189,9 +192,9 @@ function timelineOf(resource, legs, fills, now) {
     ticks += "<line class=axis x1=" + x(t).toFixed(1) + " x2=" + x(t).toFixed(1) + " y1=" + (mid - 3) + " y2=" + (mid + 3) + "></line><text x=" + x(t).toFixed(1) + " y=" + (trackY + track + 12) + " text-anchor=middle>" + label + "</text>";
   }
   const nowLine = now >= t0 && now <= t1 ? "<line class=now x1=" + x(now).toFixed(1) + " x2=" + x(now).toFixed(1) + " y1=4 y2=" + (trackY + track) + "><title>now</title></line>" : "";
-  return "<div class=timeline data-resource=\"" + esc(resource) + "\"><h3>" + esc(resource) + " <span class=muted>bids ↑ asks ↓ in units per hour (tallest " + num(max, 2) + "/h); fills below, UTC</span></h3>" +
+  return "<div class=timeline data-resource=\"" + esc(resource) + "\"><h3>" + esc(resource) + " <span class=muted>open capacity in units per hour, bids ↑ asks ↓; fills delivered below (UTC)</span></h3>" +
     "<svg viewBox=\"0 0 " + W + " " + (trackY + track + 18) + "\" role=img aria-label=\"open capacity of " + esc(resource) + " over time\">" +
-    "<text x=0 y=" + (mid - band + 10) + ">bids</text><text x=0 y=" + (mid + band - 4) + ">asks</text><text x=0 y=" + (trackY + 10) + ">fills</text>" +
+    "<text x=0 y=" + (mid - band + 10) + ">bids " + num(max, 2) + "/h</text><text x=0 y=" + (mid - 4) + ">0</text><text x=0 y=" + (mid + band - 4) + ">asks " + num(max, 2) + "/h</text><text x=0 y=" + (trackY + 10) + ">fills</text>" +
     "<line class=axis x1=" + L + " x2=" + W + " y1=" + mid + " y2=" + mid + "></line>" +
     bids.map((s) => bar("buy", s)).join("") + asks.map((s) => bar("sell", s)).join("") + fills.map(fillBar).join("") + ticks + nowLine + "</svg></div>";
 }
