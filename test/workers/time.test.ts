@@ -4,6 +4,8 @@
 // trades no more), fills start no earlier than the settlement's time, and hostile times are refused by field.
 import { SELF, env, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
+import seed from "../../examples/seed-three-party.json";
+import { shiftedToNow } from "../../scripts/seed-time.ts";
 import { BASE, buyIntent, eventually, freshMarket, json, newAgent, operator, sellIntent, signedFetch, sleep, submit, withOperator } from "./helpers.ts";
 
 const HOUR = 3_600_000;
@@ -178,5 +180,36 @@ describe("hostile times and priorities", () => {
     expect(answer.intent).toMatchObject({ status: "open", window, maxRate: 1 });
     await sleep(900);
     await untilStatus(m, "tiny", "expired");
+  });
+});
+
+describe("the seed's three-party scenario, natively", () => {
+  test("batch market: compute and storage rest; inference (priority high) arrives and clears the chain at once, inside the windows", async () => {
+    const m = await configured({ clearing: "batch", batchIntervalMs: 60_000, latency: seed.latency });
+    const intents = shiftedToNow(seed.intents, seed.now, Date.now());
+    const answers = new Map<string, any>();
+    for (const { agent: _agent, ...intent } of intents) {
+      const r = await submit(await newAgent(), m, intent);
+      expect(r.status).toBe(201);
+      answers.set(intent.id as string, await json(r));
+    }
+    expect(answers.get("compute-idle").settlement).toBeUndefined();
+    expect(answers.get("storage-defer").settlement).toBeUndefined();
+    const { intent, settlement } = answers.get("inference-now");
+    expect(intent).toMatchObject({ status: "filled", priority: "high", preferLatencyMs: 30 });
+    expect(settlement.welfare).toBeCloseTo(100, 9);
+    const byPair = Object.fromEntries(settlement.fills.map((f: any) => [`${f.buy}<${f.sell}`, f]));
+    expect(Object.keys(byPair).sort()).toEqual(["inference-now<storage-defer", "storage-defer<compute-idle"]);
+    const shifted = Object.fromEntries(intents.map((i) => [i.id, i])) as Record<string, any>;
+    const now = byPair["inference-now<storage-defer"];
+    expect(now).toMatchObject({ quantity: 200, end: shifted["inference-now"].window.end });
+    expect(Date.parse(now.start)).toBeGreaterThanOrEqual(Date.parse(settlement.createdAt));
+    const later = byPair["storage-defer<compute-idle"];
+    expect(later.quantity).toBe(200);
+    expect(Date.parse(later.start)).toBeGreaterThanOrEqual(Date.parse(shifted["compute-idle"].window.start));
+    expect(Date.parse(later.end)).toBeLessThanOrEqual(Date.parse(shifted["storage-defer"].swapFor.window.end));
+    expect(now.price).toBeCloseTo(2 - 0.5 / 3, 9);
+    expect(later.price).toBeCloseTo(1.2 + 0.5 / 3, 9);
+    expect(await intentAt(m, "compute-idle")).toMatchObject({ status: "partially_filled", filledQuantity: 200 });
   });
 });
