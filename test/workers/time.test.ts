@@ -90,17 +90,19 @@ describe("windows", () => {
     const m = await configured({ clearing: "continuous" });
     const s = await newAgent();
     const now = Date.now();
-    const window = { start: iso(now - HOUR), end: iso(now + 1200) };
-    const accepted = await json(await submit(s, m, sellIntent({ id: "s", quantity: 100, limitPrice: 1, window })));
-    // The view carries the window as given.
-    expect(accepted.intent).toMatchObject({ id: "s", status: "open", window });
-    expect((await json(await SELF.fetch(`${BASE}/v1/markets/${m}`))).openIntents[0].window).toEqual(window);
+    const window = { start: iso(now - HOUR), end: iso(now + 1500) };
     const ws = await SELF.fetch(`${BASE}/v1/markets/${m}/stream`, { headers: { Upgrade: "websocket" } });
     const socket = ws.webSocket!;
     const events: any[] = [];
     socket.accept();
     socket.addEventListener("message", (e) => events.push(JSON.parse(String(e.data))));
-    await sleep(1300);
+    const accepted = await json(await submit(s, m, sellIntent({ id: "s", quantity: 100, limitPrice: 1, window, maxRate: 40, priority: "low" })));
+    // The answer, the book view and the stream carry the window (and rate, priority) as given.
+    expect(accepted.intent).toMatchObject({ id: "s", status: "open", window, maxRate: 40, priority: "low" });
+    expect((await json(await SELF.fetch(`${BASE}/v1/markets/${m}`))).openIntents[0]).toMatchObject({ window, maxRate: 40 });
+    const streamed = await eventually(async () => events.find((e) => e.type === "intent.accepted"));
+    expect(streamed.intent).toMatchObject({ id: "s", window, maxRate: 40, priority: "low" });
+    await sleep(Math.max(0, now + 1600 - Date.now()));
     await untilStatus(m, "s", "expired");
     await eventually(async () => (events.some((e) => e.type === "intent.expired" && e.ids.includes("s")) ? true : undefined));
     socket.close();
