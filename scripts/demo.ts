@@ -9,6 +9,10 @@ import { parseFlags, parseOrExit } from "../src/cli/args.ts";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateAgentKey, signRequest, type AgentKey } from "../src/contract/auth.ts";
+import type { Intent, LatencyTable } from "../src/contract/schema.ts";
+import { DEFAULT_LATENCY } from "../src/solver/index.ts";
+import { latencyBetween, softPenalty } from "../src/solver/latency.ts";
+import { shiftedToNow } from "./seed-time.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -67,29 +71,47 @@ function loadSeeds(): Seed[] {
       if (name === "bilateral") seeds.push(BUILTIN_BILATERAL);
       continue;
     }
-    const data = JSON.parse(readFileSync(file, "utf8")) as { latency?: unknown; intents?: unknown };
+    const data = JSON.parse(readFileSync(file, "utf8")) as { latency?: unknown; now?: string; intents?: unknown };
     if (!Array.isArray(data.intents)) throw new Error(`${file}: expected an "intents" array`);
-    seeds.push({ name, latency: data.latency, intents: data.intents as Record<string, unknown>[] });
+    seeds.push({ name, latency: data.latency, intents: shiftedToNow(data.intents as Record<string, unknown>[], data.now, Date.now()) });
   }
   return seeds;
 }
 
 const fmt = (n: number, digits = 4) => (Number.isInteger(n) ? String(n) : n.toFixed(digits).replace(/0+$/, "").replace(/\.$/, ""));
 
+type Window = { start: string; end: string };
+
+/** "08:00–10:00 UTC (in 2 h)" style: a window against the current time, to the minute. */
+function when(w: Window | undefined): string {
+  if (!w) return "any time";
+  const at = (t: string) => t.slice(11, 16);
+  const hours = (t: string) => (Date.parse(t) - Date.now()) / 3_600_000;
+  const from = hours(w.start) <= 0 ? "from now" : `from in ${fmt(hours(w.start), 1)} h`;
+  return `${at(w.start)}–${at(w.end)} UTC (${from} to in ${fmt(hours(w.end), 1)} h)`;
+}
+
 function describeIntent(i: Record<string, unknown>): string {
   const limit = i.side === "buy" ? "at most" : "at least";
   const min = i.minQuantity !== undefined ? ` (min ${i.minQuantity})` : "";
   const cap = i.maxLatencyMs !== undefined ? `, within ${i.maxLatencyMs} ms` : "";
-  const swapFor = i.swapFor as { resource: string } | undefined;
-  const swap = swapFor ? ` (${i.kind ?? "swap"}: takes ${swapFor.resource} in return)` : "";
-  return `${i.side} ${i.quantity}${min} ${i.resource}${swap} ${limit} ${i.limitPrice} in ${i.region}${cap}`;
+  const soft = i.preferLatencyMs !== undefined ? `, prefers ≤ ${i.preferLatencyMs} ms (limit −${i.latencyDiscount}/ms beyond)` : "";
+  const swapFor = i.swapFor as { resource: string; window?: Window } | undefined;
+  const window = i.window !== undefined ? ` over ${when(i.window as Window)}` : "";
+  const swap = swapFor ? ` (${i.kind ?? "swap"}: takes ${swapFor.resource}${swapFor.window ? ` over ${when(swapFor.window)}` : ""} in return)` : "";
+  const priority = i.priority !== undefined && i.priority !== "normal" ? `, priority ${i.priority}` : "";
+  const what = swapFor ? "gives" : i.side;
+  return `${what} ${i.quantity}${min} ${i.resource}${window}${swap} ${limit} ${i.limitPrice} in ${i.region}${cap}${soft}${priority}`;
 }
+
+/** " delivered 08:00–10:00 UTC" for a fill with a schedule. */
+const deliveredOver = (f: { start?: string; end?: string }) => (f.start && f.end ? ` delivered ${f.start.slice(11, 16)}–${f.end.slice(11, 16)} UTC` : "");
 
 function printSettlement(s: any, labels: Map<string, string>): void {
   const gap = s.stats.gap !== undefined ? `, gap ≤ ${fmt(s.stats.gap)}` : "";
   console.log(`  settlement ${s.id}: welfare ${fmt(s.welfare)} (${s.stats.status}${gap}, solved in ${fmt(s.stats.solveMs, 2)} ms)`);
   for (const f of s.fills) {
-    console.log(`    ${fmt(f.quantity)} ${f.resource}: ${labels.get(f.buy) ?? f.buy} buys from ${labels.get(f.sell) ?? f.sell} at ${fmt(f.price)}`);
+    console.log(`    ${fmt(f.quantity)} ${f.resource}: ${labels.get(f.buy) ?? f.buy} buys from ${labels.get(f.sell) ?? f.sell} at ${fmt(f.price)}${deliveredOver(f)}`);
   }
 }
 
@@ -99,10 +121,8 @@ interface Submitted {
   intent: Record<string, any>;
 }
 
-/** "hr" for hourly resources (gpu-h100-hr, gpu-h100-hr:in-4h), else "unit". */
-const unitOf = (resource: string) => (/-hr(:|$)/.test(resource) ? "hr" : "unit");
-/** "in 4 h" for a later slot named `…:in-4h`, else undefined. */
-const slotOf = (resource: string) => /:in-(\d+(?:\.\d+)?)h$/.exec(resource)?.[1];
+/** "hr" for hourly resources (gpu-h100-hr), else "unit". */
+const unitOf = (resource: string) => (/-hr$/.test(resource) ? "hr" : "unit");
 
 /**
  * Explains a settlement that includes swaps or deferrals in words: who takes what from whom, what each swap
@@ -118,18 +138,19 @@ function explainMultiParty(s: any, submitted: Map<string, Submitted>): void {
     const unit = unitOf(intent.resource);
     const gave = s.fills.filter((f: any) => f.sell === intent.id);
     const got = s.fills.filter((f: any) => f.buy === intent.id);
+    // A deferral: a swap of a resource for the same resource in a later window.
+    const defers = intent.resource === intent.swapFor.resource && intent.swapFor.window !== undefined;
     for (const f of gave) {
-      const held = intent.kind === "deferral" ? `${who}'s held ${f.resource} capacity now` : `${f.resource} from ${who}`;
-      console.log(`    ${name(f.buy)} buys ${held}: ${fmt(f.quantity)} at ${fmt(f.price)}/${unit} (${money(f.quantity * f.price)})`);
+      const held = defers ? `${who}'s held ${f.resource} capacity` : `${f.resource} from ${who}`;
+      console.log(`    ${name(f.buy)} buys ${held}: ${fmt(f.quantity)} at ${fmt(f.price)}/${unit} (${money(f.quantity * f.price)})${deliveredOver(f)}`);
     }
     for (const f of got) {
-      const slot = slotOf(f.resource);
-      const what = intent.kind === "deferral" ? `${who}'s job moves to ${name(f.sell)}'s slot${slot ? ` in ${slot} h` : ""} (${f.resource})` : `${who} takes ${f.resource} from ${name(f.sell)} in return`;
-      console.log(`    ${what}: ${fmt(f.quantity)} at ${fmt(f.price)}/${unitOf(f.resource)} (${money(f.quantity * f.price)})`);
+      const what = defers ? `${who}'s job moves to ${name(f.sell)}'s later capacity` : `${who} takes ${f.resource} from ${name(f.sell)} in return`;
+      console.log(`    ${what}: ${fmt(f.quantity)} at ${fmt(f.price)}/${unitOf(f.resource)} (${money(f.quantity * f.price)})${deliveredOver(f)}`);
     }
     const quantity = gave.reduce((t: number, f: any) => t + f.quantity, 0);
     const net = gave.reduce((t: number, f: any) => t + f.quantity * f.price, 0) - got.reduce((t: number, f: any) => t + f.quantity * f.price, 0);
-    const label = intent.kind === "deferral" ? "net rebate" : "net received";
+    const label = defers ? "net rebate" : "net received";
     console.log(`    ${who}'s ${label}: ${fmt(net / quantity)}/${unit}, ${money(net)} in total over ${fmt(quantity)} ${unit === "hr" ? "hours" : "units"} (it asked for at least ${fmt(intent.limitPrice - (intent.swapFor.limitPrice ?? 0))}/${unit})`);
   }
   // Surplus: a buyer's limit minus the price, a seller's price minus its limit; a swap is both.
@@ -143,6 +164,47 @@ function explainMultiParty(s: any, submitted: Map<string, Submitted>): void {
   }
   const parts = [...surplus].map(([who, v]) => `${who} ${money(v)}`).join(", ");
   console.log(`    surplus: ${parts} (sum ${money([...surplus.values()].reduce((t, v) => t + v, 0))} = welfare ${fmt(s.welfare)})`);
+}
+
+const overlap = (a: Window | undefined, b: Window | undefined) => !a || !b || (Date.parse(a.start) < Date.parse(b.end) && Date.parse(b.start) < Date.parse(a.end));
+
+/**
+ * Why the settlement is what it is, in words: which windows keep parties apart and which swap bridges them, what
+ * soft latency does to each preferring intent's limit against each counterparty, and what priority did.
+ */
+function explainWhy(all: Submitted[], latency: LatencyTable, clearedOnArrival: Set<string>): void {
+  const lines: string[] = [];
+  const plain = all.filter((x) => x.intent.swapFor === undefined);
+  for (const b of plain.filter((x) => x.intent.side === "buy")) {
+    for (const s of plain.filter((x) => x.intent.side === "sell" && x.intent.resource === b.intent.resource)) {
+      if (!overlap(b.intent.window, s.intent.window)) {
+        lines.push(`windows: ${b.who} needs ${b.intent.resource} ${when(b.intent.window)}; ${s.who} offers it ${when(s.intent.window)}: no time in common, so no direct trade`);
+      }
+    }
+  }
+  for (const x of all.filter((y) => y.intent.swapFor !== undefined)) {
+    const i = x.intent;
+    lines.push(`${x.who} holds ${i.resource} ${when(i.window)} and takes ${i.swapFor.resource} ${when(i.swapFor.window)} instead, for at least ${fmt(i.limitPrice - (i.swapFor.limitPrice ?? 0))}/unit net: it bridges the two windows`);
+  }
+  for (const x of all.filter((y) => y.intent.preferLatencyMs !== undefined)) {
+    const i = x.intent as Intent;
+    const others = all.filter((y) => y !== x && (y.intent.side !== i.side || y.intent.swapFor !== undefined));
+    const parts = others.map((y) => {
+      const ms = latencyBetween(latency, i.region, y.intent.region);
+      const moved = softPenalty(latency, i, y.intent.region);
+      const effect = moved > 0 ? `its limit against ${y.who} moves by ${fmt(moved)} to ${fmt(i.side === "buy" ? i.limitPrice - moved : i.limitPrice + moved)}` : "no discount";
+      return `${y.who} (${y.intent.region}) is ${ms ?? "?"} ms away: ${effect}`;
+    });
+    lines.push(`soft latency: ${x.who} prefers ≤ ${i.preferLatencyMs} ms (${i.latencyDiscount}/unit per ms beyond); ${parts.join("; ")}`);
+  }
+  for (const x of all.filter((y) => y.intent.priority === "high")) {
+    lines.push(clearedOnArrival.has(x.intent.id)
+      ? `priority high: ${x.who}'s intent cleared on arrival against the resting book, without waiting for the batch's close (priority never moves a price)`
+      : `priority high: ${x.who}'s intent clears on arrival; nothing could trade with it then`);
+  }
+  if (lines.length === 0) return;
+  console.log("  why:");
+  for (const line of lines) console.log(`    ${line}`);
 }
 
 /** Runs the demo against `base`; `operator` (a key listed in OPERATOR_AGENTS) lets it set seed latency tables. */
@@ -180,6 +242,7 @@ export async function runDemo(base: string, operator?: AgentKey): Promise<{ mark
     const labels = new Map<string, string>();
     const submitted = new Map<string, Submitted>();
     const settlements: any[] = [];
+    const clearedOnArrival = new Set<string>();
     for (const raw of seed.intents) {
       const { agent: name, ...intent } = raw;
       const who = typeof name === "string" ? name : "agent";
@@ -190,21 +253,26 @@ export async function runDemo(base: string, operator?: AgentKey): Promise<{ mark
       submitted.set(r.body.intent.id, { who, intent: r.body.intent });
       console.log(`  ${who} submits ${describeIntent(intent)} → ${r.body.intent.id}: ${r.body.intent.status}`);
       if (r.body.settlement) {
+        if (batch) {
+          clearedOnArrival.add(r.body.intent.id);
+          console.log(`  ${who}'s intent has priority ${intent.priority ?? "normal"}: it cleared on arrival (the rest of a batch market waits for the close)`);
+        }
         settlements.push(r.body.settlement);
         printSettlement(r.body.settlement, labels);
         explainMultiParty(r.body.settlement, submitted);
       }
     }
-    if (batch) {
+    if (batch && settlements.length === 0) {
       for (let i = 0; i < 100 && committed.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
       if (committed.length === 0) console.log("  the batch cleared without a settlement (nothing could trade)");
-      for (const s of committed) {
+      for (const s of committed.filter((c) => !settlements.some((x) => x.id === c.id))) {
         settlements.push(s);
         console.log("  batch cleared (from the market stream):");
         printSettlement(s, labels);
         explainMultiParty(s, submitted);
       }
     }
+    if (settlements.length > 0) explainWhy([...submitted.values()], (seed.latency as LatencyTable | undefined) ?? DEFAULT_LATENCY, clearedOnArrival);
     ws.close();
     const view = (await (await fetch(`${base}/v1/markets/${market}`)).json()) as any;
     const c = view.counters;

@@ -1,7 +1,8 @@
 // The live market page served at /markets/{market}: one self-contained HTML document (inline CSS and script,
 // nothing fetched from elsewhere) that reads the market over the public API and then follows its WebSocket.
-// It shows the book by region and side, recent settlements with prices, welfare and scores (when settlements
-// carry them), counters, and a histogram of solve latency. Element ids are stable: the page test reads them.
+// It shows the book by region and side, a time axis of open capacity per delivery window with the fills placed
+// on it, recent settlements with prices, welfare and scores (when settlements carry them), counters, and a
+// histogram of solve latency. Element ids are stable: the page test reads them.
 import { escapeHtml } from "./reference.ts";
 
 /** How many recent settlements the page loads on open and keeps. */
@@ -23,7 +24,13 @@ td:first-child,th:first-child{text-align:left}.buy{color:var(--buy)}.sell{color:
 .hist{display:flex;align-items:flex-end;gap:6px;height:140px;padding-top:.5em}
 .bar{flex:1;background:#2f6fdd;min-height:1px;position:relative}.bar span{position:absolute;top:-1.3em;width:100%;text-align:center;font-size:12px}
 .hist-labels{display:flex;gap:6px}.hist-labels div{flex:1;text-align:center;font-size:12px;color:var(--muted)}
-code{font:12px ui-monospace,monospace}`;
+code{font:12px ui-monospace,monospace}
+.timeline{margin-bottom:1em}.timeline h3{font-size:14px;margin:.2em 0}.timeline svg{width:100%;height:auto;display:block}.timeline text{font-size:11px;fill:var(--muted)}
+rect.cap.buy{fill:var(--buy)}rect.cap.sell{fill:var(--sell)}rect.fill{fill:#2f6fdd}
+line.now{stroke:var(--ink);stroke-dasharray:3 3}line.axis{stroke:#99a}`;
+
+/** The time axis's drawing (SVG user units): width, each side's band height, the fill track's height, the label margin. */
+export const TIMELINE = { width: 1000, band: 90, track: 22, left: 76 } as const;
 
 /** The page's script. Plain ES2020 in a string: it runs in the browser, not in the worker. */
 const SCRIPT = String.raw`
@@ -84,14 +91,112 @@ function renderBook() {
   const side = (list, name) => {
     list.sort((a, b) => (name === "buy" ? b.limitPrice - a.limitPrice : a.limitPrice - b.limitPrice));
     const rows = list
-      .map((i) => "<tr data-intent=\"" + esc(i.id) + "\"><td>" + esc(i.resource) + "</td><td>" + num(i.remainingQuantity) + "</td><td>" + num(i.limitPrice) + "</td><td class=muted title=\"" + esc(i.agent) + "\">" + esc(short(i.agent)) + "</td></tr>")
+      .map((i) => "<tr data-intent=\"" + esc(i.id) + "\"><td>" + esc(i.resource) + "</td><td>" + num(i.remainingQuantity) + "</td><td>" + num(i.limitPrice) + "</td><td class=window>" + esc(windowText(i.window)) + (i.priority && i.priority !== "normal" ? " · " + esc(i.priority) : "") + "</td><td class=muted title=\"" + esc(i.agent) + "\">" + esc(short(i.agent)) + "</td></tr>")
       .join("");
-    return "<div class=\"" + name + "\"><h3 class=" + name + ">" + (name === "buy" ? "bids (buy)" : "asks (sell)") + " · " + list.length + "</h3><table><thead><tr><th>resource</th><th>open qty</th><th>limit</th><th>agent</th></tr></thead><tbody>" + rows + "</tbody></table></div>";
+    return "<div class=\"" + name + "\"><h3 class=" + name + ">" + (name === "buy" ? "bids (buy)" : "asks (sell)") + " · " + list.length + "</h3><table><thead><tr><th>resource</th><th>open qty</th><th>limit</th><th>when</th><th>agent</th></tr></thead><tbody>" + rows + "</tbody></table></div>";
   };
   const names = [...regions.keys()].sort();
   el("book").innerHTML = names.length === 0
     ? "<p class=muted id=book-empty>No open intents.</p>"
     : names.map((r) => "<div class=region data-region=\"" + esc(r) + "\"><h2>" + esc(r) + "</h2><div class=sides>" + side(regions.get(r).buy, "buy") + side(regions.get(r).sell, "sell") + "</div></div>").join("");
+}
+
+// ---- The time axis: open capacity per window (bids up, asks down, units per hour) and fills on [start, end) ----
+const HOUR = 3600000;
+const TL = JSON.parse(document.getElementById("timeline-geometry").textContent);
+const hhmm = (ms) => new Date(ms).toISOString().slice(11, 16);
+const day = (ms) => new Date(ms).toISOString().slice(5, 10);
+const isoOf = (ms) => new Date(ms).toISOString();
+function windowText(w) {
+  if (!w) return "any time";
+  const s = Date.parse(w.start), e = Date.parse(w.end);
+  return day(s) + " " + hhmm(s) + "–" + (day(e) === day(s) ? "" : day(e) + " ") + hhmm(e);
+}
+
+// What each open intent offers or needs over time: one leg per window (a swap gives over its window and takes
+// swapFor.resource over swapFor.window), its open quantity spread evenly over it, capped by maxRate.
+function capacityLegs() {
+  const legs = [];
+  for (const i of state.book.values()) {
+    const leg = (resource, side, w) => {
+      if (!w) return;
+      const start = Date.parse(w.start), end = Date.parse(w.end);
+      const even = i.remainingQuantity / ((end - start) / HOUR);
+      legs.push({ id: i.id, resource, side, start, end, rate: typeof i.maxRate === "number" ? Math.min(i.maxRate, even) : even });
+    };
+    leg(i.resource, i.side, i.window);
+    if (i.swapFor) leg(i.swapFor.resource, "buy", i.swapFor.window);
+  }
+  return legs;
+}
+
+function timedFills() {
+  const out = [];
+  for (const s of state.settlements) for (const f of s.fills) if (f.start && f.end) out.push({ ...f, settlement: s.id, s: Date.parse(f.start), e: Date.parse(f.end) });
+  return out;
+}
+
+function tickStep(spanMs) {
+  for (const h of [1, 2, 3, 6, 12, 24, 48, 168]) if (spanMs / (h * HOUR) <= 12) return h * HOUR;
+  return 336 * HOUR;
+}
+
+function renderTimeline() {
+  const legs = capacityLegs();
+  const fills = timedFills();
+  const untimed = [...state.book.values()].filter((i) => !i.window && !(i.swapFor && i.swapFor.window)).length;
+  const resources = [...new Set([...legs.map((l) => l.resource), ...fills.map((f) => f.resource)])].sort();
+  el("timeline-note").textContent = untimed > 0 ? untimed + " open intent" + (untimed === 1 ? "" : "s") + " without a window (any time), not drawn" : "";
+  el("timeline").innerHTML = resources.length === 0
+    ? "<p class=muted id=timeline-empty>No open intent or recent fill has a window.</p>"
+    : resources.map((r) => timelineOf(r, legs.filter((l) => l.resource === r), fills.filter((f) => f.resource === r), Date.now())).join("");
+}
+
+// Each side's rate per elementary interval (between consecutive window boundaries): the legs covering it add up.
+function steps(legs, side) {
+  const cuts = [...new Set(legs.flatMap((l) => [l.start, l.end]))].sort((a, b) => a - b);
+  const out = [];
+  for (let k = 0; k + 1 < cuts.length; k++) {
+    const active = legs.filter((l) => l.side === side && l.start <= cuts[k] && l.end >= cuts[k + 1]);
+    const rate = active.reduce((t, l) => t + l.rate, 0);
+    if (rate > 0) out.push({ start: cuts[k], end: cuts[k + 1], rate, ids: active.map((l) => l.id) });
+  }
+  return out;
+}
+
+function timelineOf(resource, legs, fills, now) {
+  const times = [...legs.flatMap((l) => [l.start, l.end]), ...fills.flatMap((f) => [f.s, f.e])];
+  let t0 = Math.min(...times);
+  const t1 = Math.max(t0 + HOUR, ...times);
+  // Now on the axis too, unless it is so far before the windows that they would be squeezed into a corner.
+  if (now < t0 && t0 - now < t1 - t0) t0 = now;
+  const { width: W, left: L, band, track } = TL;
+  const x = (t) => L + ((t - t0) / (t1 - t0)) * (W - L - 24);
+  const bids = steps(legs, "buy"), asks = steps(legs, "sell");
+  const max = Math.max(...bids.map((s) => s.rate), ...asks.map((s) => s.rate), 1e-9);
+  const mid = 14 + band;
+  const h = (rate) => Math.max(1, (rate / max) * (band - 4));
+  const bar = (side, s) =>
+    "<rect class=\"cap " + side + "\" data-side=" + side + " data-start=\"" + isoOf(s.start) + "\" data-end=\"" + isoOf(s.end) + "\" data-rate=\"" + num(s.rate) + "\" data-intents=\"" + esc(s.ids.join(" ")) + "\"" +
+    " x=" + x(s.start).toFixed(1) + " width=" + Math.max(1, x(s.end) - x(s.start)).toFixed(1) + " y=" + (side === "buy" ? mid - h(s.rate) : mid).toFixed(1) + " height=" + h(s.rate).toFixed(1) + ">" +
+    "<title>" + (side === "buy" ? "bids " : "asks ") + num(s.rate) + "/h, " + windowText({ start: isoOf(s.start), end: isoOf(s.end) }) + "</title></rect>";
+  const trackY = mid + band + 6;
+  const fillBar = (f, k) =>
+    "<rect class=fill data-buy=\"" + esc(f.buy) + "\" data-sell=\"" + esc(f.sell) + "\" data-start=\"" + esc(f.start) + "\" data-end=\"" + esc(f.end) + "\"" +
+    " x=" + x(f.s).toFixed(1) + " width=" + Math.max(2, x(f.e) - x(f.s)).toFixed(1) + " y=" + (trackY + (k % 2) * (track / 2)).toFixed(1) + " height=" + (track / 2 - 2) + ">" +
+    "<title>fill in " + esc(f.settlement) + ": " + num(f.quantity) + " at " + num(f.price) + ", " + esc(windowText({ start: f.start, end: f.end })) + "</title></rect>";
+  const step = tickStep(t1 - t0);
+  let ticks = "";
+  for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) {
+    const label = (step >= 24 * HOUR || hhmm(t) === "00:00" ? day(t) + " " : "") + hhmm(t);
+    ticks += "<line class=axis x1=" + x(t).toFixed(1) + " x2=" + x(t).toFixed(1) + " y1=" + (mid - 3) + " y2=" + (mid + 3) + "></line><text x=" + x(t).toFixed(1) + " y=" + (trackY + track + 12) + " text-anchor=middle>" + label + "</text>";
+  }
+  const nowLine = now >= t0 && now <= t1 ? "<line class=now x1=" + x(now).toFixed(1) + " x2=" + x(now).toFixed(1) + " y1=4 y2=" + (trackY + track) + "><title>now</title></line>" : "";
+  return "<div class=timeline data-resource=\"" + esc(resource) + "\"><h3>" + esc(resource) + " <span class=muted>open capacity in units per hour, bids ↑ asks ↓; fills delivered below (UTC)</span></h3>" +
+    "<svg viewBox=\"0 0 " + W + " " + (trackY + track + 18) + "\" role=img aria-label=\"open capacity of " + esc(resource) + " over time\">" +
+    "<text x=0 y=" + (mid - band + 10) + ">bids " + num(max, 2) + "/h</text><text x=0 y=" + (mid - 4) + ">0</text><text x=0 y=" + (mid + band - 4) + ">asks " + num(max, 2) + "/h</text><text x=0 y=" + (trackY + 10) + ">fills</text>" +
+    "<line class=axis x1=" + L + " x2=" + W + " y1=" + mid + " y2=" + mid + "></line>" +
+    bids.map((s) => bar("buy", s)).join("") + asks.map((s) => bar("sell", s)).join("") + fills.map(fillBar).join("") + ticks + nowLine + "</svg></div>";
 }
 
 function renderSettlements() {
@@ -131,6 +236,7 @@ function renderCounters() {
 function render() {
   renderCounters();
   renderBook();
+  renderTimeline();
   renderSettlements();
   renderHistogram();
   el("events").textContent = String(state.events);
@@ -247,9 +353,10 @@ export function marketPageHtml(market: string): string {
 <section class="card"><h2>Book by region and side</h2><div id="book"></div></section>
 <section class="card"><h2>Solve latency (ms), last ${RECENT_SETTLEMENTS} settlements</h2>
 <div class="hist" id="histogram"></div><div class="hist-labels" id="histogram-labels"></div></section>
+<section class="card wide"><h2>Open capacity over time</h2><div id="timeline"></div><p class="muted" id="timeline-note"></p></section>
 <section class="card wide"><h2>Recent settlements</h2><table id="settlements"><thead id="settlements-head"></thead><tbody id="settlements-body"></tbody></table></section>
 </main>
-${data("market-name", market)}${data("buckets", LATENCY_BUCKETS_MS)}${data("keep", RECENT_SETTLEMENTS)}
+${data("market-name", market)}${data("buckets", LATENCY_BUCKETS_MS)}${data("keep", RECENT_SETTLEMENTS)}${data("timeline-geometry", TIMELINE)}
 <script>${SCRIPT}</script>
 </body></html>`;
 }

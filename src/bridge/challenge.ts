@@ -46,7 +46,7 @@ export function settleChallenge(
   }
   const latency = challenge.latency ?? marketLatency;
   const budget = Math.max(1, Math.min(opts.budgetMs ?? CHALLENGE_SOLVE_BUDGET_MS, opts.deadlineMs - opts.nowMs));
-  const { result, verified } = settle(intents, latency, { timeBudgetMs: budget });
+  const { result, verified } = settle(intents, latency, { timeBudgetMs: budget, now: opts.nowMs });
   if (!verified) return { ok: false, status: 500, message: "the solver's settlement failed verification" };
   const id = `challenge-${sha3Hex(JSON.stringify(challenge)).slice(0, 16)}`;
   const settlement = buildSettlement(id, challenge.market, result, new Date(opts.nowMs).toISOString());

@@ -65,7 +65,8 @@ export async function readSolveFile(file: string, io: Io, extra: (raw: unknown) 
     return { ...input, id };
   });
   if (errors.length > 0) throw badInput(file, errors);
-  return { raw, intents, latency: parsed.data.latency ?? DEFAULT_LATENCY };
+  const now = parsed.data.now === undefined ? undefined : Date.parse(parsed.data.now);
+  return { raw, intents, latency: parsed.data.latency ?? DEFAULT_LATENCY, ...(now === undefined ? {} : { now }) };
 }
 
 /** The one FILE a command reads (`-`: standard input). */

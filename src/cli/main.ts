@@ -10,7 +10,7 @@ import { CliError, EXIT, onlyFile, readSolveFile, type Io } from "./input.ts";
 export { EXIT, type Io } from "./input.ts";
 
 const USAGE = `usage: nash solve FILE [--time-budget-ms N] [--node-budget N]
-FILE is a JSON file, or - for standard input: { "latency": {...}, "intents": [...] }
+FILE is a JSON file, or - for standard input: { "latency": {...}, "now"?: "<time>", "intents": [...] }
        nash score FILE [--model MODEL.onnx]
 FILE as for solve, plus "proposal": { "fills": [...] } or "proposals": [ { "fills": [...] }, ... ]
 ${AGENT_USAGE}`;
@@ -69,12 +69,16 @@ async function solveCommand(args: readonly string[], io: Io): Promise<Settlement
   const positive = { min: 0, exclusive: true };
   const timeBudgetMs = numberFlag(values, "time-budget-ms", positive);
   const nodeBudget = numberFlag(values, "node-budget", positive);
-  const { intents, latency } = await readSolveFile(file, io);
-  const now = io.now().getTime();
+  const input = await readSolveFile(file, io);
+  const { intents, latency } = input;
+  // The file's "now" is the settlement's time (CONTRACT.md section 2a): nothing is delivered before it, windows
+  // ended by then trade nothing, and expiries count from it. Without it, expiries count from the clock and
+  // delivery has no lower bound.
+  const now = input.now ?? io.now().getTime();
   // An intent past its expiresAt no longer trades (CONTRACT.md section 1).
   const live = intents.filter((i) => i.expiresAt === undefined || Date.parse(i.expiresAt) > now);
-  const result = solve(live, latency, { timeBudgetMs, nodeBudget });
-  const digest = createHash("sha256").update(JSON.stringify({ intents: live, latency })).digest("hex");
+  const result = solve(live, latency, { timeBudgetMs, nodeBudget, ...(input.now === undefined ? {} : { now: input.now }) });
+  const digest = createHash("sha256").update(JSON.stringify({ intents: live, latency, now: input.now })).digest("hex");
   return {
     id: `cli-${digest.slice(0, 16)}`,
     market: "local",

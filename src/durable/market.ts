@@ -201,7 +201,7 @@ export class MarketObject extends DurableObject<MarketEnv> {
     }
   }
 
-  // ---- alarm: expiry, the batch's close and the settlement relay ----
+  // ---- alarm: expiry, the batch's close, the continuous market's sweep and the settlement relay ----
 
   override async alarm(): Promise<void> {
     const market = this.market;
@@ -210,6 +210,7 @@ export class MarketObject extends DurableObject<MarketEnv> {
     market.alarmFired();
     market.expireDue(now);
     if (market.takeDueBatch(now)) await this.closeBatch(market, now);
+    if (market.takeDueSweep(now)) market.sweep(now);
     // After the book's work, so that a batch settled just now goes out in this same pass. Never throws.
     if (this.relay) await this.relay.drain(this.name, Date.now(), (url, init) => fetch(url, init));
     market.schedule(Date.now());

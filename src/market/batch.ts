@@ -51,7 +51,7 @@ export function candidates(at: BatchBook, proposals: readonly { id: string; prop
   });
   const out = proposals.map((p) => candidate(p.id, p.proposer, p.fills, since(p.receivedMs ?? opened)));
   // Received at the close: listed last, so a tie goes to an outside proposal.
-  if (builtin?.id !== undefined) out.push(candidate(builtin.id, "market", allocationOf(builtin.result.fills), since(at.now) + builtin.result.solveMs));
+  if (builtin?.id !== undefined) out.push({ ...candidate(builtin.id, "market", allocationOf(builtin.result.fills), since(at.now) + builtin.result.solveMs), priced: builtin.result.fills });
   return out;
 }
 
@@ -73,7 +73,7 @@ export function closeBatch(
   input: { market: string; batch: string; settlementId: string; builtin?: Builtin; candidates: readonly ScoredCandidate[]; scored: boolean },
 ): BatchClose {
   const { batch, builtin } = input;
-  const settled = builtin ? settleOnWelfare(at.book, at.latency, input.candidates, builtin.result) : undefined;
+  const settled = builtin ? settleOnWelfare(at.book, at.latency, input.candidates, builtin.result, at.now) : undefined;
   const proposals = input.candidates.map((c) => ({
     id: c.id,
     view: proposalView(batch, c, settled?.winner.id),

@@ -1,7 +1,7 @@
 // A market's order book as pure bookkeeping: which intents may trade, what a solve's fills do to them, how
 // statuses move, expiry and cancellation. No storage and no Cloudflare imports: the market Durable Object loads
 // records, calls these functions and persists what they return; Node tests exercise them directly.
-import type { Fill, Intent, IntentFillView, IntentStatus, IntentView, LatencyTable, Settlement } from "../contract/schema.ts";
+import type { FieldError, Fill, Intent, IntentFillView, IntentStatus, IntentView, LatencyTable, Settlement } from "../contract/schema.ts";
 import { compatible } from "../solver/latency.ts";
 import { failure, success, type Outcome } from "./outcome.ts";
 import type { SolveResult } from "../solver/index.ts";
@@ -18,13 +18,37 @@ export interface IntentRecord {
   /** Arrival order within the market. */
   seq: number;
   createdAt: string;
-  /** `intent.expiresAt` as ms since the epoch, when set. */
+  /** When the intent stops trading (ms since the epoch), when it does: the earliest of `expiresAt` and the ends
+   *  of its windows (`stopsTradingAt`). */
   expiresAtMs?: number;
+}
+
+/**
+ * When an intent stops trading, in ms, or undefined for never: its `expiresAt`, or the end of a window it trades
+ * in (a swap's given and taken legs both), whichever comes first. A window that has ended can deliver nothing
+ * (CONTRACT.md section 2a), so the market expires the intent then, as it does at `expiresAt`.
+ */
+export function stopsTradingAt(intent: Pick<Intent, "expiresAt" | "window" | "swapFor">): number | undefined {
+  const ends = [intent.expiresAt, intent.window?.end, intent.swapFor?.window?.end].filter((t) => t !== undefined).map((t) => Date.parse(t));
+  return ends.length > 0 ? Math.min(...ends) : undefined;
+}
+
+/** The fields of an arrival that have already ended at `now` (an intent that would stop trading before it trades). */
+export function endedFields(intent: Pick<Intent, "expiresAt" | "window" | "swapFor">, now: number): FieldError[] {
+  const times: [string, string | undefined][] = [
+    ["expiresAt", intent.expiresAt],
+    ["window.end", intent.window?.end],
+    ["swapFor.window.end", intent.swapFor?.window?.end],
+  ];
+  return times.filter(([, t]) => t !== undefined && !(Date.parse(t) > now)).map(([field]) => ({ field, message: "must be in the future" }));
 }
 
 /** Fill `f` of settlement `settlement` as an intent lists it (only the Fill fields, whatever `f` carries besides). */
 export function intentFill(settlement: string, f: Fill): IntentFillView {
-  return { settlement, buy: f.buy, sell: f.sell, resource: f.resource, quantity: f.quantity, price: f.price };
+  const view: IntentFillView = { settlement, buy: f.buy, sell: f.sell, resource: f.resource, quantity: f.quantity, price: f.price };
+  if (f.start != null) view.start = f.start;
+  if (f.end != null) view.end = f.end;
+  return view;
 }
 
 /** A fill as one intent sees it (which settlement it came from), and an intent as the API answers it. */

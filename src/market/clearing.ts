@@ -1,11 +1,11 @@
 // Continuous clearing: which part of the live book one event has to solve, and the settled-book invariant that
 // lets an arrival into a settled book solve only what it can reach. The solve itself is `settle`; the reads are
 // the store's; committing is the caller's (`commit`), so this runs in Node against node:sqlite too.
-import type { LatencyTable, Settlement } from "../contract/schema.ts";
+import type { Fill, LatencyTable, Settlement } from "../contract/schema.ts";
 import type { SolveResult } from "../solver/index.ts";
 import { compatible } from "../solver/latency.ts";
-import { applyFills, connectedResources, crossedPair, mayTrade, remainingOf, solverBook, type IntentRecord, type IntentUpdate } from "./book.ts";
-import { settle } from "./settle.ts";
+import { applyFills, connectedResources, crossedPair, isSwap, mayTrade, remainingOf, solverBook, type IntentRecord, type IntentUpdate } from "./book.ts";
+import { settle, type Settled } from "./settle.ts";
 import type { MarketStore } from "./store.ts";
 
 /** Budget for one continuous or batch clearing: the solver returns its best with a gap when it runs out. */
@@ -94,22 +94,61 @@ export class ContinuousClearing {
     const book = records ? solverBook(records.values(), now) : [];
     // Nothing can trade: a whole book is proven settled, and a settled book stays so.
     if (!records || !mayTrade(book)) return { settled: true, optimal: false };
-    const { result, ...verdict } = settle(book, latency, { timeBudgetMs: SOLVE_TIME_BUDGET_MS, warmStart: this.warmStart, verifyEmpty: false });
-    this.warmStart = result.warmStart;
+    const settled = settle(book, latency, { timeBudgetMs: SOLVE_TIME_BUDGET_MS, warmStart: this.warmStart, verifyEmpty: false, now });
+    this.warmStart = settled.result.warmStart;
     // Only a proven optimum leaves nothing to trade in the rest of the book.
-    const optimal = result.status === "optimal";
-    if (result.fills.length === 0) return { settled: optimal, optimal };
-    if (!verdict.verified) {
-      this.host.log("solver result failed verification, nothing committed", verdict.errors);
-      return { settled: false, optimal };
+    const optimal = settled.result.status === "optimal";
+    const cleared = this.commitVerified(records, settled, now);
+    return { ...(cleared ? { cleared } : {}), settled: optimal && cleared !== null, optimal };
+  }
+
+  /** Commits a verified result's fills (none: undefined); null when it cannot be committed (logged). */
+  private commitVerified(records: ReadonlyMap<string, IntentRecord>, settled: Settled, now: number): Cleared | undefined | null {
+    const { result } = settled;
+    if (result.fills.length === 0) return undefined;
+    if (!settled.verified) {
+      this.host.log("solver result failed verification, nothing committed", settled.errors);
+      return null;
     }
     const applied = applyFills(records, result.fills, now);
     if (!applied.ok) {
       this.host.log("fills do not fit the book, nothing committed", applied.errors);
-      return { settled: false, optimal };
+      return null;
     }
-    const settlement = this.host.commit(result, applied.updates, now);
-    return { cleared: { settlement, updates: applied.updates }, settled: optimal, optimal };
+    return { settlement: this.host.commit(result, applied.updates, now), updates: applied.updates };
+  }
+
+  /**
+   * A `"high"` priority arrival in a batch market (CONTRACT.md section 3): it clears at once against the resting
+   * book as it stands, and only the trades that involve it commit; the rest of the book waits for the close. The
+   * book of the arrival's resources (and those swaps link to them) is solved; the arrival's trades are the fills
+   * that reach it through swaps (the chains and rings it is in); their intents, capped at what they trade there,
+   * are solved again alone, so that what commits is an exact, verified and Nash-priced settlement of those intents.
+   * Never throws (as `clear`). Leaves the continuous book's state alone: a batch book is never "settled".
+   */
+  clearArrival(now: number, latency: LatencyTable, arrived: IntentRecord): Cleared | undefined {
+    try {
+      this.host.expireDue(now);
+      const { store } = this.host;
+      const records = store.liveRecordsOf(connectedResources(arrived.intent.resource, store.swapLinks()));
+      const book = solverBook(records.values(), now);
+      if (!book.some((i) => i.id === arrived.intent.id) || !mayTrade(book)) return undefined;
+      const whole = settle(book, latency, { timeBudgetMs: SOLVE_TIME_BUDGET_MS, verifyEmpty: false, now });
+      if (!whole.verified) return undefined;
+      const traded = arrivalTrades(whole.result.fills, arrived.intent.id, new Set(book.filter(isSwap).map((i) => i.id)));
+      if (traded.size === 0) return undefined;
+      const sub = book.filter((i) => traded.has(i.id)).map((i) => ({ ...i, quantity: Math.min(i.quantity, traded.get(i.id)!) }));
+      return this.commitVerified(records, settle(sub, latency, { timeBudgetMs: SOLVE_TIME_BUDGET_MS, now }), now) ?? undefined;
+    } catch (err) {
+      this.host.log("clearing a high-priority arrival failed and was rolled back", err);
+      return undefined;
+    }
+  }
+
+  /** Marks the book as not known to be settled (an intent rests that no clearing has seen): the next clearing
+   *  solves the whole book. */
+  unsettle(): void {
+    this.settled = false;
   }
 
   /**
@@ -191,4 +230,35 @@ export class ContinuousClearing {
 function merged(first: Cleared | undefined, again: Cleared | undefined): Cleared | undefined {
   if (!first || !again) return first ?? again;
   return { settlement: again.settlement, updates: [...first.updates.filter((u) => !again.updates.some((v) => v.id === u.id)), ...again.updates] };
+}
+
+/**
+ * The trades of intent `id` in these fills, as how much each intent in them gives or takes there: the fills that
+ * name it, and through every swap among their parties (a swap passes on what it takes) that swap's other fills,
+ * transitively. A plain counterparty links no further: its other fills are other trades.
+ */
+export function arrivalTrades(fills: readonly Pick<Fill, "buy" | "sell" | "quantity">[], id: string, swaps: ReadonlySet<string>): Map<string, number> {
+  const reached = new Set([id]);
+  const kept = new Set<number>();
+  const todo = [id];
+  while (todo.length > 0) {
+    const at = todo.pop()!;
+    fills.forEach((f, k) => {
+      if (kept.has(k) || (f.buy !== at && f.sell !== at)) return;
+      kept.add(k);
+      for (const other of [f.buy, f.sell]) {
+        if (reached.has(other)) continue;
+        reached.add(other);
+        if (swaps.has(other)) todo.push(other);
+      }
+    });
+  }
+  // What counts against an intent's quantity: a plain buy what it takes, a seller or swap what it gives.
+  const amount = new Map<string, number>();
+  for (const k of kept) {
+    const f = fills[k];
+    if (!swaps.has(f.buy)) amount.set(f.buy, (amount.get(f.buy) ?? 0) + f.quantity);
+    amount.set(f.sell, (amount.get(f.sell) ?? 0) + f.quantity);
+  }
+  return amount;
 }

@@ -9,7 +9,7 @@ import { commit, openCommitment, type Commitment } from "../model/commitment.ts"
 import type { Scorer } from "../model/scorer.ts";
 import { ringCount } from "../model/reward.ts";
 import type { MarketRelay } from "../bridge/market-hooks.ts";
-import { bestPrices, buildSettlement, cancelCheck, intentFill, intentView, leastCompetitive, mayTrade, priceDistance, solverBook, type IntentRecord, type IntentUpdate, type IntentView } from "./book.ts";
+import { bestPrices, buildSettlement, cancelCheck, endedFields, intentFill, intentView, leastCompetitive, mayTrade, priceDistance, solverBook, stopsTradingAt, type IntentRecord, type IntentUpdate, type IntentView } from "./book.ts";
 import { IDEMPOTENCY_TTL_MS, agentOpenCap, idempotencyDecision, openIntentCheck, signatureForgetAt, type OpenIntentCaps, type WriteBudget } from "./guards.ts";
 import { failure, success, type Outcome } from "./outcome.ts";
 import { allocationOf, fillsWelfare, newSalt, proposalErrors, revealedIntent, scoreCandidates, type AllocationFill, type ProposalBody, type RevealBody, type TrainingExample } from "./proposals.ts";
@@ -178,11 +178,10 @@ export class Market {
     if (!parsed.success) return failure(422, "invalid-intent", "Invalid intent", "the intent is not valid");
     const { id: clientId, ...fields } = parsed.data;
     if (fields.agent !== agent) return failure(403, "forbidden", "Wrong agent", "an intent's agent must be the signing key");
-    const expiresAtMs = fields.expiresAt === undefined ? undefined : Date.parse(fields.expiresAt);
-    if (expiresAtMs !== undefined && !(expiresAtMs > now)) {
-      const errors: FieldError[] = [{ field: "expiresAt", message: "must be in the future" }];
-      return failure(422, "invalid-intent", "Invalid intent", "the intent has already expired", { errors });
-    }
+    // An intent stops trading at its expiry or when a window it trades in ends (CONTRACT.md section 2a).
+    const ended = endedFields(fields, now);
+    if (ended.length > 0) return failure(422, "invalid-intent", "Invalid intent", "the intent has already expired or its window has ended", { errors: ended });
+    const expiresAtMs = stopsTradingAt(fields);
     const id = clientId ?? crypto.randomUUID();
     const counts = this.store.intakeCounts(id, agent);
     if (clientId !== undefined && counts.taken) {
@@ -204,11 +203,30 @@ export class Market {
     const commitment = commit(intent, salt ?? drawn!);
     this.store.insertIntent(record, commitment, salt ?? drawn!);
     this.hooks.broadcast({ type: "intent.accepted", market: this.name, at: record.createdAt, intent: intentView(record) });
-    let cleared: Cleared | undefined;
-    if (this.effective.clearing === "continuous") cleared = this.clearing.clear(now, this.effective.latency, record);
-    else this.markBatchPending(now);
+    const cleared = this.clearOnArrival(record, now);
     this.schedule(now);
     return success({ ...arrivalAnswer(record, cleared), commitment, ...(drawn === undefined ? {} : { salt: drawn }) });
+  }
+
+  /**
+   * What an arrival's priority makes of it (CONTRACT.md section 3). Continuous: it clears at once, except a `"low"`
+   * one, which waits for the next sweep. Batch: it waits for the close, except a `"high"` one, which clears at once
+   * against the resting book, its own trades only (the rest waits for the close; what it leaves open waits too).
+   */
+  private clearOnArrival(record: IntentRecord, now: number): Cleared | undefined {
+    const priority = record.intent.priority ?? "normal";
+    const latency = this.effective.latency;
+    if (this.effective.clearing === "continuous") {
+      if (priority !== "low") return this.clearing.clear(now, latency, record);
+      // Not solved now: the book is no longer known to be settled, so the sweep (or an earlier arrival's
+      // clearing) solves it whole.
+      this.clearing.unsettle();
+      this.markSweepPending(now);
+      return undefined;
+    }
+    const cleared = priority === "high" ? this.clearing.clearArrival(now, latency, record) : undefined;
+    this.markBatchPending(now);
+    return cleared;
   }
 
   /**
@@ -371,7 +389,8 @@ export class Market {
     if (row.resolved) return JSON.parse(row.resolved) as unknown;
     const book = JSON.parse(row.book) as Intent[];
     const latency = JSON.parse(row.latency) as LatencyTable;
-    const exact = settle(book, latency, { timeBudgetMs: 5_000, nodeBudget: 1_000_000 });
+    // The batch's own time: what was deliverable at its close.
+    const exact = settle(book, latency, { timeBudgetMs: 5_000, nodeBudget: 1_000_000, now: row.created_ms });
     const proposals = this.store
       .proposals(batch, true)
       .map((p) => ({ id: p.id, fills: allocationOf(JSON.parse(p.fills) as AllocationFill[]), view: JSON.parse(p.view!) as ClosedProposalView }))
@@ -417,7 +436,7 @@ export class Market {
       .map((p) => ({ id: p.id, proposer: p.proposer, fills: allocationOf(JSON.parse(p.fills) as AllocationFill[]), receivedMs: p.received_ms }));
     let builtin: Builtin | undefined;
     if (book.length > 0 && (mayTrade(book) || pending.length > 0)) {
-      const solved = settle(book, latency, { timeBudgetMs: SOLVE_TIME_BUDGET_MS });
+      const solved = settle(book, latency, { timeBudgetMs: SOLVE_TIME_BUDGET_MS, now });
       // Not a refusal: the settling allocation is verified against this certificate by settleOnWelfare.
       if (!solved.verified) console.error(`market ${this.name}: the built-in batch solve failed verification`, solved.errors);
       builtin = { result: solved.result, ...(solved.result.fills.length > 0 ? { id: `p-${this.store.nextProposalSeq()}` } : {}) };
@@ -448,6 +467,21 @@ export class Market {
     });
   }
 
+  // ---- the continuous market's sweep (low-priority intents wait for it) ----
+
+  /** Whether a sweep is due at `now` (continuous clearing); a due sweep is taken off the timer. */
+  takeDueSweep(now: number): boolean {
+    const due = this.store.meta("sweep_due_ms");
+    if (!due || Number(due) > now) return false;
+    this.store.setMeta("sweep_due_ms", "");
+    return this.effective.clearing === "continuous";
+  }
+
+  /** A sweep: a clearing of the whole book. */
+  sweep(now: number): void {
+    this.clearing.clear(now, this.effective.latency);
+  }
+
   // ---- expiry and the alarm ----
 
   /** Marks live intents past their expiry as `expired`, and announces them. */
@@ -462,7 +496,7 @@ export class Market {
   schedule(now: number): void {
     // A floor below the true next expiry (intents filled or cancelled since) only wakes the alarm early.
     if (this.expiryFloor <= now) this.expiryFloor = this.store.nextExpiry(now);
-    const due = this.effective.clearing === "batch" ? this.store.meta("batch_due_ms") : undefined;
+    const due = this.store.meta(this.effective.clearing === "batch" ? "batch_due_ms" : "sweep_due_ms");
     const next = nextAlarm({
       expiry: Number.isFinite(this.expiryFloor) ? this.expiryFloor : null,
       batchDue: due ? Number(due) : null,
@@ -485,6 +519,12 @@ export class Market {
     if (this.store.meta("batch_due_ms")) return;
     this.store.setMeta("batch_open_ms", String(now));
     this.store.setMeta("batch_due_ms", String(now + this.effective.batchIntervalMs));
+  }
+
+  /** Sets the next sweep one interval from now unless one is set. */
+  private markSweepPending(now: number): void {
+    if (this.store.meta("sweep_due_ms")) return;
+    this.store.setMeta("sweep_due_ms", String(now + this.effective.batchIntervalMs));
   }
 
   /** The open batch's id: `b-<n>`, n one more than the batches closed so far. */

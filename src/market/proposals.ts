@@ -71,7 +71,7 @@ export function proposalErrors(
       return applied.ok ? belowMinimum(byId, applied.updates) : applied.errors;
     },
     () => fills.flatMap((f, k) => pairErrors(byId, latency, f, k)),
-    () => pricedErrors(book, latency, fills),
+    () => pricedErrors(book, latency, fills, now),
   ];
   let messages: string[] = [];
   for (const stage of stages) if (messages.length === 0) messages = stage();
@@ -106,8 +106,8 @@ function pairErrors(byId: ReadonlyMap<string, Intent>, latency: LatencyTable, f:
   return [];
 }
 
-function pricedErrors(book: readonly Intent[], latency: LatencyTable, fills: readonly AllocationFill[]): string[] {
-  const check = verify(book, latency, { fills: priceAllocation(book, latency, fills), welfare: fillsWelfare(book, fills) });
+function pricedErrors(book: readonly Intent[], latency: LatencyTable, fills: readonly AllocationFill[], now: number): string[] {
+  const check = verify(book, latency, { fills: priceAllocation(book, latency, fills), welfare: fillsWelfare(book, fills) }, { now });
   return check.ok ? [] : check.errors.filter((e) => !/^certificate|^not optimal|^not proven optimal/.test(e));
 }
 
@@ -132,6 +132,9 @@ export interface Candidate {
   /** ms after the batch opened that it arrived (the built-in one: at the close plus its solve time). */
   elapsedMs: number;
   errors: FieldError[];
+  /** The built-in proposal's fills as its solve priced and scheduled them (start/end over windows): settled as
+   *  they are. An outside allocation carries no schedule and is priced at the close. */
+  priced?: Fill[];
 }
 
 export interface ScoredCandidate extends Candidate {
@@ -207,12 +210,13 @@ export function settleOnWelfare<C extends Candidate>(
   latency: LatencyTable,
   candidates: readonly C[],
   proof: BuiltinProof,
+  now?: number,
 ): SettledAllocation<C> | undefined {
   for (let winner = greatestWelfare(candidates); winner; winner = greatestWelfare(candidates)) {
     if (exceeds(proof.welfare, winner.welfare)) return undefined;
-    const fills = priceAllocation(book, latency, winner.fills);
+    const fills = winner.priced ?? priceAllocation(book, latency, winner.fills);
     const settled = { winner, fills, welfare: winner.welfare, ...claims(proof, winner.welfare) };
-    const check = verify(book, latency, { fills, welfare: settled.welfare, certificate: settled.certificate });
+    const check = verify(book, latency, { fills, welfare: settled.welfare, certificate: settled.certificate }, { now });
     if (check.ok) return settled;
     winner.errors.push(...check.errors.map((message) => ({ field: "fills", message })));
   }

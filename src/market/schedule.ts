@@ -1,5 +1,5 @@
-// When the market object's one alarm fires: it serves the next expiry, the pending batch and the relay's next
-// attempt, whichever comes first.
+// When the market object's one alarm fires: it serves the next expiry (an intent's expiresAt or the end of its
+// window), the pending batch or sweep and the relay's next attempt, whichever comes first.
 
 /** Expiry alarms fall on this grid (ms): an `intent.expired` event comes at most this late. */
 export const EXPIRY_ALARM_GRID_MS = 250;
@@ -8,7 +8,7 @@ export const EXPIRY_ALARM_GRID_MS = 250;
 export interface AlarmWants {
   /** The next live intent's expiry (a time at or before the true next one only wakes the alarm early). */
   expiry: number | null;
-  /** The open batch's close (batch clearing only). */
+  /** The open batch's close (batch clearing), or the next sweep (continuous clearing with low-priority arrivals). */
   batchDue: number | null;
   /** The relay's next delivery attempt. */
   relay: number | null;

@@ -18,6 +18,6 @@ export function settle(book: readonly Intent[], latency: LatencyTable, options: 
   const { verifyEmpty = true, ...solveOptions } = options;
   const result = solve(book, latency, solveOptions);
   if (result.fills.length === 0 && !verifyEmpty) return { verified: true, result };
-  const check = verify(book, latency, { fills: result.fills, welfare: result.welfare, certificate: result.certificate });
+  const check = verify(book, latency, { fills: result.fills, welfare: result.welfare, certificate: result.certificate }, { now: options.now });
   return check.ok ? { verified: true, result } : { verified: false, result, errors: check.errors };
 }

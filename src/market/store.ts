@@ -72,6 +72,9 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
     `ALTER TABLE intents ADD COLUMN min_quantity REAL GENERATED ALWAYS AS (json_extract(body, '$.minQuantity')) VIRTUAL`,
     `CREATE INDEX intents_open_minimum ON intents(resource, side, limit_price) WHERE status = 'open' AND min_quantity IS NOT NULL`,
   ],
+  // v6 (CONTRACT.md section 2a): a fill between intents with windows is delivered over [start, end); an intent's
+  // fills show when. NULL for a fill without a window (and for every fill stored before).
+  [`ALTER TABLE fills ADD COLUMN start_at TEXT`, `ALTER TABLE fills ADD COLUMN end_at TEXT`],
 ];
 
 /**
@@ -284,11 +287,11 @@ export class MarketStore {
     const record = this.record(id);
     if (!record) return undefined;
     if (!withFills) return intentView(record);
-    const fills = this.rows<{ settlement_id: string; buy: string; sell: string; resource: string; quantity: number; price: number }>(
-      "SELECT settlement_id, buy, sell, resource, quantity, price FROM fills WHERE buy = ? OR sell = ? ORDER BY rowid",
+    const fills = this.rows<{ settlement_id: string; buy: string; sell: string; resource: string; quantity: number; price: number; start: string | null; end: string | null }>(
+      "SELECT settlement_id, buy, sell, resource, quantity, price, start_at AS start, end_at AS end FROM fills WHERE buy = ? OR sell = ? ORDER BY rowid",
       id,
       id,
-    ).map((r) => intentFill(r.settlement_id, r));
+    ).map(({ start, end, ...r }) => intentFill(r.settlement_id, { ...r, ...(start === null ? {} : { start }), ...(end === null ? {} : { end }) }));
     return intentView(record, fills);
   }
 
@@ -416,9 +419,9 @@ export class MarketStore {
       );
       // Many rows per statement (each statement costs far more in workerd than the rows it writes); numbers are
       // bound, never passed through JSON text, so they land bit for bit.
-      const fills = settlement.fills.map((f, idx) => [settlement.id, idx, f.buy, f.sell, f.resource, f.quantity, f.price]);
-      for (const rows of chunks(fills, 14)) {
-        this.exec(`INSERT INTO fills (settlement_id, idx, buy, sell, resource, quantity, price) VALUES ${placeholders(rows)}`, ...rows.flat());
+      const fills = settlement.fills.map((f, idx) => [settlement.id, idx, f.buy, f.sell, f.resource, f.quantity, f.price, f.start ?? null, f.end ?? null]);
+      for (const rows of chunks(fills, 11)) {
+        this.exec(`INSERT INTO fills (settlement_id, idx, buy, sell, resource, quantity, price, start_at, end_at) VALUES ${placeholders(rows)}`, ...rows.flat());
       }
       for (const rows of chunks(updates.map((u) => [u.id, u.filled, u.status]), 33)) {
         this.exec(`UPDATE intents SET filled = v.column2, status = v.column3 FROM (VALUES ${placeholders(rows)}) AS v WHERE intents.id = v.column1`, ...rows.flat());
@@ -517,8 +520,8 @@ export class MarketStore {
     for (const intent of book) this.exec("INSERT INTO batch_intents (batch, intent_id) VALUES (?, ?)", batch, intent.id);
   }
 
-  batch(batch: string): { book: string; latency: string; resolved: string | null } | undefined {
-    return this.one("SELECT book, latency, resolved FROM batches WHERE id = ?", batch);
+  batch(batch: string): { book: string; latency: string; resolved: string | null; created_ms: number } | undefined {
+    return this.one("SELECT book, latency, resolved, created_ms FROM batches WHERE id = ?", batch);
   }
 
   setResolved(batch: string, resolved: unknown): void {

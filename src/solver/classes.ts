@@ -185,12 +185,13 @@ export function catalogClasses(intents: readonly Intent[], latency: LatencyTable
   } else {
     const price = new Float64Array(n); // a plain loop: TypedArray.from with a map function is slow in V8
     for (let i = 0; i < n; i++) price[i] = intents[i].limitPrice;
+    const after = (a: number, b: number) => tieOrder(intents, a, b);
     for (const { c, list } of buy) {
-      list.sort((a, b) => price[b] - price[a] || a - b);
+      list.sort((a, b) => price[b] - price[a] || after(a, b));
       c.members = new Int32Array(list);
     }
     for (const { c, list } of sell) {
-      list.sort((a, b) => price[a] - price[b] || a - b);
+      list.sort((a, b) => price[a] - price[b] || after(a, b));
       c.members = new Int32Array(list);
     }
   }
@@ -440,6 +441,13 @@ function classFor(
   return c;
 }
 
+/** Members of one limit price fill higher priority first (CONTRACT.md section 3: among allocations of equal
+ *  welfare, the one that fills higher-priority intents more), then in book order. Never a price effect. */
+function tieOrder(intents: readonly Intent[], a: number, b: number): number {
+  const rank = (i: number) => (intents[i].priority === "high" ? 0 : intents[i].priority === "low" ? 2 : 1);
+  return rank(a) - rank(b) || a - b;
+}
+
 /** An intent keeps its class (and its place in the price order) when these are unchanged; quantity may change. */
 function sameClassFacts(a: Intent, b: Intent): boolean {
   return (
@@ -448,7 +456,8 @@ function sameClassFacts(a: Intent, b: Intent): boolean {
     a.resource === b.resource &&
     a.region === b.region &&
     a.maxLatencyMs === b.maxLatencyMs &&
-    a.limitPrice === b.limitPrice
+    a.limitPrice === b.limitPrice &&
+    a.priority === b.priority
   );
 }
 
@@ -542,8 +551,9 @@ export function updateClasses(intents: readonly Intent[], latency: LatencyTable,
     else m.set(c, [i]);
   }
   const renumber = (classes: IntentClass[], side: Side) => {
-    const better = side === "buy" ? (a: number, b: number) => price(a) > price(b) || (price(a) === price(b) && a < b)
-      : (a: number, b: number) => price(a) < price(b) || (price(a) === price(b) && a < b);
+    const first = (a: number, b: number) => tieOrder(intents, a, b) < 0;
+    const better = side === "buy" ? (a: number, b: number) => price(a) > price(b) || (price(a) === price(b) && first(a, b))
+      : (a: number, b: number) => price(a) < price(b) || (price(a) === price(b) && first(a, b));
     for (let c = 0; c < classes.length; c++) {
       const cls = classes[c];
       const extra = addedBy[side].get(c);

@@ -68,6 +68,41 @@ describe("nash solve", () => {
     expect(JSON.parse(r.stdout).fills).toEqual([]);
   });
 
+  test('the file\'s "now" is the settlement\'s time: expiries count from it, not from the clock', () => {
+    const later = { ...bilateral, now: "2099-06-01T00:00:00Z", intents: [{ ...bilateral.intents[0], expiresAt: "2099-01-01T00:00:00Z" }, bilateral.intents[1]] };
+    const r = nash(["solve", "-"], JSON.stringify(later));
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ fills: [], stats: { intents: 1, expired: 1 } });
+    // The same file without "now": the clock is before 2099, so the intent trades.
+    const { now: _now, ...clock } = later;
+    expect(JSON.parse(nash(["solve", "-"], JSON.stringify(clock)).stdout).fills).toHaveLength(1);
+  });
+
+  test('the file\'s "now" bounds delivery: a fill starts at it, not at the start of a window already under way', () => {
+    const T = Date.parse("2030-01-01T00:00:00Z");
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const windowed = {
+      now: iso(T + 3_600_000),
+      intents: [bilateral.intents[0], { ...bilateral.intents[1], window: { start: iso(T), end: iso(T + 3 * 3_600_000) } }],
+    };
+    const r = nash(["solve", "-"], JSON.stringify(windowed));
+    expect(r.stderr).toBe("");
+    const [fill] = Settlement.parse(JSON.parse(r.stdout)).fills;
+    expect(fill).toMatchObject({ buy: "inference", sell: "compute", quantity: 100, start: iso(T + 3_600_000), end: iso(T + 3 * 3_600_000) });
+  });
+
+  test("the seed's three-party example settles the chain with windows: inference ← storage's swap ← compute's later slot", () => {
+    const r = nash(["solve", join(import.meta.dirname, "..", "..", "examples", "seed-three-party.json")]);
+    expect(r.stderr).toBe("");
+    const s = Settlement.parse(JSON.parse(r.stdout));
+    expect(s.welfare).toBeCloseTo(100, 6);
+    const pairs = Object.fromEntries(s.fills.map((f) => [`${f.buy}<${f.sell}`, f]));
+    expect(Object.keys(pairs).sort()).toEqual(["inference-now<storage-defer", "storage-defer<compute-idle"]);
+    expect(pairs["inference-now<storage-defer"]).toMatchObject({ quantity: 200, start: "2026-06-01T08:00:00.000Z", end: "2026-06-01T10:00:00.000Z" });
+    expect(Date.parse(pairs["storage-defer<compute-idle"].start!)).toBeGreaterThanOrEqual(Date.parse("2026-06-01T12:00:00Z"));
+    expect(Date.parse(pairs["storage-defer<compute-idle"].end!)).toBeLessThanOrEqual(Date.parse("2026-06-01T16:00:00Z"));
+  });
+
   const bad: Array<[string, string, RegExp]> = [
     ["malformed JSON", "{ intents: ", /not valid JSON/],
     ["not an object", "[1,2]", /\(body\): must be a JSON object/],
@@ -80,6 +115,11 @@ describe("nash solve", () => {
     ["duplicate ids", JSON.stringify({ intents: [bilateral.intents[0], bilateral.intents[0]] }), /intents\.1\.id: duplicate id/],
     ["bad latency", JSON.stringify({ latency: { "eu-west": { "us-east": -1 } }, intents: [] }), /latency\.eu-west\.us-east/],
     ["bad expiresAt", JSON.stringify({ intents: [{ ...bilateral.intents[0], expiresAt: "tomorrow" }] }), /intents\.0\.expiresAt/],
+    ["bad now", JSON.stringify({ ...bilateral, now: "yesterday" }), /now:/],
+    ["now out of range", JSON.stringify({ ...bilateral, now: "1999-12-31T00:00:00Z" }), /now: must be a time between/],
+    ["window ending before it starts", JSON.stringify({ intents: [{ ...bilateral.intents[0], window: { start: "2030-01-01T02:00:00Z", end: "2030-01-01T01:00:00Z" } }] }), /intents\.0\.window\.end: start must be before end/],
+    ["maxRate without a window", JSON.stringify({ intents: [{ ...bilateral.intents[0], maxRate: 10 }] }), /intents\.0\.maxRate: needs a window/],
+    ["priority urgent", JSON.stringify({ intents: [{ ...bilateral.intents[0], priority: "urgent" }] }), /intents\.0\.priority/],
   ];
   for (const [name, content, message] of bad) {
     test(`bad input: ${name} → message naming the field, nothing on stdout, exit 1`, () => {

@@ -190,6 +190,15 @@ test("npm start --once: serves, runs the demo (bilateral example settles 100 at 
   rmSync(dir, { recursive: true, force: true });
   expect(code, out.slice(-3000)).toBe(0);
   expect(out).toMatch(/100 gpu-h100-hr: \S+ \(\S+\) buys from \S+ \(\S+\) at 1\.6\b/);
+  // The seed's three-party scenario with windows: inference (priority high) clears the chain on arrival in the
+  // batch market, and the demo says why (windows, the bridging swap, surplus, soft latency, priority).
+  expect(out).toMatch(/inference-agent's intent has priority high: it cleared on arrival/);
+  expect(out).toMatch(/200 gpu-h100-hr: inference-agent \(inference-now\) buys from storage-agent \(storage-defer\) at 1\.8333 delivered \d\d:\d\d–\d\d:\d\d UTC/);
+  expect(out).toMatch(/200 gpu-h100-hr: storage-agent \(storage-defer\) buys from compute-agent \(compute-idle\) at 1\.3667 delivered/);
+  expect(out).toMatch(/surplus: inference-agent 33\.33, storage-agent 33\.33, compute-agent 33\.33 \(sum 100\.00 = welfare 100\)/);
+  expect(out).toMatch(/windows: inference-agent needs gpu-h100-hr .* no time in common/);
+  expect(out).toMatch(/soft latency: inference-agent prefers ≤ 30 ms .*compute-agent \(us-east\) is 76 ms away: its limit against compute-agent moves by 0\.092 to 1\.908/);
+  expect(out).not.toMatch(/in-4h/);
 });
 
 test("dev settings: defaults, overrides, vars and refused ports", () => {

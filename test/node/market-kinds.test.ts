@@ -54,7 +54,7 @@ function settle(records: Map<string, IntentRecord>, latency: LatencyTable = L): 
 }
 
 function loadSeed(): { latency: LatencyTable; intents: Intent[] } {
-  const raw = JSON.parse(readFileSync(new URL("../../examples/seed-three-party.json", import.meta.url), "utf8")) as {
+  const raw = JSON.parse(readFileSync(new URL("../fixtures/three-party-labels.json", import.meta.url), "utf8")) as {
     latency: unknown;
     intents: Intent[];
   };

@@ -6,6 +6,7 @@ import {
   buildSettlement,
   cancelCheck,
   dueExpiries,
+  endedFields,
   intentView,
   isLive,
   mayTrade,
@@ -13,8 +14,12 @@ import {
   remainingOf,
   solverBook,
   statusAfterFill,
+  stopsTradingAt,
   type IntentRecord,
 } from "../../src/market/book.ts";
+import { arrivalTrades } from "../../src/market/clearing.ts";
+import { DEFAULT_LATENCY, priceAllocation, solve, verify } from "../../src/solver/index.ts";
+import { seededRandom } from "../../src/random.ts";
 import {
   DEFAULT_RATE_LIMITS,
   idempotencyDecision,
@@ -200,5 +205,89 @@ describe("mayTrade", () => {
     expect(mayTrade([i("buy", 2, "a"), i("sell", 1, "b")])).toBe(false);
     expect(mayTrade([i("buy", 2)])).toBe(false);
     expect(mayTrade([])).toBe(false);
+  });
+});
+
+describe("time and priority (CONTRACT.md sections 2a and 3)", () => {
+  const H = 3_600_000;
+  const iso = (ms: number) => new Date(ms).toISOString();
+
+  test("an intent stops trading at its expiry or when a window it trades in ends, whichever is first", () => {
+    expect(stopsTradingAt({})).toBeUndefined();
+    expect(stopsTradingAt({ expiresAt: iso(NOW + 5 * H), window: { start: iso(NOW), end: iso(NOW + 2 * H) } })).toBe(NOW + 2 * H);
+    expect(stopsTradingAt({ expiresAt: iso(NOW + H), window: { start: iso(NOW), end: iso(NOW + 2 * H) } })).toBe(NOW + H);
+    // A swap: both legs must still have time.
+    const swapFor = { resource: "r", window: { start: iso(NOW + 4 * H), end: iso(NOW + 6 * H) } };
+    expect(stopsTradingAt({ window: { start: iso(NOW), end: iso(NOW + 8 * H) }, swapFor })).toBe(NOW + 6 * H);
+    // As expiry: not live from that instant on, and due for the alarm.
+    const r = rec("w", "sell", 10, { expiresAtMs: stopsTradingAt({ window: { start: iso(NOW - H), end: iso(NOW + H) } }) });
+    expect(isLive(r, NOW + H - 1)).toBe(true);
+    expect(isLive(r, NOW + H)).toBe(false);
+    expect(dueExpiries([r], NOW + H)).toEqual(["w"]);
+    expect(nextExpiry([r], NOW)).toBe(NOW + H);
+  });
+
+  test("an arrival whose expiry or window has already ended is refused by field", () => {
+    const ended = endedFields(
+      { expiresAt: iso(NOW), window: { start: iso(NOW - 2 * H), end: iso(NOW - H) }, swapFor: { resource: "r", window: { start: iso(NOW), end: iso(NOW + H) } } },
+      NOW,
+    );
+    expect(ended.map((e) => e.field)).toEqual(["expiresAt", "window.end"]);
+    // A window under way (started before now, ends after) is fine: what is left of it trades.
+    expect(endedFields({ window: { start: iso(NOW - H), end: iso(NOW + 1) } }, NOW)).toEqual([]);
+  });
+
+  test("a high arrival's trades: its own fills, and through swaps the chains it is in; a plain counterparty's other fills are not", () => {
+    const fills = [
+      { buy: "h", sell: "s1", quantity: 30 },
+      { buy: "b", sell: "s1", quantity: 50 }, // s1's other trade: waits for the close
+      { buy: "h", sell: "swap", quantity: 20 },
+      { buy: "swap", sell: "s2", quantity: 20 }, // the swap's other leg: one chain with h
+      { buy: "x", sell: "y", quantity: 5 },
+    ];
+    expect(Object.fromEntries(arrivalTrades(fills, "h", new Set(["swap"])))).toEqual({ h: 50, s1: 30, swap: 20, s2: 20 });
+    expect(arrivalTrades(fills, "nobody", new Set()).size).toBe(0);
+  });
+
+  test("priority breaks ties between equal-welfare allocations, never moves a price", () => {
+    const r = seededRandom(16);
+    const priorities = ["low", "normal", "high"] as const;
+    let changedWho = 0;
+    for (let k = 0; k < 200; k++) {
+      // Coarse limits and a few regions, so equal limits (ties) are common.
+      const book: Intent[] = Array.from({ length: 4 + Math.floor(r() * 10) }, (_, i) => ({
+        id: `i${i}`,
+        agent: `a${i}`,
+        side: r() < 0.5 ? "buy" : "sell",
+        resource: r() < 0.8 ? "gpu" : "cpu",
+        quantity: 1 + Math.floor(r() * 20),
+        limitPrice: 1 + Math.floor(r() * 4) / 2,
+        region: r() < 0.7 ? "eu-west" : "eu-central",
+      }));
+      const plain = solve(book, DEFAULT_LATENCY);
+      const ranked = book.map((i) => ({ ...i, priority: priorities[Math.floor(r() * 3)] }));
+      const withPriority = solve(ranked, DEFAULT_LATENCY);
+      expect(withPriority.welfare).toBeCloseTo(plain.welfare, 9);
+      expect(verify(ranked, DEFAULT_LATENCY, withPriority).ok).toBe(true);
+      // Prices come from the allocation alone: the same allocation priced with no priorities at all gives the
+      // same prices (priority chooses among equal-welfare allocations, never enters the price).
+      const unranked = priceAllocation(book, DEFAULT_LATENCY, withPriority.fills);
+      expect(unranked.map((f) => f.price)).toEqual(withPriority.fills.map((f) => f.price));
+      if (JSON.stringify(plain.fills.map((f) => [f.buy, f.sell])) !== JSON.stringify(withPriority.fills.map((f) => [f.buy, f.sell]))) changedWho++;
+    }
+    // The tie-break does act: on some books priority changed who traded.
+    expect(changedWho).toBeGreaterThan(10);
+  });
+
+  test("among buyers of equal limit the higher priority fills first; its price is the same", () => {
+    const book = (p1: "low" | "normal" | "high", p2: "low" | "normal" | "high"): Intent[] => [
+      { id: "b1", agent: "x", side: "buy", resource: "r", quantity: 10, limitPrice: 2, region: "eu-west", priority: p1 },
+      { id: "b2", agent: "y", side: "buy", resource: "r", quantity: 10, limitPrice: 2, region: "eu-west", priority: p2 },
+      { id: "s", agent: "z", side: "sell", resource: "r", quantity: 10, limitPrice: 1, region: "eu-west" },
+    ];
+    for (const [p1, p2, winner] of [["normal", "high", "b2"], ["high", "normal", "b1"], ["low", "normal", "b2"], ["normal", "low", "b1"]] as const) {
+      const { fills } = solve(book(p1, p2), DEFAULT_LATENCY);
+      expect(fills).toEqual([{ buy: winner, sell: "s", resource: "r", quantity: 10, price: 1.5 }]);
+    }
   });
 });

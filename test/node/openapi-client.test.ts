@@ -42,6 +42,16 @@ export function nashClient(baseUrl: string, signing: Middleware) {
     cancel: (market: string, id: string) => client.DELETE("/v1/markets/{market}/intents/{id}", { params: { path: { market, id } } }),
   };
 }
+
+/** A windowed intent written against the generated types: window, maxRate, priority and soft latency type-check. */
+export function windowed(id: string, agent: string, start: Date, hours: number): IntentInput {
+  const end = new Date(start.getTime() + hours * 3_600_000);
+  return {
+    id, agent, side: "sell", resource: "gpu-h100-hr", quantity: 40, limitPrice: 1.2, region: "eu-west",
+    window: { start: start.toISOString(), end: end.toISOString() }, maxRate: 20, priority: "high",
+    preferLatencyMs: 30, latencyDiscount: 0.002,
+  };
+}
 `;
 
 /** What the test reads of client.ts's answers (compiled above against the generated types). */
@@ -90,9 +100,12 @@ test("a client generated from /openapi.json with a signing middleware submits, r
   writeFileSync(join(dir, "api.ts"), types);
   writeFileSync(join(dir, "client.ts"), CLIENT_SOURCE);
   symlinkSync(join(root, "node_modules"), join(dir, "node_modules")); // openapi-fetch, for the compiler and the import
-  expect(typeErrors([join(dir, "client.ts")])).toEqual([]);
+  expect(typeErrors([join(dir, "client.ts")]).join("\n")).toBe("");
 
-  const { nashClient } = (await import(join(dir, "client.ts"))) as { nashClient: (baseUrl: string, signing: Middleware) => GeneratedClient };
+  const { nashClient, windowed } = (await import(join(dir, "client.ts"))) as {
+    nashClient: (baseUrl: string, signing: Middleware) => GeneratedClient;
+    windowed: (id: string, agent: string, start: Date, hours: number) => Record<string, unknown>;
+  };
   const keys = generateKeyPairSync("ed25519");
   const publicKey = keys.publicKey.export({ format: "jwk" }).x!;
   const client = nashClient(server.base, signing(keys.privateKey, publicKey));
@@ -112,4 +125,18 @@ test("a client generated from /openapi.json with a signing middleware submits, r
   expect(cancelled.data).toMatchObject({ intent: { id: "g-1", status: "cancelled" } });
 
   expect((await client.read(market, "g-1")).data).toMatchObject({ id: "g-1", status: "cancelled" });
+
+  // A windowed intent (CONTRACT.md section 2a) through the generated client: its window, rate cap, priority and
+  // soft latency round-trip, and a buyer's fill comes back with its delivery times inside the window.
+  const start = new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000);
+  const ask = await client.submit(market, windowed("w-1", publicKey, start, 2));
+  expect(ask.response.status).toBe(201);
+  expect(ask.data).toMatchObject({ intent: { id: "w-1", status: "open", window: { start: start.toISOString() }, maxRate: 20, priority: "high", preferLatencyMs: 30 } });
+  const other = generateKeyPairSync("ed25519"); // a second agent: no self-trade
+  const buyer = nashClient(server.base, signing(other.privateKey, other.publicKey.export({ format: "jwk" }).x!));
+  const bid = await buyer.submit(market, { id: "g-2", side: "buy", resource: "gpu-h100-hr", quantity: 40, limitPrice: 1.5, region: "eu-west" });
+  expect(bid.response.status).toBe(201);
+  const fill = (bid.data as any).settlement.fills[0];
+  expect(fill).toMatchObject({ buy: "g-2", sell: "w-1", quantity: 40, start: start.toISOString(), end: new Date(start.getTime() + 2 * 3_600_000).toISOString() });
+  expect(((await client.read(market, "g-2")).data as any).fills[0]).toMatchObject({ start: fill.start, end: fill.end });
 });

@@ -65,6 +65,13 @@ describe("OpenAPI document", () => {
     expect(intent.properties.side.enum).toEqual(["buy", "sell"]);
     expect(intent.additionalProperties).toBe(false);
     expect(intent.properties.expiresAt.format).toBe("date-time");
+    // Time (section 2a) and priority (section 3): windows of two times, a rate, the three priorities, soft latency.
+    expect(intent.properties.window).toMatchObject({ type: "object", required: ["start", "end"] });
+    expect(intent.properties.window.properties.start.format).toBe("date-time");
+    expect(intent.properties.swapFor.properties.window).toMatchObject({ type: "object", required: ["start", "end"] });
+    expect(intent.properties.priority.enum).toEqual(["low", "normal", "high"]);
+    for (const k of ["maxRate", "preferLatencyMs", "latencyDiscount"]) expect(intent.properties[k].type).toBe("number");
+    expect(Object.keys(doc.components.schemas.Settlement.properties.fills.items.properties)).toEqual(expect.arrayContaining(["start", "end"]));
     // Writes declare the signature headers; reads do not.
     expect(doc.paths["/v1/markets/{market}/intents"].post.security).toBeDefined();
     expect(doc.paths["/v1/markets/{market}/intents/{id}"].get.security).toBeUndefined();

@@ -131,3 +131,50 @@ test("scores appear in their own column when settlements carry them", { timeout:
   expect(await page.textContent('tr[data-settlement="s-1"] .score')).toBe("0.912");
   await page.close();
 });
+
+test("the time axis draws open capacity per window (bids up, asks down) and places fills on [start, end)", { timeout: 60_000 }, async () => {
+  const market = `page-time-${Date.now().toString(36)}`;
+  const [a, b, c] = await Promise.all([generateKey(), generateKey(), generateKey()].map(async (k) => new NashClient({ baseUrl: server.base, key: await k })));
+  const HOUR = 3_600_000;
+  const t0 = Math.ceil(Date.now() / HOUR) * HOUR + HOUR; // an hour boundary at least an hour ahead
+  const iso = (ms: number) => new Date(ms).toISOString();
+  // 400 units over 4 hours: 100 an hour on offer; a bid for 60 over the last two of them, below the ask (no trade).
+  await a.submit(market, { id: "ask", side: "sell", resource: "gpu-h100-hr", quantity: 400, limitPrice: 1.4, region: "eu-west", window: { start: iso(t0), end: iso(t0 + 4 * HOUR) } });
+  await b.submit(market, { id: "bid", side: "buy", resource: "gpu-h100-hr", quantity: 60, limitPrice: 1.2, region: "eu-west", window: { start: iso(t0 + 2 * HOUR), end: iso(t0 + 4 * HOUR) } });
+  const page = await context.newPage();
+  await page.goto(`${server.base}/markets/${market}`);
+  await page.waitForSelector('#status[data-state="live"]', { timeout: 30_000 });
+  const axis = '.timeline[data-resource="gpu-h100-hr"]';
+  const caps = (side: string) =>
+    page.$$eval(`${axis} rect.cap[data-side="${side}"]`, (rs) => rs.map((r) => [r.getAttribute("data-start"), r.getAttribute("data-end"), r.getAttribute("data-rate")]));
+  // The ask in two elementary intervals (the bid's start cuts it), the bid in one.
+  expect(await caps("sell")).toEqual([
+    [iso(t0), iso(t0 + 2 * HOUR), "100"],
+    [iso(t0 + 2 * HOUR), iso(t0 + 4 * HOUR), "100"],
+  ]);
+  expect(await caps("buy")).toEqual([[iso(t0 + 2 * HOUR), iso(t0 + 4 * HOUR), "30"]]);
+  // Bids above the axis, asks below; bar heights in proportion to the rates.
+  const box = (sel: string) =>
+    page.$eval(sel, (r) => {
+      const b = (r as any).getBBox();
+      return { y: b.y as number, height: b.height as number };
+    });
+  const ask = await box(`${axis} rect.cap[data-side="sell"]`);
+  const bid = await box(`${axis} rect.cap[data-side="buy"]`);
+  expect(bid.y + bid.height).toBeCloseTo(ask.y, 1);
+  expect(bid.height / ask.height).toBeCloseTo(0.3, 1);
+  expect(await page.textContent('tr[data-intent="ask"] .window')).toMatch(/–/);
+
+  // A buyer at any time crosses the ask: its fill is delivered inside the ask's window and drawn on the track.
+  const live = await c.submit(market, { id: "now", side: "buy", resource: "gpu-h100-hr", quantity: 100, limitPrice: 1.8, region: "eu-west" });
+  const fill = live.settlement!.fills[0];
+  expect(fill.start).toBeDefined();
+  await page.waitForSelector(`${axis} rect.fill[data-buy="now"][data-sell="ask"]`, { timeout: 15_000 });
+  expect(await page.$eval(`${axis} rect.fill`, (r) => [r.getAttribute("data-start"), r.getAttribute("data-end")])).toEqual([fill.start, fill.end]);
+  // The picture: the page's bid, ask and fill colours are on screen inside the time axis.
+  const img = decodePng(await page.locator(axis).screenshot());
+  expect(countColour(img, [0x1a, 0x8f, 0x4a])).toBeGreaterThan(200);
+  expect(countColour(img, [0xc0, 0x39, 0x2b])).toBeGreaterThan(200);
+  expect(countColour(img, [0x2f, 0x6f, 0xdd])).toBeGreaterThan(50);
+  await page.close();
+});

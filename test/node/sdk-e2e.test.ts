@@ -8,7 +8,7 @@ import { createConnection, createServer as createTcpServer, type Socket } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { NashClient, NashError, generateKey, keyToJson, type MarketEvent, type Settlement } from "../../sdk/typescript/src/index.ts";
+import { NashClient, NashError, deferral, generateKey, keyToJson, later, window, type MarketEvent, type Settlement } from "../../sdk/typescript/src/index.ts";
 import { buildOpenApi } from "../../src/api/openapi.ts";
 import { root, startDevServer, type DevServer } from "./sdk-dev-server.ts";
 import { agentKeyFromSeed } from "../../src/contract/auth.ts";
@@ -87,6 +87,21 @@ describe("TypeScript SDK", () => {
     expect(local.errors).toEqual([{ field: "quantity", message: "must be greater than 0 and at most 1e12" }]);
     // Writes need a key.
     await expect(new NashClient({ baseUrl: server.base }).submit(m, buy)).rejects.toThrow(/create the client with a key/);
+  });
+
+  test("windows with window(start, hours) and a deferral: the chain settles with delivery times; the view shows them", { timeout: 60_000 }, async () => {
+    const m = market();
+    const [compute, storage, inference] = await Promise.all([0, 1, 2].map(async () => new NashClient({ baseUrl: server.base, key: await generateKey() })));
+    const hour = Math.ceil(Date.now() / 3_600_000) * 3_600_000;
+    const held = window(hour, 2);
+    await compute.submit(m, { id: "compute", side: "sell", resource: "gpu-h100-hr", quantity: 300, limitPrice: 1.2, region: "us-east", window: window(later(held, 4).start, 6) });
+    await storage.submit(m, { id: "storage", ...deferral("gpu-h100-hr", held, 4, 0.3), quantity: 200, region: "eu-central" });
+    const a = await inference.submit(m, { id: "inference", ...buy, quantity: 200, limitPrice: 2, window: held, priority: "high", preferLatencyMs: 30, latencyDiscount: 0.002 });
+    expect(a.intent).toMatchObject({ status: "filled", window: held, priority: "high" });
+    const fills = Object.fromEntries(a.settlement!.fills.map((f) => [`${f.buy}<${f.sell}`, f]));
+    expect(fills["inference<storage"]).toMatchObject({ quantity: 200, start: held.start, end: held.end });
+    expect(Date.parse(fills["storage<compute"].start!)).toBeGreaterThanOrEqual(Date.parse(later(held, 4).start));
+    expect((await storage.getIntent(m, "storage")).fills).toEqual(expect.arrayContaining([expect.objectContaining({ start: held.start, end: held.end })]));
   });
 
   test("a burst past the rate limit gets 429s and the SDK's retries land every intent exactly once", { timeout: 60_000 }, async () => {

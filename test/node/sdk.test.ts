@@ -5,7 +5,7 @@ import { mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { NashClient, NashError, backoffMs, generateKey, keyFromSeed, keyToJson, parseKey, streamUrl } from "../../sdk/typescript/src/index.ts";
+import { IntentInput, NashClient, NashError, backoffMs, deferral, generateKey, isoTime, keyFromSeed, keyToJson, later, parseKey, streamUrl, window } from "../../sdk/typescript/src/index.ts";
 import { loadKey, saveKey } from "../../sdk/typescript/src/node.ts";
 
 const SEED = Uint8Array.from({ length: 32 }, (_, i) => i);
@@ -56,6 +56,28 @@ test("stream URLs follow the scheme", () => {
   expect(streamUrl("http://h", "m", ["settlement.committed", "intent.expired"])).toBe("ws://h/v1/markets/m/stream?types=settlement.committed%2Cintent.expired");
 });
 
+describe("times", () => {
+  test("window(start, hours): ISO strings in UTC to the millisecond, from a Date, ms or a time string", () => {
+    expect(window("2026-06-01T08:00:00Z", 2)).toEqual({ start: "2026-06-01T08:00:00.000Z", end: "2026-06-01T10:00:00.000Z" });
+    expect(window(new Date("2026-06-01T10:00:00+02:00"), 0.5)).toEqual({ start: "2026-06-01T08:00:00.000Z", end: "2026-06-01T08:30:00.000Z" });
+    expect(window(Date.UTC(2026, 5, 1, 8, 0, 0, 123), 1).start).toBe("2026-06-01T08:00:00.123Z");
+    for (const hours of [0, -1, Number.NaN, Infinity]) expect(() => window("2026-06-01T08:00:00Z", hours)).toThrow(RangeError);
+    expect(() => isoTime("tomorrow")).toThrow(RangeError);
+  });
+
+  test("deferral: a swap of a resource for itself in the window `hours` later, which the contract accepts", () => {
+    const held = window("2026-06-01T08:00:00Z", 2);
+    expect(later(held, 4)).toEqual({ start: "2026-06-01T12:00:00.000Z", end: "2026-06-01T14:00:00.000Z" });
+    const d = { ...deferral("gpu-h100-hr", held, 4, 0.3), agent: "storage", quantity: 200, region: "eu-central" };
+    expect(d).toMatchObject({ side: "sell", kind: "swap", limitPrice: 0.3, window: held, swapFor: { resource: "gpu-h100-hr", window: later(held, 4) } });
+    expect(IntentInput.safeParse(d).success).toBe(true);
+    // Deferred by 0 hours it swaps a slot for itself: the contract refuses it, naming swapFor.resource.
+    const same = IntentInput.safeParse({ ...d, ...deferral("gpu-h100-hr", held, 0, 0.3) });
+    expect(same.success).toBe(false);
+    expect(same.error!.issues.map((i) => i.path.join("."))).toContain("swapFor.resource");
+  });
+});
+
 describe("client without a service", () => {
   // Port 9 on loopback: nothing listens (discard), so every attempt is refused at once.
   const dead = "http://127.0.0.1:9";
@@ -69,6 +91,13 @@ describe("client without a service", () => {
     expect(error.errors.map((e: { field: string }) => e.field).sort()).toEqual(["limitPrice", "quantity"]);
     expect(attempts).toBe(0);
     await expect(client.submit("m", { agent: "someone-else", side: "buy", resource: "r", quantity: 1, limitPrice: 1, region: "eu" })).rejects.toMatchObject({ code: "forbidden" });
+    // Time and priority fields are checked locally too: a rate without a window, an unknown priority.
+    const plain = { side: "buy" as const, resource: "r", quantity: 1, limitPrice: 1, region: "eu" };
+    const rate = await client.submit("m", { ...plain, maxRate: 5 }).catch((e) => e);
+    expect(rate.errors.map((e: { field: string }) => e.field)).toEqual(["maxRate"]);
+    const urgent = await client.submit("m", { ...plain, priority: "urgent" as "high" }).catch((e) => e);
+    expect(urgent.errors.map((e: { field: string }) => e.field)).toEqual(["priority"]);
+    expect(attempts).toBe(0);
   });
 
   test("no answer: retried with backoff, then the network error surfaces", async () => {

@@ -398,7 +398,7 @@ describe("multi-party kinds: swaps and deferrals", () => {
   it("the seed's three-party example: a deferral frees near capacity, the batch job runs later on idle compute", async () => {
     const { readFileSync } = await import("node:fs");
     const { SolveFile } = await import("../../src/contract/schema.ts");
-    const file = SolveFile.parse(JSON.parse(readFileSync(new URL("../../examples/seed-three-party.json", import.meta.url), "utf8")));
+    const file = SolveFile.parse(JSON.parse(readFileSync(new URL("../fixtures/three-party-labels.json", import.meta.url), "utf8")));
     const intents = file.intents.map((it, k) => ({ ...it, id: it.id ?? `i${k}` }));
     const r = solve(intents, file.latency!);
     // 200 units; gain per unit 2.00 − 1.20 − 0.30 = 0.50, split three ways.

@@ -17,7 +17,7 @@ import time
 import unittest
 import uuid
 
-from nash_sdk import Client, NashError, StreamRefused, generate_key, key_from_seed, load_key, save_key, sign_headers, signing_string
+from nash_sdk import Client, NashError, StreamRefused, deferral, generate_key, iso_time, key_from_seed, later, load_key, save_key, sign_headers, signing_string, window
 
 BASE = os.environ.get("NASH_BASE_URL", "")
 BUY = {"side": "buy", "resource": "gpu-h100-hr", "quantity": 100, "limitPrice": 1.8, "region": "eu-west"}
@@ -81,6 +81,28 @@ class Keys(unittest.TestCase):
                 load_key(path)
 
 
+class Times(unittest.TestCase):
+    """The time helpers write what the service writes (ISO-8601 UTC to the millisecond, as JavaScript's toISOString)."""
+
+    def test_window_from_a_start_and_hours(self):
+        import datetime as dt
+
+        self.assertEqual(window("2026-06-01T08:00:00Z", 2), {"start": "2026-06-01T08:00:00.000Z", "end": "2026-06-01T10:00:00.000Z"})
+        self.assertEqual(window(dt.datetime(2026, 6, 1, 8, tzinfo=dt.timezone(dt.timedelta(hours=2))), 0.5)["start"], "2026-06-01T06:00:00.000Z")
+        self.assertEqual(window(1_780_300_800_123, 1)["start"], "2026-06-01T08:00:00.123Z")
+        self.assertEqual(iso_time(dt.datetime(2026, 6, 1, 8)), "2026-06-01T08:00:00.000Z")  # naive: UTC
+        for bad in (0, -1, float("nan")):
+            with self.assertRaises(ValueError):
+                window("2026-06-01T08:00:00Z", bad)
+
+    def test_deferral_is_a_swap_of_a_resource_for_itself_later(self):
+        held = window("2026-06-01T08:00:00Z", 2)
+        self.assertEqual(later(held, 4), {"start": "2026-06-01T12:00:00.000Z", "end": "2026-06-01T14:00:00.000Z"})
+        d = deferral("gpu-h100-hr", held, 4, 0.3)
+        self.assertEqual((d["side"], d["kind"], d["resource"], d["limitPrice"]), ("sell", "swap", "gpu-h100-hr", 0.3))
+        self.assertEqual(d["swapFor"], {"resource": "gpu-h100-hr", "window": later(held, 4)})
+
+
 @unittest.skipUnless(BASE, "set NASH_BASE_URL to a running service")
 class Live(unittest.TestCase):
     def test_health(self):
@@ -101,6 +123,28 @@ class Live(unittest.TestCase):
         self.assertEqual(buyer.settlement(market, s["settlement"]["id"]), s["settlement"])
         counters = buyer.market(market)["counters"]
         self.assertEqual((counters["intents"], counters["settlements"], counters["volume"]), (2, 1, 100))
+
+    def test_windowed_intents_and_a_deferral_settle_with_delivery_times(self):
+        import datetime as dt
+
+        market = new_market()
+        hour = dt.datetime.now(dt.timezone.utc).replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
+        compute, storage, inference = (Client(BASE, generate_key()) for _ in range(3))
+        held = window(hour, 2)
+        compute.submit(market, {"id": "compute", "side": "sell", "resource": "gpu-h100-hr", "quantity": 300, "limitPrice": 1.2, "region": "us-east", "window": window(later(held, 4)["start"], 6)})
+        storage.submit(market, {"id": "storage", **deferral("gpu-h100-hr", held, 4, 0.3), "quantity": 200, "region": "eu-central"})
+        answer = inference.submit(market, {"id": "inference", **BUY, "quantity": 200, "limitPrice": 2.0, "window": held, "priority": "high", "preferLatencyMs": 30, "latencyDiscount": 0.002})
+        self.assertEqual(answer["intent"]["window"], held)
+        self.assertEqual(answer["intent"]["priority"], "high")
+        fills = {(f["buy"], f["sell"]): f for f in answer["settlement"]["fills"]}
+        self.assertEqual(set(fills), {("inference", "storage"), ("storage", "compute")})
+        self.assertEqual((fills[("inference", "storage")]["start"], fills[("inference", "storage")]["end"]), (held["start"], held["end"]))
+        self.assertGreaterEqual(fills[("storage", "compute")]["start"], later(held, 4)["start"])
+        self.assertAlmostEqual(answer["settlement"]["welfare"], 100, places=6)
+        with self.assertRaises(NashError) as bad:
+            inference.submit(market, {**BUY, "maxRate": 10})
+        self.assertEqual(bad.exception.status, 422)
+        self.assertIn("maxRate", [e["field"] for e in bad.exception.problem.get("errors", [])])
 
     def test_cancel_and_refusals(self):
         market = new_market()

@@ -3,7 +3,7 @@
 import { SELF, env, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
 import type { AgentKey } from "../../src/contract/auth.ts";
-import seed from "../../examples/seed-three-party.json";
+import seed from "../fixtures/three-party-labels.json";
 import { BASE, eventually, freshMarket, json, newAgent, operator, signedFetch, submit, withOperator } from "./helpers.ts";
 
 

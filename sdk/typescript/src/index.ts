@@ -3,6 +3,7 @@
 export { NashClient, NashError, backoffMs, type ClientOptions, type IntentDraft, type RetryPolicy } from "./client.ts";
 export { subscribe, streamUrl, type SubscribeOptions, type Subscription } from "./stream.ts";
 export { generateKey, keyFromSeed, parseKey, keyToJson, type AgentKey } from "./keys.ts";
+export { deferral, isoTime, later, window, type Window } from "./time.ts";
 export { signRequest, signingString, bodyHash, fieldErrors, type FieldError } from "../../../src/contract/index.ts";
 // The contract's schemas, as values (`IntentInput.safeParse(x)`) and as their inferred types.
 export {
