@@ -21,10 +21,26 @@ export const PRIOR_REVEALS = 4;
 /** Estimates within this much of the truth on average are the scorer's own error, not the proposer's doing. */
 export const BIAS_TOLERANCE = 0.02;
 
+/** What a market keeps per proposer: reveals counted and the sum of (estimate − revealed share). */
+export interface RevealTotals {
+  reveals: number;
+  sum: number;
+}
+
+/** Totals with one more revealed proposal; a non-finite record is ignored rather than poisoning the sum. */
+export function addReveal(totals: RevealTotals | undefined, r: RevealRecord): RevealTotals {
+  const t = totals ?? { reveals: 0, sum: 0 };
+  if (!Number.isFinite(r.estimate) || !Number.isFinite(r.label)) return t;
+  return { reveals: t.reveals + 1, sum: t.sum + r.estimate - r.label };
+}
+
+export function reputationFrom(totals: RevealTotals | undefined): Reputation {
+  const t = totals ?? { reveals: 0, sum: 0 };
+  return { reveals: t.reveals, bias: t.sum / (t.reveals + PRIOR_REVEALS) };
+}
+
 export function reputationOf(records: readonly RevealRecord[]): Reputation {
-  let sum = 0;
-  for (const r of records) if (Number.isFinite(r.estimate) && Number.isFinite(r.label)) sum += r.estimate - r.label;
-  return { reveals: records.length, bias: sum / (records.length + PRIOR_REVEALS) };
+  return reputationFrom(records.reduce<RevealTotals | undefined>(addReveal, undefined));
 }
 
 /**
