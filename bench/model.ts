@@ -5,11 +5,11 @@
 //   3. Per market family (tools/train/families.ts): the families trained on (unseen seeds) and those held out
 //      whole, model against the hand-written baseline; targets on held-out families Spearman ≥ 0.95, MAE ≤ 0.03.
 //   4. Adversarial: crafted proposals (tools/train/adversarial.ts) scored above honest ones with 5% more welfare.
-//   5. Reveals: the model fine-tuned round by round on revealed markets of a shifted family (metro), every family
+//   5. Reveals: the model fine-tuned round by round on revealed markets of a shifted family (metro-lowcap), every family
 //      measured after each round; target: the shifted family's MAE cut ≥ 30% after one round, no other family
 //      pushed above its target.
 // Options: --model FILE (models/nash-scorer-v3.onnx), --port P (8821), --reveals N (markets revealed per round,
-// 150), --rounds N (2), --large N (markets of the large family, 6), --adversarial-markets N (40), --skip-workerd.
+// 300), --rounds N (1), --large N (markets of the large family, 6), --adversarial-markets N (40), --skip-workerd.
 import { spawn, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { numberFlag, parseFlags, parseOrExit } from "../src/cli/args.ts";
@@ -153,7 +153,7 @@ log("\nadversarial set…");
 const pairs = adversarialSets(flags["adversarial-markets"] ?? 40, 1, exact);
 console.log("\n" + adversarialTable(pairs, (x) => predictEnsemble(model, x.features).estimate));
 
-// 5. Reveals: rounds of revealed metro markets (a shifted family), the model fine-tuned on them, every family measured.
+// 5. Reveals: rounds of revealed metro-lowcap markets (a shifted family: support/generate.ts LOW_CAP_SHAPE), the model fine-tuned on them, every family measured.
 log("\nreveal rounds…");
-const reveals = revealRounds(model, families, 1, exact, { rounds: flags.rounds ?? 2, markets: flags.reveals ?? 150 });
+const reveals = revealRounds(model, families, 1, exact, { rounds: flags.rounds ?? 1, markets: flags.reveals ?? 300 });
 console.log("\n" + revealTable(reveals));

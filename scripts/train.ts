@@ -101,7 +101,7 @@ const adversarial = {
 const adversarialMd = adversarialTable(pairs, score(model));
 log(adversarialMd);
 log(`reveal rounds… (${elapsed()})`);
-const reveals = revealRounds(model, families, seed, exact, { rounds: quick ? 1 : 2, markets: quick ? 20 : 150, quick, onRound: (k) => log(`  round ${k} done (${elapsed()})`) });
+const reveals = revealRounds(model, families, seed, exact, { rounds: quick ? 1 : 2, markets: quick ? 20 : 300, quick, onRound: (k) => log(`  round ${k} done (${elapsed()})`) });
 const revealMd = revealTable(reveals);
 log(revealMd);
 

@@ -407,3 +407,11 @@ export const familyNamed = (name: string): MarketShape => {
   if (!f) throw new Error(`no market family ${name}`);
   return f;
 };
+
+/**
+ * The reveals' shift for models trained on FAMILIES (which draw caps anywhere inside their bands): a metro market
+ * whose agents all cap latency just above a band's lower edge (6, 11, 21, 31, 51 ms). Most pairs inside a cap's
+ * band then cannot trade, where the trained population let about half of them: a bias the bands cannot show and
+ * revealed examples can teach.
+ */
+export const LOW_CAP_SHAPE: MarketShape = { ...METRO_SHAPE, name: "metro-lowcap", capped: 0.85, caps: [6, 11, 21, 31, 51] };
