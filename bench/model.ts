@@ -5,8 +5,8 @@
 //   3. Per market family (tools/train/families.ts): the families trained on (unseen seeds) and those held out
 //      whole, model against the hand-written baseline; targets on held-out families Spearman ≥ 0.95, MAE ≤ 0.03.
 //   4. Adversarial: crafted proposals (tools/train/adversarial.ts) scored above honest ones with 5% more welfare.
-//   5. Reveals: the model fine-tuned round by round on revealed markets of a shifted family (metro-lowcap), every family
-//      measured after each round; target: the shifted family's MAE cut ≥ 30% after one round, no other family
+//   5. Reveals: the model fine-tuned round by round on revealed markets of a shifted family (metro-lowcap), every
+//      family measured after each round; target: the shifted family's MAE cut ≥ 30% after one round, no other family
 //      pushed above its target.
 // Options: --model FILE (models/nash-scorer-v3.onnx), --port P (8821), --reveals N (markets revealed per round,
 // 300), --rounds N (1), --large N (markets of the large family, 6), --adversarial-markets N (40), --skip-workerd.
@@ -144,7 +144,8 @@ console.log(table(["figure", "value"], rows));
 // 3. Per family, held-in and held-out, against the hand-written baseline (the training script's test sets).
 const model = importOnnx(modelBytes).ensemble;
 log("\nfamilies: building (or reading from the cache) the per-family test sets…");
-const families = familyTestSets(150, flags.large ?? 6, 1, exact, (what) => (done) => process.stderr.write(`\r  ${what}: ${done} markets   `));
+const families = familyTestSets(150, flags.large ?? 6, 1, exact, (what) => (done) =>
+  process.stderr.write(`\r  ${what}: ${done} markets   `));
 const familyRows = families.map((f) => ({ ...f, metrics: evaluate(model, f.data), raw: evaluate({ members: model.members }, f.data) }));
 console.log("\n" + familyTable(familyRows));
 
@@ -153,7 +154,8 @@ log("\nadversarial set…");
 const pairs = adversarialSets(flags["adversarial-markets"] ?? 40, 1, exact);
 console.log("\n" + adversarialTable(pairs, (x) => predictEnsemble(model, x.features).estimate));
 
-// 5. Reveals: rounds of revealed metro-lowcap markets (a shifted family: support/generate.ts LOW_CAP_SHAPE), the model fine-tuned on them, every family measured.
+// 5. Reveals: rounds of revealed metro-lowcap markets (a shifted family: LOW_CAP_SHAPE), the model fine-tuned on
+// them, every family measured.
 log("\nreveal rounds…");
 const reveals = revealRounds(model, families, 1, exact, { rounds: flags.rounds ?? 1, markets: flags.reveals ?? 300 });
 console.log("\n" + revealTable(reveals));
