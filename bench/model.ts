@@ -2,40 +2,47 @@
 //   1. Node: first load, warm scoring latency per proposal, feature extraction time.
 //   2. workerd (wrangler dev on 127.0.0.1:8821, inspector 8822; --skip-workerd to leave out): first load and warm
 //      latency timed from outside (workerd freezes its clocks while running), and the bundle size (dry-run deploy).
-//   3. Feedback: the committed model before and after fine-tuning on revealed examples from a shifted
-//      distribution (METRO_SHAPE: nearby regions, caps inside their latency bands; or --feedback-shape offgrid |
-//      thin; revealed markets disjoint from the evaluation markets); target: error cut ≥ 30% there, with the
-//      shifted and training test sets shown so a cut does not hide a loss elsewhere.
-// Options: --model FILE (models/nash-scorer-v2.onnx), --port P (8821), --reveals N (markets revealed for feedback,
-// 300), --feedback-shape metro|offgrid|thin, --write-reveals FILE (JSON lines), --skip-workerd.
+//   3. Per market family (tools/train/families.ts): the families trained on (unseen seeds) and those held out
+//      whole, model against the hand-written baseline; targets on held-out families Spearman ≥ 0.95, MAE ≤ 0.03.
+//   4. Adversarial: crafted proposals (tools/train/adversarial.ts) scored above honest ones with 5% more welfare.
+//   5. Reveals: the model fine-tuned round by round on revealed markets of a shifted family (metro-lowcap), every
+//      family measured after each round; target: the shifted family's MAE cut ≥ 30% after one round, no other family
+//      pushed above its target.
+// Options: --model FILE (models/nash-scorer-v3.onnx), --port P (8821), --reveals N (markets revealed per round,
+// 300), --rounds N (1), --large N (markets of the large family, 6), --adversarial-markets N (40), --skip-workerd.
 import { spawn, spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { numberFlag, parseFlags, parseOrExit, UsageError } from "../src/cli/args.ts";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { numberFlag, parseFlags, parseOrExit } from "../src/cli/args.ts";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { seededRandom } from "../src/random.ts";
-import { type MarketShape, METRO_SHAPE, OFFGRID_SHAPE, SHIFTED_SHAPE, THIN_SHAPE, TRAIN_SHAPE } from "../support/generate.ts";
+import { SHIFTED_SHAPE } from "../support/generate.ts";
 import { exactOptimum as exact } from "../support/highs.ts";
 import { generateChallenge } from "../tools/train/challenges.ts";
 import { commit } from "../src/model/commitment.ts";
 import { batchContext, proposalFeatures } from "../src/model/features.ts";
-import { DEFAULT_TRAIN } from "../tools/train/mlp.ts";
+import { predictEnsemble } from "../tools/train/mlp.ts";
 import { importOnnx } from "../tools/train/onnx-export.ts";
 import { createScorer } from "../src/model/scorer-node.ts";
-import { buildDataset, evaluate, fineTune, type Example } from "../tools/train/training.ts";
+import { evaluate } from "../tools/train/training.ts";
+import { adversarialSets, familyTestSets } from "../tools/train/families.ts";
+import { revealRounds } from "../tools/train/reveals.ts";
+import { adversarialTable, familyTable, revealTable } from "../tools/train/report.ts";
 import { recordFigures } from "../support/figures.ts";
 
 recordFigures("model", "Learned scorer");
 
-const USAGE = "usage: npm run bench:model [-- --model FILE --port P --reveals N --feedback-shape metro|offgrid|thin --write-reveals FILE --skip-workerd]";
+const USAGE = "usage: npm run bench:model [-- --model FILE --port P --reveals N --rounds N --large N --adversarial-markets N --skip-workerd]";
 const flags = parseOrExit(USAGE, () => {
   const text = { type: "string" } as const;
-  const { values } = parseFlags({ options: { model: text, port: text, reveals: text, "feedback-shape": text, "write-reveals": text, "skip-workerd": { type: "boolean" } } });
-  const shape = values["feedback-shape"];
-  if (shape !== undefined && !["metro", "offgrid", "thin"].includes(shape)) throw new UsageError(`--feedback-shape is metro, offgrid or thin, not ${JSON.stringify(shape)}`);
-  return { ...values, port: numberFlag(values, "port", { min: 1, integer: true }), reveals: numberFlag(values, "reveals", { min: 1, integer: true }) };
+  const { values } = parseFlags({ options: { model: text, port: text, reveals: text, rounds: text, large: text, "adversarial-markets": text, "skip-workerd": { type: "boolean" } } });
+  const count = (name: string) => numberFlag(values, name, { min: 1, integer: true });
+  return {
+    ...values, port: count("port"), reveals: count("reveals"), rounds: count("rounds"), large: count("large"),
+    "adversarial-markets": count("adversarial-markets"),
+  };
 });
-const MODEL = flags.model ?? "models/nash-scorer-v2.onnx";
+const MODEL = flags.model ?? "models/nash-scorer-v3.onnx";
 const port = flags.port ?? 8821;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const table = (head: string[], rows: (string | number)[][]) =>
@@ -134,37 +141,21 @@ if (flags["skip-workerd"] !== true) {
 log("");
 console.log(table(["figure", "value"], rows));
 
-// 3. Feedback. Reveals come from the feedback shift, on markets disjoint from its test markets.
-const revealMarkets = flags.reveals ?? 300;
-log(`\nfeedback: building ${revealMarkets} revealed markets of the feedback shift and the test sets…`);
-const base = importOnnx(modelBytes).mlp;
-const feedbackShapes: Record<string, MarketShape | undefined> = { metro: METRO_SHAPE, offgrid: OFFGRID_SHAPE, thin: THIN_SHAPE };
-const feedbackShape = feedbackShapes[flags["feedback-shape"] ?? "metro"];
-if (feedbackShape === undefined) throw new Error("--feedback-shape: metro, offgrid or thin");
-const revealed = buildDataset(feedbackShape, revealMarkets, 9_001, exact);
-const sets = {
-  feedback: buildDataset(feedbackShape, 300, 9_003, exact), // other seed: markets disjoint from the revealed ones
-  shifted: buildDataset(SHIFTED_SHAPE, 300, 1003, exact), // the training script's shifted test seed
-  test: buildDataset(TRAIN_SHAPE, 400, 1002, exact), // and its test seed
-};
-const replay = buildDataset(TRAIN_SHAPE, 300, 9_002, exact);
-const writeTo = flags["write-reveals"] ?? "";
-if (writeTo) writeFileSync(writeTo, revealed.map((e: Example) => JSON.stringify({ features: Array.from(e.features), label: e.label })).join("\n") + "\n");
-// Same recipe as `npm run train -- --from`: the training run itself, warm-started, revealed and replayed 1:1.
-const tuned = fineTune(base, revealed, replay, { ...DEFAULT_TRAIN, seed: 1 });
-const f = (x: number) => x.toFixed(4);
-const names = {
-  feedback: `${feedbackShape.name} markets (feedback shift)`, shifted: "shifted (larger markets, other regions)", test: "test (training distribution)",
-};
-console.log("\n" + table(
-  ["set", "examples", "Spearman before", "MAE before", "Spearman after", "MAE after", "MAE cut", "baseline Spearman", "baseline MAE", "reference MAE"],
-  (["feedback", "shifted", "test"] as const).map((k) => {
-    const before = evaluate(base, sets[k]);
-    const after = evaluate(tuned, sets[k]);
-    return [
-      names[k], before.n, f(before.spearman), f(before.mae), f(after.spearman), f(after.mae),
-      `${(100 * (1 - after.mae / before.mae)).toFixed(1)}%`, f(before.baselineSpearman), f(before.baselineMae), f(before.referenceMae),
-    ];
-  }),
-));
-console.log(`\nfine-tuned on ${revealed.length} revealed examples (${revealMarkets} ${feedbackShape.name} markets), mixed with as many replayed training examples`);
+// 3. Per family, held-in and held-out, against the hand-written baseline (the training script's test sets).
+const model = importOnnx(modelBytes).ensemble;
+log("\nfamilies: building (or reading from the cache) the per-family test sets…");
+const families = familyTestSets(150, flags.large ?? 6, 1, exact, (what) => (done) =>
+  process.stderr.write(`\r  ${what}: ${done} markets   `));
+const familyRows = families.map((f) => ({ ...f, metrics: evaluate(model, f.data), raw: evaluate({ members: model.members }, f.data) }));
+console.log("\n" + familyTable(familyRows));
+
+// 4. Adversarial: crafted proposals against honest ones with 5% more welfare, on the held-out families.
+log("\nadversarial set…");
+const pairs = adversarialSets(flags["adversarial-markets"] ?? 40, 1, exact);
+console.log("\n" + adversarialTable(pairs, (x) => predictEnsemble(model, x.features).estimate));
+
+// 5. Reveals: rounds of revealed metro-lowcap markets (a shifted family: LOW_CAP_SHAPE), the model fine-tuned on
+// them, every family measured.
+log("\nreveal rounds…");
+const reveals = revealRounds(model, families, 1, exact, { rounds: flags.rounds ?? 1, markets: flags.reveals ?? 300 });
+console.log("\n" + revealTable(reveals));

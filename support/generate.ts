@@ -272,6 +272,17 @@ export interface MarketShape {
   caps: readonly number[];
   /** Spread (log-sd) of limit prices around the resource's reference price. */
   priceSpread: readonly [number, number];
+  // Family knobs (absent in the named shapes above, whose draws they leave unchanged).
+  /** Regions on a fresh random map per market (`regions` is then ignored): coordinates within ± this many ms. */
+  mapSpread?: readonly [number, number];
+  /** All-or-none share drawn per market in this range (overrides `allOrNone`). */
+  allOrNoneRange?: readonly [number, number];
+  /** Share of region pairs (the diagonal too) drawn per market in this range and left out of the latency table. */
+  dropPairs?: readonly [number, number];
+  /** Caps drawn per intent uniformly in this range of ms (overrides `caps`). */
+  capRange?: readonly [number, number];
+  /** Share of intents whose limit is drawn with a heavy tail (three times the spread, one-sided). */
+  skew?: number;
 }
 
 export const TRAIN_SHAPE: MarketShape = {
@@ -322,41 +333,49 @@ export interface ShapedMarket {
   latency: LatencyTable;
 }
 
-const SHAPED_RESOURCES = ["gpu-h100-hr", "inference-mtok", "storage-tb-day", "gpu-a100-hr", "bandwidth-tb"];
+const SHAPED_RESOURCES = ["gpu-h100-hr", "inference-mtok", "storage-tb-day", "gpu-a100-hr", "bandwidth-tb", "cpu-core-hr"];
 
 /**
  * One random market of the given shape, drawn from `r` (the caller keeps drawing from the same stream, so a
  * challenge's proposals replay with its market).
  */
 export function generateShapedMarket(r: Rng, shape: MarketShape): ShapedMarket {
-  const names = Object.keys(shape.regions).sort(() => r() - 0.5);
+  const map = shape.mapSpread ? randomMap(r, shape.regionCount[1], shape.mapSpread) : shape.regions;
+  const names = Object.keys(map).sort(() => r() - 0.5);
   const regions = names.slice(0, between(r, shape.regionCount[0], Math.min(shape.regionCount[1], names.length)));
+  const drop = shape.dropPairs ? shape.dropPairs[0] + r() * (shape.dropPairs[1] - shape.dropPairs[0]) : 0;
   const latency: LatencyTable = {};
   for (const a of regions) {
     latency[a] = {};
     for (const b of regions) {
-      const [ax, ay] = shape.regions[a];
-      const [bx, by] = shape.regions[b];
+      // A dropped pair is unlisted both ways: capped intents there cannot trade, uncapped ones still can.
+      if (drop > 0 && a <= b && r() < drop) continue;
+      const [ax, ay] = map[a];
+      const [bx, by] = map[b];
       latency[a][b] = a === b ? 1 : Math.round(3 + Math.hypot(ax - bx, ay - by));
     }
   }
+  for (const a of regions) for (const b of regions) if (a > b && latency[b][a] === undefined) delete latency[a][b];
   const resources = SHAPED_RESOURCES.slice(0, between(r, shape.resources[0], shape.resources[1]));
   const reference = Object.fromEntries(resources.map((res) => [res, Math.exp(gauss(r) * 1.2 + 0.5)]));
   const spread = shape.priceSpread[0] + r() * (shape.priceSpread[1] - shape.priceSpread[0]);
   // A per-market tilt moves buyers above or below sellers, so markets range from thin to deep crossing.
   const tilt = gauss(r) * spread * 0.7;
   const n = between(r, shape.intents[0], shape.intents[1]);
+  const allOrNone = shape.allOrNoneRange
+    ? shape.allOrNoneRange[0] + r() * (shape.allOrNoneRange[1] - shape.allOrNoneRange[0]) : shape.allOrNone;
   const intents: Intent[] = [];
   for (let k = 0; k < n; k++) {
     const side = r() < 0.5 ? "buy" : "sell";
     const resource = pickFrom(r, resources);
     const quantity = Math.max(1, Math.round(Math.exp(gauss(r) * 1.0 + 4)));
     const shift = side === "buy" ? tilt / 2 : -tilt / 2;
-    const limitPrice = Number((reference[resource] * Math.exp(gauss(r) * spread + shift)).toFixed(4));
+    const tail = shape.skew !== undefined && r() < shape.skew ? (side === "buy" ? 3 : -3) * spread * Math.abs(gauss(r)) : 0;
+    const limitPrice = Number((reference[resource] * Math.exp(gauss(r) * spread + shift + tail)).toFixed(4));
     const roll = r();
-    const minQuantity = roll < shape.allOrNone ? quantity
-      : roll < shape.allOrNone + shape.someMinimum ? Math.max(1, Math.round(quantity * (0.2 + 0.6 * r()))) : undefined;
-    const maxLatencyMs = r() < shape.capped ? pickFrom(r, shape.caps) : undefined;
+    const minQuantity = roll < allOrNone ? quantity
+      : roll < allOrNone + shape.someMinimum ? Math.max(1, Math.round(quantity * (0.2 + 0.6 * r()))) : undefined;
+    const maxLatencyMs = r() < shape.capped ? capOf(r, shape) : undefined;
     intents.push({
       id: `i${k}`, agent: `a${k}`, side, resource, quantity, limitPrice, region: pickFrom(r, regions),
       ...(minQuantity !== undefined ? { minQuantity } : {}),
@@ -366,3 +385,53 @@ export function generateShapedMarket(r: Rng, shape: MarketShape): ShapedMarket {
   return { shape: shape.name, intents, latency };
 }
 
+
+function capOf(r: Rng, shape: MarketShape): number {
+  if (!shape.capRange) return pickFrom(r, shape.caps);
+  return Math.round(shape.capRange[0] + r() * (shape.capRange[1] - shape.capRange[0]));
+}
+
+/** `count` regions named r0, r1, … at random points of a square whose half-side is drawn in `spread` (ms). */
+function randomMap(r: Rng, count: number, spread: readonly [number, number]): RegionMap {
+  const half = spread[0] + r() * (spread[1] - spread[0]);
+  const map: Record<string, [number, number]> = {};
+  for (let k = 0; k < count; k++) map[`r${k}`] = [(2 * r() - 1) * half, (2 * r() - 1) * half];
+  return map;
+}
+
+// Families: the scorer's generalisation populations. Each is a MarketShape over random maps, so together they span
+// regions 2–16, resources 1–6, 2–2,000 intents, all-or-none 0–60%, dense and sparse latency tables, caps anywhere
+// and skewed prices. Training uses some; the others are held out whole (tools/train, bench/model.ts).
+const family = (name: string, over: Partial<MarketShape>): MarketShape => ({
+  name, regions: {}, regionCount: [2, 6], intents: [10, 80], resources: [1, 3], allOrNone: 0, allOrNoneRange: [0, 0.3],
+  someMinimum: 0.1, capped: 0.4, caps: [], capRange: [2, 250], priceSpread: [0.03, 0.35], mapSpread: [5, 120], ...over,
+});
+
+export const FAMILIES: readonly MarketShape[] = [
+  family("small", { intents: [2, 20], regionCount: [2, 4] }),
+  family("medium", { intents: [20, 120], regionCount: [2, 8], resources: [1, 4] }),
+  family("sparse", { intents: [20, 150], regionCount: [3, 12], dropPairs: [0.3, 0.8], capped: 0.6 }),
+  family("skewed", { intents: [10, 100], resources: [1, 5], skew: 0.3, priceSpread: [0.02, 0.5] }),
+  family("capped", { intents: [10, 100], regionCount: [2, 10], capped: 0.8, mapSpread: [3, 60] }),
+  // Held out: none of these is ever trained on.
+  family("wide", { intents: [40, 200], regionCount: [10, 16], capped: 0.5, mapSpread: [20, 200] }),
+  family("all-or-none", { intents: [10, 80], allOrNoneRange: [0.4, 0.6], someMinimum: 0.15 }),
+  family("resources", { intents: [50, 250], resources: [5, 6], regionCount: [2, 8], dropPairs: [0, 0.4] }),
+  family("tiny", { intents: [2, 8], regionCount: [2, 3], capped: 0.6 }),
+  family("large", { intents: [300, 2000], regionCount: [4, 16], resources: [1, 5], allOrNoneRange: [0, 0.2] }),
+];
+export const TRAIN_FAMILIES = ["small", "medium", "sparse", "skewed", "capped"] as const;
+export const HELD_OUT_FAMILIES = ["wide", "all-or-none", "resources", "tiny", "large"] as const;
+export const familyNamed = (name: string): MarketShape => {
+  const f = FAMILIES.find((x) => x.name === name);
+  if (!f) throw new Error(`no market family ${name}`);
+  return f;
+};
+
+/**
+ * The reveals' shift for models trained on FAMILIES (which draw caps anywhere inside their bands): a metro market
+ * whose agents all cap latency just above a band's lower edge (6, 11, 21, 31, 51 ms). Most pairs inside a cap's
+ * band then cannot trade, where the trained population let about half of them: a bias the bands cannot show and
+ * revealed examples can teach.
+ */
+export const LOW_CAP_SHAPE: MarketShape = { ...METRO_SHAPE, name: "metro-lowcap", capped: 0.85, caps: [6, 11, 21, 31, 51] };

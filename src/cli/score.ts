@@ -10,11 +10,11 @@ import { parseFlags } from "./args.ts";
 import { CliError, EXIT, onlyFile, readSolveFile, type Io } from "./input.ts";
 
 /** The committed model; `--model FILE` scores with another (e.g. a fine-tuned version). */
-export const DEFAULT_MODEL_PATH = fileURLToPath(new URL("../../models/nash-scorer-v2.onnx", import.meta.url));
+export const DEFAULT_MODEL_PATH = fileURLToPath(new URL("../../models/nash-scorer-v3.onnx", import.meta.url));
 /** Features never depend on the salt: any valid one gives the validator's numbers. */
 const SALT = "00".repeat(16);
 
-export type ScoreOutput = { estimate: number; model: string } | { estimates: number[]; model: string };
+export type ScoreOutput = { estimate: number; spread?: number; model: string } | { estimates: number[]; spreads?: number[]; model: string };
 
 /** Field errors of `proposal` / `proposals` (one of the two, each `{ fills: [...] }` naming known intents; prices optional). */
 export function proposalFieldErrors(raw: unknown): FieldError[] {
@@ -83,7 +83,9 @@ export async function scoreCommand(args: readonly string[], io: Io): Promise<Sco
   } catch (error) {
     throw new CliError(`cannot load model ${modelPath}: ${(error as Error).message}`, EXIT.badInput);
   }
-  const { estimates, model } = await scorer.score(features);
+  const { estimates, spreads, model } = await scorer.score(features);
   const values = Array.from(estimates, (e) => Math.min(1, Math.max(0, e)));
-  return r.proposal !== undefined ? { estimate: values[0], model } : { estimates: values, model };
+  // The spread (how far the model's members disagree) only when the model has several members.
+  if (r.proposal !== undefined) return { estimate: values[0], ...(spreads ? { spread: spreads[0] } : {}), model };
+  return { estimates: values, ...(spreads ? { spreads: Array.from(spreads) } : {}), model };
 }

@@ -470,7 +470,10 @@ export const CommitmentBody = z.object({
 export const IntentAccepted = SubmitAnswer.extend({ commitment: CommitmentBody.optional(), salt: z.string().optional() });
 export type IntentAccepted = z.infer<typeof IntentAccepted>;
 /** A feasible proposal's score, for miner rewards: estimate × complexity reward × time weight. */
-export const ProposalScore = z.object({ score: z.number(), estimate: z.number(), reward: z.number(), weight: z.number(), model: z.string() });
+export const ProposalScore = z.object({
+  score: z.number(), estimate: z.number(), reward: z.number(), weight: z.number(), model: z.string(),
+  spread: z.number().optional(), discount: z.number().optional(),
+});
 /** A proposal of a closed batch: checked, and scored when the model was loaded. */
 export const ClosedProposalView = ProposalView.extend({
   feasible: z.boolean(),

@@ -12,6 +12,7 @@ import type { MarketRelay } from "../bridge/market-hooks.ts";
 import { bestPrices, buildSettlement, cancelCheck, endedFields, intentFill, intentView, leastCompetitive, mayTrade, priceDistance, solverBook, stopsTradingAt, type IntentRecord, type IntentUpdate, type IntentView } from "./book.ts";
 import { IDEMPOTENCY_TTL_MS, agentOpenCap, idempotencyDecision, openIntentCheck, signatureForgetAt, type OpenIntentCaps, type WriteBudget } from "./guards.ts";
 import { failure, success, type Outcome } from "./outcome.ts";
+import { addReveal, reputationFrom, type RevealTotals } from "../model/reputation.ts";
 import { allocationOf, fillsWelfare, newSalt, proposalErrors, revealedIntent, scoreCandidates, type AllocationFill, type ProposalBody, type RevealBody, type TrainingExample } from "./proposals.ts";
 import { ContinuousClearing, SOLVE_TIME_BUDGET_MS, type Cleared } from "./clearing.ts";
 import { candidates, closeBatch, resolution, type Builtin } from "./batch.ts";
@@ -391,17 +392,35 @@ export class Market {
     const latency = JSON.parse(row.latency) as LatencyTable;
     // The batch's own time: what was deliverable at its close.
     const exact = settle(book, latency, { timeBudgetMs: 5_000, nodeBudget: 1_000_000, now: row.created_ms });
-    const proposals = this.store
+    const rows = this.store
       .proposals(batch, true)
       .map((p) => ({ id: p.id, fills: allocationOf(JSON.parse(p.fills) as AllocationFill[]), view: JSON.parse(p.view!) as ClosedProposalView }))
-      .filter((p) => p.view.feasible)
-      .map((p) => ({ id: p.id, fills: p.fills, welfare: fillsWelfare(book, p.fills), ...(p.view.score ? { model: p.view.score.model } : {}) }));
+      .filter((p) => p.view.feasible);
+    const proposals = rows.map((p) => ({ id: p.id, fills: p.fills, welfare: fillsWelfare(book, p.fills), ...(p.view.score ? { model: p.view.score.model } : {}) }));
     const { resolved, examples } = resolution(batch, latency, exact, this.store.commitmentsOf(book.map((i) => i.id)), proposals);
     this.store.transaction(() => {
       for (const e of examples) this.store.insertTrainingExample(batch, e.proposal, e, now);
+      this.recordReveals(rows.map((p) => p.view), examples);
       this.store.setResolved(batch, resolved);
     });
     return resolved;
+  }
+
+  /** Each scored proposal's model estimate beside its revealed share, summed per proposer (src/model/reputation.ts). */
+  private recordReveals(views: readonly ClosedProposalView[], examples: readonly TrainingExample[]): void {
+    const labels = new Map(examples.map((e) => [e.proposal, e.label]));
+    for (const v of views) {
+      const label = labels.get(v.id);
+      if (!v.score || label === undefined) continue;
+      const key = `reputation:${v.proposer}`;
+      const totals = addReveal(this.reputationTotals(v.proposer), { estimate: v.score.estimate + (v.score.discount ?? 0), label });
+      this.store.setMeta(key, JSON.stringify(totals));
+    }
+  }
+
+  private reputationTotals(proposer: string): RevealTotals | undefined {
+    const saved = this.store.meta(`reputation:${proposer}`);
+    return saved ? (JSON.parse(saved) as RevealTotals) : undefined;
   }
 
   // ---- the batch's close ----
@@ -448,7 +467,8 @@ export class Market {
     const scored = scorer !== undefined && all.some((c) => c.errors.length === 0);
     // Rings come from the market's own exact-welfare allocation: a property of the batch, the same for every
     // proposal, which no proposer can pad with rings of its own.
-    const terms = { rings: ringCount(builtin?.result.fills ?? []), intervalMs };
+    const reputations = new Map(all.map((c) => [c.proposer, reputationFrom(this.reputationTotals(c.proposer))]));
+    const terms = { rings: ringCount(builtin?.result.fills ?? []), intervalMs, reputations };
     const ranked = scored ? await scoreCandidates(scorer, this.store.commitmentsOf(book.map((i) => i.id)), latency, all, terms) : all;
     const seq = this.settlementSeq + 1;
     const close = closeBatch(at, { market: this.name, batch, settlementId: `s-${seq}`, builtin, candidates: ranked, scored });

@@ -10,6 +10,7 @@ import { swapBuyView } from "../solver/multi.ts";
 import { applyFills, tolerance, type IntentRecord, type IntentUpdate } from "./book.ts";
 import { batchContext, proposalFeatures } from "../model/features.ts";
 import { batchComplexity, scoreProposal, type ProposalScore } from "../model/reward.ts";
+import { discountedEstimate, type Reputation } from "../model/reputation.ts";
 import type { Commitment } from "../model/commitment.ts";
 import type { Scorer } from "../model/scorer.ts";
 
@@ -145,8 +146,12 @@ export interface ScoredCandidate extends Candidate {
 export interface BatchTerms {
   /** Rings in the batch's exact-welfare allocation, the built-in solve's (`ringCount`). */
   rings: number;
+  /** Delivery windows in that allocation (`windowCount`); absent = 0. */
+  windows?: number;
   /** The batch's interval (ms): the time weight's half-life when longer than the default. */
   intervalMs: number;
+  /** Proposers' reputations from earlier reveals: an estimate is discounted by its proposer's upward bias. */
+  reputations?: ReadonlyMap<string, Reputation>;
 }
 
 /**
@@ -163,9 +168,15 @@ export async function scoreCandidates(
   const feasible = candidates.filter((c) => c.errors.length === 0 && c.fills.length > 0);
   if (feasible.length === 0) return candidates.map((c) => ({ ...c }));
   const ctx = batchContext(commitments, latency);
-  const complexity = batchComplexity(commitments, terms.rings);
-  const { estimates, model } = await scorer.score(feasible.map((c) => proposalFeatures(ctx, c.fills)));
-  const scores = new Map(feasible.map((c, k) => [c.id, scoreProposal(estimates[k], complexity, c.elapsedMs, model, terms.intervalMs)] as const));
+  const complexity = batchComplexity(commitments, terms.rings, terms.windows);
+  const { estimates, spreads, model } = await scorer.score(feasible.map((c) => proposalFeatures(ctx, c.fills)));
+  const scores = new Map(feasible.map((c, k) => {
+    const estimate = discountedEstimate(estimates[k], terms.reputations?.get(c.proposer));
+    const score = scoreProposal(estimate, complexity, c.elapsedMs, model, terms.intervalMs);
+    if (estimate !== estimates[k]) score.discount = estimates[k] - estimate;
+    if (spreads) score.spread = spreads[k];
+    return [c.id, score] as const;
+  }));
   return candidates.map((c) => (scores.has(c.id) ? { ...c, score: scores.get(c.id) } : { ...c }));
 }
 

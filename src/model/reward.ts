@@ -17,25 +17,41 @@ export interface Complexity {
   constrained: number;
   /** Rings of swaps in the batch's exact-welfare allocation (`ringCount`). */
   rings: number;
+  /** Delivery windows in the batch's exact-welfare allocation (`windowCount`); 0 when nothing is scheduled. */
+  windows?: number;
 }
 
-/** Complexity of a batch from its commitments (validators see them) and the rings of its exact-welfare allocation. */
-export function batchComplexity(commitments: readonly Pick<Commitment, "features">[], rings = 0): Complexity {
+/**
+ * Complexity of a batch from its commitments (validators see them) and the rings and delivery windows of its
+ * exact-welfare allocation.
+ */
+export function batchComplexity(commitments: readonly Pick<Commitment, "features">[], rings = 0, windows = 0): Complexity {
   let constrained = 0;
   for (const c of commitments) {
     if (c.features.minimum !== "none" || c.features.latencyBand !== null) constrained++;
   }
-  return { parties: commitments.length, constrained, rings };
+  return { parties: commitments.length, constrained, rings, windows };
 }
 
 /**
- * reward = 1 + log2(1 + parties) / 8 + 0.5 × constrained / parties + 0.25 × min(rings, 4).
- * So a lone pair earns about 1.2, a 100-intent batch about 1.8, a fully constrained one up to 0.5 more, and each
- * ring (up to four) a quarter more: harder problems earn more, but no term can dominate the estimate.
+ * reward = 1 + log2(1 + parties) / 8 + 0.5 × constrained / parties + 0.25 × min(rings, 4) + 0.125 × min(windows, 4).
+ * So a lone pair earns about 1.2, a 100-intent batch about 1.8, a fully constrained one up to 0.5 more, each
+ * ring (up to four) a quarter more and each delivery window (up to four) an eighth more: harder problems earn
+ * more, but no term can dominate the estimate.
  */
 export function complexityReward(c: Complexity): number {
   const constrainedShare = c.parties > 0 ? c.constrained / c.parties : 0;
-  return 1 + Math.log2(1 + c.parties) / 8 + 0.5 * constrainedShare + 0.25 * Math.min(c.rings, 4);
+  return 1 + Math.log2(1 + c.parties) / 8 + 0.5 * constrainedShare + 0.25 * Math.min(c.rings, 4) + 0.125 * Math.min(c.windows ?? 0, 4);
+}
+
+/**
+ * Delivery windows in an allocation, from its fills alone: the distinct [start, end) intervals of fills that
+ * carry them (fills between windowless intents carry none). A schedule over several windows is harder to find.
+ */
+export function windowCount(fills: readonly { start?: string; end?: string }[]): number {
+  const seen = new Set<string>();
+  for (const f of fills) if (f.start !== undefined && f.end !== undefined) seen.add(`${f.start}/${f.end}`);
+  return seen.size;
 }
 
 /**
@@ -124,6 +140,10 @@ export interface ProposalScore {
   weight: number;
   /** The model version that produced the estimate. */
   model: string;
+  /** How far the model's ensemble members disagree on this estimate (max − min): large means unsure. */
+  spread?: number;
+  /** What the proposer's reputation took off the model's estimate (src/model/reputation.ts). */
+  discount?: number;
 }
 
 /** score = estimate × complexity reward × time weight; the estimate is clamped to [0, 1]. */

@@ -9,6 +9,8 @@ export type OrtApi = typeof Ort;
 
 export interface Scores {
   estimates: Float32Array;
+  /** Per estimate, how far the ensemble's members disagree (max − min, in share units); absent for a model of one. */
+  spreads?: Float32Array;
   /** The model version that produced these estimates. */
   model: string;
 }
@@ -52,7 +54,8 @@ export async function createScorerWith(ort: OrtApi, modelBytes: Uint8Array): Pro
         data.set(x, k * FEATURE_COUNT);
       });
       const out = await session.run({ features: new ort.Tensor("float32", data, [batch.length, FEATURE_COUNT]) });
-      return { estimates: Float32Array.from(out.estimate.data as Float32Array), model: version };
+      const estimates = Float32Array.from(out.estimate.data as Float32Array);
+      return out.spread ? { estimates, spreads: Float32Array.from(out.spread.data as Float32Array), model: version } : { estimates, model: version };
     },
     async swap(bytes) {
       const next = await load(ort, bytes);

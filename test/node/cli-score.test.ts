@@ -33,28 +33,31 @@ const fill = (buy: string, sell: string, quantity: number) => ({ buy, sell, reso
 const good = { fills: [fill("b1", "s1", 100), fill("b2", "s1", 150)] };
 const weak = { fills: [fill("b2", "s1", 20)] };
 
-test("one proposal: the estimate and model version; several: estimates in order, equal to the library's scorer", async () => {
+test("one proposal: the estimate, its spread and the model version; several: estimates in order, equal to the library's scorer", async () => {
   const one = nash(["score", file("one.json", { intents, proposal: good })]);
   expect(one.stderr).toBe("");
   expect(one.code).toBe(0);
   const single = JSON.parse(one.stdout);
-  expect(Object.keys(single).sort()).toEqual(["estimate", "model"]);
-  expect(single.model).toBe("nash-scorer-v2");
+  expect(Object.keys(single).sort()).toEqual(["estimate", "model", "spread"]);
+  expect(single.spread).toBeGreaterThanOrEqual(0);
+  expect(single.model).toBe("nash-scorer-v3");
 
   const many = nash(["score", "-"], JSON.stringify({ intents, proposals: [good, weak] }));
   expect(many.code).toBe(0);
   const out = JSON.parse(many.stdout);
-  expect(out.model).toBe("nash-scorer-v2");
+  expect(out.model).toBe("nash-scorer-v3");
   expect(out.estimates).toHaveLength(2);
   expect(out.estimates[0]).toBe(single.estimate);
   expect(out.estimates[1]).toBeLessThan(out.estimates[0]);
 
   // The validator's computation, in process: commitments (any salt) → features → the committed model.
   const ctx = batchContext(intents.map((i) => commit(i, "ab".repeat(16))), DEFAULT_LATENCY);
-  const scorer = await createScorer(new Uint8Array(readFileSync(join(import.meta.dirname, "..", "..", "models", "nash-scorer-v2.onnx"))));
-  const { estimates } = await scorer.score([proposalFeatures(ctx, good.fills), proposalFeatures(ctx, weak.fills)]);
+  const scorer = await createScorer(new Uint8Array(readFileSync(join(import.meta.dirname, "..", "..", "models", "nash-scorer-v3.onnx"))));
+  const { estimates, spreads } = await scorer.score([proposalFeatures(ctx, good.fills), proposalFeatures(ctx, weak.fills)]);
   expect(out.estimates[0]).toBe(Math.min(1, estimates[0]));
   expect(out.estimates[1]).toBe(estimates[1]);
+  expect(out.spreads).toEqual(Array.from(spreads!));
+  expect(out.spreads[0]).toBe(single.spread);
 });
 
 test("bad proposals name the field on stderr, print nothing on stdout and exit 1", () => {

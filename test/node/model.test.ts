@@ -11,7 +11,7 @@ import {
   commit, LATENCY_BAND_CAPS, latencyBand, PRICE_BANDS_PER_OCTAVE, priceBand, QUANTITY_BANDS_PER_OCTAVE, quantityBand,
 } from "../../src/model/commitment.ts";
 import { baselineEstimate, batchContext, FEATURE_COUNT, FEATURE_NAMES, FEATURES_VERSION, proposalFeatures } from "../../src/model/features.ts";
-import { initMlp, meanAbsoluteError, predict, spearman, train, DEFAULT_TRAIN } from "../../tools/train/mlp.ts";
+import { fitIsotonic, initMlp, meanAbsoluteError, predict, predictEnsemble, spearman, train, DEFAULT_TRAIN } from "../../tools/train/mlp.ts";
 import { exportOnnx, importOnnx } from "../../tools/train/onnx-export.ts";
 import { readModelMetadata } from "../../src/model/scorer.ts";
 import { createScorer } from "../../src/model/scorer-node.ts";
@@ -170,14 +170,38 @@ describe("mlp and onnx", () => {
     xs.slice(0, 16).forEach((x) => expect(Math.abs(predict(back, x) - predict(m, x))).toBeLessThan(1e-6));
   });
 
+  test("an ensemble exports with its calibration: estimate and spread match the JS pass, and read back the same", async () => {
+    const r = rng(12);
+    const xs = Array.from({ length: 300 }, () => Float32Array.from({ length: FEATURE_COUNT }, () => r() * 2 - 1));
+    const members = [1, 2, 3].map((seed) => initMlp(xs, [8, 8], seed));
+    const raw = xs.map((x) => predictEnsemble({ members }, x).estimate);
+    // A miscalibrated scorer (true share = raw²): the isotonic fit bends it, strictly increasing (no new ties).
+    const calibration = fitIsotonic(raw, raw.map((v) => v * v));
+    calibration.y.slice(1).forEach((y, i) => expect(y).toBeGreaterThan(calibration.y[i]));
+    const e = { members, calibration };
+    expect(meanAbsoluteError(raw.map((v) => v * v), xs.map((x) => predictEnsemble(e, x).estimate)))
+      .toBeLessThan(meanAbsoluteError(raw.map((v) => v * v), raw) / 3);
+    const bytes = exportOnnx(e, { version: "ens-v0", features: FEATURES_VERSION });
+    const { estimates, spreads } = await (await createScorer(bytes)).score(xs.slice(0, 64));
+    xs.slice(0, 64).forEach((x, k) => {
+      const js = predictEnsemble(e, x);
+      expect(Math.abs(estimates[k] - js.estimate)).toBeLessThan(1e-6);
+      expect(Math.abs(spreads![k] - js.spread)).toBeLessThan(1e-6);
+      expect(js.spread).toBeGreaterThan(0);
+    });
+    const back = importOnnx(bytes).ensemble;
+    expect(back.members).toHaveLength(3);
+    xs.slice(0, 16).forEach((x) => expect(Math.abs(predictEnsemble(back, x).estimate - predictEnsemble(e, x).estimate)).toBeLessThan(1e-6));
+  });
+
   test("a model trained on another feature layout is refused", async () => {
     const m = initMlp([new Float32Array(FEATURE_COUNT)], [4], 1);
     await expect(createScorer(exportOnnx(m, { version: "old", features: "f0" }))).rejects.toThrow(/features/);
   });
 
   test("the committed model reproduces its recorded outputs in Node and can be swapped at run time", async () => {
-    const bytes = readFileSync(new URL("../../models/nash-scorer-v2.onnx", import.meta.url));
-    const file = JSON.parse(readFileSync(new URL("../../models/nash-scorer-v2.vectors.json", import.meta.url), "utf8")) as {
+    const bytes = readFileSync(new URL("../../models/nash-scorer-v3.onnx", import.meta.url));
+    const file = JSON.parse(readFileSync(new URL("../../models/nash-scorer-v3.vectors.json", import.meta.url), "utf8")) as {
       version: string;
       vectors: { features: number[]; ort: number; js: number }[];
     };
@@ -206,7 +230,7 @@ describe("score", () => {
     expect(complexityReward({ parties: 3, constrained: 3, rings: 0 })).toBeCloseTo(1.75, 12);
     expect(complexityReward({ parties: 3, constrained: 0, rings: 9 })).toBeCloseTo(2.25, 12);
     const c = batchComplexity([commit({ id: "x", agent: "a", side: "buy", resource: "r", quantity: 1, minQuantity: 1, limitPrice: 1, region: "x" }, SALT)]);
-    expect(c).toEqual({ parties: 1, constrained: 1, rings: 0 });
+    expect(c).toEqual({ parties: 1, constrained: 1, rings: 0, windows: 0 });
     const s = scoreProposal(0.8, { parties: 3, constrained: 0, rings: 0 }, 150, "m1");
     expect(s.score).toBeCloseTo(0.8 * 1.25 * 0.5, 12);
     expect(s.model).toBe("m1");

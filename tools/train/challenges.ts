@@ -104,11 +104,22 @@ function shuffle<T>(r: Rng, xs: T[]): T[] {
   return xs;
 }
 
-export type ProposalKind =
+export type HonestKind =
   | "exact" | "budget" | "greedy" | "fifo" | "thinned" | "perturbed" | "random" | "bad" | "sparse";
-export const PROPOSAL_KINDS: readonly ProposalKind[] = [
+export const PROPOSAL_KINDS: readonly HonestKind[] = [
   "exact", "budget", "greedy", "fifo", "thinned", "perturbed", "random", "bad", "sparse",
 ];
+/**
+ * Proposals crafted to look optimal in what a validator sees while wasting welfare. dust: every crossing pair
+ * traded a sliver (many tiny fills, most intents "trading"). edge: the optimum cut back so each intent ends at the
+ * low edge of its quantity band (a validator's bands read it as filled). mimic: the optimum's fills, count and
+ * quantities moved onto other, worse pairs of the same resource. lowgain: the optimum's traders, each matched to
+ * its worst crossing counterpart instead. swapped: the optimum with one to three of its fills moved onto worse
+ * pairs of the same resource, same quantity (the subtlest: everything but a few pairs is optimal).
+ */
+export type AdversarialKind = "dust" | "edge" | "mimic" | "lowgain" | "swapped";
+export const ADVERSARIAL_KINDS: readonly AdversarialKind[] = ["dust", "edge", "mimic", "lowgain", "swapped"];
+export type ProposalKind = HonestKind | AdversarialKind;
 
 /**
  * One proposal of the given kind. exact: the optimum. budget: the optimum of a random 30–90% of the intents
@@ -145,8 +156,37 @@ export function makeProposal(r: Rng, market: Market, kind: ProposalKind, exact: 
       const some = shuffle(r, pairs).slice(0, 1 + Math.floor(r() * 3));
       return packFills(some.map((w) => ({ ...w, quantity: w.quantity * (0.3 + 0.7 * r()) })));
     }
+    case "dust": {
+      const sliver = 0.02 + 0.1 * r();
+      return packFills(shuffle(r, pairs).map((w) => ({ ...w, quantity: sliver * Math.min(w.buy.quantity, w.sell.quantity) })));
+    }
+    case "edge":
+      return packFills(wantsFromFills(market, optimum).map((w) => ({
+        ...w, quantity: w.quantity * Math.min(bandLowShare(w.buy.quantity), bandLowShare(w.sell.quantity)),
+      })));
+    case "mimic":
+      return packFills(wantsFromFills(market, optimum).map((w) => {
+        const others = pairs.filter((p) => p.buy.resource === w.buy.resource && (p.buy !== w.buy || p.sell !== w.sell));
+        const worse = others.filter((p) => gain(p) < gain(w));
+        const pool = worse.length > 0 ? worse : others;
+        return pool.length > 0 ? { ...pick(r, pool), quantity: w.quantity } : w;
+      }));
+    case "swapped": {
+      const moved = new Set(shuffle(r, optimum.map((_, k) => k)).slice(0, 1 + Math.floor(r() * 3)));
+      return packFills(wantsFromFills(market, optimum).map((w, k) => {
+        if (!moved.has(k)) return w;
+        const worse = pairs.filter((p) => p.buy.resource === w.buy.resource && gain(p) < gain(w));
+        return worse.length > 0 ? { ...pick(r, worse), quantity: w.quantity } : w;
+      }));
+    }
+    case "lowgain": {
+      const traders = new Set(optimum.flatMap((f) => [f.buy, f.sell]));
+      return packFills(pairs.filter((p) => traders.has(p.buy.id) && traders.has(p.sell.id)).sort((a, b) => gain(a) - gain(b)));
+    }
   }
 }
+/** Share of a quantity at the low edge of its commitment band (band k spans [2^(k/4), 2^((k+1)/4))). */
+const bandLowShare = (q: number) => 2 ** (Math.floor(4 * Math.log2(q)) / 4) / q;
 const gain = (w: Want) => w.buy.limitPrice - w.sell.limitPrice;
 const order = (w: Want) => Number(w.buy.id.slice(1)) * 1e6 + Number(w.sell.id.slice(1));
 
@@ -169,12 +209,15 @@ export interface Challenge {
  * the exact one). Returns null when the market has nothing to trade. Proposals are checked feasible: a bug in a
  * maker must not turn into a silently wrong label.
  */
-export function generateChallenge(r: Rng, shape: MarketShape, exact: ExactSolve, perMarket = 6): Challenge | null {
+export function generateChallenge(
+  r: Rng, shape: MarketShape, exact: ExactSolve, perMarket = 6, extra: readonly ProposalKind[] = [],
+): Challenge | null {
   const market = generateShapedMarket(r, shape);
   const best = exact(market.intents, market.latency);
   if (best.welfare <= 1e-9) return null;
   const kinds: ProposalKind[] = ["exact"];
   while (kinds.length < perMarket) kinds.push(pick(r, PROPOSAL_KINDS.slice(1)));
+  kinds.push(...extra);
   const made = kinds.map((kind) => ({ kind, fills: makeProposal(r, market, kind, exact, best.fills) }));
   // A heuristic can tie the optimum to within solver tolerance; the optimum is the best welfare seen.
   const welfares = made.map((p) => welfareOf(market.intents, p.fills));

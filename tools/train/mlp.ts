@@ -214,3 +214,57 @@ export function meanAbsoluteError(a: readonly number[], b: readonly number[]): n
   for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
   return s / a.length;
 }
+
+/** A monotone map from the members' mean to a calibrated share: linear between knots, flat outside them. */
+export interface Calibration {
+  x: number[];
+  y: number[];
+}
+
+/** Members trained alike from different seeds: their mean (calibrated) is the estimate, their range the spread. */
+export interface Ensemble {
+  members: Mlp[];
+  calibration?: Calibration;
+}
+
+export function calibrate(c: Calibration | undefined, v: number): number {
+  if (!c) return v;
+  if (v <= c.x[0]) return c.y[0];
+  for (let i = 1; i < c.x.length; i++) {
+    if (v <= c.x[i]) return c.y[i - 1] + ((v - c.x[i - 1]) / (c.x[i] - c.x[i - 1])) * (c.y[i] - c.y[i - 1]);
+  }
+  return c.y[c.y.length - 1];
+}
+
+export function predictEnsemble(e: Ensemble, x: ArrayLike<number>): { estimate: number; spread: number } {
+  const outs = e.members.map((m) => predict(m, x));
+  const mean = outs.reduce((a, b) => a + b, 0) / outs.length;
+  return { estimate: calibrate(e.calibration, mean), spread: Math.max(...outs) - Math.min(...outs) };
+}
+
+/**
+ * Isotonic regression of labels on raw estimates (pool adjacent violators), read at `knots` evenly spaced
+ * points of [0, 1]: evenly spaced knots keep the slopes moderate, so float32 inference stays close to this.
+ */
+const MIN_SLOPE = 0.02;
+
+export function fitIsotonic(raw: readonly number[], labels: readonly number[], knots = 21): Calibration {
+  const order = raw.map((_, k) => k).sort((a, b) => raw[a] - raw[b]);
+  const blocks: { x: number; y: number; n: number }[] = [];
+  for (const k of order) {
+    blocks.push({ x: raw[k], y: labels[k], n: 1 });
+    while (blocks.length > 1 && blocks[blocks.length - 2].y >= blocks[blocks.length - 1].y) {
+      const b = blocks.pop()!;
+      const a = blocks[blocks.length - 1];
+      a.x = (a.x * a.n + b.x * b.n) / (a.n + b.n);
+      a.y = (a.y * a.n + b.y * b.n) / (a.n + b.n);
+      a.n += b.n;
+    }
+  }
+  const fit: Calibration = { x: blocks.map((b) => b.x), y: blocks.map((b) => b.y) };
+  const x = Array.from({ length: knots }, (_, i) => i / (knots - 1));
+  const y = x.map((v) => calibrate(fit, v));
+  // A small positive slope everywhere: the calibration never ties two estimates the members told apart.
+  for (let i = 1; i < y.length; i++) y[i] = Math.max(y[i], y[i - 1] + MIN_SLOPE * (x[i] - x[i - 1]));
+  return { x, y };
+}

@@ -1,12 +1,15 @@
 // Datasets and evaluation for the scorer: challenges turned into (features, label) examples, metrics for the
 // model and the baseline, and fine-tuning on revealed examples. Shared by `scripts/train.ts` and `bench/model.ts`.
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Fill, LatencyTable } from "../../src/contract/schema.ts";
 import { seededRandom } from "../../src/random.ts";
 import type { MarketShape } from "../../support/generate.ts";
 import { generateChallenge, type ExactSolve, type ProposalKind } from "./challenges.ts";
 import { commit, type Commitment } from "../../src/model/commitment.ts";
-import { baselineEstimate, batchContext, proposalFeatures, referenceEstimate } from "../../src/model/features.ts";
-import { cloneMlp, meanAbsoluteError, predict, spearman, train, type Mlp, type TrainOptions } from "./mlp.ts";
+import { baselineEstimate, batchContext, FEATURES_VERSION, proposalFeatures, referenceEstimate } from "../../src/model/features.ts";
+import { cloneMlp, meanAbsoluteError, predictEnsemble, spearman, train, type Ensemble, type Mlp, type TrainOptions } from "./mlp.ts";
 
 export interface Example {
   features: Float32Array;
@@ -27,13 +30,13 @@ export type RevealedExample =
  */
 export function buildDataset(
   shape: MarketShape, markets: number, seed: number, exact: ExactSolve, perMarket = 6,
-  progress?: (done: number) => void,
+  progress?: (done: number) => void, extra: readonly ProposalKind[] = [],
 ): Example[] {
   const r = seededRandom(seed);
   const out: Example[] = [];
   let done = 0;
   while (done < markets) {
-    const c = generateChallenge(r, shape, exact, perMarket);
+    const c = generateChallenge(r, shape, exact, perMarket, extra);
     if (c === null) continue;
     done++;
     const salt = (seed >>> 0).toString(16).padStart(8, "0").repeat(4);
@@ -44,7 +47,7 @@ export function buildDataset(
         reference: referenceEstimate(ctx, p.fills), kind: p.kind,
       });
     }
-    if (progress && done % 50 === 0) progress(done);
+    if (progress && (done % 50 === 0 || done === markets)) progress(done);
   }
   return out;
 }
@@ -64,19 +67,26 @@ export interface Metrics {
   n: number;
   spearman: number;
   mae: number;
+  /** Mean of the ensemble's spread (0 for a single network). */
+  spread: number;
   baselineSpearman: number;
   baselineMae: number;
   referenceSpearman: number;
   referenceMae: number;
 }
 
-export function evaluate(m: Mlp, data: readonly Example[]): Metrics {
-  const ys = data.map((e) => e.label);
-  const ps = data.map((e) => predict(m, e.features));
-  const bs = data.map((e) => e.baseline);
-  const rs = data.map((e) => e.reference);
+export const asEnsemble = (m: Mlp | Ensemble): Ensemble => ("members" in m ? m : { members: [m] });
+
+export function evaluate(m: Mlp | Ensemble, data: readonly Example[]): Metrics {
+  const e = asEnsemble(m);
+  const ys = data.map((x) => x.label);
+  const out = data.map((x) => predictEnsemble(e, x.features));
+  const ps = out.map((o) => o.estimate);
+  const bs = data.map((x) => x.baseline);
+  const rs = data.map((x) => x.reference);
   return {
     n: data.length, spearman: spearman(ys, ps), mae: meanAbsoluteError(ys, ps),
+    spread: out.reduce((a, o) => a + o.spread, 0) / Math.max(1, out.length),
     baselineSpearman: spearman(ys, bs), baselineMae: meanAbsoluteError(ys, bs),
     referenceSpearman: spearman(ys, rs), referenceMae: meanAbsoluteError(ys, rs),
   };
@@ -95,4 +105,30 @@ export function fineTune(
   const mixed = [...revealed, ...replay.filter(() => r() < Math.min(1, revealed.length / Math.max(1, replay.length)))];
   train(m, mixed.map((e) => e.features), mixed.map((e) => e.label), opts);
   return m;
+}
+
+/** Every member fine-tuned alike (its own seed); the calibration is kept. */
+export function fineTuneEnsemble(
+  base: Ensemble, revealed: readonly Example[], replay: readonly Example[], opts: TrainOptions,
+): Ensemble {
+  return { ...base, members: base.members.map((m, k) => fineTune(m, revealed, replay, { ...opts, seed: opts.seed + k })) };
+}
+
+const CACHE_DIR = "node_modules/.cache/nash-train";
+
+/**
+ * A dataset read from the local cache when this exact recipe (shape, seed, counts, kinds, feature version) was
+ * built before, else built and stored: generating and labelling markets is most of a training run's time.
+ */
+export function cachedDataset(key: unknown, build: () => Example[]): Example[] {
+  const name = createHash("sha256").update(JSON.stringify([FEATURES_VERSION, key])).digest("hex").slice(0, 24);
+  const path = join(CACHE_DIR, `${name}.json`);
+  if (existsSync(path)) {
+    const rows = JSON.parse(readFileSync(path, "utf8")) as (Omit<Example, "features"> & { features: number[] })[];
+    return rows.map((e) => ({ ...e, features: Float32Array.from(e.features) }));
+  }
+  const data = build();
+  mkdirSync(CACHE_DIR, { recursive: true });
+  writeFileSync(path, JSON.stringify(data.map((e) => ({ ...e, features: Array.from(e.features) }))));
+  return data;
 }
