@@ -7,7 +7,7 @@ import { SIGNATURE_WINDOW_MS } from "../contract/auth.ts";
 import { DEFAULT_LATENCY } from "../solver/index.ts";
 import { commit, openCommitment, type Commitment } from "../model/commitment.ts";
 import type { Scorer } from "../model/scorer.ts";
-import { ringCount } from "../model/reward.ts";
+import { ringCount, windowCount } from "../model/reward.ts";
 import type { MarketRelay } from "../bridge/market-hooks.ts";
 import { bestPrices, buildSettlement, cancelCheck, endedFields, intentFill, intentView, leastCompetitive, mayTrade, priceDistance, solverBook, stopsTradingAt, type IntentRecord, type IntentUpdate, type IntentView } from "./book.ts";
 import { IDEMPOTENCY_TTL_MS, agentOpenCap, idempotencyDecision, openIntentCheck, signatureForgetAt, type OpenIntentCaps, type WriteBudget } from "./guards.ts";
@@ -465,10 +465,11 @@ export class Market {
     // only the built-in proposal settles unscored until the model is loaded, so plain batch trading never pays
     // ort's start-up. Should the model fail to load, the batch settles unscored.
     const scored = scorer !== undefined && all.some((c) => c.errors.length === 0);
-    // Rings come from the market's own exact-welfare allocation: a property of the batch, the same for every
-    // proposal, which no proposer can pad with rings of its own.
     const reputations = new Map(all.map((c) => [c.proposer, reputationFrom(this.reputationTotals(c.proposer))]));
-    const terms = { rings: ringCount(builtin?.result.fills ?? []), intervalMs, reputations };
+    // Rings and delivery windows come from the market's own exact-welfare allocation: a property of the batch, the
+    // same for every proposal, which no proposer can pad with rings or windows of its own.
+    const allocation = builtin?.result.fills ?? [];
+    const terms = { rings: ringCount(allocation), windows: windowCount(allocation), intervalMs, reputations };
     const ranked = scored ? await scoreCandidates(scorer, this.store.commitmentsOf(book.map((i) => i.id)), latency, all, terms) : all;
     const seq = this.settlementSeq + 1;
     const close = closeBatch(at, { market: this.name, batch, settlementId: `s-${seq}`, builtin, candidates: ranked, scored });
