@@ -15,6 +15,12 @@ import type { WindowedMarket } from "./generate-time.ts";
 import { HIGHS_OPTIONS } from "./highs.ts";
 
 const highs = await loadHighs();
+// One persistent HiGHS model, its options set once: setting them costs more than solving a small market.
+const reusable = highs.createModel();
+reusable.options.set(HIGHS_OPTIONS);
+/** HiGHS takes only finite option values: "no time limit" is a limit no solve reaches. */
+const NO_LIMIT_SEC = 1e30;
+let timeLimit = NO_LIMIT_SEC;
 
 /** One column of an optimal solution: a pair's quantity over [start, end), or untimed. */
 export interface ScheduledFlow {
@@ -63,14 +69,16 @@ export function buildTimeIndexedModel(intents: readonly Intent[], latency: Laten
   /** The rows a unit on this leg in interval t (undefined: untimed) touches. */
   const legRows = (leg: Leg, t: number | undefined) => {
     const k = leg.intent;
-    const out = [{ row: rows.get(`q:${k.id}`, -Infinity, k.quantity), value: leg.side === "sell" || !isSwap(k) ? 1 : 0 }];
+    const out: { row: number; value: number }[] = [];
+    // A swap's quantity is what it gives; what it takes equals it by its balance row.
+    if (leg.side === "sell" || !isSwap(k)) out.push({ row: rows.get(`q:${k.id}`, -Infinity, k.quantity), value: 1 });
     if (isSwap(k)) out.push({ row: rows.get(`b:${k.id}`, 0, 0), value: leg.side === "sell" ? 1 : -1 });
     if ((k.minQuantity ?? 0) > 0) out.push({ row: rows.get(`m:${k.id}`, 0, Infinity), value: 1 });
     if (t !== undefined && leg.window !== undefined && k.maxRate !== undefined) {
       const hours = (grid[t + 1] - grid[t]) / HOUR_MS;
       out.push({ row: rows.get(`r:${k.id}:${leg.side}:${t}`, -Infinity, k.maxRate * hours), value: 1 });
     }
-    return out.filter((e) => e.value !== 0);
+    return out;
   };
 
   for (const pair of tradableLegPairs(intents, latency, now)) {
@@ -152,13 +160,16 @@ export function solveTimeIndexed(
   // Nothing to gain: trading nothing is optimal (and HiGHS is spared an empty objective).
   if (!positiveGains) return { welfare: 0, status: "optimal", ms: performance.now() - t0, solveMs: 0, schedule: [], ...size };
   const t1 = performance.now();
-  const solved = highs.withModel(model, (m) => {
-    m.options.set({ ...HIGHS_OPTIONS, ...(options.timeLimitSec === undefined ? {} : { time_limit: options.timeLimitSec }) });
-    m.run();
-    const status = m.getModelStatus();
-    const x = status === highs.constants.modelStatus.optimal || status === highs.constants.modelStatus.timeLimit ? m.getSolution().colValue : undefined;
-    return { status, welfare: m.getObjectiveValue(), x };
-  });
+  const limit = options.timeLimitSec ?? NO_LIMIT_SEC;
+  if (limit !== timeLimit) reusable.options.set({ time_limit: (timeLimit = limit) });
+  reusable.clearModel();
+  reusable.passModel(model);
+  // HiGHS's clock runs on across solves of one model: without this, the time limit would cover all of them.
+  reusable.zeroAllClocks();
+  reusable.run();
+  const status = reusable.getModelStatus();
+  const proven = status === highs.constants.modelStatus.optimal || status === highs.constants.modelStatus.timeLimit;
+  const solved = { status, welfare: reusable.getObjectiveValue(), x: proven ? reusable.getSolution().colValue : undefined };
   const solveMs = performance.now() - t1;
   const limited = solved.status === highs.constants.modelStatus.timeLimit;
   if (solved.x === undefined || (limited && options.timeLimitSec === undefined)) throw new Error(`HiGHS did not prove optimality: model status ${solved.status}`);

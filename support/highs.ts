@@ -4,6 +4,7 @@
 import loadHighs from "highs";
 import type { Fill, Intent, LatencyTable } from "../src/contract/schema.ts";
 import { tradablePairs } from "./compat.ts";
+import { pairLimits } from "./soft-compat.ts";
 
 // Loaded once per process (the WASM instance is ~3 MB); every solve then runs synchronously on a fresh model.
 const highs = await loadHighs();
@@ -112,7 +113,8 @@ function wrap(terms: string[]): string {
 }
 
 /**
- * The MILP of MATH.md as CPLEX LP text. Columns are named x<e> (pair e) and z<k> (intent k); names are
+ * The MILP of MATH.md as CPLEX LP text, g_e the pair's gain between its limits as soft latency moves them.
+ * Columns are named x<e> (pair e) and z<k> (intent k); names are
  * generated, never taken from intent ids, so no id can clash with LP syntax.
  *
  *   max Σ g_e x_e   s.t. for each intent k with tradable pairs:
@@ -121,7 +123,12 @@ function wrap(terms: string[]): string {
  *     x ≥ 0
  */
 export function buildAllocationLp(intents: readonly Intent[], latency: LatencyTable) {
-  const pairs = tradablePairs(intents, latency);
+  // Soft latency (CONTRACT.md section 1): a pair's gain is between its limits as moved for that pair; a pair they
+  // no longer meet on (or whose latency is unlisted) is not tradable.
+  const pairs = tradablePairs(intents, latency).flatMap((pair) => {
+    const { buyLimit, sellLimit } = pairLimits(latency, pair.buy, pair.sell);
+    return buyLimit >= sellLimit ? [{ ...pair, gain: buyLimit - sellLimit }] : [];
+  });
   const incident = new Map<Intent, number[]>();
   pairs.forEach((pair, e) => {
     for (const intent of [pair.buy, pair.sell]) {

@@ -340,6 +340,34 @@ function sameRegions(regions: Regions, buy: IntentClass[], sell: IntentClass[]):
   return true;
 }
 
+/**
+ * The same classes with the intents `group` gives a key (≥ 0) split off into classes of their own, one per class and
+ * key (copies of their class, so they meet the same counterparts). Soft latency moves an intent's limits by the
+ * counterpart's region (CONTRACT.md section 1), so only intents with the same penalty against every region can keep
+ * one price order across class pairs: the caller keys them by that. Members keep their order; empty classes go.
+ */
+export function splitClasses(idx: ClassIndex, group: (i: number) => number): ClassIndex {
+  const classOf = new Int32Array(idx.classOf.length).fill(-1);
+  const split = (classes: IntentClass[]): IntentClass[] => {
+    const out: IntentClass[] = [];
+    for (const c of classes) {
+      const parts = new Map<number, number[]>(); // key (−1: the class's own members) → members in order
+      for (const i of c.members) {
+        const key = group(i);
+        const list = parts.get(key);
+        if (list) list.push(i);
+        else parts.set(key, [i]);
+      }
+      for (const members of parts.values()) {
+        for (const i of members) classOf[i] = out.length;
+        out.push(withMembers(c, Int32Array.from(members)));
+      }
+    }
+    return out;
+  };
+  return pairClasses(split(idx.buy), split(idx.sell), classOf);
+}
+
 /** Each class's cap admits the other's region, and they are not one agent's. */
 function meets(A: IntentClass, X: IntentClass): boolean {
   return (

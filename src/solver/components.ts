@@ -6,8 +6,10 @@
 // and an intent in no edge is not in any problem at all.
 import type { Intent, LatencyTable } from "../contract/schema.ts";
 import type { ClassIndex } from "./classes.ts";
-import { compatible } from "./latency.ts";
+import { compatible, softPenalty, withinCap } from "./latency.ts";
+import { timeLegs, windowed } from "./time-slots.ts";
 import { swapBuyView } from "./multi.ts";
+import { isSoft, pairLimits } from "./price.ts";
 
 /**
  * The components with an edge, each as its intent indices in input order, ordered by their first index (views of one
@@ -19,7 +21,7 @@ import { swapBuyView } from "./multi.ts";
  * prefix (down to its reach: the loosest such threshold over its meeting pairs), all in one component with the
  * class, and the components are found over classes (plus intents, for swap pairs), not over intent pairs.
  */
-export function tradeComponents(intents: readonly Intent[], latency: LatencyTable, idx: ClassIndex, hasSwaps: boolean): Int32Array[] {
+export function tradeComponents(intents: readonly Intent[], latency: LatencyTable, idx: ClassIndex, hasSwaps: boolean, hasSoft = false): Int32Array[] {
   const n = intents.length;
   const nb = idx.buy.length;
   const classes = nb + idx.sell.length;
@@ -35,18 +37,26 @@ export function tradeComponents(intents: readonly Intent[], latency: LatencyTabl
     y = find(y);
     if (x !== y) parent[x] = y;
   };
-  const reach = classReach(intents, idx, join);
+  // Soft latency: an intent's limits depend on its counterpart, so it joins pair by pair (softPairs), not by class.
+  const soft = hasSoft ? (i: number) => isSoft(intents[i]) : null;
+  const reach = classReach(intents, idx, join, soft);
   // Per intent its node: its class when it is in the class's crossing prefix, else its own (−1: no edge).
   const node = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const it = intents[i];
     const c = idx.classOf[i];
     const buy = it.side === "buy";
-    const meets = c >= 0 && (buy ? it.limitPrice >= reach[c] : it.limitPrice <= reach[nb + c]);
+    const meets = c >= 0 && !soft?.(i) && (buy ? it.limitPrice >= reach[c] : it.limitPrice <= reach[nb + c]);
     node[i] = meets ? (buy ? c : nb + c) : -1;
   }
   if (hasSwaps)
     swapPairs(intents, latency, (a, b) => {
+      if (node[a] < 0) node[a] = classes + a;
+      if (node[b] < 0) node[b] = classes + b;
+      join(node[a], node[b]);
+    });
+  if (soft)
+    softPairs(intents, latency, idx, soft, (a, b) => {
       if (node[a] < 0) node[a] = classes + a;
       if (node[b] < 0) node[b] = classes + b;
       join(node[a], node[b]);
@@ -80,7 +90,7 @@ export function tradeComponents(intents: readonly Intent[], latency: LatencyTabl
  * Joins the classes of every meeting pair; per class (buyers, then sellers) the price its crossing members reach:
  * a buyer class's members at or above the cheapest seller it meets, a seller class's at or below the dearest buyer.
  */
-function classReach(intents: readonly Intent[], idx: ClassIndex, join: (x: number, y: number) => void): Float64Array {
+function classReach(intents: readonly Intent[], idx: ClassIndex, join: (x: number, y: number) => void, soft: ((i: number) => boolean) | null): Float64Array {
   const nb = idx.buy.length;
   const reach = new Float64Array(nb + idx.sell.length);
   for (let a = 0; a < nb; a++) reach[a] = Infinity;
@@ -88,9 +98,16 @@ function classReach(intents: readonly Intent[], idx: ClassIndex, join: (x: numbe
   for (let e = 0; e < idx.edgeBuy.length; e++) {
     const A = idx.buy[idx.edgeBuy[e]].members;
     const X = idx.sell[idx.edgeSell[e]].members;
-    if (A.length === 0 || X.length === 0) continue;
-    const dearest = intents[A[0]].limitPrice;
-    const cheapest = intents[X[0]].limitPrice;
+    // The best members without soft latency (those with it meet pair by pair).
+    let ba = 0;
+    let bx = 0;
+    if (soft) {
+      while (ba < A.length && soft(A[ba])) ba++;
+      while (bx < X.length && soft(X[bx])) bx++;
+    }
+    if (ba >= A.length || bx >= X.length) continue;
+    const dearest = intents[A[ba]].limitPrice;
+    const cheapest = intents[X[bx]].limitPrice;
     if (!(dearest >= cheapest)) continue;
     const a = idx.edgeBuy[e];
     const x = nb + idx.edgeSell[e];
@@ -116,6 +133,100 @@ function swapPairs(intents: readonly Intent[], latency: LatencyTable, join: (a: 
       if (j === k || !(J.quantity > 0)) continue;
       const jb = buyView(J);
       if ((jb && compatible(jb, asSeller, latency)) || (J.side === "sell" && compatible(asBuyer, sellView(J), latency))) join(k, j);
+    }
+  }
+}
+
+/**
+ * Components of a book with windows (notes/solver.md, "Time (session 8)"): two legs may trade when they are
+ * compatible, active in one elementary interval (so disjoint windows never join) and their limits, moved by soft
+ * latency, meet (any price when a side is a swap). Per (interval, resource, buyer region, seller region) the legs
+ * that meet the other side's best are joined, as tradeComponents does per class pair. Returns intent indices per
+ * component in input order, ordered by first index; intents in no edge are in none.
+ */
+export function timeComponents(intents: readonly Intent[], latency: LatencyTable, now: number | undefined): Int32Array[] {
+  const { legs, slots } = timeLegs(intents, now);
+  const regions = new Map<string, number>();
+  const resources = new Map<string, number>();
+  const id = (m: Map<string, number>, k: string) => m.get(k) ?? (m.set(k, m.size), m.size - 1);
+  for (const l of legs) {
+    id(regions, intents[l.intent].region);
+    id(resources, l.resource);
+  }
+  const names = [...regions.keys()];
+  const R = names.length;
+  // Per leg and hub key its worth there; per hub the best of each side.
+  const visits: { leg: number; key: number; worth: number }[] = [];
+  const dearest = new Map<number, number>();
+  const cheapest = new Map<number, number>();
+  legs.forEach((l, k) => {
+    const it = intents[l.intent];
+    const mine = regions.get(it.region)!;
+    const res = resources.get(l.resource)!;
+    const swap = it.swapFor !== undefined;
+    for (let other = 0; other < R; other++) {
+      if (!withinCap(latency, it.region, it.maxLatencyMs, names[other])) continue;
+      const penalty = softPenalty(latency, it, names[other]);
+      if (penalty === Infinity) continue;
+      const worth = swap ? (l.buy ? Infinity : -Infinity) : l.buy ? l.value - penalty : l.value + penalty;
+      const [rb, rs] = l.buy ? [mine, other] : [other, mine];
+      const put = (t: number) => {
+        const key = ((t * resources.size + res) * R + rb) * R + rs;
+        visits.push({ leg: k, key, worth });
+        if (l.buy) dearest.set(key, Math.max(dearest.get(key) ?? -Infinity, worth));
+        else cheapest.set(key, Math.min(cheapest.get(key) ?? Infinity, worth));
+      };
+      for (let t = l.first; t < l.last; t++) put(t);
+      if (!windowed(l)) put(slots.count);
+    }
+  });
+  const parent = Int32Array.from({ length: intents.length }, (_, i) => i);
+  const find = (x: number): number => {
+    while (parent[x] !== x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  const traded = new Uint8Array(intents.length);
+  const anchor = new Map<number, number>(); // per hub: an intent it joins everyone to
+  for (const { leg, key, worth } of visits) {
+    const l = legs[leg];
+    const other = l.buy ? cheapest.get(key) : dearest.get(key);
+    if (other === undefined || !(l.buy ? worth >= other : worth <= other)) continue;
+    traded[l.intent] = 1;
+    const a = anchor.get(key);
+    if (a === undefined) anchor.set(key, l.intent);
+    else {
+      const x = find(a);
+      const y = find(l.intent);
+      if (x !== y) parent[x] = y;
+    }
+  }
+  // Legs of one agent meet only other agents: joining them too only merges components, which stays exact.
+  const byRoot = new Map<number, number[]>();
+  for (let i = 0; i < intents.length; i++) {
+    if (!traded[i]) continue;
+    const r = find(i);
+    const list = byRoot.get(r);
+    if (list) list.push(i);
+    else byRoot.set(r, [i]);
+  }
+  return [...byRoot.values()].map((c) => Int32Array.from(c));
+}
+
+/**
+ * Pairs with a side that has soft latency and that can trade: compatible (a swap by its views), and with the moved
+ * limits meeting (buy ≥ sell) or a swap side (whose value is its whole chain). Per soft intent its compatible classes'
+ * members, so the work is soft intents × their counterparts.
+ */
+function softPairs(intents: readonly Intent[], latency: LatencyTable, idx: ClassIndex, soft: (i: number) => boolean, join: (a: number, b: number) => void): void {
+  for (let k = 0; k < intents.length; k++) {
+    if (!soft(k) || idx.classOf[k] < 0) continue;
+    const buy = intents[k].side === "buy";
+    const c = idx.classOf[k];
+    for (const e of buy ? idx.buyAdj[c] : idx.sellAdj[c]) {
+      for (const j of buy ? idx.sell[idx.edgeSell[e]].members : idx.buy[idx.edgeBuy[e]].members) {
+        const [B, S] = buy ? pairLimits(latency, intents[k], intents[j]) : pairLimits(latency, intents[j], intents[k]);
+        if (B >= S && Number.isFinite(B) && Number.isFinite(S)) join(k, j);
+      }
     }
   }
 }

@@ -4,7 +4,7 @@
 import type { Certificate, Fill, Intent, LatencyTable, SolveStatus } from "../contract/schema.ts";
 import { catalogClasses, restrictClasses, updateClasses, type ClassCatalog, type ClassIndex } from "./classes.ts";
 import { MAX_LEAVES, MIN_LPS, indexedFills, prepare, solvePlainComponent } from "./branch.ts";
-import { priceIndexed } from "./price.ts";
+import { isSoft, priceIndexed } from "./price.ts";
 import { looseSwapCertificate, rootBoundOnly, solveSwapComponent } from "./swaps.ts";
 import { tradeComponents } from "./components.ts";
 import { EXACT_MAX_INTENTS, needsExact, solveExact } from "./exact.ts";
@@ -40,7 +40,8 @@ export function solve(intents: readonly Intent[], latency: LatencyTable, options
   // A warm start that cannot be reused is rebuilt widened (every table region), so that the next ones can be.
   const catalog = warm ? (updateClasses(intents, latency, warm) ?? catalogClasses(intents, latency, true, true)) : catalogClasses(intents, latency);
   const hasSwaps = intents.some((it) => it.swapFor !== undefined);
-  const comps = tradeComponents(intents, latency, catalog.idx, hasSwaps);
+  const hasSoft = intents.some(isSoft);
+  const comps = tradeComponents(intents, latency, catalog.idx, hasSwaps, hasSoft);
   // Every component writes its duals into this one record (copying them into one would cost more than solving).
   const duals: Record<string, number> = {};
   const parts: SolveResult[] = comps.map((c) => {
@@ -53,7 +54,8 @@ export function solve(intents: readonly Intent[], latency: LatencyTable, options
     return solveComponent(sub, latency, options, t0, duals, idx);
   });
   const result = mergeComponents(parts, comps, intents, duals, t0);
-  if (!hasSwaps) result.warmStart = new WarmStart(catalog);
+  // Books with swaps or soft latency are certified by potentials (verify's view check) and solved cold.
+  if (!hasSwaps && !hasSoft) result.warmStart = new WarmStart(catalog);
   else {
     // A swap in no component has no counterpart at all: any potential proves its (empty) part; verify wants one.
     const potentials = (result.certificate.potentials ??= {});
@@ -82,8 +84,9 @@ function solveComponent(
   idx: ClassIndex,
 ): SolveResult {
   const budgets = budgetsOf(options);
-  // Swaps and deferrals: the circulation with swap nodes (notes/solver.md, "Multi-party kinds").
-  if (intents.some((it) => it.swapFor !== undefined)) return solveSwapComponent(intents, latency, prepare(intents, idx), budgets, t0, duals);
+  // Swaps and deferrals: the circulation with swap nodes (notes/solver.md, "Multi-party kinds"); soft latency too,
+  // whose penalties sit on that circulation's pair arcs (notes/solver.md, "Net Nash and soft latency").
+  if (intents.some((it) => it.swapFor !== undefined || isSoft(it))) return solveSwapComponent(intents, latency, prepare(intents, idx), budgets, t0, duals);
   // Numbers too far apart for the float path's relative thresholds: exact integers (notes/solver.md, "Exactness").
   if (intents.length <= EXACT_MAX_INTENTS && needsExact(intents)) return solveExactComponent(intents, latency, budgets.nodeBudget, t0 + budgets.timeBudgetMs, t0, duals);
   return solvePlainComponent(intents, prepare(intents, idx), budgets, options.maxCertificateLeaves ?? MAX_LEAVES, t0, duals);

@@ -1,11 +1,12 @@
 // Multi-party settlements: swaps (a sell that takes another resource in return, one for one) and deferrals (a
 // swap of capacity held now for a later slot, for a rebate). The allocation is a min-cost circulation on the
 // class graph plus two nodes per swap; the flow is decomposed into trades (chains buyer → swaps → seller, and
-// rings of swaps), listed as fills; priceAllocation (price.ts) splits each trade's gain by Nash bargaining.
+// rings of swaps), listed as fills; priceAllocation (price.ts) prices them by Nash bargaining on the net. Intents
+// with soft latency are solved here too: each in a class of its own, its penalties on its pair arcs.
 import type { Certificate, Intent, LatencyTable } from "../contract/schema.ts";
-import { buildClasses } from "./classes.ts";
-import { compatible, withinCap } from "./latency.ts";
-import { swapValue, type AllocationFill } from "./price.ts";
+import { buildClasses, splitClasses } from "./classes.ts";
+import { compatible, softPenalty, withinCap } from "./latency.ts";
+import { isSoft, pairLimits, swapValue, type AllocationFill } from "./price.ts";
 import { networkSimplex } from "./simplex.ts";
 
 export interface MultiResult {
@@ -55,7 +56,11 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
   // Classes over plain intents, with the swaps' two views added so that reach sets include their regions.
   const views: Intent[] = plain.map((i) => intents[i]);
   for (const k of swaps) views.push({ ...intents[k], swapFor: undefined }, swapBuyView(intents[k]));
-  const idx = buildClasses(views, latency);
+  // Intents with soft latency get classes of their own, one per penalty profile (CONTRACT.md section 1), and their
+  // penalties go on their pair arcs.
+  const anySoft = views.some(isSoft);
+  const profile = anySoft ? penaltyProfiles(views, latency) : null;
+  const idx = profile ? splitClasses(buildClasses(views, latency), (v) => profile[v]) : buildClasses(views, latency);
   const nb = idx.buy.length;
   const ns = idx.sell.length;
   const ks = swaps.length;
@@ -95,7 +100,19 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
   ];
   const buyArc = idx.buy.map((c, a) => arc(S, buyNode(a), pieces(members(c), (i) => -intents[i].limitPrice)));
   const sellArc = idx.sell.map((c, x) => arc(sellNode(x), T, pieces(members(c), (i) => intents[i].limitPrice)));
-  for (let e = 0; e < idx.edgeBuy.length; e++) arc(buyNode(idx.edgeBuy[e]), sellNode(idx.edgeSell[e]), [[0, Infinity, -1]]);
+  // Soft latency: a pair arc costs both sides' penalties (per unit); an infinite one is no arc.
+  // A class of soft intents: its members share one penalty profile, so its first stands for all.
+  const softOf = (c: typeof idx.buy[number]): Intent | null => (profile && c.members.length > 0 && profile[c.members[0]] >= 0 ? views[c.members[0]] : null);
+  const penalty = (buyer: Intent | null, buyerRegion: string, seller: Intent | null, sellerRegion: string) =>
+    (buyer ? softPenalty(latency, buyer, sellerRegion) : 0) + (seller ? softPenalty(latency, seller, buyerRegion) : 0);
+  const pairArc = (u: number, v: number, cost: number) => {
+    if (cost < Infinity) arc(u, v, [[cost, Infinity, -1]]);
+  };
+  for (let e = 0; e < idx.edgeBuy.length; e++) {
+    const A = idx.buy[idx.edgeBuy[e]];
+    const X = idx.sell[idx.edgeSell[e]];
+    pairArc(buyNode(idx.edgeBuy[e]), sellNode(idx.edgeSell[e]), anySoft ? penalty(softOf(A), A.region, softOf(X), X.region) : 0);
+  }
   const swapArc = swaps.map((k, s) => arc(inNode(s), outNode(s), pieces([k], (i) => -swapValue(intents[i]))));
   const swapOfArc = new Map(swapArc.map((a, s) => [a, s]));
   // Class ↔ swap and swap ↔ swap arcs (flow runs from a buyer of a resource to its seller).
@@ -104,16 +121,19 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
   swaps.forEach((k, s) => {
     const K = intents[k];
     const asBuyer = swapBuyView(K);
+    const softK = isSoft(K) ? K : null;
     idx.buy.forEach((c, a) => {
       if (c.resource === K.resource && classAdmits(c, K) && withinCap(latency, K.region, K.maxLatencyMs, c.region))
-        arc(buyNode(a), inNode(s), [[0, Infinity, -1]]);
+        pairArc(buyNode(a), inNode(s), anySoft ? penalty(softOf(c), c.region, softK, K.region) : 0);
     });
     idx.sell.forEach((c, x) => {
       if (c.resource === asBuyer.resource && classAdmits(c, K) && withinCap(latency, K.region, K.maxLatencyMs, c.region))
-        arc(outNode(s), sellNode(x), [[0, Infinity, -1]]);
+        pairArc(outNode(s), sellNode(x), anySoft ? penalty(softK, K.region, softOf(c), c.region) : 0);
     });
     swaps.forEach((k2, s2) => {
-      if (s2 !== s && compatible(asBuyer, { ...intents[k2], swapFor: undefined }, latency)) arc(outNode(s), inNode(s2), [[0, Infinity, -1]]);
+      const K2 = intents[k2];
+      if (s2 !== s && compatible(asBuyer, { ...K2, swapFor: undefined }, latency))
+        pairArc(outNode(s), inNode(s2), anySoft ? penalty(softK, K.region, isSoft(K2) ? K2 : null, K2.region) : 0);
     });
   });
   arc(T, S, [[0, Infinity, -1]]);
@@ -131,6 +151,11 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
     eps,
   );
 
+  // A hop's gain per unit: the buyer's value less the seller's limit, as soft latency moves them for the pair.
+  const hopGain = (buyer: number, seller: number) => {
+    const [b, c] = pairLimits(latency, intents[buyer], intents[seller]);
+    return b - c;
+  };
   // Per intent: units filled, in piece order per class arc (queues for the decomposition).
   const tiny = 1e-12 * Math.max(1, ...intents.map((i) => i.quantity));
   const queue = (a: number) => {
@@ -164,7 +189,7 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
     const ring: number[] = [];
     for (const a of cyc) if (swapOfArc.has(a)) ring.push(swaps[swapOfArc.get(a)!]);
     let gain = 0;
-    for (const k of ring) gain += swapValue(intents[k]);
+    for (let j = 0; j < ring.length; j++) gain += hopGain(ring[j], ring[(j + 1) % ring.length]);
     if (ring.length > 1) trades.push({ parties: ring, volume: vol, gain, resources: [] });
   };
   // Chains: source → buyer class → swaps* → seller class → sink; a walk that closes a loop of swaps yields a ring.
@@ -208,8 +233,8 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
       const sl = sq[0];
       const c = Math.min(rest, b.left, sl.left);
       const parties = [b.i, ...swapSeq.map((s) => swaps[s]), sl.i];
-      let gain = intents[b.i].limitPrice - intents[sl.i].limitPrice;
-      for (const s of swapSeq) gain += swapValue(intents[swaps[s]]);
+      let gain = 0;
+      for (let j = 0; j + 1 < parties.length; j++) gain += hopGain(parties[j], parties[j + 1]);
       trades.push({ parties, volume: c, gain, resources: [] });
       rest -= c;
       b.left -= c;
@@ -254,8 +279,7 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
       const resource = j === 0 && !ring ? P[0].resource : P[j].swapFor!.resource;
       fills.push({ buy: P[j].id, sell: P[(j + 1) % L].id, resource, quantity: t.volume });
       // Welfare hop by hop, as verify sums it: a ring's Σ w of 1e9-sized limits would round differently.
-      const bid = j === 0 && !ring ? P[0].limitPrice : (P[j].swapFor!.limitPrice ?? 0);
-      welfare += (bid - P[(j + 1) % L].limitPrice) * t.volume;
+      welfare += hopGain(t.parties[j], t.parties[(j + 1) % L]) * t.volume;
     }
   }
 
@@ -287,4 +311,22 @@ function forcingBonus(intents: readonly Intent[], V: number): number {
     hi = Math.max(hi, it.limitPrice, it.swapFor?.limitPrice ?? 0);
   }
   return (4 + V) * (hi - lo + 1);
+}
+
+/**
+ * Per view, −1 without soft latency, else a key shared exactly by the soft views with the same region and the same
+ * penalty against every region present: such intents can share a class (one price order for every counterpart).
+ */
+function penaltyProfiles(views: readonly Intent[], latency: LatencyTable): Int32Array {
+  const regions = [...new Set(views.map((v) => v.region))];
+  const keys = new Map<string, number>();
+  const out = new Int32Array(views.length).fill(-1);
+  views.forEach((v, i) => {
+    if (!isSoft(v)) return;
+    const key = `${v.region}\u0000${regions.map((r) => softPenalty(latency, v, r)).join(" ")}`;
+    let k = keys.get(key);
+    if (k === undefined) keys.set(key, (k = keys.size));
+    out[i] = k;
+  });
+  return out;
 }

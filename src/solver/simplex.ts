@@ -151,7 +151,7 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
   const m = nConvex + (V - 1);
   const INF = Infinity;
   const listSize = Math.max(10, Math.ceil(Math.sqrt(m) / 2));
-  const arena = new Arena(4 * m + g.pieceCost.length + nConvex + V, 2 * m + 4 * nConvex + 6 * V + listSize, m + V);
+  const arena = new Arena(4 * m + g.pieceCost.length + nConvex + V, 2 * m + 4 * nConvex + 7 * V + listSize, m + V);
   const lo = arena.f64(m); // bounds of the current piece
   const hi = arena.f64(m);
   const cost = arena.f64(m); // cost of the current piece
@@ -169,9 +169,11 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
   const parent = arena.i32(V);
   const pred = arena.i32(V);
   const depth = arena.i32(V);
-  // Children lists rebuilt after each pivot to refresh depth and potentials of the moved subtree.
+  // Children lists (doubly linked), kept through each pivot's re-hanging, to refresh depth and potentials of the
+  // moved subtree in time proportional to it (time-expanded books have tens of thousands of nodes).
   const childHead = arena.i32(V);
   const childNext = arena.i32(V);
+  const childPrev = arena.i32(V);
   const stack = arena.i32(V);
   const cand = arena.i32(listSize);
   const state = arena.i8(m);
@@ -210,13 +212,23 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
       pi[v] = initialPi[v];
     }
   }
+  const link = (v: number, p: number) => {
+    const h = childHead[p];
+    childNext[v] = h;
+    childPrev[v] = -1;
+    if (h !== -1) childPrev[h] = v;
+    childHead[p] = v;
+  };
+  const unlink = (v: number) => {
+    const before = childPrev[v];
+    const after = childNext[v];
+    if (before === -1) childHead[parent[v]] = after;
+    else childNext[before] = after;
+    if (after !== -1) childPrev[after] = before;
+  };
+  childHead.fill(-1);
+  for (let v = 0; v < g.V; v++) link(v, ROOT);
   const refresh = (top: number) => {
-    childHead.fill(-1);
-    for (let v = 0; v < V; v++) {
-      if (v === ROOT) continue;
-      childNext[v] = childHead[parent[v]];
-      childHead[parent[v]] = v;
-    }
     let sp = 0;
     stack[sp++] = top;
     while (sp > 0) {
@@ -393,6 +405,8 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
     for (;;) {
       const oldParent = parent[node];
       const oldPred = pred[node];
+      unlink(node);
+      link(node, newParent);
       parent[node] = newParent;
       pred[node] = newPred;
       fwd[node] = src[newPred] === node ? 1 : 0;

@@ -5,6 +5,7 @@ import { MIN_LPS, violators, type Instance } from "./branch.ts";
 import { priceAllocation } from "./price.ts";
 import { solveMulti, type MultiResult } from "./multi.ts";
 import type { Budgets, SolveResult } from "./result.ts";
+import { branchOverMinimums } from "./minimums.ts";
 
 /**
  * Dual values feasible for any book with swaps, computed without cancellation: a plain buyer's dual its limit, a
@@ -71,69 +72,21 @@ export function solveSwapComponent(
 
 /**
  * Best-first branch and bound over the swap circulation's minimums (each intent left out, or forced to at least its
- * minimum), as branchAndBound does over the class LP; the first incumbent leaves out every violator and solves
- * again until none is left. A node whose forced minimum is met only through a losing trade (not individually
- * rational) is no incumbent; its bound stays open, so the status is then a budget's.
+ * minimum), as branchAndBound does over the class LP (minimums.ts).
  */
 function swapBranchAndBound(
   intents: readonly Intent[],
   latency: LatencyTable,
   inst: Instance,
   root: MultiResult,
-  { timeBudgetMs, nodeBudget }: Budgets,
+  budgets: Budgets,
   t0: number,
 ): { best: MultiResult; status: SolveStatus; bound: number } {
   const n = intents.length;
-  const tol = 1e-9 * Math.max(1, Math.abs(root.welfare));
   const lp = (fixes: Int32Array) => {
     const fix = { excluded: new Uint8Array(n), forced: new Uint8Array(n), min: inst.minQty };
     for (let k = 0; k < fixes.length; k += 2) (fixes[k + 1] === 1 ? fix.excluded : fix.forced)[fixes[k]] = 1;
     return solveMulti(intents, latency, inst.gainEps, fix);
   };
-  let best = root;
-  const dropped: number[] = [];
-  for (let v = violators(inst, best.amount); v.length > 0; v = violators(inst, best.amount)) {
-    for (const i of v) dropped.push(i, 1);
-    best = lp(Int32Array.from(dropped));
-  }
-  const open: { bound: number; fixes: Int32Array }[] = [];
-  let unresolved = -Infinity;
-  const branch = (sol: MultiResult, fixes: Int32Array, bound: number) => {
-    const v = violators(inst, sol.amount);
-    if (v.length === 0) {
-      if (!sol.rational) unresolved = Math.max(unresolved, bound);
-      else if (sol.welfare > best.welfare) best = sol;
-      return;
-    }
-    let pick = v[0];
-    let score = -1;
-    for (const i of v) {
-      const s = Math.min(sol.amount[i], inst.minQty[i] - sol.amount[i]) / inst.minQty[i];
-      if (s > score) [score, pick] = [s, i];
-    }
-    for (const kind of [1, 2]) open.push({ bound, fixes: Int32Array.from([...fixes, pick, kind]) });
-  };
-  branch(root, new Int32Array(0), root.welfare);
-  let status: SolveStatus = "optimal";
-  for (let nodes = 1; open.length > 0; nodes++) {
-    let top = 0;
-    for (let k = 1; k < open.length; k++) if (open[k].bound > open[top].bound) top = k;
-    if (open[top].bound <= best.welfare + tol) {
-      open.length = 0; // every open node is pruned
-      break;
-    }
-    if (nodes >= nodeBudget) status = "node_budget";
-    else if (nodes >= MIN_LPS && performance.now() - t0 > timeBudgetMs) status = "time_budget";
-    if (status !== "optimal") break;
-    const node = open[top];
-    open[top] = open[open.length - 1];
-    open.pop();
-    const sol = lp(node.fixes);
-    if (sol.infeasible || sol.welfare <= best.welfare + tol) continue;
-    branch(sol, node.fixes, Math.min(node.bound, sol.welfare));
-  }
-  let bound = Math.max(best.welfare, unresolved);
-  for (const node of open) bound = Math.max(bound, node.bound);
-  if (status === "optimal" && unresolved > best.welfare + tol) status = "node_budget";
-  return { best, status, bound };
+  return branchOverMinimums(root, lp, (amount) => violators(inst, amount), inst.minQty, budgets, t0, MIN_LPS);
 }

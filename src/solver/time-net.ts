@@ -6,7 +6,7 @@
 // intents forced to their minimum (only individually rational partners) take direct arcs instead.
 import type { Intent, LatencyTable } from "../contract/schema.ts";
 import { softPenalty, withinCap } from "./latency.ts";
-import { networkSimplex } from "./simplex.ts";
+import { networkSimplex, type FlowGraph } from "./simplex.ts";
 import { slotHours, windowed, type Leg, type Slots } from "./time-slots.ts";
 
 /** Branch and bound's choices: intents left out, intents forced to at least `min`. */
@@ -209,65 +209,121 @@ export function solveTimeLp(book: TimeBook, fix: TimeFixings | null): TimeLp {
   directArcs(book, net, direct, endAt, fix);
   net.arc(T, S, [[0, Infinity, -1]]);
   net.pieceStart.push(net.pieceCost.length);
-  const sol = networkSimplex(
-    {
-      V: net.V,
-      src: Int32Array.from(net.src),
-      dst: Int32Array.from(net.dst),
-      pieceStart: Int32Array.from(net.pieceStart),
-      pieceCost: Float64Array.from(net.pieceCost),
-      pieceCap: Float64Array.from(net.pieceCap),
-    },
-    book.eps,
-  );
+  const graph = {
+    V: net.V,
+    src: Int32Array.from(net.src),
+    dst: Int32Array.from(net.dst),
+    pieceStart: Int32Array.from(net.pieceStart),
+    pieceCost: Float64Array.from(net.pieceCost),
+    pieceCap: Float64Array.from(net.pieceCap),
+  };
+  const sol = networkSimplex(graph, book.eps, dagPotentials(graph));
   const trades = decompose(book, net, sol.flow);
   return summarise(book, net, sol.pi, trades, rootArc, buyRoot, rateArcs, fix);
 }
 
-/** Interval copies of hub legs to their hubs (only hubs with both a buyer and a seller get arcs). */
+/**
+ * Hub legs to their hubs. A rate-capped leg joins from each interval copy; uncapped legs join through a gateway per
+ * (side, resource, region pair, window) shared by every leg with those facts, so a leg costs one arc per counterpart
+ * region and the gateway one per interval (only hubs with both a buyer and a seller get arcs).
+ */
 function hubArcs(book: TimeBook, net: Net, direct: Uint8Array, endNodes: number[][]): void {
   const { legs, slots } = book;
   const R = book.regions;
-  const key = (t: number, kind: number, res: number, rb: number, rs: number) => (((t * 2 + kind) * book.resources + res) * R + rb) * R + rs;
-  // A windowed buyer meets every seller (kind 0); a windowless buyer only windowed sellers in finite slots (kind 1),
-  // and windowless ones in the untimed slot (kind 1 there), so two windowless legs never get a start/end.
-  const visit = (k: number, f: (t: number, kind: number, end: number) => void) => {
-    const l = legs[k];
-    const ends = endNodes[k];
-    for (let j = 0; j < ends.length; j++) {
-      const t = l.first + j;
-      const untimed = t >= l.last;
-      const slot = untimed ? slots.count : t;
-      if (l.buy) f(slot, windowed(l) ? 0 : 1, ends[j]);
-      else if (windowed(l)) {
-        f(slot, 0, ends[j]);
-        f(slot, 1, ends[j]);
-      } else f(slot, untimed ? 1 : 0, ends[j]);
-    }
+  const key = (t: number, _kind: number, res: number, rb: number, rs: number) => ((t * book.resources + res) * R + rb) * R + rs;
+  // Every leg meets every other in each finite slot both are active in (a pair of windowless legs there is the same
+  // as untimed: they have no rate cap; timedFills moves it to the untimed slot), and windowless legs in the untimed one.
+  const kinds = (_buy: boolean, _timed: boolean, t: number, f: (slot: number, kind: number) => void) => f(t, 0);
+  const slotsOf = (first: number, last: number, timed: boolean, f: (t: number, j: number) => void) => {
+    for (let t = first; t < last; t++) f(t, t - first);
+    if (!timed) f(slots.count, last - first);
   };
-  const seen = new Map<number, number>(); // key → 1 buyer, 2 seller, 3 both
-  const each = (k: number, f: (key: number, t: number, end: number, penalty: number) => void) =>
-    visit(k, (t, kind, end) => {
-      for (const { region, penalty } of book.reach[k]) {
-        const [rb, rs] = legs[k].buy ? [book.legRegion[k], region] : [region, book.legRegion[k]];
-        f(key(t, kind, book.legResource[k], rb, rs), t, end, penalty);
-      }
-    });
+  type Gate = { buy: boolean; res: number; rb: number; rs: number; first: number; last: number; timed: boolean; members: number[]; penalty: number[]; best: number };
+  const gates = new Map<string, Gate>();
+  const rated: number[] = [];
   for (let k = 0; k < legs.length; k++) {
+    const l = legs[k];
     if (direct[k] || endNodes[k].length === 0) continue;
-    const bit = legs[k].buy ? 1 : 2;
-    each(k, (h) => seen.set(h, (seen.get(h) ?? 0) | bit));
+    if (l.rate < Infinity) {
+      rated.push(k);
+      continue;
+    }
+    for (const { region, penalty } of book.reach[k]) {
+      const [rb, rs] = l.buy ? [book.legRegion[k], region] : [region, book.legRegion[k]];
+      const id = `${l.buy ? 1 : 0}|${book.legResource[k]}|${rb}|${rs}|${l.first}|${l.last}|${windowed(l) ? 1 : 0}`;
+      let g = gates.get(id);
+      if (!g) gates.set(id, (g = { buy: l.buy, res: book.legResource[k], rb, rs, first: l.first, last: l.last, timed: windowed(l), members: [], penalty: [], best: 0 }));
+      g.members.push(k);
+      g.penalty.push(penalty);
+    }
   }
+  // Per hub the dearest buyer and the cheapest seller (limits moved by soft latency; a swap's leg counts as any
+  // price: its worth is its whole trade). An arc is listed only where its leg meets the other side's best: a plain
+  // pair that loses is never in an optimum, and its dual constraint holds for any duals ≥ 0.
+  const dearest = new Map<number, number>();
+  const cheapest = new Map<number, number>();
+  const worth = (k: number, penalty: number) => {
+    const l = legs[k];
+    if (book.intents[l.intent].swapFor) return l.buy ? Infinity : -Infinity;
+    return l.buy ? l.value - penalty : l.value + penalty;
+  };
+  const mark = (h: number, buy: boolean, v: number) => {
+    if (buy) dearest.set(h, Math.max(dearest.get(h) ?? -Infinity, v));
+    else cheapest.set(h, Math.min(cheapest.get(h) ?? Infinity, v));
+  };
+  const meets = (h: number, buy: boolean, v: number) => (buy ? v >= (cheapest.get(h) ?? Infinity) : v <= (dearest.get(h) ?? -Infinity));
+  // A gateway's best member per region pair: members sorted best first.
+  for (const g of gates.values()) {
+    const best = g.members.reduce((b, k, j) => (g.buy ? Math.max(b, worth(k, g.penalty[j])) : Math.min(b, worth(k, g.penalty[j]))), g.buy ? -Infinity : Infinity);
+    g.best = best;
+    slotsOf(g.first, g.last, g.timed, (t) => kinds(g.buy, g.timed, t, (slot, kind) => mark(key(slot, kind, g.res, g.rb, g.rs), g.buy, best)));
+  }
+  const eachRated = (k: number, f: (h: number, t: number, end: number, penalty: number) => void) => {
+    const l = legs[k];
+    slotsOf(l.first, l.last, true, (t, j) =>
+      kinds(l.buy, true, t, (slot, kind) => {
+        for (const { region, penalty } of book.reach[k]) {
+          const [rb, rs] = l.buy ? [book.legRegion[k], region] : [region, book.legRegion[k]];
+          f(key(slot, kind, book.legResource[k], rb, rs), t, endNodes[k][j], penalty);
+        }
+      }),
+    );
+  };
+  for (const k of rated) eachRated(k, (h, _t, _end, penalty) => mark(h, legs[k].buy, worth(k, penalty)));
   const hub = new Map<number, number>();
-  for (let k = 0; k < legs.length; k++) {
-    if (direct[k] || endNodes[k].length === 0) continue;
-    each(k, (h, t, end, penalty) => {
-      if (seen.get(h) !== 3) return;
-      let node = hub.get(h);
-      if (node === undefined) hub.set(h, (node = net.node()));
-      // The penalty is the leg's own against the hub's other region; the rest of the pair's is the other leg's.
-      if (legs[k].buy) net.arc(end, node, [[penalty, Infinity, -1]], k, -1, t);
-      else net.arc(node, end, [[penalty, Infinity, -1]], -1, k, t);
+  const hubAt = (h: number) => {
+    let node = hub.get(h);
+    if (node === undefined) hub.set(h, (node = net.node()));
+    return node;
+  };
+  // The penalty is the leg's own against the hub's other region; the rest of the pair's is the other leg's.
+  for (const k of rated)
+    eachRated(k, (h, t, end, penalty) => {
+      if (!meets(h, legs[k].buy, worth(k, penalty))) return;
+      if (legs[k].buy) net.arc(end, hubAt(h), [[penalty, Infinity, -1]], k, -1, t);
+      else net.arc(hubAt(h), end, [[penalty, Infinity, -1]], -1, k, t);
+    });
+  for (const g of gates.values()) {
+    let node = -1;
+    // The loosest threshold over the gateway's hubs that it meets: members beyond it meet none.
+    let reach = g.buy ? Infinity : -Infinity;
+    slotsOf(g.first, g.last, g.timed, (t) =>
+      kinds(g.buy, g.timed, t, (slot, kind) => {
+        const h = key(slot, kind, g.res, g.rb, g.rs);
+        if (!meets(h, g.buy, g.best)) return;
+        reach = g.buy ? Math.min(reach, cheapest.get(h)!) : Math.max(reach, dearest.get(h)!);
+        if (node < 0) node = net.node();
+        if (g.buy) net.arc(node, hubAt(h), [[0, Infinity, -1]], -1, -1, t);
+        else net.arc(hubAt(h), node, [[0, Infinity, -1]], -1, -1, t);
+      }),
+    );
+    if (node < 0) continue;
+    g.members.forEach((k, j) => {
+      const v = worth(k, g.penalty[j]);
+      if (g.buy ? v < reach : v > reach) return;
+      const root = endNodes[k][0];
+      if (g.buy) net.arc(root, node, [[g.penalty[j], Infinity, -1]], k, -1, -1);
+      else net.arc(node, root, [[g.penalty[j], Infinity, -1]], -1, k, -1);
     });
   }
 }
@@ -336,12 +392,10 @@ function decompose(book: TimeBook, net: Net, flow: Float64Array): TimeTrade[] {
     let buy = -1;
     let slot = -1;
     for (const a of arcs) {
-      if (net.tagBuy[a] >= 0) {
-        buy = net.tagBuy[a];
-        slot = net.tagSlot[a];
-      }
+      if (net.tagBuy[a] >= 0) buy = net.tagBuy[a];
+      if (net.tagSlot[a] >= 0) slot = net.tagSlot[a];
       if (net.tagSell[a] >= 0 && buy >= 0) {
-        hops.push({ buy, sell: net.tagSell[a], slot: net.tagSlot[a] >= 0 ? net.tagSlot[a] : slot });
+        hops.push({ buy, sell: net.tagSell[a], slot });
         buy = -1;
       }
     }
@@ -450,6 +504,46 @@ function summarise(
   let infeasible = false;
   if (fix) for (let i = 0; i < n; i++) if (fix.forced[i] && !fix.excluded[i] && amount[i] < fix.min[i] - 1e-12 * Math.max(1, intents[i].quantity)) infeasible = true;
   return { trades, amount, welfare, infeasible, rational, duals, rateDuals, potentials, bound: Math.max(bound, welfare) };
+}
+
+/**
+ * Starting potentials: shortest distances from the source over the flow-free graph without sink → source (nodes the
+ * source does not reach: the most their arcs allow), so every arc but sink → source prices out and the simplex
+ * starts where successive shortest paths would. Undefined when the graph has a cycle (rings of swaps).
+ */
+function dagPotentials(g: FlowGraph): Float64Array | undefined {
+  const m = g.src.length - 1; // the last arc is sink → source
+  const indeg = new Int32Array(g.V);
+  const head = new Int32Array(g.V).fill(-1);
+  const nextArc = new Int32Array(m);
+  for (let a = 0; a < m; a++) {
+    indeg[g.dst[a]]++;
+    nextArc[a] = head[g.src[a]];
+    head[g.src[a]] = a;
+  }
+  const order = new Int32Array(g.V);
+  let n = 0;
+  for (let v = 0; v < g.V; v++) if (indeg[v] === 0) order[n++] = v;
+  for (let k = 0; k < n; k++) for (let a = head[order[k]]; a >= 0; a = nextArc[a]) if (--indeg[g.dst[a]] === 0) order[n++] = g.dst[a];
+  if (n < g.V) return undefined;
+  const d = new Float64Array(g.V).fill(Infinity);
+  d[S] = 0;
+  for (let k = 0; k < n; k++) {
+    const u = order[k];
+    if (d[u] === Infinity) continue;
+    for (let a = head[u]; a >= 0; a = nextArc[a]) {
+      const c = d[u] + g.pieceCost[g.pieceStart[a]];
+      if (c < d[g.dst[a]]) d[g.dst[a]] = c;
+    }
+  }
+  for (let k = n - 1; k >= 0; k--) {
+    const u = order[k];
+    if (d[u] !== Infinity) continue;
+    let most = -Infinity;
+    for (let a = head[u]; a >= 0; a = nextArc[a]) most = Math.max(most, d[g.dst[a]] - g.pieceCost[g.pieceStart[a]]);
+    d[u] = most === -Infinity ? 0 : most;
+  }
+  return d;
 }
 
 /** A per-unit bonus larger than any path's gain: each hop at most the price range (as multi.ts's). */

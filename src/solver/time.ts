@@ -1,19 +1,64 @@
 // Books with windows (CONTRACT.md section 2a; notes/solver.md, "Time (session 8)"): the time-expanded circulation
 // (time-net.ts), branch and bound over minimums on it, fills per pair and run of equal rate, Nash prices per buy–sell
-// pair (per trade for swaps) from priceAllocation, and the certificate verify-time.ts checks.
+// pair (swaps included: Nash on the net) from price.ts, and the certificate verify-time.ts checks.
 import type { Certificate, Fill, Intent, LatencyTable, SolveStatus } from "../contract/schema.ts";
-import { MIN_LPS } from "./branch.ts";
 import { priceIndexed, type AllocationFill } from "./price.ts";
 import type { Budgets, SolveResult } from "./result.ts";
+import { branchOverMinimums } from "./minimums.ts";
+import { timeComponents } from "./components.ts";
 import { solveTimeLp, timeBook, type TimeBook, type TimeFixings, type TimeLp, type TimeTrade } from "./time-net.ts";
-import { slotHours, timeLegs, type Slots } from "./time-slots.ts";
+import { slotHours, timeLegs, windowed, type Slots } from "./time-slots.ts";
 
 export { isTimed } from "./time-slots.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** A book with windows, solved whole (its components are found by solve()). */
+/** LPs branch and bound solves before the time budget may stop it (fewer than the class path's: each is larger). */
+const MIN_TIME_LPS = 8;
+
+/**
+ * A book with windows: each component (timeComponents: disjoint windows never join) on its own elementary
+ * intervals, then merged; rate duals are listed per interval of the whole book's (a component's interval spans
+ * one or more of them, each with the same dual).
+ */
 export function solveTime(intents: readonly Intent[], latency: LatencyTable, now: number | undefined, budgets: Budgets, t0: number): SolveResult {
+  const bounds = timeLegs(intents, now).slots.bounds;
+  const parts = timeComponents(intents, latency, now).map((c) => {
+    const sub = c.length === intents.length ? intents : Array.from(c, (i) => intents[i]);
+    return solveTimeComponent(sub, latency, now, bounds, budgets, t0);
+  });
+  const fills: Fill[] = [];
+  const certificate: Certificate = { duals: {}, bound: 0, lpBound: 0 };
+  let welfare = 0;
+  let gap = 0;
+  let status: SolveStatus = "optimal";
+  for (const p of parts) {
+    fills.push(...p.fills);
+    welfare += p.welfare;
+    gap += p.gap ?? 0;
+    if (status === "optimal") status = p.status;
+    const c = p.certificate;
+    Object.assign(certificate.duals, c.duals);
+    certificate.bound += c.bound;
+    certificate.lpBound = (certificate.lpBound as number) + (c.lpBound as number);
+    if (c.gap) certificate.gap = (certificate.gap ?? 0) + c.gap;
+    for (const field of ["rates", "takeRates", "potentials"] as const) if (c[field]) Object.assign((certificate[field] ??= {}) as object, c[field]);
+  }
+  // A swap in no component has no counterpart: any potential proves its (empty) part; verify wants one.
+  for (const it of intents) if (it.swapFor && it.quantity > 0) ((certificate.potentials ??= {})[it.id] ??= 0);
+  const result: SolveResult = { fills, welfare, status, solveMs: performance.now() - t0, certificate };
+  if (status !== "optimal") result.gap = gap;
+  return result;
+}
+
+function solveTimeComponent(
+  intents: readonly Intent[],
+  latency: LatencyTable,
+  now: number | undefined,
+  bounds: number[],
+  budgets: Budgets,
+  t0: number,
+): SolveResult {
   const { legs, slots } = timeLegs(intents, now);
   const book = timeBook(intents, latency, legs, slots);
   const root = solveTimeLp(book, null);
@@ -26,7 +71,7 @@ export function solveTime(intents: readonly Intent[], latency: LatencyTable, now
   let bbBound = root.bound;
   if (violators(book, min, root.amount).length > 0) ({ best, status, bound: bbBound } = branchAndBound(book, min, root, budgets, t0));
   const fills = timedFills(book, best.trades);
-  const certificate = timeCertificate(book, root);
+  const certificate = timeCertificate(book, root, bounds);
   const welfare = best.welfare;
   certificate.bound = Math.max(certificate.bound, welfare);
   const lpBound = certificate.bound;
@@ -47,121 +92,53 @@ function violators(book: TimeBook, min: Float64Array, amount: Float64Array): num
   return out;
 }
 
-/**
- * Best-first branch and bound over minimums on the time-expanded LP (each intent left out, or forced to at least
- * its minimum), as swaps.ts does over the circulation; the first incumbent leaves out every violator until none is
- * left. A node met only through a losing trade is no incumbent; its bound stays open.
- */
-function branchAndBound(
-  book: TimeBook,
-  min: Float64Array,
-  root: TimeLp,
-  { timeBudgetMs, nodeBudget }: Budgets,
-  t0: number,
-): { best: TimeLp; status: SolveStatus; bound: number } {
+/** Branch and bound over minimums on the time-expanded LP (minimums.ts). */
+function branchAndBound(book: TimeBook, min: Float64Array, root: TimeLp, budgets: Budgets, t0: number): { best: TimeLp; status: SolveStatus; bound: number } {
   const n = book.intents.length;
-  const tol = 1e-9 * Math.max(1, Math.abs(root.welfare));
   const lp = (fixes: Int32Array) => {
     const fix: TimeFixings = { excluded: new Uint8Array(n), forced: new Uint8Array(n), min };
     for (let k = 0; k < fixes.length; k += 2) (fixes[k + 1] === 1 ? fix.excluded : fix.forced)[fixes[k]] = 1;
     return solveTimeLp(book, fix);
   };
-  let best = root;
-  const dropped: number[] = [];
-  for (let v = violators(book, min, best.amount); v.length > 0; v = violators(book, min, best.amount)) {
-    for (const i of v) dropped.push(i, 1);
-    best = lp(Int32Array.from(dropped));
-  }
-  const open: { bound: number; fixes: Int32Array }[] = [];
-  let unresolved = -Infinity;
-  const branch = (sol: TimeLp, fixes: Int32Array, bound: number) => {
-    const v = violators(book, min, sol.amount);
-    if (v.length === 0) {
-      if (!sol.rational) unresolved = Math.max(unresolved, bound);
-      else if (sol.welfare > best.welfare) best = sol;
-      return;
-    }
-    let pick = v[0];
-    let score = -1;
-    for (const i of v) {
-      const s = Math.min(sol.amount[i], min[i] - sol.amount[i]) / min[i];
-      if (s > score) [score, pick] = [s, i];
-    }
-    for (const kind of [1, 2]) open.push({ bound, fixes: Int32Array.from([...fixes, pick, kind]) });
-  };
-  branch(root, new Int32Array(0), root.welfare);
-  let status: SolveStatus = "optimal";
-  for (let nodes = 1; open.length > 0; nodes++) {
-    let top = 0;
-    for (let k = 1; k < open.length; k++) if (open[k].bound > open[top].bound) top = k;
-    if (open[top].bound <= best.welfare + tol) {
-      open.length = 0;
-      break;
-    }
-    if (nodes >= nodeBudget) status = "node_budget";
-    else if (nodes >= MIN_LPS && performance.now() - t0 > timeBudgetMs) status = "time_budget";
-    if (status !== "optimal") break;
-    const node = open[top];
-    open[top] = open[open.length - 1];
-    open.pop();
-    const sol = lp(node.fixes);
-    if (sol.infeasible || sol.welfare <= best.welfare + tol) continue;
-    branch(sol, node.fixes, Math.min(node.bound, sol.welfare));
-  }
-  let bound = Math.max(best.welfare, unresolved);
-  for (const node of open) bound = Math.max(bound, node.bound);
-  if (status === "optimal" && unresolved > best.welfare + tol) status = "node_budget";
-  return { best, status, bound };
+  return branchOverMinimums(root, lp, (amount) => violators(book, min, amount), min, budgets, t0, MIN_TIME_LPS);
 }
 
 /**
- * The trades as fills: a plain pair's units per slot, merged into runs of adjacent slots at one rate (one fill per
- * run, all at the pair's one price); a trade through swaps hop by hop, consecutively (as priceAllocation and
- * verify read trades). Prices come from priceAllocation on the allocation aggregated per pair (per trade for swaps).
+ * The trades as fills: each buy–sell pair's units per slot (a trade through swaps adds to each of its hops' pairs),
+ * merged into runs of adjacent slots at one rate, one fill per run, all at the pair's one price from
+ * priceAllocation on the allocation aggregated per pair.
  */
 function timedFills(book: TimeBook, trades: TimeTrade[]): Fill[] {
   const { intents, legs, slots } = book;
   const pairs = new Map<string, { b: number; s: number; resource: string; perSlot: Map<number, number> }>();
-  const swapTrades = new Map<string, TimeTrade>();
-  for (const t of trades) {
-    const h = t.hops[0];
-    const b = legs[h.buy].intent;
-    const s = legs[h.sell].intent;
-    if (t.hops.length === 1 && !intents[b].swapFor && !intents[s].swapFor) {
+  for (const t of trades)
+    for (const h of t.hops) {
+      const b = legs[h.buy].intent;
+      const s = legs[h.sell].intent;
       const key = `${b}:${s}`;
       let p = pairs.get(key);
       if (!p) pairs.set(key, (p = { b, s, resource: legs[h.buy].resource, perSlot: new Map() }));
-      p.perSlot.set(h.slot, (p.perSlot.get(h.slot) ?? 0) + t.volume);
-    } else {
-      const key = t.hops.map((x) => `${x.buy}:${x.sell}:${x.slot}`).join(",");
-      const same = swapTrades.get(key);
-      if (same) same.volume += t.volume;
-      else swapTrades.set(key, { hops: t.hops, volume: t.volume });
+      // Two windowless legs may meet in a finite slot of the network: for them that is untimed.
+      const slot = windowed(legs[h.buy]) || windowed(legs[h.sell]) ? h.slot : slots.count;
+      p.perSlot.set(slot, (p.perSlot.get(slot) ?? 0) + t.volume);
     }
-  }
-  // The allocation to price: one fill per plain pair, one per hop of each swap trade.
   const allocation: AllocationFill[] = [];
   const bIdx: number[] = [];
   const sIdx: number[] = [];
-  const add = (b: number, s: number, resource: string, quantity: number) => {
-    allocation.push({ buy: intents[b].id, sell: intents[s].id, resource, quantity });
-    bIdx.push(b);
-    sIdx.push(s);
-  };
   for (const p of pairs.values()) {
     let q = 0;
     for (const x of p.perSlot.values()) q += x;
-    add(p.b, p.s, p.resource, q);
+    allocation.push({ buy: intents[p.b].id, sell: intents[p.s].id, resource: p.resource, quantity: q });
+    bIdx.push(p.b);
+    sIdx.push(p.s);
   }
-  for (const t of swapTrades.values()) for (const h of t.hops) add(legs[h.buy].intent, legs[h.sell].intent, legs[h.buy].resource, t.volume);
-  const priced = priceIndexed(intents, allocation, Int32Array.from(bIdx), Int32Array.from(sIdx));
+  const priced = priceIndexed(intents, allocation, Int32Array.from(bIdx), Int32Array.from(sIdx), book.latency);
   const fills: Fill[] = [];
   let k = 0;
   for (const p of pairs.values()) {
     const f = priced[k++];
     for (const run of runs(slots, p.perSlot)) fills.push(timed(f, run.quantity, slots, run.from, run.to));
   }
-  for (const t of swapTrades.values()) for (const h of t.hops) fills.push(timed(priced[k++], t.volume, slots, h.slot, h.slot + 1));
   return fills;
 }
 
@@ -200,7 +177,7 @@ function runs(slots: Slots, perSlot: Map<number, number>): { from: number; to: n
  * a swap's taken leg in `takeRates`), per swap its potential. They bound the relaxation; a branch-and-bound welfare
  * below that bound states its gap.
  */
-function timeCertificate(book: TimeBook, root: TimeLp): Certificate {
+function timeCertificate(book: TimeBook, root: TimeLp, bounds: number[]): Certificate {
   const { intents, legs, slots } = book;
   const duals: Record<string, number> = {};
   intents.forEach((it, i) => {
@@ -211,8 +188,8 @@ function timeCertificate(book: TimeBook, root: TimeLp): Certificate {
   for (const { leg, slot, dual } of root.rateDuals) {
     const l = legs[leg];
     const it = intents[l.intent];
-    const into = it.swapFor && l.buy ? takeRates : rates;
-    (into[it.id] ??= {})[iso(slots.bounds[slot])] = dual;
+    const into = (it.swapFor && l.buy ? takeRates : rates)[it.id] ??= {};
+    for (const b of bounds) if (b >= slots.bounds[slot] && b < slots.bounds[slot + 1]) into[iso(b)] = dual;
   }
   const certificate: Certificate = { duals, bound: root.bound, lpBound: root.bound };
   if (Object.keys(rates).length > 0) certificate.rates = rates;

@@ -3,10 +3,11 @@
 // Time is linear in intents, fills and compatible class pairs.
 import type { Certificate, Fill, Intent, LatencyTable } from "../contract/schema.ts";
 import { buildClasses, catalogClasses, type ClassIndex, type TwoSided } from "./classes.ts";
-import { compatible } from "./latency.ts";
+import { compatible, softPenalty } from "./latency.ts";
 import { swapBuyView } from "./multi.ts";
 import { isTimed } from "./time-slots.ts";
 import { checkTime } from "./verify-time.ts";
+import { isSoft, pairLimits } from "./price.ts";
 
 /** No two-sided agents: classes built with it are not kept apart per agent (and no scan is made). */
 const NO_TWO_SIDED: TwoSided = new Map();
@@ -73,9 +74,11 @@ export function verify(
   const filled = new Float64Array(n); // a swap: what it gives
   const received = new Float64Array(n); // a swap: what it takes in exchange
   const surplus = new Float64Array(n);
+  const size = new Float64Array(n); // the largest limit or price an intent's surplus is summed from
   const positive = new Uint8Array(n); // has a fill of positive gain
-  const fillIdx: { b: number; s: number; gain: number; plain: boolean }[] = [];
+  const fillIdx: FillRow[] = [];
   const hasSwaps = intents.some((it) => it.swapFor !== undefined);
+  const hasSoft = intents.some(isSoft);
   const buyView = (i: number): Intent => (intents[i].swapFor ? swapBuyView(intents[i]) : intents[i]);
   const sellView = (i: number): Intent => (intents[i].swapFor ? { ...intents[i], swapFor: undefined } : intents[i]);
   let welfare = 0;
@@ -96,19 +99,29 @@ export function verify(
     else if (f.resource !== B.resource || f.resource !== S.resource) errors.push(`${where}: resource does not match both intents`);
     else if (!compatible(B, S, latency)) errors.push(`${where}: regions are outside a latency cap`);
     if (!(Number.isFinite(f.quantity) && f.quantity > 0)) errors.push(`${where}: quantity must be positive`);
-    // Individual rationality per fill for plain intents; a swap's is checked on its total below.
-    if (!Number.isFinite(f.price) || (!intents[s].swapFor && f.price < S.limitPrice - rel(S.limitPrice)) || (!intents[b].swapFor && f.price > B.limitPrice + rel(B.limitPrice)))
-      errors.push(`${where}: price ${f.price} is outside [${S.limitPrice}, ${B.limitPrice}]`);
-    const gain = B.limitPrice - S.limitPrice;
+    // The pair's limits, as soft latency moves them (CONTRACT.md section 1).
+    let bl = B.limitPrice;
+    let sl = S.limitPrice;
+    if (intents[b].preferLatencyMs !== undefined || intents[s].preferLatencyMs !== undefined) [bl, sl] = pairLimits(latency, intents[b], intents[s]);
+    if (!Number.isFinite(bl) || !Number.isFinite(sl)) {
+      errors.push(`${where}: soft latency cannot price this pair (the latency table does not list ${B.region} ↔ ${S.region})`);
+      [bl, sl] = [B.limitPrice, S.limitPrice];
+    }
+    // Individual rationality per fill for plain intents; a swap's is checked on its net below.
+    if (!Number.isFinite(f.price) || (!intents[s].swapFor && f.price < sl - rel(sl)) || (!intents[b].swapFor && f.price > bl + rel(bl)))
+      errors.push(`${where}: price ${f.price} is outside [${sl}, ${bl}]`);
+    const gain = bl - sl;
     if (intents[b].swapFor) received[b] += f.quantity;
     else filled[b] += f.quantity;
     filled[s] += f.quantity;
-    surplus[b] += (B.limitPrice - f.price) * f.quantity;
-    surplus[s] += (f.price - S.limitPrice) * f.quantity;
-    if (gain > rel(B.limitPrice, S.limitPrice)) positive[b] = positive[s] = 1;
+    surplus[b] += (bl - f.price) * f.quantity;
+    surplus[s] += (f.price - sl) * f.quantity;
+    size[b] = Math.max(size[b], Math.abs(bl), Math.abs(f.price));
+    size[s] = Math.max(size[s], Math.abs(sl), Math.abs(f.price));
+    if (gain > rel(bl, sl)) positive[b] = positive[s] = 1;
     welfare += gain * f.quantity;
     absWelfare += Math.abs(gain * f.quantity);
-    fillIdx.push({ b, s, gain, plain });
+    fillIdx.push({ b, s, gain, plain, bl, sl });
   });
   for (let i = 0; i < n; i++) {
     const it = intents[i];
@@ -129,8 +142,7 @@ export function verify(
     const x = fillIdx[k];
     // Fills that touch a swap are priced per trade (notes/solver.md); the per-fill test is for plain pairs.
     if (!x || !x.plain) return;
-    const bl = intents[x.b].limitPrice;
-    const sl = intents[x.s].limitPrice;
+    const { bl, sl } = x;
     if (!(x.gain > rel(bl, sl)) || !positive[x.b] || !positive[x.s]) return;
     const aTol = 100 * rel(bl, sl);
     const atBuy = f.price >= bl - rel(bl);
@@ -143,7 +155,7 @@ export function verify(
     else if (atBuy && !atSell && ab < as - aTol) errors.push(`fills.${k}: price at the buyer's limit favours the seller`);
   });
 
-  if (hasSwaps) checkTrades(intents, settlement.fills, fillIdx, surplus, filled, errors);
+  if (hasSwaps) checkNetNash(intents, settlement.fills, fillIdx, surplus, filled, size, errors);
 
   // Optimality from the certificate: dual feasibility per compatible class pair, then weak duality.
   const cert = settlement.certificate;
@@ -152,7 +164,7 @@ export function verify(
     checkTime(intents, latency, settlement, options.now, welfare, absWelfare, errors);
   } else if (!cert) {
     errors.push("certificate: missing, so optimality cannot be checked");
-  } else if (hasSwaps) {
+  } else if (hasSwaps || hasSoft) {
     checkSwapCertificate(intents, latency, cert, welfare, absWelfare, errors);
   } else {
     // Classes first without keeping two-sided agents apart (no scan): their pairs are a superset of the true ones
@@ -270,16 +282,46 @@ function checkSwapCertificate(
   const idx = buildClasses(views, latency, false);
   const mBuy = new ClassMinima(idx.buy.length);
   const mSell = new ClassMinima(idx.sell.length);
+  // Views with soft latency are checked pair by pair below (their gain depends on the counterpart's region).
+  const soft: number[] = [];
   views.forEach((v, i) => {
     const c = idx.classOf[i];
     if (c < 0) return;
-    (v.side === "buy" ? mBuy : mSell).put(c, slack[i], scale[i], 0);
+    if (isSoft(v)) soft.push(i);
+    else (v.side === "buy" ? mBuy : mSell).put(c, slack[i], scale[i], 0);
   });
-  for (let e = 0; e < idx.edgeBuy.length; e++) {
+  let bad = false;
+  for (let e = 0; e < idx.edgeBuy.length && !bad; e++) {
     const gap = mBuy.min[idx.edgeBuy[e]] + mSell.min[idx.edgeSell[e]];
     if (gap < -(mBuy.tol[idx.edgeBuy[e]] + mSell.tol[idx.edgeSell[e]])) {
       errors.push(`certificate: duals and potentials violate U + V ≥ gain for a compatible pair (by ${-gap})`);
-      break;
+      bad = true;
+    }
+  }
+  // A soft view i against a counterpart class: U + V ≥ gain less both penalties; against the class's plain minimum,
+  // then against each soft member of that class (soft × counterpart classes × their soft members).
+  const isSoftView = new Uint8Array(views.length);
+  for (const i of soft) isSoftView[i] = 1;
+  for (const i of soft) {
+    if (bad) break;
+    const v = views[i];
+    const buy = v.side === "buy";
+    const c = idx.classOf[i];
+    for (const e of buy ? idx.buyAdj[c] : idx.sellAdj[c]) {
+      const other = buy ? idx.sell[idx.edgeSell[e]] : idx.buy[idx.edgeBuy[e]];
+      const m = buy ? mSell : mBuy;
+      const x = buy ? idx.edgeSell[e] : idx.edgeBuy[e];
+      const own = softPenalty(latency, v, other.region);
+      if (own < Infinity && slack[i] + own + m.min[x] < -(rel(scale[i]) + m.tol[x])) bad = true;
+      for (const j of other.members) {
+        if (bad || !isSoftView[j] || j === i) continue;
+        const both = softPenalty(latency, v, views[j].region) + softPenalty(latency, views[j], v.region);
+        if (both < Infinity && views[j].agent !== v.agent && slack[i] + slack[j] + both < -rel(scale[i], scale[j])) bad = true;
+      }
+      if (bad) {
+        errors.push(`certificate: duals and potentials violate U + V ≥ gain for a pair of ${v.id} (soft latency)`);
+        break;
+      }
     }
   }
   const bTol = rel(dualObjective, welfare, absWelfare);
@@ -288,87 +330,39 @@ function checkSwapCertificate(
     errors.push(`not ${milp ? "proven " : ""}optimal: the dual bound ${dualObjective} exceeds the welfare ${welfare}${milp ? " and no such gap is stated" : ""}`);
 }
 
+/** A fill as verify reads it: its intents, the pair's (moved) limits and gain, and whether both sides are plain. */
+interface FillRow {
+  b: number;
+  s: number;
+  gain: number;
+  plain: boolean;
+  bl: number;
+  sl: number;
+}
+
 /**
- * Nash bargaining over trades, as solve prices markets with swaps: fills are listed trade by trade (a chain buyer →
- * swaps → seller, or a ring of swaps; one quantity per trade). A party's share of a trade is its surplus from the
- * trade's fills; every share is ≥ 0 (individual rationality per trade), and the shares solve the Eisenberg–Gale
- * program max Σ q·log(surplus) (q: units traded): in each trade of positive gain, the parties with a positive share
- * have one per-unit surplus a = surplus / q, and a party with a zero share has at least that a.
+ * Nash bargaining on the net (CONTRACT.md section 2a) for fills that touch a swap: the prices maximise
+ * Σ q·log(surplus), a swap's surplus its net (only its total bounded), a plain intent's within its limit per fill.
+ * These are the program's KKT conditions per fill, on per-unit surpluses a = surplus / q (a swap: q = units given):
+ * a price free to move both ways gives both sides one a; a price at the plain buyer's limit needs the buyer's a at
+ * least the seller's, at the plain seller's limit the reverse. (Plain pairs are checked above, the same way.)
  */
-function checkTrades(
-  intents: readonly Intent[],
-  fills: Fill[],
-  fillIdx: { b: number; s: number }[],
-  surplus: Float64Array,
-  filled: Float64Array,
-  errors: string[],
-): void {
+function checkNetNash(intents: readonly Intent[], fills: Fill[], fillIdx: FillRow[], surplus: Float64Array, filled: Float64Array, size: Float64Array, errors: string[]): void {
   if (fillIdx.length !== fills.length) return; // unknown intents: already reported
-  const isSwap = (i: number) => intents[i].swapFor !== undefined;
-  const value = (i: number) => (intents[i].swapFor?.limitPrice ?? 0) - intents[i].limitPrice;
-  for (let k = 0; k < fills.length; ) {
-    const start = k;
-    const first = fillIdx[k];
-    const V = fills[k].quantity;
-    const ring = isSwap(first.b);
-    // Walk the trade: the next fill is bought by this fill's seller, when that is a swap (and not the ring's start).
-    let end = k;
-    while (isSwap(fillIdx[end].s) && !(ring && fillIdx[end].s === first.b)) {
-      const nx = end + 1;
-      if (nx >= fills.length || fillIdx[nx].b !== fillIdx[end].s || Math.abs(fills[nx].quantity - V) > rel(V)) break;
-      end = nx;
-    }
-    k = end + 1;
-    const last = fillIdx[end];
-    const closed = ring ? last.s === first.b : !isSwap(last.s);
-    if (!closed) {
-      errors.push(`fills.${start}..${end}: not a whole trade (fills that touch a swap must be listed trade by trade)`);
-      continue;
-    }
-    // Parties and their shares (per trade, in money).
-    const parties: number[] = [];
-    const shares: number[] = [];
-    let gain = 0;
-    for (let f = start; f <= end; f++) {
-      const b = fillIdx[f].b;
-      gain += (isSwap(b) ? (intents[b].swapFor!.limitPrice ?? 0) : intents[b].limitPrice) - intents[fillIdx[f].s].limitPrice;
-    }
-    if (!ring) {
-      parties.push(first.b);
-      shares.push((intents[first.b].limitPrice - fills[start].price) * V);
-    }
-    for (let f = start; f <= end; f++) {
-      const j = fillIdx[f].s;
-      parties.push(j);
-      if (!isSwap(j)) shares.push((fills[f].price - intents[j].limitPrice) * V);
-      else {
-        // The swap j gives via fill f (receives its price) and receives via the next fill (pays its price).
-        const nx = f < end ? f + 1 : start;
-        shares.push((value(j) + fills[f].price - fills[nx].price) * V);
-      }
-    }
-    // Tolerances at the scale of the trade's own parties.
-    let pTol = 0;
-    for (const p of parties) pTol = Math.max(pTol, rel(intents[p].limitPrice, intents[p].swapFor?.limitPrice ?? 0));
-    const aTol = 100 * pTol;
-    const sTol = pTol * V;
-    let aMin = Infinity;
-    let aMax = -Infinity;
-    parties.forEach((p, j) => {
-      if (shares[j] < -sTol) errors.push(`fills.${start}..${end}: ${intents[p].id} loses ${-shares[j]} in this trade (not individually rational)`);
-      if (shares[j] > sTol && filled[p] > 0) {
-        const a = surplus[p] / filled[p];
-        aMin = Math.min(aMin, a);
-        aMax = Math.max(aMax, a);
-      }
-    });
-    if (!(gain > pTol) || !(aMax >= aMin)) continue;
-    if (aMax - aMin > aTol) errors.push(`fills.${start}..${end}: not the Nash bargaining split (per-unit surplus ${aMin} vs ${aMax} among the trade's parties)`);
-    parties.forEach((p, j) => {
-      if (!(shares[j] > sTol) && surplus[p] / filled[p] < aMax - aTol)
-        errors.push(`fills.${start}..${end}: ${intents[p].id} gets nothing from this trade but is worse off than the others`);
-    });
-  }
+  const a = (k: number) => (filled[k] > 0 ? surplus[k] / filled[k] : 0);
+  fills.forEach((f, k) => {
+    const x = fillIdx[k];
+    if (x.plain) return;
+    const tol = 100 * rel(size[x.b], size[x.s]);
+    const atBuy = !intents[x.b].swapFor && f.price >= x.bl - rel(x.bl);
+    const atSell = !intents[x.s].swapFor && f.price <= x.sl + rel(x.sl);
+    const ab = a(x.b);
+    const as = a(x.s);
+    if (!atBuy && !atSell && Math.abs(ab - as) > tol)
+      errors.push(`fills.${k}: price is not the Nash bargaining price on the net (per-unit surplus ${ab} vs ${as})`);
+    else if (atSell && as < ab - tol) errors.push(`fills.${k}: price at the seller's limit favours the buyer`);
+    else if (atBuy && ab < as - tol) errors.push(`fills.${k}: price at the buyer's limit favours the seller`);
+  });
 }
 
 /**

@@ -3,6 +3,7 @@
 // LP certificate. Shares no code with src/solver; violations are returned as data, never thrown.
 import type { Certificate, Fill, Intent, LatencyTable } from "../../src/contract/schema.ts";
 import { incompatibility, tradablePairs } from "../../support/compat.ts";
+import { pairLimits } from "../../support/soft-compat.ts";
 
 export type Rule =
   | "unknown-intent"
@@ -105,7 +106,7 @@ export function inspectSettlement(
   const byId = new Map(intents.map((i) => [i.id, i]));
 
   // Fills that name real intents on the right sides; only these feed the per-intent and price checks.
-  const valid: { f: number; fill: Fill; buy: Intent; sell: Intent; gain: number }[] = [];
+  const valid: { f: number; fill: Fill; buy: Intent; sell: Intent; gain: number; buyLimit: number; sellLimit: number }[] = [];
   settlement.fills.forEach((fill, f) => {
     const buy = byId.get(fill.buy);
     const sell = byId.get(fill.sell);
@@ -136,26 +137,32 @@ export function inspectSettlement(
     if (!(fill.quantity > 0)) {
       out.push({ rule: "non-positive-quantity", fill: f, message: `fill ${f} has quantity ${fill.quantity}` });
     }
+    // Soft latency moves both limits for this pair (CONTRACT section 1); an unlisted pair cannot trade at all.
+    const { buyLimit, sellLimit } = pairLimits(latency, buy, sell);
+    if (!Number.isFinite(buyLimit) || !Number.isFinite(sellLimit)) {
+      out.push({ rule: "incompatible", fill: f, message: `fill ${f} (${buy.id} → ${sell.id}): soft latency and no latency listed between ${buy.region} and ${sell.region}` });
+      return;
+    }
     // Each limit with a tolerance of its own size (CONTRACT section 2), never the book's largest price.
-    if (fill.price < sell.limitPrice - tol.price * scale(sell.limitPrice) || fill.price > buy.limitPrice + tol.price * scale(buy.limitPrice)) {
+    if (fill.price < sellLimit - tol.price * scale(sellLimit) || fill.price > buyLimit + tol.price * scale(buyLimit)) {
       out.push({
         rule: "price-outside-limits",
         fill: f,
-        message: `fill ${f} priced ${fill.price}, outside [${sell.limitPrice} (seller), ${buy.limitPrice} (buyer)]`,
+        message: `fill ${f} priced ${fill.price}, outside [${sellLimit} (seller), ${buyLimit} (buyer)]`,
       });
     }
-    valid.push({ f, fill, buy, sell, gain: buy.limitPrice - sell.limitPrice });
+    valid.push({ f, fill, buy, sell, gain: buyLimit - sellLimit, buyLimit, sellLimit });
   });
 
   // Per-intent totals, surplus and whether any of its fills has something to gain.
   const filled = new Map<Intent, number>();
   const surplus = new Map<Intent, number>();
   const gains = new Set<Intent>();
-  for (const { fill, buy, sell, gain } of valid) {
+  for (const { fill, buy, sell, gain, buyLimit, sellLimit } of valid) {
     filled.set(buy, (filled.get(buy) ?? 0) + fill.quantity);
     filled.set(sell, (filled.get(sell) ?? 0) + fill.quantity);
-    surplus.set(buy, (surplus.get(buy) ?? 0) + (buy.limitPrice - fill.price) * fill.quantity);
-    surplus.set(sell, (surplus.get(sell) ?? 0) + (fill.price - sell.limitPrice) * fill.quantity);
+    surplus.set(buy, (surplus.get(buy) ?? 0) + (buyLimit - fill.price) * fill.quantity);
+    surplus.set(sell, (surplus.get(sell) ?? 0) + (fill.price - sellLimit) * fill.quantity);
     if (gain > 0) {
       gains.add(buy);
       gains.add(sell);
@@ -199,16 +206,16 @@ export function inspectSettlement(
       });
     }
   }
-  for (const { f, fill, buy, sell, gain } of valid) {
-    const nashSlack = tol.nash * scale(buy.limitPrice, sell.limitPrice);
+  for (const { f, fill, buy, sell, gain, buyLimit, sellLimit } of valid) {
+    const nashSlack = tol.nash * scale(buyLimit, sellLimit);
     if (gain <= 2 * nashSlack) {
       coverage.pinned++; // price pinned at both limits: no condition
       continue;
     }
     const aBuy = perUnit.get(buy) ?? 0;
     const aSell = perUnit.get(sell) ?? 0;
-    const atSeller = fill.price - sell.limitPrice <= nashSlack;
-    const atBuyer = buy.limitPrice - fill.price <= nashSlack;
+    const atSeller = fill.price - sellLimit <= nashSlack;
+    const atBuyer = buyLimit - fill.price <= nashSlack;
     const pair = `fill ${f} (${buy.id} → ${sell.id} at ${fill.price}; buyer earns ${aBuy}/unit, seller ${aSell}/unit)`;
     if (atSeller) {
       coverage.atSellerLimit++;
@@ -253,7 +260,11 @@ export function checkCertificate(
     }
     dualObjective += intent.quantity * Math.max(0, d);
   }
-  for (const { buy, sell, gain } of tradablePairs(intents, latency)) {
+  for (const { buy, sell } of tradablePairs(intents, latency)) {
+    // The pair's gain between its limits as soft latency moves them (an unlisted pair with soft latency: none).
+    const { buyLimit, sellLimit } = pairLimits(latency, buy, sell);
+    const gain = buyLimit - sellLimit;
+    if (!(gain >= 0 && Number.isFinite(gain))) continue;
     if (dual(buy.id) + dual(sell.id) < gain - tolerance * scale(buy.limitPrice, sell.limitPrice)) {
       out.push({
         rule: "certificate-infeasible-dual",
@@ -299,4 +310,109 @@ function scale(...xs: number[]): number {
 /** One line per violation, for assertion messages. */
 export function describeViolations(violations: readonly Violation[]): string {
   return violations.map((v) => `[${v.rule}] ${v.message}`).join("\n");
+}
+
+/**
+ * Nash bargaining on the net (CONTRACT.md section 2a), for settlements with swaps (and soft latency): the fill
+ * prices must maximise Σ qᵢ·log(surplusᵢ) over the intents that trade, one price per fill, where a plain intent's
+ * surplus is Σ (its limit − price)·q as a buyer or Σ (price − its limit)·q as a seller, each fill within its limit,
+ * and a swap's is its net: Σ price·q over what it gives − Σ price·q over what it takes + (swapFor.limitPrice −
+ * limitPrice) per unit swapped, only its total ≥ 0. Limits are those soft latency moves for each pair. qᵢ is a plain
+ * intent's filled quantity, a swap's units given.
+ *
+ * The program is concave in the prices with linear constraints, so its optimum is its KKT point. The derivative of
+ * the objective in one fill's price is q_f·(Q_seller/s_seller − Q_buyer/s_buyer): with per-unit surpluses
+ * a = s/Q, a price free to move in both directions needs a_buyer = a_seller; a price held at the plain buyer's
+ * limit (the buyer gains nothing from the fill) needs a_buyer ≥ a_seller, one held at the plain seller's limit
+ * a_seller ≥ a_buyer. Fills between plain intents whose moved limits are equal are pinned (no condition). A swap's
+ * total at 0 bounds no single price; it can only be optimal when its per-unit surplus 0 also satisfies the above.
+ */
+export function checkNetNash(
+  intents: readonly Intent[],
+  latency: LatencyTable,
+  fills: readonly Fill[],
+  tolerance = 1e-7,
+): Violation[] {
+  const out: Violation[] = [];
+  const byId = new Map(intents.map((i) => [i.id, i]));
+  const surplus = new Map<Intent, number>();
+  const volume = new Map<Intent, number>();
+  const size = new Map<Intent, number>(); // the largest number an intent's surplus is summed from
+  const bump = (m: Map<Intent, number>, k: Intent, x: number) => m.set(k, (m.get(k) ?? 0) + x);
+  const rows: { f: number; buy: Intent; sell: Intent; B: number; S: number; price: number }[] = [];
+  fills.forEach((fill, f) => {
+    const buy = byId.get(fill.buy);
+    const sell = byId.get(fill.sell);
+    if (!buy || !sell) {
+      out.push({ rule: "unknown-intent", fill: f, message: `fill ${f} names an unknown intent` });
+      return;
+    }
+    const { buyLimit: B, sellLimit: S } = pairLimits(latency, buy, sell);
+    if (!Number.isFinite(B) || !Number.isFinite(S)) {
+      out.push({ rule: "incompatible", fill: f, message: `fill ${f}: soft latency cannot price ${buy.region} ↔ ${sell.region}` });
+      return;
+    }
+    const q = fill.quantity;
+    bump(surplus, buy, (B - fill.price) * q);
+    bump(surplus, sell, (fill.price - S) * q);
+    if (!buy.swapFor) bump(volume, buy, q);
+    bump(volume, sell, q);
+    for (const [k, lim] of [[buy, B], [sell, S]] as const) size.set(k, Math.max(size.get(k) ?? 1, Math.abs(lim), Math.abs(fill.price)));
+    if ((!buy.swapFor && fill.price > B + tolerance * scale(B)) || (!sell.swapFor && fill.price < S - tolerance * scale(S)))
+      out.push({ rule: "price-outside-limits", fill: f, message: `fill ${f} priced ${fill.price}, outside its plain limits [${S}, ${B}]` });
+    rows.push({ f, buy, sell, B, S, price: fill.price });
+  });
+  const perUnit = (k: Intent) => (surplus.get(k) ?? 0) / (volume.get(k) ?? 1);
+  for (const k of intents) {
+    if (k.swapFor && volume.has(k) && (surplus.get(k) ?? 0) < -tolerance * size.get(k)! * volume.get(k)!)
+      out.push({ rule: "no-surplus", intent: k.id, message: `swap ${k.id} loses ${-surplus.get(k)!} on its net (not individually rational)` });
+  }
+  for (const { f, buy, sell, B, S, price } of rows) {
+    const levelSlack = tolerance * Math.max(size.get(buy)!, size.get(sell)!);
+    const slack = 1e-2 * levelSlack; // a price this close to a limit is at it
+    const plain = !buy.swapFor && !sell.swapFor;
+    if (plain && B - S <= 2 * slack) continue;
+    const atBuyer = !buy.swapFor && B - price <= slack;
+    const atSeller = !sell.swapFor && price - S <= slack;
+    const aB = perUnit(buy);
+    const aS = perUnit(sell);
+    const pair = `fill ${f} (${buy.id} → ${sell.id} at ${price}; buyer earns ${aB}/unit, seller ${aS}/unit)`;
+    if (atBuyer && atSeller) continue;
+    if (atBuyer) {
+      if (aB < aS - levelSlack) out.push({ rule: "nash-buyer-limit", fill: f, message: `${pair}: at the buyer's limit, the buyer must earn at least the seller's per-unit surplus` });
+    } else if (atSeller) {
+      if (aS < aB - levelSlack) out.push({ rule: "nash-seller-limit", fill: f, message: `${pair}: at the seller's limit, the seller must earn at least the buyer's per-unit surplus` });
+    } else if (Math.abs(aB - aS) > levelSlack) {
+      out.push({ rule: "nash-interior", fill: f, message: `${pair}: a price free to move must give both sides the same per-unit surplus` });
+    }
+  }
+  return out;
+}
+
+/**
+ * The objective of the Nash program on the net (see checkNetNash): Σ qᵢ·log(surplusᵢ) over the intents that trade
+ * with a positive surplus, −Infinity when an individually rational bound is broken (a plain price beyond its moved
+ * limit, a swap's net below 0). For a numerical check: no small move of one price within the bounds may raise it.
+ */
+export function netNashObjective(intents: readonly Intent[], latency: LatencyTable, fills: readonly Fill[], tolerance = 1e-9): number {
+  const byId = new Map(intents.map((i) => [i.id, i]));
+  const surplus = new Map<Intent, number>();
+  const volume = new Map<Intent, number>();
+  const bump = (m: Map<Intent, number>, k: Intent, x: number) => m.set(k, (m.get(k) ?? 0) + x);
+  for (const fill of fills) {
+    const buy = byId.get(fill.buy)!;
+    const sell = byId.get(fill.sell)!;
+    const { buyLimit: B, sellLimit: S } = pairLimits(latency, buy, sell);
+    if ((!buy.swapFor && fill.price > B + tolerance * scale(B)) || (!sell.swapFor && fill.price < S - tolerance * scale(S))) return -Infinity;
+    bump(surplus, buy, (B - fill.price) * fill.quantity);
+    bump(surplus, sell, (fill.price - S) * fill.quantity);
+    if (!buy.swapFor) bump(volume, buy, fill.quantity);
+    bump(volume, sell, fill.quantity);
+  }
+  let objective = 0;
+  for (const [k, s] of surplus) {
+    if (k.swapFor && s < -tolerance * scale(k.limitPrice) * volume.get(k)!) return -Infinity;
+    if (s > 0) objective += volume.get(k)! * Math.log(s);
+  }
+  return objective;
 }

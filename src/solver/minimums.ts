@@ -1,0 +1,79 @@
+// Best-first branch and bound over minimums on a relaxation that is solved whole at each node (the swap circulation,
+// the time-expanded circulation): each intent left out, or forced to at least its minimum (notes/solver.md,
+// "Swaps with minimums", "Time (session 8)").
+import type { SolveStatus } from "../contract/schema.ts";
+import type { Budgets } from "./result.ts";
+
+/** What a node's LP reports. */
+export interface NodeLp {
+  welfare: number;
+  /** Per intent: units filled. */
+  amount: Float64Array;
+  /** A forced minimum could not be met. */
+  infeasible: boolean;
+  /** Every trade gains (a forced minimum may have been met only through a losing trade). */
+  rational: boolean;
+}
+
+/**
+ * `lp(fixes)` solves a node: fixes lists (intent, 1 left out | 2 forced) pairs. The first incumbent leaves out every
+ * violator and solves again until none is left; a node met only through a losing trade is no incumbent, its bound
+ * stays open (so the status is then a budget's). The time budget may stop the search after `minLps` nodes.
+ */
+export function branchOverMinimums<L extends NodeLp>(
+  root: L,
+  lp: (fixes: Int32Array) => L,
+  violators: (amount: Float64Array) => number[],
+  min: Float64Array,
+  { timeBudgetMs, nodeBudget }: Budgets,
+  t0: number,
+  minLps: number,
+): { best: L; status: SolveStatus; bound: number } {
+  const tol = 1e-9 * Math.max(1, Math.abs(root.welfare));
+  let best = root;
+  const dropped: number[] = [];
+  for (let v = violators(best.amount); v.length > 0; v = violators(best.amount)) {
+    for (const i of v) dropped.push(i, 1);
+    best = lp(Int32Array.from(dropped));
+  }
+  const open: { bound: number; fixes: Int32Array }[] = [];
+  let unresolved = -Infinity;
+  const branch = (sol: L, fixes: Int32Array, bound: number) => {
+    const v = violators(sol.amount);
+    if (v.length === 0) {
+      if (!sol.rational) unresolved = Math.max(unresolved, bound);
+      else if (sol.welfare > best.welfare) best = sol;
+      return;
+    }
+    let pick = v[0];
+    let score = -1;
+    for (const i of v) {
+      const s = Math.min(sol.amount[i], min[i] - sol.amount[i]) / min[i];
+      if (s > score) [score, pick] = [s, i];
+    }
+    for (const kind of [1, 2]) open.push({ bound, fixes: Int32Array.from([...fixes, pick, kind]) });
+  };
+  branch(root, new Int32Array(0), root.welfare);
+  let status: SolveStatus = "optimal";
+  for (let nodes = 1; open.length > 0; nodes++) {
+    let top = 0;
+    for (let k = 1; k < open.length; k++) if (open[k].bound > open[top].bound) top = k;
+    if (open[top].bound <= best.welfare + tol) {
+      open.length = 0; // every open node is pruned
+      break;
+    }
+    if (nodes >= nodeBudget) status = "node_budget";
+    else if (nodes >= minLps && performance.now() - t0 > timeBudgetMs) status = "time_budget";
+    if (status !== "optimal") break;
+    const node = open[top];
+    open[top] = open[open.length - 1];
+    open.pop();
+    const sol = lp(node.fixes);
+    if (sol.infeasible || sol.welfare <= best.welfare + tol) continue;
+    branch(sol, node.fixes, Math.min(node.bound, sol.welfare));
+  }
+  let bound = Math.max(best.welfare, unresolved);
+  for (const node of open) bound = Math.max(bound, node.bound);
+  if (status === "optimal" && unresolved > best.welfare + tol) status = "node_budget";
+  return { best, status, bound };
+}
