@@ -35,7 +35,7 @@ const tools: [string, string[], RegExp][] = [
   ["scripts/dev.ts", ["--port", "1"], /Unknown option '--port'/],
   ["bench/crash.ts", ["--kills", "x"], /--kills needs a number/],
   ["bench/load.ts", ["--rates", "1"], /Unknown option '--rates'/],
-  ["bench/model.ts", ["--feedback-shape", "round"], /--feedback-shape is metro, offgrid or thin/],
+  ["bench/model.ts", ["--rounds", "0"], /--rounds needs a whole number of at least 1/],
   ["tools/miner-node/main.ts", ["--down", "404"], /--down is 503 or close/],
 ];
 
