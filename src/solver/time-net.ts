@@ -217,7 +217,8 @@ export function solveTimeLp(book: TimeBook, fix: TimeFixings | null): TimeLp {
     pieceCost: Float64Array.from(net.pieceCost),
     pieceCap: Float64Array.from(net.pieceCap),
   };
-  const sol = networkSimplex(graph, book.eps, dagPotentials(graph));
+  const start = sinkTree(graph);
+  const sol = networkSimplex(graph, book.eps, start?.pi, start?.tree);
   const trades = decompose(book, net, sol.flow);
   return summarise(book, net, sol.pi, trades, rootArc, buyRoot, rateArcs, fix);
 }
@@ -507,11 +508,13 @@ function summarise(
 }
 
 /**
- * Starting potentials: shortest distances from the source over the flow-free graph without sink → source (nodes the
- * source does not reach: the most their arcs allow), so every arc but sink → source prices out and the simplex
- * starts where successive shortest paths would. Undefined when the graph has a cycle (rings of swaps).
+ * The starting basis: each node's first arc on a shortest path to the sink over the flow-free graph without sink →
+ * source, all at flow 0 and pointing towards the sink (a strongly feasible tree), with potentials −distance, so
+ * every arc prices out but sink → source and each pivot on it augments along a shortest path, as successive
+ * shortest paths would. Nodes that reach no sink hang from the root with the least potential their in-arcs allow.
+ * Undefined when the graph has a cycle (rings of swaps).
  */
-function dagPotentials(g: FlowGraph): Float64Array | undefined {
+function sinkTree(g: FlowGraph): { pi: Float64Array; tree: Int32Array } | undefined {
   const m = g.src.length - 1; // the last arc is sink → source
   const indeg = new Int32Array(g.V);
   const head = new Int32Array(g.V).fill(-1);
@@ -526,24 +529,31 @@ function dagPotentials(g: FlowGraph): Float64Array | undefined {
   for (let v = 0; v < g.V; v++) if (indeg[v] === 0) order[n++] = v;
   for (let k = 0; k < n; k++) for (let a = head[order[k]]; a >= 0; a = nextArc[a]) if (--indeg[g.dst[a]] === 0) order[n++] = g.dst[a];
   if (n < g.V) return undefined;
-  const d = new Float64Array(g.V).fill(Infinity);
-  d[S] = 0;
-  for (let k = 0; k < n; k++) {
-    const u = order[k];
-    if (d[u] === Infinity) continue;
-    for (let a = head[u]; a >= 0; a = nextArc[a]) {
-      const c = d[u] + g.pieceCost[g.pieceStart[a]];
-      if (c < d[g.dst[a]]) d[g.dst[a]] = c;
-    }
-  }
+  const dist = new Float64Array(g.V).fill(Infinity);
+  const tree = new Int32Array(g.V).fill(-1);
+  dist[T] = 0;
   for (let k = n - 1; k >= 0; k--) {
     const u = order[k];
-    if (d[u] !== Infinity) continue;
-    let most = -Infinity;
-    for (let a = head[u]; a >= 0; a = nextArc[a]) most = Math.max(most, d[g.dst[a]] - g.pieceCost[g.pieceStart[a]]);
-    d[u] = most === -Infinity ? 0 : most;
+    for (let a = head[u]; a >= 0; a = nextArc[a]) {
+      const c = g.pieceCost[g.pieceStart[a]] + dist[g.dst[a]];
+      if (c < dist[u]) {
+        dist[u] = c;
+        tree[u] = a;
+      }
+    }
   }
-  return d;
+  const pi = new Float64Array(g.V);
+  for (let v = 0; v < g.V; v++) pi[v] = dist[v] === Infinity ? Infinity : -dist[v];
+  // A node off every path to the sink: at most cost + pi[u] over its in-arcs (in topological order).
+  for (let k = 0; k < n; k++) {
+    const u = order[k];
+    if (pi[u] === Infinity) pi[u] = 0;
+    for (let a = head[u]; a >= 0; a = nextArc[a]) {
+      const v = g.dst[a];
+      if (dist[v] === Infinity) pi[v] = Math.min(pi[v], g.pieceCost[g.pieceStart[a]] + pi[u]);
+    }
+  }
+  return { pi, tree };
 }
 
 /** A per-unit bonus larger than any path's gain: each hop at most the price range (as multi.ts's). */
