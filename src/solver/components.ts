@@ -149,55 +149,86 @@ export function timeComponents(intents: readonly Intent[], latency: LatencyTable
   const regions = new Map<string, number>();
   const resources = new Map<string, number>();
   const id = (m: Map<string, number>, k: string) => m.get(k) ?? (m.set(k, m.size), m.size - 1);
-  for (const l of legs) {
-    id(regions, intents[l.intent].region);
-    id(resources, l.resource);
-  }
+  const legRes = Int32Array.from(legs, (l) => id(resources, l.resource));
+  const legRegion = Int32Array.from(legs, (l) => id(regions, intents[l.intent].region));
   const names = [...regions.keys()];
   const R = names.length;
-  // Per leg and hub key its worth there; per hub the best of each side.
-  const visits: { leg: number; key: number; worth: number }[] = [];
-  const dearest = new Map<number, number>();
-  const cheapest = new Map<number, number>();
+  // Per leg the counterpart regions it reaches and its worth against each (a swap's leg: any price).
+  const reachStart = new Int32Array(legs.length + 1);
+  const reachRegion: number[] = [];
+  const reachWorth: number[] = [];
   legs.forEach((l, k) => {
     const it = intents[l.intent];
-    const mine = regions.get(it.region)!;
-    const res = resources.get(l.resource)!;
     const swap = it.swapFor !== undefined;
     for (let other = 0; other < R; other++) {
       if (!withinCap(latency, it.region, it.maxLatencyMs, names[other])) continue;
       const penalty = softPenalty(latency, it, names[other]);
       if (penalty === Infinity) continue;
-      const worth = swap ? (l.buy ? Infinity : -Infinity) : l.buy ? l.value - penalty : l.value + penalty;
-      const [rb, rs] = l.buy ? [mine, other] : [other, mine];
-      const put = (t: number) => {
-        const key = ((t * resources.size + res) * R + rb) * R + rs;
-        visits.push({ leg: k, key, worth });
-        if (l.buy) dearest.set(key, Math.max(dearest.get(key) ?? -Infinity, worth));
-        else cheapest.set(key, Math.min(cheapest.get(key) ?? Infinity, worth));
-      };
-      for (let t = l.first; t < l.last; t++) put(t);
-      if (!windowed(l)) put(slots.count);
+      reachRegion.push(other);
+      reachWorth.push(swap ? (l.buy ? Infinity : -Infinity) : l.buy ? l.value - penalty : l.value + penalty);
     }
+    reachStart[k + 1] = reachRegion.length;
   });
+  // Hub keys slot × stride + (resource, buyer region, seller region), numbered densely as first met (a table when
+  // the key space is small, else a map).
+  const stride = resources.size * R * R;
+  const space = (slots.count + 1) * stride;
+  const table = space <= 1 << 22 ? new Int32Array(space).fill(-1) : null;
+  const map = new Map<number, number>();
+  let hubs = 0;
+  const hub = (key: number) => {
+    if (table) return table[key] >= 0 ? table[key] : (table[key] = hubs++);
+    return map.get(key) ?? (map.set(key, hubs), hubs++);
+  };
+  const pairKey = (k: number, other: number) => (legs[k].buy ? (legRes[k] * R + legRegion[k]) * R + other : (legRes[k] * R + other) * R + legRegion[k]);
+  // Every (leg, reached region, active slot) once: its hub, listed in visit order for the second pass.
+  const span = (k: number) => (windowed(legs[k]) ? legs[k].last : slots.count + 1) - legs[k].first; // a windowless leg's last slot is the untimed one
+  let visits = 0;
+  for (let k = 0; k < legs.length; k++) visits += span(k) * (reachStart[k + 1] - reachStart[k]);
+  const visitHub = new Int32Array(visits);
+  const dearest = new Float64Array(Math.min(space, visits)).fill(-Infinity); // per hub: its dearest buyer
+  const cheapest = new Float64Array(Math.min(space, visits)).fill(Infinity); // and cheapest seller
+  let v = 0;
+  for (let k = 0; k < legs.length; k++) {
+    const buy = legs[k].buy;
+    const first = legs[k].first;
+    const last = first + span(k);
+    for (let r = reachStart[k]; r < reachStart[k + 1]; r++) {
+      const w = reachWorth[r];
+      const pk = pairKey(k, reachRegion[r]);
+      for (let t = first; t < last; t++) {
+        const h = hub(t * stride + pk);
+        if (buy) dearest[h] = Math.max(dearest[h], w);
+        else cheapest[h] = Math.min(cheapest[h], w);
+        visitHub[v++] = h;
+      }
+    }
+  }
   const parent = Int32Array.from({ length: intents.length }, (_, i) => i);
   const find = (x: number): number => {
     while (parent[x] !== x) x = parent[x] = parent[parent[x]];
     return x;
   };
   const traded = new Uint8Array(intents.length);
-  const anchor = new Map<number, number>(); // per hub: an intent it joins everyone to
-  for (const { leg, key, worth } of visits) {
-    const l = legs[leg];
-    const other = l.buy ? cheapest.get(key) : dearest.get(key);
-    if (other === undefined || !(l.buy ? worth >= other : worth <= other)) continue;
-    traded[l.intent] = 1;
-    const a = anchor.get(key);
-    if (a === undefined) anchor.set(key, l.intent);
-    else {
-      const x = find(a);
-      const y = find(l.intent);
-      if (x !== y) parent[x] = y;
+  const anchor = new Int32Array(hubs).fill(-1); // per hub: an intent it joins everyone to
+  v = 0;
+  for (let k = 0; k < legs.length; k++) {
+    const l = legs[k];
+    const n = span(k);
+    for (let r = reachStart[k]; r < reachStart[k + 1]; r++) {
+      const w = reachWorth[r];
+      for (let j = 0; j < n; j++) {
+        const h = visitHub[v++];
+        if (!(l.buy ? w >= cheapest[h] : w <= dearest[h])) continue;
+        traded[l.intent] = 1;
+        const a = anchor[h];
+        if (a < 0) anchor[h] = l.intent;
+        else {
+          const x = find(a);
+          const y = find(l.intent);
+          if (x !== y) parent[x] = y;
+        }
+      }
     }
   }
   // Legs of one agent meet only other agents: joining them too only merges components, which stays exact.
