@@ -126,22 +126,32 @@ class Net {
   pieceStart: number[] = [];
   pieceCost: number[] = [];
   pieceCap: number[] = [];
-  pieceIntent: number[] = [];
   tagBuy: number[] = [];
   tagSell: number[] = [];
   tagSlot: number[] = [];
   node(): number {
     return this.V++;
   }
-  arc(u: number, v: number, pieces: [number, number, number][], buy = -1, sell = -1, slot = -1): number {
+  /** An arc of one piece (cost per unit, capacity). */
+  arc(u: number, v: number, cost: number, cap: number, buy = -1, sell = -1, slot = -1): number {
+    const a = this.add(u, v, buy, sell, slot);
+    this.pieceCost.push(cost);
+    this.pieceCap.push(cap);
+    return a;
+  }
+  /** A convex arc: pieces [cost, capacity] in order of increasing cost. */
+  convex(u: number, v: number, pieces: [number, number][]): number {
+    const a = this.add(u, v, -1, -1, -1);
+    for (const [c, cap] of pieces) {
+      this.pieceCost.push(c);
+      this.pieceCap.push(cap);
+    }
+    return a;
+  }
+  private add(u: number, v: number, buy: number, sell: number, slot: number): number {
     this.src.push(u);
     this.dst.push(v);
     this.pieceStart.push(this.pieceCost.length);
-    for (const [c, cap, who] of pieces) {
-      this.pieceCost.push(c);
-      this.pieceCap.push(cap);
-      this.pieceIntent.push(who);
-    }
     this.tagBuy.push(buy);
     this.tagSell.push(sell);
     this.tagSlot.push(slot);
@@ -160,11 +170,11 @@ export function solveTimeLp(book: TimeBook, fix: TimeFixings | null): TimeLp {
   const out = (i: number) => !(intents[i].quantity > 0) || (fix !== null && fix.excluded[i] === 1);
   const forced = (i: number) => fix !== null && fix.forced[i] === 1 && fix.min[i] > 0;
   const bonus = fix ? forcingBonus(intents, legs.length + 4) : 0;
-  const pieces = (i: number, cost: number): [number, number, number][] => {
+  const pieces = (i: number, cost: number): [number, number][] => {
     const q = intents[i].quantity;
-    if (!forced(i)) return [[cost, q, i]];
+    if (!forced(i)) return [[cost, q]];
     const m = Math.min(q, fix!.min[i]);
-    return q > m ? [[cost - bonus, m, i], [cost, q - m, i]] : [[cost - bonus, m, i]];
+    return q > m ? [[cost - bonus, m], [cost, q - m]] : [[cost - bonus, m]];
   };
   // Roots: a plain buyer's node after the source, a seller's before the sink, a swap's in → out.
   const buyRoot = new Int32Array(n).fill(-1);
@@ -176,13 +186,13 @@ export function solveTimeLp(book: TimeBook, fix: TimeFixings | null): TimeLp {
     if (it.swapFor) {
       sellRoot[i] = net.node();
       buyRoot[i] = net.node();
-      rootArc[i] = net.arc(sellRoot[i], buyRoot[i], pieces(i, it.limitPrice - (it.swapFor.limitPrice ?? 0)));
+      rootArc[i] = net.convex(sellRoot[i], buyRoot[i], pieces(i, it.limitPrice - (it.swapFor.limitPrice ?? 0)));
     } else if (it.side === "buy") {
       buyRoot[i] = net.node();
-      rootArc[i] = net.arc(S, buyRoot[i], pieces(i, -it.limitPrice));
+      rootArc[i] = net.convex(S, buyRoot[i], pieces(i, -it.limitPrice));
     } else {
       sellRoot[i] = net.node();
-      rootArc[i] = net.arc(sellRoot[i], T, pieces(i, it.limitPrice));
+      rootArc[i] = net.convex(sellRoot[i], T, pieces(i, it.limitPrice));
     }
   }
   // Per leg and active slot its end node: a rate-capped leg's interval copy, else its root.
@@ -196,7 +206,7 @@ export function solveTimeLp(book: TimeBook, fix: TimeFixings | null): TimeLp {
       if (l.rate === Infinity) ends.push(root);
       else {
         const c = net.node();
-        const arc = l.buy ? net.arc(root, c, [[0, l.rate * slotHours(slots, t), -1]], k, -1, t) : net.arc(c, root, [[0, l.rate * slotHours(slots, t), -1]], -1, k, t);
+        const arc = l.buy ? net.arc(root, c, 0, l.rate * slotHours(slots, t), k, -1, t) : net.arc(c, root, 0, l.rate * slotHours(slots, t), -1, k, t);
         rateArcs.push({ leg: k, slot: t, arc });
         ends.push(c);
       }
@@ -207,7 +217,7 @@ export function solveTimeLp(book: TimeBook, fix: TimeFixings | null): TimeLp {
   const direct = Uint8Array.from(legs, (l, k) => (book.twoSided[k] || forced(l.intent) ? 1 : 0));
   hubArcs(book, net, direct, endNodes);
   directArcs(book, net, direct, endAt, fix);
-  net.arc(T, S, [[0, Infinity, -1]]);
+  net.arc(T, S, 0, Infinity);
   net.pieceStart.push(net.pieceCost.length);
   const graph = {
     V: net.V,
@@ -301,10 +311,22 @@ function hubArcs(book: TimeBook, net: Net, direct: Uint8Array, endNodes: number[
   for (const k of rated)
     eachRated(k, (h, t, end, penalty) => {
       if (!meets(h, legs[k].buy, worth(k, penalty))) return;
-      if (legs[k].buy) net.arc(end, hubAt(h), [[penalty, Infinity, -1]], k, -1, t);
-      else net.arc(hubAt(h), end, [[penalty, Infinity, -1]], -1, k, t);
+      if (legs[k].buy) net.arc(end, hubAt(h), penalty, Infinity, k, -1, t);
+      else net.arc(hubAt(h), end, penalty, Infinity, -1, k, t);
     });
   for (const g of gates.values()) {
+    if (g.members.length === 1) {
+      // A gateway of one leg would only add a node: the leg joins its hubs itself.
+      const k = g.members[0];
+      const root = endNodes[k][0];
+      slotsOf(g.first, g.last, g.timed, (t) => {
+        const h = key(t, 0, g.res, g.rb, g.rs);
+        if (!meets(h, g.buy, g.best)) return;
+        if (g.buy) net.arc(root, hubAt(h), g.penalty[0], Infinity, k, -1, t);
+        else net.arc(hubAt(h), root, g.penalty[0], Infinity, -1, k, t);
+      });
+      continue;
+    }
     let node = -1;
     // The loosest threshold over the gateway's hubs that it meets: members beyond it meet none.
     let reach = g.buy ? Infinity : -Infinity;
@@ -314,8 +336,8 @@ function hubArcs(book: TimeBook, net: Net, direct: Uint8Array, endNodes: number[
         if (!meets(h, g.buy, g.best)) return;
         reach = g.buy ? Math.min(reach, cheapest.get(h)!) : Math.max(reach, dearest.get(h)!);
         if (node < 0) node = net.node();
-        if (g.buy) net.arc(node, hubAt(h), [[0, Infinity, -1]], -1, -1, t);
-        else net.arc(hubAt(h), node, [[0, Infinity, -1]], -1, -1, t);
+        if (g.buy) net.arc(node, hubAt(h), 0, Infinity, -1, -1, t);
+        else net.arc(hubAt(h), node, 0, Infinity, -1, -1, t);
       }),
     );
     if (node < 0) continue;
@@ -323,8 +345,8 @@ function hubArcs(book: TimeBook, net: Net, direct: Uint8Array, endNodes: number[
       const v = worth(k, g.penalty[j]);
       if (g.buy ? v < reach : v > reach) return;
       const root = endNodes[k][0];
-      if (g.buy) net.arc(root, node, [[g.penalty[j], Infinity, -1]], k, -1, -1);
-      else net.arc(node, root, [[g.penalty[j], Infinity, -1]], -1, k, -1);
+      if (g.buy) net.arc(root, node, g.penalty[j], Infinity, k, -1, -1);
+      else net.arc(node, root, g.penalty[j], Infinity, -1, k, -1);
     });
   }
 }
@@ -354,7 +376,7 @@ function directArcs(book: TimeBook, net: Net, direct: Uint8Array, endAt: (k: num
       const both = (t: number) => {
         const u = endAt(b, t);
         const v = endAt(s, t);
-        if (u >= 0 && v >= 0) net.arc(u, v, [[-penalty, Infinity, -1]], b, s, t);
+        if (u >= 0 && v >= 0) net.arc(u, v, -penalty, Infinity, b, s, t);
       };
       // Two windowless legs meet only in the untimed slot (a windowless leg's untimed end follows its finite ones).
       if (windowed(B) || windowed(X)) for (let t = Math.max(B.first, X.first); t < Math.min(B.last, X.last); t++) both(t);
