@@ -144,8 +144,8 @@ function swapPairs(intents: readonly Intent[], latency: LatencyTable, join: (a: 
  * that meet the other side's best are joined, as tradeComponents does per class pair. Returns intent indices per
  * component in input order, ordered by first index; intents in no edge are in none.
  */
-export function timeComponents(intents: readonly Intent[], latency: LatencyTable, now: number | undefined): Int32Array[] {
-  const { legs, slots } = timeLegs(intents, now);
+export function timeComponents(intents: readonly Intent[], latency: LatencyTable, now: number | undefined, timed = timeLegs(intents, now)): Int32Array[] {
+  const { legs, slots } = timed;
   const regions = new Map<string, number>();
   const resources = new Map<string, number>();
   const id = (m: Map<string, number>, k: string) => m.get(k) ?? (m.set(k, m.size), m.size - 1);
