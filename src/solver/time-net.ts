@@ -121,41 +121,77 @@ export function timeBook(intents: readonly Intent[], latency: LatencyTable, legs
 /** Growable arrays of the circulation (arcs with convex pieces, and tags saying which legs and slot an arc serves). */
 class Net {
   V = 2;
-  src: number[] = [];
-  dst: number[] = [];
-  pieceStart: number[] = [];
-  pieceCost: number[] = [];
-  pieceCap: number[] = [];
-  tagBuy: number[] = [];
-  tagSell: number[] = [];
-  tagSlot: number[] = [];
+  private m = 0;
+  private p = 0;
+  src = new Int32Array(256);
+  dst = new Int32Array(256);
+  tagBuy = new Int32Array(256);
+  tagSell = new Int32Array(256);
+  tagSlot = new Int32Array(256);
+  pieceStart = new Int32Array(257);
+  pieceCost = new Float64Array(256);
+  pieceCap = new Float64Array(256);
   node(): number {
     return this.V++;
   }
   /** An arc of one piece (cost per unit, capacity). */
   arc(u: number, v: number, cost: number, cap: number, buy = -1, sell = -1, slot = -1): number {
     const a = this.add(u, v, buy, sell, slot);
-    this.pieceCost.push(cost);
-    this.pieceCap.push(cap);
+    this.piece(cost, cap);
     return a;
   }
   /** A convex arc: pieces [cost, capacity] in order of increasing cost. */
   convex(u: number, v: number, pieces: [number, number][]): number {
     const a = this.add(u, v, -1, -1, -1);
-    for (const [c, cap] of pieces) {
-      this.pieceCost.push(c);
-      this.pieceCap.push(cap);
-    }
+    for (const [c, cap] of pieces) this.piece(c, cap);
     return a;
   }
+  /** The circulation for the simplex (the arrays trimmed to their contents; no arcs may follow). */
+  finish(): FlowGraph {
+    const m = this.m;
+    this.pieceStart[m] = this.p;
+    this.src = this.src.subarray(0, m);
+    this.dst = this.dst.subarray(0, m);
+    this.pieceStart = this.pieceStart.subarray(0, m + 1);
+    this.pieceCost = this.pieceCost.subarray(0, this.p);
+    this.pieceCap = this.pieceCap.subarray(0, this.p);
+    return { V: this.V, src: this.src, dst: this.dst, pieceStart: this.pieceStart, pieceCost: this.pieceCost, pieceCap: this.pieceCap };
+  }
   private add(u: number, v: number, buy: number, sell: number, slot: number): number {
-    this.src.push(u);
-    this.dst.push(v);
-    this.pieceStart.push(this.pieceCost.length);
-    this.tagBuy.push(buy);
-    this.tagSell.push(sell);
-    this.tagSlot.push(slot);
-    return this.src.length - 1;
+    if (this.m + 1 >= this.src.length) {
+      const grow = <A extends Int32Array>(x: A, size: number) => {
+        const y = new Int32Array(size);
+        y.set(x);
+        return y;
+      };
+      const size = 2 * this.src.length;
+      this.src = grow(this.src, size);
+      this.dst = grow(this.dst, size);
+      this.tagBuy = grow(this.tagBuy, size);
+      this.tagSell = grow(this.tagSell, size);
+      this.tagSlot = grow(this.tagSlot, size);
+      this.pieceStart = grow(this.pieceStart, size + 1);
+    }
+    const a = this.m++;
+    this.src[a] = u;
+    this.dst[a] = v;
+    this.tagBuy[a] = buy;
+    this.tagSell[a] = sell;
+    this.tagSlot[a] = slot;
+    this.pieceStart[a] = this.p;
+    return a;
+  }
+  private piece(cost: number, cap: number): void {
+    if (this.p >= this.pieceCost.length) {
+      const c = new Float64Array(2 * this.pieceCost.length);
+      c.set(this.pieceCost);
+      this.pieceCost = c;
+      const k = new Float64Array(2 * this.pieceCap.length);
+      k.set(this.pieceCap);
+      this.pieceCap = k;
+    }
+    this.pieceCost[this.p] = cost;
+    this.pieceCap[this.p++] = cap;
   }
 }
 
@@ -218,15 +254,7 @@ export function solveTimeLp(book: TimeBook, fix: TimeFixings | null): TimeLp {
   hubArcs(book, net, direct, endNodes);
   directArcs(book, net, direct, endAt, fix);
   net.arc(T, S, 0, Infinity);
-  net.pieceStart.push(net.pieceCost.length);
-  const graph = {
-    V: net.V,
-    src: Int32Array.from(net.src),
-    dst: Int32Array.from(net.dst),
-    pieceStart: Int32Array.from(net.pieceStart),
-    pieceCost: Float64Array.from(net.pieceCost),
-    pieceCap: Float64Array.from(net.pieceCap),
-  };
+  const graph = net.finish();
   const start = sinkTree(graph);
   const sol = networkSimplex(graph, book.eps, start?.pi, start?.tree);
   const trades = decompose(book, net, sol.flow);
