@@ -181,27 +181,54 @@ export function timeComponents(intents: readonly Intent[], latency: LatencyTable
     return map.get(key) ?? (map.set(key, hubs), hubs++);
   };
   const pairKey = (k: number, other: number) => (legs[k].buy ? (legRes[k] * R + legRegion[k]) * R + other : (legRes[k] * R + other) * R + legRegion[k]);
-  // Every (leg, reached region, active slot) once: its hub, listed in visit order for the second pass.
-  const span = (k: number) => (windowed(legs[k]) ? legs[k].last : slots.count + 1) - legs[k].first; // a windowless leg's last slot is the untimed one
+  // Windowed legs: every (leg, reached region, active slot) once, its hub listed in visit order for the second pass.
+  // Windowless legs are all active in the same slots (now on, and the untimed one), so they count per hub family
+  // (resource, buyer region, seller region) as a group: its best buyer and seller, in each of the family's hubs.
+  const open = slots.open;
+  const span = (k: number) => legs[k].last - legs[k].first;
+  const groupBuy = new Float64Array(stride).fill(-Infinity);
+  const groupSell = new Float64Array(stride).fill(Infinity);
+  const grouped = new Uint8Array(stride);
   let visits = 0;
-  for (let k = 0; k < legs.length; k++) visits += span(k) * (reachStart[k + 1] - reachStart[k]);
+  for (let k = 0; k < legs.length; k++) {
+    if (windowed(legs[k])) {
+      visits += span(k) * (reachStart[k + 1] - reachStart[k]);
+      continue;
+    }
+    for (let r = reachStart[k]; r < reachStart[k + 1]; r++) {
+      const pk = pairKey(k, reachRegion[r]);
+      if (legs[k].buy) groupBuy[pk] = Math.max(groupBuy[pk], reachWorth[r]);
+      else groupSell[pk] = Math.min(groupSell[pk], reachWorth[r]);
+      if (!grouped[pk]) visits += slots.count + 1 - open;
+      grouped[pk] = 1;
+    }
+  }
   const visitHub = new Int32Array(visits);
   const dearest = new Float64Array(Math.min(space, visits)).fill(-Infinity); // per hub: its dearest buyer
   const cheapest = new Float64Array(Math.min(space, visits)).fill(Infinity); // and cheapest seller
   let v = 0;
   for (let k = 0; k < legs.length; k++) {
+    if (!windowed(legs[k])) continue;
     const buy = legs[k].buy;
-    const first = legs[k].first;
-    const last = first + span(k);
     for (let r = reachStart[k]; r < reachStart[k + 1]; r++) {
       const w = reachWorth[r];
       const pk = pairKey(k, reachRegion[r]);
-      for (let t = first; t < last; t++) {
+      for (let t = legs[k].first; t < legs[k].last; t++) {
         const h = hub(t * stride + pk);
         if (buy) dearest[h] = Math.max(dearest[h], w);
         else cheapest[h] = Math.min(cheapest[h], w);
         visitHub[v++] = h;
       }
+    }
+  }
+  const groupAt = v; // the families' hubs follow, slots open .. count per family
+  for (let pk = 0; pk < stride; pk++) {
+    if (!grouped[pk]) continue;
+    for (let t = open; t <= slots.count; t++) {
+      const h = hub(t * stride + pk);
+      dearest[h] = Math.max(dearest[h], groupBuy[pk]);
+      cheapest[h] = Math.min(cheapest[h], groupSell[pk]);
+      visitHub[v++] = h;
     }
   }
   const parent = Int32Array.from({ length: intents.length }, (_, i) => i);
@@ -211,24 +238,69 @@ export function timeComponents(intents: readonly Intent[], latency: LatencyTable
   };
   const traded = new Uint8Array(intents.length);
   const anchor = new Int32Array(hubs).fill(-1); // per hub: an intent it joins everyone to
+  const join = (h: number, i: number) => {
+    traded[i] = 1;
+    const a = anchor[h];
+    if (a < 0) anchor[h] = i;
+    else {
+      const x = find(a);
+      const y = find(i);
+      if (x !== y) parent[x] = y;
+    }
+  };
   v = 0;
   for (let k = 0; k < legs.length; k++) {
     const l = legs[k];
-    const n = span(k);
+    if (!windowed(l)) continue;
     for (let r = reachStart[k]; r < reachStart[k + 1]; r++) {
       const w = reachWorth[r];
-      for (let j = 0; j < n; j++) {
+      for (let t = l.first; t < l.last; t++) {
         const h = visitHub[v++];
-        if (!(l.buy ? w >= cheapest[h] : w <= dearest[h])) continue;
-        traded[l.intent] = 1;
-        const a = anchor[h];
-        if (a < 0) anchor[h] = l.intent;
-        else {
-          const x = find(a);
-          const y = find(l.intent);
-          if (x !== y) parent[x] = y;
-        }
+        if (l.buy ? w >= cheapest[h] : w <= dearest[h]) join(h, l.intent);
       }
+    }
+  }
+  // A windowless leg that meets some hub of its family joins the family's group; the group joins every hub its best
+  // member meets. That may join a leg to a hub it does not meet itself: coarser components, still exact.
+  const hubsPerFamily = slots.count + 1 - open;
+  const familyAt = new Int32Array(stride).fill(-1);
+  const loosest = new Float64Array(2 * stride); // per family: least cheapest seller, greatest dearest buyer
+  for (let pk = 0, at = groupAt; pk < stride; pk++) {
+    if (!grouped[pk]) continue;
+    familyAt[pk] = at;
+    let least = Infinity;
+    let most = -Infinity;
+    for (let j = 0; j < hubsPerFamily; j++, at++) {
+      least = Math.min(least, cheapest[visitHub[at]]);
+      most = Math.max(most, dearest[visitHub[at]]);
+    }
+    loosest[2 * pk] = least;
+    loosest[2 * pk + 1] = most;
+  }
+  const rep = new Int32Array(2 * stride).fill(-1); // per family and side: a member every other meeting one joins
+  for (let k = 0; k < legs.length; k++) {
+    const l = legs[k];
+    if (windowed(l)) continue;
+    for (let r = reachStart[k]; r < reachStart[k + 1]; r++) {
+      const pk = pairKey(k, reachRegion[r]);
+      const w = reachWorth[r];
+      if (!(l.buy ? w >= loosest[2 * pk] : w <= loosest[2 * pk + 1])) continue;
+      const side = 2 * pk + (l.buy ? 0 : 1);
+      traded[l.intent] = 1;
+      if (rep[side] < 0) rep[side] = l.intent;
+      else {
+        const x = find(rep[side]);
+        const y = find(l.intent);
+        if (x !== y) parent[x] = y;
+      }
+    }
+  }
+  for (let pk = 0; pk < stride; pk++) {
+    if (!grouped[pk]) continue;
+    for (let j = 0; j < hubsPerFamily; j++) {
+      const h = visitHub[familyAt[pk] + j];
+      if (rep[2 * pk] >= 0 && groupBuy[pk] >= cheapest[h]) join(h, rep[2 * pk]);
+      if (rep[2 * pk + 1] >= 0 && groupSell[pk] <= dearest[h]) join(h, rep[2 * pk + 1]);
     }
   }
   // Legs of one agent meet only other agents: joining them too only merges components, which stays exact.
