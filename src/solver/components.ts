@@ -144,60 +144,163 @@ function swapPairs(intents: readonly Intent[], latency: LatencyTable, join: (a: 
  * that meet the other side's best are joined, as tradeComponents does per class pair. Returns intent indices per
  * component in input order, ordered by first index; intents in no edge are in none.
  */
-export function timeComponents(intents: readonly Intent[], latency: LatencyTable, now: number | undefined): Int32Array[] {
-  const { legs, slots } = timeLegs(intents, now);
+export function timeComponents(intents: readonly Intent[], latency: LatencyTable, now: number | undefined, timed = timeLegs(intents, now)): Int32Array[] {
+  const { legs, slots } = timed;
   const regions = new Map<string, number>();
   const resources = new Map<string, number>();
   const id = (m: Map<string, number>, k: string) => m.get(k) ?? (m.set(k, m.size), m.size - 1);
-  for (const l of legs) {
-    id(regions, intents[l.intent].region);
-    id(resources, l.resource);
-  }
+  const legRes = Int32Array.from(legs, (l) => id(resources, l.resource));
+  const legRegion = Int32Array.from(legs, (l) => id(regions, intents[l.intent].region));
   const names = [...regions.keys()];
   const R = names.length;
-  // Per leg and hub key its worth there; per hub the best of each side.
-  const visits: { leg: number; key: number; worth: number }[] = [];
-  const dearest = new Map<number, number>();
-  const cheapest = new Map<number, number>();
+  // Per leg the counterpart regions it reaches and its worth against each (a swap's leg: any price).
+  const reachStart = new Int32Array(legs.length + 1);
+  const reachRegion: number[] = [];
+  const reachWorth: number[] = [];
   legs.forEach((l, k) => {
     const it = intents[l.intent];
-    const mine = regions.get(it.region)!;
-    const res = resources.get(l.resource)!;
     const swap = it.swapFor !== undefined;
     for (let other = 0; other < R; other++) {
       if (!withinCap(latency, it.region, it.maxLatencyMs, names[other])) continue;
       const penalty = softPenalty(latency, it, names[other]);
       if (penalty === Infinity) continue;
-      const worth = swap ? (l.buy ? Infinity : -Infinity) : l.buy ? l.value - penalty : l.value + penalty;
-      const [rb, rs] = l.buy ? [mine, other] : [other, mine];
-      const put = (t: number) => {
-        const key = ((t * resources.size + res) * R + rb) * R + rs;
-        visits.push({ leg: k, key, worth });
-        if (l.buy) dearest.set(key, Math.max(dearest.get(key) ?? -Infinity, worth));
-        else cheapest.set(key, Math.min(cheapest.get(key) ?? Infinity, worth));
-      };
-      for (let t = l.first; t < l.last; t++) put(t);
-      if (!windowed(l)) put(slots.count);
+      reachRegion.push(other);
+      reachWorth.push(swap ? (l.buy ? Infinity : -Infinity) : l.buy ? l.value - penalty : l.value + penalty);
     }
+    reachStart[k + 1] = reachRegion.length;
   });
+  // Hub keys slot × stride + (resource, buyer region, seller region), numbered densely as first met (a table when
+  // the key space is small, else a map).
+  const stride = resources.size * R * R;
+  const space = (slots.count + 1) * stride;
+  const table = space <= 1 << 22 ? new Int32Array(space).fill(-1) : null;
+  const map = new Map<number, number>();
+  let hubs = 0;
+  const hub = (key: number) => {
+    if (table) return table[key] >= 0 ? table[key] : (table[key] = hubs++);
+    return map.get(key) ?? (map.set(key, hubs), hubs++);
+  };
+  const pairKey = (k: number, other: number) => (legs[k].buy ? (legRes[k] * R + legRegion[k]) * R + other : (legRes[k] * R + other) * R + legRegion[k]);
+  // Windowed legs: every (leg, reached region, active slot) once, its hub listed in visit order for the second pass.
+  // Windowless legs are all active in the same slots (now on, and the untimed one), so they count per hub family
+  // (resource, buyer region, seller region) as a group: its best buyer and seller, in each of the family's hubs.
+  const open = slots.open;
+  const span = (k: number) => legs[k].last - legs[k].first;
+  const groupBuy = new Float64Array(stride).fill(-Infinity);
+  const groupSell = new Float64Array(stride).fill(Infinity);
+  const grouped = new Uint8Array(stride);
+  let visits = 0;
+  for (let k = 0; k < legs.length; k++) {
+    if (windowed(legs[k])) {
+      visits += span(k) * (reachStart[k + 1] - reachStart[k]);
+      continue;
+    }
+    for (let r = reachStart[k]; r < reachStart[k + 1]; r++) {
+      const pk = pairKey(k, reachRegion[r]);
+      if (legs[k].buy) groupBuy[pk] = Math.max(groupBuy[pk], reachWorth[r]);
+      else groupSell[pk] = Math.min(groupSell[pk], reachWorth[r]);
+      if (!grouped[pk]) visits += slots.count + 1 - open;
+      grouped[pk] = 1;
+    }
+  }
+  const visitHub = new Int32Array(visits);
+  const dearest = new Float64Array(Math.min(space, visits)).fill(-Infinity); // per hub: its dearest buyer
+  const cheapest = new Float64Array(Math.min(space, visits)).fill(Infinity); // and cheapest seller
+  let v = 0;
+  for (let k = 0; k < legs.length; k++) {
+    if (!windowed(legs[k])) continue;
+    const buy = legs[k].buy;
+    for (let r = reachStart[k]; r < reachStart[k + 1]; r++) {
+      const w = reachWorth[r];
+      const pk = pairKey(k, reachRegion[r]);
+      for (let t = legs[k].first; t < legs[k].last; t++) {
+        const h = hub(t * stride + pk);
+        if (buy) dearest[h] = Math.max(dearest[h], w);
+        else cheapest[h] = Math.min(cheapest[h], w);
+        visitHub[v++] = h;
+      }
+    }
+  }
+  const groupAt = v; // the families' hubs follow, slots open .. count per family
+  for (let pk = 0; pk < stride; pk++) {
+    if (!grouped[pk]) continue;
+    for (let t = open; t <= slots.count; t++) {
+      const h = hub(t * stride + pk);
+      dearest[h] = Math.max(dearest[h], groupBuy[pk]);
+      cheapest[h] = Math.min(cheapest[h], groupSell[pk]);
+      visitHub[v++] = h;
+    }
+  }
   const parent = Int32Array.from({ length: intents.length }, (_, i) => i);
   const find = (x: number): number => {
     while (parent[x] !== x) x = parent[x] = parent[parent[x]];
     return x;
   };
   const traded = new Uint8Array(intents.length);
-  const anchor = new Map<number, number>(); // per hub: an intent it joins everyone to
-  for (const { leg, key, worth } of visits) {
-    const l = legs[leg];
-    const other = l.buy ? cheapest.get(key) : dearest.get(key);
-    if (other === undefined || !(l.buy ? worth >= other : worth <= other)) continue;
-    traded[l.intent] = 1;
-    const a = anchor.get(key);
-    if (a === undefined) anchor.set(key, l.intent);
+  const anchor = new Int32Array(hubs).fill(-1); // per hub: an intent it joins everyone to
+  const join = (h: number, i: number) => {
+    traded[i] = 1;
+    const a = anchor[h];
+    if (a < 0) anchor[h] = i;
     else {
       const x = find(a);
-      const y = find(l.intent);
+      const y = find(i);
       if (x !== y) parent[x] = y;
+    }
+  };
+  v = 0;
+  for (let k = 0; k < legs.length; k++) {
+    const l = legs[k];
+    if (!windowed(l)) continue;
+    for (let r = reachStart[k]; r < reachStart[k + 1]; r++) {
+      const w = reachWorth[r];
+      for (let t = l.first; t < l.last; t++) {
+        const h = visitHub[v++];
+        if (l.buy ? w >= cheapest[h] : w <= dearest[h]) join(h, l.intent);
+      }
+    }
+  }
+  // A windowless leg that meets some hub of its family joins the family's group; the group joins every hub its best
+  // member meets. That may join a leg to a hub it does not meet itself: coarser components, still exact.
+  const hubsPerFamily = slots.count + 1 - open;
+  const familyAt = new Int32Array(stride).fill(-1);
+  const loosest = new Float64Array(2 * stride); // per family: least cheapest seller, greatest dearest buyer
+  for (let pk = 0, at = groupAt; pk < stride; pk++) {
+    if (!grouped[pk]) continue;
+    familyAt[pk] = at;
+    let least = Infinity;
+    let most = -Infinity;
+    for (let j = 0; j < hubsPerFamily; j++, at++) {
+      least = Math.min(least, cheapest[visitHub[at]]);
+      most = Math.max(most, dearest[visitHub[at]]);
+    }
+    loosest[2 * pk] = least;
+    loosest[2 * pk + 1] = most;
+  }
+  const rep = new Int32Array(2 * stride).fill(-1); // per family and side: a member every other meeting one joins
+  for (let k = 0; k < legs.length; k++) {
+    const l = legs[k];
+    if (windowed(l)) continue;
+    for (let r = reachStart[k]; r < reachStart[k + 1]; r++) {
+      const pk = pairKey(k, reachRegion[r]);
+      const w = reachWorth[r];
+      if (!(l.buy ? w >= loosest[2 * pk] : w <= loosest[2 * pk + 1])) continue;
+      const side = 2 * pk + (l.buy ? 0 : 1);
+      traded[l.intent] = 1;
+      if (rep[side] < 0) rep[side] = l.intent;
+      else {
+        const x = find(rep[side]);
+        const y = find(l.intent);
+        if (x !== y) parent[x] = y;
+      }
+    }
+  }
+  for (let pk = 0; pk < stride; pk++) {
+    if (!grouped[pk]) continue;
+    for (let j = 0; j < hubsPerFamily; j++) {
+      const h = visitHub[familyAt[pk] + j];
+      if (rep[2 * pk] >= 0 && groupBuy[pk] >= cheapest[h]) join(h, rep[2 * pk]);
+      if (rep[2 * pk + 1] >= 0 && groupSell[pk] <= dearest[h]) join(h, rep[2 * pk + 1]);
     }
   }
   // Legs of one agent meet only other agents: joining them too only merges components, which stays exact.

@@ -143,8 +143,10 @@ export function solveClassSimplex(p: ClassProblem, eps: number): ClassFlow {
  * Minimum-cost circulation by the network simplex method (pieces of a convex arc are entered in order).
  * `initialPi` (optional) sets the starting potentials through the costs of the artificial root arcs, which never
  * carry flow (every cycle through the root crosses one of them backwards at flow 0), so the optimum is unchanged.
+ * `initialTree` (optional, with `initialPi`) starts from another basis: per node the arc to its parent (its source
+ * the node, flow 0, reduced cost 0 at `initialPi`), −1 to hang from the root; the arcs must form a forest.
  */
-export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Array): FlowSolution {
+export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Array, initialTree?: Int32Array): FlowSolution {
   const ROOT = g.V;
   const V = g.V + 1;
   const nConvex = g.src.length;
@@ -227,7 +229,18 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
     if (after !== -1) childPrev[after] = before;
   };
   childHead.fill(-1);
-  for (let v = 0; v < g.V; v++) link(v, ROOT);
+  if (initialTree) {
+    // Each node's arc towards its parent (flow 0, pointing up: strongly feasible); its root arc leaves the tree.
+    for (let v = 0, k = nConvex; v < g.V; v++, k++) {
+      const a = initialTree[v];
+      if (a < 0) continue;
+      state[k] = LOWER;
+      state[a] = TREE;
+      parent[v] = dst[a];
+      pred[v] = a;
+    }
+  }
+  for (let v = 0; v < g.V; v++) link(v, parent[v]);
   const refresh = (top: number) => {
     let sp = 0;
     stack[sp++] = top;
@@ -241,6 +254,11 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
       }
     }
   };
+  if (initialTree) {
+    depth[ROOT] = 0;
+    pi[ROOT] = 0;
+    refresh(ROOT);
+  }
 
   // Candidate-list pricing: a major scan walks the arcs (from where the last one stopped) and lists up to `listSize`
   // violating ones; minor iterations pivot on the best listed arc, re-pricing only the list, until it runs dry or

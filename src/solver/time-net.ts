@@ -121,31 +121,77 @@ export function timeBook(intents: readonly Intent[], latency: LatencyTable, legs
 /** Growable arrays of the circulation (arcs with convex pieces, and tags saying which legs and slot an arc serves). */
 class Net {
   V = 2;
-  src: number[] = [];
-  dst: number[] = [];
-  pieceStart: number[] = [];
-  pieceCost: number[] = [];
-  pieceCap: number[] = [];
-  pieceIntent: number[] = [];
-  tagBuy: number[] = [];
-  tagSell: number[] = [];
-  tagSlot: number[] = [];
+  private m = 0;
+  private p = 0;
+  src = new Int32Array(256);
+  dst = new Int32Array(256);
+  tagBuy = new Int32Array(256);
+  tagSell = new Int32Array(256);
+  tagSlot = new Int32Array(256);
+  pieceStart = new Int32Array(257);
+  pieceCost = new Float64Array(256);
+  pieceCap = new Float64Array(256);
   node(): number {
     return this.V++;
   }
-  arc(u: number, v: number, pieces: [number, number, number][], buy = -1, sell = -1, slot = -1): number {
-    this.src.push(u);
-    this.dst.push(v);
-    this.pieceStart.push(this.pieceCost.length);
-    for (const [c, cap, who] of pieces) {
-      this.pieceCost.push(c);
-      this.pieceCap.push(cap);
-      this.pieceIntent.push(who);
+  /** An arc of one piece (cost per unit, capacity). */
+  arc(u: number, v: number, cost: number, cap: number, buy = -1, sell = -1, slot = -1): number {
+    const a = this.add(u, v, buy, sell, slot);
+    this.piece(cost, cap);
+    return a;
+  }
+  /** A convex arc: pieces [cost, capacity] in order of increasing cost. */
+  convex(u: number, v: number, pieces: [number, number][]): number {
+    const a = this.add(u, v, -1, -1, -1);
+    for (const [c, cap] of pieces) this.piece(c, cap);
+    return a;
+  }
+  /** The circulation for the simplex (the arrays trimmed to their contents; no arcs may follow). */
+  finish(): FlowGraph {
+    const m = this.m;
+    this.pieceStart[m] = this.p;
+    this.src = this.src.subarray(0, m);
+    this.dst = this.dst.subarray(0, m);
+    this.pieceStart = this.pieceStart.subarray(0, m + 1);
+    this.pieceCost = this.pieceCost.subarray(0, this.p);
+    this.pieceCap = this.pieceCap.subarray(0, this.p);
+    return { V: this.V, src: this.src, dst: this.dst, pieceStart: this.pieceStart, pieceCost: this.pieceCost, pieceCap: this.pieceCap };
+  }
+  private add(u: number, v: number, buy: number, sell: number, slot: number): number {
+    if (this.m + 1 >= this.src.length) {
+      const grow = <A extends Int32Array>(x: A, size: number) => {
+        const y = new Int32Array(size);
+        y.set(x);
+        return y;
+      };
+      const size = 2 * this.src.length;
+      this.src = grow(this.src, size);
+      this.dst = grow(this.dst, size);
+      this.tagBuy = grow(this.tagBuy, size);
+      this.tagSell = grow(this.tagSell, size);
+      this.tagSlot = grow(this.tagSlot, size);
+      this.pieceStart = grow(this.pieceStart, size + 1);
     }
-    this.tagBuy.push(buy);
-    this.tagSell.push(sell);
-    this.tagSlot.push(slot);
-    return this.src.length - 1;
+    const a = this.m++;
+    this.src[a] = u;
+    this.dst[a] = v;
+    this.tagBuy[a] = buy;
+    this.tagSell[a] = sell;
+    this.tagSlot[a] = slot;
+    this.pieceStart[a] = this.p;
+    return a;
+  }
+  private piece(cost: number, cap: number): void {
+    if (this.p >= this.pieceCost.length) {
+      const c = new Float64Array(2 * this.pieceCost.length);
+      c.set(this.pieceCost);
+      this.pieceCost = c;
+      const k = new Float64Array(2 * this.pieceCap.length);
+      k.set(this.pieceCap);
+      this.pieceCap = k;
+    }
+    this.pieceCost[this.p] = cost;
+    this.pieceCap[this.p++] = cap;
   }
 }
 
@@ -160,11 +206,11 @@ export function solveTimeLp(book: TimeBook, fix: TimeFixings | null): TimeLp {
   const out = (i: number) => !(intents[i].quantity > 0) || (fix !== null && fix.excluded[i] === 1);
   const forced = (i: number) => fix !== null && fix.forced[i] === 1 && fix.min[i] > 0;
   const bonus = fix ? forcingBonus(intents, legs.length + 4) : 0;
-  const pieces = (i: number, cost: number): [number, number, number][] => {
+  const pieces = (i: number, cost: number): [number, number][] => {
     const q = intents[i].quantity;
-    if (!forced(i)) return [[cost, q, i]];
+    if (!forced(i)) return [[cost, q]];
     const m = Math.min(q, fix!.min[i]);
-    return q > m ? [[cost - bonus, m, i], [cost, q - m, i]] : [[cost - bonus, m, i]];
+    return q > m ? [[cost - bonus, m], [cost, q - m]] : [[cost - bonus, m]];
   };
   // Roots: a plain buyer's node after the source, a seller's before the sink, a swap's in → out.
   const buyRoot = new Int32Array(n).fill(-1);
@@ -176,13 +222,13 @@ export function solveTimeLp(book: TimeBook, fix: TimeFixings | null): TimeLp {
     if (it.swapFor) {
       sellRoot[i] = net.node();
       buyRoot[i] = net.node();
-      rootArc[i] = net.arc(sellRoot[i], buyRoot[i], pieces(i, it.limitPrice - (it.swapFor.limitPrice ?? 0)));
+      rootArc[i] = net.convex(sellRoot[i], buyRoot[i], pieces(i, it.limitPrice - (it.swapFor.limitPrice ?? 0)));
     } else if (it.side === "buy") {
       buyRoot[i] = net.node();
-      rootArc[i] = net.arc(S, buyRoot[i], pieces(i, -it.limitPrice));
+      rootArc[i] = net.convex(S, buyRoot[i], pieces(i, -it.limitPrice));
     } else {
       sellRoot[i] = net.node();
-      rootArc[i] = net.arc(sellRoot[i], T, pieces(i, it.limitPrice));
+      rootArc[i] = net.convex(sellRoot[i], T, pieces(i, it.limitPrice));
     }
   }
   // Per leg and active slot its end node: a rate-capped leg's interval copy, else its root.
@@ -196,7 +242,7 @@ export function solveTimeLp(book: TimeBook, fix: TimeFixings | null): TimeLp {
       if (l.rate === Infinity) ends.push(root);
       else {
         const c = net.node();
-        const arc = l.buy ? net.arc(root, c, [[0, l.rate * slotHours(slots, t), -1]], k, -1, t) : net.arc(c, root, [[0, l.rate * slotHours(slots, t), -1]], -1, k, t);
+        const arc = l.buy ? net.arc(root, c, 0, l.rate * slotHours(slots, t), k, -1, t) : net.arc(c, root, 0, l.rate * slotHours(slots, t), -1, k, t);
         rateArcs.push({ leg: k, slot: t, arc });
         ends.push(c);
       }
@@ -207,17 +253,10 @@ export function solveTimeLp(book: TimeBook, fix: TimeFixings | null): TimeLp {
   const direct = Uint8Array.from(legs, (l, k) => (book.twoSided[k] || forced(l.intent) ? 1 : 0));
   hubArcs(book, net, direct, endNodes);
   directArcs(book, net, direct, endAt, fix);
-  net.arc(T, S, [[0, Infinity, -1]]);
-  net.pieceStart.push(net.pieceCost.length);
-  const graph = {
-    V: net.V,
-    src: Int32Array.from(net.src),
-    dst: Int32Array.from(net.dst),
-    pieceStart: Int32Array.from(net.pieceStart),
-    pieceCost: Float64Array.from(net.pieceCost),
-    pieceCap: Float64Array.from(net.pieceCap),
-  };
-  const sol = networkSimplex(graph, book.eps, dagPotentials(graph));
+  net.arc(T, S, 0, Infinity);
+  const graph = net.finish();
+  const start = sinkTree(graph);
+  const sol = networkSimplex(graph, book.eps, start?.pi, start?.tree);
   const trades = decompose(book, net, sol.flow);
   return summarise(book, net, sol.pi, trades, rootArc, buyRoot, rateArcs, fix);
 }
@@ -300,10 +339,22 @@ function hubArcs(book: TimeBook, net: Net, direct: Uint8Array, endNodes: number[
   for (const k of rated)
     eachRated(k, (h, t, end, penalty) => {
       if (!meets(h, legs[k].buy, worth(k, penalty))) return;
-      if (legs[k].buy) net.arc(end, hubAt(h), [[penalty, Infinity, -1]], k, -1, t);
-      else net.arc(hubAt(h), end, [[penalty, Infinity, -1]], -1, k, t);
+      if (legs[k].buy) net.arc(end, hubAt(h), penalty, Infinity, k, -1, t);
+      else net.arc(hubAt(h), end, penalty, Infinity, -1, k, t);
     });
   for (const g of gates.values()) {
+    if (g.members.length === 1) {
+      // A gateway of one leg would only add a node: the leg joins its hubs itself.
+      const k = g.members[0];
+      const root = endNodes[k][0];
+      slotsOf(g.first, g.last, g.timed, (t) => {
+        const h = key(t, 0, g.res, g.rb, g.rs);
+        if (!meets(h, g.buy, g.best)) return;
+        if (g.buy) net.arc(root, hubAt(h), g.penalty[0], Infinity, k, -1, t);
+        else net.arc(hubAt(h), root, g.penalty[0], Infinity, -1, k, t);
+      });
+      continue;
+    }
     let node = -1;
     // The loosest threshold over the gateway's hubs that it meets: members beyond it meet none.
     let reach = g.buy ? Infinity : -Infinity;
@@ -313,8 +364,8 @@ function hubArcs(book: TimeBook, net: Net, direct: Uint8Array, endNodes: number[
         if (!meets(h, g.buy, g.best)) return;
         reach = g.buy ? Math.min(reach, cheapest.get(h)!) : Math.max(reach, dearest.get(h)!);
         if (node < 0) node = net.node();
-        if (g.buy) net.arc(node, hubAt(h), [[0, Infinity, -1]], -1, -1, t);
-        else net.arc(hubAt(h), node, [[0, Infinity, -1]], -1, -1, t);
+        if (g.buy) net.arc(node, hubAt(h), 0, Infinity, -1, -1, t);
+        else net.arc(hubAt(h), node, 0, Infinity, -1, -1, t);
       }),
     );
     if (node < 0) continue;
@@ -322,8 +373,8 @@ function hubArcs(book: TimeBook, net: Net, direct: Uint8Array, endNodes: number[
       const v = worth(k, g.penalty[j]);
       if (g.buy ? v < reach : v > reach) return;
       const root = endNodes[k][0];
-      if (g.buy) net.arc(root, node, [[g.penalty[j], Infinity, -1]], k, -1, -1);
-      else net.arc(node, root, [[g.penalty[j], Infinity, -1]], -1, k, -1);
+      if (g.buy) net.arc(root, node, g.penalty[j], Infinity, k, -1, -1);
+      else net.arc(node, root, g.penalty[j], Infinity, -1, k, -1);
     });
   }
 }
@@ -353,7 +404,7 @@ function directArcs(book: TimeBook, net: Net, direct: Uint8Array, endAt: (k: num
       const both = (t: number) => {
         const u = endAt(b, t);
         const v = endAt(s, t);
-        if (u >= 0 && v >= 0) net.arc(u, v, [[-penalty, Infinity, -1]], b, s, t);
+        if (u >= 0 && v >= 0) net.arc(u, v, -penalty, Infinity, b, s, t);
       };
       // Two windowless legs meet only in the untimed slot (a windowless leg's untimed end follows its finite ones).
       if (windowed(B) || windowed(X)) for (let t = Math.max(B.first, X.first); t < Math.min(B.last, X.last); t++) both(t);
@@ -507,11 +558,13 @@ function summarise(
 }
 
 /**
- * Starting potentials: shortest distances from the source over the flow-free graph without sink → source (nodes the
- * source does not reach: the most their arcs allow), so every arc but sink → source prices out and the simplex
- * starts where successive shortest paths would. Undefined when the graph has a cycle (rings of swaps).
+ * The starting basis: each node's first arc on a shortest path to the sink over the flow-free graph without sink →
+ * source, all at flow 0 and pointing towards the sink (a strongly feasible tree), with potentials −distance, so
+ * every arc prices out but sink → source and each pivot on it augments along a shortest path, as successive
+ * shortest paths would. Nodes that reach no sink hang from the root with the least potential their in-arcs allow.
+ * Undefined when the graph has a cycle (rings of swaps).
  */
-function dagPotentials(g: FlowGraph): Float64Array | undefined {
+function sinkTree(g: FlowGraph): { pi: Float64Array; tree: Int32Array } | undefined {
   const m = g.src.length - 1; // the last arc is sink → source
   const indeg = new Int32Array(g.V);
   const head = new Int32Array(g.V).fill(-1);
@@ -526,24 +579,31 @@ function dagPotentials(g: FlowGraph): Float64Array | undefined {
   for (let v = 0; v < g.V; v++) if (indeg[v] === 0) order[n++] = v;
   for (let k = 0; k < n; k++) for (let a = head[order[k]]; a >= 0; a = nextArc[a]) if (--indeg[g.dst[a]] === 0) order[n++] = g.dst[a];
   if (n < g.V) return undefined;
-  const d = new Float64Array(g.V).fill(Infinity);
-  d[S] = 0;
-  for (let k = 0; k < n; k++) {
-    const u = order[k];
-    if (d[u] === Infinity) continue;
-    for (let a = head[u]; a >= 0; a = nextArc[a]) {
-      const c = d[u] + g.pieceCost[g.pieceStart[a]];
-      if (c < d[g.dst[a]]) d[g.dst[a]] = c;
-    }
-  }
+  const dist = new Float64Array(g.V).fill(Infinity);
+  const tree = new Int32Array(g.V).fill(-1);
+  dist[T] = 0;
   for (let k = n - 1; k >= 0; k--) {
     const u = order[k];
-    if (d[u] !== Infinity) continue;
-    let most = -Infinity;
-    for (let a = head[u]; a >= 0; a = nextArc[a]) most = Math.max(most, d[g.dst[a]] - g.pieceCost[g.pieceStart[a]]);
-    d[u] = most === -Infinity ? 0 : most;
+    for (let a = head[u]; a >= 0; a = nextArc[a]) {
+      const c = g.pieceCost[g.pieceStart[a]] + dist[g.dst[a]];
+      if (c < dist[u]) {
+        dist[u] = c;
+        tree[u] = a;
+      }
+    }
   }
-  return d;
+  const pi = new Float64Array(g.V);
+  for (let v = 0; v < g.V; v++) pi[v] = dist[v] === Infinity ? Infinity : -dist[v];
+  // A node off every path to the sink: at most cost + pi[u] over its in-arcs (in topological order).
+  for (let k = 0; k < n; k++) {
+    const u = order[k];
+    if (pi[u] === Infinity) pi[u] = 0;
+    for (let a = head[u]; a >= 0; a = nextArc[a]) {
+      const v = g.dst[a];
+      if (dist[v] === Infinity) pi[v] = Math.min(pi[v], g.pieceCost[g.pieceStart[a]] + pi[u]);
+    }
+  }
+  return { pi, tree };
 }
 
 /** A per-unit bonus larger than any path's gain: each hop at most the price range (as multi.ts's). */

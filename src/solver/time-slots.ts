@@ -38,8 +38,18 @@ export function isTimed(intents: readonly Intent[]): boolean {
   return false;
 }
 
-const ms = (w: { start: string; end: string } | undefined): [number, number] =>
-  w ? [Date.parse(w.start), Date.parse(w.end)] : [-Infinity, Infinity];
+// Window boundaries repeat across a book (and across the solves of a continuous market): Date.parse is the cost.
+const parsed = new Map<string, number>();
+const parse = (iso: string): number => {
+  let t = parsed.get(iso);
+  if (t === undefined) {
+    if (parsed.size >= 65_536) parsed.clear();
+    parsed.set(iso, (t = Date.parse(iso)));
+  }
+  return t;
+};
+
+const ms = (w: { start: string; end: string } | undefined): [number, number] => (w ? [parse(w.start), parse(w.end)] : [-Infinity, Infinity]);
 
 /** The legs of the intents with something to trade (positive quantity), and the elementary intervals. */
 export function timeLegs(intents: readonly Intent[], now?: number): { legs: Leg[]; slots: Slots } {

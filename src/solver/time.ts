@@ -22,8 +22,9 @@ const MIN_TIME_LPS = 8;
  * one or more of them, each with the same dual).
  */
 export function solveTime(intents: readonly Intent[], latency: LatencyTable, now: number | undefined, budgets: Budgets, t0: number): SolveResult {
-  const bounds = timeLegs(intents, now).slots.bounds;
-  const parts = timeComponents(intents, latency, now).map((c) => {
+  const timed = timeLegs(intents, now);
+  const bounds = timed.slots.bounds;
+  const parts = timeComponents(intents, latency, now, timed).map((c) => {
     const sub = c.length === intents.length ? intents : Array.from(c, (i) => intents[i]);
     return solveTimeComponent(sub, latency, now, bounds, budgets, t0);
   });
