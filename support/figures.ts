@@ -48,7 +48,8 @@ export function writeFigures(id: string, title: string, command: string, body: s
 function commandLine(): string {
   const args = process.argv.slice(2).join(" ");
   const event = process.env.npm_lifecycle_event;
-  if (event) return `npm run ${event}${args ? ` -- ${args}` : ""}`;
+  // `npx node FILE` runs under npm too, with the event `npx`: that is no script name.
+  if (event && event !== "npx") return `npm run ${event}${args ? ` -- ${args}` : ""}`;
   return `node ${relative(join(import.meta.dirname, ".."), process.argv[1])}${args ? ` ${args}` : ""}`;
 }
 
