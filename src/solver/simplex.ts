@@ -53,6 +53,8 @@ export interface FlowSolution {
   flow: Float64Array;
   pi: Float64Array;
   pivots: number;
+  /** Per node the arc to its parent in the final basis (an index ≥ the arc count: hung from the root). */
+  pred: Int32Array;
 }
 
 
@@ -438,5 +440,5 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
     refresh(uIn);
   }
 
-  return { flow: flow.subarray(0, nConvex), pi: pi.subarray(0, g.V), pivots };
+  return { flow: flow.subarray(0, nConvex), pi: pi.subarray(0, g.V), pivots, pred: pred.subarray(0, g.V) };
 }

@@ -6,7 +6,7 @@
 // intents forced to their minimum (only individually rational partners) take direct arcs instead.
 import type { Intent, LatencyTable } from "../contract/schema.ts";
 import { softPenalty, withinCap } from "./latency.ts";
-import { networkSimplex, type FlowGraph } from "./simplex.ts";
+import { networkSimplex, type FlowGraph, type FlowSolution } from "./simplex.ts";
 import { slotHours, windowed, type Leg, type Slots } from "./time-slots.ts";
 
 /** Branch and bound's choices: intents left out, intents forced to at least `min`. */
@@ -257,8 +257,103 @@ export function solveTimeLp(book: TimeBook, fix: TimeFixings | null): TimeLp {
   const graph = net.finish();
   const start = sinkTree(graph);
   const sol = networkSimplex(graph, book.eps, start?.pi, start?.tree);
-  const trades = decompose(book, net, sol.flow);
+  const trades = decompose(book, net, preferPriority(book, graph, sol, rootArc));
   return summarise(book, net, sol.pi, trades, rootArc, buyRoot, rateArcs, fix);
+}
+
+/**
+ * Among the optimal flows, one that fills higher-priority intents more (CONTRACT.md section 3; notes/solver.md,
+ * "Time: priority ties"). A flow that differs from the optimum only on arcs of zero reduced cost at the optimal
+ * potentials is optimal too (complementary slackness), with the same duals, so welfare and certificate stay. On the
+ * residual graph of those arcs a second min-cost circulation charges a unit through a high-priority intent's root
+ * arc −1 and through a low one's +1 (normal 0: a book without high or low never gets past the first check).
+ */
+function preferPriority(book: TimeBook, g: FlowGraph, sol: FlowSolution, rootArc: Int32Array): Float64Array {
+  const { intents, eps, tiny } = book;
+  const { flow, pi, pred } = sol;
+  const m = g.src.length;
+  const weight = new Int8Array(m);
+  let weighted = false;
+  intents.forEach((it, i) => {
+    if (rootArc[i] < 0 || it.priority === undefined || it.priority === "normal") return;
+    weight[rootArc[i]] = it.priority === "high" ? -1 : 1;
+    weighted = true;
+  });
+  if (!weighted) return flow;
+  // Per arc the residual of its current piece each way (pieces are convex: only the piece the next unit enters,
+  // and the one the last unit left, can be tight), kept where that piece's reduced cost is 0 (the simplex's eps).
+  const src: number[] = [];
+  const dst: number[] = [];
+  const cost: number[] = [];
+  const cap: number[] = [];
+  const arcOf: number[] = [];
+  const upAt = new Int32Array(m).fill(-1); // arc → its residual arcs' indices
+  const downAt = new Int32Array(m).fill(-1);
+  let gains = false;
+  for (let a = 0; a < m; a++) {
+    const f = flow[a];
+    let lo = 0;
+    let up = -1;
+    let upCap = 0;
+    let down = -1;
+    let downCap = 0;
+    for (let j = g.pieceStart[a]; j < g.pieceStart[a + 1]; j++) {
+      const hi = lo + g.pieceCap[j];
+      if (f > lo + tiny) {
+        down = j;
+        downCap = Math.min(f, hi) - lo;
+      }
+      if (up < 0 && hi > f + tiny) {
+        up = j;
+        upCap = hi - f;
+      }
+      lo = hi;
+    }
+    const d = pi[g.src[a]] - pi[g.dst[a]];
+    if (up >= 0 && Math.abs(g.pieceCost[up] + d) <= eps) {
+      upAt[a] = src.length;
+      src.push(g.src[a]), dst.push(g.dst[a]), cost.push(weight[a]), cap.push(upCap), arcOf.push(a);
+      if (weight[a] < 0) gains = true;
+    }
+    if (down >= 0 && Math.abs(g.pieceCost[down] + d) <= eps) {
+      downAt[a] = src.length;
+      src.push(g.dst[a]), dst.push(g.src[a]), cost.push(-weight[a]), cap.push(downCap), arcOf.push(~a);
+      if (weight[a] > 0) gains = true;
+    }
+  }
+  // No high intent can fill more and no low one less at zero reduced cost: no improving cycle exists.
+  if (!gains) return flow;
+  // Start from the first circulation's optimal basis: a node keeps its tree arc where the residual towards its
+  // parent is tight (then, at flow 0, it points up, as a strongly feasible tree wants), else it hangs from the root.
+  // From any basis the simplex is exact; this one leaves only the arcs priority makes violate (fewer pivots).
+  const tree = new Int32Array(g.V).fill(-1);
+  for (let v = 0; v < g.V; v++) {
+    const a = pred[v];
+    if (a < m) tree[v] = g.src[a] === v ? upAt[a] : downAt[a];
+  }
+  const k = src.length;
+  const second = networkSimplex(
+    {
+      V: g.V,
+      src: Int32Array.from(src),
+      dst: Int32Array.from(dst),
+      pieceStart: Int32Array.from({ length: k + 1 }, (_, j) => j),
+      pieceCost: Float64Array.from(cost),
+      pieceCap: Float64Array.from(cap),
+    },
+    0.5, // the second costs are integers, and so are its reduced costs
+    new Float64Array(g.V),
+    tree,
+  );
+  const out = Float64Array.from(flow);
+  for (let r = 0; r < k; r++) {
+    const y = second.flow[r];
+    if (!(y > 0)) continue;
+    const a = arcOf[r];
+    if (a >= 0) out[a] += y;
+    else out[~a] = Math.max(0, out[~a] - y);
+  }
+  return out;
 }
 
 /**

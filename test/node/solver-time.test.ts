@@ -141,6 +141,71 @@ describe("solve over schedules: independence", () => {
   });
 });
 
+describe("solve over schedules: priority among ties (CONTRACT.md section 3)", () => {
+  const filled = (fills: Fill[], id: string) => fills.reduce((q, f) => (f.buy === id || f.sell === id ? q + f.quantity : q), 0);
+  const plain = (intents: Intent[]) => intents.map(({ priority: _, ...rest }) => rest as Intent);
+  /** The favoured intent takes `expected`; welfare and prices are the same book's with priorities removed. */
+  const prefers = (intents: Intent[], favoured: string, expected: number) => {
+    const r = solve(intents, EU, { now: NOW });
+    const p = solve(plain(intents), EU, { now: NOW });
+    close(filled(r.fills, favoured), expected, 1e-12);
+    expect(r.welfare).toBe(p.welfare);
+    expect(new Set(r.fills.map((f) => f.price))).toEqual(new Set(p.fills.map((f) => f.price)));
+    expect(r.certificate).toEqual(p.certificate);
+    ok(intents, r);
+  };
+  const both = (intents: Intent[], favoured: string, expected: number) => {
+    prefers(intents, favoured, expected);
+    prefers([...intents].reverse(), favoured, expected);
+  };
+
+  it("two buyers of one limit and a windowed seller short of both: the high-priority buyer fills, in either book order", () => {
+    both([buy("n", 10, 2), buy("h", 10, 2, { priority: "high" }), sell("s", 10, 1, { window: win(0, 4) })], "h", 10);
+    both([buy("n", 10, 2, { window: win(0, 4) }), buy("h", 10, 2, { window: win(1, 3), priority: "high" }), sell("s", 6, 1, { window: win(0, 4) })], "h", 6);
+  });
+
+  it("with rate caps on either side", () => {
+    both([buy("n", 10, 2), buy("h", 10, 2, { priority: "high" }), sell("s", 100, 1, { window: win(0, 4), maxRate: 2 })], "h", 8);
+    both(
+      [buy("n", 10, 2, { window: win(0, 4), maxRate: 5 }), buy("h", 10, 2, { window: win(0, 4), maxRate: 5, priority: "high" }), sell("s", 12, 1, { window: win(0, 4) })],
+      "h", 10,
+    );
+  });
+
+  it("with a windowless counterpart (windowed buyers, windowless seller), and on the sellers' side", () => {
+    both([buy("n", 10, 2, { window: win(0, 2) }), buy("h", 10, 2, { window: win(0, 2), priority: "high" }), sell("s", 10, 1)], "h", 10);
+    both([sell("n", 10, 1, { window: win(0, 4) }), sell("h", 10, 1, { window: win(0, 4), priority: "high" }), buy("b", 10, 2)], "h", 10);
+  });
+
+  it("a low-priority intent fills last", () => {
+    both([buy("l", 10, 2, { priority: "low" }), buy("n", 10, 2), sell("s", 10, 1, { window: win(0, 4) })], "n", 10);
+  });
+
+  it("on generated books with tied limits: the same welfare and bound, verified, and high fills no less (low no more)", () => {
+    const tie = (p: number) => Math.round(p * 4) / 4;
+    const ranks = ["high", "normal", "low"] as const;
+    const score = (intents: Intent[], fills: Fill[]) =>
+      intents.reduce((q, it) => q + (it.priority === "high" ? 1 : it.priority === "low" ? -1 : 0) * filled(fills, it.id), 0);
+    let differ = 0;
+    for (let s = 1; s <= 25; s++) {
+      const m = generateWindowedMarket(s, { size: 24, resources: 2, swapShare: 0.1, deferralShare: 0.1, agents: 10 });
+      const intents = m.intents.map((it, i): Intent => ({
+        ...it, limitPrice: tie(it.limitPrice), priority: ranks[(i * 7 + s) % 3],
+        ...(it.swapFor ? { swapFor: { ...it.swapFor, limitPrice: tie(it.swapFor.limitPrice ?? 0) } } : {}),
+      }));
+      const r = solve(intents, m.latency, { now: m.now, timeBudgetMs: 60_000 });
+      const p = solve(plain(intents), m.latency, { now: m.now, timeBudgetMs: 60_000 });
+      expect(r.status).toBe("optimal");
+      close(r.welfare, p.welfare, 1e-12);
+      close(r.certificate.bound, p.certificate.bound, 1e-12);
+      expect(score(intents, r.fills)).toBeGreaterThanOrEqual(score(intents, p.fills) - 1e-9);
+      if (score(intents, r.fills) > score(intents, p.fills) + 1e-9) differ++;
+      expect(verify(intents, m.latency, r, { now: m.now })).toEqual({ ok: true });
+    }
+    expect(differ).toBeGreaterThan(0); // the books do have ties that priority decides
+  });
+});
+
 describe("verify over schedules: tampered settlements are refused", () => {
   const book = () => [
     buy("b", 60, 2, { window: win(0, 6) }),
