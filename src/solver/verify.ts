@@ -108,32 +108,31 @@ export function verify(
   let welfare = 0;
   let absWelfare = 0;
   settlement.fills.forEach((f, k) => {
-    const where = `fills.${k}`;
     const b = byId.get(f.buy);
     const s = byId.get(f.sell);
     if (b === undefined || s === undefined) {
-      errors.push(`${where}: unknown intent ${b === undefined ? f.buy : f.sell}`);
+      errors.push(`fills.${k}: unknown intent ${b === undefined ? f.buy : f.sell}`);
       return;
     }
     const B = buyView(b);
     const S = sellView(s);
     const plain = !intents[b].swapFor && !intents[s].swapFor;
-    if (B.side !== "buy" || S.side !== "sell") errors.push(`${where}: buy must name a buy intent (or a swap) and sell a sell intent`);
-    if (B.agent === S.agent) errors.push(`${where}: both intents are agent ${B.agent}'s (no self-trade)`);
-    else if (f.resource !== B.resource || f.resource !== S.resource) errors.push(`${where}: resource does not match both intents`);
-    else if (!compatible(B, S, latency)) errors.push(`${where}: regions are outside a latency cap`);
-    if (!(Number.isFinite(f.quantity) && f.quantity > 0)) errors.push(`${where}: quantity must be positive`);
+    if (B.side !== "buy" || S.side !== "sell") errors.push(`fills.${k}: buy must name a buy intent (or a swap) and sell a sell intent`);
+    if (B.agent === S.agent) errors.push(`fills.${k}: both intents are agent ${B.agent}'s (no self-trade)`);
+    else if (f.resource !== B.resource || f.resource !== S.resource) errors.push(`fills.${k}: resource does not match both intents`);
+    else if (!compatible(B, S, latency)) errors.push(`fills.${k}: regions are outside a latency cap`);
+    if (!(Number.isFinite(f.quantity) && f.quantity > 0)) errors.push(`fills.${k}: quantity must be positive`);
     // The pair's limits, as soft latency moves them (CONTRACT.md section 1).
     let bl = B.limitPrice;
     let sl = S.limitPrice;
     if (intents[b].preferLatencyMs !== undefined || intents[s].preferLatencyMs !== undefined) [bl, sl] = pairLimits(latency, intents[b], intents[s]);
     if (!Number.isFinite(bl) || !Number.isFinite(sl)) {
-      errors.push(`${where}: soft latency cannot price this pair (the latency table does not list ${B.region} ↔ ${S.region})`);
+      errors.push(`fills.${k}: soft latency cannot price this pair (the latency table does not list ${B.region} ↔ ${S.region})`);
       [bl, sl] = [B.limitPrice, S.limitPrice];
     }
     // Individual rationality per fill for plain intents; a swap's is checked on its net below.
     if (!Number.isFinite(f.price) || (!intents[s].swapFor && f.price < sl - rel(sl)) || (!intents[b].swapFor && f.price > bl + rel(bl)))
-      errors.push(`${where}: price ${f.price} is outside [${sl}, ${bl}]`);
+      errors.push(`fills.${k}: price ${f.price} is outside [${sl}, ${bl}]`);
     const gain = bl - sl;
     if (intents[b].swapFor) received[b] += f.quantity;
     else filled[b] += f.quantity;
@@ -145,7 +144,7 @@ export function verify(
     if (gain > rel(bl, sl)) positive[b] = positive[s] = 1;
     welfare += gain * f.quantity;
     absWelfare += Math.abs(gain * f.quantity);
-    fillIdx.push({ b, s, gain, plain, bl, sl });
+    fillIdx.push({ b, s, plain, bl, sl });
   });
   for (let i = 0; i < n; i++) {
     const it = intents[i];
@@ -167,7 +166,7 @@ export function verify(
     // Fills that touch a swap are priced per trade (notes/solver.md); the per-fill test is for plain pairs.
     if (!x || !x.plain) return;
     const { bl, sl } = x;
-    if (!(x.gain > rel(bl, sl)) || !positive[x.b] || !positive[x.s]) return;
+    if (!(bl - sl > rel(bl, sl)) || !positive[x.b] || !positive[x.s]) return;
     const aTol = 100 * rel(bl, sl);
     const atBuy = f.price >= bl - rel(bl);
     const atSell = f.price <= sl + rel(sl);
@@ -354,11 +353,11 @@ function checkSwapCertificate(
     errors.push(`not ${milp ? "proven " : ""}optimal: the dual bound ${dualObjective} exceeds the welfare ${welfare}${milp ? " and no such gap is stated" : ""}`);
 }
 
-/** A fill as verify reads it: its intents, the pair's (moved) limits and gain, and whether both sides are plain. */
+/** A fill as verify reads it: its intents, the pair's (moved) limits (gain: bl − sl, not kept: one boxed number
+ *  less per fill), and whether both sides are plain. */
 interface FillRow {
   b: number;
   s: number;
-  gain: number;
   plain: boolean;
   bl: number;
   sl: number;
