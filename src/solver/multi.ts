@@ -7,6 +7,7 @@ import type { Certificate, Intent, LatencyTable } from "../contract/schema.ts";
 import { buildClasses, splitClasses } from "./classes.ts";
 import { compatible, softPenalty, withinCap } from "./latency.ts";
 import { isSoft, pairLimits, swapValue, type AllocationFill } from "./price.ts";
+import { walkFlow } from "./decompose.ts";
 import { networkSimplex } from "./simplex.ts";
 
 export interface MultiResult {
@@ -196,34 +197,7 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
     if (ring.length > 1) trades.push({ parties: ring, volume: vol, gain, resources: [] });
   };
   // Chains: source → buyer class → swaps* → seller class → sink; a walk that closes a loop of swaps yields a ring.
-  for (let guard = 0; guard < 10 * (m + n) && next(S) >= 0; guard++) {
-    const path: number[] = [];
-    const at = new Map<number, number>([[S, 0]]);
-    let u = S;
-    while (u !== T) {
-      const a = next(u);
-      if (a < 0) break;
-      const v = dst[a];
-      if (at.has(v)) {
-        const from = at.get(v)!;
-        const cyc = [...path.slice(from), a];
-        for (const a2 of path.slice(from)) at.delete(dst[a2]);
-        path.length = from;
-        ringTrade(cyc);
-        u = v;
-        at.set(v, path.length);
-        continue;
-      }
-      path.push(a);
-      at.set(v, path.length);
-      u = v;
-    }
-    if (u !== T) {
-      // A dead end: what enters u beyond what leaves it is rounding, on the last arc only.
-      if (path.length > 0) left[path[path.length - 1]] = 0;
-      else break;
-      continue;
-    }
+  walkFlow(S, T, dst, left, next, 10 * (m + n), ringTrade, (path) => {
     let vol = Infinity;
     for (const a of path) vol = Math.min(vol, left[a]);
     for (const a of path) left[a] -= vol;
@@ -247,7 +221,7 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
       if (!(b.left > b.dust)) bq.shift();
       if (!(sl.left > sl.dust)) sq.shift();
     }
-  }
+  });
   // Rings of swaps: what is left on swap arcs circulates among swaps.
   for (let s = 0; s < ks; s++) {
     for (let guard = 0; guard < m && left[swapArc[s]] > arcDust[swapArc[s]]; guard++) {

@@ -6,6 +6,7 @@
 // intents forced to their minimum (only individually rational partners) take direct arcs instead.
 import type { Intent, LatencyTable } from "../contract/schema.ts";
 import { softPenalty, withinCap } from "./latency.ts";
+import { walkFlow } from "./decompose.ts";
 import { networkSimplex, type FlowGraph, type FlowSolution } from "./simplex.ts";
 import { slotHours, windowed, type Leg, type Slots } from "./time-slots.ts";
 
@@ -547,34 +548,7 @@ function decompose(book: TimeBook, net: Net, flow: Float64Array): TimeTrade[] {
     }
     if (hops.length > 0 && volume > tiny) trades.push({ hops, volume });
   };
-  for (let guard = 0; guard < 10 * m + 10 && next(S) >= 0; guard++) {
-    const path: number[] = [];
-    const at = new Map<number, number>([[S, 0]]);
-    let u = S;
-    while (u !== T) {
-      const a = next(u);
-      if (a < 0) break;
-      const v = net.dst[a];
-      const from = at.get(v);
-      if (from !== undefined) {
-        const cycle = [...path.slice(from), a];
-        for (const a2 of path.slice(from)) at.delete(net.dst[a2]);
-        path.length = from;
-        take(cycle, true);
-        u = v;
-        at.set(v, path.length);
-        continue;
-      }
-      path.push(a);
-      at.set(v, path.length);
-      u = v;
-    }
-    if (u !== T) {
-      for (const a of path) left[a] = 0; // numerical leftovers only
-      continue;
-    }
-    take(path, false);
-  }
+  walkFlow(S, T, net.dst, left, next, 10 * m + 10, (arcs) => take(arcs, true), (arcs) => take(arcs, false));
   // Rings left among swaps (no source or sink on them).
   for (let u = 2; u < net.V; u++) {
     for (let guard = 0; guard < m && next(u) >= 0; guard++) {

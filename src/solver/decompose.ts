@@ -1,0 +1,50 @@
+// Decomposing a circulation's flow into the walks that carry it: source → … → sink paths, and the cycles (rings of
+// swaps) a walk closes on its way. multi.ts (timeless swaps) and time-net.ts (schedules) both settle trades this way.
+
+/**
+ * Walks from `S` to `T` over arcs with flow left, at most `maxWalks` times. `next(u)` is an arc out of `u` with flow
+ * left (or −1); a walk that comes back to a node it passed splits off that cycle through `onCycle` and goes on; a
+ * walk that reaches `T` goes to `onPath`. Both callbacks take the arcs' volume off `left` themselves. A dead end is
+ * rounding: what enters a node beyond what leaves it sits on the walk's last arc only, so that arc alone is zeroed
+ * (zeroing the whole walk would drop real flow upstream of it).
+ */
+export function walkFlow(
+  S: number,
+  T: number,
+  dst: ArrayLike<number>,
+  left: Float64Array,
+  next: (u: number) => number,
+  maxWalks: number,
+  onCycle: (arcs: number[]) => void,
+  onPath: (arcs: number[]) => void,
+): void {
+  for (let guard = 0; guard < maxWalks && next(S) >= 0; guard++) {
+    const path: number[] = [];
+    const at = new Map<number, number>([[S, 0]]);
+    let u = S;
+    while (u !== T) {
+      const a = next(u);
+      if (a < 0) break;
+      const v = dst[a];
+      const from = at.get(v);
+      if (from !== undefined) {
+        const cycle = [...path.slice(from), a];
+        for (const a2 of path.slice(from)) at.delete(dst[a2]);
+        path.length = from;
+        onCycle(cycle);
+        u = v;
+        at.set(v, path.length);
+        continue;
+      }
+      path.push(a);
+      at.set(v, path.length);
+      u = v;
+    }
+    if (u !== T) {
+      if (path.length === 0) break;
+      left[path[path.length - 1]] = 0;
+      continue;
+    }
+    onPath(path);
+  }
+}
