@@ -45,7 +45,7 @@ export function candidates(at: BatchBook, proposals: readonly { id: string; prop
     id,
     proposer,
     fills,
-    welfare: fillsWelfare(at.book, fills),
+    welfare: fillsWelfare(at.book, at.latency, fills),
     elapsedMs,
     errors: proposalErrors(at.records, at.book, at.latency, fills, at.now),
   });

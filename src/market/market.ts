@@ -396,7 +396,7 @@ export class Market {
       .proposals(batch, true)
       .map((p) => ({ id: p.id, fills: allocationOf(JSON.parse(p.fills) as AllocationFill[]), view: JSON.parse(p.view!) as ClosedProposalView }))
       .filter((p) => p.view.feasible);
-    const proposals = rows.map((p) => ({ id: p.id, fills: p.fills, welfare: fillsWelfare(book, p.fills), ...(p.view.score ? { model: p.view.score.model } : {}) }));
+    const proposals = rows.map((p) => ({ id: p.id, fills: p.fills, welfare: fillsWelfare(book, latency, p.fills), ...(p.view.score ? { model: p.view.score.model } : {}) }));
     const { resolved, examples } = resolution(batch, latency, exact, this.store.commitmentsOf(book.map((i) => i.id)), proposals);
     this.store.transaction(() => {
       for (const e of examples) this.store.insertTrainingExample(batch, e.proposal, e, now);

@@ -7,6 +7,7 @@ import { fieldErrors } from "../contract/errors.ts";
 import { IntentInput, type Certificate, type ClosedProposalView, type Fill, type FieldError, type ProposalFill, type RevealBody, type Intent, type LatencyTable, type SolveStatus, type TrainingExample } from "../contract/schema.ts";
 import { compatible, priceAllocation, verify, type AllocationFill } from "../solver/index.ts";
 import { swapBuyView } from "../solver/multi.ts";
+import { pairLimits } from "../solver/price.ts";
 import { applyFills, tolerance, type IntentRecord, type IntentUpdate } from "./book.ts";
 import { batchContext, proposalFeatures } from "../model/features.ts";
 import { batchComplexity, scoreProposal, type ProposalScore } from "../model/reward.ts";
@@ -25,7 +26,8 @@ export function newSalt(): string {
 
 /** What the market takes of a proposal's fills: the allocation. A price sent with a fill is dropped here. */
 export function allocationOf(fills: readonly ProposalFill[]): AllocationFill[] {
-  return fills.map(({ buy, sell, resource, quantity }) => ({ buy, sell, resource, quantity }));
+  // A proposal's prices are ignored (section 6); its schedule is part of the allocation (section 2a).
+  return fills.map(({ buy, sell, resource, quantity, start, end }) => ({ buy, sell, resource, quantity, ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) }));
 }
 
 /** `a` is greater than `b` by more than the tie tolerance of `b` (welfares within it are equal: the earlier wins). */
@@ -34,15 +36,16 @@ function exceeds(a: number, b: number): boolean {
 }
 
 /** Σ quantity × (buyer's limit − seller's limit) over the fills, as the solver and `verify` count welfare. */
-export function fillsWelfare(book: readonly Intent[], fills: readonly AllocationFill[]): number {
+export function fillsWelfare(book: readonly Intent[], latency: LatencyTable, fills: readonly AllocationFill[]): number {
   const byId = new Map(book.map((i) => [i.id, i] as const));
   let welfare = 0;
   for (const f of fills) {
     const b = byId.get(f.buy);
     const s = byId.get(f.sell);
     if (!b || !s) continue;
-    const buyLimit = b.swapFor ? swapBuyView(b).limitPrice : b.limitPrice;
-    welfare += f.quantity * (buyLimit - s.limitPrice);
+    // The pair's limits as soft latency moves them (a swap buys at its swapFor limit), as verify counts them.
+    const [buyLimit, sellLimit] = pairLimits(latency, b, s);
+    welfare += f.quantity * (buyLimit - sellLimit);
   }
   return welfare;
 }
@@ -108,7 +111,7 @@ function pairErrors(byId: ReadonlyMap<string, Intent>, latency: LatencyTable, f:
 }
 
 function pricedErrors(book: readonly Intent[], latency: LatencyTable, fills: readonly AllocationFill[], now: number): string[] {
-  const check = verify(book, latency, { fills: priceAllocation(book, latency, fills), welfare: fillsWelfare(book, fills) }, { now });
+  const check = verify(book, latency, { fills: priceAllocation(book, latency, fills), welfare: fillsWelfare(book, latency, fills) }, { now });
   return check.ok ? [] : check.errors.filter((e) => !/^certificate|^not optimal|^not proven optimal/.test(e));
 }
 

@@ -14,6 +14,9 @@ export interface AllocationFill {
   sell: string;
   resource: string;
   quantity: number;
+  /** When it is delivered (CONTRACT.md section 2a), where a window is involved. */
+  start?: string;
+  end?: string;
 }
 
 /** Value per unit a swap gains by trading (what it receives is worth, less what it gives up). */
@@ -61,10 +64,18 @@ export function priceAllocation(intents: readonly Intent[], latency: LatencyTabl
     return p;
   });
   const priced = priceIndexed(intents, pairs, Int32Array.from(pb), Int32Array.from(ps), latency);
-  return fills.map((f, k) => ({ buy: f.buy, sell: f.sell, resource: f.resource, quantity: f.quantity, price: priced[pairOf[k]].price }));
+  return fills.map((f, k) => pricedFill(f, priced[pairOf[k]].price));
 }
 
 const NO_LATENCY: LatencyTable = Object.freeze({});
+
+/** A fill of the allocation with its price; its delivery schedule (start/end, section 2a) is kept as given. */
+function pricedFill(f: AllocationFill, price: number): Fill {
+  const out: Fill = { buy: f.buy, sell: f.sell, resource: f.resource, quantity: f.quantity, price };
+  if (f.start !== undefined) out.start = f.start;
+  if (f.end !== undefined) out.end = f.end;
+  return out;
+}
 
 /**
  * priceAllocation with the fills' intents already resolved to indices (−1: unknown, priced at 0). Without `latency`
@@ -95,7 +106,7 @@ export function priceIndexed(intents: readonly Intent[], fills: readonly Allocat
     plain.forEach((k, j) => (price[k] = plainPrice[j]));
     if (net.length > 0) priceNet(intents, fills, b, s, net, price, latency);
   }
-  return fills.map((f, k) => ({ buy: f.buy, sell: f.sell, resource: f.resource, quantity: f.quantity, price: price[k] }));
+  return fills.map((f, k) => pricedFill(f, price[k]));
 }
 
 /** Union-find over intents joined by fills; returns each intent's root. */

@@ -494,7 +494,7 @@ export function settleBatch(book: readonly Intent[], latency: LatencyTable, prop
   // The market checks its own allocation as it checks any other (a solver bug settles nothing rather than harm).
   const candidates = [...proposals.map((fills, k) => ({ k: k as number | "market", fills: [...fills] })), { k: "market" as const, fills: own.fills }]
     .filter((p) => proposalErrors(records, book, latency, p.fills, now).length === 0)
-    .map((p) => ({ ...p, welfare: fillsWelfare(book, p.fills) }));
+    .map((p) => ({ ...p, welfare: fillsWelfare(book, latency, p.fills) }));
   const ownWelfare = candidates.find((p) => p.k === "market")?.welfare ?? 0;
   let best: (typeof candidates)[number] = { k: "market", fills: [], welfare: 0 };
   for (const p of candidates.reverse()) if (p.welfare >= best.welfare - 1e-9 * Math.max(1, Math.abs(best.welfare))) best = p;

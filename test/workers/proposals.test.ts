@@ -315,7 +315,7 @@ describe("proposals cannot bend a settlement (issue #14)", () => {
       id,
       proposer: id,
       fills: allocationOf(fills),
-      welfare: fillsWelfare(book, fills),
+      welfare: fillsWelfare(book, {}, fills),
       elapsedMs: 0,
       errors: [],
     });
