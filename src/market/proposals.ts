@@ -56,7 +56,7 @@ export function fillsWelfare(book: readonly Intent[], latency: LatencyTable, fil
  * known live intents, sides, resource, positive finite quantities, at most each intent's open quantity
  * (applyFills); minimums (all-or-none); no self-trade; latency caps; a price exists within both limits. Then the
  * allocation priced by Nash bargaining goes through `verify` for what only it checks (a swap trade's individual
- * rationality, trade-by-trade listing); there is no certificate yet, so its optimality findings are not
+ * rationality on its net, the schedule over windows); there is no certificate yet, so its optimality findings are not
  * refusals: the batch close compares welfare. Each stage runs only when the one before found nothing, so one
  * defect is reported once. Duplicate pairs are allowed: they sum per intent and price alike.
  */
@@ -103,7 +103,7 @@ function pairErrors(byId: ReadonlyMap<string, Intent>, latency: LatencyTable, f:
   const sell = byId.get(f.sell)!;
   if (buy.agent === sell.agent) return [`fills.${k}: buy and sell are both agent ${buy.agent}'s intents (no self-trade)`];
   if (!compatible(buy.swapFor ? swapBuyView(buy) : buy, sell, latency)) return [`fills.${k}: regions are outside a latency cap`];
-  // A swap's individual rationality is on its whole trade (verify, below); a plain pair needs buy limit ≥ sell limit.
+  // A swap's individual rationality is on its net (verify, below; CONTRACT.md 2a); a plain pair needs buy limit ≥ sell limit.
   if (!buy.swapFor && !sell.swapFor && buy.limitPrice + tolerance(buy.limitPrice) < sell.limitPrice - tolerance(sell.limitPrice)) {
     return [`fills.${k}: the buyer's limit ${buy.limitPrice} is below the seller's ${sell.limitPrice}: no price lies within both`];
   }
