@@ -180,12 +180,29 @@ export const SettlementStats = z.looseObject({
  * bound on welfare. Markets with swaps add `potentials`: per swap id, the free dual π of "gives = receives" (its
  * entry in `duals` is then the dual of its quantity). Optional fields are additive (notes/solver.md).
  */
+const Fixings = z.array(z.tuple([z.string(), z.union([z.literal(0), z.literal(1)])]));
+const RateDuals = z.record(z.string(), z.record(z.string(), z.number()));
+
+/**
+ * With windows and minimums: a component's branch-and-bound tree (notes/solver.md, "Time: minimums (session 9)"):
+ * its intents, and per leaf its fixings, duals, rate duals per leg and interval start, and swap potentials.
+ */
+export const TimeTree = z.strictObject({
+  intents: z.array(z.string()),
+  leaves: z.array(
+    z.strictObject({ fixed: Fixings, duals: z.record(z.string(), z.number()), rates: RateDuals.optional(), takeRates: RateDuals.optional(), potentials: z.record(z.string(), z.number()).optional() }),
+  ),
+});
+export type TimeTree = z.infer<typeof TimeTree>;
+
 export const Certificate = z.looseObject({
   duals: z.record(z.string(), z.number()),
   bound: z.number(),
   potentials: z.record(z.string(), z.number()).optional(),
   /** With minQuantity: the branch-and-bound leaves, each with its fixings (id, 0 left out | 1 at least its minimum) and LP duals. */
-  tree: z.array(z.strictObject({ fixed: z.array(z.tuple([z.string(), z.union([z.literal(0), z.literal(1)])])), duals: z.record(z.string(), z.number()) })).optional(),
+  tree: z.array(z.strictObject({ fixed: Fixings, duals: z.record(z.string(), z.number()) })).optional(),
+  /** With windows and minimums: per component with branch and bound, its tree (leaves as `tree`'s, plus rate duals and potentials). */
+  trees: z.array(TimeTree).optional(),
   /** The certified gap: bound − welfare, stated when the certificate does not prove optimality. */
   gap: z.number().optional(),
 });

@@ -1,32 +1,36 @@
 // Books with windows (CONTRACT.md section 2a; notes/solver.md, "Time (session 8)"): the time-expanded circulation
 // (time-net.ts), branch and bound over minimums on it, fills per pair and run of equal rate, Nash prices per buy–sell
 // pair (swaps included: Nash on the net) from price.ts, and the certificate verify-time.ts checks.
-import type { Certificate, Fill, Intent, LatencyTable, SolveStatus } from "../contract/schema.ts";
+import type { Certificate, Fill, Intent, LatencyTable, SolveStatus, TimeTree } from "../contract/schema.ts";
 import { priceIndexed, type AllocationFill } from "./price.ts";
 import type { Budgets, SolveResult } from "./result.ts";
-import { branchOverMinimums } from "./minimums.ts";
+import { timeBranchAndBound, timeViolators, type TimeLeaf } from "./time-branch.ts";
 import { timeComponents } from "./components.ts";
-import { solveTimeLp, timeBook, type TimeBook, type TimeFixings, type TimeLp, type TimeTrade } from "./time-net.ts";
+import { solveTimeLp, timeBook, type TimeBook, type TimeLp, type TimeTrade } from "./time-net.ts";
 import { slotHours, timeLegs, windowed, type Slots } from "./time-slots.ts";
 
 export { isTimed } from "./time-slots.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** LPs branch and bound solves before the time budget may stop it (fewer than the class path's: each is larger). */
-const MIN_TIME_LPS = 8;
-
 /**
  * A book with windows: each component (timeComponents: disjoint windows never join) on its own elementary
  * intervals, then merged; rate duals are listed per interval of the whole book's (a component's interval spans
  * one or more of them, each with the same dual).
  */
-export function solveTime(intents: readonly Intent[], latency: LatencyTable, now: number | undefined, budgets: Budgets, t0: number): SolveResult {
+export function solveTime(
+  intents: readonly Intent[],
+  latency: LatencyTable,
+  now: number | undefined,
+  budgets: Budgets,
+  t0: number,
+  maxLeaves: number,
+): SolveResult {
   const timed = timeLegs(intents, now);
   const bounds = timed.slots.bounds;
   const parts = timeComponents(intents, latency, now, timed).map((c) => {
     const sub = c.length === intents.length ? intents : Array.from(c, (i) => intents[i]);
-    return solveTimeComponent(sub, latency, now, bounds, budgets, t0);
+    return solveTimeComponent(sub, latency, now, bounds, budgets, t0, maxLeaves);
   });
   const fills: Fill[] = [];
   const certificate: Certificate = { duals: {}, bound: 0, lpBound: 0 };
@@ -43,6 +47,7 @@ export function solveTime(intents: readonly Intent[], latency: LatencyTable, now
     certificate.bound += c.bound;
     certificate.lpBound = (certificate.lpBound as number) + (c.lpBound as number);
     if (c.gap) certificate.gap = (certificate.gap ?? 0) + c.gap;
+    if (c.trees) (certificate.trees ??= []).push(...c.trees);
     for (const field of ["rates", "takeRates", "potentials"] as const) if (c[field]) Object.assign((certificate[field] ??= {}) as object, c[field]);
   }
   // A swap in no component has no counterpart: any potential proves its (empty) part; verify wants one.
@@ -59,6 +64,7 @@ function solveTimeComponent(
   bounds: number[],
   budgets: Budgets,
   t0: number,
+  maxLeaves: number,
 ): SolveResult {
   const { legs, slots } = timeLegs(intents, now);
   const book = timeBook(intents, latency, legs, slots);
@@ -67,43 +73,57 @@ function solveTimeComponent(
     const m = Math.min(it.quantity, it.minQuantity ?? 0);
     return m > 1e-12 * Math.max(1, it.quantity) ? m : 0;
   });
-  let best = root;
-  let status: SolveStatus = "optimal";
-  let bbBound = root.bound;
-  if (violators(book, min, root.amount).length > 0) ({ best, status, bound: bbBound } = branchAndBound(book, min, root, budgets, t0));
-  const fills = timedFills(book, best.trades);
   const certificate = timeCertificate(book, root, bounds);
+  if (timeViolators(book, min, root.amount).length === 0) {
+    const welfare = root.welfare;
+    certificate.bound = Math.max(certificate.bound, welfare);
+    if (certificate.bound > welfare + 1e-9 * Math.max(1, Math.abs(welfare))) certificate.gap = certificate.bound - welfare;
+    return { fills: timedFills(book, root.trades), welfare: root.welfare, status: "optimal", solveMs: performance.now() - t0, certificate };
+  }
+  const { best, status, bound: searchBound, leaves } = timeBranchAndBound(book, min, root, budgets, t0, maxLeaves);
   const welfare = best.welfare;
-  certificate.bound = Math.max(certificate.bound, welfare);
-  const lpBound = certificate.bound;
-  if (lpBound > welfare + 1e-9 * Math.max(1, Math.abs(welfare))) certificate.gap = lpBound - welfare;
-  const result: SolveResult = { fills, welfare, status, solveMs: performance.now() - t0, certificate };
-  if (status !== "optimal") result.gap = Math.max(0, Math.min(lpBound, bbBound) - welfare);
+  // With a listed tree the certificate proves its largest leaf bound; without (too large) the root LP's.
+  let proven = Math.max(certificate.bound, welfare);
+  if (leaves) {
+    proven = welfare;
+    for (const l of leaves) proven = Math.max(proven, l.bound);
+    certificate.trees = [timeTree(book, leaves, bounds)];
+  }
+  certificate.bound = proven;
+  if (proven > welfare + 1e-9 * Math.max(1, Math.abs(welfare))) certificate.gap = proven - welfare;
+  const result: SolveResult = { fills: timedFills(book, best.trades), welfare, status, solveMs: performance.now() - t0, certificate };
+  if (status !== "optimal") result.gap = Math.max(0, Math.min(proven, searchBound) - welfare);
   return result;
 }
 
-/** Intents with a minimum filled strictly between 0 and it. */
-function violators(book: TimeBook, min: Float64Array, amount: Float64Array): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < min.length; i++) {
-    if (min[i] === 0) continue;
-    const x = amount[i];
-    if (x > book.tiny && x < min[i] - 1e-12 * Math.max(1, book.intents[i].quantity)) out.push(i);
-  }
-  return out;
-}
-
-/** Branch and bound over minimums on the time-expanded LP (minimums.ts). */
-function branchAndBound(book: TimeBook, min: Float64Array, root: TimeLp, budgets: Budgets, t0: number): { best: TimeLp; status: SolveStatus; bound: number } {
-  const n = book.intents.length;
-  const lp = (fixes: Int32Array) => {
-    const fix: TimeFixings = { excluded: new Uint8Array(n), forced: new Uint8Array(n), min };
-    for (let k = 0; k < fixes.length; k += 2) (fixes[k + 1] === 1 ? fix.excluded : fix.forced)[fixes[k]] = 1;
-    return solveTimeLp(book, fix);
+/** The component's tree for the certificate: its intents, and per leaf its fixings (0 out, 1 forced) and duals. */
+function timeTree(book: TimeBook, leaves: TimeLeaf[], bounds: number[]): TimeTree {
+  const { intents, legs, slots } = book;
+  const stride = slots.count + 1;
+  return {
+    intents: intents.map((it) => it.id),
+    leaves: leaves.map(({ fixes, duals: { d, pi, r } }) => {
+      const out: TimeTree["leaves"][number] = { fixed: [], duals: {} };
+      const excluded = new Set<number>();
+      for (let k = 0; k < fixes.length; k += 2) {
+        out.fixed.push([intents[fixes[k]].id, fixes[k + 1] === 1 ? 0 : 1]);
+        if (fixes[k + 1] === 1) excluded.add(fixes[k]);
+      }
+      intents.forEach((it, i) => {
+        if (excluded.has(i) || !(it.quantity > 0)) return;
+        if (d[i] !== 0) out.duals[it.id] = d[i];
+        if (it.swapFor) (out.potentials ??= {})[it.id] = pi[i];
+      });
+      const rateDuals: { leg: number; slot: number; dual: number }[] = [];
+      for (const [key, dual] of r) {
+        const leg = Math.floor(key / stride);
+        if (dual > 0 && !excluded.has(legs[leg].intent)) rateDuals.push({ leg, slot: key - leg * stride, dual });
+      }
+      Object.assign(out, rateTables(book, rateDuals, bounds));
+      return out;
+    }),
   };
-  return branchOverMinimums(root, lp, (amount) => violators(book, min, amount), min, budgets, t0, MIN_TIME_LPS);
 }
-
 /**
  * The trades as fills: each buy–sell pair's units per slot (a trade through swaps adds to each of its hops' pairs),
  * merged into runs of adjacent slots at one rate, one fill per run, all at the pair's one price from
@@ -174,6 +194,28 @@ function runs(slots: Slots, perSlot: Map<number, number>): { from: number; to: n
 }
 
 /**
+ * Rate duals as the certificate lists them: per intent id and the start of each of the book's intervals the slot
+ * spans (a swap's taken leg in `takeRates`, every other leg in `rates`); empty tables left out.
+ */
+type RateTables = { rates?: Record<string, Record<string, number>>; takeRates?: Record<string, Record<string, number>> };
+
+function rateTables(book: TimeBook, rateDuals: { leg: number; slot: number; dual: number }[], bounds: number[]): RateTables {
+  const { intents, legs, slots } = book;
+  const rates: Record<string, Record<string, number>> = {};
+  const takeRates: Record<string, Record<string, number>> = {};
+  for (const { leg, slot, dual } of rateDuals) {
+    const l = legs[leg];
+    const it = intents[l.intent];
+    const into = ((it.swapFor && l.buy ? takeRates : rates)[it.id] ??= {});
+    for (const b of bounds) if (b >= slots.bounds[slot] && b < slots.bounds[slot + 1]) into[iso(b)] = dual;
+  }
+  const out: RateTables = {};
+  if (Object.keys(rates).length > 0) out.rates = rates;
+  if (Object.keys(takeRates).length > 0) out.takeRates = takeRates;
+  return out;
+}
+
+/**
  * The root LP's duals: per intent (positive ones), per rate-capped leg and slot (`rates`, keyed by the slot's start;
  * a swap's taken leg in `takeRates`), per swap its potential. They bound the relaxation; a branch-and-bound welfare
  * below that bound states its gap.
@@ -184,17 +226,7 @@ function timeCertificate(book: TimeBook, root: TimeLp, bounds: number[]): Certif
   intents.forEach((it, i) => {
     if (root.duals[i] > 0) duals[it.id] = root.duals[i];
   });
-  const rates: Record<string, Record<string, number>> = {};
-  const takeRates: Record<string, Record<string, number>> = {};
-  for (const { leg, slot, dual } of root.rateDuals) {
-    const l = legs[leg];
-    const it = intents[l.intent];
-    const into = (it.swapFor && l.buy ? takeRates : rates)[it.id] ??= {};
-    for (const b of bounds) if (b >= slots.bounds[slot] && b < slots.bounds[slot + 1]) into[iso(b)] = dual;
-  }
-  const certificate: Certificate = { duals, bound: root.bound, lpBound: root.bound };
-  if (Object.keys(rates).length > 0) certificate.rates = rates;
-  if (Object.keys(takeRates).length > 0) certificate.takeRates = takeRates;
+  const certificate: Certificate = { duals, bound: root.bound, lpBound: root.bound, ...rateTables(book, root.rateDuals, bounds) };
   if (intents.some((it) => it.swapFor)) {
     const potentials: Record<string, number> = {};
     intents.forEach((it, i) => {
