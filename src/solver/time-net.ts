@@ -496,7 +496,9 @@ function directArcs(book: TimeBook, net: Net, direct: Uint8Array, endAt: (k: num
       if (!admits(b, book.legRegion[s]) || !admits(s, book.legRegion[b])) continue;
       const forcedSide = fix !== null && (fix.forced[B.intent] === 1 || fix.forced[X.intent] === 1);
       const penalty = hopGain(book, { buy: b, sell: s, slot: 0 }) - (B.value - X.value);
-      if (forcedSide && B.value - X.value + penalty < 0) continue; // not individually rational
+      // A plain pair that loses is not individually rational; a swap's hop may lose (its rationality is on its net).
+      const swapSide = intents[B.intent].swapFor !== undefined || intents[X.intent].swapFor !== undefined;
+      if (forcedSide && !swapSide && B.value - X.value + penalty < 0) continue;
       const both = (t: number) => {
         const u = endAt(b, t);
         const v = endAt(s, t);

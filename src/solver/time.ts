@@ -91,8 +91,10 @@ function solveTimeComponent(
   }
   certificate.bound = proven;
   if (proven > welfare + 1e-9 * Math.max(1, Math.abs(welfare))) certificate.gap = proven - welfare;
-  const result: SolveResult = { fills: timedFills(book, best.trades), welfare, status, solveMs: performance.now() - t0, certificate };
-  if (status !== "optimal") result.gap = Math.max(0, Math.min(proven, searchBound) - welfare);
+  // Optimal only where the certificate proves it (a leaf met only through a losing chain of swaps stays open).
+  const claimed = status === "optimal" && certificate.gap !== undefined && leaves ? "node_budget" : status;
+  const result: SolveResult = { fills: timedFills(book, best.trades), welfare, status: claimed, solveMs: performance.now() - t0, certificate };
+  if (claimed !== "optimal") result.gap = Math.max(0, (claimed === status ? Math.min(proven, searchBound) : proven) - welfare);
   return result;
 }
 
