@@ -27,10 +27,14 @@ td:first-child,th:first-child{text-align:left}.buy{color:var(--buy)}.sell{color:
 code{font:12px ui-monospace,monospace}
 .timeline{margin-bottom:1em}.timeline h3{font-size:14px;margin:.2em 0}.timeline svg{width:100%;height:auto;display:block}.timeline text{font-size:11px;fill:var(--muted)}
 rect.cap.buy{fill:var(--buy)}rect.cap.sell{fill:var(--sell)}rect.fill{fill:#2f6fdd}
+rect.anytime.buy{fill:var(--buy);fill-opacity:.3}rect.anytime.sell{fill:var(--sell);fill-opacity:.3}text.anytime{fill:var(--ink)}
 line.now{stroke:var(--ink);stroke-dasharray:3 3}line.axis{stroke:#99a}`;
 
-/** The time axis's drawing (SVG user units): width, each side's band height, the fill track's height, the label margin. */
-export const TIMELINE = { width: 1000, band: 90, track: 22, left: 76 } as const;
+/**
+ * The time axis's drawing (SVG user units): width, each side's band height, the fill track's height, the label
+ * margin, and the height of each row of the "any time" strip (open quantity of intents without a window).
+ */
+export const TIMELINE = { width: 1000, band: 90, track: 22, left: 76, strip: 12 } as const;
 
 /** The page's script. Plain ES2020 in a string: it runs in the browser, not in the worker. */
 const SCRIPT = String.raw`
@@ -114,12 +118,13 @@ function windowText(w) {
 }
 
 // What each open intent offers or needs over time: one leg per window (a swap gives over its window and takes
-// swapFor.resource over swapFor.window), its open quantity spread evenly over it, capped by maxRate.
-function capacityLegs() {
+// swapFor.resource over swapFor.window), its open quantity spread evenly over it, capped by maxRate. A leg
+// without a window trades at any time: it goes to the "any time" strip with its open quantity.
+function capacityLegs(anytime) {
   const legs = [];
   for (const i of state.book.values()) {
     const leg = (resource, side, w) => {
-      if (!w) return;
+      if (!w) return void anytime.push({ id: i.id, resource, side, quantity: i.remainingQuantity });
       const start = Date.parse(w.start), end = Date.parse(w.end);
       const even = i.remainingQuantity / ((end - start) / HOUR);
       legs.push({ id: i.id, resource, side, start, end, rate: typeof i.maxRate === "number" ? Math.min(i.maxRate, even) : even });
@@ -142,14 +147,34 @@ function tickStep(spanMs) {
 }
 
 function renderTimeline() {
-  const legs = capacityLegs();
+  const anytime = [];
+  const legs = capacityLegs(anytime);
   const fills = timedFills();
-  const untimed = [...state.book.values()].filter((i) => !i.window && !(i.swapFor && i.swapFor.window)).length;
-  const resources = [...new Set([...legs.map((l) => l.resource), ...fills.map((f) => f.resource)])].sort();
-  el("timeline-note").textContent = untimed > 0 ? untimed + " open intent" + (untimed === 1 ? "" : "s") + " without a window (any time), not drawn" : "";
+  const resources = [...new Set([...legs.map((l) => l.resource), ...anytime.map((l) => l.resource), ...fills.map((f) => f.resource)])].sort();
+  const untimed = new Set(anytime.map((l) => l.id)).size;
+  el("timeline-note").textContent = untimed > 0 ? untimed + " open intent" + (untimed === 1 ? "" : "s") + " without a window (any time): the strip under its resource's axis" : "";
+  const of = (list, r) => list.filter((l) => l.resource === r);
   el("timeline").innerHTML = resources.length === 0
-    ? "<p class=muted id=timeline-empty>No open intent or recent fill has a window.</p>"
-    : resources.map((r) => timelineOf(r, legs.filter((l) => l.resource === r), fills.filter((f) => f.resource === r), Date.now())).join("");
+    ? "<p class=muted id=timeline-empty>No open intent and no recent fill.</p>"
+    : resources.map((r) => timelineOf(r, of(legs, r), of(anytime, r), of(fills, r), Date.now())).join("");
+}
+
+// The "any time" strip: per side the open quantity of the legs without a window, a band across the whole axis
+// (they may deliver in any interval, windowed counterparts' included), bids above asks.
+function anytimeStrip(anytime, y, x0, x1) {
+  const { strip } = TL;
+  let out = "<text x=0 y=" + (y + strip + 4) + ">any time</text>";
+  ["buy", "sell"].forEach((side, row) => {
+    const mine = anytime.filter((l) => l.side === side);
+    if (mine.length === 0) return;
+    const quantity = mine.reduce((t, l) => t + l.quantity, 0);
+    const top = y + row * (strip + 2);
+    const what = (side === "buy" ? "bids " : "asks ") + num(quantity) + " units, any time (" + mine.length + " intent" + (mine.length === 1 ? "" : "s") + ")";
+    out += "<rect class=\"anytime " + side + "\" data-side=" + side + " data-quantity=\"" + num(quantity) + "\" data-intents=\"" + esc(mine.map((l) => l.id).join(" ")) + "\"" +
+      " x=" + x0.toFixed(1) + " width=" + (x1 - x0).toFixed(1) + " y=" + top + " height=" + strip + "><title>" + what + "</title></rect>" +
+      "<text class=anytime x=" + (x0 + 6).toFixed(1) + " y=" + (top + strip - 3) + ">" + what + "</text>";
+  });
+  return out;
 }
 
 // Each side's rate per elementary interval (between consecutive window boundaries): the legs covering it add up.
@@ -164,10 +189,11 @@ function steps(legs, side) {
   return out;
 }
 
-function timelineOf(resource, legs, fills, now) {
+function timelineOf(resource, legs, anytime, fills, now) {
   const times = [...legs.flatMap((l) => [l.start, l.end]), ...fills.flatMap((f) => [f.s, f.e])];
-  let t0 = Math.min(...times);
-  const t1 = Math.max(t0 + HOUR, ...times);
+  // Only intents without a window: the next day, from now.
+  let t0 = times.length > 0 ? Math.min(...times) : now;
+  const t1 = Math.max(t0 + (times.length > 0 ? HOUR : 24 * HOUR), ...times);
   // Now on the axis too, unless it is so far before the windows that they would be squeezed into a corner.
   if (now < t0 && t0 - now < t1 - t0) t0 = now;
   const { width: W, left: L, band, track } = TL;
@@ -185,18 +211,21 @@ function timelineOf(resource, legs, fills, now) {
     "<rect class=fill data-buy=\"" + esc(f.buy) + "\" data-sell=\"" + esc(f.sell) + "\" data-start=\"" + esc(f.start) + "\" data-end=\"" + esc(f.end) + "\"" +
     " x=" + x(f.s).toFixed(1) + " width=" + Math.max(2, x(f.e) - x(f.s)).toFixed(1) + " y=" + (trackY + (k % 2) * (track / 2)).toFixed(1) + " height=" + (track / 2 - 2) + ">" +
     "<title>fill in " + esc(f.settlement) + ": " + num(f.quantity) + " at " + num(f.price) + ", " + esc(windowText({ start: f.start, end: f.end })) + "</title></rect>";
+  const stripY = trackY + track + 2;
+  const bottom = anytime.length > 0 ? stripY + 2 * (TL.strip + 2) : trackY + track;
   const step = tickStep(t1 - t0);
   let ticks = "";
   for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) {
     const label = (step >= 24 * HOUR || hhmm(t) === "00:00" ? day(t) + " " : "") + hhmm(t);
-    ticks += "<line class=axis x1=" + x(t).toFixed(1) + " x2=" + x(t).toFixed(1) + " y1=" + (mid - 3) + " y2=" + (mid + 3) + "></line><text x=" + x(t).toFixed(1) + " y=" + (trackY + track + 12) + " text-anchor=middle>" + label + "</text>";
+    ticks += "<line class=axis x1=" + x(t).toFixed(1) + " x2=" + x(t).toFixed(1) + " y1=" + (mid - 3) + " y2=" + (mid + 3) + "></line><text x=" + x(t).toFixed(1) + " y=" + (bottom + 12) + " text-anchor=middle>" + label + "</text>";
   }
-  const nowLine = now >= t0 && now <= t1 ? "<line class=now x1=" + x(now).toFixed(1) + " x2=" + x(now).toFixed(1) + " y1=4 y2=" + (trackY + track) + "><title>now</title></line>" : "";
+  const nowLine = now >= t0 && now <= t1 ? "<line class=now x1=" + x(now).toFixed(1) + " x2=" + x(now).toFixed(1) + " y1=4 y2=" + bottom + "><title>now</title></line>" : "";
   return "<div class=timeline data-resource=\"" + esc(resource) + "\"><h3>" + esc(resource) + " <span class=muted>open capacity in units per hour, bids ↑ asks ↓; fills delivered below (UTC)</span></h3>" +
-    "<svg viewBox=\"0 0 " + W + " " + (trackY + track + 18) + "\" role=img aria-label=\"open capacity of " + esc(resource) + " over time\">" +
+    "<svg viewBox=\"0 0 " + W + " " + (bottom + 18) + "\" role=img aria-label=\"open capacity of " + esc(resource) + " over time\">" +
     "<text x=0 y=" + (mid - band + 10) + ">bids " + num(max, 2) + "/h</text><text x=0 y=" + (mid - 4) + ">0</text><text x=0 y=" + (mid + band - 4) + ">asks " + num(max, 2) + "/h</text><text x=0 y=" + (trackY + 10) + ">fills</text>" +
     "<line class=axis x1=" + L + " x2=" + W + " y1=" + mid + " y2=" + mid + "></line>" +
-    bids.map((s) => bar("buy", s)).join("") + asks.map((s) => bar("sell", s)).join("") + fills.map(fillBar).join("") + ticks + nowLine + "</svg></div>";
+    bids.map((s) => bar("buy", s)).join("") + asks.map((s) => bar("sell", s)).join("") + fills.map(fillBar).join("") +
+    (anytime.length > 0 ? anytimeStrip(anytime, stripY, x(t0), x(t1)) : "") + ticks + nowLine + "</svg></div>";
 }
 
 function renderSettlements() {

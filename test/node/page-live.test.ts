@@ -178,3 +178,45 @@ test("the time axis draws open capacity per window (bids up, asks down) and plac
   expect(countColour(img, [0x2f, 0x6f, 0xdd])).toBeGreaterThan(50);
   await page.close();
 });
+
+test("intents without a window are drawn as an \"any time\" strip across their resource's axis, per side with its open quantity", { timeout: 60_000 }, async () => {
+  const market = `page-anytime-${Date.now().toString(36)}`;
+  const clients = await Promise.all([generateKey(), generateKey(), generateKey(), generateKey()].map(async (k) => new NashClient({ baseUrl: server.base, key: await k })));
+  const HOUR = 3_600_000;
+  const t0 = Math.ceil(Date.now() / HOUR) * HOUR + HOUR;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  // Nothing crosses: a windowed ask at 1.4, windowless bids at 1.0 and 1.1, a windowless ask at 1.5; another
+  // resource with only a windowless ask.
+  await clients[0].submit(market, { id: "ask", side: "sell", resource: "gpu-h100-hr", quantity: 400, limitPrice: 1.4, region: "eu-west", window: { start: iso(t0), end: iso(t0 + 4 * HOUR) } });
+  await clients[1].submit(market, { id: "wl-bid", side: "buy", resource: "gpu-h100-hr", quantity: 70, limitPrice: 1.0, region: "eu-west" });
+  await clients[2].submit(market, { id: "wl-bid2", side: "buy", resource: "gpu-h100-hr", quantity: 5, limitPrice: 1.1, region: "eu-west" });
+  await clients[3].submit(market, { id: "wl-ask", side: "sell", resource: "gpu-h100-hr", quantity: 40, limitPrice: 1.5, region: "eu-west" });
+  await clients[3].submit(market, { id: "wl-inf", side: "sell", resource: "inference-mtok", quantity: 80, limitPrice: 0.9, region: "us-east" });
+  const page = await context.newPage();
+  await page.goto(`${server.base}/markets/${market}`);
+  await page.waitForSelector('#status[data-state="live"]', { timeout: 30_000 });
+  const axis = '.timeline[data-resource="gpu-h100-hr"]';
+  const strip = (sel: string, side: string) =>
+    page.$eval(`${sel} rect.anytime[data-side="${side}"]`, (r) => {
+      const b = (r as any).getBBox();
+      return { quantity: r.getAttribute("data-quantity"), intents: r.getAttribute("data-intents"), x: b.x as number, right: (b.x + b.width) as number, y: b.y as number };
+    });
+  const bids = await strip(axis, "buy");
+  const asks = await strip(axis, "sell");
+  expect([bids.quantity, bids.intents, asks.quantity, asks.intents]).toEqual(["75", "wl-bid wl-bid2", "40", "wl-ask"]);
+  // Across the whole axis, under the windowed capacity; bids above asks.
+  const cap = await page.$eval(`${axis} rect.cap[data-side="sell"]`, (r) => {
+    const b = (r as any).getBBox();
+    return { x: b.x as number, right: (b.x + b.width) as number, bottom: (b.y + b.height) as number };
+  });
+  expect(bids.x).toBeLessThanOrEqual(cap.x + 0.5);
+  expect(bids.right).toBeGreaterThanOrEqual(cap.right - 0.5);
+  expect(bids.y).toBeGreaterThan(cap.bottom);
+  expect(asks.y).toBeGreaterThan(bids.y);
+  // A resource whose intents all lack a window still gets its axis, with the strip alone.
+  expect(await strip('.timeline[data-resource="inference-mtok"]', "sell")).toMatchObject({ quantity: "80", intents: "wl-inf" });
+  expect(await page.textContent("#timeline-note")).toMatch(/^4 open intents without a window/);
+  const img = decodePng(await page.locator(axis).screenshot());
+  expect(countColour(img, [0xc0, 0x39, 0x2b])).toBeGreaterThan(200);
+  await page.close();
+});
