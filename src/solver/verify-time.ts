@@ -430,6 +430,7 @@ class LeafCheck {
   private readonly slots: Slots;
   private readonly byId: Map<string, number>;
   private readonly partOf: Int32Array;
+  private readonly slack: PartSlack[] = [];
   constructor(intents: readonly Intent[], latency: LatencyTable, legs: Leg[], slots: Slots, byId: Map<string, number>, partOf: Int32Array) {
     this.intents = intents;
     this.latency = latency;
@@ -525,7 +526,8 @@ class LeafCheck {
     const forcedLegs: number[] = [];
     const free = Float64Array.from(this.base);
     for (let k = 0; k < legs.length; k++) if (forced[legs[k].intent] && free[k] === free[k]) (forcedLegs.push(k), (free[k] = NaN));
-    const slack = dualSlack(intents, this.latency, legs, slots, free, this.scale, this.rateDual);
+    const slacks = (this.slack[part] ??= new PartSlack(intents, this.latency, legs, slots, partOf, part));
+    const slack = slacks.check(free, this.scale, this.rateDual);
     const pairErr = slack ?? this.forcedPairs(forcedLegs);
     if (pairErr) return fail(`${where}: ${pairErr.replace(/^certificate: /, "")}`);
     reset();
@@ -588,6 +590,104 @@ class LeafCheck {
           if (slack < -rel(scale[k], scale[m], pk, pm, rk, rm)) return `duals violate U + r + V + r ≥ gain for ${it.id} (forced) and ${other.id} (by ${-slack})`;
         }
       }
+    }
+    return null;
+  }
+}
+
+/**
+ * dualSlack for one part, leaf after leaf: the (leg, hub key, slot, penalty) entries are listed once, and each
+ * leaf only recomputes the least slack per key and side over two distinct agents, in typed arrays.
+ */
+class PartSlack {
+  private readonly leg: Int32Array;
+  private readonly key: Int32Array;
+  private readonly slot: Int32Array;
+  private readonly penalty: Float64Array;
+  private readonly agent: Int32Array;
+  private readonly keys: number;
+  private readonly v1: Float64Array;
+  private readonly t1: Float64Array;
+  private readonly a1: Int32Array;
+  private readonly v2: Float64Array;
+  private readonly t2: Float64Array;
+  constructor(intents: readonly Intent[], latency: LatencyTable, legs: Leg[], slots: Slots, partOf: Int32Array, part: number) {
+    const regions = new Map<string, number>();
+    const resources = new Map<string, number>();
+    const agents = new Map<string, number>();
+    const id = (m: Map<string, number>, x: string) => m.get(x) ?? (m.set(x, m.size), m.size - 1);
+    for (const l of legs) {
+      id(regions, intents[l.intent].region);
+      id(resources, l.resource);
+    }
+    const names = [...regions.keys()];
+    const R = names.length;
+    const dense = new Map<number, number>();
+    const leg: number[] = [];
+    const key: number[] = [];
+    const slot: number[] = [];
+    const penalty: number[] = [];
+    this.agent = Int32Array.from(legs, (l) => id(agents, intents[l.intent].agent));
+    legs.forEach((l, k) => {
+      const it = intents[l.intent];
+      if (partOf[l.intent] !== part) return;
+      const mine = regions.get(it.region)!;
+      const res = resources.get(l.resource)!;
+      const slotsOf = windowed(l) ? [] : [slots.count];
+      for (let t = l.first; t < l.last; t++) slotsOf.push(t);
+      for (let other = 0; other < R; other++) {
+        if (!withinCap(latency, it.region, it.maxLatencyMs, names[other])) continue;
+        const p = softPenalty(latency, it, names[other]);
+        if (p === Infinity) continue;
+        const [rb, rs] = l.buy ? [mine, other] : [other, mine];
+        for (const t of slotsOf) {
+          const raw = ((t * resources.size + res) * R + rb) * R + rs;
+          let d = dense.get(raw);
+          if (d === undefined) dense.set(raw, (d = dense.size));
+          leg.push(k), key.push(2 * d + (l.buy ? 0 : 1)), slot.push(t), penalty.push(p);
+        }
+      }
+    });
+    this.leg = Int32Array.from(leg);
+    this.key = Int32Array.from(key);
+    this.slot = Int32Array.from(slot);
+    this.penalty = Float64Array.from(penalty);
+    this.keys = dense.size;
+    this.v1 = new Float64Array(2 * this.keys);
+    this.t1 = new Float64Array(2 * this.keys);
+    this.a1 = new Int32Array(2 * this.keys);
+    this.v2 = new Float64Array(2 * this.keys);
+    this.t2 = new Float64Array(2 * this.keys);
+  }
+
+  /** null when every pair of legs with a base (NaN: not in this leaf's check) has slack ≥ 0. */
+  check(base: Float64Array, scale: Float64Array, rateDual: Map<number, number>[]): string | null {
+    const { v1, t1, a1, v2, t2 } = this;
+    v1.fill(Infinity);
+    v2.fill(Infinity);
+    a1.fill(-1);
+    for (let e = 0; e < this.leg.length; e++) {
+      const k = this.leg[e];
+      const b = base[k];
+      if (b !== b) continue;
+      const r = rateDual[k].size > 0 ? (rateDual[k].get(this.slot[e]) ?? 0) : 0;
+      const p = this.penalty[e];
+      const v = b + r + p;
+      const tol = 1e-9 * Math.max(1, Math.abs(scale[k]), p, r);
+      const at = this.key[e];
+      const agent = this.agent[k];
+      if (v < v1[at]) {
+        if (agent !== a1[at]) [v2[at], t2[at]] = [v1[at], t1[at]];
+        [v1[at], t1[at], a1[at]] = [v, tol, agent];
+      } else if (agent !== a1[at] && v < v2[at]) [v2[at], t2[at]] = [v, tol];
+    }
+    for (let h = 0; h < this.keys; h++) {
+      const b = 2 * h;
+      const s = b + 1;
+      if (v1[b] === Infinity || v1[s] === Infinity) continue;
+      const slack = a1[b] !== a1[s] ? v1[b] + v1[s] : Math.min(v1[b] + v2[s], v2[b] + v1[s]);
+      const tol = a1[b] !== a1[s] ? t1[b] + t1[s] : v1[b] + v2[s] <= v2[b] + v1[s] ? t1[b] + t2[s] : t2[b] + t1[s];
+      if (slack < -tol) return `duals violate U + r + V + r ≥ gain for a compatible pair in an interval (by ${-slack})`;
     }
     return null;
   }
