@@ -200,6 +200,45 @@ function checkTimeCertificate(
     errors.push(`not ${milp ? "proven " : ""}optimal over schedules: the ${withTrees ? "proven" : "dual"} bound ${proven} exceeds the welfare ${welfare}${milp ? " and no such gap is stated" : ""}`);
 }
 
+/**
+ * Every (leg, hub key, slot, penalty) a leg meets: per finite slot it is active in (a windowless leg also the
+ * untimed one) and per counterpart region within both its latency cap and its soft latency, keyed by (slot,
+ * resource, buyer region, seller region). Legs `skip` rejects are left out.
+ */
+function eachHub(
+  intents: readonly Intent[],
+  latency: LatencyTable,
+  legs: Leg[],
+  slots: Slots,
+  skip: (k: number) => boolean,
+  f: (k: number, key: number, t: number, penalty: number) => void,
+): void {
+  const regions = new Map<string, number>();
+  const resources = new Map<string, number>();
+  const id = (m: Map<string, number>, x: string) => m.get(x) ?? (m.set(x, m.size), m.size - 1);
+  for (const l of legs) {
+    id(regions, intents[l.intent].region);
+    id(resources, l.resource);
+  }
+  const names = [...regions.keys()];
+  const R = names.length;
+  legs.forEach((l, k) => {
+    if (skip(k)) return;
+    const it = intents[l.intent];
+    const mine = regions.get(it.region)!;
+    const res = resources.get(l.resource)!;
+    const slotsOf = windowed(l) ? [] : [slots.count];
+    for (let t = l.first; t < l.last; t++) slotsOf.push(t);
+    for (let other = 0; other < R; other++) {
+      if (!withinCap(latency, it.region, it.maxLatencyMs, names[other])) continue;
+      const penalty = softPenalty(latency, it, names[other]);
+      if (penalty === Infinity) continue;
+      const [rb, rs] = l.buy ? [mine, other] : [other, mine];
+      for (const t of slotsOf) f(k, ((t * resources.size + res) * R + rb) * R + rs, t, penalty);
+    }
+  });
+}
+
 /** Least slack per (slot, resource, buyer region, seller region) and side, over two distinct agents; null if all ≥ 0. */
 function dualSlack(
   intents: readonly Intent[],
@@ -210,15 +249,6 @@ function dualSlack(
   scale: Float64Array,
   rateDual: Map<number, number>[],
 ): string | null {
-  const regions = new Map<string, number>();
-  const resources = new Map<string, number>();
-  const id = (m: Map<string, number>, x: string) => m.get(x) ?? (m.set(x, m.size), m.size - 1);
-  for (const l of legs) {
-    id(regions, intents[l.intent].region);
-    id(resources, l.resource);
-  }
-  const names = [...regions.keys()];
-  const R = names.length;
   // Per key and side: the best slack and its agent, and the best of any other agent.
   type Best = { v1: number; a1: string; t1: number; v2: number; t2: number };
   const best = [new Map<number, Best>(), new Map<number, Best>()];
@@ -230,23 +260,10 @@ function dualSlack(
       [e.v1, e.a1, e.t1] = [v, agent, tol];
     } else if (agent !== e.a1 && v < e.v2) [e.v2, e.t2] = [v, tol];
   };
-  legs.forEach((l, k) => {
-    if (base[k] !== base[k]) return; // not in this check (a leaf's excluded, forced or other part's leg)
-    const it = intents[l.intent];
-    const mine = regions.get(it.region)!;
-    const res = resources.get(l.resource)!;
-    const slotsOf = windowed(l) ? [] : [slots.count];
-    for (let t = l.first; t < l.last; t++) slotsOf.push(t);
-    for (let other = 0; other < R; other++) {
-      if (!withinCap(latency, it.region, it.maxLatencyMs, names[other])) continue;
-      const penalty = softPenalty(latency, it, names[other]);
-      if (penalty === Infinity) continue;
-      const [rb, rs] = l.buy ? [mine, other] : [other, mine];
-      for (const t of slotsOf) {
-        const v = base[k] + (rateDual[k].get(t) ?? 0) + penalty;
-        put(l.buy ? 0 : 1, ((t * resources.size + res) * R + rb) * R + rs, v, it.agent, rel(scale[k], penalty, rateDual[k].get(t) ?? 0));
-      }
-    }
+  // A leg without a base is not in this check (a leaf's excluded, forced or other part's leg).
+  eachHub(intents, latency, legs, slots, (k) => base[k] !== base[k], (k, key, t, penalty) => {
+    const r = rateDual[k].get(t) ?? 0;
+    put(legs[k].buy ? 0 : 1, key, base[k] + r + penalty, intents[legs[k].intent].agent, rel(scale[k], penalty, r));
   });
   for (const [key, b] of best[0]) {
     const s = best[1].get(key);
@@ -357,45 +374,24 @@ function worthOf(intents: readonly Intent[], l: Leg, penalty: number): number {
  * region, seller region) and side, the best worth per part over two distinct agents, compared across parts.
  */
 function separated(intents: readonly Intent[], latency: LatencyTable, legs: Leg[], slots: Slots, partOf: Int32Array): string | null {
-  const regions = new Map<string, number>();
-  const resources = new Map<string, number>();
-  const id = (m: Map<string, number>, x: string) => m.get(x) ?? (m.set(x, m.size), m.size - 1);
-  for (const l of legs) {
-    id(regions, intents[l.intent].region);
-    id(resources, l.resource);
-  }
-  const names = [...regions.keys()];
-  const R = names.length;
   type Best = { v1: number; a1: string; k1: number; v2: number; k2: number };
   // Per side, key → part → best (buyers by −worth, so lower is better on both sides).
   const best = [new Map<number, Map<number, Best>>(), new Map<number, Map<number, Best>>()];
-  legs.forEach((l, k) => {
-    const it = intents[l.intent];
-    const mine = regions.get(it.region)!;
-    const res = resources.get(l.resource)!;
-    const side = l.buy ? 0 : 1;
+  eachHub(intents, latency, legs, slots, () => false, (k, key, _t, penalty) => {
+    const l = legs[k];
+    const agent = intents[l.intent].agent;
+    const w = worthOf(intents, l, penalty);
+    const v = l.buy ? -w : w;
+    const side = best[l.buy ? 0 : 1];
+    let perPart = side.get(key);
+    if (!perPart) side.set(key, (perPart = new Map()));
     const part = partOf[l.intent];
-    const slotsOf = windowed(l) ? [] : [slots.count];
-    for (let t = l.first; t < l.last; t++) slotsOf.push(t);
-    for (let other = 0; other < R; other++) {
-      if (!withinCap(latency, it.region, it.maxLatencyMs, names[other])) continue;
-      const penalty = softPenalty(latency, it, names[other]);
-      if (penalty === Infinity) continue;
-      const w = worthOf(intents, l, penalty);
-      const v = l.buy ? -w : w;
-      const [rb, rs] = l.buy ? [mine, other] : [other, mine];
-      for (const t of slotsOf) {
-        const key = ((t * resources.size + res) * R + rb) * R + rs;
-        let perPart = best[side].get(key);
-        if (!perPart) best[side].set(key, (perPart = new Map()));
-        const e = perPart.get(part);
-        if (!e) perPart.set(part, { v1: v, a1: it.agent, k1: k, v2: Infinity, k2: -1 });
-        else if (v < e.v1) {
-          if (it.agent !== e.a1) [e.v2, e.k2] = [e.v1, e.k1];
-          [e.v1, e.a1, e.k1] = [v, it.agent, k];
-        } else if (it.agent !== e.a1 && v < e.v2) [e.v2, e.k2] = [v, k];
-      }
-    }
+    const e = perPart.get(part);
+    if (!e) perPart.set(part, { v1: v, a1: agent, k1: k, v2: Infinity, k2: -1 });
+    else if (v < e.v1) {
+      if (agent !== e.a1) [e.v2, e.k2] = [e.v1, e.k1];
+      [e.v1, e.a1, e.k1] = [v, agent, k];
+    } else if (agent !== e.a1 && v < e.v2) [e.v2, e.k2] = [v, k];
   });
   for (const [key, buyers] of best[0]) {
     const sellers = best[1].get(key);
@@ -612,41 +608,17 @@ class PartSlack {
   private readonly v2: Float64Array;
   private readonly t2: Float64Array;
   constructor(intents: readonly Intent[], latency: LatencyTable, legs: Leg[], slots: Slots, partOf: Int32Array, part: number) {
-    const regions = new Map<string, number>();
-    const resources = new Map<string, number>();
     const agents = new Map<string, number>();
-    const id = (m: Map<string, number>, x: string) => m.get(x) ?? (m.set(x, m.size), m.size - 1);
-    for (const l of legs) {
-      id(regions, intents[l.intent].region);
-      id(resources, l.resource);
-    }
-    const names = [...regions.keys()];
-    const R = names.length;
+    this.agent = Int32Array.from(legs, (l) => agents.get(intents[l.intent].agent) ?? (agents.set(intents[l.intent].agent, agents.size), agents.size - 1));
     const dense = new Map<number, number>();
     const leg: number[] = [];
     const key: number[] = [];
     const slot: number[] = [];
     const penalty: number[] = [];
-    this.agent = Int32Array.from(legs, (l) => id(agents, intents[l.intent].agent));
-    legs.forEach((l, k) => {
-      const it = intents[l.intent];
-      if (partOf[l.intent] !== part) return;
-      const mine = regions.get(it.region)!;
-      const res = resources.get(l.resource)!;
-      const slotsOf = windowed(l) ? [] : [slots.count];
-      for (let t = l.first; t < l.last; t++) slotsOf.push(t);
-      for (let other = 0; other < R; other++) {
-        if (!withinCap(latency, it.region, it.maxLatencyMs, names[other])) continue;
-        const p = softPenalty(latency, it, names[other]);
-        if (p === Infinity) continue;
-        const [rb, rs] = l.buy ? [mine, other] : [other, mine];
-        for (const t of slotsOf) {
-          const raw = ((t * resources.size + res) * R + rb) * R + rs;
-          let d = dense.get(raw);
-          if (d === undefined) dense.set(raw, (d = dense.size));
-          leg.push(k), key.push(2 * d + (l.buy ? 0 : 1)), slot.push(t), penalty.push(p);
-        }
-      }
+    eachHub(intents, latency, legs, slots, (k) => partOf[legs[k].intent] !== part, (k, raw, t, p) => {
+      let d = dense.get(raw);
+      if (d === undefined) dense.set(raw, (d = dense.size));
+      leg.push(k), key.push(2 * d + (legs[k].buy ? 0 : 1)), slot.push(t), penalty.push(p);
     });
     this.leg = Int32Array.from(leg);
     this.key = Int32Array.from(key);

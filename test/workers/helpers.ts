@@ -1,6 +1,7 @@
 // Shared helpers for the workerd tests: agents with real Ed25519 keys, signed requests through SELF, and
 // unique market names so tests never share state.
-import { env, SELF } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
+import { expect } from "vitest";
 import { agentKeyFromSeed, generateAgentKey, signRequest, type AgentKey } from "../../src/contract/auth.ts";
 
 export const BASE = "http://nash.test";
@@ -87,4 +88,21 @@ export async function withOperator<T>(run: () => Promise<T>): Promise<T> {
   } finally {
     vars.OPERATOR_AGENTS = before;
   }
+}
+
+/** A batch market whose window stays open until `closeBatch` (no timing races on a loaded machine). */
+export async function batchMarket(prefix = "p"): Promise<string> {
+  const m = freshMarket(prefix);
+  const r = await signedFetch(operator, "PUT", `/v1/markets/${m}/config`, { clearing: "batch", batchIntervalMs: 3_600_000 });
+  expect(r.status).toBe(200);
+  return m;
+}
+
+/** Closes the open batch now: its due time moved to the past, then the market's alarm. */
+export async function closeBatch(m: string): Promise<void> {
+  const stub = env.MARKET.getByName(m);
+  await runInDurableObject(stub, async (_i, state) => {
+    state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'batch_due_ms'", String(Date.now() - 1));
+  });
+  await runDurableObjectAlarm(stub);
 }

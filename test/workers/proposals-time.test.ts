@@ -1,33 +1,19 @@
 // An outside proposal on a windowed book over HTTP inside workerd (CONTRACT.md section 2a, issue 16): the market's
 // own optimal allocation, with its fills' start/end, is accepted and settles as it is; a fill that starts before
 // now, or that drops its schedule, is refused with 422 naming the fill.
-import { SELF, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { SELF } from "cloudflare:test";
 import { expect, test } from "vitest";
 import type { Intent } from "../../src/contract/schema.ts";
 import { allocationOf } from "../../src/market/proposals.ts";
 import { DEFAULT_LATENCY, solve } from "../../src/solver/index.ts";
-import { BASE, buyIntent, freshMarket, json, newAgent, operator, sellIntent, signedFetch, submit, withOperator } from "./helpers.ts";
+import { BASE, batchMarket, buyIntent, closeBatch, json, newAgent, sellIntent, signedFetch, submit, withOperator } from "./helpers.ts";
 
 const HOUR = 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
-async function batchMarket(): Promise<string> {
-  const m = freshMarket("pt");
-  expect((await signedFetch(operator, "PUT", `/v1/markets/${m}/config`, { clearing: "batch", batchIntervalMs: 3_600_000 })).status).toBe(200);
-  return m;
-}
-
-async function closeBatch(m: string): Promise<void> {
-  const stub = env.MARKET.getByName(m);
-  await runInDurableObject(stub, async (_i, state) => {
-    state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'batch_due_ms'", String(Date.now() - 1));
-  });
-  await runDurableObjectAlarm(stub);
-}
-
 test("a windowed book's own optimal allocation, posted with its schedule, settles; a fill before now or without start/end is refused", async () => {
   await withOperator(async () => {
-    const m = await batchMarket();
+    const m = await batchMarket("pt");
     // Two buyers in the next hours, a rate-capped seller whose window began an hour ago, a windowless seller.
     const hour = Math.ceil(Date.now() / HOUR) * HOUR;
     const book: Record<string, unknown>[] = [

@@ -2,32 +2,16 @@
 // allocations (the feasible one of greatest welfare settles, priced by Nash bargaining; the ONNX model scores them
 // for miner rewards), reveals that refuse mismatches and turn a fully revealed batch into training examples, and a
 // model swapped in at run time. "Proposals cannot bend a settlement" holds issue #14's attacks as regressions.
-import { SELF, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { SELF, env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
 import modelBytes from "../../models/nash-scorer-v3.onnx";
 import { signRequest, type AgentKey } from "../../src/contract/auth.ts";
 import { allocationOf, fillsWelfare, settleOnWelfare, type Candidate } from "../../src/market/proposals.ts";
 import { solve, verify } from "../../src/solver/index.ts";
 import type { Intent } from "../../src/contract/schema.ts";
-import { BASE, buyIntent, freshMarket, json, newAgent, operator, sellIntent, signedFetch, submit, withOperator } from "./helpers.ts";
+import { BASE, batchMarket, buyIntent, closeBatch, json, newAgent, operator, sellIntent, signedFetch, submit, withOperator } from "./helpers.ts";
 
 const SALT = "00112233445566778899aabbccddeeff";
-
-/** A batch market whose window stays open until `closeBatch` (no timing races on a loaded machine). */
-async function batchMarket(): Promise<string> {
-  const m = freshMarket("p");
-  const r = await signedFetch(operator, "PUT", `/v1/markets/${m}/config`, { clearing: "batch", batchIntervalMs: 3_600_000 });
-  expect(r.status).toBe(200);
-  return m;
-}
-
-async function closeBatch(m: string): Promise<void> {
-  const stub = env.MARKET.getByName(m);
-  await runInDurableObject(stub, async (_i, state) => {
-    state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'batch_due_ms'", String(Date.now() - 1));
-  });
-  await runDurableObjectAlarm(stub);
-}
 
 function propose(agent: AgentKey, m: string, body: unknown) {
   return signedFetch(agent, "POST", `/v1/markets/${m}/proposals`, body);
