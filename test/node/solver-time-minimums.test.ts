@@ -172,3 +172,24 @@ describe("windowed minimums: the tree certificate and hostile trees", () => {
     expect((v as { errors: string[] }).errors.join("\n")).toMatch(/may trade but are in different parts|not an intent of this part/);
   });
 });
+
+describe("windowed minimums under budgets", () => {
+  test("time budget 0, 2–3 nodes, 1–3 certificate leaves: every settlement verifies, its gap stated where the tree does not close", () => {
+    const modes: WindowedMarketOptions[] = [HEAVY.minimums, WITH_SWAPS, HEAVY["shared agents"]];
+    const budgets = [{ timeBudgetMs: 0 }, { nodeBudget: 2 }, { nodeBudget: 3, maxCertificateLeaves: 1 }, { maxCertificateLeaves: 3 }];
+    const failures: string[] = [];
+    let withTrees = 0;
+    for (let seed = 1; seed <= 90; seed++) {
+      const m = generateWindowedMarket(seed, { size: 5 + (seed % 60), regions: 3, horizonHours: 12, maxWindowHours: 8, integerQuantities: seed % 3 === 0, ...modes[seed % modes.length] });
+      for (const b of budgets) {
+        const r = solve(m.intents, m.latency, { now: m.now, ...b });
+        if (r.certificate.trees) withTrees++;
+        const v = verify(m.intents, m.latency, r, { now: m.now });
+        if (!v.ok) failures.push(`seed ${seed} ${JSON.stringify(b)}: ${v.errors.slice(0, 2).join("; ")}`);
+        if (r.status !== "optimal" && !(r.gap! >= 0)) failures.push(`seed ${seed} ${JSON.stringify(b)}: ${r.status} without a gap`);
+      }
+    }
+    expect(failures, failures.slice(0, 3).join("\n")).toEqual([]);
+    expect(withTrees).toBeGreaterThan(50);
+  }, 300_000);
+});
