@@ -48,15 +48,13 @@ interface Partner {
   slots: number[];
 }
 
-/** How a leaf's duals are made: an LP's own, a parent LP's, or a parent's plus a min cut proving a minimum unreachable. */
-type Proof = { lp: TimeLp } | { lp: TimeLp; dead: number; cut: Cut };
+/** How a leaf's duals are made: an LP's (its own or its parent's), plus a min cut proving a minimum out of reach. */
+type Proof = { lp: TimeLp; cut?: Cut };
 
+/** A min cut below a minimum: (leg, slot) rate duals to raise, and [intent, leg] whose quantity dual to raise. */
 interface Cut {
-  /** (leg, slot) rate duals to raise, intents whose quantity dual to raise (and, for a swap's taken leg, π to lower). */
   rates: [number, number][];
-  quantities: [number, number][]; // [intent, leg]
-  /** What the cut lets through: below the minimum. */
-  capacity: number;
+  quantities: [number, number][];
 }
 
 export function timeBranchAndBound(book: TimeBook, min: Float64Array, root: TimeLp, budgets: Budgets, t0: number, maxLeaves: number): TimeSearch {
@@ -108,14 +106,25 @@ class Search {
     this.tol = 1e-9 * Math.max(1, Math.abs(root.welfare));
     this.best = this.firstIncumbent(root);
     this.expand(root, new Int32Array(0), root.welfare);
-    let status: SolveStatus = "optimal";
+    let status = this.search();
+    // Open nodes (pruned, or left by a budget) are leaves on their parent's duals.
+    let bound = Math.max(this.best.welfare, this.unresolved);
+    for (const node of this.open) {
+      bound = Math.max(bound, node.bound);
+      this.pending.push({ fixes: node.fixes, proof: { lp: node.parent } });
+    }
+    if (status === "optimal" && this.unresolved > this.best.welfare + this.tol) status = "node_budget";
+    return { best: this.best, status, bound, leaves: this.leaves() };
+  }
+
+  /** Best first until every open node is pruned or a budget runs out. */
+  private search(): SolveStatus {
     for (let nodes = 1; this.open.length > 0; nodes++) {
       let top = 0;
       for (let k = 1; k < this.open.length; k++) if (this.open[k].bound > this.open[top].bound) top = k;
-      if (this.open[top].bound <= this.best.welfare + this.tol) break; // every open node is pruned: leaves on their parent's duals
-      if (nodes >= this.budgets.nodeBudget) status = "node_budget";
-      else if (this.lps >= MIN_TIME_LPS && performance.now() - this.t0 > this.budgets.timeBudgetMs) status = "time_budget";
-      if (status !== "optimal") break;
+      if (this.open[top].bound <= this.best.welfare + this.tol) return "optimal";
+      if (nodes >= this.budgets.nodeBudget) return "node_budget";
+      if (this.lps >= MIN_TIME_LPS && performance.now() - this.t0 > this.budgets.timeBudgetMs) return "time_budget";
       const node = this.open[top];
       this.open[top] = this.open[this.open.length - 1];
       this.open.pop();
@@ -127,13 +136,7 @@ class Search {
       }
       this.expand(sol, node.fixes, Math.min(node.bound, sol.welfare));
     }
-    let bound = Math.max(this.best.welfare, this.unresolved);
-    for (const node of this.open) {
-      bound = Math.max(bound, node.bound);
-      this.pending.push({ fixes: node.fixes, proof: { lp: node.parent } });
-    }
-    if (status === "optimal" && this.unresolved > this.best.welfare + this.tol) status = "node_budget";
-    return { best: this.best, status, bound, leaves: this.leaves() };
+    return "optimal";
   }
 
   /** The LP of a node (memoised on its set of fixings: the first incumbent's and a child's often coincide). */
@@ -192,7 +195,7 @@ class Search {
     for (const i of v) {
       const cut = this.unreachable(i, excluded);
       if (!cut) continue;
-      this.pending.push({ fixes: Int32Array.from([...next, i, 2]), proof: { lp: sol, dead: i, cut } });
+      this.pending.push({ fixes: Int32Array.from([...next, i, 2]), proof: { lp: sol, cut } });
       next = Int32Array.from([...next, i, 1]);
       excluded[i] = 1;
     }
@@ -318,7 +321,7 @@ class Search {
       total += push;
       if (total >= need - 1e-9 * Math.max(1, need)) return null;
     }
-    const cut: Cut = { rates: [], quantities: [], capacity: total };
+    const cut: Cut = { rates: [], quantities: [] };
     for (let a = 0; a < m; a += 2) {
       if (!reach[from[a]] || reach[to[a]]) continue;
       if (tag[a] === 2) cut.quantities.push([legs[tagLeg[a]].intent, tagLeg[a]]);
@@ -353,7 +356,7 @@ class Search {
 
   private leaf(fixes: Int32Array, proof: Proof): TimeLeaf {
     const { excluded, forced } = this.masks(fixes);
-    if (!("dead" in proof)) {
+    if (!proof.cut) {
       const duals = this.dualsOf(proof.lp);
       this.tighten(duals, excluded, forced);
       return { fixes, duals, bound: this.leafBound(duals, excluded, forced) };
@@ -410,10 +413,8 @@ class Search {
    */
   private tighten(duals: TimeDuals, excluded: Uint8Array, forced: Uint8Array): void {
     const { intents, legs } = this.book;
-    const floor = () => {
-      const rest = this.leafBound(duals, excluded, forced);
-      return rest + Math.abs(this.best.welfare) + this.priceScale() + 1;
-    };
+    // What a forced intent without pairs takes off the bound (× its minimum): the rest of it, and more.
+    const floor = () => Math.max(0, this.leafBound(duals, excluded, forced)) + Math.abs(this.best.welfare) + this.priceScale() + 1;
     for (let i = 0; i < this.n; i++) {
       if (!forced[i] || excluded[i] || !(this.min[i] > 0)) continue;
       // need(k): the least base leg k may have (its pairs' slack ≥ 0), −Infinity without pairs.
