@@ -1,0 +1,124 @@
+// Whole hostile books with swaps (test/oracle/hostile.ts, hostileBookWithSwaps), minimums stripped: what a hostile
+// agent's swap of extreme size or limit does to a clearing. Per seed, the books with a swap are solved and judged:
+// settlements verify refuses (the market then commits nothing), crossed plain pairs left resting, other faults of
+// the adversarial suite (limits, self-trade, a swap's balance and net), and the welfare against the exact optimum of
+// the swap LP in rationals (test/oracle/exact.ts's simplex over support/compat-time.ts's leg pairs; no src/solver).
+//   npx node scripts/swap-books.ts [--seeds 7,8 --books 2200 --show 5]
+import fc from "fast-check";
+import type { Fill, Intent, LatencyTable } from "../src/contract/schema.ts";
+import { numberFlag, parseFlags, parseOrExit } from "../src/cli/args.ts";
+import { solve, verify } from "../src/solver/index.ts";
+import { tradableLegPairs, isSwap } from "../support/compat-time.ts";
+import { exactOf, simplex, toNumber, type Q } from "../test/oracle/exact.ts";
+import { afterFills, clearingFaults, crossedPairFaults, hostileBookWithSwaps } from "../test/oracle/hostile.ts";
+
+const { seeds, books, show } = parseOrExit("usage: npx node scripts/swap-books.ts [--seeds 7,8 --books N --show N]", () => {
+  const { values } = parseFlags({
+    options: { seeds: { type: "string", default: "7,8" }, books: { type: "string", default: "2200" }, show: { type: "string", default: "5" } },
+  });
+  const seeds = String(values.seeds).split(",").map(Number);
+  if (seeds.some((s) => !Number.isInteger(s))) throw new Error("--seeds: integers, comma-separated");
+  return { seeds, books: numberFlag(values, "books", { min: 1, integer: true })!, show: numberFlag(values, "show", { min: 0, integer: true })! };
+});
+
+/** The books of one seed that have a swap, minimums stripped (the swap LP without branch and bound). */
+export function swapBooks(seed: number, count: number): { intents: Intent[]; latency: LatencyTable }[] {
+  return fc
+    .sample(hostileBookWithSwaps, { seed, numRuns: count })
+    .filter(({ intents }) => intents.some(isSwap))
+    .map(({ intents, latency }) => ({ intents: intents.map(({ minQuantity: _, ...it }) => it), latency }));
+}
+
+/**
+ * The LP optimum with swaps, exactly: max Σ gain·x over leg pairs; a plain intent's fills ≤ its quantity; a swap's
+ * given ≤ its quantity and given = taken.
+ */
+function exactSwapOptimum(intents: readonly Intent[], latency: LatencyTable): number {
+  const pairs = tradableLegPairs(intents, latency);
+  const c: Q[] = pairs.map((p) => {
+    const b = exactOf(p.buyLimit);
+    const s = exactOf(p.sellLimit);
+    const d = b.d * s.d;
+    return { n: b.n * s.d - s.n * b.d, d };
+  });
+  const ONE: Q = { n: 1n, d: 1n };
+  const MINUS: Q = { n: -1n, d: 1n };
+  const ZERO: Q = { n: 0n, d: 1n };
+  const rows: { coef: Map<number, Q>; kind: "<=" | ">="; rhs: Q }[] = [];
+  for (const it of intents) {
+    const given = new Map<number, Q>();
+    const balance = new Map<number, Q>();
+    pairs.forEach((p, k) => {
+      if (p.sell.intent === it) given.set(k, ONE), balance.set(k, ONE);
+      else if (p.buy.intent === it) {
+        if (!isSwap(it)) given.set(k, ONE);
+        else balance.set(k, MINUS);
+      }
+    });
+    if (given.size === 0 && balance.size === 0) continue;
+    rows.push({ coef: given, kind: "<=", rhs: exactOf(it.quantity) });
+    if (isSwap(it)) rows.push({ coef: balance, kind: "<=", rhs: ZERO }, { coef: balance, kind: ">=", rhs: ZERO });
+  }
+  if (pairs.length === 0) return 0;
+  return toNumber(simplex(pairs.length, c, rows)!.value);
+}
+
+/** Σ |gain × quantity| over the fills, each hop's gain the buyer's limit (a swap's: its swapFor limit) less the seller's. */
+function grossWelfare(intents: readonly Intent[], fills: readonly Fill[]): number {
+  const byId = new Map(intents.map((it) => [it.id, it]));
+  let sum = 0;
+  for (const f of fills) {
+    const b = byId.get(f.buy)!;
+    const value = b.swapFor ? (b.swapFor.limitPrice ?? 0) : b.limitPrice;
+    sum += Math.abs((value - byId.get(f.sell)!.limitPrice) * f.quantity);
+  }
+  return sum;
+}
+
+let total = 0;
+const t0 = performance.now();
+for (const seed of seeds) {
+  const list = swapBooks(seed, books);
+  let refused = 0;
+  let crossed = 0;
+  let faulty = 0;
+  let below = 0;
+  let above = 0;
+  let worst = 0;
+  const reasons = new Map<string, number>();
+  const examples: string[] = [];
+  list.forEach(({ intents, latency }, k) => {
+    const r = solve(intents, latency);
+    const v = verify(intents, latency, r);
+    const faults = [...clearingFaults(intents, latency, r.fills), ...crossedPairFaults(afterFills(intents, r.fills), latency)];
+    const optimum = exactSwapOptimum(intents, latency);
+    // Welfare against the optimum, 1e-9 relative to the fills' own |gain × quantity| (a chain through a 1e9 swap
+    // sums hop gains of ±1e9 to a net of a few units), as verify's welfare check.
+    const scale = Math.max(1, Math.abs(optimum), grossWelfare(intents, r.fills));
+    const tolerance = 1e-9 * scale;
+    if (r.welfare < optimum - tolerance) below++;
+    if (r.welfare > optimum + tolerance) above++;
+    worst = Math.max(worst, (optimum - r.welfare) / scale);
+    if (process.env.DEBUG && Math.abs(optimum - r.welfare) > tolerance) console.log(`  seed ${seed} book ${k}: welfare ${r.welfare}, optimum ${optimum}`);
+    if (!v.ok) {
+      refused++;
+      for (const e of v.errors) {
+        const reason = e.replace(/-?\d[\d.]*(e[-+]?\d+)?/g, "#").replace(/^fills\.# /, "fills ").replace(/^intent [^:]*:/, "intent:");
+        reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+      }
+      if (examples.length < show) examples.push(`  seed ${seed} book ${k}: ${v.errors[0]}`);
+    }
+    if (faults.some((f) => f.property === "no-crossed-pair")) crossed++;
+    // The oracle's Nash check reads plain fills alone; with swaps a plain intent is priced on its net over all its
+    // fills (CONTRACT.md section 2a), which verify checks. The other properties hold whatever the kinds.
+    if (faults.some((f) => f.property !== "no-crossed-pair" && f.property !== "nash")) faulty++;
+  });
+  total += list.length;
+  console.log(`seed ${seed}: ${list.length} books with a swap of ${books}`);
+  console.log("| verify refused | crossed pair left | other faults (limits, self-trade, a swap's net) | welfare below optimum | above | largest shortfall (of the fills' gross) |");
+  console.log("| ---: | ---: | ---: | ---: | ---: | ---: |");
+  console.log(`| ${refused} | ${crossed} | ${faulty} | ${below} | ${above} | ${worst.toExponential(1)} |`);
+  for (const [reason, count] of [...reasons].sort((a, b) => b[1] - a[1])) console.log(`  ${count} × ${reason}`);
+  for (const line of examples) console.log(line);
+}
+console.log(`${total} books in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
