@@ -6,6 +6,7 @@
 import type { Fill, Intent, LatencyTable } from "../contract/schema.ts";
 import { Arena } from "./arena.ts";
 import { nashPrices, nashTradeShares } from "./nash.ts";
+import { exactTradeShares, needsExactShares } from "./swap-nash.ts";
 import { softPenalty } from "./latency.ts";
 
 /** A fill without its price: what an allocation (a proposal, or the solver's own) says. */
@@ -279,7 +280,10 @@ function priceNet(intents: readonly Intent[], fills: readonly AllocationFill[], 
     if (other !== pool && !neighbours.get(pool)!.includes(other)) neighbours.get(pool)!.push(other);
   }
   for (const [pool, g] of goodOfPool) takers[g] = Int32Array.from([pool, ...neighbours.get(pool)!]);
-  const shares = nashTradeShares(q.length, takers, Float64Array.from(G, (g) => Math.max(0, g)), Float64Array.from(q));
+  const gains = Float64Array.from(G, (g) => Math.max(0, g));
+  const volumes = Float64Array.from(q);
+  // Volumes or gains far apart (a 1e-6 chain beside a 1e12 ring): exact shares (swap-nash.ts).
+  const shares = (needsExactShares(gains, volumes) ? exactTradeShares : nashTradeShares)(q.length, takers, gains, volumes);
   // A plain neighbour's share of a pool: the same discount per unit on each of its pairs with the pool.
   const perUnit = new Map<string, number>(); // `${pool} ${party}` → share per unit of their pairs
   const volume = new Map<string, number>();

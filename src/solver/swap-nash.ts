@@ -1,0 +1,130 @@
+// Nash shares of multi-party trades (chains through swaps, rings) in exact integers, for groups whose volumes or
+// gains doubles cannot resolve: nash.ts's max flows stop at 1e-12 of the group's gain, so beside a ring of 1e12 units
+// a 1e-6 chain's buyer would get no share and pay its limit. The same density decomposition as nashTradeShares, at
+// a common binary scale (as exact.ts's exactNashPrices does for plain fills); each share is rounded once.
+import { ratioToDouble, scaled } from "./exact.ts";
+
+/** Volumes or gains spread wider than this: the float decomposition's threshold can misplace a level. */
+const SHARE_SPAN = 2 ** 20;
+/** Groups beyond this many goods stay on the float path (the exact max flows are BigInt). */
+const EXACT_MAX_GOODS = 400;
+
+/** Whether the goods' positive gains `G` or the parties' volumes `q` spread too wide for nashTradeShares. */
+export function needsExactShares(G: Float64Array, q: Float64Array): boolean {
+  return G.length <= EXACT_MAX_GOODS && (spread(G) || spread(q));
+}
+
+function spread(xs: Float64Array): boolean {
+  let lo = Infinity;
+  let hi = 0;
+  for (const x of xs) {
+    if (!(x > 0)) continue;
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  return hi > SHARE_SPAN * lo;
+}
+
+/**
+ * nashTradeShares exactly: trade g's gain G[g] (> 0; others get no shares) split among its parties `takers[g]`,
+ * maximising Σ q_k log s_k. Per part of parties, at λ = its gain over its volume, one max flow either splits every
+ * good at level λ or separates the parties below λ (not reachable from the source) from the rest.
+ */
+export function exactTradeShares(n: number, takers: readonly Int32Array[], G: Float64Array, q: Float64Array): Float64Array[] {
+  const shares = takers.map((t) => new Float64Array(t.length));
+  const g = scaled(Array.from(G, (x) => (x > 0 ? x : 0)));
+  const v = scaled(Array.from(q));
+  const goods0 = takers.map((_, k) => k).filter((k) => g.values[k] > 0n);
+  for (const { nodes, goods } of components(n, takers, goods0)) {
+    const stack = [{ nodes, goods }];
+    while (stack.length > 0) {
+      const part = stack.pop()!;
+      const at = new Map(part.nodes.map((k, i) => [k, i]));
+      let gTot = 0n;
+      let qTot = 0n;
+      for (const k of part.goods) gTot += g.values[k];
+      for (const k of part.nodes) qTot += v.values[k];
+      // Source 0, goods 1.., the part's parties after them, sink last; demands λ·q scaled by qTot.
+      const ng = part.goods.length;
+      const sink = 1 + ng + part.nodes.length;
+      const arcs: [number, number, bigint][] = [];
+      const arcOf: number[][] = [];
+      const inf = gTot * qTot + 1n;
+      part.goods.forEach((k, j) => {
+        arcs.push([0, 1 + j, g.values[k] * qTot]);
+        arcOf.push([...takers[k]].map((p) => (at.has(p) ? arcs.push([1 + j, 1 + ng + at.get(p)!, inf]) - 1 : -1)));
+      });
+      part.nodes.forEach((k, i) => arcs.push([1 + ng + i, sink, gTot * v.values[k]]));
+      const mf = maxFlow(sink + 1, arcs, 0, sink);
+      if (part.nodes.length === 1 || mf.flow === gTot * qTot) {
+        // Everyone at level λ: the flow is the split, each share flow / qTot.
+        part.goods.forEach((k, j) => {
+          let given = 0;
+          let first = -1;
+          arcOf[j].forEach((a, t) => {
+            shares[k][t] = a >= 0 && part.nodes.length > 1 ? ratioToDouble(mf.flowOn(a), qTot << BigInt(g.shift)) : 0;
+            given += shares[k][t];
+            if (a >= 0 && first < 0) first = t;
+          });
+          if (first >= 0) shares[k][first] += G[k] - given; // the rounding remainder (all of it for a lone party)
+        });
+        continue;
+      }
+      const low = new Set(part.nodes.filter((_, i) => !mf.reach[1 + ng + i]));
+      const lowGoods = part.goods.filter((k) => [...takers[k]].some((p) => low.has(p)));
+      stack.push({ nodes: [...low], goods: lowGoods }, { nodes: part.nodes.filter((p) => !low.has(p)), goods: part.goods.filter((k) => !lowGoods.includes(k)) });
+    }
+  }
+  return shares;
+}
+
+/** The goods' connected groups over their parties (a party in no good is in none). */
+function components(n: number, takers: readonly Int32Array[], goods: number[]): { nodes: number[]; goods: number[] }[] {
+  const parent = Int32Array.from({ length: n }, (_, i) => i);
+  const find = (x: number): number => {
+    while (parent[x] !== x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  for (const k of goods) for (const p of takers[k]) parent[find(p)] = find(takers[k][0]);
+  const byRoot = new Map<number, { nodes: Set<number>; goods: number[] }>();
+  for (const k of goods) {
+    const r = find(takers[k][0]);
+    const c = byRoot.get(r) ?? byRoot.set(r, { nodes: new Set(), goods: [] }).get(r)!;
+    c.goods.push(k);
+    for (const p of takers[k]) c.nodes.add(p);
+  }
+  return [...byRoot.values()].map((c) => ({ nodes: [...c.nodes], goods: c.goods }));
+}
+
+/** Max flow (Edmonds–Karp) with BigInt capacities; arcs as [from, to, cap]; the flow per arc and the source's side. */
+function maxFlow(nv: number, arcs: [number, number, bigint][], source: number, sink: number) {
+  const to: number[] = [];
+  const cap: bigint[] = [];
+  const adj: number[][] = Array.from({ length: nv }, () => []);
+  for (const [u, w, c] of arcs) {
+    adj[u].push(to.length), to.push(w), cap.push(c);
+    adj[w].push(to.length), to.push(u), cap.push(0n);
+  }
+  let flow = 0n;
+  for (;;) {
+    const via = new Array<number>(nv).fill(-1);
+    const reach = new Array<boolean>(nv).fill(false);
+    reach[source] = true;
+    const queue = [source];
+    for (let h = 0; h < queue.length && !reach[sink]; h++)
+      for (const k of adj[queue[h]])
+        if (cap[k] > 0n && !reach[to[k]]) {
+          reach[to[k]] = true;
+          via[to[k]] = k;
+          queue.push(to[k]);
+        }
+    if (!reach[sink]) return { flow, reach, flowOn: (a: number) => cap[2 * a + 1] };
+    let push = -1n;
+    for (let w = sink; w !== source; w = to[via[w] ^ 1]) if (push < 0n || cap[via[w]] < push) push = cap[via[w]];
+    for (let w = sink; w !== source; w = to[via[w] ^ 1]) {
+      cap[via[w]] -= push;
+      cap[via[w] ^ 1] += push;
+    }
+    flow += push;
+  }
+}
