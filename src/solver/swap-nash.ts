@@ -4,25 +4,27 @@
 // a common binary scale (as exact.ts's exactNashPrices does for plain fills); each share is rounded once.
 import { ratioToDouble, scaled } from "./exact.ts";
 
-/** Volumes or gains spread wider than this: the float decomposition's threshold can misplace a level. */
-const SHARE_SPAN = 2 ** 20;
+/**
+ * nashTradeShares's max flows stop at 1e-12 of a part's gain, so a party of volume q may miss up to 1e-12·gain / q
+ * per unit; verify allows 1e-7 of the prices concerned. Beyond this ratio of gain per least volume to the average
+ * surplus per unit (or 1, the tolerances' floor) the float decomposition is not trusted.
+ */
+const SHARE_SPAN = 2 ** 16;
 /** Groups beyond this many goods stay on the float path (the exact max flows are BigInt). */
 const EXACT_MAX_GOODS = 400;
 
-/** Whether the goods' positive gains `G` or the parties' volumes `q` spread too wide for nashTradeShares. */
+/** Whether the goods' gains `G` over the parties' volumes `q` need exact shares (see SHARE_SPAN). */
 export function needsExactShares(G: Float64Array, q: Float64Array): boolean {
-  return G.length <= EXACT_MAX_GOODS && (spread(G) || spread(q));
-}
-
-function spread(xs: Float64Array): boolean {
-  let lo = Infinity;
-  let hi = 0;
-  for (const x of xs) {
-    if (!(x > 0)) continue;
-    if (x < lo) lo = x;
-    if (x > hi) hi = x;
+  if (G.length > EXACT_MAX_GOODS) return false;
+  let gain = 0;
+  let volume = 0;
+  let least = Infinity;
+  for (const x of G) if (x > 0) gain += x;
+  for (const x of q) {
+    volume += x;
+    if (x > 0 && x < least) least = x;
   }
-  return hi > SHARE_SPAN * lo;
+  return gain > SHARE_SPAN * least * Math.max(1, gain / volume);
 }
 
 /**
