@@ -3,7 +3,9 @@
 // settlements verify refuses (the market then commits nothing), crossed plain pairs left resting, other faults of
 // the adversarial suite (limits, self-trade, a swap's balance and net), and the welfare against the exact optimum of
 // the swap LP in rationals (test/oracle/exact.ts's simplex over support/compat-time.ts's leg pairs; no src/solver).
-//   npx node scripts/swap-books.ts [--seeds 7,8 --books 2200 --show 5]
+// `--family rings`: what a hostile agent would send next, rings of two to six swaps over four resources whose limits
+// mix 1e9, 1e-6 and 0 and whose sizes mix 1e12 and 1e-6, beside a plain whale of 1e12 (or none).
+//   npx node scripts/swap-books.ts [--seeds 7,8 --books 2200 --show 5 --family hostile|rings]
 import fc from "fast-check";
 import type { Fill, Intent, LatencyTable } from "../src/contract/schema.ts";
 import { numberFlag, parseFlags, parseOrExit } from "../src/cli/args.ts";
@@ -12,19 +14,54 @@ import { tradableLegPairs, isSwap } from "../support/compat-time.ts";
 import { exactOf, simplex, toNumber, type Q } from "../test/oracle/exact.ts";
 import { afterFills, clearingFaults, crossedPairFaults, hostileBookWithSwaps } from "../test/oracle/hostile.ts";
 
-const { seeds, books, show } = parseOrExit("usage: npx node scripts/swap-books.ts [--seeds 7,8 --books N --show N]", () => {
+const { seeds, books, show, family } = parseOrExit("usage: npx node scripts/swap-books.ts [--seeds 7,8 --books N --show N --family hostile|rings]", () => {
   const { values } = parseFlags({
-    options: { seeds: { type: "string", default: "7,8" }, books: { type: "string", default: "2200" }, show: { type: "string", default: "5" } },
+    options: {
+      seeds: { type: "string", default: "7,8" },
+      books: { type: "string", default: "2200" },
+      show: { type: "string", default: "5" },
+      family: { type: "string", default: "hostile" },
+    },
   });
   const seeds = String(values.seeds).split(",").map(Number);
   if (seeds.some((s) => !Number.isInteger(s))) throw new Error("--seeds: integers, comma-separated");
-  return { seeds, books: numberFlag(values, "books", { min: 1, integer: true })!, show: numberFlag(values, "show", { min: 0, integer: true })! };
+  if (values.family !== "hostile" && values.family !== "rings") throw new Error("--family: hostile or rings");
+  return {
+    seeds,
+    books: numberFlag(values, "books", { min: 1, integer: true })!,
+    show: numberFlag(values, "show", { min: 0, integer: true })!,
+    family: values.family,
+  };
 });
+
+/** Rings of swaps with limits 1e9, 1e-6 and 0 mixed, sizes 1e12 and 1e-6, a few plain intents, maybe a plain whale. */
+const RESOURCES = ["r0", "r1", "r2", "r3"];
+const extreme = <T>(...xs: T[]) => fc.constantFrom(...xs);
+const ringBooks = fc
+  .record({
+    swaps: fc.array(
+      fc.record({ agent: extreme("a0", "a1", "a2", "a3", "a4"), gives: fc.nat(3), step: fc.integer({ min: 1, max: 3 }), quantity: extreme(1e12, 1e-6, 1, 100), limit: extreme(1e9, 1e-6, 0, 1, 1.5), wants: extreme(1e9, 1e-6, 0, 1, 2.5) }),
+      { minLength: 2, maxLength: 6 },
+    ),
+    plain: fc.array(fc.record({ agent: extreme("a0", "a5", "a6"), side: extreme("buy" as const, "sell" as const), resource: fc.nat(3), quantity: extreme(1e12, 1e-6, 1, 50), limit: extreme(1e9, 1e-6, 0, 1, 2) }), { maxLength: 3 }),
+    whale: fc.option(fc.record({ side: extreme("buy" as const, "sell" as const), resource: fc.nat(3), limit: extreme(1e9, 1e-6, 0, 1) })),
+    latency: extreme<LatencyTable>({}, { eu: { us: 10 } }),
+    regions: fc.array(extreme("eu", "us"), { minLength: 10, maxLength: 10 }),
+  })
+  .map(({ swaps, plain, whale, latency, regions }) => {
+    const intents: Intent[] = swaps.map((w, k) => ({
+      id: `w${k}`, agent: w.agent, side: "sell", kind: "swap", resource: RESOURCES[w.gives], quantity: w.quantity, limitPrice: w.limit,
+      region: regions[k], swapFor: { resource: RESOURCES[(w.gives + w.step) % 4], limitPrice: w.wants },
+    }));
+    plain.forEach((p, k) => intents.push({ id: `p${k}`, agent: p.agent, side: p.side, resource: RESOURCES[p.resource], quantity: p.quantity, limitPrice: p.limit, region: regions[6 + k], maxLatencyMs: 50 }));
+    if (whale) intents.push({ id: "whale", agent: "a7", side: whale.side, resource: RESOURCES[whale.resource], quantity: 1e12, limitPrice: whale.limit, region: regions[9] });
+    return { intents, latency };
+  });
 
 /** The books of one seed that have a swap, minimums stripped (the swap LP without branch and bound). */
 export function swapBooks(seed: number, count: number): { intents: Intent[]; latency: LatencyTable }[] {
   return fc
-    .sample(hostileBookWithSwaps, { seed, numRuns: count })
+    .sample<{ intents: Intent[]; latency: LatencyTable }>(family === "rings" ? ringBooks : hostileBookWithSwaps, { seed, numRuns: count })
     .filter(({ intents }) => intents.some(isSwap))
     .map(({ intents, latency }) => ({ intents: intents.map(({ minQuantity: _, ...it }) => it), latency }));
 }
@@ -107,6 +144,7 @@ for (const seed of seeds) {
         reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
       }
       if (examples.length < show) examples.push(`  seed ${seed} book ${k}: ${v.errors[0]}`);
+      if (process.env.DEBUG) console.log(JSON.stringify({ intents, latency }));
     }
     if (faults.some((f) => f.property === "no-crossed-pair")) crossed++;
     // The oracle's Nash check reads plain fills alone; with swaps a plain intent is priced on its net over all its
@@ -114,7 +152,7 @@ for (const seed of seeds) {
     if (faults.some((f) => f.property !== "no-crossed-pair" && f.property !== "nash")) faulty++;
   });
   total += list.length;
-  console.log(`seed ${seed}: ${list.length} books with a swap of ${books}`);
+  console.log(`seed ${seed}: ${list.length} books with a swap of ${books} (${family})`);
   console.log("| verify refused | crossed pair left | other faults (limits, self-trade, a swap's net) | welfare below optimum | above | largest shortfall (of the fills' gross) |");
   console.log("| ---: | ---: | ---: | ---: | ---: | ---: |");
   console.log(`| ${refused} | ${crossed} | ${faulty} | ${below} | ${above} | ${worst.toExponential(1)} |`);

@@ -13,6 +13,81 @@ const SHARE_SPAN = 2 ** 16;
 /** Groups beyond this many goods stay on the float path (the exact max flows are BigInt). */
 const EXACT_MAX_GOODS = 400;
 
+/**
+ * Sums of money (price × volume) as price.ts's poolPrices keeps them while it prices the pairs among swaps: in
+ * doubles, or exactly. Beside pairs of 1e12 units at 1e9 a double sum carries ulps of 1e5, which over a pair of
+ * 1e-6 units is 1e11 per unit; exact sums leave only each price's own rounding.
+ */
+export interface Ledger<T> {
+  zero: T;
+  /** (x − y) · q */
+  times(x: number, y: number, q: number): T;
+  plus(a: T, b: T): T;
+  neg(a: T): T;
+  /** a / q, rounded to a double. */
+  per(a: T, q: number): number;
+  /**
+   * Root each pool's tree at the member giving the most units: the pool's root keeps what the other prices' rounding
+   * leaves, and beside pairs of 1e12 units that is ulps of 1e9 × 1e12 (exact sums keep it exactly, so it must land
+   * where it is least per unit). Doubles keep the first member by index, as before.
+   */
+  rootAtLargest: boolean;
+}
+
+/** Beyond this ratio of the largest money of a pair (limit × volume) to the least volume, sums go exact (EXACT_LEDGER). */
+const MONEY_SPAN = 2 ** 26;
+
+/**
+ * Whether poolPrices needs exact sums: the largest |limit| × volume of the pairs (volumes `pq`, moved limits `pB`,
+ * `pS`) over the least volume exceeds MONEY_SPAN (a double's rounding of such sums, per unit of the least pair,
+ * would pass 1e-8 of 1, the floor of verify's tolerances).
+ */
+export function needsExactMoney(pq: readonly number[], pB: readonly number[], pS: readonly number[]): boolean {
+  let most = 0;
+  let least = Infinity;
+  pq.forEach((q, p) => {
+    most = Math.max(most, Math.abs(pB[p]) * q, Math.abs(pS[p]) * q);
+    if (q > 0 && q < least) least = q;
+  });
+  return most > MONEY_SPAN * least;
+}
+
+export const FLOAT_LEDGER: Ledger<number> = { zero: 0, times: (x, y, q) => (x - y) * q, plus: (a, b) => a + b, neg: (a) => -a, per: (a, q) => a / q, rootAtLargest: false };
+
+/** An exact sum as m / 2^shift. */
+interface Dyadic {
+  m: bigint;
+  shift: number;
+}
+
+const dyadic = (x: number): Dyadic => {
+  const s = scaled([x]);
+  return { m: s.values[0], shift: s.shift };
+};
+const align = (a: Dyadic, shift: number): bigint => a.m << BigInt(shift - a.shift);
+const sum = (a: Dyadic, b: Dyadic, sign: bigint): Dyadic => {
+  const shift = Math.max(a.shift, b.shift);
+  return { m: align(a, shift) + sign * align(b, shift), shift };
+};
+
+export const EXACT_LEDGER: Ledger<Dyadic> = {
+  zero: { m: 0n, shift: 0 },
+  times: (x, y, q) => {
+    const d = sum(dyadic(x), dyadic(y), -1n);
+    const v = dyadic(q);
+    return { m: d.m * v.m, shift: d.shift + v.shift };
+  },
+  plus: (a, b) => sum(a, b, 1n),
+  neg: (a) => ({ m: -a.m, shift: a.shift }),
+  per: (a, q) => {
+    // a / q = (a.m / v.m) · 2^(v.shift − a.shift): one fraction of integers, rounded once.
+    const v = dyadic(q);
+    const k = v.shift - a.shift;
+    return k >= 0 ? ratioToDouble(a.m << BigInt(k), v.m) : ratioToDouble(a.m, v.m << BigInt(-k));
+  },
+  rootAtLargest: true,
+};
+
 /** Whether the goods' gains `G` over the parties' volumes `q` need exact shares (see SHARE_SPAN). */
 export function needsExactShares(G: Float64Array, q: Float64Array): boolean {
   if (G.length > EXACT_MAX_GOODS) return false;
