@@ -153,9 +153,13 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
   arc(T, S, [[0, Infinity, -1, 0, 0]]);
   pieceStart.push(pieceCost.length);
   const graph = { V, src: Int32Array.from(src), dst: Int32Array.from(dst), pieceStart: Int32Array.from(pieceStart), pieceCap: Float64Array.from(pieceCap) };
-  const sol: Circulation = exactNeeded(intents, plain, swaps, pieceCost.length)
-    ? solveExactCirculation({ ...graph, costAdd: Float64Array.from(costAdd), costSub: Float64Array.from(costSub) }, S, T)
-    : floatSolution(networkSimplex({ ...graph, pieceCost: Float64Array.from(pieceCost) }, eps), graph, pieceCost);
+  const wide = farApart(intents, plain, swaps);
+  // Too many pieces for BigInt: doubles, with a gain threshold above the costs' rounding (eps comes from the limit
+  // prices alone; beside swapFor limits of 1e9 the simplex would cycle on violations of their ulps).
+  const sol: Circulation =
+    wide && pieceCost.length <= EXACT_MAX_PIECES
+      ? solveExactCirculation({ ...graph, costAdd: Float64Array.from(costAdd), costSub: Float64Array.from(costSub) }, S, T)
+      : floatSolution(networkSimplex({ ...graph, pieceCost: Float64Array.from(pieceCost) }, wide ? Math.max(eps, costNoise(pieceCost)) : eps), graph, pieceCost);
 
   // A hop's gain per unit: the buyer's value less the seller's limit, as soft latency moves them for the pair.
   const hopGain = (buyer: number, seller: number) => {
@@ -351,16 +355,19 @@ interface Circulation {
   potential(u: number, v: number, x: number): number;
 }
 
-/**
- * Whether a component's circulation is solved exactly (swap-exact.ts): its numbers are too far apart for doubles
- * and it is small enough for BigInt arithmetic.
- */
-function exactNeeded(intents: readonly Intent[], plain: readonly number[], swaps: readonly number[], pieces: number): boolean {
-  if (pieces > EXACT_MAX_PIECES) return false;
+/** Whether a component's numbers are too far apart for the float circulation (swap-exact.ts). */
+function farApart(intents: readonly Intent[], plain: readonly number[], swaps: readonly number[]): boolean {
   const members = [...plain, ...swaps].map((i) => intents[i]);
   const quantities = members.flatMap((it) => [it.quantity, it.minQuantity ?? 0]);
   const prices = members.flatMap((it) => (it.swapFor ? [it.limitPrice, it.swapFor.limitPrice ?? 0] : [it.limitPrice]));
   return needsExactCirculation(quantities, prices);
+}
+
+/** 1e-12 of the largest finite cost: what the potentials' rounding reaches. */
+function costNoise(pieceCost: readonly number[]): number {
+  let most = 0;
+  for (const c of pieceCost) if (Math.abs(c) > most && Math.abs(c) < Infinity) most = Math.abs(c);
+  return 1e-12 * most;
 }
 
 /**
