@@ -3,6 +3,8 @@
 // class graph plus two nodes per swap; the flow is decomposed into trades (chains buyer → swaps → seller, and
 // rings of swaps), listed as fills; priceAllocation (price.ts) prices them by Nash bargaining on the net. Intents
 // with soft latency are solved here too: each in a class of its own, its penalties on its pair arcs.
+// A component whose numbers doubles cannot resolve (1e9 limits beside 1, 1e12 units beside 1e-6) has its
+// circulation solved and decomposed in exact integers (swap-exact.ts).
 import type { Certificate, Intent, LatencyTable } from "../contract/schema.ts";
 import { buildClasses, splitClasses } from "./classes.ts";
 import { compatible, softPenalty, withinCap } from "./latency.ts";
