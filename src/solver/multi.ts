@@ -3,12 +3,15 @@
 // class graph plus two nodes per swap; the flow is decomposed into trades (chains buyer → swaps → seller, and
 // rings of swaps), listed as fills; priceAllocation (price.ts) prices them by Nash bargaining on the net. Intents
 // with soft latency are solved here too: each in a class of its own, its penalties on its pair arcs.
+// A component whose numbers doubles cannot resolve (1e9 limits beside 1, 1e12 units beside 1e-6) has its
+// circulation solved and decomposed in exact integers (swap-exact.ts).
 import type { Certificate, Intent, LatencyTable } from "../contract/schema.ts";
 import { buildClasses, splitClasses } from "./classes.ts";
 import { compatible, softPenalty, withinCap } from "./latency.ts";
-import { isSoft, pairLimits, swapValue, type AllocationFill } from "./price.ts";
+import { isSoft, pairLimits, type AllocationFill } from "./price.ts";
 import { walkFlow } from "./decompose.ts";
-import { networkSimplex } from "./simplex.ts";
+import { networkSimplex, type FlowSolution } from "./simplex.ts";
+import { EXACT_MAX_PIECES, needsExactCirculation, solveExactCirculation, type Walk } from "./swap-exact.ts";
 
 export interface MultiResult {
   /** Unpriced: solve() prices them with priceAllocation. */
@@ -79,14 +82,19 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
   const pieceCost: number[] = [];
   const pieceCap: number[] = [];
   const pieceIntent: number[] = [];
-  const arc = (u: number, v: number, pieces: [number, number, number][]) => {
+  // A piece's cost as the exact circulation reads it: costAdd − costSub, each an intent's own number.
+  const costAdd: number[] = [];
+  const costSub: number[] = [];
+  const arc = (u: number, v: number, pieces: Piece[]) => {
     src.push(u);
     dst.push(v);
     pieceStart.push(pieceCost.length);
-    for (const [c, cap, who] of pieces) {
+    for (const [c, cap, who, add, sub] of pieces) {
       pieceCost.push(c);
       pieceCap.push(cap);
       pieceIntent.push(who);
+      costAdd.push(add);
+      costSub.push(sub);
     }
     return src.length - 1;
   };
@@ -94,28 +102,35 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
   const members = (cls: typeof idx.buy[number]) => [...cls.members].filter((v) => v < plainCount).map((v) => plain[v]);
   const bonus = fix ? forcingBonus(intents, V) : 0;
   const forced = (i: number) => fix !== null && fix.forced[i] === 1 && fix.min[i] > 0;
-  // One piece per intent at cost −gain per unit, best first; a forced intent's minimum first of all, with the bonus.
-  const pieces = (list: number[], cost: (i: number) => number): [number, number, number][] => [
-    ...list.filter(forced).map((i): [number, number, number] => [cost(i) - bonus, fix!.min[i], i]),
-    ...list.map((i): [number, number, number] => [cost(i), intents[i].quantity - (forced(i) ? fix!.min[i] : 0), i]).filter((p) => p[1] > 0),
+  // One piece per intent at cost −gain per unit (add − sub), best first; a forced intent's minimum first of all, with
+  // the bonus (its rounding does not matter: it only has to outweigh any path's gain).
+  const pieces = (list: number[], cost: (i: number) => [number, number]): Piece[] => [
+    ...list.filter(forced).map((i): Piece => {
+      const [add, sub] = cost(i);
+      return [add - sub - bonus, fix!.min[i], i, add - bonus, sub];
+    }),
+    ...list.map((i): Piece => {
+      const [add, sub] = cost(i);
+      return [add - sub, intents[i].quantity - (forced(i) ? fix!.min[i] : 0), i, add, sub];
+    }).filter((p) => p[1] > 0),
   ];
-  const buyArc = idx.buy.map((c, a) => arc(S, buyNode(a), pieces(members(c), (i) => -intents[i].limitPrice)));
-  const sellArc = idx.sell.map((c, x) => arc(sellNode(x), T, pieces(members(c), (i) => intents[i].limitPrice)));
+  const buyArc = idx.buy.map((c, a) => arc(S, buyNode(a), pieces(members(c), (i) => [0, intents[i].limitPrice])));
+  const sellArc = idx.sell.map((c, x) => arc(sellNode(x), T, pieces(members(c), (i) => [intents[i].limitPrice, 0])));
   // Soft latency: a pair arc costs both sides' penalties (per unit); an infinite one is no arc.
   // A class of soft intents: its members share one penalty profile, so its first stands for all.
   const softOf = (c: typeof idx.buy[number]): Intent | null => (profile && c.members.length > 0 && profile[c.members[0]] >= 0 ? views[c.members[0]] : null);
   const penalty = (buyer: Intent | null, buyerRegion: string, seller: Intent | null, sellerRegion: string) =>
     (buyer ? softPenalty(latency, buyer, sellerRegion) : 0) + (seller ? softPenalty(latency, seller, buyerRegion) : 0);
   const pairArc = (u: number, v: number, cost: number) => {
-    if (cost < Infinity) arc(u, v, [[cost, Infinity, -1]]);
+    if (cost < Infinity) arc(u, v, [[cost, Infinity, -1, cost, 0]]);
   };
   for (let e = 0; e < idx.edgeBuy.length; e++) {
     const A = idx.buy[idx.edgeBuy[e]];
     const X = idx.sell[idx.edgeSell[e]];
     pairArc(buyNode(idx.edgeBuy[e]), sellNode(idx.edgeSell[e]), anySoft ? penalty(softOf(A), A.region, softOf(X), X.region) : 0);
   }
-  const swapArc = swaps.map((k, s) => arc(inNode(s), outNode(s), pieces([k], (i) => -swapValue(intents[i]))));
-  const swapOfArc = new Map(swapArc.map((a, s) => [a, s]));
+  // A swap's cost is its limit less its swapFor limit, −swapValue: as two numbers, exact however far apart they are.
+  const swapArc = swaps.map((k, s) => arc(inNode(s), outNode(s), pieces([k], (i) => [intents[i].limitPrice, intents[i].swapFor!.limitPrice ?? 0])));
   // Class ↔ swap and swap ↔ swap arcs (flow runs from a buyer of a resource to its seller).
   // A class of the swap's own agent is never its counterpart (no self-trade; such classes are the agent's alone).
   const classAdmits = (c: typeof idx.buy[number], K: Intent) => (c.reach === null || c.reach.has(K.region)) && c.agent !== K.agent;
@@ -137,34 +152,100 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
         pairArc(outNode(s), inNode(s2), anySoft ? penalty(softK, K.region, isSoft(K2) ? K2 : null, K2.region) : 0);
     });
   });
-  arc(T, S, [[0, Infinity, -1]]);
+  arc(T, S, [[0, Infinity, -1, 0, 0]]);
   pieceStart.push(pieceCost.length);
-  const m = src.length;
-  const sol = networkSimplex(
-    {
-      V,
-      src: Int32Array.from(src),
-      dst: Int32Array.from(dst),
-      pieceStart: Int32Array.from(pieceStart),
-      pieceCost: Float64Array.from(pieceCost),
-      pieceCap: Float64Array.from(pieceCap),
-    },
-    eps,
-  );
+  const graph = { V, src: Int32Array.from(src), dst: Int32Array.from(dst), pieceStart: Int32Array.from(pieceStart), pieceCap: Float64Array.from(pieceCap) };
+  const wide = farApart(intents, plain, swaps);
+  // Too many pieces for BigInt: doubles, with a gain threshold above the costs' rounding (eps comes from the limit
+  // prices alone; beside swapFor limits of 1e9 the simplex would cycle on violations of their ulps).
+  const sol: Circulation =
+    wide && pieceCost.length <= EXACT_MAX_PIECES
+      ? solveExactCirculation({ ...graph, costAdd: Float64Array.from(costAdd), costSub: Float64Array.from(costSub) }, S, T)
+      : floatSolution(networkSimplex({ ...graph, pieceCost: Float64Array.from(pieceCost) }, wide ? Math.max(eps, costNoise(pieceCost)) : eps), graph, pieceCost);
 
   // A hop's gain per unit: the buyer's value less the seller's limit, as soft latency moves them for the pair.
   const hopGain = (buyer: number, seller: number) => {
     const [b, c] = pairLimits(latency, intents[buyer], intents[seller]);
     return b - c;
   };
-  // Per intent: units filled, in piece order per class arc (queues for the decomposition). What the decomposition
-  // leaves on an arc below `dust` of the amount it started from is rounding (some tens of ulps of that amount); a
-  // threshold from the book's largest quantity would drop real trades (a 1e-6 ring beside a swap of 1e12).
-  const dust = (x: number) => 1e-14 * Math.max(1, x);
+  const net: Network = { V, S, T, src, dst, pieceStart, pieceCap, pieceIntent, buyArc, sellArc, swapArc, swaps, firstSwapNode: inNode(0) };
+  const trades = sol.walks ? walkTrades(sol.walks, pieceIntent, hopGain) : floatTrades(net, sol.flow, n, hopGain);
+
+  // The allocation, one fill per hop of each trade (consecutively, so priceAllocation finds the same trades).
+  const fills: AllocationFill[] = [];
+  const amount = new Float64Array(n);
+  let welfare = 0;
+  let rational = true;
+  for (const t of trades) {
+    if (t.gain < -eps) rational = false;
+    for (const k of t.parties) amount[k] += t.volume; // each party once per trade
+    const P = t.parties.map((k) => intents[k]);
+    const L = P.length;
+    const ring = P.every((k) => k.swapFor !== undefined);
+    for (let j = 0; j < (ring ? L : L - 1); j++) {
+      const resource = j === 0 && !ring ? P[0].resource : P[j].swapFor!.resource;
+      fills.push({ buy: P[j].id, sell: P[(j + 1) % L].id, resource, quantity: t.volume });
+      // Welfare hop by hop, as verify sums it: a ring's Σ w of 1e9-sized limits would round differently.
+      welfare += hopGain(t.parties[j], t.parties[(j + 1) % L]) * t.volume;
+    }
+  }
+
+  // Duals from the potentials: an intent's dual is how much its piece's reduced cost is negative.
+  const duals: Record<string, number> = {};
+  for (let j = 0; j < pieceCost.length; j++) if (pieceIntent[j] >= 0) duals[intents[pieceIntent[j]].id] = sol.pieceDual[j];
+  let bound = 0;
+  for (const it of intents) if (duals[it.id] !== undefined) bound += it.quantity * duals[it.id];
+  // A swap's π (its price level as a buyer, less its valuation): with it, u + v ≥ gain holds on every compatible
+  // pair of views (notes/solver.md, "Certificate with swaps"), so verify checks optimality without the circulation.
+  const potentials: Record<string, number> = {};
+  swaps.forEach((k, s) => (potentials[intents[k].id] = sol.potential(T, outNode(s), intents[k].swapFor!.limitPrice ?? 0)));
+  let infeasible = false;
+  for (let i = 0; i < n; i++) if (forced(i) && !fix!.excluded[i] && amount[i] < fix!.min[i] - 1e-12 * Math.max(1, intents[i].quantity)) infeasible = true;
+  return { fills, welfare, certificate: { duals, bound: Math.max(bound, welfare), potentials }, amount, infeasible, rational };
+}
+
+/** A trade: parties in order (each buys from the next; a ring's last from its first), its volume and gain per unit. */
+interface Trade {
+  parties: number[];
+  volume: number;
+  gain: number;
+}
+
+/** The circulation's arcs and nodes, as the float decomposition reads them (arrays as solveMulti built them). */
+interface Network {
+  V: number;
+  S: number;
+  T: number;
+  src: number[];
+  dst: number[];
+  pieceStart: number[];
+  pieceCap: number[];
+  pieceIntent: number[];
+  buyArc: number[];
+  sellArc: number[];
+  swapArc: number[];
+  /** Intent index per swap. */
+  swaps: number[];
+  /** Swap s has nodes firstSwapNode + 2s (in) and + 2s + 1 (out). */
+  firstSwapNode: number;
+}
+
+/**
+ * The float flow as trades: walks from source to sink (chains buyer → swaps → seller, matched to the intents in
+ * piece order of their class arcs) and the rings they close, then rings among what is left on swap arcs.
+ */
+function floatTrades(net: Network, flow: Float64Array, n: number, hopGain: (buyer: number, seller: number) => number): Trade[] {
+  const { V, S, T, src, dst, pieceStart, pieceCap, pieceIntent, buyArc, sellArc, swapArc, swaps } = net;
+  const m = src.length;
+  const ks = swaps.length;
+  const swapOfArc = new Map(swapArc.map((a, s) => [a, s]));
+  const inNode = (s: number) => net.firstSwapNode + 2 * s;
+  const nodeSwap = (v: number) => (v >= net.firstSwapNode ? (v - net.firstSwapNode) >> 1 : -1);
+  // Per intent: units filled, in piece order per class arc (queues for the decomposition).
   const queue = (a: number) => {
     const q: { i: number; left: number; dust: number }[] = [];
-    let F = sol.flow[a];
-    for (let j = pieceStart[a]; j < pieceStart[a + 1] && F > dust(sol.flow[a]); j++) {
+    let F = flow[a];
+    for (let j = pieceStart[a]; j < pieceStart[a + 1] && F > dust(flow[a]); j++) {
       const u = Math.min(F, pieceCap[j]);
       q.push({ i: pieceIntent[j], left: u, dust: dust(u) });
       F -= u;
@@ -173,18 +254,15 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
   };
   const buyQ = buyArc.map(queue);
   const sellQ = sellArc.map(queue);
-  const left = Float64Array.from(sol.flow);
+  const left = Float64Array.from(flow);
   const outArcs: number[][] = Array.from({ length: V }, () => []);
-  const arcDust = Float64Array.from(sol.flow, dust);
+  const arcDust = Float64Array.from(flow, dust);
   for (let a = 0; a < m; a++) if (left[a] > arcDust[a] && src[a] !== T) outArcs[src[a]].push(a);
   const next = (u: number) => {
     const l = outArcs[u];
     while (l.length > 0 && !(left[l[l.length - 1]] > arcDust[l[l.length - 1]])) l.pop();
     return l.length > 0 ? l[l.length - 1] : -1;
   };
-  const nodeSwap = (v: number) => (v >= 2 + nb + ns ? (v - 2 - nb - ns) >> 1 : -1);
-
-  interface Trade { parties: number[]; volume: number; gain: number; resources: string[] }
   const trades: Trade[] = [];
   const ringTrade = (cyc: number[]) => {
     let vol = Infinity;
@@ -194,7 +272,7 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
     for (const a of cyc) if (swapOfArc.has(a)) ring.push(swaps[swapOfArc.get(a)!]);
     let gain = 0;
     for (let j = 0; j < ring.length; j++) gain += hopGain(ring[j], ring[(j + 1) % ring.length]);
-    if (ring.length > 1) trades.push({ parties: ring, volume: vol, gain, resources: [] });
+    if (ring.length > 1) trades.push({ parties: ring, volume: vol, gain });
   };
   // Chains: source → buyer class → swaps* → seller class → sink; a walk that closes a loop of swaps yields a ring.
   walkFlow(S, T, dst, left, next, 10 * (m + n), ringTrade, (path) => {
@@ -214,7 +292,7 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
       const parties = [b.i, ...swapSeq.map((s) => swaps[s]), sl.i];
       let gain = 0;
       for (let j = 0; j + 1 < parties.length; j++) gain += hopGain(parties[j], parties[j + 1]);
-      trades.push({ parties, volume: c, gain, resources: [] });
+      trades.push({ parties, volume: c, gain });
       rest -= c;
       b.left -= c;
       sl.left -= c;
@@ -243,46 +321,73 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
     }
   }
 
-  // The allocation, one fill per hop of each trade (consecutively, so priceAllocation finds the same trades).
-  const fills: AllocationFill[] = [];
-  const amount = new Float64Array(n);
-  let welfare = 0;
-  let rational = true;
-  for (const t of trades) {
-    if (t.gain < -eps) rational = false;
-    for (const k of t.parties) amount[k] += t.volume; // each party once per trade
-    const P = t.parties.map((k) => intents[k]);
-    const L = P.length;
-    const ring = P.every((k) => k.swapFor !== undefined);
-    for (let j = 0; j < (ring ? L : L - 1); j++) {
-      const resource = j === 0 && !ring ? P[0].resource : P[j].swapFor!.resource;
-      fills.push({ buy: P[j].id, sell: P[(j + 1) % L].id, resource, quantity: t.volume });
-      // Welfare hop by hop, as verify sums it: a ring's Σ w of 1e9-sized limits would round differently.
-      welfare += hopGain(t.parties[j], t.parties[(j + 1) % L]) * t.volume;
+  return trades;
+}
+
+/** The exact circulation's walks as trades: a walk's pieces name its parties in order (pair arcs name none). */
+function walkTrades(walks: readonly Walk[], pieceIntent: readonly number[], hopGain: (buyer: number, seller: number) => number): Trade[] {
+  return walks.map((w) => {
+    const parties = w.pieces.map((j) => pieceIntent[j]).filter((i) => i >= 0);
+    let gain = 0;
+    const hops = w.ring ? parties.length : parties.length - 1;
+    for (let j = 0; j < hops; j++) gain += hopGain(parties[j], parties[(j + 1) % parties.length]);
+    return { parties, volume: w.volume, gain };
+  });
+}
+
+/**
+ * What the decomposition leaves on an arc below `dust` of the amount it started from is rounding (some tens of ulps
+ * of that amount); a threshold from the book's largest quantity would drop real trades (a 1e-6 ring beside a swap
+ * of 1e12).
+ */
+const dust = (x: number) => 1e-14 * Math.max(1, x);
+
+/** A circulation piece: its cost, capacity, intent (−1 for none), and its cost again as add − sub (exact terms). */
+type Piece = [number, number, number, number, number];
+
+/** What solveMulti reads of an optimal circulation, solved in doubles or exactly. */
+interface Circulation {
+  /** Per arc, the flow. */
+  flow: Float64Array;
+  /** The exact circulation's flow decomposed exactly (the float one is decomposed by floatTrades). */
+  walks?: Walk[];
+  /** Per piece how much its reduced cost is negative (its intent's dual), 0 when it is not. */
+  pieceDual: Float64Array;
+  /** π(u) − π(v) − x. */
+  potential(u: number, v: number, x: number): number;
+}
+
+/** Whether a component's numbers are too far apart for the float circulation (swap-exact.ts). */
+function farApart(intents: readonly Intent[], plain: readonly number[], swaps: readonly number[]): boolean {
+  const members = [...plain, ...swaps].map((i) => intents[i]);
+  const quantities = members.flatMap((it) => [it.quantity, it.minQuantity ?? 0]);
+  const prices = members.flatMap((it) => (it.swapFor ? [it.limitPrice, it.swapFor.limitPrice ?? 0] : [it.limitPrice]));
+  return needsExactCirculation(quantities, prices);
+}
+
+/** 1e-12 of the largest finite cost: what the potentials' rounding reaches. */
+function costNoise(pieceCost: readonly number[]): number {
+  let most = 0;
+  for (const c of pieceCost) if (Math.abs(c) > most && Math.abs(c) < Infinity) most = Math.abs(c);
+  return 1e-12 * most;
+}
+
+/**
+ * The float circulation as solveMulti reads it: a dual below the rounding of its terms taken as 0 (potentials of 1e9 carry ulps of 1.2e-7): verify's feasibility
+ * checks allow for rounding relative to each pair's numbers, but the bound it sums is held to the welfare.
+ */
+function floatSolution(sol: FlowSolution, g: { src: Int32Array; dst: Int32Array; pieceStart: Int32Array }, pieceCost: readonly number[]): Circulation {
+  const pieceDual = new Float64Array(pieceCost.length);
+  for (let a = 0; a < g.src.length; a++) {
+    for (let j = g.pieceStart[a]; j < g.pieceStart[a + 1]; j++) {
+      const pu = sol.pi[g.src[a]];
+      const pv = sol.pi[g.dst[a]];
+      const reduced = pieceCost[j] + pu - pv;
+      const rounding = 1e-15 * (Math.abs(pieceCost[j]) + Math.abs(pu) + Math.abs(pv));
+      pieceDual[j] = -reduced > rounding ? -reduced : 0;
     }
   }
-
-  // Duals from the potentials: an intent's dual is how much its piece's reduced cost is negative. One below the
-  // rounding of its terms (potentials of 1e9 carry ulps of 1.2e-7) is 0: verify's feasibility checks allow for
-  // rounding relative to each pair's numbers, but the bound it sums is held to the welfare.
-  const duals: Record<string, number> = {};
-  for (let a = 0; a < m; a++)
-    for (let j = pieceStart[a]; j < pieceStart[a + 1]; j++) {
-      const i = pieceIntent[j];
-      if (i < 0) continue;
-      const reduced = pieceCost[j] + sol.pi[src[a]] - sol.pi[dst[a]];
-      const rounding = 1e-15 * (Math.abs(pieceCost[j]) + Math.abs(sol.pi[src[a]]) + Math.abs(sol.pi[dst[a]]));
-      duals[intents[i].id] = -reduced > rounding ? -reduced : 0;
-    }
-  let bound = 0;
-  for (const it of intents) if (duals[it.id] !== undefined) bound += it.quantity * duals[it.id];
-  // A swap's π (its price level as a buyer, less its valuation): with it, u + v ≥ gain holds on every compatible
-  // pair of views (notes/solver.md, "Certificate with swaps"), so verify checks optimality without the circulation.
-  const potentials: Record<string, number> = {};
-  swaps.forEach((k, s) => (potentials[intents[k].id] = sol.pi[T] - sol.pi[outNode(s)] - (intents[k].swapFor!.limitPrice ?? 0)));
-  let infeasible = false;
-  for (let i = 0; i < n; i++) if (forced(i) && !fix!.excluded[i] && amount[i] < fix!.min[i] - 1e-12 * Math.max(1, intents[i].quantity)) infeasible = true;
-  return { fills, welfare, certificate: { duals, bound: Math.max(bound, welfare), potentials }, amount, infeasible, rational };
+  return { flow: sol.flow, pieceDual, potential: (u, v, x) => sol.pi[u] - sol.pi[v] - x };
 }
 
 /** A per-unit bonus larger than any path's gain in the circulation: V nodes, each hop at most the price range. */

@@ -6,6 +6,7 @@
 import type { Fill, Intent, LatencyTable } from "../contract/schema.ts";
 import { Arena } from "./arena.ts";
 import { nashPrices, nashTradeShares } from "./nash.ts";
+import { EXACT_LEDGER, exactTradeShares, FLOAT_LEDGER, needsExactMoney, needsExactShares, type Ledger } from "./swap-nash.ts";
 import { softPenalty } from "./latency.ts";
 
 /** A fill without its price: what an allocation (a proposal, or the solver's own) says. */
@@ -279,7 +280,11 @@ function priceNet(intents: readonly Intent[], fills: readonly AllocationFill[], 
     if (other !== pool && !neighbours.get(pool)!.includes(other)) neighbours.get(pool)!.push(other);
   }
   for (const [pool, g] of goodOfPool) takers[g] = Int32Array.from([pool, ...neighbours.get(pool)!]);
-  const shares = nashTradeShares(q.length, takers, Float64Array.from(G, (g) => Math.max(0, g)), Float64Array.from(q));
+  const gains = Float64Array.from(G, (g) => Math.max(0, g));
+  const volumes = Float64Array.from(q);
+  // Volumes or gains far apart (a 1e-6 chain beside a 1e12 ring): exact shares and pool money (swap-nash.ts).
+  const exact = needsExactShares(gains, volumes);
+  const shares = (exact ? exactTradeShares : nashTradeShares)(q.length, takers, gains, volumes);
   // A plain neighbour's share of a pool: the same discount per unit on each of its pairs with the pool.
   const perUnit = new Map<string, number>(); // `${pool} ${party}` → share per unit of their pairs
   const volume = new Map<string, number>();
@@ -317,7 +322,8 @@ function priceNet(intents: readonly Intent[], fills: readonly AllocationFill[], 
     const pool = partyOf(k);
     return q[pool] > 0 ? poolShare.get(pool)! / q[pool] : 0; // 0 units: an allocation verify refuses (gives ≠ takes)
   };
-  poolPrices({ pb, ps, pq, pB, pS, price }, isSwap, units, level);
+  if (exact || needsExactMoney(pq, pB, pS)) poolPrices({ pb, ps, pq, pB, pS, price }, isSwap, units, level, EXACT_LEDGER);
+  else poolPrices({ pb, ps, pq, pB, pS, price }, isSwap, units, level, FLOAT_LEDGER);
   for (let j = 0; j < ks.length; j++) out[ks[j]] = price[pairOf[j]];
 }
 
@@ -336,12 +342,13 @@ interface Pairs {
  * Money along a spanning forest of the pools' swap pairs settles each swap's balance (leaves first); a pair off the
  * forest (rings) is priced at its seller's moved limit plus that level, as a plain seller at that level would be.
  */
-function poolPrices(P: Pairs, isSwap: (i: number) => boolean, units: Map<number, number>, level: (k: number) => number): void {
+function poolPrices<T>(P: Pairs, isSwap: (i: number) => boolean, units: Map<number, number>, level: (k: number) => number, money: Ledger<T>): void {
   const { pb, ps, pq, pB, pS, price } = P;
+  const { times, neg } = money;
   // need[k]: money swap k must still receive net through pairs not yet priced.
-  const need = new Map<number, number>();
-  const add = (k: number, x: number) => need.set(k, (need.get(k) ?? 0) + x);
-  for (const [k, u] of units) add(k, level(k) * u);
+  const need = new Map<number, T>();
+  const add = (k: number, x: T) => need.set(k, money.plus(need.get(k) ?? money.zero, x));
+  for (const [k, u] of units) add(k, times(level(k), 0, u));
   const adj = new Map<number, number[]>();
   // By intent index, so that the forest (and so the prices off it) does not depend on the order fills are listed in.
   const byIntents = pb.map((_, p) => p).sort((x, y) => pb[x] - pb[y] || ps[x] - ps[y]);
@@ -350,16 +357,18 @@ function poolPrices(P: Pairs, isSwap: (i: number) => boolean, units: Map<number,
     const s = ps[p];
     // Surplus k already has or will have: as the buyer B − price, as the seller price − S, per unit.
     if (isSwap(b) && isSwap(s)) {
-      add(b, -pB[p] * pq[p]);
-      add(s, pS[p] * pq[p]);
+      add(b, neg(times(pB[p], 0, pq[p])));
+      add(s, times(pS[p], 0, pq[p]));
       for (const k of [b, s]) (adj.get(k) ?? adj.set(k, []).get(k)!).push(p);
-    } else if (isSwap(b)) add(b, -(pB[p] - price[p]) * pq[p]);
-    else if (isSwap(s)) add(s, -(price[p] - pS[p]) * pq[p]);
+    } else if (isSwap(b)) add(b, neg(times(pB[p], price[p], pq[p])));
+    else if (isSwap(s)) add(s, neg(times(price[p], pS[p], pq[p])));
   }
   // Now need[k] = Σ money in (as seller) − Σ money out (as buyer) over k's swap pairs.
   const seen = new Set<number>();
   const onTree = new Set<number>();
-  for (const r of [...adj.keys()].sort((x, y) => x - y)) {
+  // Roots first: each pool's settles last and keeps what rounding leaves (per unit least at the member giving most).
+  const roots = [...adj.keys()].sort((x, y) => (money.rootAtLargest ? (units.get(y) ?? 0) - (units.get(x) ?? 0) : 0) || x - y);
+  for (const r of roots) {
     if (seen.has(r)) continue;
     seen.add(r);
     const order = [r];
@@ -378,16 +387,16 @@ function poolPrices(P: Pairs, isSwap: (i: number) => boolean, units: Map<number,
       for (const p of adj.get(k)!) {
         if (onTree.has(p) || pb[p] !== k) continue; // each pair off the tree once, from its buyer
         price[p] = pS[p] + level(ps[p]);
-        add(ps[p], -price[p] * pq[p]);
-        add(pb[p], price[p] * pq[p]);
+        add(ps[p], neg(times(price[p], 0, pq[p])));
+        add(pb[p], times(price[p], 0, pq[p]));
       }
     for (let h = order.length - 1; h > 0; h--) {
       const k = order[h];
       const p = up.get(k)!;
-      const money = pb[p] === k ? -need.get(k)! : need.get(k)!; // from the buyer to the seller
-      price[p] = money / pq[p];
-      add(ps[p], -money);
-      add(pb[p], money);
+      const paid = pb[p] === k ? neg(need.get(k)!) : need.get(k)!; // from the buyer to the seller
+      price[p] = money.per(paid, pq[p]);
+      add(ps[p], neg(paid));
+      add(pb[p], paid);
     }
   }
 }
