@@ -8,6 +8,7 @@ import { branchOverMinimums } from "./minimums.ts";
 import { timeComponents } from "./components.ts";
 import { solveTimeLp, timeBook, type TimeBook, type TimeFixings, type TimeLp, type TimeTrade } from "./time-net.ts";
 import { slotHours, timeLegs, windowed, type Slots } from "./time-slots.ts";
+import { TimeWarm } from "./time-warm.ts";
 
 export { isTimed } from "./time-slots.ts";
 
@@ -21,10 +22,12 @@ const MIN_TIME_LPS = 8;
  * intervals, then merged; rate duals are listed per interval of the whole book's (a component's interval spans
  * one or more of them, each with the same dual).
  */
-export function solveTime(intents: readonly Intent[], latency: LatencyTable, now: number | undefined, budgets: Budgets, t0: number): SolveResult {
-  const timed = timeLegs(intents, now);
-  const bounds = timed.slots.bounds;
-  const parts = timeComponents(intents, latency, now, timed).map((c) => {
+export function solveTime(intents: readonly Intent[], latency: LatencyTable, now: number | undefined, budgets: Budgets, t0: number, warmStart?: unknown): SolveResult {
+  const earlier = TimeWarm.of(warmStart);
+  const warm = earlier?.grown(intents, latency, now);
+  const { comps, slots } = warm ?? coldComponents(intents, latency, now);
+  const bounds = slots.bounds;
+  const parts = comps.map((c) => {
     const sub = c.length === intents.length ? intents : Array.from(c, (i) => intents[i]);
     return solveTimeComponent(sub, latency, now, bounds, budgets, t0);
   });
@@ -47,9 +50,14 @@ export function solveTime(intents: readonly Intent[], latency: LatencyTable, now
   }
   // A swap in no component has no counterpart: any potential proves its (empty) part; verify wants one.
   for (const it of intents) if (it.swapFor && it.quantity > 0) ((certificate.potentials ??= {})[it.id] ??= 0);
-  const result: SolveResult = { fills, welfare, status, solveMs: performance.now() - t0, certificate };
+  const result: SolveResult = { fills, welfare, status, solveMs: performance.now() - t0, certificate, warmStart: new TimeWarm(intents, latency, now, slots, comps, warm ? earlier : undefined) };
   if (status !== "optimal") result.gap = gap;
   return result;
+}
+
+function coldComponents(intents: readonly Intent[], latency: LatencyTable, now: number | undefined): { comps: Int32Array[]; slots: Slots } {
+  const timed = timeLegs(intents, now);
+  return { comps: timeComponents(intents, latency, now, timed), slots: timed.slots };
 }
 
 function solveTimeComponent(
