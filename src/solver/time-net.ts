@@ -382,6 +382,9 @@ function hubArcs(book: TimeBook, net: Net, direct: Uint8Array, endNodes: number[
     if (!timed) f(slots.count, last - first);
   };
   const pairOf = (k: number, region: number): [number, number] => (legs[k].buy ? [book.legRegion[k], region] : [region, book.legRegion[k]]);
+  /** The hub where leg k meets counterpart region `region` in slot t. */
+  const hubOf = (k: number, t: number, region: number) =>
+    legs[k].buy ? hubKey(t, book.legResource[k], book.legRegion[k], region) : hubKey(t, book.legResource[k], region, book.legRegion[k]);
   // Per hub the dearest buyer and the cheapest seller (limits moved by soft latency; a swap's leg counts as any
   // price: its worth is its whole trade). An arc is listed only where its leg meets the other side's best: a plain
   // pair that loses is never in an optimum, and its dual constraint holds for any duals ≥ 0.
@@ -404,10 +407,9 @@ function hubArcs(book: TimeBook, net: Net, direct: Uint8Array, endNodes: number[
     const l = legs[k];
     if (direct[k] || endNodes[k].length === 0) continue;
     for (const { region, penalty } of book.reach[k]) {
-      const [rb, rs] = pairOf(k, region);
       const v = worth(k, penalty);
       slotsOf(l.first, l.last, windowed(l), (t) => {
-        const h = hubKey(t, book.legResource[k], rb, rs);
+        const h = hubOf(k, t, region);
         if (l.buy) dearest.set(h, Math.max(dearest.get(h) ?? -Infinity, v));
         else cheapest.set(h, Math.min(cheapest.get(h) ?? Infinity, v));
       });
@@ -448,7 +450,7 @@ function hubArcs(book: TimeBook, net: Net, direct: Uint8Array, endNodes: number[
       reach = Number.isNaN(reach) ? x : buy ? Math.min(reach, x) : Math.max(reach, x);
     };
     if (rb >= 0) consider(hubKey(t, book.legResource[k], rb, rs));
-    else for (const { region } of book.reach[k]) consider(hubKey(t, book.legResource[k], ...pairOf(k, region)));
+    else for (const { region } of book.reach[k]) consider(hubOf(k, t, region));
     return reach;
   };
   // Leg k's side joins its target in slot t from (to) node `end`, where its best worth v meets one: the arc, tagged

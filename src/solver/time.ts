@@ -12,7 +12,16 @@ import { TimeWarm } from "./time-warm.ts";
 
 export { isTimed } from "./time-slots.ts";
 
-const iso = (ms: number) => new Date(ms).toISOString();
+// Interval boundaries repeat across fills, rate duals and the solves of a continuous market: toISOString is the cost.
+const isoOf = new Map<number, string>();
+const iso = (ms: number): string => {
+  let s = isoOf.get(ms);
+  if (s === undefined) {
+    if (isoOf.size >= 65_536) isoOf.clear();
+    isoOf.set(ms, (s = new Date(ms).toISOString()));
+  }
+  return s;
+};
 
 /** LPs branch and bound solves before the time budget may stop it (fewer than the class path's: each is larger). */
 const MIN_TIME_LPS = 8;
@@ -198,7 +207,15 @@ function timeCertificate(book: TimeBook, root: TimeLp, bounds: number[]): Certif
     const l = legs[leg];
     const it = intents[l.intent];
     const into = (it.swapFor && l.buy ? takeRates : rates)[it.id] ??= {};
-    for (const b of bounds) if (b >= slots.bounds[slot] && b < slots.bounds[slot + 1]) into[iso(b)] = dual;
+    // The book's boundaries inside this interval (a sorted list: from the first at or after its start).
+    let lo = 0;
+    let hi = bounds.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (bounds[mid] < slots.bounds[slot]) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let j = lo; j < bounds.length && bounds[j] < slots.bounds[slot + 1]; j++) into[iso(bounds[j])] = dual;
   }
   const certificate: Certificate = { duals, bound: root.bound, lpBound: root.bound };
   if (Object.keys(rates).length > 0) certificate.rates = rates;
