@@ -313,8 +313,13 @@ export function timeComponents(intents: readonly Intent[], latency: LatencyTable
     }
   }
   // Legs of one agent meet only other agents: joining them too only merges components, which stays exact.
+  return joinedComponents(traded, find);
+}
+
+/** The intents marked `traded` grouped by their union-find root: input order within, ordered by first index. */
+export function joinedComponents(traded: Uint8Array, find: (i: number) => number): Int32Array[] {
   const byRoot = new Map<number, number[]>();
-  for (let i = 0; i < intents.length; i++) {
+  for (let i = 0; i < traded.length; i++) {
     if (!traded[i]) continue;
     const r = find(i);
     const list = byRoot.get(r);

@@ -3,7 +3,7 @@
 // arrivals visit are looked at again. The rule is timeComponents' (components.ts), so the components, and with them
 // the whole result, are the ones a cold solve finds.
 import type { Intent, LatencyTable } from "../contract/schema.ts";
-import { legReach } from "./components.ts";
+import { joinedComponents, legReach } from "./components.ts";
 import { legsOn, timeLegs, windowed, type Leg, type Slots } from "./time-slots.ts";
 
 /** Per hub (or per family of windowless legs): the legs of each side there, as intent and worth. */
@@ -202,15 +202,7 @@ export class TimeWarm {
       }
       if (at.length > 0) joinAll(at);
     }
-    const byRoot = new Map<number, number[]>();
-    for (let i = 0; i < n; i++) {
-      if (!traded[i]) continue;
-      const r = find(i);
-      const list = byRoot.get(r);
-      if (list) list.push(i);
-      else byRoot.set(r, [i]);
-    }
-    return [...byRoot.values()].map((c) => Int32Array.from(c));
+    return joinedComponents(traded, find);
   }
 }
 
