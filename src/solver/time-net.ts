@@ -388,8 +388,8 @@ function hubArcs(book: TimeBook, net: Net, direct: Uint8Array, endNodes: number[
   // Per hub the dearest buyer and the cheapest seller (limits moved by soft latency; a swap's leg counts as any
   // price: its worth is its whole trade). An arc is listed only where its leg meets the other side's best: a plain
   // pair that loses is never in an optimum, and its dual constraint holds for any duals ≥ 0.
-  const dearest = new Map<number, number>();
-  const cheapest = new Map<number, number>();
+  const dearest = hubTable((slots.count + 1) * book.resources * R * R);
+  const cheapest = hubTable((slots.count + 1) * book.resources * R * R);
   const worth = (k: number, penalty: number) => {
     const l = legs[k];
     if (book.intents[l.intent].swapFor) return l.buy ? Infinity : -Infinity;
@@ -523,6 +523,16 @@ function hubArcs(book: TimeBook, net: Net, direct: Uint8Array, endNodes: number[
     if (from !== undefined && hubSellers.has(h)) net.arc(from, v, 0, Infinity);
     if (to !== undefined && hubBuyers.has(h)) net.arc(v, to, 0, Infinity);
   }
+}
+
+/** A number per hub key, or none: a typed array (NaN for none) when the key space is small, else a map. */
+function hubTable(space: number): { get(h: number): number | undefined; set(h: number, v: number): void } {
+  if (space > 1 << 22) return new Map<number, number>();
+  const values = new Float64Array(space).fill(NaN);
+  return {
+    get: (h) => (Number.isNaN(values[h]) ? undefined : values[h]),
+    set: (h, v) => void (values[h] = v),
+  };
 }
 
 /** Arcs leg to leg for direct legs: other agents, compatible, both active; forced intents only where the hop gains. */
