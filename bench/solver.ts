@@ -212,16 +212,21 @@ function windowedRows(): void {
     }
     const book = settled.slice(0, 1000);
     const newcomers = wgen(99, 20).intents.map((it, k) => ({ ...it, id: `new-${k}` }));
+    // The settled book's own solve hands its warm state (its intervals and components) to every re-settlement.
+    const warmStart = solve(book, m.latency, at(m)).warmStart;
     let worst = 0;
     let sum = 0;
     let trades = 0;
+    let coldSum = 0;
     for (const nw of newcomers) {
-      const { ms, value: r } = time(3, () => solve([...book, nw], m.latency, at(m)));
+      const { ms, value: r } = time(3, () => solve([...book, nw], m.latency, { ...at(m), warmStart }));
       worst = Math.max(worst, ms);
       sum += ms;
       if (r.fills.length > 0) trades++;
+      coldSum += time(3, () => solve([...book, nw], m.latency, at(m))).ms;
     }
-    row(`continuous, windowed: 1 arrival into a settled ${book.length}-intent book`, `${fmt(sum / newcomers.length)} avg, ${fmt(worst)} max`, "", "", "≤ 2 ms", worst <= 2, `${newcomers.length} newcomers, ${trades} trade; cold (no warm start for windowed books); best of 3 each`);
+    const cold = `cold ${fmt(coldSum / newcomers.length)} avg`;
+    row(`continuous, windowed: 1 arrival into a settled ${book.length}-intent book`, `${fmt(sum / newcomers.length)} avg, ${fmt(worst)} max`, "", "", "≤ 2 ms", worst <= 2, `${newcomers.length} newcomers, ${trades} trade; warm start (${cold}); best of 3 each`);
   }
 }
 

@@ -7,7 +7,7 @@
 import type { Intent, LatencyTable } from "../contract/schema.ts";
 import type { ClassIndex } from "./classes.ts";
 import { compatible, softPenalty, withinCap } from "./latency.ts";
-import { timeLegs, windowed } from "./time-slots.ts";
+import { timeLegs, windowed, type Leg } from "./time-slots.ts";
 import { swapBuyView } from "./multi.ts";
 import { isSoft, pairLimits } from "./price.ts";
 
@@ -138,6 +138,30 @@ function swapPairs(intents: readonly Intent[], latency: LatencyTable, join: (a: 
 }
 
 /**
+ * Per leg the counterpart regions (indices into `names`) it reaches and its worth against each: a buyer's limit less
+ * its soft penalty, a seller's plus it, a swap's leg any price (its worth is its whole trade). Leg k's entries are
+ * reachStart[k] .. reachStart[k + 1] − 1.
+ */
+export function legReach(intents: readonly Intent[], latency: LatencyTable, legs: readonly Leg[], names: readonly string[]): { reachStart: Int32Array; reachRegion: number[]; reachWorth: number[] } {
+  const reachStart = new Int32Array(legs.length + 1);
+  const reachRegion: number[] = [];
+  const reachWorth: number[] = [];
+  legs.forEach((l, k) => {
+    const it = intents[l.intent];
+    const swap = it.swapFor !== undefined;
+    for (let other = 0; other < names.length; other++) {
+      if (!withinCap(latency, it.region, it.maxLatencyMs, names[other])) continue;
+      const penalty = softPenalty(latency, it, names[other]);
+      if (penalty === Infinity) continue;
+      reachRegion.push(other);
+      reachWorth.push(swap ? (l.buy ? Infinity : -Infinity) : l.buy ? l.value - penalty : l.value + penalty);
+    }
+    reachStart[k + 1] = reachRegion.length;
+  });
+  return { reachStart, reachRegion, reachWorth };
+}
+
+/**
  * Components of a book with windows (notes/solver.md, "Time (session 8)"): two legs may trade when they are
  * compatible, active in one elementary interval (so disjoint windows never join) and their limits, moved by soft
  * latency, meet (any price when a side is a swap). Per (interval, resource, buyer region, seller region) the legs
@@ -153,22 +177,7 @@ export function timeComponents(intents: readonly Intent[], latency: LatencyTable
   const legRegion = Int32Array.from(legs, (l) => id(regions, intents[l.intent].region));
   const names = [...regions.keys()];
   const R = names.length;
-  // Per leg the counterpart regions it reaches and its worth against each (a swap's leg: any price).
-  const reachStart = new Int32Array(legs.length + 1);
-  const reachRegion: number[] = [];
-  const reachWorth: number[] = [];
-  legs.forEach((l, k) => {
-    const it = intents[l.intent];
-    const swap = it.swapFor !== undefined;
-    for (let other = 0; other < R; other++) {
-      if (!withinCap(latency, it.region, it.maxLatencyMs, names[other])) continue;
-      const penalty = softPenalty(latency, it, names[other]);
-      if (penalty === Infinity) continue;
-      reachRegion.push(other);
-      reachWorth.push(swap ? (l.buy ? Infinity : -Infinity) : l.buy ? l.value - penalty : l.value + penalty);
-    }
-    reachStart[k + 1] = reachRegion.length;
-  });
+  const { reachStart, reachRegion, reachWorth } = legReach(intents, latency, legs, names);
   // Hub keys slot × stride + (resource, buyer region, seller region), numbered densely as first met (a table when
   // the key space is small, else a map).
   const stride = resources.size * R * R;
@@ -304,8 +313,13 @@ export function timeComponents(intents: readonly Intent[], latency: LatencyTable
     }
   }
   // Legs of one agent meet only other agents: joining them too only merges components, which stays exact.
+  return joinedComponents(traded, find);
+}
+
+/** The intents marked `traded` grouped by their union-find root: input order within, ordered by first index. */
+export function joinedComponents(traded: Uint8Array, find: (i: number) => number): Int32Array[] {
   const byRoot = new Map<number, number[]>();
-  for (let i = 0; i < intents.length; i++) {
+  for (let i = 0; i < traded.length; i++) {
     if (!traded[i]) continue;
     const r = find(i);
     const list = byRoot.get(r);

@@ -33,7 +33,7 @@ export function solve(intents: readonly Intent[], latency: LatencyTable, options
   const maxIntents = options.maxIntents ?? 200_000;
   if (intents.length > maxIntents) return sizeBudget(intents, t0);
   // Windows: the time-expanded problem (notes/solver.md, "Time (session 8)"); a book without any takes the path below.
-  if (isTimed(intents)) return solveTime(intents, latency, options.now, budgetsOf(options), t0, options.maxCertificateLeaves ?? MAX_LEAVES);
+  if (isTimed(intents)) return solveTime(intents, latency, options.now, budgetsOf(options), t0, options.maxCertificateLeaves ?? MAX_LEAVES, options.warmStart);
   // The whole book's classes (reused from a warm start) give the components of the "may trade" graph; each is
   // solved on its own with thresholds from its own numbers (notes/solver.md, "Components").
   const warm = WarmStart.catalogOf(options.warmStart);

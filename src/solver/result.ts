@@ -17,7 +17,9 @@ export interface SolveOptions {
    * `result.warmStart` of an earlier solve (continuous clearing): its classes are reused for intents that kept
    * their id and class facts, so a book that changed a little is not re-classified and re-sorted. Anything else
    * (another object, another latency table, a region the earlier book did not have) is a cold solve. The result is
-   * the same either way (an optimum of the same welfare).
+   * the same either way (an optimum of the same welfare). A book with windows uses it only when it is the earlier
+   * book, unchanged, followed by arrivals on its interval boundaries, under the same table and now; its result is
+   * then the cold solve's.
    */
   warmStart?: unknown;
   /**
@@ -35,7 +37,11 @@ export interface SolveResult {
   gap?: number;
   solveMs: number;
   certificate: Certificate;
-  /** State to pass as `options.warmStart` to the next solve of the same market (set for books without swaps). */
+  /**
+   * State to pass as `options.warmStart` to the next solve of the same market: set for books without swaps or soft
+   * latency, and for every book with windows (its intervals and components: a book that grew by arrivals finds its
+   * components from them).
+   */
   warmStart?: unknown;
 }
 

@@ -56,6 +56,8 @@ export interface TimeBook {
   twoSided: Uint8Array;
   /** Per leg: the counterpart regions it admits (index) and its soft penalty against each. */
   reach: { region: number; penalty: number }[][];
+  /** Per leg: 1 when it admits every counterpart region present, each at penalty 0. */
+  open: Uint8Array;
   legRegion: Int32Array;
   legResource: Int32Array;
   regions: number;
@@ -101,6 +103,10 @@ export function timeBook(intents: readonly Intent[], latency: LatencyTable, legs
     }
     return out;
   });
+  const open = Uint8Array.from(legs, (l, k) => {
+    const regions = present.get(`${legResource[k]}:${l.buy ? "s" : "b"}`)?.size ?? 0;
+    return reach[k].length === regions && reach[k].every((r) => r.penalty === 0) ? 1 : 0;
+  });
   let qMax = 0;
   let qMin = Infinity;
   let pMax = 1;
@@ -112,7 +118,7 @@ export function timeBook(intents: readonly Intent[], latency: LatencyTable, legs
   }
   for (const l of legs) if (l.rate < Infinity) qMin = Math.min(qMin, l.rate * 1e-3);
   return {
-    intents, latency, legs, slots, twoSided, reach, legRegion, legResource,
+    intents, latency, legs, slots, twoSided, reach, open, legRegion, legResource,
     regions: regionOf.size, resources: resourceOf.size,
     eps: 1e-12 * pMax,
     tiny: Math.min(1e-12 * Math.max(1, qMax), 1e-6 * (qMin < Infinity ? qMin : 1)),
@@ -358,121 +364,175 @@ function preferPriority(book: TimeBook, g: FlowGraph, sol: FlowSolution, rootArc
 }
 
 /**
- * Hub legs to their hubs. A rate-capped leg joins from each interval copy; uncapped legs join through a gateway per
- * (side, resource, region pair, window) shared by every leg with those facts, so a leg costs one arc per counterpart
- * region and the gateway one per interval (only hubs with both a buyer and a seller get arcs).
+ * Hub legs to the hubs where they meet. Per (slot, resource) a hub per (buyer region, seller region) for legs with a
+ * latency cap or soft latency (a leg's arc costs its own penalty against the hub's other region). A leg that reaches
+ * every counterpart region at penalty 0 ("open": most legs) joins one node per (slot, resource, side, region)
+ * instead, one arc per slot rather than one per region: open buyer → its region's node → the (slot, resource)
+ * node → the seller region's node → open seller, and a region's node is linked to the hubs of its region where the
+ * other side has capped or soft legs (buyer region node → hub, hub → seller region node), so every compatible pair
+ * has a path costing its two penalties and no other pair has one. A rate-capped leg joins from each interval copy;
+ * uncapped legs join through a gateway per (side, resource, target, window) shared by every leg with those facts.
  */
 function hubArcs(book: TimeBook, net: Net, direct: Uint8Array, endNodes: number[][]): void {
   const { legs, slots } = book;
   const R = book.regions;
-  const key = (t: number, _kind: number, res: number, rb: number, rs: number) => ((t * book.resources + res) * R + rb) * R + rs;
-  // Every leg meets every other in each finite slot both are active in (a pair of windowless legs there is the same
-  // as untimed: they have no rate cap; timedFills moves it to the untimed slot), and windowless legs in the untimed one.
-  const kinds = (_buy: boolean, _timed: boolean, t: number, f: (slot: number, kind: number) => void) => f(t, 0);
+  const hubKey = (t: number, res: number, rb: number, rs: number) => ((t * book.resources + res) * R + rb) * R + rs;
   const slotsOf = (first: number, last: number, timed: boolean, f: (t: number, j: number) => void) => {
     for (let t = first; t < last; t++) f(t, t - first);
     if (!timed) f(slots.count, last - first);
   };
-  type Gate = { buy: boolean; res: number; rb: number; rs: number; first: number; last: number; timed: boolean; members: number[]; penalty: number[]; best: number };
-  const gates = new Map<string, Gate>();
-  const rated: number[] = [];
-  for (let k = 0; k < legs.length; k++) {
-    const l = legs[k];
-    if (direct[k] || endNodes[k].length === 0) continue;
-    if (l.rate < Infinity) {
-      rated.push(k);
-      continue;
-    }
-    for (const { region, penalty } of book.reach[k]) {
-      const [rb, rs] = l.buy ? [book.legRegion[k], region] : [region, book.legRegion[k]];
-      const id = `${l.buy ? 1 : 0}|${book.legResource[k]}|${rb}|${rs}|${l.first}|${l.last}|${windowed(l) ? 1 : 0}`;
-      let g = gates.get(id);
-      if (!g) gates.set(id, (g = { buy: l.buy, res: book.legResource[k], rb, rs, first: l.first, last: l.last, timed: windowed(l), members: [], penalty: [], best: 0 }));
-      g.members.push(k);
-      g.penalty.push(penalty);
-    }
-  }
+  const pairOf = (k: number, region: number): [number, number] => (legs[k].buy ? [book.legRegion[k], region] : [region, book.legRegion[k]]);
+  /** The hub where leg k meets counterpart region `region` in slot t. */
+  const hubOf = (k: number, t: number, region: number) =>
+    legs[k].buy ? hubKey(t, book.legResource[k], book.legRegion[k], region) : hubKey(t, book.legResource[k], region, book.legRegion[k]);
   // Per hub the dearest buyer and the cheapest seller (limits moved by soft latency; a swap's leg counts as any
   // price: its worth is its whole trade). An arc is listed only where its leg meets the other side's best: a plain
   // pair that loses is never in an optimum, and its dual constraint holds for any duals ≥ 0.
-  const dearest = new Map<number, number>();
-  const cheapest = new Map<number, number>();
+  const dearest = hubTable((slots.count + 1) * book.resources * R * R);
+  const cheapest = hubTable((slots.count + 1) * book.resources * R * R);
   const worth = (k: number, penalty: number) => {
     const l = legs[k];
     if (book.intents[l.intent].swapFor) return l.buy ? Infinity : -Infinity;
     return l.buy ? l.value - penalty : l.value + penalty;
   };
-  const mark = (h: number, buy: boolean, v: number) => {
-    if (buy) dearest.set(h, Math.max(dearest.get(h) ?? -Infinity, v));
-    else cheapest.set(h, Math.min(cheapest.get(h) ?? Infinity, v));
+  // A hub with no leg of the other side meets nobody (a swap's leg, worth any price, would otherwise meet it).
+  const meets = (h: number, buy: boolean, v: number) => {
+    const other = buy ? cheapest.get(h) : dearest.get(h);
+    return other !== undefined && (buy ? v >= other : v <= other);
   };
-  const meets = (h: number, buy: boolean, v: number) => (buy ? v >= (cheapest.get(h) ?? Infinity) : v <= (dearest.get(h) ?? -Infinity));
-  // A gateway's best member per region pair: members sorted best first.
-  for (const g of gates.values()) {
-    const best = g.members.reduce((b, k, j) => (g.buy ? Math.max(b, worth(k, g.penalty[j])) : Math.min(b, worth(k, g.penalty[j]))), g.buy ? -Infinity : Infinity);
-    g.best = best;
-    slotsOf(g.first, g.last, g.timed, (t) => kinds(g.buy, g.timed, t, (slot, kind) => mark(key(slot, kind, g.res, g.rb, g.rs), g.buy, best)));
-  }
-  const eachRated = (k: number, f: (h: number, t: number, end: number, penalty: number) => void) => {
+  type Gate = { k: number; open: boolean; rb: number; rs: number; members: number[]; penalty: number[] };
+  const gates = new Map<string, Gate>();
+  const rated: number[] = [];
+  for (let k = 0; k < legs.length; k++) {
     const l = legs[k];
-    slotsOf(l.first, l.last, true, (t, j) =>
-      kinds(l.buy, true, t, (slot, kind) => {
-        for (const { region, penalty } of book.reach[k]) {
-          const [rb, rs] = l.buy ? [book.legRegion[k], region] : [region, book.legRegion[k]];
-          f(key(slot, kind, book.legResource[k], rb, rs), t, endNodes[k][j], penalty);
-        }
-      }),
-    );
-  };
-  for (const k of rated) eachRated(k, (h, _t, _end, penalty) => mark(h, legs[k].buy, worth(k, penalty)));
-  const hub = new Map<number, number>();
-  const hubAt = (h: number) => {
-    let node = hub.get(h);
-    if (node === undefined) hub.set(h, (node = net.node()));
-    return node;
-  };
-  // The penalty is the leg's own against the hub's other region; the rest of the pair's is the other leg's.
-  for (const k of rated)
-    eachRated(k, (h, t, end, penalty) => {
-      if (!meets(h, legs[k].buy, worth(k, penalty))) return;
-      if (legs[k].buy) net.arc(end, hubAt(h), penalty, Infinity, k, -1, t);
-      else net.arc(hubAt(h), end, penalty, Infinity, -1, k, t);
-    });
-  for (const g of gates.values()) {
-    if (g.members.length === 1) {
-      // A gateway of one leg would only add a node: the leg joins its hubs itself.
-      const k = g.members[0];
-      const root = endNodes[k][0];
-      slotsOf(g.first, g.last, g.timed, (t) => {
-        const h = key(t, 0, g.res, g.rb, g.rs);
-        if (!meets(h, g.buy, g.best)) return;
-        if (g.buy) net.arc(root, hubAt(h), g.penalty[0], Infinity, k, -1, t);
-        else net.arc(hubAt(h), root, g.penalty[0], Infinity, -1, k, t);
+    if (direct[k] || endNodes[k].length === 0) continue;
+    for (const { region, penalty } of book.reach[k]) {
+      const v = worth(k, penalty);
+      slotsOf(l.first, l.last, windowed(l), (t) => {
+        const h = hubOf(k, t, region);
+        if (l.buy) dearest.set(h, Math.max(dearest.get(h) ?? -Infinity, v));
+        else cheapest.set(h, Math.min(cheapest.get(h) ?? Infinity, v));
       });
+    }
+    if (l.rate < Infinity) {
+      rated.push(k);
       continue;
     }
-    let node = -1;
-    // The loosest threshold over the gateway's hubs that it meets: members beyond it meet none.
-    let reach = g.buy ? Infinity : -Infinity;
-    slotsOf(g.first, g.last, g.timed, (t) =>
-      kinds(g.buy, g.timed, t, (slot, kind) => {
-        const h = key(slot, kind, g.res, g.rb, g.rs);
-        if (!meets(h, g.buy, g.best)) return;
-        reach = g.buy ? Math.min(reach, cheapest.get(h)!) : Math.max(reach, dearest.get(h)!);
-        if (node < 0) node = net.node();
-        if (g.buy) net.arc(node, hubAt(h), 0, Infinity, -1, -1, t);
-        else net.arc(hubAt(h), node, 0, Infinity, -1, -1, t);
-      }),
-    );
-    if (node < 0) continue;
-    g.members.forEach((k, j) => {
-      const v = worth(k, g.penalty[j]);
-      if (g.buy ? v < reach : v > reach) return;
-      const root = endNodes[k][0];
-      if (g.buy) net.arc(root, node, g.penalty[j], Infinity, k, -1, -1);
-      else net.arc(node, root, g.penalty[j], Infinity, -1, k, -1);
+    const open = book.open[k] === 1;
+    for (const { region, penalty } of open ? [{ region: -1, penalty: 0 }] : book.reach[k]) {
+      const [rb, rs] = open ? [-1, -1] : pairOf(k, region);
+      const id = `${l.buy ? 1 : 0}|${book.legResource[k]}|${open ? `o${book.legRegion[k]}` : `${rb}|${rs}`}|${l.first}|${l.last}|${windowed(l) ? 1 : 0}`;
+      let g = gates.get(id);
+      if (!g) gates.set(id, (g = { k, open, rb, rs, members: [], penalty: [] }));
+      g.members.push(k);
+      g.penalty.push(penalty);
+    }
+  }
+  // Nodes: hubs, region nodes and (slot, resource) nodes, numbered as first used.
+  const hubNode = new Map<number, number>();
+  const regionNode = new Map<number, number>(); // ((t × resources + res) × 2 + side) × R + region, side 0: buyers
+  const at = <K>(m: Map<K, number>, key: K) => {
+    let v = m.get(key);
+    if (v === undefined) m.set(key, (v = net.node()));
+    return v;
+  };
+  const regionKey = (t: number, res: number, buy: boolean, r: number) => ((t * book.resources + res) * 2 + (buy ? 0 : 1)) * R + r;
+  const hubBuyers = new Set<number>(); // hubs a capped or soft buyer joined
+  const hubSellers = new Set<number>();
+  // The loosest threshold over the hubs leg k's side meets in slot t through target (rb, rs) (−1: its region
+  // node), at its best worth v; NaN when it meets none.
+  const threshold = (k: number, rb: number, rs: number, t: number, v: number) => {
+    const buy = legs[k].buy;
+    let reach = NaN;
+    const consider = (h: number) => {
+      if (!meets(h, buy, v)) return;
+      const x = buy ? cheapest.get(h)! : dearest.get(h)!;
+      reach = Number.isNaN(reach) ? x : buy ? Math.min(reach, x) : Math.max(reach, x);
+    };
+    if (rb >= 0) consider(hubKey(t, book.legResource[k], rb, rs));
+    else for (const { region } of book.reach[k]) consider(hubOf(k, t, region));
+    return reach;
+  };
+  // Leg k's side joins its target in slot t from (to) node `end`, where its best worth v meets one: the arc, tagged
+  // with leg `tag` (−1 for a gateway) and the slot.
+  const join = (k: number, rb: number, rs: number, t: number, end: number, penalty: number, v: number, tag: number) => {
+    const reach = threshold(k, rb, rs, t, v);
+    if (Number.isNaN(reach)) return reach;
+    const buy = legs[k].buy;
+    const res = book.legResource[k];
+    let target: number;
+    if (rb < 0) target = at(regionNode, regionKey(t, res, buy, book.legRegion[k]));
+    else {
+      const h = hubKey(t, res, rb, rs);
+      (buy ? hubBuyers : hubSellers).add(h);
+      target = at(hubNode, h);
+    }
+    if (buy) net.arc(end, target, penalty, Infinity, tag, -1, t);
+    else net.arc(target, end, penalty, Infinity, -1, tag, t);
+    return reach;
+  };
+  for (const k of rated) {
+    const l = legs[k];
+    slotsOf(l.first, l.last, true, (t, j) => {
+      if (book.open[k] === 1) join(k, -1, -1, t, endNodes[k][j], 0, worth(k, 0), k);
+      else for (const { region, penalty } of book.reach[k]) join(k, ...pairOf(k, region), t, endNodes[k][j], penalty, worth(k, penalty), k);
     });
   }
+  for (const g of gates.values()) {
+    const l = legs[g.k];
+    const best = g.members.reduce((b, k, j) => (l.buy ? Math.max(b, worth(k, g.penalty[j])) : Math.min(b, worth(k, g.penalty[j]))), l.buy ? -Infinity : Infinity);
+    if (g.members.length === 1) {
+      // A gateway of one leg would only add a node: the leg joins its targets itself.
+      slotsOf(l.first, l.last, windowed(l), (t) => join(g.k, g.rb, g.rs, t, endNodes[g.k][0], g.penalty[0], best, g.k));
+      continue;
+    }
+    let gate = -1;
+    // The loosest threshold over the targets the gateway joins: members beyond it meet none.
+    let reach = l.buy ? Infinity : -Infinity;
+    slotsOf(l.first, l.last, windowed(l), (t) => {
+      if (Number.isNaN(threshold(g.k, g.rb, g.rs, t, best))) return;
+      if (gate < 0) gate = net.node();
+      const x = join(g.k, g.rb, g.rs, t, gate, 0, best, -1);
+      reach = l.buy ? Math.min(reach, x) : Math.max(reach, x);
+    });
+    if (gate < 0) continue;
+    g.members.forEach((k, j) => {
+      const v = worth(k, g.penalty[j]);
+      if (l.buy ? v < reach : v > reach) return;
+      if (l.buy) net.arc(endNodes[k][0], gate, g.penalty[j], Infinity, k, -1, -1);
+      else net.arc(gate, endNodes[k][0], g.penalty[j], Infinity, -1, k, -1);
+    });
+  }
+  // Region nodes: buyers' and sellers' of one (slot, resource) through its node, and to the hubs of their region.
+  const sides = new Map<number, number>(); // per (slot, resource): 1 buyers' region nodes, 2 sellers', 3 both
+  for (const key of regionNode.keys()) {
+    const tr = Math.floor(key / (2 * R));
+    sides.set(tr, (sides.get(tr) ?? 0) | (Math.floor(key / R) % 2 === 0 ? 1 : 2));
+  }
+  const slotNode = new Map<number, number>();
+  for (const [key, v] of regionNode) {
+    const tr = Math.floor(key / (2 * R));
+    if (sides.get(tr) !== 3) continue;
+    if (Math.floor(key / R) % 2 === 0) net.arc(v, at(slotNode, tr), 0, Infinity);
+    else net.arc(at(slotNode, tr), v, 0, Infinity);
+  }
+  for (const [h, v] of hubNode) {
+    const tr = Math.floor(h / (R * R));
+    const from = regionNode.get(tr * 2 * R + (Math.floor(h / R) % R));
+    const to = regionNode.get(tr * 2 * R + R + (h % R));
+    if (from !== undefined && hubSellers.has(h)) net.arc(from, v, 0, Infinity);
+    if (to !== undefined && hubBuyers.has(h)) net.arc(v, to, 0, Infinity);
+  }
+}
+
+/** A number per hub key, or none: a typed array (NaN for none) when the key space is small, else a map. */
+function hubTable(space: number): { get(h: number): number | undefined; set(h: number, v: number): void } {
+  if (space > 1 << 22) return new Map<number, number>();
+  const values = new Float64Array(space).fill(NaN);
+  return {
+    get: (h) => (Number.isNaN(values[h]) ? undefined : values[h]),
+    set: (h, v) => void (values[h] = v),
+  };
 }
 
 /** Arcs leg to leg for direct legs: other agents, compatible, both active; forced intents only where the hop gains. */

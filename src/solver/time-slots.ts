@@ -53,16 +53,7 @@ const ms = (w: { start: string; end: string } | undefined): [number, number] => 
 
 /** The legs of the intents with something to trade (positive quantity), and the elementary intervals. */
 export function timeLegs(intents: readonly Intent[], now?: number): { legs: Leg[]; slots: Slots } {
-  const legs: Leg[] = [];
-  const push = (intent: number, buy: boolean, resource: string, value: number, w: [number, number], maxRate?: number) =>
-    legs.push({ intent, buy, resource, value, start: w[0], end: w[1], rate: w[0] > -Infinity && maxRate !== undefined ? maxRate : Infinity, first: 0, last: 0 });
-  intents.forEach((it, i) => {
-    if (!(it.quantity > 0)) return;
-    if (it.swapFor) {
-      push(i, false, it.resource, it.limitPrice, ms(it.window), it.maxRate);
-      push(i, true, it.swapFor.resource, it.swapFor.limitPrice ?? 0, ms(it.swapFor.window), it.maxRate);
-    } else push(i, it.side === "buy", it.resource, it.limitPrice, ms(it.window), it.maxRate);
-  });
+  const legs = unplacedLegs(intents, 0);
   const set = new Set<number>();
   for (const l of legs) if (l.start > -Infinity) set.add(l.start).add(l.end);
   if (now !== undefined) set.add(now);
@@ -71,16 +62,46 @@ export function timeLegs(intents: readonly Intent[], now?: number): { legs: Leg[
   bounds.forEach((b, k) => at.set(b, k));
   const count = Math.max(0, bounds.length - 1);
   const open = now === undefined ? 0 : at.get(now)!;
-  for (const l of legs) {
-    if (l.start === -Infinity) {
-      l.first = open;
-      l.last = count;
-    } else {
-      l.first = Math.max(open, at.get(l.start)!);
-      l.last = Math.max(l.first, at.get(l.end)!);
-    }
+  const slots = { bounds, count, at, open };
+  for (const l of legs) place(l, slots);
+  return { legs, slots };
+}
+
+/**
+ * The legs of intents[from ..] on intervals of an earlier book: undefined when one of their window boundaries is not
+ * a boundary of `slots` (the intervals would split).
+ */
+export function legsOn(intents: readonly Intent[], from: number, slots: Slots): Leg[] | undefined {
+  const legs = unplacedLegs(intents, from);
+  for (const l of legs) if (l.start > -Infinity && !(slots.at.has(l.start) && slots.at.has(l.end))) return undefined;
+  for (const l of legs) place(l, slots);
+  return legs;
+}
+
+function unplacedLegs(intents: readonly Intent[], from: number): Leg[] {
+  const legs: Leg[] = [];
+  const push = (intent: number, buy: boolean, resource: string, value: number, w: [number, number], maxRate?: number) =>
+    legs.push({ intent, buy, resource, value, start: w[0], end: w[1], rate: w[0] > -Infinity && maxRate !== undefined ? maxRate : Infinity, first: 0, last: 0 });
+  for (let i = from; i < intents.length; i++) {
+    const it = intents[i];
+    if (!(it.quantity > 0)) continue;
+    if (it.swapFor) {
+      push(i, false, it.resource, it.limitPrice, ms(it.window), it.maxRate);
+      push(i, true, it.swapFor.resource, it.swapFor.limitPrice ?? 0, ms(it.swapFor.window), it.maxRate);
+    } else push(i, it.side === "buy", it.resource, it.limitPrice, ms(it.window), it.maxRate);
   }
-  return { legs, slots: { bounds, count, at, open } };
+  return legs;
+}
+
+/** A leg's active slots: a windowed one's inside its window from now on, a windowless one's every finite slot from now. */
+function place(l: Leg, slots: Slots): void {
+  if (l.start === -Infinity) {
+    l.first = slots.open;
+    l.last = slots.count;
+  } else {
+    l.first = Math.max(slots.open, slots.at.get(l.start)!);
+    l.last = Math.max(l.first, slots.at.get(l.end)!);
+  }
 }
 
 /** Hours in finite slot t. */

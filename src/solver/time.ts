@@ -8,10 +8,20 @@ import { timeBranchAndBound, timeViolators, type TimeLeaf } from "./time-branch.
 import { timeComponents } from "./components.ts";
 import { solveTimeLp, timeBook, type TimeBook, type TimeLp, type TimeTrade } from "./time-net.ts";
 import { slotHours, timeLegs, windowed, type Slots } from "./time-slots.ts";
+import { TimeWarm } from "./time-warm.ts";
 
 export { isTimed } from "./time-slots.ts";
 
-const iso = (ms: number) => new Date(ms).toISOString();
+// Interval boundaries repeat across fills, rate duals and the solves of a continuous market: toISOString is the cost.
+const isoOf = new Map<number, string>();
+const iso = (ms: number): string => {
+  let s = isoOf.get(ms);
+  if (s === undefined) {
+    if (isoOf.size >= 65_536) isoOf.clear();
+    isoOf.set(ms, (s = new Date(ms).toISOString()));
+  }
+  return s;
+};
 
 /**
  * A book with windows: each component (timeComponents: disjoint windows never join) on its own elementary
@@ -25,10 +35,13 @@ export function solveTime(
   budgets: Budgets,
   t0: number,
   maxLeaves: number,
+  warmStart?: unknown,
 ): SolveResult {
-  const timed = timeLegs(intents, now);
-  const bounds = timed.slots.bounds;
-  const parts = timeComponents(intents, latency, now, timed).map((c) => {
+  const earlier = TimeWarm.of(warmStart);
+  const warm = earlier?.grown(intents, latency, now);
+  const { comps, slots } = warm ?? coldComponents(intents, latency, now);
+  const bounds = slots.bounds;
+  const parts = comps.map((c) => {
     const sub = c.length === intents.length ? intents : Array.from(c, (i) => intents[i]);
     return solveTimeComponent(sub, latency, now, bounds, budgets, t0, maxLeaves);
   });
@@ -52,9 +65,14 @@ export function solveTime(
   }
   // A swap in no component has no counterpart: any potential proves its (empty) part; verify wants one.
   for (const it of intents) if (it.swapFor && it.quantity > 0) ((certificate.potentials ??= {})[it.id] ??= 0);
-  const result: SolveResult = { fills, welfare, status, solveMs: performance.now() - t0, certificate };
+  const result: SolveResult = { fills, welfare, status, solveMs: performance.now() - t0, certificate, warmStart: new TimeWarm(intents, latency, now, slots, comps, warm ? earlier : undefined) };
   if (status !== "optimal") result.gap = gap;
   return result;
+}
+
+function coldComponents(intents: readonly Intent[], latency: LatencyTable, now: number | undefined): { comps: Int32Array[]; slots: Slots } {
+  const timed = timeLegs(intents, now);
+  return { comps: timeComponents(intents, latency, now, timed), slots: timed.slots };
 }
 
 function solveTimeComponent(
@@ -209,7 +227,15 @@ function rateTables(book: TimeBook, rateDuals: { leg: number; slot: number; dual
     const l = legs[leg];
     const it = intents[l.intent];
     const into = ((it.swapFor && l.buy ? takeRates : rates)[it.id] ??= {});
-    for (const b of bounds) if (b >= slots.bounds[slot] && b < slots.bounds[slot + 1]) into[iso(b)] = dual;
+    // The book's boundaries inside this interval (a sorted list: from the first at or after its start).
+    let lo = 0;
+    let hi = bounds.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (bounds[mid] < slots.bounds[slot]) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let j = lo; j < bounds.length && bounds[j] < slots.bounds[slot + 1]; j++) into[iso(bounds[j])] = dual;
   }
   const out: RateTables = {};
   if (Object.keys(rates).length > 0) out.rates = rates;

@@ -1,11 +1,15 @@
 // Continuous clearing with a warm start: a solve handed the previous solve's `warmStart` must give the same welfare
-// as a cold solve, on random sequences of arrivals, fills, cancels and expiries, edits, reorders and new regions.
+// as a cold solve, on random sequences of arrivals, fills, cancels and expiries, edits, reorders and new regions; on
+// windowed books, the same result (the components a cold solve finds, from the earlier book's).
 import { describe, expect, it } from "vitest";
-import { compatible, DEFAULT_LATENCY, solve, verify } from "../../src/solver/index.ts";
+import { compatible, DEFAULT_LATENCY, solve, verify, type SolveResult } from "../../src/solver/index.ts";
+import { timeComponents } from "../../src/solver/components.ts";
+import { TimeWarm } from "../../src/solver/time-warm.ts";
 import { catalogClasses, updateClasses, type ClassIndex } from "../../src/solver/classes.ts";
 import type { Intent, LatencyTable } from "../../src/contract/schema.ts";
 import { seededRandom as rng } from "../../src/random.ts";
 import { generateBook as generate } from "../../support/generate.ts";
+import { generateWindowedMarket } from "../../support/generate-time.ts";
 
 const close = (a: number, b: number, what: string) =>
   expect(Math.abs(a - b), what).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(a), Math.abs(b)));
@@ -135,5 +139,81 @@ describe("warm start: the same welfare as a cold solve", () => {
     const r = solve(book, DEFAULT_LATENCY, { warmStart: solve(generate(30, 5), DEFAULT_LATENCY).warmStart });
     expect(r.warmStart).toBeUndefined();
     close(r.welfare, solve(book, DEFAULT_LATENCY).welfare, "swaps");
+  });
+});
+
+describe("warm start, windowed books: the same result as a cold solve", () => {
+  const options = { regions: 4, resources: 2, horizonHours: 24, minQuantityShare: 0, allOrNoneShare: 0 };
+  /** A windowed book that no longer trades: a market re-solved on its leftovers until nothing fills. */
+  function settledBook(seed: number, size: number, extra: object = {}) {
+    const m = generateWindowedMarket(seed, { ...options, size, ...extra });
+    let book = m.intents;
+    for (let round = 0; round < 60; round++) {
+      const r = solve(book, m.latency, { now: m.now });
+      if (r.fills.length === 0) break;
+      const filled = new Map<string, number>();
+      for (const f of r.fills) for (const id of [f.buy, f.sell]) filled.set(id, (filled.get(id) ?? 0) + f.quantity);
+      book = book.flatMap((it) => {
+        const left = it.quantity - (filled.get(it.id) ?? 0);
+        return left > 1e-9 * it.quantity ? [{ ...it, quantity: left }] : [];
+      });
+    }
+    return { ...m, intents: book };
+  }
+  const same = (a: SolveResult, b: SolveResult, what: string) =>
+    expect({ ...a, solveMs: 0, warmStart: 0 }, what).toEqual({ ...b, solveMs: 0, warmStart: 0 });
+
+  it("arrivals one at a time (windowed, windowless, swaps, deferrals, soft latency): components and results equal", () => {
+    let warmUsed = 0;
+    for (let seed = 1; seed <= 12; seed++) {
+      const extra = seed % 3 === 0 ? { swapShare: 0.15, deferralShare: 0.1, agents: 40 } : seed % 3 === 1 ? { windowlessShare: 0.4 } : {};
+      const m = settledBook(seed, 160, extra);
+      const arrivals = generateWindowedMarket(seed + 100, { ...options, size: 12, now: m.now, ...extra }).intents.map((it) => ({ ...it, id: `new-${it.id}`, agent: `new-${it.agent}` }));
+      let book = m.intents;
+      let last = solve(book, m.latency, { now: m.now });
+      for (const a of arrivals) {
+        const grown = [...book, a];
+        const comps = TimeWarm.of(last.warmStart)?.grown(grown, m.latency, m.now)?.comps;
+        if (comps) {
+          warmUsed++;
+          expect(comps.map((c) => [...c]), `seed ${seed}, ${a.id}: components`).toEqual(timeComponents(grown, m.latency, m.now).map((c) => [...c]));
+        }
+        const warm = solve(grown, m.latency, { now: m.now, warmStart: last.warmStart });
+        same(warm, solve(grown, m.latency, { now: m.now }), `seed ${seed}, ${a.id}`);
+        expect(verify(grown, m.latency, warm, { now: m.now }), `seed ${seed}, ${a.id}`).toEqual({ ok: true });
+        // An arrival that traded leaves a book that may cross again: the next one starts from it cold.
+        if (warm.fills.length === 0) [book, last] = [grown, warm];
+      }
+    }
+    expect(warmUsed).toBeGreaterThan(60);
+  });
+
+  it("ignores a warm state that does not fit: an intent changed in place, removed or moved, another now or table, a new boundary, a forgery", () => {
+    const m = settledBook(7, 120);
+    const arrival: Intent = { id: "new", agent: "new", side: "sell", resource: m.intents[0].resource, quantity: 5, limitPrice: 0.01, region: m.intents[0].region };
+    const check = (book: Intent[], latency: LatencyTable, now: number, warmStart: unknown, what: string) => {
+      expect(TimeWarm.of(warmStart)?.grown(book, latency, now), what).toBeUndefined();
+      const warm = solve(book, latency, { now, warmStart });
+      same(warm, solve(book, latency, { now }), what);
+      expect(verify(book, latency, warm, { now }), what).toEqual({ ok: true });
+    };
+    // Changed in place after the solve: a buyer that now crosses everything (the earlier components do not hold it).
+    const book = m.intents.map((it) => ({ ...it, window: it.window && { ...it.window } }));
+    const warmStart = solve(book, m.latency, { now: m.now }).warmStart;
+    const buyer = book.findIndex((it) => it.side === "buy" && it.window);
+    book[buyer].limitPrice = 1e3;
+    check([...book, arrival], m.latency, m.now, warmStart, "a limit raised in place");
+    book[buyer].limitPrice = m.intents[buyer].limitPrice;
+    expect(TimeWarm.of(warmStart)?.grown([...book, arrival], m.latency, m.now), "restored").toBeDefined();
+    book[buyer].window!.end = book[buyer].window!.start;
+    check([...book, arrival], m.latency, m.now, warmStart, "a window changed in place");
+    const fresh = solve(m.intents, m.latency, { now: m.now }).warmStart;
+    check([...m.intents.slice(1), arrival], m.latency, m.now, fresh, "an intent removed");
+    check([...m.intents.slice(1), m.intents[0], arrival], m.latency, m.now, fresh, "an intent moved");
+    check([...m.intents, arrival], m.latency, m.now + 60_000, fresh, "another now");
+    check([...m.intents, arrival], JSON.parse(JSON.stringify(m.latency)), m.now, fresh, "another table");
+    const odd = { ...arrival, window: { start: new Date(m.now + 90 * 60_000 + 17).toISOString(), end: new Date(m.now + 5 * 3_600_000 + 17).toISOString() } };
+    check([...m.intents, odd], m.latency, m.now, fresh, "a new boundary");
+    for (const forged of [{}, JSON.parse(JSON.stringify(fresh)), Object.create(Object.getPrototypeOf(fresh))]) check([...m.intents, arrival], m.latency, m.now, forged, "a forgery");
   });
 });
