@@ -2,6 +2,7 @@
 // reference, checked against the production solver), features see only bands, the MLP/ONNX export matches a plain
 // JS forward pass, and the committed model runs in onnxruntime-web with the recorded outputs.
 import { readFileSync } from "node:fs";
+import onnxProto from "onnx-proto";
 import { beforeAll, describe, expect, test } from "vitest";
 import { generateChallenge, infeasibility, PROPOSAL_KINDS, makeProposal, welfareOf } from "../../tools/train/challenges.ts";
 import { generateShapedMarket as generateMarket, SHIFTED_SHAPE, TRAIN_SHAPE } from "../../support/generate.ts";
@@ -192,6 +193,26 @@ describe("mlp and onnx", () => {
     const back = importOnnx(bytes).ensemble;
     expect(back.members).toHaveLength(3);
     xs.slice(0, 16).forEach((x) => expect(Math.abs(predictEnsemble(back, x).estimate - predictEnsemble(e, x).estimate)).toBeLessThan(1e-6));
+  });
+
+  test("the members run as one fused network: one Gemm per layer whatever the member count, same outputs", async () => {
+    const r = rng(13);
+    const xs = Array.from({ length: 64 }, () => Float32Array.from({ length: FEATURE_COUNT }, () => r() * 2 - 1));
+    const members = [1, 2, 3, 4].map((seed) => initMlp(xs, [8, 8], seed));
+    const ops = (bytes: Uint8Array) => onnxProto.onnx.ModelProto.decode(bytes).graph!.node!.map((n) => n.opType);
+    const one = ops(exportOnnx({ members: members.slice(0, 1) }, { version: "one", features: FEATURES_VERSION }));
+    const bytes = exportOnnx({ members }, { version: "four", features: FEATURES_VERSION });
+    expect(ops(bytes)).toEqual(one);
+    expect(ops(bytes).filter((op) => op === "Gemm")).toHaveLength(3);
+    const { estimates, spreads } = await (await createScorer(bytes)).score(xs);
+    xs.forEach((x, k) => {
+      const js = predictEnsemble({ members }, x);
+      expect(Math.abs(estimates[k] - js.estimate)).toBeLessThan(1e-6);
+      expect(Math.abs(spreads![k] - js.spread)).toBeLessThan(1e-6);
+    });
+    // Read back, each member is its own block again (a block leaking into another would change its outputs).
+    importOnnx(bytes).ensemble.members.forEach((m, k) => xs.slice(0, 8).forEach((x) =>
+      expect(Math.abs(predict(m, x) - predict(members[k], x))).toBeLessThan(1e-6)));
   });
 
   test("a model trained on another feature layout is refused", async () => {
