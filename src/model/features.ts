@@ -17,7 +17,8 @@ import {
 // readings (pairs whose latency the cap bands cannot vouch for, caps read at their band's middle).
 // f6: windows, rate caps and swaps from their bands (commitment.ts): a swap is two legs (a sell of what it gives, a
 // buy of what it takes), pairs whose banded windows do not overlap cannot trade, a rate cap bounds a pair's
-// quantity to rate × the hours both windows share; four readings of them appended.
+// quantity to rate × the hours both windows share, and with the batch's time (`now`) a window's past is cut off;
+// five readings of them appended.
 export const FEATURES_VERSION = "f6";
 export const FEATURE_NAMES = [
   "wp_over_greedy", "wp_over_wp_plus_residual", "wp_over_curve", "residual_over_greedy", "filled_vol_over_greedy_vol",
@@ -29,7 +30,7 @@ export const FEATURE_NAMES = [
   "wp_over_banded_lp_bound", "banded_optimum_over_greedy",
   "wp_over_conservative_optimum", "conservative_over_banded_optimum",
   "latency_unsure_gain_share", "greedy_sure_over_greedy", "greedy_midcap_over_greedy", "wp_over_greedy_midcap",
-  "windowed_share", "swap_leg_share", "window_blocked_gain_share", "rate_bound_gain_share",
+  "windowed_share", "swap_leg_share", "window_blocked_gain_share", "rate_bound_gain_share", "window_past_share",
 ] as const;
 export const FEATURE_COUNT = FEATURE_NAMES.length;
 
@@ -102,12 +103,21 @@ export interface BatchContext {
   /** Midpoint gain of the pairs that only their banded windows keep apart, and of pairs a rate cap bounds. */
   windowBlockedGain: number;
   rateBoundGain: number;
+  /** Share of the banded window-hours that lie before now (0 without now). */
+  windowPastShare: number;
 }
 
 const HOUR_MS = 3_600_000;
 
+/** The banded window from `now` on (empty when it has passed); the whole band without now. */
+function fromNow(band: WindowBand | undefined, now: number | undefined): { start: number; end: number } | undefined {
+  if (!band) return undefined;
+  const span = windowBandSpan(band);
+  return now === undefined ? span : { start: Math.min(Math.max(span.start, now), span.end), end: span.end };
+}
+
 /** A commitment's legs at its band midpoints. */
-function legsOf(c: Commitment): Banded[] {
+function legsOf(c: Commitment, now: number | undefined): Banded[] {
   const f = c.features;
   const leg = (buy: boolean, resource: string, band: number | null, window: WindowBand | undefined): Banded => ({
     id: c.id, swap: f.swapFor !== undefined, buy, resource, region: f.region,
@@ -118,7 +128,7 @@ function legsOf(c: Commitment): Banded[] {
     cap: latencyBandCap(f.latencyBand),
     capLow: f.latencyBand === null ? Infinity : f.latencyBand === 0 ? 0 : latencyBandCap(f.latencyBand - 1),
     allOrNone: f.minimum === "all", someMinimum: f.minimum === "some", priceBand: band ?? -1e9,
-    ...(window ? { window: windowBandSpan(window) } : {}),
+    ...(window ? { window: fromNow(window, now) } : {}),
     rate: f.rateBand === undefined ? Infinity : quantityBandMid(f.rateBand),
   });
   if (!f.swapFor) return [leg(f.side === "buy", f.resource, f.priceBand, f.window)];
@@ -133,9 +143,12 @@ function sharedHours(a: Banded, b: Banded): number {
   return Math.max(0, (end - start) / HOUR_MS);
 }
 
-/** Prepares a batch: band midpoints per commitment, compatible pairs, the greedy and curve bounds. */
-export function batchContext(commitments: readonly Commitment[], latency: LatencyTable): BatchContext {
-  const intents = commitments.flatMap(legsOf);
+/**
+ * Prepares a batch: band midpoints per commitment, compatible pairs, the greedy and curve bounds. `now`: the
+ * batch's time (ms), public; windows are read from it on (without it, whole).
+ */
+export function batchContext(commitments: readonly Commitment[], latency: LatencyTable, now?: number): BatchContext {
+  const intents = commitments.flatMap((c) => legsOf(c, now));
   const buyIndex = new Map<string, number>();
   const sellIndex = new Map<string, number>();
   intents.forEach((it, k) => (it.buy ? buyIndex : sellIndex).set(it.id, k));
@@ -175,14 +188,27 @@ export function batchContext(commitments: readonly Commitment[], latency: Latenc
   return {
     intents, buyIndex, sellIndex, pairs: midPairs, clearPairs, greedy,
     greedyPessimistic: greedyFill(clearPairs, full, intents).welfare,
-    banded: bandedOptimum(commitments, latency, greedy.welfare),
-    conservative: conservativeOptimum(commitments, latency),
+    banded: bandedOptimum(commitments, latency, greedy.welfare, now),
+    conservative: conservativeOptimum(commitments, latency, now),
     greedySure: greedyFill(midPairs.filter((p) => !p.latencyUnsure), full, intents).welfare,
     greedyMidCap: greedyFill(midPairs.filter((p) => p.midCapOk), full, intents).welfare,
     curve: curveBound(intents),
     resources: new Set(intents.map((i) => i.resource)).size, regions: new Set(intents.map((i) => i.region)).size,
-    windowBlockedGain, rateBoundGain,
+    windowBlockedGain, rateBoundGain, windowPastShare: pastShare(commitments, now),
   };
+}
+
+/** Share of the commitments' banded window-hours that lie before now. */
+function pastShare(commitments: readonly Commitment[], now: number | undefined): number {
+  let past = 0;
+  let all = 0;
+  for (const band of commitments.flatMap((c) => [c.features.window, c.features.swapFor?.window])) {
+    if (!band || now === undefined) continue;
+    const span = windowBandSpan(band);
+    all += span.end - span.start;
+    past += Math.min(span.end, Math.max(span.start, now)) - span.start;
+  }
+  return ratio(past, all);
 }
 
 /**
@@ -226,9 +252,9 @@ function imagine(commitments: readonly Commitment[], reading: "midpoint" | "pess
  * The exact optimum of the market a validator imagines from the bands (midpoint prices and quantities, band caps).
  * A node budget instead of a time budget keeps features reproducible on a loaded machine.
  */
-function bandedOptimum(commitments: readonly Commitment[], latency: LatencyTable, greedy: number): { welfare: number; bound: number } {
+function bandedOptimum(commitments: readonly Commitment[], latency: LatencyTable, greedy: number, now: number | undefined): { welfare: number; bound: number } {
   try {
-    const out = solve(imagine(commitments, "midpoint"), latency, { timeBudgetMs: 60_000, nodeBudget: 300 });
+    const out = solve(imagine(commitments, "midpoint"), latency, { timeBudgetMs: 60_000, nodeBudget: 300, now });
     return { welfare: Math.max(out.welfare, greedy), bound: Math.max(out.certificate.bound, out.welfare, greedy) };
   } catch {
     // The solver refusing an imagined market must not stop scoring: the greedy estimate stands in.
@@ -243,9 +269,9 @@ function bandedOptimum(commitments: readonly Commitment[], latency: LatencyTable
  * all-or-none buyer and a seller in the same quantity band, a pair whose latency lies inside a cap's band), this
  * one leaves it out; the gap between the two tells the model how sure the optimum is.
  */
-function conservativeOptimum(commitments: readonly Commitment[], latency: LatencyTable): number {
+function conservativeOptimum(commitments: readonly Commitment[], latency: LatencyTable, now: number | undefined): number {
   try {
-    return solve(imagine(commitments, "pessimistic"), latency, { timeBudgetMs: 60_000, nodeBudget: 300 }).welfare;
+    return solve(imagine(commitments, "pessimistic"), latency, { timeBudgetMs: 60_000, nodeBudget: 300, now }).welfare;
   } catch {
     return 0;
   }
@@ -397,6 +423,7 @@ export function proposalFeatures(ctx: BatchContext, fills: readonly Pick<Fill, "
     ratio(ctx.intents.filter((it) => it.swap).length, n),
     ratio(ctx.windowBlockedGain, allGain + ctx.windowBlockedGain),
     ratio(ctx.rateBoundGain, allGain),
+    ctx.windowPastShare,
   ];
   return Float32Array.from(v);
 }

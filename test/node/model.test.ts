@@ -184,6 +184,13 @@ describe("features see only the bands", () => {
     expect(proposalFeatures(apart, [])[FEATURE_NAMES.indexOf("window_blocked_gain_share")]).toBe(1);
     const shared = ctx([at("b", "buy", w("10:00", "12:00")), at("s", "sell", w("11:00", "15:00"))]);
     expect(shared.greedy.welfare).toBeGreaterThan(0);
+    // At the batch's time 13:30 the shared hour has passed: nothing can trade, and the features say how much is past.
+    const late = batchContext([at("b", "buy", w("10:00", "12:00")), at("s", "sell", w("11:00", "15:00"))].map((i) => commit(i, SALT)),
+      latency, Date.parse("2026-12-04T13:30:00Z"));
+    expect(late.greedy.welfare).toBe(0);
+    expect(late.banded.welfare).toBe(0);
+    expect(proposalFeatures(late, [])[FEATURE_NAMES.indexOf("window_past_share")]).toBeGreaterThan(0.5);
+    expect(proposalFeatures(shared, [])[FEATURE_NAMES.indexOf("window_past_share")]).toBe(0);
     // 2 units an hour over the one hour both windows share (read from the bands): far below 10 units.
     const slow = ctx([at("b", "buy", { ...w("10:00", "12:00"), maxRate: 2 }), at("s", "sell", w("11:00", "12:00"))]);
     expect(slow.greedy.volume).toBeLessThan(4);

@@ -43,7 +43,8 @@ export function buildDataset(
     if (c === null) continue;
     done++;
     const salt = (seed >>> 0).toString(16).padStart(8, "0").repeat(4);
-    const ctx = batchContext(c.market.intents.map((i) => commit(i, salt)), c.market.latency);
+    const { now } = c.market as { now?: number };
+    const ctx = batchContext(c.market.intents.map((i) => commit(i, salt)), c.market.latency, now);
     for (const p of c.proposals) {
       out.push({
         features: proposalFeatures(ctx, p.fills), market: done - 1, label: p.label, baseline: baselineEstimate(ctx, p.fills),
