@@ -35,7 +35,7 @@ const memberCount = flags.members ?? (quick ? 2 : 3);
 const testMarkets = quick ? 20 : 150;
 const largeMarkets = quick ? 1 : 6;
 const from = flags.from ?? "";
-const version = flags.version ?? (from ? "nash-scorer-v3-tuned" : "nash-scorer-v3");
+const version = flags.version ?? (from ? "nash-scorer-v4-tuned" : "nash-scorer-v4");
 const outDir = flags.out ?? "models";
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const revealsFile = flags.reveals ?? "";
@@ -75,7 +75,7 @@ if (from) {
       onEpoch: (e, loss) => {
         if (e % 5 !== 0 && e !== epochs) return;
         const w = evaluate(m, watch);
-        log(`  member ${k + 1}/${memberCount} epoch ${e}/${epochs} loss ${loss.toFixed(5)} all-family mae ${w.mae.toFixed(4)} spearman ${w.spearman.toFixed(4)} (${elapsed()})`);
+        log(`  member ${k + 1}/${memberCount} epoch ${e}/${epochs} loss ${loss.toFixed(5)} all-family mae ${w.mae.toFixed(4)} pooled spearman ${w.pooledSpearman.toFixed(4)} (${elapsed()})`);
       },
     });
     members.push(m);

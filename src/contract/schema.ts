@@ -467,6 +467,7 @@ export type ModelView = z.infer<typeof ModelView>;
 /** GET /v1/markets/{market} as the object answers it: the relay's view always, the model's too. */
 export const MarketAnswer = MarketView.extend({ outbox: OutboxView, model: ModelView.optional() });
 export type MarketAnswer = z.infer<typeof MarketAnswer>;
+const CommitmentWindow = z.object({ startHour: z.number(), lengthBand: z.number() });
 /** An intent's published commitment (CONTRACT.md section 6) as the market computes it: the hash, and bands of
  *  the intent's fields that validators may see. */
 export const CommitmentBody = z.object({
@@ -481,6 +482,9 @@ export const CommitmentBody = z.object({
     priceBand: z.number().nullable(),
     minimum: z.enum(["none", "some", "all"]),
     latencyBand: z.number().nullable(),
+    window: CommitmentWindow.optional(),
+    rateBand: z.number().optional(),
+    swapFor: z.object({ resource: z.string(), priceBand: z.number().nullable(), window: CommitmentWindow.optional() }).optional(),
   }),
 });
 /** POST …/intents as the object answers it: the commitment always; the salt only when the market drew it. */

@@ -469,7 +469,7 @@ export class Market {
     // Rings and delivery windows come from the market's own exact-welfare allocation: a property of the batch, the
     // same for every proposal, which no proposer can pad with rings or windows of its own.
     const allocation = builtin?.result.fills ?? [];
-    const terms = { rings: ringCount(allocation), windows: windowCount(allocation), intervalMs, reputations };
+    const terms = { rings: ringCount(allocation), windows: windowCount(allocation), intervalMs, reputations, now };
     const ranked = scored ? await scoreCandidates(scorer, this.store.commitmentsOf(book.map((i) => i.id)), latency, all, terms) : all;
     const seq = this.settlementSeq + 1;
     const close = closeBatch(at, { market: this.name, batch, settlementId: `s-${seq}`, builtin, candidates: ranked, scored });

@@ -155,6 +155,8 @@ export interface BatchTerms {
   intervalMs: number;
   /** Proposers' reputations from earlier reveals: an estimate is discounted by its proposer's upward bias. */
   reputations?: ReadonlyMap<string, Reputation>;
+  /** The batch's close (ms): the scorer reads windows from it on. */
+  now?: number;
 }
 
 /**
@@ -170,7 +172,7 @@ export async function scoreCandidates(
 ): Promise<ScoredCandidate[]> {
   const feasible = candidates.filter((c) => c.errors.length === 0 && c.fills.length > 0);
   if (feasible.length === 0) return candidates.map((c) => ({ ...c }));
-  const ctx = batchContext(commitments, latency);
+  const ctx = batchContext(commitments, latency, terms.now);
   const complexity = batchComplexity(commitments, terms.rings, terms.windows);
   const { estimates, spreads, model } = await scorer.score(feasible.map((c) => proposalFeatures(ctx, c.fills)));
   const scores = new Map(feasible.map((c, k) => {

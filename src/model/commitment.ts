@@ -5,7 +5,9 @@
 // Hash input (version 1), exactly: the UTF-8 bytes of
 //   canonicalJson({ "v": 1, "salt": SALT, "intent": INTENT })
 // where INTENT holds the intent's defined fields among id, agent, side, resource, quantity, minQuantity,
-// limitPrice, region, maxLatencyMs, expiresAt (absent/undefined fields are left out), and canonicalJson writes
+// limitPrice, region, maxLatencyMs, expiresAt, window, maxRate, priority, preferLatencyMs, latencyDiscount, kind,
+// swapFor (absent/undefined fields are left out, so an intent without the later fields hashes as it always did:
+// the hash binds the whole intent, a window or a swap's terms included), and canonicalJson writes
 // object keys in ascending code-unit order, no whitespace, strings and numbers as JSON.stringify writes them.
 // The hash is lower-case hex. SALT is a string the agent keeps: 32 hex characters (16 random bytes) or more.
 //
@@ -15,6 +17,13 @@
 //   minimum      = "none" (no minQuantity or 0) | "some" (0 < min < quantity) | "all" (min == quantity)
 //   latencyBand  = index of the first edge in LATENCY_BAND_CAPS ≥ maxLatencyMs (edges 5, 10, 20, 30, 50, 75,
 //                  100, 150, 200, 300, 500 ms; 11 above 500); null when the intent sets no cap
+// and, only when the intent has them (so a plain intent publishes exactly the bands above):
+//   window       = { startHour: floor(start / 1 h) (UTC hours since the epoch: with the batch's open, which is
+//                  public, the start's offset from it to the hour), lengthBand: floor(2·log2(hours)) (a band spans
+//                  a factor √2) }; a validator reads the window as [startHour, startHour + band middle)
+//   rateBand     = quantityBand(maxRate)
+//   swapFor      = { resource, priceBand: priceBand(swapFor.limitPrice ?? 0), window? } for a swap or deferral:
+//                  what it takes (the resource is routed publicly anyway), its leg's price and window bands
 // Band widths are the privacy/accuracy knob: measured in notes/model.md, √2 quantity and 9% price bands left the
 // best estimator (exact optimum on band midpoints) at MAE ≈ 0.066 on small markets, above the 0.03 target.
 // plus side, resource and region, which the market needs to route anyway, and the intent id, which fills name.
@@ -30,6 +39,12 @@ export const LATENCY_BAND_CAPS: readonly number[] = [5, 10, 20, 30, 50, 75, 100,
 
 export type MinimumBand = "none" | "some" | "all";
 
+/** A window in bands: the UTC hour it starts in and its length in √2 bands of hours. */
+export interface WindowBand {
+  startHour: number;
+  lengthBand: number;
+}
+
 export interface CommitmentFeatures {
   side: Side;
   resource: string;
@@ -40,6 +55,12 @@ export interface CommitmentFeatures {
   minimum: MinimumBand;
   /** null when the intent sets no maxLatencyMs. */
   latencyBand: number | null;
+  /** Only with a window (what it gives, for a swap). */
+  window?: WindowBand;
+  /** Only with maxRate: its quantity band. */
+  rateBand?: number;
+  /** Only for a swap or deferral: what it takes. */
+  swapFor?: { resource: string; priceBand: number | null; window?: WindowBand };
 }
 
 export interface Commitment {
@@ -56,6 +77,7 @@ export type OpenOutcome = { ok: true } | { ok: false; reason: OpenRefusal; detai
 
 const INTENT_FIELDS = [
   "id", "agent", "side", "resource", "quantity", "minQuantity", "limitPrice", "region", "maxLatencyMs", "expiresAt",
+  "window", "maxRate", "priority", "preferLatencyMs", "latencyDiscount", "kind", "swapFor",
 ] as const;
 
 /** JSON with object keys sorted and no whitespace; undefined object members are left out. */
@@ -113,7 +135,23 @@ export function latencyBandCap(band: number | null): number {
   return band === null || band >= LATENCY_BAND_CAPS.length ? Infinity : LATENCY_BAND_CAPS[band];
 }
 
+const HOUR_MS = 3_600_000;
+export const WINDOW_LENGTH_BANDS_PER_OCTAVE = 2;
+
+export function windowBand(window: { start: string; end: string }): WindowBand {
+  const start = Date.parse(window.start);
+  const hours = (Date.parse(window.end) - start) / HOUR_MS;
+  return { startHour: Math.floor(start / HOUR_MS), lengthBand: Math.floor(WINDOW_LENGTH_BANDS_PER_OCTAVE * Math.log2(hours)) };
+}
+
+/** The window a validator imagines from its band, in ms: from the start hour for the band's middle length. */
+export function windowBandSpan(band: WindowBand): { start: number; end: number } {
+  const hours = 2 ** ((band.lengthBand + 0.5) / WINDOW_LENGTH_BANDS_PER_OCTAVE);
+  return { start: band.startHour * HOUR_MS, end: band.startHour * HOUR_MS + hours * HOUR_MS };
+}
+
 export function commitmentFeatures(intent: Intent): CommitmentFeatures {
+  const { swapFor } = intent;
   return {
     side: intent.side,
     resource: intent.resource,
@@ -122,6 +160,14 @@ export function commitmentFeatures(intent: Intent): CommitmentFeatures {
     priceBand: priceBand(intent.limitPrice),
     minimum: minimumBand(intent),
     latencyBand: latencyBand(intent.maxLatencyMs),
+    ...(intent.window ? { window: windowBand(intent.window) } : {}),
+    ...(intent.maxRate !== undefined ? { rateBand: quantityBand(intent.maxRate) } : {}),
+    ...(swapFor ? {
+      swapFor: {
+        resource: swapFor.resource, priceBand: priceBand(swapFor.limitPrice ?? 0),
+        ...(swapFor.window ? { window: windowBand(swapFor.window) } : {}),
+      },
+    } : {}),
   };
 }
 

@@ -7,13 +7,19 @@ import type { Fill, Intent, LatencyTable } from "../contract/schema.ts";
 import { solve } from "../solver/index.ts";
 import { latencyBetween } from "../solver/latency.ts";
 import type { Commitment } from "./commitment.ts";
-import { latencyBandCap, PRICE_BANDS_PER_OCTAVE, priceBandMid, quantityBandMid, QUANTITY_BANDS_PER_OCTAVE } from "./commitment.ts";
+import {
+  latencyBandCap, PRICE_BANDS_PER_OCTAVE, priceBandMid, quantityBandMid, QUANTITY_BANDS_PER_OCTAVE, windowBandSpan, type WindowBand,
+} from "./commitment.ts";
 
 /** Bumped whenever the vector's layout or meaning changes; a model records the version it was trained on. */
 // f5: all-or-none intents no longer take partial fills in the greedy estimates (f4 let them, which inflated the
 // greedy optimum and, through max(solver, greedy), the banded optimum); a pessimistic banded optimum; latency-band
 // readings (pairs whose latency the cap bands cannot vouch for, caps read at their band's middle).
-export const FEATURES_VERSION = "f5";
+// f6: windows, rate caps and swaps from their bands (commitment.ts): a swap is two legs (a sell of what it gives, a
+// buy of what it takes), pairs whose banded windows do not overlap cannot trade, a rate cap bounds a pair's
+// quantity to rate × the hours both windows share, and with the batch's time (`now`) a window's past is cut off;
+// five readings of them appended.
+export const FEATURES_VERSION = "f6";
 export const FEATURE_NAMES = [
   "wp_over_greedy", "wp_over_wp_plus_residual", "wp_over_curve", "residual_over_greedy", "filled_vol_over_greedy_vol",
   "residual_vol_over_greedy_vol", "intents_trading_share", "trading_full_share", "mean_fill_ratio",
@@ -24,11 +30,15 @@ export const FEATURE_NAMES = [
   "wp_over_banded_lp_bound", "banded_optimum_over_greedy",
   "wp_over_conservative_optimum", "conservative_over_banded_optimum",
   "latency_unsure_gain_share", "greedy_sure_over_greedy", "greedy_midcap_over_greedy", "wp_over_greedy_midcap",
+  "windowed_share", "swap_leg_share", "window_blocked_gain_share", "rate_bound_gain_share", "window_past_share",
 ] as const;
 export const FEATURE_COUNT = FEATURE_NAMES.length;
 
+/** One leg of a committed intent: a plain intent is one, a swap two (it sells what it gives, buys what it takes). */
 interface Banded {
   id: string;
+  /** The leg's sell or buy twin, for a swap. */
+  swap: boolean;
   buy: boolean;
   resource: string;
   region: string;
@@ -46,6 +56,10 @@ interface Banded {
   /** 0 < minQuantity < quantity: the level is hidden. */
   someMinimum: boolean;
   priceBand: number;
+  /** The window a validator imagines from the band (ms); undefined: any time. */
+  window?: { start: number; end: number };
+  /** The rate cap's band middle (units per hour); Infinity without one. */
+  rate: number;
 }
 
 interface Pair {
@@ -57,13 +71,18 @@ interface Pair {
   latencyUnsure: boolean;
   /** The pair's latency is within both caps read at their band's middle. */
   midCapOk: boolean;
+  /** The most it can trade within the legs' rate caps over the hours their windows share (Infinity: no cap). */
+  most: number;
 }
 type GainOf = (p: Pair) => number;
 
 /** What depends on the batch only, computed once and shared by every proposal for that batch. */
 export interface BatchContext {
+  /** Legs: one per plain intent, two per swap. */
   intents: Banded[];
-  index: Map<string, number>;
+  /** Fills name a buy leg and a sell leg by intent id. */
+  buyIndex: Map<string, number>;
+  sellIndex: Map<string, number>;
   /** Compatible buy/sell pairs with a positive estimated gain, best first. */
   pairs: Pair[];
   /** The same pairs under pessimistic gains (buyer at its band's low edge, seller at its high edge), best first. */
@@ -81,33 +100,80 @@ export interface BatchContext {
   curve: number;
   resources: number;
   regions: number;
+  /** Midpoint gain of the pairs that only their banded windows keep apart, and of pairs a rate cap bounds. */
+  windowBlockedGain: number;
+  rateBoundGain: number;
+  /** Share of the banded window-hours that lie before now (0 without now). */
+  windowPastShare: number;
 }
 
-/** Prepares a batch: band midpoints per commitment, compatible pairs, the greedy and curve bounds. */
-export function batchContext(commitments: readonly Commitment[], latency: LatencyTable): BatchContext {
-  const intents: Banded[] = commitments.map((c) => ({
-    id: c.id, buy: c.features.side === "buy", resource: c.features.resource, region: c.features.region,
-    q: quantityBandMid(c.features.quantityBand), p: priceBandMid(c.features.priceBand),
-    qLow: quantityBandMid(c.features.quantityBand) * 2 ** (-0.5 / QUANTITY_BANDS_PER_OCTAVE),
-    pLow: c.features.priceBand === null ? 0 : priceBandMid(c.features.priceBand) * 2 ** (-0.5 / PRICE_BANDS_PER_OCTAVE),
-    pHigh: c.features.priceBand === null ? 0 : priceBandMid(c.features.priceBand) * 2 ** (0.5 / PRICE_BANDS_PER_OCTAVE),
-    cap: latencyBandCap(c.features.latencyBand),
-    capLow: c.features.latencyBand === null ? Infinity : c.features.latencyBand === 0 ? 0 : latencyBandCap(c.features.latencyBand - 1),
-    allOrNone: c.features.minimum === "all",
-    someMinimum: c.features.minimum === "some", priceBand: c.features.priceBand ?? -1e9,
-  }));
-  const index = new Map(intents.map((it, k) => [it.id, k]));
+const HOUR_MS = 3_600_000;
+
+/** The banded window from `now` on (empty when it has passed); the whole band without now. */
+function fromNow(band: WindowBand | undefined, now: number | undefined): { start: number; end: number } | undefined {
+  if (!band) return undefined;
+  const span = windowBandSpan(band);
+  return now === undefined ? span : { start: Math.min(Math.max(span.start, now), span.end), end: span.end };
+}
+
+/** A commitment's legs at its band midpoints. */
+function legsOf(c: Commitment, now: number | undefined): Banded[] {
+  const f = c.features;
+  const leg = (buy: boolean, resource: string, band: number | null, window: WindowBand | undefined): Banded => ({
+    id: c.id, swap: f.swapFor !== undefined, buy, resource, region: f.region,
+    q: quantityBandMid(f.quantityBand), qLow: quantityBandMid(f.quantityBand) * 2 ** (-0.5 / QUANTITY_BANDS_PER_OCTAVE),
+    p: priceBandMid(band),
+    pLow: band === null ? 0 : priceBandMid(band) * 2 ** (-0.5 / PRICE_BANDS_PER_OCTAVE),
+    pHigh: band === null ? 0 : priceBandMid(band) * 2 ** (0.5 / PRICE_BANDS_PER_OCTAVE),
+    cap: latencyBandCap(f.latencyBand),
+    capLow: f.latencyBand === null ? Infinity : f.latencyBand === 0 ? 0 : latencyBandCap(f.latencyBand - 1),
+    allOrNone: f.minimum === "all", someMinimum: f.minimum === "some", priceBand: band ?? -1e9,
+    ...(window ? { window: fromNow(window, now) } : {}),
+    rate: f.rateBand === undefined ? Infinity : quantityBandMid(f.rateBand),
+  });
+  if (!f.swapFor) return [leg(f.side === "buy", f.resource, f.priceBand, f.window)];
+  return [leg(false, f.resource, f.priceBand, f.window), leg(true, f.swapFor.resource, f.swapFor.priceBand, f.swapFor.window)];
+}
+
+/** Hours two legs can trade together: their windows' overlap (a windowless leg trades at any time). */
+function sharedHours(a: Banded, b: Banded): number {
+  if (!a.window && !b.window) return Infinity;
+  const start = Math.max(a.window?.start ?? -Infinity, b.window?.start ?? -Infinity);
+  const end = Math.min(a.window?.end ?? Infinity, b.window?.end ?? Infinity);
+  return Math.max(0, (end - start) / HOUR_MS);
+}
+
+/**
+ * Prepares a batch: band midpoints per commitment, compatible pairs, the greedy and curve bounds. `now`: the
+ * batch's time (ms), public; windows are read from it on (without it, whole).
+ */
+export function batchContext(commitments: readonly Commitment[], latency: LatencyTable, now?: number): BatchContext {
+  const intents = commitments.flatMap((c) => legsOf(c, now));
+  const buyIndex = new Map<string, number>();
+  const sellIndex = new Map<string, number>();
+  intents.forEach((it, k) => (it.buy ? buyIndex : sellIndex).set(it.id, k));
   const pairs: Pair[] = [];
+  let windowBlockedGain = 0;
+  let rateBoundGain = 0;
   intents.forEach((b, bi) => {
     if (!b.buy) return;
     intents.forEach((s, si) => {
-      if (s.buy || s.resource !== b.resource || b.pHigh <= s.pLow) return;
+      // A swap's legs trade only together (what it gives equals what it takes): a pair at a time would count one
+      // leg's gain without the other's cost, so swaps are left to the banded optimum.
+      if (s.buy || b.swap || s.swap || s.resource !== b.resource || b.pHigh <= s.pLow) return;
       const lat = latencyBetween(latency, b.region, s.region);
       if (!capAdmits(lat, b.cap) || !capAdmits(lat, s.cap)) return;
+      const hours = sharedHours(b, s);
+      if (hours <= 0) {
+        windowBlockedGain += Math.max(0, b.p - s.p);
+        return;
+      }
+      const most = Math.min(b.rate, s.rate) * hours;
+      if (most < Math.min(b.q, s.q)) rateBoundGain += Math.max(0, b.p - s.p);
       pairs.push({
         b: bi, s: si, gain: b.p - s.p, ambiguous: b.priceBand - s.priceBand <= 1,
         latencyUnsure: lat !== undefined && (lat > b.capLow || lat > s.capLow),
-        midCapOk: capAdmits(lat, (b.capLow + b.cap) / 2) && capAdmits(lat, (s.capLow + s.cap) / 2),
+        midCapOk: capAdmits(lat, (b.capLow + b.cap) / 2) && capAdmits(lat, (s.capLow + s.cap) / 2), most,
       });
     });
   });
@@ -120,27 +186,75 @@ export function batchContext(commitments: readonly Commitment[], latency: Latenc
   const full = intents.map((it) => it.q);
   const greedy = greedyFill(midPairs, full, intents);
   return {
-    intents, index, pairs: midPairs, clearPairs, greedy, greedyPessimistic: greedyFill(clearPairs, full, intents).welfare,
-    banded: bandedOptimum(intents, latency, greedy.welfare),
-    conservative: conservativeOptimum(intents, latency),
+    intents, buyIndex, sellIndex, pairs: midPairs, clearPairs, greedy,
+    greedyPessimistic: greedyFill(clearPairs, full, intents).welfare,
+    banded: bandedOptimum(commitments, latency, greedy.welfare, now),
+    conservative: conservativeOptimum(commitments, latency, now),
     greedySure: greedyFill(midPairs.filter((p) => !p.latencyUnsure), full, intents).welfare,
     greedyMidCap: greedyFill(midPairs.filter((p) => p.midCapOk), full, intents).welfare,
     curve: curveBound(intents),
     resources: new Set(intents.map((i) => i.resource)).size, regions: new Set(intents.map((i) => i.region)).size,
+    windowBlockedGain, rateBoundGain, windowPastShare: pastShare(commitments, now),
   };
+}
+
+/** Share of the commitments' banded window-hours that lie before now. */
+function pastShare(commitments: readonly Commitment[], now: number | undefined): number {
+  let past = 0;
+  let all = 0;
+  for (const band of commitments.flatMap((c) => [c.features.window, c.features.swapFor?.window])) {
+    if (!band || now === undefined) continue;
+    const span = windowBandSpan(band);
+    all += span.end - span.start;
+    past += Math.min(span.end, Math.max(span.start, now)) - span.start;
+  }
+  return ratio(past, all);
+}
+
+/**
+ * The market a validator imagines from the bands, one intent per commitment (a swap keeps its two legs together):
+ * `midpoint` reads every band at its middle; `pessimistic` as conservativeOptimum describes.
+ */
+function imagine(commitments: readonly Commitment[], reading: "midpoint" | "pessimistic"): Intent[] {
+  const high = 2 ** (0.5 / QUANTITY_BANDS_PER_OCTAVE);
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const window = (band: WindowBand | undefined) => {
+    if (!band) return undefined;
+    const span = windowBandSpan(band);
+    return { start: iso(span.start), end: iso(span.end) };
+  };
+  return commitments.map(({ id, features: f }) => {
+    const mid = quantityBandMid(f.quantityBand);
+    const allOrNone = f.minimum === "all";
+    const low = mid * 2 ** (-0.5 / QUANTITY_BANDS_PER_OCTAVE);
+    const quantity = reading === "midpoint" ? mid : allOrNone ? mid * high : low;
+    const minQuantity = allOrNone ? quantity : reading === "pessimistic" && f.minimum === "some" ? 0.8 * quantity : undefined;
+    const cap = latencyBandCap(f.latencyBand);
+    const capLow = f.latencyBand === null || f.latencyBand === 0 ? 0 : latencyBandCap(f.latencyBand - 1);
+    const maxLatencyMs = cap === Infinity ? undefined : reading === "midpoint" ? cap : (capLow + cap) / 2;
+    const given = window(f.window);
+    const taken = window(f.swapFor?.window);
+    return {
+      id, agent: id, side: f.swapFor ? "sell" : f.side, resource: f.resource, region: f.region, quantity,
+      limitPrice: priceBandMid(f.priceBand), ...(minQuantity !== undefined ? { minQuantity } : {}),
+      ...(maxLatencyMs !== undefined ? { maxLatencyMs } : {}),
+      ...(given ? { window: given } : {}),
+      ...(f.rateBand !== undefined && (given || taken) ? { maxRate: quantityBandMid(f.rateBand) } : {}),
+      ...(f.swapFor ? {
+        kind: "swap" as const,
+        swapFor: { resource: f.swapFor.resource, limitPrice: priceBandMid(f.swapFor.priceBand), ...(taken ? { window: taken } : {}) },
+      } : {}),
+    };
+  });
 }
 
 /**
  * The exact optimum of the market a validator imagines from the bands (midpoint prices and quantities, band caps).
  * A node budget instead of a time budget keeps features reproducible on a loaded machine.
  */
-function bandedOptimum(intents: readonly Banded[], latency: LatencyTable, greedy: number): { welfare: number; bound: number } {
-  const imagined: Intent[] = intents.map((it) => ({
-    id: it.id, agent: it.id, side: it.buy ? "buy" : "sell", resource: it.resource, region: it.region, quantity: it.q,
-    limitPrice: it.p, ...(it.allOrNone ? { minQuantity: it.q } : {}), ...(it.cap !== Infinity ? { maxLatencyMs: it.cap } : {}),
-  }));
+function bandedOptimum(commitments: readonly Commitment[], latency: LatencyTable, greedy: number, now: number | undefined): { welfare: number; bound: number } {
   try {
-    const out = solve(imagined, latency, { timeBudgetMs: 60_000, nodeBudget: 300 });
+    const out = solve(imagine(commitments, "midpoint"), latency, { timeBudgetMs: 60_000, nodeBudget: 300, now });
     return { welfare: Math.max(out.welfare, greedy), bound: Math.max(out.certificate.bound, out.welfare, greedy) };
   } catch {
     // The solver refusing an imagined market must not stop scoring: the greedy estimate stands in.
@@ -155,19 +269,9 @@ function bandedOptimum(intents: readonly Banded[], latency: LatencyTable, greedy
  * all-or-none buyer and a seller in the same quantity band, a pair whose latency lies inside a cap's band), this
  * one leaves it out; the gap between the two tells the model how sure the optimum is.
  */
-function conservativeOptimum(intents: readonly Banded[], latency: LatencyTable): number {
-  const high = 2 ** (0.5 / QUANTITY_BANDS_PER_OCTAVE);
-  const imagined: Intent[] = intents.map((it) => {
-    const quantity = it.allOrNone ? it.q * high : it.qLow;
-    const minQuantity = it.allOrNone ? quantity : it.someMinimum ? 0.8 * quantity : undefined;
-    return {
-      id: it.id, agent: it.id, side: it.buy ? "buy" : "sell", resource: it.resource, region: it.region, quantity,
-      limitPrice: it.p, ...(minQuantity !== undefined ? { minQuantity } : {}),
-      ...(it.cap !== Infinity ? { maxLatencyMs: (it.capLow + it.cap) / 2 } : {}),
-    };
-  });
+function conservativeOptimum(commitments: readonly Commitment[], latency: LatencyTable, now: number | undefined): number {
   try {
-    return solve(imagined, latency, { timeBudgetMs: 60_000, nodeBudget: 300 }).welfare;
+    return solve(imagine(commitments, "pessimistic"), latency, { timeBudgetMs: 60_000, nodeBudget: 300, now }).welfare;
   } catch {
     return 0;
   }
@@ -181,7 +285,7 @@ function greedyFill(pairs: readonly Pair[], room: number[], intents: readonly Ba
   let allOrNoneVolume = 0;
   let topGain = 0;
   for (const p of pairs) {
-    const q = Math.min(left[p.b], left[p.s]);
+    const q = Math.min(left[p.b], left[p.s], p.most);
     if (q <= 1e-9) continue;
     // An all-or-none intent trades its whole (remaining) quantity in one fill, or not at all.
     if ((intents[p.b].allOrNone && q < left[p.b] - 1e-9) || (intents[p.s].allOrNone && q < left[p.s] - 1e-9)) continue;
@@ -195,12 +299,12 @@ function greedyFill(pairs: readonly Pair[], room: number[], intents: readonly Ba
   return { welfare, volume, allOrNoneVolume, topGain };
 }
 
-/** Per resource, the area between the demand and supply curves, ignoring latency: an optimistic bound. */
+/** Per resource, the area between the plain demand and supply curves, ignoring latency: an optimistic bound. */
 function curveBound(intents: readonly Banded[]): number {
   let total = 0;
   for (const res of new Set(intents.map((i) => i.resource))) {
-    const buys = intents.filter((i) => i.buy && i.resource === res).sort((a, b) => b.p - a.p);
-    const sells = intents.filter((i) => !i.buy && i.resource === res).sort((a, b) => a.p - b.p);
+    const buys = intents.filter((i) => i.buy && !i.swap && i.resource === res).sort((a, b) => b.p - a.p);
+    const sells = intents.filter((i) => !i.buy && !i.swap && i.resource === res).sort((a, b) => a.p - b.p);
     let bi = 0;
     let si = 0;
     let bl = buys[0]?.q ?? 0;
@@ -224,8 +328,8 @@ const clip = (x: number, lo = 0, hi = 2) => Math.min(hi, Math.max(lo, x));
 export function estimatedWelfare(ctx: BatchContext, fills: readonly Pick<Fill, "buy" | "sell" | "quantity">[]): number {
   let w = 0;
   for (const f of fills) {
-    const b = ctx.index.get(f.buy);
-    const s = ctx.index.get(f.sell);
+    const b = ctx.buyIndex.get(f.buy);
+    const s = ctx.sellIndex.get(f.sell);
     if (b !== undefined && s !== undefined) w += (ctx.intents[b].p - ctx.intents[s].p) * f.quantity;
   }
   return w;
@@ -242,8 +346,8 @@ export function proposalFeatures(ctx: BatchContext, fills: readonly Pick<Fill, "
   let weakVolume = 0;
   let fillCount = 0;
   for (const f of fills) {
-    const b = ctx.index.get(f.buy);
-    const s = ctx.index.get(f.sell);
+    const b = ctx.buyIndex.get(f.buy);
+    const s = ctx.sellIndex.get(f.sell);
     if (b === undefined || s === undefined) continue;
     const g = ctx.intents[b].p - ctx.intents[s].p;
     wp += g * f.quantity;
@@ -315,6 +419,11 @@ export function proposalFeatures(ctx: BatchContext, fills: readonly Pick<Fill, "
     clip(ratio(ctx.greedySure, g.welfare, 1)),
     clip(ratio(ctx.greedyMidCap, g.welfare, 1)),
     clip(ratio(wp, ctx.greedyMidCap, 2)),
+    ratio(ctx.intents.filter((it) => it.window).length, n),
+    ratio(ctx.intents.filter((it) => it.swap).length, n),
+    ratio(ctx.windowBlockedGain, allGain + ctx.windowBlockedGain),
+    ratio(ctx.rateBoundGain, allGain),
+    ctx.windowPastShare,
   ];
   return Float32Array.from(v);
 }

@@ -254,10 +254,13 @@ app.get("/v1/markets/:market/training-examples", async (c) => {
   return new Response(examples.map((e) => JSON.stringify(e) + "\n").join(""), { headers: { "content-type": "application/x-ndjson; charset=utf-8" } });
 });
 
+/** A model may be up to 200 KB (issue 17's budget); in base64 JSON that is about 267 KB. */
+const MAX_MODEL_BODY_BYTES = 512 * 1024;
+
 /** Operator-signed: the body is the ONNX file (content-type application/octet-stream) or `{ "model": base64 }`. */
 app.put("/v1/markets/:market/model", async (c) => {
   const market = marketOf(c);
-  const bytes = await readCappedBody(c.req.raw);
+  const bytes = await readCappedBody(c.req.raw, MAX_MODEL_BODY_BYTES);
   const auth = await authenticate(c, bytes);
   operatorCheck(c, auth);
   let model = bytes;

@@ -5,7 +5,7 @@ import { describe, expect, test } from "vitest";
 import type { Intent } from "../../src/contract/schema.ts";
 import {
   commit, commitmentPreimage, latencyBand, openCommitment, PRICE_BANDS_PER_OCTAVE, priceBand, quantityBand,
-  QUANTITY_BANDS_PER_OCTAVE,
+  QUANTITY_BANDS_PER_OCTAVE, windowBand,
 } from "../../src/model/commitment.ts";
 
 const SALT = "000102030405060708090a0b0c0d0e0f";
@@ -124,5 +124,52 @@ describe("what a commitment hides", () => {
     const h1 = commit(BUY, SALT).hash;
     const h2 = commit(BUY, "1".repeat(32)).hash;
     expect(h1).not.toBe(h2);
+  });
+});
+
+describe("windows, rate caps and swaps (bands only when the intent has them)", () => {
+  const WINDOWED: Intent = {
+    id: "w1", agent: "agent-c", side: "sell", resource: "gpu-h100-hr", quantity: 40, limitPrice: 1.5, region: "eu-west",
+    window: { start: "2026-12-04T18:00:00Z", end: "2026-12-04T21:00:00Z" }, maxRate: 12,
+  };
+  const SWAP: Intent = {
+    id: "x1", agent: "agent-d", side: "sell", kind: "swap", resource: "gpu-h100-hr", quantity: 8, limitPrice: 2, region: "us-east",
+    swapFor: { resource: "gpu-a100-hr", limitPrice: 1.2, window: { start: "2026-12-05T00:00:00Z", end: "2026-12-05T02:00:00Z" } },
+  };
+  const hour = Date.parse("2026-12-04T18:00:00Z") / 3_600_000;
+
+  test("a window publishes its start hour and a √2 band of its length; maxRate its quantity band; a swap what it takes", () => {
+    expect(commit(WINDOWED, SALT).features).toMatchObject({ window: { startHour: hour, lengthBand: 3 }, rateBand: quantityBand(12) });
+    expect(commit(SWAP, SALT).features).toMatchObject({
+      side: "sell", resource: "gpu-h100-hr", priceBand: 32,
+      swapFor: { resource: "gpu-a100-hr", priceBand: priceBand(1.2), window: { startHour: hour + 6, lengthBand: 2 } },
+    });
+    expect(Object.keys(commit(SWAP, SALT).features)).not.toContain("window");
+  });
+
+  test("the hash binds the window, the rate and the swap's terms: a reveal that changes them is refused", () => {
+    for (const [intent, changed] of [
+      [WINDOWED, { ...WINDOWED, window: { start: "2026-12-04T18:30:00Z", end: "2026-12-04T21:00:00Z" } }],
+      [WINDOWED, { ...WINDOWED, maxRate: 12.5 }],
+      [SWAP, { ...SWAP, swapFor: { ...SWAP.swapFor!, limitPrice: 1.21 } }],
+      [SWAP, { ...SWAP, swapFor: { resource: "gpu-a100-hr", limitPrice: 1.2 } }],
+    ] as const) {
+      expect(openCommitment(commit(intent, SALT), changed, SALT)).toMatchObject({ ok: false, reason: "hash_mismatch" });
+    }
+    expect(openCommitment(commit(SWAP, SALT), SWAP, SALT)).toEqual({ ok: true });
+  });
+
+  test("a published window band that lies is refused even when the hash matches", () => {
+    const c = commit(WINDOWED, SALT);
+    const early = { ...c, features: { ...c.features, window: { startHour: hour - 1, lengthBand: 3 } } };
+    const bare = { ...c, features: { ...c.features, window: undefined } };
+    expect(openCommitment(early, WINDOWED, SALT)).toMatchObject({ ok: false, reason: "features_mismatch" });
+    expect(openCommitment(bare, WINDOWED, SALT)).toMatchObject({ ok: false, reason: "features_mismatch" });
+  });
+
+  test("within the start hour and the length band the exact window is hidden", () => {
+    // 18:20 to 21:10 (2 h 50 min) and 18:00 to 21:00 (3 h): the same start hour, both lengths in [2^1.5, 2^2) h.
+    expect(windowBand({ start: "2026-12-04T18:20:00Z", end: "2026-12-04T21:10:00Z" })).toEqual(windowBand(WINDOWED.window!));
+    expect(windowBand({ start: "2026-12-04T19:00:00Z", end: "2026-12-04T22:00:00Z" })).not.toEqual(windowBand(WINDOWED.window!));
   });
 });

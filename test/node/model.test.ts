@@ -2,6 +2,7 @@
 // reference, checked against the production solver), features see only bands, the MLP/ONNX export matches a plain
 // JS forward pass, and the committed model runs in onnxruntime-web with the recorded outputs.
 import { readFileSync } from "node:fs";
+import onnxProto from "onnx-proto";
 import { beforeAll, describe, expect, test } from "vitest";
 import { generateChallenge, infeasibility, PROPOSAL_KINDS, makeProposal, welfareOf } from "../../tools/train/challenges.ts";
 import { generateShapedMarket as generateMarket, SHIFTED_SHAPE, TRAIN_SHAPE } from "../../support/generate.ts";
@@ -10,9 +11,13 @@ import { seededRandom as rng } from "../../src/random.ts";
 import {
   commit, LATENCY_BAND_CAPS, latencyBand, PRICE_BANDS_PER_OCTAVE, priceBand, QUANTITY_BANDS_PER_OCTAVE, quantityBand,
 } from "../../src/model/commitment.ts";
-import { baselineEstimate, batchContext, FEATURE_COUNT, FEATURE_NAMES, FEATURES_VERSION, proposalFeatures } from "../../src/model/features.ts";
+import { baselineEstimate, batchContext, estimatedWelfare, FEATURE_COUNT, FEATURE_NAMES, FEATURES_VERSION, proposalFeatures } from "../../src/model/features.ts";
 import { fitIsotonic, initMlp, meanAbsoluteError, predict, predictEnsemble, spearman, train, DEFAULT_TRAIN } from "../../tools/train/mlp.ts";
 import { exportOnnx, importOnnx } from "../../tools/train/onnx-export.ts";
+import { generateWindowedChallenge, recordsOf, repair } from "../../tools/train/windowed.ts";
+import { proposalErrors } from "../../src/market/proposals.ts";
+import { WINDOWED_HELD_OUT, WINDOWED_SHAPE } from "../../tools/train/families.ts";
+import { marketSpearman, pooledCeiling, type Example } from "../../tools/train/training.ts";
 import { readModelMetadata } from "../../src/model/scorer.ts";
 import { createScorer } from "../../src/model/scorer-node.ts";
 import { solve } from "../../src/solver/index.ts";
@@ -55,6 +60,45 @@ describe("challenges", () => {
       expect(s.welfare).toBeCloseTo(h.welfare, 5);
     }
     expect(compared).toBeGreaterThan(30);
+  });
+
+  test("windowed challenges: every proposal passes the market's own check, the exact one scores 1", () => {
+    const r = rng(17);
+    const kinds = new Set<string>();
+    let seen = 0;
+    for (const shape of [WINDOWED_SHAPE, ...WINDOWED_HELD_OUT]) {
+      for (let k = 0; k < 6; k++) {
+        const c = generateWindowedChallenge(r, shape, 10);
+        if (c === null) continue;
+        seen++;
+        expect(c.proposals[0]).toMatchObject({ kind: "exact", label: 1 });
+        for (const p of c.proposals) {
+          kinds.add(p.kind);
+          expect(proposalErrors(recordsOf(c.market), c.market.intents, c.market.latency, p.fills, c.market.now)).toEqual([]);
+          expect(p.label).toBeGreaterThanOrEqual(0);
+          expect(p.label).toBeLessThanOrEqual(1);
+          expect(p.welfare).toBeLessThanOrEqual(c.optimum * (1 + 1e-9));
+        }
+        // The families carry what they are for: windows, and swaps in the swap family.
+        expect(c.market.intents.some((i) => i.window)).toBe(true);
+        if (shape.name === "swaps") expect(c.market.intents.some((i) => i.swapFor)).toBe(true);
+      }
+    }
+    expect(seen).toBeGreaterThan(14);
+    expect(kinds.size).toBeGreaterThan(6);
+  });
+
+  test("repair drops fills until minimums hold and every swap takes what it gives", () => {
+    const intents: Intent[] = [
+      { id: "x", agent: "x", side: "sell", kind: "swap", resource: "r", quantity: 5, limitPrice: 1, region: "a", swapFor: { resource: "q" } },
+      { id: "b", agent: "b", side: "buy", resource: "r", quantity: 5, limitPrice: 3, region: "a" },
+      { id: "s", agent: "s", side: "sell", resource: "q", quantity: 5, minQuantity: 5, limitPrice: 1, region: "a" },
+      { id: "b2", agent: "b2", side: "buy", resource: "q", quantity: 5, limitPrice: 3, region: "a" },
+    ];
+    // s is filled 3 of its minimum 5: its fill goes, then the swap gives 5 and takes nothing, so its fill goes too.
+    expect(repair(intents, [{ buy: "b", sell: "x", resource: "r", quantity: 5 }, { buy: "x", sell: "s", resource: "q", quantity: 3 }])).toEqual([]);
+    const ring = [{ buy: "b", sell: "x", resource: "r", quantity: 5 }, { buy: "x", sell: "s", resource: "q", quantity: 5 }];
+    expect(repair(intents, ring)).toEqual(ring);
   });
 
   test("each maker returns feasible fills on a hand-made market", () => {
@@ -128,6 +172,41 @@ describe("features see only the bands", () => {
     expect(proposalFeatures(near, [])[FEATURE_NAMES.indexOf("latency_unsure_gain_share")]).toBe(0);
   });
 
+  test("windows, rate caps and swaps: a pair trades only where banded windows overlap, rates bound it, a swap's buy leg is its swapFor", () => {
+    const latency = { x: { x: 1 } };
+    const at = (id: string, side: "buy" | "sell", more: Partial<Intent> = {}): Intent =>
+      ({ id, agent: id, side, resource: "r", region: "x", quantity: 10, limitPrice: side === "buy" ? 2 : 1, ...more });
+    const w = (start: string, end: string) => ({ window: { start: `2026-12-04T${start}:00Z`, end: `2026-12-04T${end}:00Z` } });
+    const ctx = (intents: Intent[]) => batchContext(intents.map((i) => commit(i, SALT)), latency);
+    const apart = ctx([at("b", "buy", w("10:00", "12:00")), at("s", "sell", w("14:00", "15:00"))]);
+    expect(apart.greedy.welfare).toBe(0);
+    expect(apart.banded.welfare).toBe(0);
+    expect(proposalFeatures(apart, [])[FEATURE_NAMES.indexOf("window_blocked_gain_share")]).toBe(1);
+    const shared = ctx([at("b", "buy", w("10:00", "12:00")), at("s", "sell", w("11:00", "15:00"))]);
+    expect(shared.greedy.welfare).toBeGreaterThan(0);
+    // At the batch's time 13:30 the shared hour has passed: nothing can trade, and the features say how much is past.
+    const late = batchContext([at("b", "buy", w("10:00", "12:00")), at("s", "sell", w("11:00", "15:00"))].map((i) => commit(i, SALT)),
+      latency, Date.parse("2026-12-04T13:30:00Z"));
+    expect(late.greedy.welfare).toBe(0);
+    expect(late.banded.welfare).toBe(0);
+    expect(proposalFeatures(late, [])[FEATURE_NAMES.indexOf("window_past_share")]).toBeGreaterThan(0.5);
+    expect(proposalFeatures(shared, [])[FEATURE_NAMES.indexOf("window_past_share")]).toBe(0);
+    // 2 units an hour over the one hour both windows share (read from the bands): far below 10 units.
+    const slow = ctx([at("b", "buy", { ...w("10:00", "12:00"), maxRate: 2 }), at("s", "sell", w("11:00", "12:00"))]);
+    expect(slow.greedy.volume).toBeLessThan(4);
+    expect(proposalFeatures(slow, [])[FEATURE_NAMES.indexOf("rate_bound_gain_share")]).toBe(1);
+    // A swap gives r at 1 and takes q at 3: as buyer of q it is worth its swapFor band, not its own limit.
+    const swap = at("x", "sell", { kind: "swap", limitPrice: 1, swapFor: { resource: "q", limitPrice: 3 } });
+    const book = ctx([swap, at("sq", "sell", { resource: "q", limitPrice: 2 }), at("br", "buy", { limitPrice: 4 })]);
+    expect(book.intents.filter((l) => l.id === "x").map((l) => [l.buy, l.resource])).toEqual([[false, "r"], [true, "q"]]);
+    const ring = [{ buy: "x", sell: "sq", quantity: 10 }, { buy: "br", sell: "x", quantity: 10 }];
+    expect(estimatedWelfare(book, ring)).toBeCloseTo(10 * (3 - 2) + 10 * (4 - 1), 0);
+    // Swaps trade only as chains: the pair-at-a-time greedy leaves them out, the banded optimum finds the chain.
+    expect(book.greedy.welfare).toBe(0);
+    expect(book.banded.welfare).toBeGreaterThan(30);
+    expect(proposalFeatures(book, ring)[FEATURE_NAMES.indexOf("swap_leg_share")]).toBeCloseTo(2 / 4, 9);
+  });
+
   test("the vector has the documented length and finite entries, the baseline lies in [0, 1]", () => {
     const c = generateChallenge(rng(5), SHIFTED_SHAPE, exact, 9)!;
     const ctx = batchContext(c.market.intents.map((i) => commit(i, SALT)), c.market.latency);
@@ -148,6 +227,20 @@ describe("mlp and onnx", () => {
     expect(spearman([1, 2, 3, 4], [4, 3, 2, 1])).toBeCloseTo(-1, 12);
     expect(spearman([1, 2, 2, 3], [1, 2, 2, 3])).toBeCloseTo(1, 12);
     expect(meanAbsoluteError([0, 1], [0.5, 0.5])).toBe(0.5);
+  });
+
+  test("per-market Spearman: markets of tied labels carry no order and are skipped; a constant scorer earns 0, not a pass", () => {
+    const ex = (market: number, label: number, f = label): Example =>
+      ({ features: Float32Array.of(f), market, label, baseline: 0, reference: 0, kind: "exact" });
+    const data = [ex(0, 1), ex(0, 1), ex(1, 0.2), ex(1, 0.5), ex(1, 1), ex(2, 0.1), ex(2, 0.9)];
+    // Market 0 (all tied) is skipped; market 1 is ranked perfectly, market 2 backwards.
+    expect(marketSpearman(data, [0.3, 0.9, 0.1, 0.4, 0.8, 0.7, 0.2])).toBeCloseTo((1 - 1) / 2, 12);
+    expect(marketSpearman(data, [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5])).toBe(0);
+    expect(marketSpearman(data, data.map((e) => e.label))).toBeCloseTo(1, 12);
+    // Pooled, a ranker that breaks the tie at 1 between different proposals cannot reach 1; identical ones it may tie.
+    const tied = [ex(0, 1, 0.1), ex(0, 1, 0.2), ex(0, 1, 0.3), ex(0, 0.5, 0.4)];
+    expect(pooledCeiling(tied)).toBeLessThan(0.8);
+    expect(pooledCeiling([ex(0, 1, 0.1), ex(0, 1, 0.1), ex(0, 1, 0.1), ex(0, 0.5, 0.4)])).toBeCloseTo(1, 12);
   });
 
   test("training fits a learnable target; the exported ONNX matches the JS forward pass within 1e-6", async () => {
@@ -194,14 +287,34 @@ describe("mlp and onnx", () => {
     xs.slice(0, 16).forEach((x) => expect(Math.abs(predictEnsemble(back, x).estimate - predictEnsemble(e, x).estimate)).toBeLessThan(1e-6));
   });
 
+  test("the members run as one fused network: one Gemm per layer whatever the member count, same outputs", async () => {
+    const r = rng(13);
+    const xs = Array.from({ length: 64 }, () => Float32Array.from({ length: FEATURE_COUNT }, () => r() * 2 - 1));
+    const members = [1, 2, 3, 4].map((seed) => initMlp(xs, [8, 8], seed));
+    const ops = (bytes: Uint8Array) => onnxProto.onnx.ModelProto.decode(bytes).graph!.node!.map((n) => n.opType);
+    const one = ops(exportOnnx({ members: members.slice(0, 1) }, { version: "one", features: FEATURES_VERSION }));
+    const bytes = exportOnnx({ members }, { version: "four", features: FEATURES_VERSION });
+    expect(ops(bytes)).toEqual(one);
+    expect(ops(bytes).filter((op) => op === "Gemm")).toHaveLength(3);
+    const { estimates, spreads } = await (await createScorer(bytes)).score(xs);
+    xs.forEach((x, k) => {
+      const js = predictEnsemble({ members }, x);
+      expect(Math.abs(estimates[k] - js.estimate)).toBeLessThan(1e-6);
+      expect(Math.abs(spreads![k] - js.spread)).toBeLessThan(1e-6);
+    });
+    // Read back, each member is its own block again (a block leaking into another would change its outputs).
+    importOnnx(bytes).ensemble.members.forEach((m, k) => xs.slice(0, 8).forEach((x) =>
+      expect(Math.abs(predict(m, x) - predict(members[k], x))).toBeLessThan(1e-6)));
+  });
+
   test("a model trained on another feature layout is refused", async () => {
     const m = initMlp([new Float32Array(FEATURE_COUNT)], [4], 1);
     await expect(createScorer(exportOnnx(m, { version: "old", features: "f0" }))).rejects.toThrow(/features/);
   });
 
   test("the committed model reproduces its recorded outputs in Node and can be swapped at run time", async () => {
-    const bytes = readFileSync(new URL("../../models/nash-scorer-v3.onnx", import.meta.url));
-    const file = JSON.parse(readFileSync(new URL("../../models/nash-scorer-v3.vectors.json", import.meta.url), "utf8")) as {
+    const bytes = readFileSync(new URL("../../models/nash-scorer-v4.onnx", import.meta.url));
+    const file = JSON.parse(readFileSync(new URL("../../models/nash-scorer-v4.vectors.json", import.meta.url), "utf8")) as {
       version: string;
       vectors: { features: number[]; ort: number; js: number }[];
     };

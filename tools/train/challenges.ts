@@ -96,7 +96,7 @@ function wantsFromFills(market: Market, fills: readonly Fill[], scale = 1): Want
   return fills.map((f) => ({ buy: byId.get(f.buy)!, sell: byId.get(f.sell)!, quantity: f.quantity * scale }));
 }
 
-function shuffle<T>(r: Rng, xs: T[]): T[] {
+export function shuffle<T>(r: Rng, xs: T[]): T[] {
   for (let i = xs.length - 1; i > 0; i--) {
     const j = Math.floor(r() * (i + 1));
     [xs[i], xs[j]] = [xs[j], xs[i]];

@@ -6,14 +6,33 @@ import {
 import { ADVERSARIAL_KINDS, type ExactSolve } from "./challenges.ts";
 import { adversarialPairs, type AdversarialPair } from "./adversarial.ts";
 import { buildDataset, cachedDataset, type Example } from "./training.ts";
+import { isWindowedShape, type WindowedShape } from "./windowed.ts";
+
+/** A windowed family (tools/train/windowed.ts): issue 16's generator with these knobs drawn per market. */
+const windowedFamily = (name: string, over: Partial<WindowedShape["windowed"]>): WindowedShape => ({
+  name,
+  windowed: {
+    size: [6, 60], regions: [2, 6], resources: [1, 3], horizonHours: [12, 72], maxWindowHours: 12, windowlessShare: 0.15,
+    maxRateShare: 0.3, swapShare: 0.1, deferralShare: 0.05, allOrNoneShare: 0.05, ...over,
+  },
+});
+/** Windows, rate caps, a few swaps and deferrals: trained on. */
+export const WINDOWED_SHAPE = windowedFamily("windowed", {});
+/** Held out whole: swap-heavy books over 2–4 resources, and long horizons with long windows and most rates capped. */
+export const WINDOWED_HELD_OUT: readonly WindowedShape[] = [
+  windowedFamily("swaps", { size: [10, 60], resources: [2, 4], swapShare: 0.35, deferralShare: 0.1, maxRateShare: 0.2, windowlessShare: 0.3 }),
+  windowedFamily("long-windows", { size: [20, 100], horizonHours: [96, 168], maxWindowHours: 36, maxRateShare: 0.6, swapShare: 0.05 }),
+];
+export type Shape = MarketShape | WindowedShape;
 
 /** Shapes the scorer trains on, with their share of the training markets. */
-export const TRAINING_MIX: readonly { shape: MarketShape; share: number }[] = [
-  { shape: TRAIN_SHAPE, share: 0.3 },
-  ...TRAIN_FAMILIES.map((name) => ({ shape: familyNamed(name), share: 0.7 / TRAIN_FAMILIES.length })),
+export const TRAINING_MIX: readonly { shape: Shape; share: number }[] = [
+  { shape: TRAIN_SHAPE, share: 0.27 },
+  ...TRAIN_FAMILIES.map((name) => ({ shape: familyNamed(name), share: 0.59 / TRAIN_FAMILIES.length })),
+  { shape: WINDOWED_SHAPE, share: 0.14 },
 ];
 /** Shapes never trained on: the shifted set of earlier models and the held-out families. */
-export const HELD_OUT: readonly MarketShape[] = [SHIFTED_SHAPE, ...HELD_OUT_FAMILIES.map(familyNamed)];
+export const HELD_OUT: readonly Shape[] = [SHIFTED_SHAPE, ...HELD_OUT_FAMILIES.map(familyNamed), ...WINDOWED_HELD_OUT];
 
 export interface FamilySet {
   name: string;
@@ -23,7 +42,7 @@ export interface FamilySet {
 
 export type Progress = (what: string) => (done: number) => void;
 
-function dataset(shape: MarketShape, markets: number, seed: number, exact: ExactSolve, progress?: Progress, adversarial = false) {
+function dataset(shape: Shape, markets: number, seed: number, exact: ExactSolve, progress?: Progress, adversarial = false) {
   const extra = adversarial ? ADVERSARIAL_KINDS : [];
   const perMarket = adversarial ? 1 : 6;
   return cachedDataset([shape, markets, seed, perMarket, extra], () =>
@@ -39,7 +58,8 @@ export function trainingData(markets: number, seed: number, exact: ExactSolve, p
   const calibration: Example[] = [];
   TRAINING_MIX.forEach(({ shape, share }, k) => {
     train.push(...dataset(shape, Math.max(2, Math.round(markets * share)), seed * 1000 + 10 + k, exact, progress));
-    train.push(...dataset(shape, Math.max(2, Math.round(markets * share * 0.1)), seed * 1000 + 30 + k, exact, progress, true));
+    // The crafted kinds are timeless makers (challenges.ts): windowed shapes carry none.
+    if (!isWindowedShape(shape)) train.push(...dataset(shape, Math.max(2, Math.round(markets * share * 0.1)), seed * 1000 + 30 + k, exact, progress, true));
     calibration.push(...dataset(shape, Math.max(2, Math.round(markets * share * 0.08)), seed * 1000 + 50 + k, exact, progress));
   });
   return { train, calibration };
@@ -62,5 +82,6 @@ export function familyTestSets(markets: number, largeMarkets: number, seed: numb
 
 /** Crafted proposals beside honest ones 5% better, on each held-out shape but `large` (tools/train/adversarial.ts). */
 export function adversarialSets(markets: number, seed: number, exact: ExactSolve): AdversarialPair[] {
-  return HELD_OUT.filter((s) => s.name !== "large").flatMap((shape, k) => adversarialPairs(shape, markets, seed * 1000 + 300 + k, exact));
+  return HELD_OUT.flatMap((shape, k) =>
+    isWindowedShape(shape) || shape.name === "large" ? [] : adversarialPairs(shape, markets, seed * 1000 + 300 + k, exact));
 }

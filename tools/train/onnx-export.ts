@@ -1,10 +1,10 @@
 // Writes a trained ensemble as an ONNX model with `onnx-proto` (a dev dependency: export happens in training, never
-// at the edge). Graph: input `features` float32 [N, FEATURE_COUNT] → per member (Gemm → Relu)* → Gemm → Sigmoid;
-// the members' mean through the calibration (a sum of ramps: linear between knots, flat outside) → `estimate`
+// at the edge). Graph: input `features` float32 [N, FEATURE_COUNT] → the members fused into one network (Gemm →
+// Relu)* → Gemm → Sigmoid, one output column per member; the members' mean through the calibration (a sum of ramps: linear between knots, flat outside) → `estimate`
 // [N, 1], and max − min of the members → `spread` [N, 1]. Standardisation is folded into each first Gemm. The
 // version and the feature layout travel as metadata.
 import onnxProto from "onnx-proto";
-import { foldedLayers, type Calibration, type Ensemble, type Mlp } from "./mlp.ts";
+import { foldedLayers, type Calibration, type Ensemble, type Layer, type Mlp } from "./mlp.ts";
 
 const { onnx } = onnxProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
@@ -12,7 +12,7 @@ const INT = onnx.AttributeProto.AttributeType.INT;
 const INTS = onnx.AttributeProto.AttributeType.INTS;
 
 export interface ModelMetadata {
-  /** e.g. `nash-scorer-v3`; shown on every score. */
+  /** e.g. `nash-scorer-v4`; shown on every score. */
   version: string;
   /** FEATURES_VERSION the model was trained on. */
   features: string;
@@ -22,22 +22,57 @@ export interface ModelMetadata {
 type Node = onnxProto.onnx.INodeProto;
 type Tensor = onnxProto.onnx.ITensorProto;
 
-/** One member's nodes, its names prefixed `m{k}_`; returns the name of its sigmoid output [N, 1]. */
-function memberGraph(m: Mlp, k: number, nodes: Node[], initializers: Tensor[]): string {
+/**
+ * The members fused into one network: the first layers stacked (one Gemm over the features), each later layer
+ * block-diagonal (member k reads only its own units), so ort runs one Gemm per layer whatever the member count: a
+ * call's cost is mostly per operator, not per multiply. Returns the name of the members' sigmoid outputs [N, K].
+ */
+function fusedGraph(members: readonly Mlp[], nodes: Node[], initializers: Tensor[]): string {
+  const stacks = members.map(foldedLayers);
   let current = "features";
-  const layers = foldedLayers(m);
-  layers.forEach((layer, l) => {
-    const p = `m${k}_`;
+  stacks[0].forEach((_, l) => {
+    const layers = stacks.map((s) => s[l]);
+    const outputs = layers.reduce((a, x) => a + x.outputs, 0);
+    const inputs = l === 0 ? layers[0].inputs : layers.reduce((a, x) => a + x.inputs, 0);
+    const w = new Float32Array(outputs * inputs);
+    const b = new Float32Array(outputs);
+    let row = 0;
+    let col = 0;
+    for (const layer of layers) {
+      const at = l === 0 ? 0 : col;
+      for (let o = 0; o < layer.outputs; o++) {
+        b[row + o] = layer.b[o];
+        for (let i = 0; i < layer.inputs; i++) w[(row + o) * inputs + at + i] = layer.w[o * layer.inputs + i];
+      }
+      row += layer.outputs;
+      col += layer.inputs;
+    }
     initializers.push(
-      { name: `${p}W${l}`, dims: [layer.outputs, layer.inputs], dataType: FLOAT, floatData: Array.from(layer.w) },
-      { name: `${p}B${l}`, dims: [layer.outputs], dataType: FLOAT, floatData: Array.from(layer.b) },
+      { name: `fused_W${l}`, dims: [outputs, inputs], dataType: FLOAT, floatData: Array.from(w) },
+      { name: `fused_B${l}`, dims: [outputs], dataType: FLOAT, floatData: Array.from(b) },
     );
-    nodes.push({ opType: "Gemm", name: `${p}gemm${l}`, input: [current, `${p}W${l}`, `${p}B${l}`], output: [`${p}z${l}`], attribute: [{ name: "transB", type: INT, i: 1 }] });
-    const last = l + 1 === layers.length;
-    current = `${p}${last ? "out" : `h${l}`}`;
-    nodes.push({ opType: last ? "Sigmoid" : "Relu", name: `${current}_act`, input: [`${p}z${l}`], output: [current] });
+    nodes.push({ opType: "Gemm", name: `gemm${l}`, input: [current, `fused_W${l}`, `fused_B${l}`], output: [`z${l}`], attribute: [{ name: "transB", type: INT, i: 1 }] });
+    const last = l + 1 === stacks[0].length;
+    current = last ? "members" : `h${l}`;
+    nodes.push({ opType: last ? "Sigmoid" : "Relu", name: `${current}_act`, input: [`z${l}`], output: [current] });
   });
   return current;
+}
+
+/** The fused network's member `k` back as its own Mlp (the inverse of fusedGraph's stacking). */
+function unfuse(layers: readonly Layer[], k: number, count: number): Mlp {
+  const own = layers.map((layer, l) => {
+    const outputs = layer.outputs / count;
+    const inputs = l === 0 ? layer.inputs : layer.inputs / count;
+    const at = l === 0 ? 0 : k * inputs;
+    const w = new Float64Array(outputs * inputs);
+    for (let o = 0; o < outputs; o++) {
+      for (let i = 0; i < inputs; i++) w[o * inputs + i] = layer.w[(k * outputs + o) * layer.inputs + at + i];
+    }
+    return { w, b: layer.b.slice(k * outputs, (k + 1) * outputs), inputs, outputs };
+  });
+  const d = own[0].inputs;
+  return { layers: own, mean: new Float64Array(d), std: new Float64Array(d).fill(1) };
 }
 
 /** y = y0 + Σ c_i · relu(x − x_i), c_i the change of slope at knot i: the calibration's interpolation. */
@@ -63,11 +98,10 @@ export function exportOnnx(e: Ensemble | Mlp, meta: ModelMetadata): Uint8Array {
   const ensemble: Ensemble = "members" in e ? e : { members: [e] };
   const nodes: Node[] = [];
   const initializers: Tensor[] = [];
-  const outs = ensemble.members.map((m, k) => memberGraph(m, k, nodes, initializers));
-  const K = outs.length;
+  fusedGraph(ensemble.members, nodes, initializers);
+  const K = ensemble.members.length;
   initializers.push({ name: "mean_w", dims: [K, 1], dataType: FLOAT, floatData: new Array(K).fill(1 / K) });
   nodes.push(
-    { opType: "Concat", name: "concat", input: outs, output: ["members"], attribute: [{ name: "axis", type: INT, i: 1 }] },
     { opType: "MatMul", name: "mean", input: ["members", "mean_w"], output: [ensemble.calibration ? "raw" : "estimate"] },
     { opType: "ReduceMax", name: "max", input: ["members"], output: ["hi"], attribute: [{ name: "axes", type: INTS, ints: [1] }] },
     { opType: "ReduceMin", name: "min", input: ["members"], output: ["lo"], attribute: [{ name: "axes", type: INTS, ints: [1] }] },
@@ -104,19 +138,24 @@ export function exportOnnx(e: Ensemble | Mlp, meta: ModelMetadata): Uint8Array {
 export function importOnnx(bytes: Uint8Array): { ensemble: Ensemble; mlp: Mlp; meta: Record<string, string> } {
   const model = onnx.ModelProto.decode(bytes);
   const init = new Map((model.graph?.initializer ?? []).map((t) => [t.name, t]));
-  const member = (p: string): Mlp => {
-    const layers: Mlp["layers"] = [];
+  const layersOf = (p: string): Layer[] => {
+    const layers: Layer[] = [];
     for (let l = 0; init.has(`${p}W${l}`); l++) {
       const w = init.get(`${p}W${l}`)!;
       const [outputs, inputs] = (w.dims ?? []).map(Number);
       const b = init.get(`${p}B${l}`)!;
       layers.push({ w: Float64Array.from(w.floatData ?? []), b: Float64Array.from(b.floatData ?? []), inputs, outputs });
     }
-    const d = layers[0].inputs;
-    return { layers, mean: new Float64Array(d), std: new Float64Array(d).fill(1) };
+    return layers;
   };
+  const member = (p: string): Mlp => unfuse(layersOf(p), 0, 1);
   const members = init.has("W0") ? [member("")] : [];
   for (let k = 0; init.has(`m${k}_W0`); k++) members.push(member(`m${k}_`));
+  if (init.has("fused_W0")) {
+    const fused = layersOf("fused_");
+    const count = fused[fused.length - 1].outputs;
+    for (let k = 0; k < count; k++) members.push(unfuse(fused, k, count));
+  }
   const knots = init.get("cal_knots");
   let calibration: Calibration | undefined;
   if (knots) {

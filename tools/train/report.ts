@@ -17,10 +17,12 @@ export type FamilyRow = FamilySet & { metrics: Metrics; raw: Metrics };
 
 export function familyTable(rows: readonly FamilyRow[]): string {
   return table(
-    ["family", "role", "examples", "model Spearman", "model MAE", "uncalibrated MAE", "mean spread", "baseline Spearman", "baseline MAE", "targets"],
+    ["family", "role", "examples", "model Spearman (per market)", "pooled Spearman", "pooled ceiling", "model MAE", "uncalibrated MAE",
+      "mean spread", "baseline Spearman (per market)", "baseline pooled", "baseline MAE", "targets"],
     rows.map((r) => [
-      r.name, r.heldOut ? "held out" : "trained", r.metrics.n, f4(r.metrics.spearman), f4(r.metrics.mae), f4(r.raw.mae), f4(r.metrics.spread),
-      f4(r.metrics.baselineSpearman), f4(r.metrics.baselineMae),
+      r.name, r.heldOut ? "held out" : "trained", r.metrics.n, f4(r.metrics.spearman), f4(r.metrics.pooledSpearman), f4(r.metrics.pooledCeiling),
+      f4(r.metrics.mae), f4(r.raw.mae), f4(r.metrics.spread),
+      f4(r.metrics.baselineSpearman), f4(r.metrics.baselinePooledSpearman), f4(r.metrics.baselineMae),
       r.metrics.spearman >= SPEARMAN_TARGET && r.metrics.mae <= MAE_TARGET ? "met" : "missed",
     ]),
   );

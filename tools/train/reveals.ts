@@ -5,7 +5,7 @@
 // hide); each round's error is measured on every family.
 import { LOW_CAP_SHAPE, type MarketShape } from "../../support/generate.ts";
 import type { ExactSolve } from "./challenges.ts";
-import { TRAINING_MIX, type FamilySet } from "./families.ts";
+import { TRAINING_MIX, type FamilySet, type Shape } from "./families.ts";
 import { DEFAULT_TRAIN, type Ensemble } from "./mlp.ts";
 import { buildDataset, cachedDataset, evaluate, fineTuneEnsemble, type Example } from "./training.ts";
 
@@ -19,7 +19,7 @@ export interface RevealRounds {
   spearman: number[][];
 }
 
-const data = (shape: MarketShape, markets: number, seed: number, exact: ExactSolve): Example[] =>
+const data = (shape: Shape, markets: number, seed: number, exact: ExactSolve): Example[] =>
   cachedDataset([shape, markets, seed, 6, []], () => buildDataset(shape, markets, seed, exact));
 
 export function revealRounds(

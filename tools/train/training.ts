@@ -7,12 +7,15 @@ import type { Fill, LatencyTable } from "../../src/contract/schema.ts";
 import { seededRandom } from "../../src/random.ts";
 import type { MarketShape } from "../../support/generate.ts";
 import { generateChallenge, type ExactSolve, type ProposalKind } from "./challenges.ts";
+import { generateWindowedChallenge, isWindowedShape, type WindowedShape } from "./windowed.ts";
 import { commit, type Commitment } from "../../src/model/commitment.ts";
 import { baselineEstimate, batchContext, FEATURES_VERSION, proposalFeatures, referenceEstimate } from "../../src/model/features.ts";
 import { cloneMlp, meanAbsoluteError, predictEnsemble, spearman, train, type Ensemble, type Mlp, type TrainOptions } from "./mlp.ts";
 
 export interface Example {
   features: Float32Array;
+  /** Index of the example's market within its dataset (its proposals compete with each other); absent if revealed. */
+  market?: number;
   label: number;
   baseline: number;
   reference: number;
@@ -29,21 +32,22 @@ export type RevealedExample =
  * them, but the commitments are the real thing.
  */
 export function buildDataset(
-  shape: MarketShape, markets: number, seed: number, exact: ExactSolve, perMarket = 6,
+  shape: MarketShape | WindowedShape, markets: number, seed: number, exact: ExactSolve, perMarket = 6,
   progress?: (done: number) => void, extra: readonly ProposalKind[] = [],
 ): Example[] {
   const r = seededRandom(seed);
   const out: Example[] = [];
   let done = 0;
   while (done < markets) {
-    const c = generateChallenge(r, shape, exact, perMarket, extra);
+    const c = isWindowedShape(shape) ? generateWindowedChallenge(r, shape, perMarket) : generateChallenge(r, shape, exact, perMarket, extra);
     if (c === null) continue;
     done++;
     const salt = (seed >>> 0).toString(16).padStart(8, "0").repeat(4);
-    const ctx = batchContext(c.market.intents.map((i) => commit(i, salt)), c.market.latency);
+    const { now } = c.market as { now?: number };
+    const ctx = batchContext(c.market.intents.map((i) => commit(i, salt)), c.market.latency, now);
     for (const p of c.proposals) {
       out.push({
-        features: proposalFeatures(ctx, p.fills), label: p.label, baseline: baselineEstimate(ctx, p.fills),
+        features: proposalFeatures(ctx, p.fills), market: done - 1, label: p.label, baseline: baselineEstimate(ctx, p.fills),
         reference: referenceEstimate(ctx, p.fills), kind: p.kind,
       });
     }
@@ -65,11 +69,17 @@ export function fromRevealed(e: RevealedExample): Example {
 
 export interface Metrics {
   n: number;
+  /** Spearman within each market, averaged over markets whose labels are not all tied (see marketSpearman). */
   spearman: number;
+  /** Spearman over all the family's examples at once. */
+  pooledSpearman: number;
+  /** The best pooled Spearman an exact ranker reaches that ties only identical feature vectors. */
+  pooledCeiling: number;
   mae: number;
   /** Mean of the ensemble's spread (0 for a single network). */
   spread: number;
   baselineSpearman: number;
+  baselinePooledSpearman: number;
   baselineMae: number;
   referenceSpearman: number;
   referenceMae: number;
@@ -85,11 +95,46 @@ export function evaluate(m: Mlp | Ensemble, data: readonly Example[]): Metrics {
   const bs = data.map((x) => x.baseline);
   const rs = data.map((x) => x.reference);
   return {
-    n: data.length, spearman: spearman(ys, ps), mae: meanAbsoluteError(ys, ps),
-    spread: out.reduce((a, o) => a + o.spread, 0) / Math.max(1, out.length),
-    baselineSpearman: spearman(ys, bs), baselineMae: meanAbsoluteError(ys, bs),
+    n: data.length, spearman: marketSpearman(data, ps), pooledSpearman: spearman(ys, ps), pooledCeiling: pooledCeiling(data),
+    mae: meanAbsoluteError(ys, ps), spread: out.reduce((a, o) => a + o.spread, 0) / Math.max(1, out.length),
+    baselineSpearman: marketSpearman(data, bs), baselinePooledSpearman: spearman(ys, bs), baselineMae: meanAbsoluteError(ys, bs),
     referenceSpearman: spearman(ys, rs), referenceMae: meanAbsoluteError(ys, rs),
   };
+}
+
+/**
+ * How well estimates rank the proposals that compete for one batch: Spearman's rank correlation (ties at their
+ * average rank) between labels and estimates within each market, averaged over the markets whose labels are not
+ * all equal (a market of tied labels has no order to recover). A market whose estimates are all equal while its
+ * labels differ counts 0. Examples without a market (revealed ones) are pooled as one. On tiny books most labels
+ * tie at 1 (every maker finds the only trade), which caps the pooled figure of any ranker that does not tie them
+ * exactly (pooledCeiling); within a market, identical proposals get identical features and estimates.
+ */
+export function marketSpearman(data: readonly Example[], estimates: readonly number[]): number {
+  const groups = new Map<number, number[]>();
+  data.forEach((e, k) => groups.set(e.market ?? -1, [...(groups.get(e.market ?? -1) ?? []), k]));
+  let sum = 0;
+  let count = 0;
+  for (const ks of groups.values()) {
+    const ys = ks.map((k) => data[k].label);
+    if (new Set(ys).size < 2) continue;
+    const ps = ks.map((k) => estimates[k]);
+    sum += new Set(ps).size < 2 ? 0 : spearman(ys, ps);
+    count++;
+  }
+  return count === 0 ? NaN : sum / count;
+}
+
+/** Pooled Spearman of a perfect ranker (the labels) that breaks label ties unless the feature vectors are equal. */
+export function pooledCeiling(data: readonly Example[]): number {
+  const ids = new Map<string, number>();
+  const jitter = data.map((e) => {
+    const key = Array.from(e.features).join(",");
+    if (!ids.has(key)) ids.set(key, ids.size);
+    return ids.get(key)! / (ids.size + data.length);
+  });
+  // Labels are shares in [0, 1] that differ by far more than 1e-9 unless equal: the jitter only orders ties.
+  return spearman(data.map((e) => e.label), data.map((e, k) => e.label + 1e-9 * jitter[k]));
 }
 
 /**
