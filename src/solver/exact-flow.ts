@@ -250,6 +250,12 @@ function push(f: Flow, code: number, amount: bigint): void {
   }
 }
 
+function pathGain(f: Flow, codes: number[]): bigint {
+  let gain = 0n;
+  for (const c of codes) gain += resGain(f, c);
+  return gain;
+}
+
 /** Pushes the bottleneck along a list of arc codes. */
 function augment(f: Flow, codes: number[]): void {
   let amount = f.inf;
@@ -427,11 +433,14 @@ export function maxGainFlow(f: Flow): bigint[] {
   for (;;) {
     const path = guessPath(f, w);
     if (!path) break;
-    let gain = 0n;
-    for (const c of path) gain += resGain(f, c);
+    const gain = pathGain(f, path);
     if (gain <= 0n) break;
-    augment(f, path);
-    for (const c of path) refresh(f, w, c >> 1);
+    // Longest paths never get longer: while the same arcs still gain as much (members at one price), it is still
+    // a longest path, so it is augmented again without a search.
+    do {
+      augment(f, path);
+      for (const c of path) refresh(f, w, c >> 1);
+    } while (path.every((c) => open(f, c)) && pathGain(f, path) === gain);
   }
   for (;;) {
     const r = potentialsOrCycle(f);

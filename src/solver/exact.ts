@@ -98,6 +98,12 @@ export interface ExactSolution {
   budget?: "node_budget" | "time_budget";
 }
 
+/**
+ * Past its time budget by this much, branch and bound stops even before its `minLps` LPs (with the incumbent and a
+ * stated gap): an LP of a component of thousands of intents takes tens to hundreds of milliseconds.
+ */
+const LATE_MS = 1000;
+
 /** The component's numbers at common scales, over its classes. */
 function instanceOf(intents: readonly Intent[], idx: ClassIndex): FlowInstance & { qShift: number; pShift: number } {
   const n = intents.length;
@@ -197,7 +203,8 @@ export function solveExact(
       bestWelfare = lp.welfare;
       continue;
     }
-    if (solved + 2 > nodeBudget || (solved >= minLps && performance.now() > deadline)) {
+    const now = performance.now();
+    if (solved + 2 > nodeBudget || (solved >= minLps && now > deadline) || now > deadline + LATE_MS) {
       stoppedBy = solved + 2 > nodeBudget ? "node_budget" : "time_budget";
       openBound = lp.welfare;
       for (const o of open) if (o.lp.feasible && o.lp.welfare > openBound) openBound = o.lp.welfare;
@@ -226,12 +233,9 @@ export function solveExact(
 
 /** Per-intent quantities or per-fill gains spread wider than this: the float decomposition's eps can misplace a level. */
 const NASH_SPAN = 2 ** 20;
-/** Groups beyond this many fills stay on the float path (the exact max flows are BigInt). */
-export const EXACT_NASH_MAX_FILLS = 400;
 
 /** Whether a group of fills (positive gains `G`, intents' traded volumes `q`) needs exact Nash prices. */
 export function needsExactNash(fills: readonly number[], nodes: readonly number[], gain: (f: number) => number, q: Float64Array): boolean {
-  if (fills.length > EXACT_NASH_MAX_FILLS) return false;
   let gMin = Infinity;
   let gMax = 0;
   for (const f of fills) {
@@ -259,20 +263,37 @@ function maxFlow(nv: number, arcs: [number, number, bigint][], source: number, s
   }
   const level = new Int32Array(nv);
   const next = new Int32Array(nv);
-  // Pushes at most `limit` from u to the sink along arcs that go one level up; advances u's current arc past dead ends.
-  const send = (u: number, limit: bigint): bigint => {
-    if (u === sink) return limit;
-    for (; next[u] < adj[u].length; next[u]++) {
-      const k = adj[u][next[u]];
-      if (cap[k] === 0n || level[to[k]] !== level[u] + 1) continue;
-      const pushed = send(to[k], cap[k] < limit ? cap[k] : limit);
-      if (pushed > 0n) {
-        cap[k] -= pushed;
-        cap[k ^ 1] += pushed;
-        return pushed;
+  // One augmenting path along arcs that go one level up (depth first, without recursion: levels can be thousands
+  // deep); each node's current arc moves past dead ends, and a dead end leaves the level graph.
+  const augment = (): bigint => {
+    const path: number[] = [];
+    let u = source;
+    for (;;) {
+      if (u === sink) {
+        let push = cap[path[0]];
+        for (const k of path) if (cap[k] < push) push = cap[k];
+        for (const k of path) {
+          cap[k] -= push;
+          cap[k ^ 1] += push;
+        }
+        return push;
+      }
+      while (next[u] < adj[u].length) {
+        const k = adj[u][next[u]];
+        if (cap[k] > 0n && level[to[k]] === level[u] + 1) break;
+        next[u]++;
+      }
+      if (next[u] < adj[u].length) {
+        const k = adj[u][next[u]];
+        path.push(k);
+        u = to[k];
+      } else if (u === source) return 0n;
+      else {
+        level[u] = -1;
+        u = to[path.pop()! ^ 1];
+        next[u]++;
       }
     }
-    return 0n;
   };
   let flow = 0n;
   for (;;) {
@@ -289,9 +310,7 @@ function maxFlow(nv: number, arcs: [number, number, bigint][], source: number, s
     }
     if (level[sink] < 0) return { flow, cap, reach: Array.from(level, (l) => l >= 0) };
     next.fill(0);
-    let limit = 1n;
-    for (const k of adj[source]) limit += cap[k];
-    for (let pushed = send(source, limit); pushed > 0n; pushed = send(source, limit)) flow += pushed;
+    for (let pushed = augment(); pushed > 0n; pushed = augment()) flow += pushed;
   }
 }
 
