@@ -149,10 +149,23 @@ function solveLp(inst: FlowInstance, node: Fixings): LpResult {
   return { feasible, welfare, amount, flow, y };
 }
 
-/** First intent filled strictly between 0 and its minimum, or −1. */
+/** The intent filled strictly between 0 and its minimum whose fill is furthest from both (relative to it), or −1. */
 function violator(inst: FlowInstance, lp: LpResult): number {
-  for (let i = 0; i < inst.n; i++) if (lp.amount[i] > 0n && lp.amount[i] < inst.minQty[i]) return i;
-  return -1;
+  let pick = -1;
+  let num = 0n;
+  let den = 1n;
+  for (let i = 0; i < inst.n; i++) {
+    const a = lp.amount[i];
+    const m = inst.minQty[i];
+    if (!(a > 0n && a < m)) continue;
+    const d = a < m - a ? a : m - a;
+    if (pick < 0 || d * den > num * m) {
+      pick = i;
+      num = d;
+      den = m;
+    }
+  }
+  return pick;
 }
 
 /**
@@ -192,34 +205,38 @@ export function solveExact(
   const y = groupDuals(inst, root.flow, root.y);
   let best = dropViolators(inst, root);
   let bestWelfare = best.welfare;
-  const open: { node: Fixings; lp: LpResult }[] = violator(inst, root) < 0 ? [] : [{ node: { excluded: new Uint8Array(n), forced: new Uint8Array(n) }, lp: root }];
+  // Open nodes carry their parent's LP welfare as their bound; a node's LP is solved when it is taken, best bound first.
+  const open: { node: Fixings; bound: bigint }[] = [];
+  const branch = (node: Fixings, lp: LpResult) => {
+    const v = violator(inst, lp);
+    for (const force of [false, true]) {
+      const child = { excluded: node.excluded.slice(), forced: node.forced.slice() };
+      (force ? child.forced : child.excluded)[v] = 1;
+      open.push({ node: child, bound: lp.welfare });
+    }
+  };
+  if (violator(inst, root) >= 0) branch({ excluded: new Uint8Array(n), forced: new Uint8Array(n) }, root);
   let solved = 1;
   let openBound: bigint | undefined;
   let stoppedBy: ExactSolution["budget"];
   while (open.length > 0) {
-    // Best first: the open node of greatest LP welfare.
     let k = 0;
-    for (let j = 1; j < open.length; j++) if (open[j].lp.welfare > open[k].lp.welfare) k = j;
-    const { node, lp } = open.splice(k, 1)[0];
-    if (!lp.feasible || lp.welfare <= bestWelfare) continue;
-    const v = violator(inst, lp);
-    if (v < 0) {
-      best = lp;
-      bestWelfare = lp.welfare;
-      continue;
-    }
+    for (let j = 1; j < open.length; j++) if (open[j].bound > open[k].bound) k = j;
+    if (open[k].bound <= bestWelfare) break; // every open node is pruned
     const now = performance.now();
-    if (solved + 2 > nodeBudget || (solved >= minLps && now > deadline) || now > deadline + LATE_MS) {
-      stoppedBy = solved + 2 > nodeBudget ? "node_budget" : "time_budget";
-      openBound = lp.welfare;
-      for (const o of open) if (o.lp.feasible && o.lp.welfare > openBound) openBound = o.lp.welfare;
+    if (solved >= nodeBudget || (solved >= minLps && now > deadline) || now > deadline + LATE_MS) {
+      stoppedBy = solved >= nodeBudget ? "node_budget" : "time_budget";
+      openBound = open[k].bound;
       break;
     }
-    for (const force of [false, true]) {
-      const child = { excluded: node.excluded.slice(), forced: node.forced.slice() };
-      (force ? child.forced : child.excluded)[v] = 1;
-      open.push({ node: child, lp: solveLp(inst, child) });
-      solved++;
+    const { node } = open.splice(k, 1)[0];
+    const lp = solveLp(inst, node);
+    solved++;
+    if (!lp.feasible || lp.welfare <= bestWelfare) continue;
+    if (violator(inst, lp) >= 0) branch(node, lp);
+    else {
+      best = lp;
+      bestWelfare = lp.welfare;
     }
   }
   const fills = pairFlows(best.flow).map((f) => ({ b: f.b, s: f.s, quantity: toDouble(f.q, inst.qShift) }));
