@@ -335,6 +335,24 @@ describe("wide components of any size: the exact LP over classes (a whale among 
       settles(intents, latency, `seed ${seed}`);
     }
   });
+  it("small books with whales, minimums and two-sided agents: the exact rational oracle's optimum (seeds 1–30)", () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      // Few agents, so many trade both sides (their classes never meet); every third intent all-or-none, every fifth
+      // with half its quantity as minimum; the whales in resource x, region a.
+      const book: Intent[] = trustBook(seed, { n: 18, agents: 5 }).map((it, k) => ({
+        ...it, minQuantity: k % 3 === 0 ? it.quantity : k % 5 === 0 ? it.quantity / 2 : undefined,
+      }));
+      const whale = (id: string, side: "buy" | "sell", quantity: number, limitPrice: number, minQuantity?: number): Intent => ({
+        id, agent: `g${seed % 5}`, side, resource: "x", region: "a", quantity, limitPrice, minQuantity,
+      });
+      book.push(whale("big-sell", "sell", 1e12, 0.5 + (seed % 3), seed % 2 ? 1e12 : undefined), whale("big-buy", "buy", 1e12 - 1, 3));
+      book.push(whale("tiny-sell", "sell", 1e-6, 0.1), whale("tiny-buy", "buy", 1e-6, 1e9));
+      const r = settles(book, TRUST_LATENCY, `seed ${seed}`);
+      const optimum = toNumber(exactOptimum(book, TRUST_LATENCY).welfare);
+      const faults = clearingFaults(book, TRUST_LATENCY, r.fills, { optimum });
+      expect(faults, `seed ${seed}: ${describeFaults(faults)}`).toEqual([]);
+    }
+  });
   it("2,000 ordinary intents and the whales (seed 2)", () => {
     const { intents, latency } = wideBook(2, 2000);
     settles(intents, latency, "seed 2");
