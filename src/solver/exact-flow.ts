@@ -69,6 +69,8 @@ const S = 0;
 const T = 1;
 /** The free arc source → sink (and back): not trading is free. Used only when cancelling cycles. */
 const FREE = -1;
+/** Cycles a seeded flow may cancel before a cold solve is cheaper (each search for one scans the arcs a few times). */
+const WARM_CYCLES = 64;
 /** No arc (a node not reached yet). */
 const NONE = -(2 ** 30);
 
@@ -162,6 +164,35 @@ export function network(inst: FlowInstance, fix: Fixings): Flow {
     }
   }
   return flow;
+}
+
+/**
+ * Starts a network from another LP's allocation (a branch-and-bound parent's): its intent pairs, less those of intents
+ * this one leaves out, as class arc flows and group totals, each group's pieces filled best first up to its total.
+ * Feasible, but not necessarily of greatest gain for its value: `maxGainFlow(f, true)` cancels cycles first.
+ */
+export function seed(inst: FlowInstance, f: Flow, pairs: readonly { b: number; s: number; q: bigint }[]): void {
+  const groupOf = new Int32Array(inst.n).fill(-1);
+  f.groups.forEach((g, k) => g.intent.forEach((i) => (groupOf[i] = k)));
+  const arcOf = new Map<number, number>();
+  f.arcBuy.forEach((b, e) => arcOf.set((b - 2) * f.groups.length + f.arcSell[e] - 2, e));
+  const total: bigint[] = f.groups.map(() => 0n);
+  for (const { b, s, q } of pairs) {
+    const e = groupOf[b] < 0 || groupOf[s] < 0 ? undefined : arcOf.get(groupOf[b] * f.groups.length + groupOf[s]);
+    if (e === undefined) continue;
+    f.arcFlow[e] += q;
+    total[groupOf[b]] += q;
+    total[groupOf[s]] += q;
+  }
+  f.groups.forEach((g, k) => {
+    let rest = total[k];
+    g.at = 0;
+    for (let j = 0; j < g.cap.length && rest > 0n; j++) {
+      g.flow[j] = rest < g.cap[j] ? rest : g.cap[j];
+      rest -= g.flow[j];
+      if (g.flow[j] === g.cap[j]) g.at = j + 1;
+    }
+  });
 }
 
 // ---- residual arcs ----
@@ -322,6 +353,78 @@ function guessPath(f: Flow, w: Scratch): number[] | null {
   return path;
 }
 
+/**
+ * A positive cycle of the residual graph with the free source ↔ sink arcs, searched in doubles from a virtual root
+ * (every node at 0); the predecessor graph is checked for a cycle after every |V| scans. Null when the doubles see
+ * none (or when rounding made one the exact gain refutes: the exact pass decides).
+ */
+function guessCycle(f: Flow, w: Scratch): number[] | null {
+  const nv = f.adj.length;
+  const { dist, bonus, mag, via, queue, queued, start, codes, isOpen, gainF, bonusF, headF } = w;
+  dist.fill(0);
+  bonus.fill(0);
+  mag.fill(0);
+  via.fill(NONE);
+  queued.fill(1);
+  for (let v = 0; v < nv; v++) queue[v] = v;
+  let first = 0;
+  let end = nv;
+  let scans = 0;
+  const relax = (u: number, v: number, code: number, g: number, k: number): void => {
+    const d = dist[u] + g;
+    const kk = bonus[u] + k;
+    const m = mag[u] + Math.abs(g);
+    if (kk < bonus[v] || (kk === bonus[v] && !(d > dist[v] + 1e-14 * m))) return;
+    dist[v] = d;
+    bonus[v] = kk;
+    mag[v] = m;
+    via[v] = code;
+    if (!queued[v]) {
+      queued[v] = 1;
+      queue[end] = v;
+      end = (end + 1) % queue.length;
+    }
+  };
+  while (first !== end) {
+    const u = queue[first];
+    first = (first + 1) % queue.length;
+    queued[u] = 0;
+    for (let j = start[u]; j < start[u + 1]; j++) {
+      const code = codes[j];
+      if (isOpen[code]) relax(u, headF[code], code, gainF[code], bonusF[code]);
+    }
+    if (u === S) relax(S, T, FREE, 0, 0);
+    if (u === T) relax(T, S, FREE - 1, 0, 0);
+    if (++scans % nv === 0) {
+      const cycle = viaCycle(f, via);
+      if (cycle) return pathGain(f, cycle) > 0n ? cycle : null;
+    }
+  }
+  return null;
+}
+
+/** A cycle of predecessor arcs (each node has at most one; NONE for a root), as arc codes, or null. */
+function viaCycle(f: Flow, via: Int32Array): number[] | null {
+  const nv = via.length;
+  const mark = new Int32Array(nv).fill(-1);
+  for (let v0 = 0; v0 < nv; v0++) {
+    let u = v0;
+    while (u >= 0 && mark[u] < 0) {
+      mark[u] = v0;
+      u = via[u] === NONE ? -1 : tail(f, via[u]);
+    }
+    if (u < 0 || mark[u] !== v0) continue;
+    const cycle: number[] = [];
+    let x = u;
+    do {
+      cycle.push(via[x]);
+      x = tail(f, via[x]);
+    } while (x !== u);
+    return cycle;
+  }
+  return null;
+}
+
 /** Work arrays of the doubles' search: per node, and per arc code its residual as the search reads it. */
 interface Scratch {
   dist: Float64Array;
@@ -426,10 +529,19 @@ function cycleThrough(f: Flow, via: Int32Array, v: number): number[] | null {
 
 /**
  * The max-gain flow of one LP, exactly, with its optimal potentials: augment along the doubles' longest paths while
- * their exact gain is positive, then cancel exact positive cycles (zero-gain moves are never made).
+ * their exact gain is positive, then cancel exact positive cycles (zero-gain moves are never made). `warm`: the flow
+ * was seeded (`seed`).
  */
-export function maxGainFlow(f: Flow): bigint[] {
+export function maxGainFlow(f: Flow, warm = false): bigint[] | null {
   const w = scratch(f);
+  // A seeded flow may gain more by rerouting: cancel the cycles the doubles see first; past WARM_CYCLES of them a
+  // solve from no flow is cheaper (null: the caller starts again cold).
+  let cycles = 0;
+  for (let cycle = warm ? guessCycle(f, w) : null; cycle; cycle = guessCycle(f, w)) {
+    if (++cycles > WARM_CYCLES) return null;
+    augment(f, cycle);
+    for (const c of cycle) if (c >= 0) refresh(f, w, c >> 1);
+  }
   for (;;) {
     const path = guessPath(f, w);
     if (!path) break;

@@ -6,7 +6,7 @@
 // potentials; values are rounded to doubles once, at the end.
 import type { Intent } from "../contract/schema.ts";
 import type { ClassIndex } from "./classes.ts";
-import { amounts, groupDuals, maxGainFlow, network, pairFlows, type Fixings, type Flow, type FlowInstance } from "./exact-flow.ts";
+import { amounts, groupDuals, maxGainFlow, network, pairFlows, seed, type Fixings, type Flow, type FlowInstance } from "./exact-flow.ts";
 
 /** Largest ratio of a component's quantities (and of its positive prices) that the float path resolves. */
 const QTY_SPAN = 2 ** 20;
@@ -136,9 +136,12 @@ interface LpResult {
   y: bigint[];
 }
 
-function solveLp(inst: FlowInstance, node: Fixings): LpResult {
-  const flow = network(inst, node);
-  const y = maxGainFlow(flow);
+/** One node's LP; `from`: a parent's allocation to start from (its pairs), else from no flow. */
+function solveLp(inst: FlowInstance, node: Fixings, from?: LpResult): LpResult {
+  let flow = network(inst, node);
+  if (from) seed(inst, flow, pairFlows(from.flow));
+  let y = maxGainFlow(flow, from !== undefined);
+  if (!y) y = maxGainFlow((flow = network(inst, node)))!;
   const amount = amounts(inst, flow);
   let welfare = 0n;
   let feasible = true;
@@ -184,7 +187,7 @@ function dropViolators(inst: FlowInstance, root: LpResult): LpResult {
       }
     }
     if (!any) return lp;
-    lp = solveLp(inst, { excluded, forced: new Uint8Array(inst.n) });
+    lp = solveLp(inst, { excluded, forced: new Uint8Array(inst.n) }, lp);
   }
 }
 
@@ -206,13 +209,13 @@ export function solveExact(
   let best = dropViolators(inst, root);
   let bestWelfare = best.welfare;
   // Open nodes carry their parent's LP welfare as their bound; a node's LP is solved when it is taken, best bound first.
-  const open: { node: Fixings; bound: bigint }[] = [];
+  const open: { node: Fixings; bound: bigint; parent: LpResult }[] = [];
   const branch = (node: Fixings, lp: LpResult) => {
     const v = violator(inst, lp);
     for (const force of [false, true]) {
       const child = { excluded: node.excluded.slice(), forced: node.forced.slice() };
       (force ? child.forced : child.excluded)[v] = 1;
-      open.push({ node: child, bound: lp.welfare });
+      open.push({ node: child, bound: lp.welfare, parent: lp });
     }
   };
   if (violator(inst, root) >= 0) branch({ excluded: new Uint8Array(n), forced: new Uint8Array(n) }, root);
@@ -229,8 +232,8 @@ export function solveExact(
       openBound = open[k].bound;
       break;
     }
-    const { node } = open.splice(k, 1)[0];
-    const lp = solveLp(inst, node);
+    const { node, parent } = open.splice(k, 1)[0];
+    const lp = solveLp(inst, node, parent);
     solved++;
     if (!lp.feasible || lp.welfare <= bestWelfare) continue;
     if (violator(inst, lp) >= 0) branch(node, lp);
