@@ -5,7 +5,8 @@
 // quantity and price is a BigInt at one binary scale (exact.ts), so sums and gains are exact. Doubles only guide
 // the search: longest augmenting paths found in doubles are augmented exactly while their exact gain is positive,
 // then positive cycles of the exact residual graph (with free source ↔ sink arcs) are cancelled until none is left,
-// which proves the flow optimal and gives exact potentials.
+// which proves the flow optimal and gives exact potentials. A branch-and-bound node may start from its parent's
+// allocation (`seed`), cancelling the cycles the doubles see before the search.
 //
 // Individual rationality: at the optimum the potentials y have y(source) = y(sink), and a class arc carrying flow
 // has y equal at both ends, so every buyer filled through it is at or above one level P and every seller at or below
@@ -305,7 +306,7 @@ function augment(f: Flow, codes: number[]): void {
  */
 function guessPath(f: Flow, w: Scratch): number[] | null {
   const nv = f.adj.length;
-  const { dist, bonus, mag, via, count, queue, queued, start, codes, isOpen, gainF, bonusF, headF } = w;
+  const { dist, bonus, mag, via, count, queue, queued } = w;
   dist.fill(-Infinity);
   bonus.fill(-Infinity);
   via.fill(-1);
@@ -314,35 +315,15 @@ function guessPath(f: Flow, w: Scratch): number[] | null {
   bonus[S] = 0;
   mag[S] = 0;
   let first = 0;
-  let end = 0;
-  queue[end++] = S;
+  w.end = 0;
+  queue[w.end++] = S;
   queued[S] = 1;
-  while (first !== end) {
+  while (first !== w.end) {
     const u = queue[first];
     first = (first + 1) % queue.length;
     queued[u] = 0;
     if (++count[u] > nv) return null;
-    for (let j = start[u]; j < start[u + 1]; j++) {
-      const code = codes[j];
-      if (!isOpen[code]) continue;
-      const v = headF[code];
-      const g = gainF[code];
-      const d = dist[u] + g;
-      const k = bonus[u] + bonusF[code];
-      // Bonuses first (each outweighs any path's gain); then only gains above the sum's rounding, so that a piece's
-      // own forward and backward arcs never make a cycle.
-      const m = mag[u] + Math.abs(g);
-      if (k < bonus[v] || (k === bonus[v] && !(d > dist[v] + 1e-14 * m))) continue;
-      dist[v] = d;
-      bonus[v] = k;
-      mag[v] = m;
-      via[v] = code;
-      if (!queued[v]) {
-        queued[v] = 1;
-        queue[end] = v;
-        end = (end + 1) % queue.length;
-      }
-    }
+    scan(w, u);
   }
   if (bonus[T] < 0 || (bonus[T] === 0 && !(dist[T] > 0))) return null;
   const path: number[] = [];
@@ -353,6 +334,37 @@ function guessPath(f: Flow, w: Scratch): number[] | null {
   return path;
 }
 
+/** Relaxes every open arc leaving u. */
+function scan(w: Scratch, u: number): void {
+  const { start, codes, isOpen, gainF, bonusF, headF } = w;
+  for (let j = start[u]; j < start[u + 1]; j++) {
+    const code = codes[j];
+    if (isOpen[code]) relax(w, u, headF[code], code, gainF[code], bonusF[code]);
+  }
+}
+
+/**
+ * Moves v's distance to u's plus an arc's (gain g, k bonuses) if that is longer, queueing v. Bonuses first (each
+ * outweighs any path's gain); then only gains above the sum's rounding, so that a piece's own forward and backward
+ * arcs never make a cycle.
+ */
+function relax(w: Scratch, u: number, v: number, code: number, g: number, k: number): void {
+  const { dist, bonus, mag } = w;
+  const d = dist[u] + g;
+  const kk = bonus[u] + k;
+  const m = mag[u] + Math.abs(g);
+  if (kk < bonus[v] || (kk === bonus[v] && !(d > dist[v] + 1e-14 * m))) return;
+  dist[v] = d;
+  bonus[v] = kk;
+  mag[v] = m;
+  w.via[v] = code;
+  if (!w.queued[v]) {
+    w.queued[v] = 1;
+    w.queue[w.end] = v;
+    w.end = (w.end + 1) % w.queue.length;
+  }
+}
+
 /**
  * A positive cycle of the residual graph with the free source ↔ sink arcs, searched in doubles from a virtual root
  * (every node at 0); the predecessor graph is checked for a cycle after every |V| scans. Null when the doubles see
@@ -360,7 +372,7 @@ function guessPath(f: Flow, w: Scratch): number[] | null {
  */
 function guessCycle(f: Flow, w: Scratch): number[] | null {
   const nv = f.adj.length;
-  const { dist, bonus, mag, via, queue, queued, start, codes, isOpen, gainF, bonusF, headF } = w;
+  const { dist, bonus, mag, via, queue, queued } = w;
   dist.fill(0);
   bonus.fill(0);
   mag.fill(0);
@@ -368,34 +380,15 @@ function guessCycle(f: Flow, w: Scratch): number[] | null {
   queued.fill(1);
   for (let v = 0; v < nv; v++) queue[v] = v;
   let first = 0;
-  let end = nv;
-  let scans = 0;
-  const relax = (u: number, v: number, code: number, g: number, k: number): void => {
-    const d = dist[u] + g;
-    const kk = bonus[u] + k;
-    const m = mag[u] + Math.abs(g);
-    if (kk < bonus[v] || (kk === bonus[v] && !(d > dist[v] + 1e-14 * m))) return;
-    dist[v] = d;
-    bonus[v] = kk;
-    mag[v] = m;
-    via[v] = code;
-    if (!queued[v]) {
-      queued[v] = 1;
-      queue[end] = v;
-      end = (end + 1) % queue.length;
-    }
-  };
-  while (first !== end) {
+  w.end = nv;
+  for (let scans = 1; first !== w.end; scans++) {
     const u = queue[first];
     first = (first + 1) % queue.length;
     queued[u] = 0;
-    for (let j = start[u]; j < start[u + 1]; j++) {
-      const code = codes[j];
-      if (isOpen[code]) relax(u, headF[code], code, gainF[code], bonusF[code]);
-    }
-    if (u === S) relax(S, T, FREE, 0, 0);
-    if (u === T) relax(T, S, FREE - 1, 0, 0);
-    if (++scans % nv === 0) {
+    scan(w, u);
+    if (u === S) relax(w, S, T, FREE, 0, 0);
+    if (u === T) relax(w, T, S, FREE - 1, 0, 0);
+    if (scans % nv === 0) {
       const cycle = viaCycle(f, via);
       if (cycle) return pathGain(f, cycle) > 0n ? cycle : null;
     }
@@ -434,6 +427,8 @@ interface Scratch {
   count: Int32Array;
   queue: Int32Array;
   queued: Uint8Array;
+  /** Where the circular queue's next entry goes. */
+  end: number;
   /** Arc codes leaving node u: codes[start[u] .. start[u + 1]). */
   start: Int32Array;
   codes: Int32Array;
@@ -450,7 +445,7 @@ function scratch(f: Flow): Scratch {
   for (let u = 0; u < nv; u++) start[u + 1] = start[u] + f.adj[u].length;
   const w: Scratch = {
     dist: new Float64Array(nv), bonus: new Float64Array(nv), mag: new Float64Array(nv), via: new Int32Array(nv),
-    count: new Int32Array(nv), queue: new Int32Array(nv + 1), queued: new Uint8Array(nv),
+    count: new Int32Array(nv), queue: new Int32Array(nv + 1), queued: new Uint8Array(nv), end: 0,
     start, codes: Int32Array.from(f.adj.flat()), isOpen: new Uint8Array(nc), gainF: new Float64Array(nc), bonusF: new Int8Array(nc),
     headF: Int32Array.from({ length: nc }, (_, code) => head(f, code)),
   };
