@@ -1,9 +1,9 @@
 // What one whale does to an ordinary market: generated books of ordinary intents plus a 1e12 seller (all-or-none on
 // odd seeds), a 1e12 − 1 buyer and two 1e-6 intents, all in one component (support/generate.ts, wideBook). Components
-// of at most EXACT_MAX_INTENTS intents that span this much are solved in exact integers (src/solver/exact.ts); larger
-// ones stay on the float path. This counts settlements verify refuses (the market then commits nothing), crossed
-// pairs left resting and minimums missed, judged by the adversarial suite's checks (test/oracle/hostile.ts), and
-// what the solves cost.
+// that span this much are solved in exact integers over classes (src/solver/exact.ts, exact-flow.ts), whatever their
+// size. This counts settlements verify refuses (the market then commits nothing), crossed pairs left resting and
+// minimums missed, judged by the adversarial suite's checks (test/oracle/hostile.ts), and what the solves cost.
+import { loadavg } from "node:os";
 import { numberFlag, parseFlags, parseOrExit } from "../src/cli/args.ts";
 import { solve, verify } from "../src/solver/index.ts";
 import { wideBook } from "../support/generate.ts";
@@ -38,7 +38,7 @@ solveMs.sort((a, b) => a - b);
 const total = solveMs.reduce((a, b) => a + b, 0);
 const at = (p: number) => solveMs[Math.min(solveMs.length - 1, Math.floor(p * solveMs.length))].toFixed(1);
 console.log(`${books} books of ${size} ordinary intents + 4 whale intents in one component`);
-console.log(`solve ms: total ${total.toFixed(0)}, median ${at(0.5)}, p90 ${at(0.9)}, max ${at(1)}`);
+console.log(`solve ms: total ${total.toFixed(0)}, median ${at(0.5)}, p90 ${at(0.9)}, max ${at(1)} (load average ${loadavg()[0].toFixed(1)})`);
 console.log("| verify refused | crossed pair left | other faults (minimums, limits) |");
 console.log("| ---: | ---: | ---: |");
 console.log(`| ${refused} | ${crossed} | ${faulty} |`);

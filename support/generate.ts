@@ -212,19 +212,21 @@ export function trustBook(seed: number, opts: { n?: number; swapShare?: number; 
 /**
  * A generated market of `size` ordinary intents (20% all-or-none) plus whales in the same component: a 1e12 seller
  * (all-or-none on odd seeds), a 1e12 − 1 buyer and two 1e-6 intents (scripts/wide-components.ts, its test).
+ * `allOrNoneShare` sets the ordinary intents' share; `wholeWhales` makes the 1e12 seller and the 1e-6 buyer all-or-none
+ * on every seed.
  */
-export function wideBook(seed: number, size: number): { intents: Intent[]; latency: LatencyTable } {
-  const market = generateMarket(seed, { size, allOrNoneShare: 0.2 });
+export function wideBook(seed: number, size: number, opts: { allOrNoneShare?: number; wholeWhales?: boolean } = {}): { intents: Intent[]; latency: LatencyTable } {
+  const market = generateMarket(seed, { size, allOrNoneShare: opts.allOrNoneShare ?? 0.2 });
   const like = market.intents[seed % market.intents.length];
   const whale = (id: string, side: "buy" | "sell", quantity: number, limitPrice: number, minQuantity?: number): Intent => ({
     ...like, id, agent: `whale-${id}`, side, quantity, limitPrice, minQuantity, maxLatencyMs: undefined,
   });
   const intents = [
     ...market.intents,
-    whale("big-sell", "sell", 1e12, 0.5 + (seed % 3), seed % 2 ? 1e12 : undefined),
+    whale("big-sell", "sell", 1e12, 0.5 + (seed % 3), opts.wholeWhales || seed % 2 ? 1e12 : undefined),
     whale("big-buy", "buy", 1e12 - 1, 3),
     whale("tiny-sell", "sell", 1e-6, 0.1),
-    whale("tiny-buy", "buy", 1e-6, 1e9),
+    whale("tiny-buy", "buy", 1e-6, 1e9, opts.wholeWhales ? 1e-6 : undefined),
   ];
   return { intents, latency: market.latency };
 }

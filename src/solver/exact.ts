@@ -2,20 +2,15 @@
 // component that mixes 1e-6 and 1e12 quantities (or prices far apart) has sums, minimums and gains that a double
 // rounds away. Every double is m·2^e, so at a common binary scale the component's quantities and prices are
 // integers, and sums and differences of them are exact in BigInt. Such a component is solved here: the allocation
-// LP as a max-gain flow over intent pairs (successive longest augmenting paths), minimums by branch and bound, LP
-// duals from the final residual graph's potentials; values are rounded to doubles once, at the end.
-import type { Intent, LatencyTable } from "../contract/schema.ts";
-import { compatible } from "./latency.ts";
+// LP as a max-gain flow over classes (exact-flow.ts), minimums by branch and bound, LP duals from the optimal flow's
+// potentials; values are rounded to doubles once, at the end.
+import type { Intent } from "../contract/schema.ts";
+import type { ClassIndex } from "./classes.ts";
+import { amounts, groupDuals, maxGainFlow, network, pairFlows, seed, type Fixings, type Flow, type FlowInstance } from "./exact-flow.ts";
 
 /** Largest ratio of a component's quantities (and of its positive prices) that the float path resolves. */
 const QTY_SPAN = 2 ** 20;
 const PRICE_SPAN = 2 ** 16;
-/**
- * Components beyond this many intents stay on the float path: the flows are over intent pairs (quadratic in the
- * component), and beyond it a branch and bound's LPs take far longer than a clearing's time budget.
- */
-export const EXACT_MAX_INTENTS = 128;
-
 /**
  * Whether a component's numbers are too far apart for the float path's relative thresholds (1e-12 of its
  * largest quantity or price): its quantities and minimums span more than QTY_SPAN, or its positive limit prices
@@ -76,7 +71,12 @@ export function toDouble(n: bigint, shift: number): number {
   return ratioToDouble(n, 1n << BigInt(shift));
 }
 
-const bitLength = (n: bigint) => (n === 0n ? 0 : n.toString(2).length);
+/** Bits of n ≥ 0, from its hexadecimal digits (a quarter of the string toString(2) builds). */
+function bitLength(n: bigint): number {
+  if (n === 0n) return 0;
+  const hex = n.toString(16);
+  return 4 * (hex.length - 1) + (32 - Math.clz32(parseInt(hex[0], 16)));
+}
 
 /** num / den (den > 0) rounded to a double (within one unit in the last place). */
 export function ratioToDouble(num: bigint, den: bigint): number {
@@ -90,7 +90,7 @@ export function ratioToDouble(num: bigint, den: bigint): number {
   return neg ? -v : v;
 }
 
-// ---- the allocation LP and minimums over intent pairs ----
+// ---- the allocation LP and minimums ----
 
 export interface ExactSolution {
   /** Pairs that trade: intent indices (in the component) and the quantity as a double. */
@@ -103,197 +103,79 @@ export interface ExactSolution {
   budget?: "node_budget" | "time_budget";
 }
 
-interface Graph {
-  to: number[];
-  cap: bigint[];
-  gain: bigint[];
-  /** Per node, its arcs (each arc k has its reverse at k ^ 1). */
-  adj: number[][];
-}
+/**
+ * Past its time budget by this much, branch and bound stops even before its `minLps` LPs (with the incumbent and a
+ * stated gap): an LP of a component of thousands of intents takes tens to hundreds of milliseconds.
+ */
+const LATE_MS = 1000;
 
-/** The component's numbers at common scales, its individually rational compatible pairs. */
-interface ExactInstance {
-  n: number;
-  buyer: boolean[];
-  qty: bigint[];
-  minQty: bigint[];
-  price: bigint[];
-  qShift: number;
-  pShift: number;
-  pairs: [number, number][];
-  /** A bonus per unit of forced minimum larger than any path's gain (exact penalty). */
-  bonus: bigint;
-  /** More than every quantity together: an uncapacitated arc. */
-  inf: bigint;
-}
-
-function instanceOf(intents: readonly Intent[], latency: LatencyTable): ExactInstance {
+/** The component's numbers at common scales, over its classes. */
+function instanceOf(intents: readonly Intent[], idx: ClassIndex): FlowInstance & { qShift: number; pShift: number } {
   const n = intents.length;
   const q = scaled([...intents.map((it) => Math.max(0, it.quantity)), ...intents.map((it) => it.minQuantity ?? 0)]);
   const p = scaled(intents.map((it) => it.limitPrice));
   const qty = q.values.slice(0, n);
   const minQty = q.values.slice(n).map((m, i) => (m > qty[i] ? qty[i] : m));
-  const pairs: [number, number][] = [];
-  for (let b = 0; b < n; b++) {
-    if (intents[b].side !== "buy" || qty[b] === 0n) continue;
-    for (let s = 0; s < n; s++) {
-      if (intents[s].side !== "sell" || qty[s] === 0n || p.values[b] < p.values[s]) continue;
-      if (compatible(intents[b], intents[s], latency)) pairs.push([b, s]);
-    }
-  }
   let pMax = 0n;
   for (const v of p.values) if (v > pMax) pMax = v;
   let inf = 1n;
   for (const v of qty) inf += v;
   return {
-    n, buyer: intents.map((it) => it.side === "buy"), qty, minQty, price: p.values, qShift: q.shift, pShift: p.shift, pairs,
+    n, buyer: intents.map((it) => it.side === "buy"), qty, minQty, price: p.values, qShift: q.shift, pShift: p.shift,
+    priceNum: Float64Array.from(intents, (it) => it.limitPrice), idx,
     bonus: BigInt(2 * n + 4) * (pMax + 1n), inf,
   };
-}
-
-const SOURCE = 0;
-const SINK = 1;
-
-/** The flow network of one LP: source → buyers → sellers → sink; forced minimums as bonus pieces. */
-function network(inst: ExactInstance, excluded: Uint8Array, forced: Uint8Array): { g: Graph; forcedArcs: number[]; pairArcs: number[] } {
-  const g: Graph = { to: [], cap: [], gain: [], adj: Array.from({ length: inst.n + 2 }, () => []) };
-  const arc = (u: number, v: number, cap: bigint, gain: bigint) => {
-    g.adj[u].push(g.to.length);
-    g.to.push(v), g.cap.push(cap), g.gain.push(gain);
-    g.adj[v].push(g.to.length);
-    g.to.push(u), g.cap.push(0n), g.gain.push(-gain);
-    return g.to.length - 2;
-  };
-  const forcedArcs: number[] = [];
-  for (let i = 0; i < inst.n; i++) {
-    if (excluded[i] || inst.qty[i] === 0n) continue;
-    const node = i + 2;
-    const gain = inst.buyer[i] ? inst.price[i] : -inst.price[i];
-    const link = (cap: bigint, g0: bigint) => (inst.buyer[i] ? arc(SOURCE, node, cap, g0) : arc(node, SINK, cap, g0));
-    const min = forced[i] ? inst.minQty[i] : 0n;
-    if (min > 0n) forcedArcs.push(link(min, gain + inst.bonus));
-    if (inst.qty[i] > min) link(inst.qty[i] - min, gain);
-  }
-  const pairArcs = inst.pairs.map(([b, s]) => (excluded[b] || excluded[s] ? -1 : arc(b + 2, s + 2, inst.inf, 0n)));
-  return { g, forcedArcs, pairArcs };
-}
-
-/**
- * Longest-gain distances over residual arcs from `from` (or from a virtual root joined to every node by gain 0),
- * by a queue of changed nodes (Bellman–Ford–Moore; the residual graph has no positive cycle).
- */
-function longest(g: Graph, from: number | null): (bigint | null)[] & { via?: number[] } {
-  const nv = g.adj.length;
-  const dist: (bigint | null)[] = new Array(nv).fill(from === null ? 0n : null);
-  const via: number[] = new Array(nv).fill(-1);
-  const queued = new Uint8Array(nv);
-  const queue: number[] = [];
-  if (from !== null) dist[from] = 0n;
-  for (let u = 0; u < nv; u++) {
-    if (dist[u] !== null) {
-      queue.push(u);
-      queued[u] = 1;
-    }
-  }
-  for (let h = 0; h < queue.length; h++) {
-    const u = queue[h];
-    queued[u] = 0;
-    const du = dist[u]!;
-    for (const k of g.adj[u]) {
-      if (g.cap[k] === 0n) continue;
-      const v = g.to[k];
-      const d = du + g.gain[k];
-      if (dist[v] === null || d > dist[v]!) {
-        dist[v] = d;
-        via[v] = k;
-        if (!queued[v]) {
-          queued[v] = 1;
-          queue.push(v);
-        }
-      }
-    }
-  }
-  return Object.assign(dist, { via });
-}
-
-/** Augments along longest paths while one gains: the max-gain flow (zero-gain paths are not taken). */
-function maxGainFlow(g: Graph): void {
-  for (;;) {
-    const dist = longest(g, SOURCE);
-    const dt = dist[SINK];
-    if (dt === null || dt <= 0n) return;
-    let push: bigint | null = null;
-    for (let v = SINK; v !== SOURCE; v = g.to[dist.via![v] ^ 1]) {
-      const c = g.cap[dist.via![v]];
-      if (push === null || c < push) push = c;
-    }
-    for (let v = SINK; v !== SOURCE; v = g.to[dist.via![v] ^ 1]) {
-      const k = dist.via![v];
-      g.cap[k] -= push!;
-      g.cap[k ^ 1] += push!;
-    }
-  }
-}
-
-interface Node {
-  excluded: Uint8Array;
-  forced: Uint8Array;
 }
 
 interface LpResult {
   feasible: boolean;
   /** Welfare at scale 2^(qShift + pShift). */
   welfare: bigint;
-  /** Per pair, its flow (scaled quantity). */
-  pairFlow: bigint[];
   amount: bigint[];
-  g: Graph;
+  flow: Flow;
+  y: bigint[];
 }
 
-function solveLp(inst: ExactInstance, node: Node): LpResult {
-  const { g, forcedArcs, pairArcs } = network(inst, node.excluded, node.forced);
-  maxGainFlow(g);
-  const feasible = forcedArcs.every((k) => g.cap[k] === 0n);
-  const amount: bigint[] = new Array(inst.n).fill(0n);
+/** One node's LP; `from`: a parent's allocation to start from (its pairs), else from no flow. */
+function solveLp(inst: FlowInstance, node: Fixings, from?: LpResult): LpResult {
+  let flow = network(inst, node);
+  if (from) seed(inst, flow, pairFlows(from.flow));
+  let y = maxGainFlow(flow, from !== undefined);
+  if (!y) y = maxGainFlow((flow = network(inst, node)))!;
+  const amount = amounts(inst, flow);
   let welfare = 0n;
-  const pairFlow = pairArcs.map((k, e) => {
-    if (k < 0) return 0n;
-    const f = g.cap[k ^ 1];
-    const [b, s] = inst.pairs[e];
-    amount[b] += f;
-    amount[s] += f;
-    welfare += f * (inst.price[b] - inst.price[s]);
-    return f;
-  });
-  return { feasible, welfare, pairFlow, amount, g };
+  let feasible = true;
+  for (let i = 0; i < inst.n; i++) {
+    welfare += inst.buyer[i] ? amount[i] * inst.price[i] : -amount[i] * inst.price[i];
+    if (node.forced[i] && amount[i] < inst.minQty[i]) feasible = false;
+  }
+  return { feasible, welfare, amount, flow, y };
 }
 
-/** First intent filled strictly between 0 and its minimum, or −1. */
-function violator(inst: ExactInstance, lp: LpResult): number {
-  for (let i = 0; i < inst.n; i++) if (lp.amount[i] > 0n && lp.amount[i] < inst.minQty[i]) return i;
-  return -1;
-}
-
-/**
- * Root LP duals from the residual graph's potentials y (longest paths from a virtual root, with the arc sink →
- * source that not trading is free): a buyer's dual max(0, price + y(source) − y(buyer)), a seller's
- * max(0, y(seller) − y(sink) − price). Complementary slackness makes their objective the LP's welfare.
- */
-function rootDuals(inst: ExactInstance, g: Graph): bigint[] {
-  g.adj[SINK].push(g.to.length);
-  g.to.push(SOURCE), g.cap.push(inst.inf), g.gain.push(0n);
-  const y = longest(g, null) as bigint[];
-  return inst.price.map((p, i) => {
-    const d = inst.buyer[i] ? p + y[SOURCE] - y[i + 2] : y[i + 2] - y[SINK] - p;
-    return d > 0n && inst.qty[i] > 0n ? d : 0n;
-  });
+/** The intent filled strictly between 0 and its minimum whose fill is furthest from both (relative to it), or −1. */
+function violator(inst: FlowInstance, lp: LpResult): number {
+  let pick = -1;
+  let num = 0n;
+  let den = 1n;
+  for (let i = 0; i < inst.n; i++) {
+    const a = lp.amount[i];
+    const m = inst.minQty[i];
+    if (!(a > 0n && a < m)) continue;
+    const d = a < m - a ? a : m - a;
+    if (pick < 0 || d * den > num * m) {
+      pick = i;
+      num = d;
+      den = m;
+    }
+  }
+  return pick;
 }
 
 /**
  * A first incumbent: leave out every intent filled below its minimum and solve again, until none is; the empty
  * allocation at worst.
  */
-function dropViolators(inst: ExactInstance, root: LpResult): LpResult {
+function dropViolators(inst: FlowInstance, root: LpResult): LpResult {
   const excluded = new Uint8Array(inst.n);
   let lp = root;
   for (;;) {
@@ -305,59 +187,62 @@ function dropViolators(inst: ExactInstance, root: LpResult): LpResult {
       }
     }
     if (!any) return lp;
-    lp = solveLp(inst, { excluded, forced: new Uint8Array(inst.n) });
+    lp = solveLp(inst, { excluded, forced: new Uint8Array(inst.n) }, lp);
   }
 }
 
 /**
  * The component's optimal allocation, exactly: best-first branch and bound on minimums (an intent left out, or
- * forced to at least its minimum), each node's LP solved in integers; the first incumbent drops violators.
+ * forced to at least its minimum), each node's LP solved in integers over classes (exact-flow.ts); the first
+ * incumbent drops violators.
  */
 export function solveExact(
   intents: readonly Intent[],
-  latency: LatencyTable,
+  idx: ClassIndex,
   budget: { nodeBudget: number; deadline: number; minLps: number },
 ): ExactSolution {
   const { nodeBudget, deadline, minLps } = budget;
-  const inst = instanceOf(intents, latency);
+  const inst = instanceOf(intents, idx);
   const n = inst.n;
   const root = solveLp(inst, { excluded: new Uint8Array(n), forced: new Uint8Array(n) });
-  const y = rootDuals(inst, root.g);
+  const y = groupDuals(inst, root.flow, root.y);
   let best = dropViolators(inst, root);
   let bestWelfare = best.welfare;
-  const open: { node: Node; lp: LpResult }[] = violator(inst, root) < 0 ? [] : [{ node: { excluded: new Uint8Array(n), forced: new Uint8Array(n) }, lp: root }];
+  // Open nodes carry their parent's LP welfare as their bound; a node's LP is solved when it is taken, best bound first.
+  const open: { node: Fixings; bound: bigint; parent: LpResult }[] = [];
+  const branch = (node: Fixings, lp: LpResult) => {
+    const v = violator(inst, lp);
+    for (const force of [false, true]) {
+      const child = { excluded: node.excluded.slice(), forced: node.forced.slice() };
+      (force ? child.forced : child.excluded)[v] = 1;
+      open.push({ node: child, bound: lp.welfare, parent: lp });
+    }
+  };
+  if (violator(inst, root) >= 0) branch({ excluded: new Uint8Array(n), forced: new Uint8Array(n) }, root);
   let solved = 1;
   let openBound: bigint | undefined;
   let stoppedBy: ExactSolution["budget"];
   while (open.length > 0) {
-    // Best first: the open node of greatest LP welfare.
     let k = 0;
-    for (let j = 1; j < open.length; j++) if (open[j].lp.welfare > open[k].lp.welfare) k = j;
-    const { node, lp } = open.splice(k, 1)[0];
-    if (!lp.feasible || lp.welfare <= bestWelfare) continue;
-    const v = violator(inst, lp);
-    if (v < 0) {
-      best = lp;
-      bestWelfare = lp.welfare;
-      continue;
-    }
-    if (solved + 2 > nodeBudget || (solved >= minLps && performance.now() > deadline)) {
-      stoppedBy = solved + 2 > nodeBudget ? "node_budget" : "time_budget";
-      openBound = lp.welfare;
-      for (const o of open) if (o.lp.feasible && o.lp.welfare > openBound) openBound = o.lp.welfare;
+    for (let j = 1; j < open.length; j++) if (open[j].bound > open[k].bound) k = j;
+    if (open[k].bound <= bestWelfare) break; // every open node is pruned
+    const now = performance.now();
+    if (solved >= nodeBudget || (solved >= minLps && now > deadline) || now > deadline + LATE_MS) {
+      stoppedBy = solved >= nodeBudget ? "node_budget" : "time_budget";
+      openBound = open[k].bound;
       break;
     }
-    for (const force of [false, true]) {
-      const child = { excluded: node.excluded.slice(), forced: node.forced.slice() };
-      (force ? child.forced : child.excluded)[v] = 1;
-      open.push({ node: child, lp: solveLp(inst, child) });
-      solved++;
+    const { node, parent } = open.splice(k, 1)[0];
+    const lp = solveLp(inst, node, parent);
+    solved++;
+    if (!lp.feasible || lp.welfare <= bestWelfare) continue;
+    if (violator(inst, lp) >= 0) branch(node, lp);
+    else {
+      best = lp;
+      bestWelfare = lp.welfare;
     }
   }
-  const fills: ExactSolution["fills"] = [];
-  best.pairFlow.forEach((f, e) => {
-    if (f > 0n) fills.push({ b: inst.pairs[e][0], s: inst.pairs[e][1], quantity: toDouble(f, inst.qShift) });
-  });
+  const fills = pairFlows(best.flow).map((f) => ({ b: f.b, s: f.s, quantity: toDouble(f.q, inst.qShift) }));
   let lpBound = 0n;
   y.forEach((d, i) => (lpBound += d * inst.qty[i]));
   const scale = inst.qShift + inst.pShift;
@@ -373,12 +258,9 @@ export function solveExact(
 
 /** Per-intent quantities or per-fill gains spread wider than this: the float decomposition's eps can misplace a level. */
 const NASH_SPAN = 2 ** 20;
-/** Groups beyond this many fills stay on the float path (the exact max flows are BigInt). */
-export const EXACT_NASH_MAX_FILLS = 400;
 
 /** Whether a group of fills (positive gains `G`, intents' traded volumes `q`) needs exact Nash prices. */
 export function needsExactNash(fills: readonly number[], nodes: readonly number[], gain: (f: number) => number, q: Float64Array): boolean {
-  if (fills.length > EXACT_NASH_MAX_FILLS) return false;
   let gMin = Infinity;
   let gMax = 0;
   for (const f of fills) {
@@ -395,7 +277,7 @@ export function needsExactNash(fills: readonly number[], nodes: readonly number[
   return qMax > NASH_SPAN * qMin || gMax > NASH_SPAN * gMin;
 }
 
-/** Max flow (Edmonds–Karp) on a small graph with BigInt capacities; arcs as [from, to, cap]. */
+/** Max flow (Dinic) with BigInt capacities; arcs as [from, to, cap]. `reach`: the source's side of the min cut. */
 function maxFlow(nv: number, arcs: [number, number, bigint][], source: number, sink: number): { flow: bigint; cap: bigint[]; reach: boolean[] } {
   const to: number[] = [];
   const cap: bigint[] = [];
@@ -404,29 +286,56 @@ function maxFlow(nv: number, arcs: [number, number, bigint][], source: number, s
     adj[u].push(to.length), to.push(v), cap.push(c);
     adj[v].push(to.length), to.push(u), cap.push(0n);
   }
+  const level = new Int32Array(nv);
+  const next = new Int32Array(nv);
+  // One augmenting path along arcs that go one level up (depth first, without recursion: levels can be thousands
+  // deep); each node's current arc moves past dead ends, and a dead end leaves the level graph.
+  const augment = (): bigint => {
+    const path: number[] = [];
+    let u = source;
+    for (;;) {
+      if (u === sink) {
+        let push = cap[path[0]];
+        for (const k of path) if (cap[k] < push) push = cap[k];
+        for (const k of path) {
+          cap[k] -= push;
+          cap[k ^ 1] += push;
+        }
+        return push;
+      }
+      while (next[u] < adj[u].length) {
+        const k = adj[u][next[u]];
+        if (cap[k] > 0n && level[to[k]] === level[u] + 1) break;
+        next[u]++;
+      }
+      if (next[u] < adj[u].length) {
+        const k = adj[u][next[u]];
+        path.push(k);
+        u = to[k];
+      } else if (u === source) return 0n;
+      else {
+        level[u] = -1;
+        u = to[path.pop()! ^ 1];
+        next[u]++;
+      }
+    }
+  };
   let flow = 0n;
   for (;;) {
-    const via = new Array<number>(nv).fill(-1);
-    const seen = new Array<boolean>(nv).fill(false);
-    seen[source] = true;
+    level.fill(-1);
+    level[source] = 0;
     const queue = [source];
-    for (let h = 0; h < queue.length && !seen[sink]; h++) {
+    for (let h = 0; h < queue.length; h++) {
       for (const k of adj[queue[h]]) {
-        if (cap[k] > 0n && !seen[to[k]]) {
-          seen[to[k]] = true;
-          via[to[k]] = k;
+        if (cap[k] > 0n && level[to[k]] < 0) {
+          level[to[k]] = level[queue[h]] + 1;
           queue.push(to[k]);
         }
       }
     }
-    if (!seen[sink]) return { flow, cap, reach: seen };
-    let push = -1n;
-    for (let v = sink; v !== source; v = to[via[v] ^ 1]) if (push < 0n || cap[via[v]] < push) push = cap[via[v]];
-    for (let v = sink; v !== source; v = to[via[v] ^ 1]) {
-      cap[via[v]] -= push;
-      cap[via[v] ^ 1] += push;
-    }
-    flow += push;
+    if (level[sink] < 0) return { flow, cap, reach: Array.from(level, (l) => l >= 0) };
+    next.fill(0);
+    for (let pushed = augment(); pushed > 0n; pushed = augment()) flow += pushed;
   }
 }
 

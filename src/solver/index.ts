@@ -7,7 +7,7 @@ import { MAX_LEAVES, MIN_LPS, indexedFills, prepare, solvePlainComponent } from 
 import { isSoft, priceIndexed } from "./price.ts";
 import { looseSwapCertificate, rootBoundOnly, solveSwapComponent } from "./swaps.ts";
 import { tradeComponents } from "./components.ts";
-import { EXACT_MAX_INTENTS, needsExact, solveExact } from "./exact.ts";
+import { needsExact, solveExact } from "./exact.ts";
 import { isTimed, solveTime } from "./time.ts";
 import type { Budgets, SolveOptions, SolveResult } from "./result.ts";
 import { verify } from "./verify.ts";
@@ -88,20 +88,20 @@ function solveComponent(
   // whose penalties sit on that circulation's pair arcs (notes/solver.md, "Net Nash and soft latency").
   if (intents.some((it) => it.swapFor !== undefined || isSoft(it))) return solveSwapComponent(intents, latency, prepare(intents, idx), budgets, t0, duals);
   // Numbers too far apart for the float path's relative thresholds: exact integers (notes/solver.md, "Exactness").
-  if (intents.length <= EXACT_MAX_INTENTS && needsExact(intents)) return solveExactComponent(intents, latency, budgets.nodeBudget, t0 + budgets.timeBudgetMs, t0, duals);
+  if (needsExact(intents)) return solveExactComponent(intents, idx, budgets.nodeBudget, t0 + budgets.timeBudgetMs, t0, duals);
   return solvePlainComponent(intents, prepare(intents, idx), budgets, options.maxCertificateLeaves ?? MAX_LEAVES, t0, duals);
 }
 
 /** A component solved in exact integers (exact.ts), priced and certified as the float path does. */
 function solveExactComponent(
   intents: readonly Intent[],
-  latency: LatencyTable,
+  idx: ClassIndex,
   nodeBudget: number,
   deadline: number,
   t0: number,
   duals: Record<string, number>,
 ): SolveResult {
-  const x = solveExact(intents, latency, { nodeBudget, deadline, minLps: MIN_LPS });
+  const x = solveExact(intents, idx, { nodeBudget, deadline, minLps: MIN_LPS });
   let welfare = 0;
   for (const f of x.fills) welfare += f.quantity * (intents[f.b].limitPrice - intents[f.s].limitPrice);
   const fills = priceIndexed(intents, ...indexedFills(intents, x.fills));

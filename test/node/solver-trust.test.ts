@@ -321,6 +321,66 @@ describe("wide components: 200 ordinary intents and whales (1e12 and 1e-6) in on
   });
 });
 
+describe("wide components of any size: the exact LP over classes (a whale among 500 or 2,000 intents)", () => {
+  const settles = (intents: Intent[], latency: Parameters<typeof solve>[1], label: string) => {
+    const r = solve(intents, latency);
+    expect(verify(intents, latency, r), label).toEqual({ ok: true });
+    const faults = [...clearingFaults(intents, latency, r.fills), ...crossedPairFaults(afterFills(intents, r.fills), latency)];
+    expect(faults, `${label}: ${describeFaults(faults)}`).toEqual([]);
+    return r;
+  };
+  it("500 ordinary intents and the whales: verify accepts, no crossed pair rests, every minimum holds (seeds 1–40)", () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const { intents, latency } = wideBook(seed, 500);
+      settles(intents, latency, `seed ${seed}`);
+    }
+  });
+  it("small books with whales, minimums and two-sided agents: the exact rational oracle's optimum (seeds 1–30)", () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      // Few agents, so many trade both sides (their classes never meet); every third intent all-or-none, every fifth
+      // with half its quantity as minimum; the whales in resource x, region a.
+      const book: Intent[] = trustBook(seed, { n: 18, agents: 5 }).map((it, k) => ({
+        ...it, minQuantity: k % 3 === 0 ? it.quantity : k % 5 === 0 ? it.quantity / 2 : undefined,
+      }));
+      const whale = (id: string, side: "buy" | "sell", quantity: number, limitPrice: number, minQuantity?: number): Intent => ({
+        id, agent: `g${seed % 5}`, side, resource: "x", region: "a", quantity, limitPrice, minQuantity,
+      });
+      book.push(whale("big-sell", "sell", 1e12, 0.5 + (seed % 3), seed % 2 ? 1e12 : undefined), whale("big-buy", "buy", 1e12 - 1, 3));
+      book.push(whale("tiny-sell", "sell", 1e-6, 0.1), whale("tiny-buy", "buy", 1e-6, 1e9));
+      const r = settles(book, TRUST_LATENCY, `seed ${seed}`);
+      const optimum = toNumber(exactOptimum(book, TRUST_LATENCY).welfare);
+      const faults = clearingFaults(book, TRUST_LATENCY, r.fills, { optimum });
+      expect(faults, `seed ${seed}: ${describeFaults(faults)}`).toEqual([]);
+    }
+  });
+  it("half the book all-or-none, the 1e12 seller and the 1e-6 buyer at 1e9 all-or-none too (500 intents, seeds 1–6)", () => {
+    for (let seed = 1; seed <= 6; seed++) {
+      const { intents, latency } = wideBook(seed, 500, { allOrNoneShare: 0.5, wholeWhales: true });
+      settles(intents, latency, `seed ${seed}`);
+    }
+  });
+  it("2,000 ordinary intents and the whales (seed 2)", () => {
+    const { intents, latency } = wideBook(2, 2000);
+    settles(intents, latency, "seed 2");
+  });
+  it("an agent on both sides of the whales' resource never fills itself, and an all-or-none whale stays whole", () => {
+    for (let seed = 1; seed <= 6; seed++) {
+      const { intents, latency } = wideBook(seed, 300);
+      const whale = intents.find((it) => it.id === "big-sell")!;
+      // The hostile agent: a dear buy and a cheap sell beside its own all-or-none 1e12 sell, all in the whales' class.
+      const own = (id: string, side: "buy" | "sell", quantity: number, limitPrice: number, minQuantity?: number): Intent => ({
+        ...whale, id, agent: "mallory", side, quantity, limitPrice, minQuantity,
+      });
+      const book = [...intents, own("m-buy", "buy", 1e12, 50), own("m-sell", "sell", 1e12, 0.01, 1e12), own("m-tiny", "sell", 1e-6, 0.001)];
+      const r = settles(book, latency, `seed ${seed}`);
+      const agent = new Map(book.map((it) => [it.id, it.agent]));
+      expect(r.fills.filter((f) => agent.get(f.buy) === agent.get(f.sell)), `seed ${seed}`).toEqual([]);
+      const sold = r.fills.filter((f) => f.sell === "m-sell").reduce((a, f) => a + f.quantity, 0);
+      expect(sold === 0 || sold >= 1e12 * (1 - 1e-12), `seed ${seed}: m-sell sold ${sold}`).toBe(true);
+    }
+  });
+});
+
 describe("wide swap books without minimums: a 1e12 swap does not hide a trade of 1 unit or 1e-6", () => {
   const swap = (id: string, agent: string, region: string, quantity: number, limitPrice: number, resource: string, want: string, wantLimit: number): Intent => ({
     id, agent, side: "sell", kind: "swap", resource, quantity, limitPrice, region, swapFor: { resource: want, limitPrice: wantLimit },
