@@ -11,7 +11,7 @@ import { compatible, softPenalty, withinCap } from "./latency.ts";
 import { isSoft, pairLimits, type AllocationFill } from "./price.ts";
 import { walkFlow } from "./decompose.ts";
 import { networkSimplex, type FlowSolution } from "./simplex.ts";
-import { EXACT_MAX_PIECES, needsExactCirculation, solveExactCirculation, type Walk } from "./swap-exact.ts";
+import { needsExactCirculation, solveExactCirculation, type Walk } from "./swap-exact.ts";
 
 export interface MultiResult {
   /** Unpriced: solve() prices them with priceAllocation. */
@@ -156,12 +156,11 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
   pieceStart.push(pieceCost.length);
   const graph = { V, src: Int32Array.from(src), dst: Int32Array.from(dst), pieceStart: Int32Array.from(pieceStart), pieceCap: Float64Array.from(pieceCap) };
   const wide = farApart(intents, plain, swaps);
-  // Too many pieces for BigInt: doubles, with a gain threshold above the costs' rounding (eps comes from the limit
-  // prices alone; beside swapFor limits of 1e9 the simplex would cycle on violations of their ulps).
-  const sol: Circulation =
-    wide && pieceCost.length <= EXACT_MAX_PIECES
-      ? solveExactCirculation({ ...graph, costAdd: Float64Array.from(costAdd), costSub: Float64Array.from(costSub) }, S, T)
-      : floatSolution(networkSimplex({ ...graph, pieceCost: Float64Array.from(pieceCost) }, wide ? Math.max(eps, costNoise(pieceCost)) : eps), graph, pieceCost);
+  // Numbers doubles cannot resolve: the exact circulation, whatever the component's size (in doubles such a book is
+  // refused by verify, so nothing in the component would ever clear: one hostile swap would stall it).
+  const sol: Circulation = wide
+    ? solveExactCirculation({ ...graph, costAdd: Float64Array.from(costAdd), costSub: Float64Array.from(costSub) }, S, T)
+    : floatSolution(networkSimplex({ ...graph, pieceCost: Float64Array.from(pieceCost) }, eps), graph, pieceCost);
 
   // A hop's gain per unit: the buyer's value less the seller's limit, as soft latency moves them for the pair.
   const hopGain = (buyer: number, seller: number) => {
@@ -363,13 +362,6 @@ function farApart(intents: readonly Intent[], plain: readonly number[], swaps: r
   const quantities = members.flatMap((it) => [it.quantity, it.minQuantity ?? 0]);
   const prices = members.flatMap((it) => (it.swapFor ? [it.limitPrice, it.swapFor.limitPrice ?? 0] : [it.limitPrice]));
   return needsExactCirculation(quantities, prices);
-}
-
-/** 1e-12 of the largest finite cost: what the potentials' rounding reaches. */
-function costNoise(pieceCost: readonly number[]): number {
-  let most = 0;
-  for (const c of pieceCost) if (Math.abs(c) > most && Math.abs(c) < Infinity) most = Math.abs(c);
-  return 1e-12 * most;
 }
 
 /**

@@ -12,8 +12,6 @@ import { scaled, toDouble } from "./exact.ts";
  */
 const QTY_SPAN = 2 ** 20;
 const PRICE_SPAN = 2 ** 16;
-/** Beyond this many pieces the exact circulation costs more than a clearing's budget: such components stay in doubles. */
-export const EXACT_MAX_PIECES = 4096;
 
 /**
  * Whether the numbers of a component's circulation are too far apart for doubles: its largest quantity exceeds
