@@ -35,7 +35,7 @@ const memberCount = flags.members ?? (quick ? 2 : 3);
 const testMarkets = quick ? 20 : 150;
 const largeMarkets = quick ? 1 : 6;
 const from = flags.from ?? "";
-const version = flags.version ?? (from ? "nash-scorer-v5-tuned" : "nash-scorer-v5");
+const version = flags.version ?? (from ? "nash-scorer-v6-tuned" : "nash-scorer-v6");
 const outDir = flags.out ?? "models";
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const revealsFile = flags.reveals ?? "";

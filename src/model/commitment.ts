@@ -144,9 +144,12 @@ export function windowBand(window: { start: string; end: string }): WindowBand {
   return { startHour: Math.floor(start / HOUR_MS), lengthBand: Math.floor(WINDOW_LENGTH_BANDS_PER_OCTAVE * Math.log2(hours)) };
 }
 
-/** The window a validator imagines from its band, in ms: from the start hour for the band's middle length. */
-export function windowBandSpan(band: WindowBand): { start: number; end: number } {
-  const hours = 2 ** ((band.lengthBand + 0.5) / WINDOW_LENGTH_BANDS_PER_OCTAVE);
+/**
+ * The window a validator imagines from its band, in ms: from the start hour for the band's middle length (`low`:
+ * its shortest length, a pessimistic reading).
+ */
+export function windowBandSpan(band: WindowBand, length: "middle" | "low" = "middle"): { start: number; end: number } {
+  const hours = 2 ** ((band.lengthBand + (length === "low" ? 0 : 0.5)) / WINDOW_LENGTH_BANDS_PER_OCTAVE);
   return { start: band.startHour * HOUR_MS, end: band.startHour * HOUR_MS + hours * HOUR_MS };
 }
 

@@ -19,7 +19,10 @@ import {
 // buy of what it takes), pairs whose banded windows do not overlap cannot trade, a rate cap bounds a pair's
 // quantity to rate × the hours both windows share, and with the batch's time (`now`) a window's past is cut off;
 // five readings of them appended.
-export const FEATURES_VERSION = "f6";
+// f7: windows read at their band's shortest length beside its middle (the overlap the bands vouch for): the gain
+// the greedy and the banded optimum lose with them, what a proposal leaves that only the middle reading can trade,
+// the proposal's welfare over that optimum, and windowed all-or-none intents in what a proposal leaves.
+export const FEATURES_VERSION = "f7";
 export const FEATURE_NAMES = [
   "wp_over_greedy", "wp_over_wp_plus_residual", "wp_over_curve", "residual_over_greedy", "filled_vol_over_greedy_vol",
   "residual_vol_over_greedy_vol", "intents_trading_share", "trading_full_share", "mean_fill_ratio",
@@ -31,6 +34,8 @@ export const FEATURE_NAMES = [
   "wp_over_conservative_optimum", "conservative_over_banded_optimum",
   "latency_unsure_gain_share", "greedy_sure_over_greedy", "greedy_midcap_over_greedy", "wp_over_greedy_midcap",
   "windowed_share", "swap_leg_share", "window_blocked_gain_share", "rate_bound_gain_share", "window_past_share",
+  "greedy_low_window_lost_share", "residual_low_window_lost_share", "banded_low_window_lost_share",
+  "wp_over_banded_low_window", "residual_windowed_all_or_none_share",
 ] as const;
 export const FEATURE_COUNT = FEATURE_NAMES.length;
 
@@ -58,6 +63,8 @@ interface Banded {
   priceBand: number;
   /** The window a validator imagines from the band (ms); undefined: any time. */
   window?: { start: number; end: number };
+  /** The same window at its band's shortest length. */
+  windowLow?: { start: number; end: number };
   /** The rate cap's band middle (units per hour); Infinity without one. */
   rate: number;
 }
@@ -73,6 +80,8 @@ interface Pair {
   midCapOk: boolean;
   /** The most it can trade within the legs' rate caps over the hours their windows share (Infinity: no cap). */
   most: number;
+  /** The same with windows at their band's shortest length (0: they do not overlap then). */
+  mostLow: number;
 }
 type GainOf = (p: Pair) => number;
 
@@ -105,14 +114,19 @@ export interface BatchContext {
   rateBoundGain: number;
   /** Share of the banded window-hours that lie before now (0 without now). */
   windowPastShare: number;
+  /** Midpoint pairs with windows at their band's shortest length (mostLow as most), and their greedy optimum. */
+  lowPairs: Pair[];
+  greedyLowWindow: number;
+  /** The banded optimum with windows at their band's shortest length; undefined when no commitment has a window. */
+  bandedLowWindow?: number;
 }
 
 const HOUR_MS = 3_600_000;
 
 /** The banded window from `now` on (empty when it has passed); the whole band without now. */
-function fromNow(band: WindowBand | undefined, now: number | undefined): { start: number; end: number } | undefined {
+function fromNow(band: WindowBand | undefined, now: number | undefined, length: "middle" | "low" = "middle"): { start: number; end: number } | undefined {
   if (!band) return undefined;
-  const span = windowBandSpan(band);
+  const span = windowBandSpan(band, length);
   return now === undefined ? span : { start: Math.min(Math.max(span.start, now), span.end), end: span.end };
 }
 
@@ -128,7 +142,7 @@ function legsOf(c: Commitment, now: number | undefined): Banded[] {
     cap: latencyBandCap(f.latencyBand),
     capLow: f.latencyBand === null ? Infinity : f.latencyBand === 0 ? 0 : latencyBandCap(f.latencyBand - 1),
     allOrNone: f.minimum === "all", someMinimum: f.minimum === "some", priceBand: band ?? -1e9,
-    ...(window ? { window: fromNow(window, now) } : {}),
+    ...(window ? { window: fromNow(window, now), windowLow: fromNow(window, now, "low") } : {}),
     rate: f.rateBand === undefined ? Infinity : quantityBandMid(f.rateBand),
   });
   if (!f.swapFor) return [leg(f.side === "buy", f.resource, f.priceBand, f.window)];
@@ -136,10 +150,12 @@ function legsOf(c: Commitment, now: number | undefined): Banded[] {
 }
 
 /** Hours two legs can trade together: their windows' overlap (a windowless leg trades at any time). */
-function sharedHours(a: Banded, b: Banded): number {
-  if (!a.window && !b.window) return Infinity;
-  const start = Math.max(a.window?.start ?? -Infinity, b.window?.start ?? -Infinity);
-  const end = Math.min(a.window?.end ?? Infinity, b.window?.end ?? Infinity);
+function sharedHours(a: Banded, b: Banded, length: "middle" | "low" = "middle"): number {
+  const wa = length === "low" ? a.windowLow : a.window;
+  const wb = length === "low" ? b.windowLow : b.window;
+  if (!wa && !wb) return Infinity;
+  const start = Math.max(wa?.start ?? -Infinity, wb?.start ?? -Infinity);
+  const end = Math.min(wa?.end ?? Infinity, wb?.end ?? Infinity);
   return Math.max(0, (end - start) / HOUR_MS);
 }
 
@@ -174,6 +190,7 @@ export function batchContext(commitments: readonly Commitment[], latency: Latenc
         b: bi, s: si, gain: b.p - s.p, ambiguous: b.priceBand - s.priceBand <= 1,
         latencyUnsure: lat !== undefined && (lat > b.capLow || lat > s.capLow),
         midCapOk: capAdmits(lat, (b.capLow + b.cap) / 2) && capAdmits(lat, (s.capLow + s.cap) / 2), most,
+        mostLow: Math.min(b.rate, s.rate) * sharedHours(b, s, "low"),
       });
     });
   });
@@ -185,6 +202,8 @@ export function batchContext(commitments: readonly Commitment[], latency: Latenc
   midPairs.sort((x, y) => y.gain - x.gain);
   const full = intents.map((it) => it.q);
   const greedy = greedyFill(midPairs, full, intents);
+  const lowPairs = midPairs.filter((p) => p.mostLow > 0).map((p) => ({ ...p, most: p.mostLow }));
+  const windowed = commitments.some((c) => c.features.window || c.features.swapFor?.window);
   return {
     intents, buyIndex, sellIndex, pairs: midPairs, clearPairs, greedy,
     greedyPessimistic: greedyFill(clearPairs, full, intents).welfare,
@@ -195,6 +214,8 @@ export function batchContext(commitments: readonly Commitment[], latency: Latenc
     curve: curveBound(intents),
     resources: new Set(intents.map((i) => i.resource)).size, regions: new Set(intents.map((i) => i.region)).size,
     windowBlockedGain, rateBoundGain, windowPastShare: pastShare(commitments, now),
+    lowPairs, greedyLowWindow: greedyFill(lowPairs, full, intents).welfare,
+    ...(windowed ? { bandedLowWindow: bandedLowWindow(commitments, latency, now) } : {}),
   };
 }
 
@@ -213,25 +234,26 @@ function pastShare(commitments: readonly Commitment[], now: number | undefined):
 
 /**
  * The market a validator imagines from the bands, one intent per commitment (a swap keeps its two legs together):
- * `midpoint` reads every band at its middle; `pessimistic` as conservativeOptimum describes.
+ * `midpoint` reads every band at its middle; `pessimistic` as conservativeOptimum describes; `lowWindow` as
+ * `midpoint` with windows at their band's shortest length.
  */
-function imagine(commitments: readonly Commitment[], reading: "midpoint" | "pessimistic"): Intent[] {
+function imagine(commitments: readonly Commitment[], reading: "midpoint" | "pessimistic" | "lowWindow"): Intent[] {
   const high = 2 ** (0.5 / QUANTITY_BANDS_PER_OCTAVE);
   const iso = (ms: number) => new Date(ms).toISOString();
   const window = (band: WindowBand | undefined) => {
     if (!band) return undefined;
-    const span = windowBandSpan(band);
+    const span = windowBandSpan(band, reading === "lowWindow" ? "low" : "middle");
     return { start: iso(span.start), end: iso(span.end) };
   };
   return commitments.map(({ id, features: f }) => {
     const mid = quantityBandMid(f.quantityBand);
     const allOrNone = f.minimum === "all";
     const low = mid * 2 ** (-0.5 / QUANTITY_BANDS_PER_OCTAVE);
-    const quantity = reading === "midpoint" ? mid : allOrNone ? mid * high : low;
+    const quantity = reading !== "pessimistic" ? mid : allOrNone ? mid * high : low;
     const minQuantity = allOrNone ? quantity : reading === "pessimistic" && f.minimum === "some" ? 0.8 * quantity : undefined;
     const cap = latencyBandCap(f.latencyBand);
     const capLow = f.latencyBand === null || f.latencyBand === 0 ? 0 : latencyBandCap(f.latencyBand - 1);
-    const maxLatencyMs = cap === Infinity ? undefined : reading === "midpoint" ? cap : (capLow + cap) / 2;
+    const maxLatencyMs = cap === Infinity ? undefined : reading !== "pessimistic" ? cap : (capLow + cap) / 2;
     const given = window(f.window);
     const taken = window(f.swapFor?.window);
     return {
@@ -263,6 +285,14 @@ function bandedOptimum(commitments: readonly Commitment[], latency: LatencyTable
 }
 
 /**
+ * The banded optimum with every window at its band's shortest length: where the midpoint optimum relies on windows
+ * overlapping for longer than the bands vouch for, this one loses that gain.
+ */
+function bandedLowWindow(commitments: readonly Commitment[], latency: LatencyTable, now: number | undefined): number {
+  return imaginedWelfare(imagine(commitments, "lowWindow"), latency, now);
+}
+
+/**
  * The optimum of a pessimistic reading of the bands: all-or-none intents need their band's high edge, every other
  * intent offers only its band's low edge, a hidden minimum ("some") is taken as 80% of that, and a latency cap is
  * read at its band's middle. Where the midpoint optimum relies on a match the bands cannot vouch for (an
@@ -270,8 +300,13 @@ function bandedOptimum(commitments: readonly Commitment[], latency: LatencyTable
  * one leaves it out; the gap between the two tells the model how sure the optimum is.
  */
 function conservativeOptimum(commitments: readonly Commitment[], latency: LatencyTable, now: number | undefined): number {
+  return imaginedWelfare(imagine(commitments, "pessimistic"), latency, now);
+}
+
+/** The production solver's optimum of an imagined market; 0 when it refuses the market (scoring must go on). */
+function imaginedWelfare(intents: Intent[], latency: LatencyTable, now: number | undefined): number {
   try {
-    return solve(imagine(commitments, "pessimistic"), latency, { timeBudgetMs: 60_000, nodeBudget: 300, now }).welfare;
+    return solve(intents, latency, { timeBudgetMs: 60_000, nodeBudget: 300, now }).welfare;
   } catch {
     return 0;
   }
@@ -365,6 +400,7 @@ export function proposalFeatures(ctx: BatchContext, fills: readonly Pick<Fill, "
   const room = ctx.intents.map((it, k) =>
     filled[k] > 0 && (it.allOrNone || filled[k] >= it.qLow) ? 0 : Math.max(0, it.q - filled[k]));
   const residual = greedyFill(ctx.pairs, room, ctx.intents);
+  const residualLow = greedyFill(ctx.lowPairs, room, ctx.intents).welfare;
   const clearResidual = greedyFill(ctx.clearPairs, room, ctx.intents).welfare;
   // Optimistic edges raise every residual gain by about one band width of price.
   const optimisticResidual = residual.welfare * 2 ** (1 / PRICE_BANDS_PER_OCTAVE);
@@ -424,6 +460,11 @@ export function proposalFeatures(ctx: BatchContext, fills: readonly Pick<Fill, "
     ratio(ctx.windowBlockedGain, allGain + ctx.windowBlockedGain),
     ratio(ctx.rateBoundGain, allGain),
     ctx.windowPastShare,
+    clip(ratio(g.welfare - ctx.greedyLowWindow, g.welfare), 0, 1),
+    clip(ratio(residual.welfare - residualLow, g.welfare), 0, 1),
+    ctx.bandedLowWindow === undefined ? 0 : clip(1 - ratio(ctx.bandedLowWindow, ctx.banded.welfare, 1), 0, 1),
+    ctx.bandedLowWindow === undefined ? 0 : clip(ratio(wp, ctx.bandedLowWindow, 2)),
+    ratio(ctx.intents.reduce((a, it, k) => a + (it.allOrNone && it.window ? room[k] : 0), 0), room.reduce((a, x) => a + x, 0)),
   ];
   return Float32Array.from(v);
 }

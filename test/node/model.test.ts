@@ -207,6 +207,32 @@ describe("features see only the bands", () => {
     expect(proposalFeatures(book, ring)[FEATURE_NAMES.indexOf("swap_leg_share")]).toBeCloseTo(2 / 4, 9);
   });
 
+  test("windows read at their band's shortest length: gain that only the band's middle length can trade is flagged", () => {
+    const latency = { x: { x: 1 } };
+    const at = (id: string, side: "buy" | "sell", more: Partial<Intent> = {}): Intent =>
+      ({ id, agent: id, side, resource: "r", region: "x", quantity: 10, limitPrice: side === "buy" ? 2 : 1, ...more });
+    const w = (start: string, end: string) => ({ window: { start: `2026-12-04T${start}:00Z`, end: `2026-12-04T${end}:00Z` } });
+    const ctx = (intents: Intent[]) => batchContext(intents.map((i) => commit(i, SALT)), latency);
+    const feature = (c: ReturnType<typeof ctx>, name: (typeof FEATURE_NAMES)[number]) => proposalFeatures(c, [])[FEATURE_NAMES.indexOf(name)];
+    // 10:00–12:50 lies in the band of 2.83–4 h: read at the middle (3.36 h) it meets a seller from 13:00, at the
+    // band's shortest length it ends before; the all-or-none buyer is half of what is left.
+    const edge = ctx([at("b", "buy", { ...w("10:00", "12:50"), minQuantity: 10 }), at("s", "sell", w("13:00", "14:00"))]);
+    expect(edge.greedy.welfare).toBeGreaterThan(0);
+    expect(edge.banded.welfare).toBeGreaterThan(0);
+    expect(edge.greedyLowWindow).toBe(0);
+    expect(edge.bandedLowWindow).toBe(0);
+    expect(feature(edge, "greedy_low_window_lost_share")).toBe(1);
+    expect(feature(edge, "residual_low_window_lost_share")).toBe(1);
+    expect(feature(edge, "banded_low_window_lost_share")).toBe(1);
+    expect(feature(edge, "residual_windowed_all_or_none_share")).toBeCloseTo(0.5, 9);
+    // Windows well inside each other lose nothing; a book without windows reads 0 on all five.
+    const inside = ctx([at("b", "buy", w("10:00", "16:00")), at("s", "sell", w("11:00", "13:00"))]);
+    expect(inside.greedyLowWindow).toBe(inside.greedy.welfare);
+    expect(feature(inside, "banded_low_window_lost_share")).toBe(0);
+    const timeless = proposalFeatures(ctx([at("b", "buy", { minQuantity: 10 }), at("s", "sell")]), []);
+    expect(Array.from(timeless.slice(FEATURE_NAMES.indexOf("greedy_low_window_lost_share")))).toEqual([0, 0, 0, 0, 0]);
+  });
+
   test("the vector has the documented length and finite entries, the baseline lies in [0, 1]", () => {
     const c = generateChallenge(rng(5), SHIFTED_SHAPE, exact, 9)!;
     const ctx = batchContext(c.market.intents.map((i) => commit(i, SALT)), c.market.latency);
@@ -313,8 +339,8 @@ describe("mlp and onnx", () => {
   });
 
   test("the committed model reproduces its recorded outputs in Node and can be swapped at run time", async () => {
-    const bytes = readFileSync(new URL("../../models/nash-scorer-v5.onnx", import.meta.url));
-    const file = JSON.parse(readFileSync(new URL("../../models/nash-scorer-v5.vectors.json", import.meta.url), "utf8")) as {
+    const bytes = readFileSync(new URL("../../models/nash-scorer-v6.onnx", import.meta.url));
+    const file = JSON.parse(readFileSync(new URL("../../models/nash-scorer-v6.vectors.json", import.meta.url), "utf8")) as {
       version: string;
       vectors: { features: number[]; ort: number; js: number }[];
     };
