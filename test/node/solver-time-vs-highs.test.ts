@@ -6,22 +6,12 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
+import { requireSolver } from "../oracle/solver-module.ts";
 import { judgeTimedMarket, type SolverUnderTest, TIME_MODE_NAMES, timeInstance, writeTimeFailure } from "../oracle/time-judge.ts";
-
-// Loaded dynamically so that a missing or broken solver fails every test below with one clear message.
-type SolverModule = typeof import("../../src/solver/index.ts");
-let solver: SolverModule | undefined;
-let loadError: unknown;
-try {
-  solver = await import("../../src/solver/index.ts");
-} catch (error) {
-  loadError = error;
-}
 
 /** The solver as the judge calls it: `solve` and `verify`, both with `{ now }` (section 2a). */
 function underTest(): SolverUnderTest {
-  if (!solver) throw new Error(`src/solver/index.ts did not load, so the solver cannot be checked: ${String(loadError)}`);
-  const { solve, verify } = solver;
+  const { solve, verify } = requireSolver();
   return { solve, verify };
 }
 

@@ -11,21 +11,9 @@ import { checkCertificate, checkSettlement, checkStatedGap, describeViolations, 
 import { seededRandom as mulberry32 } from "../../src/random.ts";
 import { generateMarket, type MarketOptions } from "../../support/generate.ts";
 import { solveWithHighs, witnessFills } from "../../support/highs.ts";
+import { requireSolver } from "../oracle/solver-module.ts";
 
-// Loaded dynamically so that a missing or broken solver fails every test below with one clear message
-// (instead of a skipped file or a bare import error).
-type SolverModule = typeof import("../../src/solver/index.ts");
-let solver: SolverModule | undefined;
-let loadError: unknown;
-try {
-  solver = await import("../../src/solver/index.ts");
-} catch (error) {
-  loadError = error;
-}
-function requireSolver(): SolverModule {
-  if (!solver) throw new Error(`src/solver/index.ts did not load, so the solver cannot be checked: ${String(loadError)}`);
-  return solver;
-}
+type SolverModule = ReturnType<typeof requireSolver>;
 
 /** Degenerate modes from the task; each instance uses one, cycling by seed. */
 const MODES: Record<string, (rng: () => number) => MarketOptions> = {
