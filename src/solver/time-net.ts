@@ -202,6 +202,63 @@ class Net {
   }
 }
 
+/**
+ * Per leg its end node in each active slot: a rate-capped leg's interval copy (made here, with its rate arc), any
+ * other leg's root; −1 where the leg is not (left out, or not active in the slot).
+ */
+class Ends {
+  readonly root: Int32Array;
+  /** Per leg the index of its first interval copy in `copy` and `rateArc`, or −1 (no rate cap). */
+  private readonly copyAt: Int32Array;
+  private readonly copy: Int32Array;
+  /** Per interval copy its rate arc, leg and slot. */
+  readonly rateArc: Int32Array;
+  readonly rateLeg: Int32Array;
+  readonly rateSlot: Int32Array;
+  private readonly book: TimeBook;
+  constructor(book: TimeBook, net: Net, buyRoot: Int32Array, sellRoot: Int32Array) {
+    this.book = book;
+    const { legs, slots } = book;
+    this.root = Int32Array.from(legs, (l) => (l.buy ? buyRoot[l.intent] : sellRoot[l.intent]));
+    this.copyAt = new Int32Array(legs.length).fill(-1);
+    let copies = 0;
+    legs.forEach((l, k) => {
+      if (this.root[k] >= 0 && l.rate < Infinity) copies += l.last - l.first;
+    });
+    this.copy = new Int32Array(copies);
+    this.rateArc = new Int32Array(copies);
+    this.rateLeg = new Int32Array(copies);
+    this.rateSlot = new Int32Array(copies);
+    let j = 0;
+    legs.forEach((l, k) => {
+      const root = this.root[k];
+      if (root < 0 || l.rate === Infinity) return;
+      this.copyAt[k] = j;
+      for (let t = l.first; t < l.last; t++, j++) {
+        const c = net.node();
+        const cap = l.rate * slotHours(slots, t);
+        this.rateArc[j] = l.buy ? net.arc(root, c, 0, cap, k, -1, t) : net.arc(c, root, 0, cap, -1, k, t);
+        this.rateLeg[j] = k;
+        this.rateSlot[j] = t;
+        this.copy[j] = c;
+      }
+    });
+  }
+  /** Leg k's end node in slot t (a windowless leg's untimed slot included), or −1. */
+  at(k: number, t: number): number {
+    const l = this.book.legs[k];
+    const root = this.root[k];
+    if (root < 0) return -1;
+    if (t >= l.first && t < l.last) return this.copyAt[k] >= 0 ? this.copy[this.copyAt[k] + t - l.first] : root;
+    return t === this.book.slots.count && !windowed(l) ? root : -1;
+  }
+  /** Whether leg k is in the network in some slot. */
+  has(k: number): boolean {
+    const l = this.book.legs[k];
+    return this.root[k] >= 0 && (l.last > l.first || !windowed(l));
+  }
+}
+
 const S = 0;
 const T = 1;
 
@@ -238,34 +295,16 @@ export function solveTimeLp(book: TimeBook, fix: TimeFixings | null): TimeLp {
       rootArc[i] = net.convex(sellRoot[i], T, pieces(i, it.limitPrice));
     }
   }
-  // Per leg and active slot its end node: a rate-capped leg's interval copy, else its root.
-  const rateArcs: { leg: number; slot: number; arc: number }[] = [];
-  const endAt = (k: number, t: number): number => endNodes[k][t - legs[k].first] ?? -1;
-  const endNodes: number[][] = legs.map((l, k) => {
-    const root = l.buy ? buyRoot[l.intent] : sellRoot[l.intent];
-    const ends: number[] = [];
-    if (root < 0) return ends;
-    for (let t = l.first; t < l.last; t++) {
-      if (l.rate === Infinity) ends.push(root);
-      else {
-        const c = net.node();
-        const arc = l.buy ? net.arc(root, c, 0, l.rate * slotHours(slots, t), k, -1, t) : net.arc(c, root, 0, l.rate * slotHours(slots, t), -1, k, t);
-        rateArcs.push({ leg: k, slot: t, arc });
-        ends.push(c);
-      }
-    }
-    if (!windowed(l)) ends.push(root); // the untimed slot
-    return ends;
-  });
+  const ends = new Ends(book, net, buyRoot, sellRoot);
   const direct = Uint8Array.from(legs, (l, k) => (book.twoSided[k] || forced(l.intent) ? 1 : 0));
-  hubArcs(book, net, direct, endNodes);
-  directArcs(book, net, direct, endAt, fix);
+  hubArcs(book, net, direct, ends);
+  directArcs(book, net, direct, ends, fix);
   net.arc(T, S, 0, Infinity);
   const graph = net.finish();
   const start = sinkTree(graph);
   const sol = networkSimplex(graph, book.eps, start?.pi, start?.tree);
   const trades = decompose(book, net, preferPriority(book, graph, sol, rootArc));
-  return summarise(book, net, sol.pi, trades, rootArc, buyRoot, rateArcs, fix);
+  return summarise(book, net, sol.pi, trades, rootArc, buyRoot, ends, fix);
 }
 
 /**
@@ -363,6 +402,23 @@ function preferPriority(book: TimeBook, g: FlowGraph, sol: FlowSolution, rootArc
   return out;
 }
 
+/** Numbers per key, NaN for none: a typed array when the key space is small, else a map. */
+class KeyTable {
+  private readonly values: Float64Array | null;
+  private readonly map: Map<number, number> | null;
+  constructor(space: number) {
+    this.values = space <= 1 << 22 ? new Float64Array(space).fill(NaN) : null;
+    this.map = this.values ? null : new Map();
+  }
+  get(key: number): number {
+    return this.values ? this.values[key] : (this.map!.get(key) ?? NaN);
+  }
+  set(key: number, v: number): void {
+    if (this.values) this.values[key] = v;
+    else this.map!.set(key, v);
+  }
+}
+
 /**
  * Hub legs to the hubs where they meet. Per (slot, resource) a hub per (buyer region, seller region) for legs with a
  * latency cap or soft latency (a leg's arc costs its own penalty against the hub's other region). A leg that reaches
@@ -373,170 +429,310 @@ function preferPriority(book: TimeBook, g: FlowGraph, sol: FlowSolution, rootArc
  * has a path costing its two penalties and no other pair has one. A rate-capped leg joins from each interval copy;
  * uncapped legs join through a gateway per (side, resource, target, window) shared by every leg with those facts.
  */
-function hubArcs(book: TimeBook, net: Net, direct: Uint8Array, endNodes: number[][]): void {
-  const { legs, slots } = book;
-  const R = book.regions;
-  const hubKey = (t: number, res: number, rb: number, rs: number) => ((t * book.resources + res) * R + rb) * R + rs;
-  const slotsOf = (first: number, last: number, timed: boolean, f: (t: number, j: number) => void) => {
-    for (let t = first; t < last; t++) f(t, t - first);
-    if (!timed) f(slots.count, last - first);
-  };
-  const pairOf = (k: number, region: number): [number, number] => (legs[k].buy ? [book.legRegion[k], region] : [region, book.legRegion[k]]);
-  /** The hub where leg k meets counterpart region `region` in slot t. */
-  const hubOf = (k: number, t: number, region: number) =>
-    legs[k].buy ? hubKey(t, book.legResource[k], book.legRegion[k], region) : hubKey(t, book.legResource[k], region, book.legRegion[k]);
-  // Per hub the dearest buyer and the cheapest seller (limits moved by soft latency; a swap's leg counts as any
-  // price: its worth is its whole trade). An arc is listed only where its leg meets the other side's best: a plain
-  // pair that loses is never in an optimum, and its dual constraint holds for any duals ≥ 0.
-  const dearest = hubTable((slots.count + 1) * book.resources * R * R);
-  const cheapest = hubTable((slots.count + 1) * book.resources * R * R);
-  const worth = (k: number, penalty: number) => {
-    const l = legs[k];
-    if (book.intents[l.intent].swapFor) return l.buy ? Infinity : -Infinity;
-    return l.buy ? l.value - penalty : l.value + penalty;
-  };
-  // A hub with no leg of the other side meets nobody (a swap's leg, worth any price, would otherwise meet it).
-  const meets = (h: number, buy: boolean, v: number) => {
-    const other = buy ? cheapest.get(h) : dearest.get(h);
-    return other !== undefined && (buy ? v >= other : v <= other);
-  };
-  type Gate = { k: number; open: boolean; rb: number; rs: number; members: number[]; penalty: number[] };
-  const gates = new Map<string, Gate>();
-  const rated: number[] = [];
+function hubArcs(book: TimeBook, net: Net, direct: Uint8Array, ends: Ends): void {
+  const bests = new HubBests(book, direct, ends);
+  const joins = new Joins(book, net, bests);
+  const { legs } = book;
+  const gates = gateways(book, direct, ends);
   for (let k = 0; k < legs.length; k++) {
     const l = legs[k];
-    if (direct[k] || endNodes[k].length === 0) continue;
-    for (const { region, penalty } of book.reach[k]) {
-      const v = worth(k, penalty);
-      slotsOf(l.first, l.last, windowed(l), (t) => {
-        const h = hubOf(k, t, region);
-        if (l.buy) dearest.set(h, Math.max(dearest.get(h) ?? -Infinity, v));
-        else cheapest.set(h, Math.min(cheapest.get(h) ?? Infinity, v));
-      });
-    }
-    if (l.rate < Infinity) {
-      rated.push(k);
-      continue;
-    }
-    const open = book.open[k] === 1;
-    for (const { region, penalty } of open ? [{ region: -1, penalty: 0 }] : book.reach[k]) {
-      const [rb, rs] = open ? [-1, -1] : pairOf(k, region);
-      const id = `${l.buy ? 1 : 0}|${book.legResource[k]}|${open ? `o${book.legRegion[k]}` : `${rb}|${rs}`}|${l.first}|${l.last}|${windowed(l) ? 1 : 0}`;
-      let g = gates.get(id);
-      if (!g) gates.set(id, (g = { k, open, rb, rs, members: [], penalty: [] }));
-      g.members.push(k);
-      g.penalty.push(penalty);
+    if (direct[k] || !ends.has(k) || l.rate === Infinity) continue;
+    for (let t = l.first; t < l.last; t++) {
+      const end = ends.at(k, t);
+      if (book.open[k] === 1) joins.join(k, -1, -1, t, end, 0, bests.worth(k, 0), k);
+      else
+        for (const { region, penalty } of book.reach[k]) {
+          const mine = book.legRegion[k];
+          joins.join(k, l.buy ? mine : region, l.buy ? region : mine, t, end, penalty, bests.worth(k, penalty), k);
+        }
     }
   }
-  // Nodes: hubs, region nodes and (slot, resource) nodes, numbered as first used.
-  const hubNode = new Map<number, number>();
-  const regionNode = new Map<number, number>(); // ((t × resources + res) × 2 + side) × R + region, side 0: buyers
-  const at = <K>(m: Map<K, number>, key: K) => {
-    let v = m.get(key);
-    if (v === undefined) m.set(key, (v = net.node()));
-    return v;
+  for (let g = 0; g < gates.leg.length; g++) joins.gateway(gates, g, ends);
+  joins.regionArcs();
+}
+
+/**
+ * Per hub the dearest buyer and the cheapest seller (limits moved by soft latency; a swap's leg counts as any price:
+ * its worth is its whole trade). An arc is listed only where its leg meets the other side's best: a plain pair that
+ * loses is never in an optimum, and its dual constraint holds for any duals ≥ 0. Windowless legs are active in every
+ * slot from now on and in the untimed one, so they count once per hub family (resource, buyer region, seller
+ * region) rather than once per hub.
+ */
+class HubBests {
+  readonly R: number;
+  readonly stride: number;
+  private readonly dearest: KeyTable;
+  private readonly cheapest: KeyTable;
+  private readonly familyDearest: Float64Array;
+  private readonly familyCheapest: Float64Array;
+  private readonly swapLeg: Uint8Array;
+  private readonly book: TimeBook;
+  constructor(book: TimeBook, direct: Uint8Array, ends: Ends) {
+    this.book = book;
+    const { legs, slots } = book;
+    this.R = book.regions;
+    this.stride = book.resources * this.R * this.R;
+    this.dearest = new KeyTable((slots.count + 1) * this.stride);
+    this.cheapest = new KeyTable((slots.count + 1) * this.stride);
+    this.familyDearest = new Float64Array(this.stride).fill(NaN);
+    this.familyCheapest = new Float64Array(this.stride).fill(NaN);
+    this.swapLeg = Uint8Array.from(legs, (l) => (book.intents[l.intent].swapFor ? 1 : 0));
+    for (let k = 0; k < legs.length; k++) {
+      const l = legs[k];
+      if (direct[k] || !ends.has(k)) continue;
+      for (const { region, penalty } of book.reach[k]) {
+        const v = this.worth(k, penalty);
+        const family = this.family(k, region);
+        if (!windowed(l)) this.raise(l.buy ? this.familyDearest : this.familyCheapest, family, v, l.buy);
+        else for (let t = l.first; t < l.last; t++) this.raiseAt(l.buy ? this.dearest : this.cheapest, t * this.stride + family, v, l.buy);
+      }
+    }
+  }
+  /** What leg k is worth per unit against a counterpart region at `penalty`. */
+  worth(k: number, penalty: number): number {
+    const l = this.book.legs[k];
+    if (this.swapLeg[k]) return l.buy ? Infinity : -Infinity;
+    return l.buy ? l.value - penalty : l.value + penalty;
+  }
+  /** The hub family (resource, buyer region, seller region) where leg k meets counterpart region `region`. */
+  family(k: number, region: number): number {
+    const { legs, legRegion, legResource } = this.book;
+    const R = this.R;
+    return legs[k].buy ? (legResource[k] * R + legRegion[k]) * R + region : (legResource[k] * R + region) * R + legRegion[k];
+  }
+  /** The best of one side at hub (slot t, family): dearest buyer or cheapest seller; NaN when the side has none. */
+  best(buy: boolean, t: number, family: number): number {
+    const timed = (buy ? this.dearest : this.cheapest).get(t * this.stride + family);
+    const grouped = t >= this.book.slots.open ? (buy ? this.familyDearest : this.familyCheapest)[family] : NaN;
+    if (Number.isNaN(grouped)) return timed;
+    if (Number.isNaN(timed)) return grouped;
+    return buy ? Math.max(timed, grouped) : Math.min(timed, grouped);
+  }
+  private raise(into: Float64Array, at: number, v: number, buy: boolean): void {
+    const o = into[at];
+    if (buy ? !(o >= v) : !(o <= v)) into[at] = v;
+  }
+  private raiseAt(into: KeyTable, at: number, v: number, buy: boolean): void {
+    const o = into.get(at);
+    if (buy ? !(o >= v) : !(o <= v)) into.set(at, v);
+  }
+}
+
+/** Gateways of uncapped legs, in order of first use: each with its first leg, target and members (with penalties). */
+interface Gateways {
+  leg: number[];
+  /** Target: the hub's (buyer region, seller region), or −1, −1 for the leg's region node. */
+  rb: number[];
+  rs: number[];
+  /** Members of gateway g: entries memberStart[g] .. memberStart[g + 1] − 1, in order of joining. */
+  memberStart: Int32Array;
+  member: Int32Array;
+  penalty: Float64Array;
+}
+
+/** Uncapped legs grouped by (side, resource, target, window): the legs that may share one gateway node. */
+function gateways(book: TimeBook, direct: Uint8Array, ends: Ends): Gateways {
+  const { legs, slots } = book;
+  const R = book.regions;
+  const C = slots.count + 1;
+  const windowOf = new Map<number, number>();
+  const gateOf = new Map<number, number>();
+  const out: Gateways = { leg: [], rb: [], rs: [], memberStart: new Int32Array(0), member: new Int32Array(0), penalty: new Float64Array(0) };
+  const entryGate: number[] = [];
+  const entryLeg: number[] = [];
+  const entryPenalty: number[] = [];
+  const add = (k: number, w: number, target: number, rb: number, rs: number, penalty: number) => {
+    const key = ((w * 2 + (legs[k].buy ? 1 : 0)) * book.resources + book.legResource[k]) * (R * R + R) + target;
+    let g = gateOf.get(key);
+    if (g === undefined) {
+      gateOf.set(key, (g = out.leg.length));
+      out.leg.push(k);
+      out.rb.push(rb);
+      out.rs.push(rs);
+    }
+    entryGate.push(g);
+    entryLeg.push(k);
+    entryPenalty.push(penalty);
   };
-  const regionKey = (t: number, res: number, buy: boolean, r: number) => ((t * book.resources + res) * 2 + (buy ? 0 : 1)) * R + r;
-  const hubBuyers = new Set<number>(); // hubs a capped or soft buyer joined
-  const hubSellers = new Set<number>();
-  // The loosest threshold over the hubs leg k's side meets in slot t through target (rb, rs) (−1: its region
-  // node), at its best worth v; NaN when it meets none.
-  const threshold = (k: number, rb: number, rs: number, t: number, v: number) => {
-    const buy = legs[k].buy;
+  for (let k = 0; k < legs.length; k++) {
+    const l = legs[k];
+    if (direct[k] || !ends.has(k) || l.rate < Infinity) continue;
+    const wk = (l.first * C + l.last) * 2 + (windowed(l) ? 1 : 0);
+    let w = windowOf.get(wk);
+    if (w === undefined) windowOf.set(wk, (w = windowOf.size));
+    if (book.open[k] === 1) add(k, w, R * R + book.legRegion[k], -1, -1, 0);
+    else
+      for (const { region, penalty } of book.reach[k]) {
+        const [rb, rs] = l.buy ? [book.legRegion[k], region] : [region, book.legRegion[k]];
+        add(k, w, rb * R + rs, rb, rs, penalty);
+      }
+  }
+  // Members by gateway, in order of joining (a counting sort).
+  const G = out.leg.length;
+  out.memberStart = new Int32Array(G + 1);
+  for (const g of entryGate) out.memberStart[g + 1]++;
+  for (let g = 0; g < G; g++) out.memberStart[g + 1] += out.memberStart[g];
+  const fill = out.memberStart.slice(0, G);
+  out.member = new Int32Array(entryGate.length);
+  out.penalty = new Float64Array(entryGate.length);
+  entryGate.forEach((g, e) => {
+    out.member[fill[g]] = entryLeg[e];
+    out.penalty[fill[g]++] = entryPenalty[e];
+  });
+  return out;
+}
+
+/** The arcs from legs (or their gateways) to hubs and region nodes, and those nodes' own arcs. */
+class Joins {
+  private readonly R: number;
+  /** Nodes of hubs, region nodes and (slot, resource) nodes by key, and the order hubs and region nodes appeared. */
+  private readonly hubNode: KeyTable;
+  private readonly regionNode: KeyTable;
+  private readonly slotNode: KeyTable;
+  private readonly hubs: number[] = [];
+  private readonly regionNodes: number[] = [];
+  /** Per hub: 1 when a capped or soft buyer joined it, 2 a seller, 3 both. */
+  private readonly hubSides: KeyTable;
+  private readonly book: TimeBook;
+  private readonly net: Net;
+  private readonly bests: HubBests;
+  constructor(book: TimeBook, net: Net, bests: HubBests) {
+    this.book = book;
+    this.net = net;
+    this.bests = bests;
+    this.R = book.regions;
+    const trs = (book.slots.count + 1) * book.resources;
+    this.hubNode = new KeyTable(trs * this.R * this.R);
+    this.hubSides = new KeyTable(trs * this.R * this.R);
+    this.regionNode = new KeyTable(trs * 2 * this.R);
+    this.slotNode = new KeyTable(trs);
+  }
+
+  /**
+   * The loosest threshold over the hubs leg k's side meets in slot t through target (rb, rs) (−1: its region node),
+   * at its best worth v; NaN when it meets none.
+   */
+  threshold(k: number, rb: number, rs: number, t: number, v: number): number {
+    const { book, bests, R } = this;
+    const buy = book.legs[k].buy;
+    if (rb >= 0) return this.loosest(buy, t, (book.legResource[k] * R + rb) * R + rs, v, NaN);
     let reach = NaN;
-    const consider = (h: number) => {
-      if (!meets(h, buy, v)) return;
-      const x = buy ? cheapest.get(h)! : dearest.get(h)!;
-      reach = Number.isNaN(reach) ? x : buy ? Math.min(reach, x) : Math.max(reach, x);
-    };
-    if (rb >= 0) consider(hubKey(t, book.legResource[k], rb, rs));
-    else for (const { region } of book.reach[k]) consider(hubOf(k, t, region));
+    for (const { region } of book.reach[k]) reach = this.loosest(buy, t, bests.family(k, region), v, reach);
     return reach;
-  };
-  // Leg k's side joins its target in slot t from (to) node `end`, where its best worth v meets one: the arc, tagged
-  // with leg `tag` (−1 for a gateway) and the slot.
-  const join = (k: number, rb: number, rs: number, t: number, end: number, penalty: number, v: number, tag: number) => {
-    const reach = threshold(k, rb, rs, t, v);
-    if (Number.isNaN(reach)) return reach;
-    const buy = legs[k].buy;
-    const res = book.legResource[k];
+  }
+
+  /** `reach` loosened by the other side's best at hub (t, family) when v meets it (a hub with none meets nobody). */
+  private loosest(buy: boolean, t: number, family: number, v: number, reach: number): number {
+    const x = this.bests.best(!buy, t, family);
+    if (!(buy ? v >= x : v <= x)) return reach;
+    return Number.isNaN(reach) ? x : buy ? Math.min(reach, x) : Math.max(reach, x);
+  }
+
+  /**
+   * Leg k's side joins its target in slot t from (to) node `end`, where its best worth v meets one: the arc, tagged
+   * with leg `tag` (−1 for a gateway) and the slot. Returns the threshold (NaN: no arc).
+   */
+  join(k: number, rb: number, rs: number, t: number, end: number, penalty: number, v: number, tag: number): number {
+    const reach = this.threshold(k, rb, rs, t, v);
+    if (!Number.isNaN(reach)) this.arc(k, rb, rs, t, end, penalty, tag);
+    return reach;
+  }
+
+  private arc(k: number, rb: number, rs: number, t: number, end: number, penalty: number, tag: number): void {
+    const { book, net, R } = this;
+    const buy = book.legs[k].buy;
+    const tr = t * book.resources + book.legResource[k];
     let target: number;
-    if (rb < 0) target = at(regionNode, regionKey(t, res, buy, book.legRegion[k]));
+    if (rb < 0) target = this.node(this.regionNode, (tr * 2 + (buy ? 0 : 1)) * R + book.legRegion[k], this.regionNodes);
     else {
-      const h = hubKey(t, res, rb, rs);
-      (buy ? hubBuyers : hubSellers).add(h);
-      target = at(hubNode, h);
+      const h = (tr * R + rb) * R + rs;
+      const sides = this.hubSides.get(h);
+      this.hubSides.set(h, (Number.isNaN(sides) ? 0 : sides) | (buy ? 1 : 2));
+      target = this.node(this.hubNode, h, this.hubs);
     }
     if (buy) net.arc(end, target, penalty, Infinity, tag, -1, t);
     else net.arc(target, end, penalty, Infinity, -1, tag, t);
-    return reach;
-  };
-  for (const k of rated) {
-    const l = legs[k];
-    slotsOf(l.first, l.last, true, (t, j) => {
-      if (book.open[k] === 1) join(k, -1, -1, t, endNodes[k][j], 0, worth(k, 0), k);
-      else for (const { region, penalty } of book.reach[k]) join(k, ...pairOf(k, region), t, endNodes[k][j], penalty, worth(k, penalty), k);
-    });
   }
-  for (const g of gates.values()) {
-    const l = legs[g.k];
-    const best = g.members.reduce((b, k, j) => (l.buy ? Math.max(b, worth(k, g.penalty[j])) : Math.min(b, worth(k, g.penalty[j]))), l.buy ? -Infinity : Infinity);
-    if (g.members.length === 1) {
+
+  private node(table: KeyTable, key: number, order: number[] | null): number {
+    let v = table.get(key);
+    if (Number.isNaN(v)) {
+      table.set(key, (v = this.net.node()));
+      order?.push(key);
+    }
+    return v;
+  }
+
+  /** Gateway g: its node joins each target in each slot where its members' best meets one, then its members join it. */
+  gateway(gates: Gateways, g: number, ends: Ends): void {
+    const { book, bests } = this;
+    const k0 = gates.leg[g];
+    const l = book.legs[k0];
+    const buy = l.buy;
+    const from = gates.memberStart[g];
+    const to = gates.memberStart[g + 1];
+    let best = buy ? -Infinity : Infinity;
+    for (let e = from; e < to; e++) {
+      const v = bests.worth(gates.member[e], gates.penalty[e]);
+      best = buy ? Math.max(best, v) : Math.min(best, v);
+    }
+    const rb = gates.rb[g];
+    const rs = gates.rs[g];
+    const last = windowed(l) ? l.last : book.slots.count + 1; // a windowless leg's slots end with the untimed one
+    if (to - from === 1) {
       // A gateway of one leg would only add a node: the leg joins its targets itself.
-      slotsOf(l.first, l.last, windowed(l), (t) => join(g.k, g.rb, g.rs, t, endNodes[g.k][0], g.penalty[0], best, g.k));
-      continue;
+      for (let t = l.first; t < last; t++) this.join(k0, rb, rs, t, ends.root[k0], gates.penalty[from], best, k0);
+      return;
     }
     let gate = -1;
     // The loosest threshold over the targets the gateway joins: members beyond it meet none.
-    let reach = l.buy ? Infinity : -Infinity;
-    slotsOf(l.first, l.last, windowed(l), (t) => {
-      if (Number.isNaN(threshold(g.k, g.rb, g.rs, t, best))) return;
-      if (gate < 0) gate = net.node();
-      const x = join(g.k, g.rb, g.rs, t, gate, 0, best, -1);
-      reach = l.buy ? Math.min(reach, x) : Math.max(reach, x);
-    });
-    if (gate < 0) continue;
-    g.members.forEach((k, j) => {
-      const v = worth(k, g.penalty[j]);
-      if (l.buy ? v < reach : v > reach) return;
-      if (l.buy) net.arc(endNodes[k][0], gate, g.penalty[j], Infinity, k, -1, -1);
-      else net.arc(gate, endNodes[k][0], g.penalty[j], Infinity, -1, k, -1);
-    });
+    let reach = buy ? Infinity : -Infinity;
+    for (let t = l.first; t < last; t++) {
+      const x = this.threshold(k0, rb, rs, t, best);
+      if (Number.isNaN(x)) continue;
+      if (gate < 0) gate = this.net.node();
+      this.arc(k0, rb, rs, t, gate, 0, -1);
+      reach = buy ? Math.min(reach, x) : Math.max(reach, x);
+    }
+    if (gate < 0) return;
+    for (let e = from; e < to; e++) {
+      const k = gates.member[e];
+      const v = bests.worth(k, gates.penalty[e]);
+      if (buy ? v < reach : v > reach) continue;
+      if (buy) this.net.arc(ends.root[k], gate, gates.penalty[e], Infinity, k, -1, -1);
+      else this.net.arc(gate, ends.root[k], gates.penalty[e], Infinity, -1, k, -1);
+    }
   }
-  // Region nodes: buyers' and sellers' of one (slot, resource) through its node, and to the hubs of their region.
-  const sides = new Map<number, number>(); // per (slot, resource): 1 buyers' region nodes, 2 sellers', 3 both
-  for (const key of regionNode.keys()) {
-    const tr = Math.floor(key / (2 * R));
-    sides.set(tr, (sides.get(tr) ?? 0) | (Math.floor(key / R) % 2 === 0 ? 1 : 2));
-  }
-  const slotNode = new Map<number, number>();
-  for (const [key, v] of regionNode) {
-    const tr = Math.floor(key / (2 * R));
-    if (sides.get(tr) !== 3) continue;
-    if (Math.floor(key / R) % 2 === 0) net.arc(v, at(slotNode, tr), 0, Infinity);
-    else net.arc(at(slotNode, tr), v, 0, Infinity);
-  }
-  for (const [h, v] of hubNode) {
-    const tr = Math.floor(h / (R * R));
-    const from = regionNode.get(tr * 2 * R + (Math.floor(h / R) % R));
-    const to = regionNode.get(tr * 2 * R + R + (h % R));
-    if (from !== undefined && hubSellers.has(h)) net.arc(from, v, 0, Infinity);
-    if (to !== undefined && hubBuyers.has(h)) net.arc(v, to, 0, Infinity);
-  }
-}
 
-/** A number per hub key, or none: a typed array (NaN for none) when the key space is small, else a map. */
-function hubTable(space: number): { get(h: number): number | undefined; set(h: number, v: number): void } {
-  if (space > 1 << 22) return new Map<number, number>();
-  const values = new Float64Array(space).fill(NaN);
-  return {
-    get: (h) => (Number.isNaN(values[h]) ? undefined : values[h]),
-    set: (h, v) => void (values[h] = v),
-  };
+  /** Region nodes: buyers' and sellers' of one (slot, resource) through its node, and to the hubs of their region. */
+  regionArcs(): void {
+    const { net, R } = this;
+    const sides = new Map<number, number>(); // per (slot, resource): 1 buyers' region nodes, 2 sellers', 3 both
+    for (const key of this.regionNodes) {
+      const tr = Math.floor(key / (2 * R));
+      sides.set(tr, (sides.get(tr) ?? 0) | (Math.floor(key / R) % 2 === 0 ? 1 : 2));
+    }
+    for (const key of this.regionNodes) {
+      const tr = Math.floor(key / (2 * R));
+      if (sides.get(tr) !== 3) continue;
+      const v = this.regionNode.get(key);
+      if (Math.floor(key / R) % 2 === 0) net.arc(v, this.node(this.slotNode, tr, null), 0, Infinity);
+      else net.arc(this.node(this.slotNode, tr, null), v, 0, Infinity);
+    }
+    for (const h of this.hubs) {
+      const v = this.hubNode.get(h);
+      const tr = Math.floor(h / (R * R));
+      const from = this.regionNode.get(tr * 2 * R + (Math.floor(h / R) % R));
+      const to = this.regionNode.get(tr * 2 * R + R + (h % R));
+      const sides = this.hubSides.get(h);
+      if (!Number.isNaN(from) && sides & 2) net.arc(from, v, 0, Infinity);
+      if (!Number.isNaN(to) && sides & 1) net.arc(v, to, 0, Infinity);
+    }
+  }
 }
 
 /** Arcs leg to leg for direct legs: other agents, compatible, both active; forced intents only where the hop gains. */
-function directArcs(book: TimeBook, net: Net, direct: Uint8Array, endAt: (k: number, t: number) => number, fix: TimeFixings | null): void {
+function directArcs(book: TimeBook, net: Net, direct: Uint8Array, ends: Ends, fix: TimeFixings | null): void {
   const { legs, intents, slots } = book;
   const bySide = new Map<string, number[]>();
   legs.forEach((l, k) => {
@@ -560,8 +756,8 @@ function directArcs(book: TimeBook, net: Net, direct: Uint8Array, endAt: (k: num
       const swapSide = intents[B.intent].swapFor !== undefined || intents[X.intent].swapFor !== undefined;
       if (forcedSide && !swapSide && B.value - X.value + penalty < 0) continue;
       const both = (t: number) => {
-        const u = endAt(b, t);
-        const v = endAt(s, t);
+        const u = ends.at(b, t);
+        const v = ends.at(s, t);
         if (u >= 0 && v >= 0) net.arc(u, v, -penalty, Infinity, b, s, t);
       };
       // Two windowless legs meet only in the untimed slot (a windowless leg's untimed end follows its finite ones).
@@ -642,7 +838,7 @@ function summarise(
   trades: TimeTrade[],
   rootArc: Int32Array,
   buyRoot: Int32Array,
-  rateArcs: { leg: number; slot: number; arc: number }[],
+  ends: Ends,
   fix: TimeFixings | null,
 ): TimeLp {
   const { intents, legs } = book;
@@ -674,10 +870,11 @@ function summarise(
     bound += intents[i].quantity * duals[i];
   }
   const rateDuals: { leg: number; slot: number; dual: number }[] = [];
-  for (const { leg, slot, arc } of rateArcs) {
+  for (let j = 0; j < ends.rateArc.length; j++) {
+    const arc = ends.rateArc[j];
     const d = Math.max(0, -rc(arc, net.pieceStart[arc]));
     if (d > 0) {
-      rateDuals.push({ leg, slot, dual: d });
+      rateDuals.push({ leg: ends.rateLeg[j], slot: ends.rateSlot[j], dual: d });
       bound += d * net.pieceCap[net.pieceStart[arc]];
     }
   }
