@@ -266,7 +266,7 @@ function netFlow(inp: NashInput, G: Float64Array, q: Float64Array, nodes: number
   const nn = nodes.length;
   const nf = fills.length;
   // Network: 0 = source, 1 = sink, 2..2+nf fills, then intents.
-  const net = new MaxFlow(2 + nf + nn);
+  const net = new MaxFlow(2 + nf + nn, 3 * nf + nn);
   const fillToBuy = new Int32Array(nf).fill(-1);
   const fillToSell = new Int32Array(nf).fill(-1);
   for (let i = 0; i < nf; i++) {
@@ -291,27 +291,37 @@ function netFlow(inp: NashInput, G: Float64Array, q: Float64Array, nodes: number
   return { flow, toBuy, toSell, reach };
 }
 
-/** Dinic's max flow on floating capacities (residuals below eps count as zero). */
+/** Dinic's max flow on floating capacities (residuals below eps count as zero), in typed arrays. */
 class MaxFlow {
-  private head: Int32Array;
-  private next: number[] = [];
-  private to: number[] = [];
-  private cap: number[] = [];
-  private level: Int32Array;
-  private it: Int32Array;
+  private readonly head: Int32Array;
+  private readonly next: Int32Array;
+  private readonly to: Int32Array;
+  private readonly cap: Float64Array;
+  private readonly level: Int32Array;
+  private readonly it: Int32Array;
+  private readonly queue: Int32Array;
+  private edges = 0;
   private eps = 0;
   private readonly nv: number;
-  constructor(nv: number) {
+  /** `nv` nodes and room for `arcs` calls of addEdge. */
+  constructor(nv: number, arcs: number) {
     this.nv = nv;
     this.head = new Int32Array(nv).fill(-1);
     this.level = new Int32Array(nv);
     this.it = new Int32Array(nv);
+    this.queue = new Int32Array(nv);
+    this.next = new Int32Array(2 * arcs);
+    this.to = new Int32Array(2 * arcs);
+    this.cap = new Float64Array(2 * arcs);
   }
   addEdge(u: number, v: number, c: number): number {
-    const e = this.to.length;
-    this.to.push(v, u);
-    this.cap.push(c, 0);
-    this.next.push(this.head[u], this.head[v]);
+    const e = this.edges;
+    this.edges += 2;
+    this.to[e] = v;
+    this.to[e + 1] = u;
+    this.cap[e] = c;
+    this.next[e] = this.head[u];
+    this.next[e + 1] = this.head[v];
     this.head[u] = e;
     this.head[v] = e + 1;
     return e;
@@ -324,7 +334,7 @@ class MaxFlow {
     this.eps = eps;
     let total = 0;
     while (this.bfs(s, t)) {
-      for (let v = 0; v < this.nv; v++) this.it[v] = this.head[v];
+      this.it.set(this.head);
       for (;;) {
         const f = this.dfs(s, t, Infinity);
         if (!(f > eps)) break;
@@ -335,45 +345,50 @@ class MaxFlow {
   }
   reachable(s: number, eps: number): Uint8Array {
     const seen = new Uint8Array(this.nv);
-    const queue = [s];
+    const queue = this.queue;
+    let tail = 0;
+    queue[tail++] = s;
     seen[s] = 1;
-    for (let h = 0; h < queue.length; h++) {
+    for (let h = 0; h < tail; h++) {
       const u = queue[h];
       for (let e = this.head[u]; e !== -1; e = this.next[e]) {
         if (this.cap[e] > eps && !seen[this.to[e]]) {
           seen[this.to[e]] = 1;
-          queue.push(this.to[e]);
+          queue[tail++] = this.to[e];
         }
       }
     }
     return seen;
   }
   private bfs(s: number, t: number): boolean {
-    this.level.fill(-1);
-    this.level[s] = 0;
-    const queue = [s];
-    for (let h = 0; h < queue.length; h++) {
+    const { level, queue, head, next, to, cap } = this;
+    level.fill(-1);
+    level[s] = 0;
+    let tail = 0;
+    queue[tail++] = s;
+    for (let h = 0; h < tail; h++) {
       const u = queue[h];
-      for (let e = this.head[u]; e !== -1; e = this.next[e]) {
-        const v = this.to[e];
-        if (this.cap[e] > this.eps && this.level[v] < 0) {
-          this.level[v] = this.level[u] + 1;
-          queue.push(v);
+      for (let e = head[u]; e !== -1; e = next[e]) {
+        const v = to[e];
+        if (cap[e] > this.eps && level[v] < 0) {
+          level[v] = level[u] + 1;
+          queue[tail++] = v;
         }
       }
     }
-    return this.level[t] >= 0;
+    return level[t] >= 0;
   }
   private dfs(u: number, t: number, f: number): number {
     if (u === t) return f;
-    for (; this.it[u] !== -1; this.it[u] = this.next[this.it[u]]) {
-      const e = this.it[u];
-      const v = this.to[e];
-      if (this.cap[e] > this.eps && this.level[v] === this.level[u] + 1) {
-        const d = this.dfs(v, t, Math.min(f, this.cap[e]));
+    const { it, next, to, cap, level } = this;
+    for (; it[u] !== -1; it[u] = next[it[u]]) {
+      const e = it[u];
+      const v = to[e];
+      if (cap[e] > this.eps && level[v] === level[u] + 1) {
+        const d = this.dfs(v, t, Math.min(f, cap[e]));
         if (d > this.eps) {
-          this.cap[e] -= d;
-          this.cap[e ^ 1] += d;
+          cap[e] -= d;
+          cap[e ^ 1] += d;
           return d;
         }
       }
@@ -428,7 +443,9 @@ export function nashTradeShares(n: number, takers: readonly Int32Array[], G: Flo
       for (const k of nodes) qTot += q[k];
       const lambda = gTot / qTot;
       const eps = 1e-12 * gTot;
-      const net = new MaxFlow(2 + ng + nn);
+      let arcCount = ng + nn;
+      for (const g of goods) arcCount += takers[g].length;
+      const net = new MaxFlow(2 + ng + nn, arcCount);
       const arcs: number[][] = [];
       goods.forEach((g, i) => {
         net.addEdge(0, 2 + i, G[g]);
