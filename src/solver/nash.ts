@@ -100,6 +100,7 @@ function decompose(inp: NashInput, G: Float64Array, q: Float64Array, nodes0: num
       for (const f of fills) shareBuy[f] = inp.fillBuy[f] === k ? G[f] : 0;
       continue;
     }
+    if (splitParts(inp, nodes, fills, inPart, stack)) continue;
     let gTot = 0;
     let qTot = 0;
     for (const f of fills) gTot += G[f];
@@ -137,6 +138,46 @@ function decompose(inp: NashInput, G: Float64Array, q: Float64Array, nodes0: num
     stack.push({ nodes: U, fills: highFills });
   }
   for (const k of prev) inPart[k] = -1;
+}
+
+/** When the part falls apart into pieces joined by no fill: each piece pushed on `stack` (then true). */
+function splitParts(inp: NashInput, nodes: number[], fills: number[], inPart: Int32Array, stack: { nodes: number[]; fills: number[] }[]): boolean {
+  const nn = nodes.length;
+  const parent = new Int32Array(nn);
+  for (let i = 0; i < nn; i++) parent[i] = i;
+  const find = (x: number): number => {
+    while (parent[x] !== x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  let pieces = nn;
+  for (const f of fills) {
+    const b = inPart[inp.fillBuy[f]];
+    const s = inPart[inp.fillSell[f]];
+    if (b < 0 || s < 0) continue;
+    const x = find(b);
+    const y = find(s);
+    if (x !== y) {
+      parent[x] = y;
+      pieces--;
+    }
+  }
+  if (pieces === 1) return false;
+  const pieceOf = new Int32Array(nn).fill(-1);
+  const parts: { nodes: number[]; fills: number[] }[] = [];
+  for (let i = 0; i < nn; i++) {
+    const r = find(i);
+    if (pieceOf[r] < 0) {
+      pieceOf[r] = parts.length;
+      parts.push({ nodes: [], fills: [] });
+    }
+    parts[pieceOf[r]].nodes.push(nodes[i]);
+  }
+  for (const f of fills) {
+    const b = inPart[inp.fillBuy[f]];
+    parts[pieceOf[find(b >= 0 ? b : inPart[inp.fillSell[f]])]].fills.push(f);
+  }
+  stack.push(...parts);
+  return true;
 }
 
 interface PartFlow {
@@ -360,6 +401,10 @@ class MaxFlow {
     }
     return seen;
   }
+  /**
+   * Levels from s in the residual network, up to t's: nodes at or beyond t's distance are never on a shortest path
+   * to t, so they stay unlevelled (−1) and the blocking flow skips them.
+   */
   private bfs(s: number, t: number): boolean {
     const { level, queue, head, next, to, cap } = this;
     level.fill(-1);
@@ -372,11 +417,12 @@ class MaxFlow {
         const v = to[e];
         if (cap[e] > this.eps && level[v] < 0) {
           level[v] = level[u] + 1;
+          if (v === t) return true;
           queue[tail++] = v;
         }
       }
     }
-    return level[t] >= 0;
+    return false;
   }
   private dfs(u: number, t: number, f: number): number {
     if (u === t) return f;
