@@ -775,12 +775,16 @@ function decompose(book: TimeBook, net: Net, flow: Float64Array): TimeTrade[] {
   const m = net.src.length;
   const left = Float64Array.from(flow);
   const tiny = book.tiny;
-  const outArcs: number[][] = Array.from({ length: net.V }, () => []);
-  for (let a = 0; a < m; a++) if (left[a] > tiny && net.src[a] !== T) outArcs[net.src[a]].push(a);
+  // Per node its arcs with flow, in arc order (start[u] .. end[u] − 1); the walk takes the last one with flow left.
+  const start = new Int32Array(net.V + 1);
+  for (let a = 0; a < m; a++) if (left[a] > tiny && net.src[a] !== T) start[net.src[a] + 1]++;
+  for (let u = 0; u < net.V; u++) start[u + 1] += start[u];
+  const end = start.slice(0, net.V);
+  const outArcs = new Int32Array(start[net.V]);
+  for (let a = 0; a < m; a++) if (left[a] > tiny && net.src[a] !== T) outArcs[end[net.src[a]]++] = a;
   const next = (u: number) => {
-    const l = outArcs[u];
-    while (l.length > 0 && !(left[l[l.length - 1]] > tiny)) l.pop();
-    return l.length > 0 ? l[l.length - 1] : -1;
+    while (end[u] > start[u] && !(left[outArcs[end[u] - 1]] > tiny)) end[u]--;
+    return end[u] > start[u] ? outArcs[end[u] - 1] : -1;
   };
   const trades: TimeTrade[] = [];
   const take = (arcs: number[], ring: boolean) => {

@@ -151,36 +151,64 @@ function timeTree(book: TimeBook, leaves: TimeLeaf[], bounds: number[]): TimeTre
  */
 function timedFills(book: TimeBook, trades: TimeTrade[]): Fill[] {
   const { intents, legs, slots } = book;
-  const pairs = new Map<string, { b: number; s: number; resource: string; perSlot: Map<number, number> }>();
+  const cells = pairCells(book, trades);
+  const allocation: AllocationFill[] = [];
+  for (let p = 0; p < cells.buy.length; p++) {
+    let q = 0;
+    for (let c = cells.first[p]; c >= 0; c = cells.next[c]) q += cells.quantity[c];
+    allocation.push({ buy: intents[cells.buy[p]].id, sell: intents[cells.sell[p]].id, resource: legs[cells.leg[p]].resource, quantity: q });
+  }
+  const priced = priceIndexed(intents, allocation, Int32Array.from(cells.buy), Int32Array.from(cells.sell), book.latency);
+  const fills: Fill[] = [];
+  for (let p = 0; p < cells.buy.length; p++) {
+    const perSlot: { slot: number; quantity: number }[] = [];
+    for (let c = cells.first[p]; c >= 0; c = cells.next[c]) perSlot.push({ slot: cells.slot[c], quantity: cells.quantity[c] });
+    for (const run of runs(slots, perSlot)) fills.push(timed(priced[p], run.quantity, slots, run.from, run.to));
+  }
+  return fills;
+}
+
+/**
+ * The trades' units per buy–sell pair (in order of first appearance, with a buyer leg for its resource) and per
+ * slot: cells of a pair linked from first[p] through next in order of first appearance.
+ */
+function pairCells(book: TimeBook, trades: TimeTrade[]) {
+  const { intents, legs, slots } = book;
+  const n = intents.length;
+  const out = { buy: [] as number[], sell: [] as number[], leg: [] as number[], first: [] as number[], last: [] as number[], slot: [] as number[], quantity: [] as number[], next: [] as number[] };
+  const pairOf = new Map<number, number>();
+  const cellOf = new Map<number, number>();
   for (const t of trades)
     for (const h of t.hops) {
       const b = legs[h.buy].intent;
       const s = legs[h.sell].intent;
-      const key = `${b}:${s}`;
-      let p = pairs.get(key);
-      if (!p) pairs.set(key, (p = { b, s, resource: legs[h.buy].resource, perSlot: new Map() }));
+      let p = pairOf.get(b * n + s);
+      if (p === undefined) {
+        pairOf.set(b * n + s, (p = out.buy.length));
+        out.buy.push(b);
+        out.sell.push(s);
+        out.leg.push(h.buy);
+        out.first.push(-1);
+        out.last.push(-1);
+      }
       // Two windowless legs may meet in a finite slot of the network: for them that is untimed.
       const slot = windowed(legs[h.buy]) || windowed(legs[h.sell]) ? h.slot : slots.count;
-      p.perSlot.set(slot, (p.perSlot.get(slot) ?? 0) + t.volume);
+      const key = p * (slots.count + 1) + slot;
+      const c = cellOf.get(key);
+      if (c !== undefined) {
+        out.quantity[c] += t.volume;
+        continue;
+      }
+      const fresh = out.slot.length;
+      cellOf.set(key, fresh);
+      out.slot.push(slot);
+      out.quantity.push(t.volume);
+      out.next.push(-1);
+      if (out.last[p] >= 0) out.next[out.last[p]] = fresh;
+      else out.first[p] = fresh;
+      out.last[p] = fresh;
     }
-  const allocation: AllocationFill[] = [];
-  const bIdx: number[] = [];
-  const sIdx: number[] = [];
-  for (const p of pairs.values()) {
-    let q = 0;
-    for (const x of p.perSlot.values()) q += x;
-    allocation.push({ buy: intents[p.b].id, sell: intents[p.s].id, resource: p.resource, quantity: q });
-    bIdx.push(p.b);
-    sIdx.push(p.s);
-  }
-  const priced = priceIndexed(intents, allocation, Int32Array.from(bIdx), Int32Array.from(sIdx), book.latency);
-  const fills: Fill[] = [];
-  let k = 0;
-  for (const p of pairs.values()) {
-    const f = priced[k++];
-    for (const run of runs(slots, p.perSlot)) fills.push(timed(f, run.quantity, slots, run.from, run.to));
-  }
-  return fills;
+  return out;
 }
 
 /** A fill over slots from .. to − 1 (none: the untimed slot, no start/end). */
@@ -194,11 +222,10 @@ function timed(f: Fill, quantity: number, slots: Slots, from: number, to: number
 }
 
 /** A pair's slots in time order, adjacent slots at one rate (relative 1e-9) merged into runs. */
-function runs(slots: Slots, perSlot: Map<number, number>): { from: number; to: number; quantity: number }[] {
-  const ts = [...perSlot.keys()].sort((a, b) => a - b);
+function runs(slots: Slots, perSlot: { slot: number; quantity: number }[]): { from: number; to: number; quantity: number }[] {
+  perSlot.sort((a, b) => a.slot - b.slot);
   const out: { from: number; to: number; quantity: number; rate: number }[] = [];
-  for (const t of ts) {
-    const q = perSlot.get(t)!;
+  for (const { slot: t, quantity: q } of perSlot) {
     if (t >= slots.count) {
       out.push({ from: t, to: t + 1, quantity: q, rate: NaN });
       continue;
