@@ -77,36 +77,43 @@ export function hopGain(book: TimeBook, h: Hop): number {
 export function timeBook(intents: readonly Intent[], latency: LatencyTable, legs: Leg[], slots: Slots): TimeBook {
   const regionOf = new Map<string, number>();
   const resourceOf = new Map<string, number>();
+  const agentOf = new Map<string, number>();
   const id = (m: Map<string, number>, k: string) => m.get(k) ?? (m.set(k, m.size), m.size - 1);
   const legRegion = Int32Array.from(legs, (l) => id(regionOf, intents[l.intent].region));
   const legResource = Int32Array.from(legs, (l) => id(resourceOf, l.resource));
-  const sides = new Map<string, number>();
-  legs.forEach((l) => {
-    const k = `${intents[l.intent].agent}\u0000${l.resource}`;
-    sides.set(k, (sides.get(k) ?? 0) | (l.buy ? 1 : 2));
-  });
-  const twoSided = Uint8Array.from(legs, (l) => (sides.get(`${intents[l.intent].agent}\u0000${l.resource}`) === 3 ? 1 : 0));
-  // Per (resource, side) the regions present, so a leg lists only counterpart regions that exist.
-  const present = new Map<string, Set<number>>();
+  const legAgent = Int32Array.from(legs, (l) => id(agentOf, intents[l.intent].agent));
+  const resources = resourceOf.size;
+  const R = regionOf.size;
+  // Per (agent, resource) the sides it holds legs on (1 buy, 2 sell).
+  const sides = new Map<number, number>();
   legs.forEach((l, k) => {
-    const key = `${legResource[k]}:${l.buy ? "b" : "s"}`;
-    (present.get(key) ?? present.set(key, new Set()).get(key)!).add(legRegion[k]);
+    const key = legAgent[k] * resources + legResource[k];
+    sides.set(key, (sides.get(key) ?? 0) | (l.buy ? 1 : 2));
+  });
+  const twoSided = Uint8Array.from(legs, (_, k) => (sides.get(legAgent[k] * resources + legResource[k]) === 3 ? 1 : 0));
+  // Per (resource, side) the regions present, in order of first appearance, so a leg lists only counterpart
+  // regions that exist.
+  const present: number[][] = Array.from({ length: 2 * resources }, () => []);
+  const seen = new Uint8Array(2 * resources * R);
+  legs.forEach((l, k) => {
+    const at = legResource[k] * 2 + (l.buy ? 0 : 1);
+    if (seen[at * R + legRegion[k]]) return;
+    seen[at * R + legRegion[k]] = 1;
+    present[at].push(legRegion[k]);
   });
   const names = [...regionOf.keys()];
+  const counterparts = (k: number) => present[legResource[k] * 2 + (legs[k].buy ? 1 : 0)];
   const reach = legs.map((l, k) => {
     const it = intents[l.intent];
     const out: { region: number; penalty: number }[] = [];
-    for (const r of present.get(`${legResource[k]}:${l.buy ? "s" : "b"}`) ?? []) {
+    for (const r of counterparts(k)) {
       if (!withinCap(latency, it.region, it.maxLatencyMs, names[r])) continue;
       const penalty = softPenalty(latency, it, names[r]);
       if (penalty < Infinity) out.push({ region: r, penalty });
     }
     return out;
   });
-  const open = Uint8Array.from(legs, (l, k) => {
-    const regions = present.get(`${legResource[k]}:${l.buy ? "s" : "b"}`)?.size ?? 0;
-    return reach[k].length === regions && reach[k].every((r) => r.penalty === 0) ? 1 : 0;
-  });
+  const open = Uint8Array.from(legs, (_, k) => (reach[k].length === counterparts(k).length && reach[k].every((r) => r.penalty === 0) ? 1 : 0));
   let qMax = 0;
   let qMin = Infinity;
   let pMax = 1;
