@@ -103,8 +103,11 @@ export function timeBook(intents: readonly Intent[], latency: LatencyTable, legs
   });
   const names = [...regionOf.keys()];
   const counterparts = (k: number) => present[legResource[k] * 2 + (legs[k].buy ? 1 : 0)];
+  // Legs without a cap or soft latency reach every counterpart region at penalty 0: one shared list per side.
+  const everywhere = present.map((regions) => regions.map((region) => ({ region, penalty: 0 })));
   const reach = legs.map((l, k) => {
     const it = intents[l.intent];
+    if (it.maxLatencyMs === undefined && (it.preferLatencyMs === undefined || it.latencyDiscount === undefined)) return everywhere[legResource[k] * 2 + (l.buy ? 1 : 0)];
     const out: { region: number; penalty: number }[] = [];
     for (const r of counterparts(k)) {
       if (!withinCap(latency, it.region, it.maxLatencyMs, names[r])) continue;
