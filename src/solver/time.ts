@@ -41,12 +41,14 @@ export function solveTime(
   const warm = earlier?.grown(intents, latency, now);
   const { comps, slots } = warm ?? coldComponents(intents, latency, now);
   const bounds = slots.bounds;
+  // Every component writes its duals into this one record (copying them into one would cost more).
+  const duals: Record<string, number> = {};
   const parts = comps.map((c) => {
     const sub = c.length === intents.length ? intents : Array.from(c, (i) => intents[i]);
-    return solveTimeComponent(sub, latency, now, bounds, budgets, t0, maxLeaves);
+    return solveTimeComponent(sub, latency, now, bounds, budgets, t0, maxLeaves, duals);
   });
   const fills: Fill[] = [];
-  const certificate: Certificate = { duals: {}, bound: 0, lpBound: 0 };
+  const certificate: Certificate = { duals, bound: 0, lpBound: 0 };
   let welfare = 0;
   let gap = 0;
   let status: SolveStatus = "optimal";
@@ -56,7 +58,6 @@ export function solveTime(
     gap += p.gap ?? 0;
     if (status === "optimal") status = p.status;
     const c = p.certificate;
-    Object.assign(certificate.duals, c.duals);
     certificate.bound += c.bound;
     certificate.lpBound = (certificate.lpBound as number) + (c.lpBound as number);
     if (c.gap) certificate.gap = (certificate.gap ?? 0) + c.gap;
@@ -83,6 +84,7 @@ function solveTimeComponent(
   budgets: Budgets,
   t0: number,
   maxLeaves: number,
+  duals: Record<string, number>,
 ): SolveResult {
   const { legs, slots } = timeLegs(intents, now);
   const book = timeBook(intents, latency, legs, slots);
@@ -91,7 +93,7 @@ function solveTimeComponent(
     const m = Math.min(it.quantity, it.minQuantity ?? 0);
     return m > 1e-12 * Math.max(1, it.quantity) ? m : 0;
   });
-  const certificate = timeCertificate(book, root, bounds);
+  const certificate = timeCertificate(book, root, bounds, duals);
   if (timeViolators(book, min, root.amount).length === 0) {
     const welfare = root.welfare;
     certificate.bound = Math.max(certificate.bound, welfare);
@@ -271,13 +273,12 @@ function rateTables(book: TimeBook, rateDuals: { leg: number; slot: number; dual
 }
 
 /**
- * The root LP's duals: per intent (positive ones), per rate-capped leg and slot (`rates`, keyed by the slot's start;
- * a swap's taken leg in `takeRates`), per swap its potential. They bound the relaxation; a branch-and-bound welfare
- * below that bound states its gap.
+ * The root LP's duals: per intent (positive ones, written into `duals`), per rate-capped leg and slot (`rates`, keyed
+ * by the slot's start; a swap's taken leg in `takeRates`), per swap its potential. They bound the relaxation; a
+ * branch-and-bound welfare below that bound states its gap.
  */
-function timeCertificate(book: TimeBook, root: TimeLp, bounds: number[]): Certificate {
+function timeCertificate(book: TimeBook, root: TimeLp, bounds: number[], duals: Record<string, number>): Certificate {
   const { intents, legs, slots } = book;
-  const duals: Record<string, number> = {};
   intents.forEach((it, i) => {
     if (root.duals[i] > 0) duals[it.id] = root.duals[i];
   });
