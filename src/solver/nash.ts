@@ -341,6 +341,10 @@ class MaxFlow {
   private readonly level: Int32Array;
   private readonly it: Int32Array;
   private readonly queue: Int32Array;
+  /** The path augment() is on: per depth its edge, the flow it may carry so far and the node it leaves. */
+  private readonly pathEdge: Int32Array;
+  private readonly pathFlow: Float64Array;
+  private readonly pathNode: Int32Array;
   private edges = 0;
   private eps = 0;
   private readonly nv: number;
@@ -351,6 +355,9 @@ class MaxFlow {
     this.level = new Int32Array(nv);
     this.it = new Int32Array(nv);
     this.queue = new Int32Array(nv);
+    this.pathEdge = new Int32Array(nv);
+    this.pathFlow = new Float64Array(nv);
+    this.pathNode = new Int32Array(nv);
     this.next = new Int32Array(2 * arcs);
     this.to = new Int32Array(2 * arcs);
     this.cap = new Float64Array(2 * arcs);
@@ -377,7 +384,7 @@ class MaxFlow {
     while (this.bfs(s, t)) {
       this.it.set(this.head);
       for (;;) {
-        const f = this.dfs(s, t, Infinity);
+        const f = this.augment(s, t);
         if (!(f > eps)) break;
         total += f;
       }
@@ -424,22 +431,39 @@ class MaxFlow {
     }
     return false;
   }
-  private dfs(u: number, t: number, f: number): number {
-    if (u === t) return f;
-    const { it, next, to, cap, level } = this;
-    for (; it[u] !== -1; it[u] = next[it[u]]) {
-      const e = it[u];
-      const v = to[e];
-      if (cap[e] > this.eps && level[v] === level[u] + 1) {
-        const d = this.dfs(v, t, Math.min(f, cap[e]));
-        if (d > this.eps) {
-          cap[e] -= d;
-          cap[e ^ 1] += d;
-          return d;
+  /**
+   * One augmenting path in the level graph, depth first from s (edges tried in list order; a dead end's edge is
+   * passed over for the rest of the phase): sends the path's least residual along it and returns it, or 0.
+   */
+  private augment(s: number, t: number): number {
+    const { it, next, to, cap, level, pathEdge, pathFlow, pathNode } = this;
+    let u = s;
+    let f = Infinity;
+    let depth = 0;
+    for (;;) {
+      if (u === t) {
+        for (let k = 0; k < depth; k++) {
+          cap[pathEdge[k]] -= f;
+          cap[pathEdge[k] ^ 1] += f;
         }
+        return f;
       }
+      let e = it[u];
+      while (e !== -1 && !(cap[e] > this.eps && level[to[e]] === level[u] + 1)) e = it[u] = next[e];
+      if (e === -1) {
+        if (depth === 0) return 0;
+        depth--;
+        u = pathNode[depth];
+        f = pathFlow[depth];
+        it[u] = next[it[u]];
+        continue;
+      }
+      pathEdge[depth] = e;
+      pathFlow[depth] = f;
+      pathNode[depth++] = u;
+      f = Math.min(f, cap[e]);
+      u = to[e];
     }
-    return 0;
   }
 }
 
