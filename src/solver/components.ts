@@ -142,10 +142,11 @@ function swapPairs(intents: readonly Intent[], latency: LatencyTable, join: (a: 
  * its soft penalty, a seller's plus it, a swap's leg any price (its worth is its whole trade). Leg k's entries are
  * reachStart[k] .. reachStart[k + 1] − 1.
  */
-export function legReach(intents: readonly Intent[], latency: LatencyTable, legs: readonly Leg[], names: readonly string[]): { reachStart: Int32Array; reachRegion: number[]; reachWorth: number[] } {
+export function legReach(intents: readonly Intent[], latency: LatencyTable, legs: readonly Leg[], names: readonly string[]): { reachStart: Int32Array; reachRegion: Int32Array; reachWorth: Float64Array } {
   const reachStart = new Int32Array(legs.length + 1);
-  const reachRegion: number[] = [];
-  const reachWorth: number[] = [];
+  const reachRegion = new Int32Array(legs.length * names.length);
+  const reachWorth = new Float64Array(legs.length * names.length);
+  let at = 0;
   legs.forEach((l, k) => {
     const it = intents[l.intent];
     const swap = it.swapFor !== undefined;
@@ -153,10 +154,10 @@ export function legReach(intents: readonly Intent[], latency: LatencyTable, legs
       if (!withinCap(latency, it.region, it.maxLatencyMs, names[other])) continue;
       const penalty = softPenalty(latency, it, names[other]);
       if (penalty === Infinity) continue;
-      reachRegion.push(other);
-      reachWorth.push(swap ? (l.buy ? Infinity : -Infinity) : l.buy ? l.value - penalty : l.value + penalty);
+      reachRegion[at] = other;
+      reachWorth[at++] = swap ? (l.buy ? Infinity : -Infinity) : l.buy ? l.value - penalty : l.value + penalty;
     }
-    reachStart[k + 1] = reachRegion.length;
+    reachStart[k + 1] = at;
   });
   return { reachStart, reachRegion, reachWorth };
 }
