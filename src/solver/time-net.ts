@@ -478,7 +478,7 @@ function hubArcs(book: TimeBook, net: Net, direct: Uint8Array, ends: Ends): void
         }
     }
   }
-  for (let g = 0; g < gates.leg.length; g++) joins.gateway(gates, g, ends);
+  for (let g = 0; g < gates.count; g++) joins.gateway(gates, g, ends);
   joins.regionArcs();
 }
 
@@ -551,10 +551,11 @@ class HubBests {
 
 /** Gateways of uncapped legs, in order of first use: each with its first leg, target and members (with penalties). */
 interface Gateways {
-  leg: number[];
+  count: number;
+  leg: Int32Array;
   /** Target: the hub's (buyer region, seller region), or −1, −1 for the leg's region node. */
-  rb: number[];
-  rs: number[];
+  rb: Int32Array;
+  rs: Int32Array;
   /** Members of gateway g: entries memberStart[g] .. memberStart[g + 1] − 1, in order of joining. */
   memberStart: Int32Array;
   member: Int32Array;
@@ -566,50 +567,54 @@ function gateways(book: TimeBook, direct: Uint8Array, ends: Ends): Gateways {
   const { legs, slots } = book;
   const R = book.regions;
   const C = slots.count + 1;
+  const joins = (k: number) => !direct[k] && ends.has(k) && legs[k].rate === Infinity;
+  let entries = 0;
+  for (let k = 0; k < legs.length; k++) if (joins(k)) entries += book.open[k] === 1 ? 1 : book.reach[k].length;
   const windowOf = new Map<number, number>();
   const gateOf = new Map<number, number>();
-  const out: Gateways = { leg: [], rb: [], rs: [], memberStart: new Int32Array(0), member: new Int32Array(0), penalty: new Float64Array(0) };
-  const entryGate: number[] = [];
-  const entryLeg: number[] = [];
-  const entryPenalty: number[] = [];
+  const out: Gateways = { count: 0, leg: new Int32Array(entries), rb: new Int32Array(entries), rs: new Int32Array(entries), memberStart: new Int32Array(0), member: new Int32Array(entries), penalty: new Float64Array(entries) };
+  const entryGate = new Int32Array(entries);
+  let e = 0;
   const add = (k: number, w: number, target: number, rb: number, rs: number, penalty: number) => {
     const key = ((w * 2 + (legs[k].buy ? 1 : 0)) * book.resources + book.legResource[k]) * (R * R + R) + target;
     let g = gateOf.get(key);
     if (g === undefined) {
-      gateOf.set(key, (g = out.leg.length));
-      out.leg.push(k);
-      out.rb.push(rb);
-      out.rs.push(rs);
+      gateOf.set(key, (g = out.count++));
+      out.leg[g] = k;
+      out.rb[g] = rb;
+      out.rs[g] = rs;
     }
-    entryGate.push(g);
-    entryLeg.push(k);
-    entryPenalty.push(penalty);
+    entryGate[e++] = g;
   };
   for (let k = 0; k < legs.length; k++) {
     const l = legs[k];
-    if (direct[k] || !ends.has(k) || l.rate < Infinity) continue;
+    if (!joins(k)) continue;
     const wk = (l.first * C + l.last) * 2 + (windowed(l) ? 1 : 0);
     let w = windowOf.get(wk);
     if (w === undefined) windowOf.set(wk, (w = windowOf.size));
     if (book.open[k] === 1) add(k, w, R * R + book.legRegion[k], -1, -1, 0);
     else
       for (const { region, penalty } of book.reach[k]) {
-        const [rb, rs] = l.buy ? [book.legRegion[k], region] : [region, book.legRegion[k]];
-        add(k, w, rb * R + rs, rb, rs, penalty);
+        const mine = book.legRegion[k];
+        add(k, w, l.buy ? mine * R + region : region * R + mine, l.buy ? mine : region, l.buy ? region : mine, penalty);
       }
   }
-  // Members by gateway, in order of joining (a counting sort).
-  const G = out.leg.length;
-  out.memberStart = new Int32Array(G + 1);
-  for (const g of entryGate) out.memberStart[g + 1]++;
-  for (let g = 0; g < G; g++) out.memberStart[g + 1] += out.memberStart[g];
-  const fill = out.memberStart.slice(0, G);
-  out.member = new Int32Array(entryGate.length);
-  out.penalty = new Float64Array(entryGate.length);
-  entryGate.forEach((g, e) => {
-    out.member[fill[g]] = entryLeg[e];
-    out.penalty[fill[g]++] = entryPenalty[e];
-  });
+  // Members by gateway, in order of joining (a counting sort; the legs and penalties replayed in entry order).
+  out.memberStart = new Int32Array(out.count + 1);
+  for (let j = 0; j < entries; j++) out.memberStart[entryGate[j] + 1]++;
+  for (let g = 0; g < out.count; g++) out.memberStart[g + 1] += out.memberStart[g];
+  const fill = out.memberStart.slice(0, out.count);
+  e = 0;
+  for (let k = 0; k < legs.length; k++) {
+    if (!joins(k)) continue;
+    if (book.open[k] === 1) out.member[fill[entryGate[e++]]++] = k;
+    else
+      for (const { penalty } of book.reach[k]) {
+        const at = fill[entryGate[e++]]++;
+        out.member[at] = k;
+        out.penalty[at] = penalty;
+      }
+  }
   return out;
 }
 
