@@ -155,14 +155,14 @@ function timedFills(book: TimeBook, trades: TimeTrade[]): Fill[] {
   const { intents, legs, slots } = book;
   const cells = pairCells(book, trades);
   const allocation: AllocationFill[] = [];
-  for (let p = 0; p < cells.buy.length; p++) {
+  for (let p = 0; p < cells.pairs; p++) {
     let q = 0;
     for (let c = cells.first[p]; c >= 0; c = cells.next[c]) q += cells.quantity[c];
     allocation.push({ buy: intents[cells.buy[p]].id, sell: intents[cells.sell[p]].id, resource: legs[cells.leg[p]].resource, quantity: q });
   }
-  const priced = priceIndexed(intents, allocation, Int32Array.from(cells.buy), Int32Array.from(cells.sell), book.latency);
+  const priced = priceIndexed(intents, allocation, cells.buy.subarray(0, cells.pairs), cells.sell.subarray(0, cells.pairs), book.latency);
   const fills: Fill[] = [];
-  for (let p = 0; p < cells.buy.length; p++) {
+  for (let p = 0; p < cells.pairs; p++) {
     const perSlot: { slot: number; quantity: number }[] = [];
     for (let c = cells.first[p]; c >= 0; c = cells.next[c]) perSlot.push({ slot: cells.slot[c], quantity: cells.quantity[c] });
     for (const run of runs(slots, perSlot)) fills.push(timed(priced[p], run.quantity, slots, run.from, run.to));
@@ -177,7 +177,10 @@ function timedFills(book: TimeBook, trades: TimeTrade[]): Fill[] {
 function pairCells(book: TimeBook, trades: TimeTrade[]) {
   const { intents, legs, slots } = book;
   const n = intents.length;
-  const out = { buy: [] as number[], sell: [] as number[], leg: [] as number[], first: [] as number[], last: [] as number[], slot: [] as number[], quantity: [] as number[], next: [] as number[] };
+  let hops = 0;
+  for (const t of trades) hops += t.hops.length;
+  const out = { pairs: 0, buy: new Int32Array(hops), sell: new Int32Array(hops), leg: new Int32Array(hops), first: new Int32Array(hops), last: new Int32Array(hops) };
+  const cell = { count: 0, slot: new Int32Array(hops), quantity: new Float64Array(hops), next: new Int32Array(hops) };
   const pairOf = new Map<number, number>();
   const cellOf = new Map<number, number>();
   for (const t of trades)
@@ -186,31 +189,31 @@ function pairCells(book: TimeBook, trades: TimeTrade[]) {
       const s = legs[h.sell].intent;
       let p = pairOf.get(b * n + s);
       if (p === undefined) {
-        pairOf.set(b * n + s, (p = out.buy.length));
-        out.buy.push(b);
-        out.sell.push(s);
-        out.leg.push(h.buy);
-        out.first.push(-1);
-        out.last.push(-1);
+        pairOf.set(b * n + s, (p = out.pairs++));
+        out.buy[p] = b;
+        out.sell[p] = s;
+        out.leg[p] = h.buy;
+        out.first[p] = -1;
+        out.last[p] = -1;
       }
       // Two windowless legs may meet in a finite slot of the network: for them that is untimed.
       const slot = windowed(legs[h.buy]) || windowed(legs[h.sell]) ? h.slot : slots.count;
       const key = p * (slots.count + 1) + slot;
       const c = cellOf.get(key);
       if (c !== undefined) {
-        out.quantity[c] += t.volume;
+        cell.quantity[c] += t.volume;
         continue;
       }
-      const fresh = out.slot.length;
+      const fresh = cell.count++;
       cellOf.set(key, fresh);
-      out.slot.push(slot);
-      out.quantity.push(t.volume);
-      out.next.push(-1);
-      if (out.last[p] >= 0) out.next[out.last[p]] = fresh;
+      cell.slot[fresh] = slot;
+      cell.quantity[fresh] = t.volume;
+      cell.next[fresh] = -1;
+      if (out.last[p] >= 0) cell.next[out.last[p]] = fresh;
       else out.first[p] = fresh;
       out.last[p] = fresh;
     }
-  return out;
+  return { ...out, slot: cell.slot, quantity: cell.quantity, next: cell.next };
 }
 
 /** A fill over slots from .. to − 1 (none: the untimed slot, no start/end). */
