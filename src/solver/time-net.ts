@@ -140,25 +140,14 @@ class Net {
   V = 2;
   private m = 0;
   private p = 0;
-  src: Int32Array;
-  dst: Int32Array;
-  tagBuy: Int32Array;
-  tagSell: Int32Array;
-  tagSlot: Int32Array;
-  pieceStart: Int32Array;
-  pieceCost: Float64Array;
-  pieceCap: Float64Array;
-  /** Room for `arcs` arcs and pieces before the arrays grow. */
-  constructor(arcs: number) {
-    this.src = new Int32Array(arcs);
-    this.dst = new Int32Array(arcs);
-    this.tagBuy = new Int32Array(arcs);
-    this.tagSell = new Int32Array(arcs);
-    this.tagSlot = new Int32Array(arcs);
-    this.pieceStart = new Int32Array(arcs + 1);
-    this.pieceCost = new Float64Array(arcs);
-    this.pieceCap = new Float64Array(arcs);
-  }
+  src = new Int32Array(256);
+  dst = new Int32Array(256);
+  tagBuy = new Int32Array(256);
+  tagSell = new Int32Array(256);
+  tagSlot = new Int32Array(256);
+  pieceStart = new Int32Array(257);
+  pieceCost = new Float64Array(256);
+  pieceCap = new Float64Array(256);
   node(): number {
     return this.V++;
   }
@@ -283,21 +272,11 @@ class Ends {
 const S = 0;
 const T = 1;
 
-/** About as many arcs as the network has (a leg joins once per active slot, a capped or soft leg per region too). */
-function arcEstimate(book: TimeBook): number {
-  let arcs = 256 + book.intents.length;
-  book.legs.forEach((l, k) => {
-    const slots = l.last - l.first + 1;
-    arcs += book.open[k] === 1 ? slots : slots * (1 + book.reach[k].length);
-  });
-  return arcs;
-}
-
 /** The LP over schedules with some intents left out or forced to their minimum (none: the root relaxation). */
 export function solveTimeLp(book: TimeBook, fix: TimeFixings | null): TimeLp {
   const { intents, legs, slots } = book;
   const n = intents.length;
-  const net = new Net(arcEstimate(book));
+  const net = new Net();
   const out = (i: number) => !(intents[i].quantity > 0) || (fix !== null && fix.excluded[i] === 1);
   const forced = (i: number) => fix !== null && fix.forced[i] === 1 && fix.min[i] > 0;
   const bonus = fix ? forcingBonus(intents, legs.length + 4) : 0;
