@@ -26,17 +26,25 @@ export function seriesSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arra
   const { graph, nodeOf, newNode, chainStart, chainArcs } = c;
   const chainOf = new Int32Array(g.src.length); // original arc → its chain
   for (let k = 0; k < chainStart.length - 1; k++) for (let j = chainStart[k]; j < chainStart[k + 1]; j++) chainOf[chainArcs[j]] = k;
+  const V = nodeOf.length;
   let pi0: Float64Array | undefined;
   let tree0: Int32Array | undefined;
-  if (initialPi) pi0 = Float64Array.from(nodeOf, (v) => initialPi[v]);
+  if (initialPi) {
+    pi0 = new Float64Array(V);
+    for (let k = 0; k < V; k++) pi0[k] = initialPi[nodeOf[k]];
+  }
   if (initialTree) {
     // A tree arc into a chain stays the chain's only when the chain's inner nodes hang on along it (else the
     // contracted parents could close a cycle); otherwise the node hangs from the root.
-    const along = (ch: number) => {
-      for (let j = chainStart[ch] + 1; j < chainStart[ch + 1]; j++) if (initialTree[g.src[chainArcs[j]]] !== chainArcs[j]) return false;
-      return true;
-    };
-    tree0 = Int32Array.from(nodeOf, (v) => (initialTree[v] >= 0 && along(chainOf[initialTree[v]]) ? chainOf[initialTree[v]] : -1));
+    tree0 = new Int32Array(V).fill(-1);
+    for (let k = 0; k < V; k++) {
+      const a = initialTree[nodeOf[k]];
+      if (a < 0) continue;
+      const ch = chainOf[a];
+      let along = true;
+      for (let j = chainStart[ch] + 1; j < chainStart[ch + 1] && along; j++) along = initialTree[g.src[chainArcs[j]]] === chainArcs[j];
+      if (along) tree0[k] = ch;
+    }
   }
   const sol = networkSimplex(graph, eps, pi0, tree0);
   return expand(g, c, sol);
