@@ -6,18 +6,7 @@ import { describe, expect, it } from "vitest";
 import { networkSimplex, type FlowGraph, type FlowSolution } from "../../src/solver/simplex.ts";
 import { seriesSimplex } from "../../src/solver/series.ts";
 import { sinkTree } from "../../src/solver/time-net.ts";
-
-/** A deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from "../../src/random.ts";
 
 type Scale = { q: () => number; p: () => number };
 
