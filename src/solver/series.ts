@@ -17,11 +17,18 @@ interface Contraction {
 }
 
 /**
- * `networkSimplex` on the series-contracted graph, answered in the original graph's arcs and nodes. `initialPi` and
- * `initialTree` are the original graph's (a tree arc into an inner node becomes its chain).
+ * Graphs below this many nodes are solved as they are: their pivots move small subtrees, so contracting saves less
+ * than its arrays cost (a continuous arrival's component is tens of nodes).
  */
-export function seriesSimplex(g: FlowGraph, eps: number, initialPi?: Float64Array, initialTree?: Int32Array): FlowSolution {
-  const c = contract(g);
+const CONTRACT_FROM = 4096;
+
+/**
+ * `networkSimplex` on the series-contracted graph, answered in the original graph's arcs and nodes. `initialPi` and
+ * `initialTree` are the original graph's (a tree arc into an inner node becomes its chain); `minNodes`: contract only
+ * graphs of at least this many nodes.
+ */
+export function seriesSimplex(g: FlowGraph, eps: number, initialPi?: Float64Array, initialTree?: Int32Array, minNodes = CONTRACT_FROM): FlowSolution {
+  const c = g.V >= minNodes ? contract(g) : undefined;
   if (!c) return networkSimplex(g, eps, initialPi, initialTree);
   const { graph, nodeOf, newNode, chainStart, chainArcs } = c;
   const chainOf = new Int32Array(g.src.length); // original arc → its chain

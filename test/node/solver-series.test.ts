@@ -129,7 +129,7 @@ describe("series contraction around the network simplex", () => {
       pieceCap: Float64Array.from(arcs, (a) => a[3]),
     };
     const start = sinkTree(g)!;
-    const sol = seriesSimplex(g, 1e-12, start.pi, start.tree);
+    const sol = seriesSimplex(g, 1e-12, start.pi, start.tree, 0);
     expect(total(g, sol.flow)).toBeCloseTo((0.2251 - 0.4308) * 16.126, 12);
     expect(problem(g, sol, 1e-12, 1e-12)).toBeUndefined();
   });
@@ -150,7 +150,7 @@ describe("series contraction around the network simplex", () => {
         const eps = 1e-12 * pMax;
         const plain = networkSimplex(g, eps);
         const start = seed % 2 === 0 ? sinkTree(g) : undefined;
-        const series = seriesSimplex(g, eps, start?.pi, start?.tree);
+        const series = seriesSimplex(g, eps, start?.pi, start?.tree, 0);
         const want = total(g, plain.flow);
         const got = total(g, series.flow);
         expect(Math.abs(got - want), `${name} ${seed}: ${got} vs ${want}`).toBeLessThanOrEqual(1e-9 * Math.max(1e-300, Math.abs(want), pMax * qMax));
