@@ -268,13 +268,19 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
     for (let k = n - 1; k > 0; k--) size[parent[order[k]]] += size[order[k]];
   }
   // After a pivot every potential in the moved subtree changes by the same amount (its tree arcs keep reduced cost 0).
+  // Walked in preorder through the child lists: down to a first child, else on to the next sibling of the nearest
+  // node that has one, up to `top`.
   const shift = (top: number, sigma: number) => {
-    let sp = 0;
-    stack[sp++] = top;
-    while (sp > 0) {
-      const u = stack[--sp];
+    let u = top;
+    pi[u] += sigma;
+    for (;;) {
+      if (childHead[u] !== -1) u = childHead[u];
+      else {
+        while (u !== top && childNext[u] === -1) u = parent[u];
+        if (u === top) return;
+        u = childNext[u];
+      }
       pi[u] += sigma;
-      for (let w = childHead[u]; w !== -1; w = childNext[w]) stack[sp++] = w;
     }
   };
 
