@@ -155,7 +155,7 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
   const m = nConvex + (V - 1);
   const INF = Infinity;
   const listSize = Math.max(10, Math.ceil(Math.sqrt(m) / 2));
-  const arena = new Arena(4 * m + g.pieceCost.length + nConvex + V, 2 * m + 4 * nConvex + 7 * V + listSize, m + V);
+  const arena = new Arena(4 * m + g.pieceCost.length + nConvex + V, 2 * m + 4 * nConvex + 8 * V + listSize, 2 * m + V);
   const lo = arena.f64(m); // bounds of the current piece
   const hi = arena.f64(m);
   const cost = arena.f64(m); // cost of the current piece
@@ -172,16 +172,21 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
   const seg = arena.i32(nConvex);
   const parent = arena.i32(V);
   const pred = arena.i32(V);
-  const depth = arena.i32(V);
-  // Children lists (doubly linked), kept through each pivot's re-hanging, to refresh depth and potentials of the
-  // moved subtree in time proportional to it (time-expanded books have tens of thousands of nodes).
+  // Subtree sizes (LEMON's succ_num): the join of a cycle is found by climbing from the smaller subtree, and a pivot
+  // updates sizes only along the cycle, not over the moved subtree.
+  const size = arena.i32(V);
+  // Children lists (doubly linked), kept through each pivot's re-hanging, to shift the potentials of the moved
+  // subtree in time proportional to it (time-expanded books have tens of thousands of nodes).
   const childHead = arena.i32(V);
   const childNext = arena.i32(V);
   const childPrev = arena.i32(V);
   const stack = arena.i32(V);
+  const order = arena.i32(V);
   const cand = arena.i32(listSize);
   const state = arena.i8(m);
   const fwd = arena.u8(V); // the pred arc points from the node to its parent
+  // Arcs of one piece (artificial ones too): priced and entered at their only piece, state alone saying which way.
+  const plain = arena.u8(m);
   const pieceCost = g.pieceCost;
   for (let a = 0, c = 0; a < nConvex; a++) {
     segBase[a] = g.pieceStart[a];
@@ -198,6 +203,7 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
   };
   for (let e = 0; e < nConvex; e++) {
     if (segCount[e] > 0) setPiece(e, 0);
+    plain[e] = segCount[e] === 1 ? 1 : 0;
     state[e] = LOWER;
   }
   parent[ROOT] = -1;
@@ -206,11 +212,12 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
     src[k] = v;
     dst[k] = ROOT;
     hi[k] = INF;
+    plain[k] = 1;
     state[k] = TREE;
     parent[v] = ROOT;
     pred[v] = k;
     fwd[v] = 1;
-    depth[v] = 1;
+    size[v] = 1;
     if (initialPi) {
       cost[k] = -initialPi[v];
       pi[v] = initialPi[v];
@@ -243,24 +250,39 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
     }
   }
   for (let v = 0; v < g.V; v++) link(v, parent[v]);
-  const refresh = (top: number) => {
+  size[ROOT] = V;
+  if (initialTree) {
+    // Potentials down the tree in preorder, then subtree sizes in reverse preorder.
     let sp = 0;
-    stack[sp++] = top;
+    let n = 0;
+    stack[sp++] = ROOT;
+    pi[ROOT] = 0;
     while (sp > 0) {
       const u = stack[--sp];
+      order[n++] = u;
       for (let w = childHead[u]; w !== -1; w = childNext[w]) {
-        const a = pred[w];
-        depth[w] = depth[u] + 1;
-        pi[w] = fwd[w] ? pi[u] - cost[a] : pi[u] + cost[a];
+        pi[w] = fwd[w] ? pi[u] - cost[pred[w]] : pi[u] + cost[pred[w]];
         stack[sp++] = w;
       }
     }
-  };
-  if (initialTree) {
-    depth[ROOT] = 0;
-    pi[ROOT] = 0;
-    refresh(ROOT);
+    for (let k = n - 1; k > 0; k--) size[parent[order[k]]] += size[order[k]];
   }
+  // After a pivot every potential in the moved subtree changes by the same amount (its tree arcs keep reduced cost 0).
+  // Walked in preorder through the child lists: down to a first child, else on to the next sibling of the nearest
+  // node that has one, up to `top`.
+  const shift = (top: number, sigma: number) => {
+    let u = top;
+    pi[u] += sigma;
+    for (;;) {
+      if (childHead[u] !== -1) u = childHead[u];
+      else {
+        while (u !== top && childNext[u] === -1) u = parent[u];
+        if (u === top) return;
+        u = childNext[u];
+      }
+      pi[u] += sigma;
+    }
+  };
 
   // Candidate-list pricing: a major scan walks the arcs (from where the last one stopped) and lists up to `listSize`
   // violating ones; minor iterations pivot on the best listed arc, re-pricing only the list, until it runs dry or
@@ -279,7 +301,7 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
     const st = state[e];
     if (st === TREE) return 0;
     const d = pi[src[e]] - pi[dst[e]];
-    if (e >= nConvex) return st * (cost[e] + d);
+    if (plain[e]) return st * (cost[e] + d);
     // At breakpoint b: up costs piece b, down refunds piece b − 1.
     const b = st === LOWER ? seg[e] : seg[e] + 1;
     let v = 0;
@@ -329,7 +351,7 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
     }
     if (enter < 0) break;
     pivots++;
-    if (enter < nConvex) {
+    if (!plain[enter]) {
       if (enterPiece >= 0) {
         setPiece(enter, enterPiece);
         state[enter] = LOWER;
@@ -351,12 +373,9 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
     let u = first;
     let w = second;
     while (u !== w) {
-      if (depth[u] > depth[w]) u = parent[u];
-      else if (depth[w] > depth[u]) w = parent[w];
-      else {
-        u = parent[u];
-        w = parent[w];
-      }
+      // A node's ancestors have larger subtrees, so the smaller side is not the join.
+      if (size[u] < size[w]) u = parent[u];
+      else w = parent[w];
     }
     const join = u;
     let delta = 0;
@@ -416,13 +435,22 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
     state[leave] = toUpper ? UPPER : LOWER;
     flow[leave] = toUpper ? hi[leave] : lo[leave];
     state[enter] = TREE;
-    // Re-hang the path from the entering arc's endpoint on uOut's side up to uOut.
+    // Re-hang the path from the entering arc's endpoint on uOut's side up to uOut: the subtree of uOut (s nodes)
+    // leaves the path from its old parent up to the join and joins the path from vIn up to the join; on the path
+    // itself, reversed, a node's new subtree is the moved one less the old subtree of the node below it.
     const uIn = result === 1 ? first : second;
     const vIn = result === 1 ? second : first;
+    const s = size[uOut];
+    for (u = parent[uOut]; u !== join; u = parent[u]) size[u] -= s;
+    for (u = vIn; u !== join; u = parent[u]) size[u] += s;
     let node = uIn;
     let newParent = vIn;
     let newPred = enter;
+    let below = 0;
     for (;;) {
+      const old = size[node];
+      size[node] = s - below;
+      below = old;
       const oldParent = parent[node];
       const oldPred = pred[node];
       unlink(node);
@@ -435,9 +463,7 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
       newPred = oldPred;
       node = oldParent;
     }
-    depth[uIn] = depth[vIn] + 1;
-    pi[uIn] = fwd[uIn] ? pi[vIn] - cost[enter] : pi[vIn] + cost[enter];
-    refresh(uIn);
+    shift(uIn, (fwd[uIn] ? pi[vIn] - cost[enter] : pi[vIn] + cost[enter]) - pi[uIn]);
   }
 
   return { flow: flow.subarray(0, nConvex), pi: pi.subarray(0, g.V), pivots, pred: pred.subarray(0, g.V) };

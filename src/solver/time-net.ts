@@ -8,6 +8,7 @@ import type { Intent, LatencyTable } from "../contract/schema.ts";
 import { softPenalty, withinCap } from "./latency.ts";
 import { walkFlow } from "./decompose.ts";
 import { networkSimplex, type FlowGraph, type FlowSolution } from "./simplex.ts";
+import { seriesSimplex } from "./series.ts";
 import { slotHours, windowed, type Leg, type Slots } from "./time-slots.ts";
 
 /** Branch and bound's choices: intents left out, intents forced to at least `min`. */
@@ -312,7 +313,7 @@ export function solveTimeLp(book: TimeBook, fix: TimeFixings | null): TimeLp {
   net.arc(T, S, 0, Infinity);
   const graph = net.finish();
   const start = sinkTree(graph);
-  const sol = networkSimplex(graph, book.eps, start?.pi, start?.tree);
+  const sol = seriesSimplex(graph, book.eps, start?.pi, start?.tree);
   const trades = decompose(book, net, preferPriority(book, graph, sol, rootArc));
   return summarise(book, net, sol.pi, trades, rootArc, buyRoot, ends, fix);
 }
@@ -911,7 +912,7 @@ function summarise(
  * shortest paths would. Nodes that reach no sink hang from the root with the least potential their in-arcs allow.
  * Undefined when the graph has a cycle (rings of swaps).
  */
-function sinkTree(g: FlowGraph): { pi: Float64Array; tree: Int32Array } | undefined {
+export function sinkTree(g: FlowGraph): { pi: Float64Array; tree: Int32Array } | undefined {
   const m = g.src.length - 1; // the last arc is sink → source
   const indeg = new Int32Array(g.V);
   const head = new Int32Array(g.V).fill(-1);

@@ -1,0 +1,180 @@
+// Series contraction around the network simplex: a node with one in-arc and one out-arc (each of one piece) only
+// passes flow on, so a chain u → c₁ → … → v of such nodes is one arc (cost the sum, capacity the least). The
+// contracted circulation is the same LP with fewer nodes; its optimum is expanded back exactly: every arc of a chain
+// carries the chain's flow, and the inner nodes' potentials put the chain's reduced cost on its first tightest arc
+// (the others at reduced cost 0), which keeps complementary slackness arc by arc. In time-expanded books a
+// rate-capped leg's interval copy joining one hub or region node is such a node (a third of the nodes).
+import { networkSimplex, type FlowGraph, type FlowSolution } from "./simplex.ts";
+
+/** Per chain (an arc of the contracted graph): its original arcs in flow order. */
+interface Contraction {
+  graph: FlowGraph;
+  /** Per contracted node its original index, per original node its contracted one (−1: an inner node). */
+  nodeOf: Int32Array;
+  newNode: Int32Array;
+  chainStart: Int32Array;
+  chainArcs: Int32Array;
+}
+
+/**
+ * Graphs below this many nodes are solved as they are: their pivots move small subtrees, so contracting saves less
+ * than its arrays cost (a continuous arrival's component is tens of nodes).
+ */
+const CONTRACT_FROM = 4096;
+
+/**
+ * `networkSimplex` on the series-contracted graph, answered in the original graph's arcs and nodes. `initialPi` and
+ * `initialTree` are the original graph's (a tree arc into an inner node becomes its chain); `minNodes`: contract only
+ * graphs of at least this many nodes.
+ */
+export function seriesSimplex(g: FlowGraph, eps: number, initialPi?: Float64Array, initialTree?: Int32Array, minNodes = CONTRACT_FROM): FlowSolution {
+  const c = g.V >= minNodes ? contract(g) : undefined;
+  if (!c) return networkSimplex(g, eps, initialPi, initialTree);
+  const { graph, nodeOf, newNode, chainStart, chainArcs } = c;
+  const chainOf = new Int32Array(g.src.length); // original arc → its chain
+  for (let k = 0; k < chainStart.length - 1; k++) for (let j = chainStart[k]; j < chainStart[k + 1]; j++) chainOf[chainArcs[j]] = k;
+  const V = nodeOf.length;
+  let pi0: Float64Array | undefined;
+  let tree0: Int32Array | undefined;
+  if (initialPi) {
+    pi0 = new Float64Array(V);
+    for (let k = 0; k < V; k++) pi0[k] = initialPi[nodeOf[k]];
+  }
+  if (initialTree) {
+    // A tree arc into a chain stays the chain's only when the chain's inner nodes hang on along it (else the
+    // contracted parents could close a cycle); otherwise the node hangs from the root.
+    tree0 = new Int32Array(V).fill(-1);
+    for (let k = 0; k < V; k++) {
+      const a = initialTree[nodeOf[k]];
+      if (a < 0) continue;
+      const ch = chainOf[a];
+      let along = true;
+      for (let j = chainStart[ch] + 1; j < chainStart[ch + 1] && along; j++) along = initialTree[g.src[chainArcs[j]]] === chainArcs[j];
+      if (along) tree0[k] = ch;
+    }
+  }
+  const sol = networkSimplex(graph, eps, pi0, tree0);
+  return expand(g, c, sol);
+}
+
+/** The contracted graph, or undefined when no node contracts (or a cycle consists of inner nodes only). */
+function contract(g: FlowGraph): Contraction | undefined {
+  const m = g.src.length;
+  const indeg = new Int32Array(g.V);
+  const outdeg = new Int32Array(g.V);
+  const inArc = new Int32Array(g.V);
+  const outArc = new Int32Array(g.V);
+  for (let a = 0; a < m; a++) {
+    indeg[g.dst[a]]++;
+    outdeg[g.src[a]]++;
+    inArc[g.dst[a]] = a;
+    outArc[g.src[a]] = a;
+  }
+  const single = (a: number) => g.pieceStart[a + 1] - g.pieceStart[a] === 1;
+  const inner = new Uint8Array(g.V);
+  let inners = 0;
+  for (let v = 0; v < g.V; v++) {
+    if (indeg[v] === 1 && outdeg[v] === 1 && inArc[v] !== outArc[v] && single(inArc[v]) && single(outArc[v])) {
+      inner[v] = 1;
+      inners++;
+    }
+  }
+  if (inners === 0) return undefined;
+  const newNode = new Int32Array(g.V).fill(-1);
+  const nodeOf = new Int32Array(g.V - inners);
+  for (let v = 0, k = 0; v < g.V; v++) if (!inner[v]) (newNode[v] = k), (nodeOf[k++] = v);
+  // At most one contracted arc (and its pieces) per original arc.
+  const src = new Int32Array(m);
+  const dst = new Int32Array(m);
+  const pieceStart = new Int32Array(m + 1);
+  const pieceCost = new Float64Array(g.pieceCost.length);
+  const pieceCap = new Float64Array(g.pieceCost.length);
+  const chainStart = new Int32Array(m + 1);
+  const chainArcs = new Int32Array(m);
+  let k = 0;
+  let p = 0;
+  let n = 0;
+  for (let a = 0; a < m; a++) {
+    if (inner[g.src[a]]) continue; // inside a chain started elsewhere
+    src[k] = newNode[g.src[a]];
+    pieceStart[k] = p;
+    chainStart[k] = n;
+    chainArcs[n++] = a;
+    let e = a;
+    if (!inner[g.dst[a]]) {
+      // An arc outside any chain keeps its pieces.
+      for (let j = g.pieceStart[a]; j < g.pieceStart[a + 1]; j++, p++) (pieceCost[p] = g.pieceCost[j]), (pieceCap[p] = g.pieceCap[j]);
+    } else {
+      let C = g.pieceCost[g.pieceStart[a]];
+      let U = g.pieceCap[g.pieceStart[a]];
+      while (inner[g.dst[e]]) {
+        e = outArc[g.dst[e]];
+        chainArcs[n++] = e;
+        C += g.pieceCost[g.pieceStart[e]];
+        U = Math.min(U, g.pieceCap[g.pieceStart[e]]);
+      }
+      pieceCost[p] = C;
+      pieceCap[p++] = U;
+    }
+    dst[k++] = newNode[g.dst[e]];
+  }
+  if (n < m) return undefined; // a cycle of inner nodes: left as it is
+  pieceStart[k] = p;
+  chainStart[k] = n;
+  return {
+    graph: {
+      V: nodeOf.length,
+      src: src.subarray(0, k),
+      dst: dst.subarray(0, k),
+      pieceStart: pieceStart.subarray(0, k + 1),
+      pieceCost: pieceCost.subarray(0, p),
+      pieceCap: pieceCap.subarray(0, p),
+    },
+    nodeOf,
+    newNode,
+    chainStart: chainStart.subarray(0, k + 1),
+    chainArcs,
+  };
+}
+
+/** The contracted optimum in the original graph: flows along chains, inner potentials, parents. */
+function expand(g: FlowGraph, c: Contraction, sol: FlowSolution): FlowSolution {
+  const { nodeOf, newNode, chainStart, chainArcs } = c;
+  const m = g.src.length;
+  const flow = new Float64Array(m);
+  const pi = new Float64Array(g.V);
+  const pred = new Int32Array(g.V);
+  for (let k = 0; k < nodeOf.length; k++) pi[nodeOf[k]] = sol.pi[k];
+  const k = chainStart.length - 1;
+  for (let ch = 0; ch < k; ch++) {
+    const from = chainStart[ch];
+    const to = chainStart[ch + 1];
+    for (let j = from; j < to; j++) flow[chainArcs[j]] = sol.flow[ch];
+    if (to - from === 1) continue;
+    // The first tightest arc carries the chain's reduced cost: inner nodes before it from the chain's tail,
+    // after it from its head.
+    let tight = from;
+    for (let j = from + 1; j < to; j++) if (g.pieceCap[g.pieceStart[chainArcs[j]]] < g.pieceCap[g.pieceStart[chainArcs[tight]]]) tight = j;
+    for (let j = from; j < tight; j++) {
+      const a = chainArcs[j];
+      pi[g.dst[a]] = pi[g.src[a]] + g.pieceCost[g.pieceStart[a]];
+    }
+    for (let j = to - 1; j > tight; j--) {
+      const a = chainArcs[j];
+      pi[g.src[a]] = pi[g.dst[a]] - g.pieceCost[g.pieceStart[a]];
+    }
+  }
+  // Parents: a node whose tree arc is a chain keeps the chain's arc next to it; inner nodes hang from the root.
+  const kArcs = sol.flow.length;
+  for (let v = 0; v < g.V; v++) {
+    const nv = newNode[v];
+    if (nv < 0) {
+      pred[v] = m + v;
+      continue;
+    }
+    const ch = sol.pred[nv];
+    if (ch >= kArcs) pred[v] = m + v;
+    else pred[v] = g.src[chainArcs[chainStart[ch]]] === v ? chainArcs[chainStart[ch]] : chainArcs[chainStart[ch + 1] - 1];
+  }
+  return { flow, pi, pivots: sol.pivots, pred };
+}

@@ -1,0 +1,166 @@
+// Series contraction around the network simplex (src/solver/series.ts): chains of nodes with one in-arc and one
+// out-arc become one arc, and the optimum is expanded back. Judged on the original graph against the plain network
+// simplex: the same optimal cost, a feasible circulation, and potentials that satisfy complementary slackness arc by
+// arc (an inner node's potential on the wrong side of its chain's tightest arc breaks it).
+import { describe, expect, it } from "vitest";
+import { networkSimplex, type FlowGraph, type FlowSolution } from "../../src/solver/simplex.ts";
+import { seriesSimplex } from "../../src/solver/series.ts";
+import { sinkTree } from "../../src/solver/time-net.ts";
+import { seededRandom as rng } from "../../src/random.ts";
+
+type Scale = { q: () => number; p: () => number };
+
+/**
+ * Source 0 → buyers (convex: one or two pieces) → chains of inner nodes (rate caps, penalties) → hubs → chains →
+ * sellers → sink 1, sink → source free; some hubs joined hub to hub. Chains have 1–3 arcs, capacities finite or not.
+ */
+function book(seed: number, scale: Scale): FlowGraph {
+  const r = rng(seed);
+  const src: number[] = [];
+  const dst: number[] = [];
+  const start: number[] = [0];
+  const cost: number[] = [];
+  const cap: number[] = [];
+  let V = 2;
+  const arc = (u: number, v: number, pieces: [number, number][]) => {
+    src.push(u), dst.push(v);
+    for (const [c, k] of pieces) cost.push(c), cap.push(k);
+    start.push(cost.length);
+  };
+  const chain = (u: number, v: number) => {
+    const len = 1 + Math.floor(r() * 3);
+    let at = u;
+    for (let j = 0; j < len; j++) {
+      const next = j === len - 1 ? v : V++;
+      const penalty = r() < 0.5 ? 0 : scale.p() * 0.1;
+      arc(at, next, [[penalty, r() < 0.5 ? Infinity : scale.q()]]);
+      at = next;
+    }
+  };
+  const hubs = Array.from({ length: 2 + Math.floor(r() * 4) }, () => V++);
+  const buyers = 3 + Math.floor(r() * 8);
+  const sellers = 3 + Math.floor(r() * 8);
+  for (let b = 0; b < buyers; b++) {
+    const node = V++;
+    const p = scale.p();
+    arc(0, node, r() < 0.3 ? [[-p, scale.q()], [-p + scale.p() * 0.5, scale.q()]] : [[-p, scale.q()]]);
+    for (const h of hubs) if (r() < 0.6) chain(node, h);
+  }
+  for (let s = 0; s < sellers; s++) {
+    const node = V++;
+    arc(node, 1, [[scale.p(), scale.q()]]);
+    for (const h of hubs) if (r() < 0.6) chain(h, node);
+  }
+  for (let j = 0; j + 1 < hubs.length; j++) if (r() < 0.5) chain(hubs[j], hubs[j + 1]);
+  arc(1, 0, [[0, Infinity]]);
+  return { V, src: Int32Array.from(src), dst: Int32Array.from(dst), pieceStart: Int32Array.from(start), pieceCost: Float64Array.from(cost), pieceCap: Float64Array.from(cap) };
+}
+
+function total(g: FlowGraph, flow: Float64Array): number {
+  let c = 0;
+  for (let a = 0; a < g.src.length; a++) {
+    let left = flow[a];
+    for (let j = g.pieceStart[a]; j < g.pieceStart[a + 1] && left > 0; j++) {
+      const u = Math.min(left, g.pieceCap[j]);
+      c += u * g.pieceCost[j];
+      left -= u;
+    }
+  }
+  return c;
+}
+
+/** Feasible flow, complementary slackness per piece, and parents forming a forest; the first problem found. */
+function problem(g: FlowGraph, sol: FlowSolution, qTol: number, pTol: number): string | undefined {
+  const net = new Float64Array(g.V);
+  for (let a = 0; a < g.src.length; a++) {
+    const f = sol.flow[a];
+    let hi = 0;
+    for (let j = g.pieceStart[a]; j < g.pieceStart[a + 1]; j++) hi += g.pieceCap[j];
+    if (f < -qTol || f > hi + qTol) return `arc ${a}: flow ${f} outside [0, ${hi}]`;
+    net[g.src[a]] -= f;
+    net[g.dst[a]] += f;
+    const d = sol.pi[g.src[a]] - sol.pi[g.dst[a]];
+    let lo = 0;
+    for (let j = g.pieceStart[a]; j < g.pieceStart[a + 1]; j++) {
+      const top = lo + g.pieceCap[j];
+      const rc = g.pieceCost[j] + d;
+      if (f < top - qTol && rc < -pTol) return `arc ${a} piece ${j}: room left at reduced cost ${rc}`;
+      if (f > lo + qTol && rc > pTol) return `arc ${a} piece ${j}: flow at reduced cost ${rc}`;
+      lo = top;
+    }
+  }
+  for (let v = 0; v < g.V; v++) if (Math.abs(net[v]) > qTol) return `node ${v}: imbalance ${net[v]}`;
+  const m = g.src.length;
+  for (let v = 0; v < g.V; v++) {
+    let u = v;
+    for (let steps = 0; ; steps++) {
+      if (steps > g.V) return `parents of ${v} loop`;
+      const a = sol.pred[u];
+      if (a >= m) break;
+      if (g.src[a] !== u && g.dst[a] !== u) return `node ${u}: parent arc ${a} does not touch it`;
+      u = g.src[a] === u ? g.dst[a] : g.src[a];
+    }
+  }
+  return undefined;
+}
+
+const scales: Record<string, (r: () => number) => Scale> = {
+  plain: (r) => ({ q: () => 1 + Math.round(r() * 100), p: () => 1 + Math.round(r() * 300) / 100 }),
+  huge: (r) => ({ q: () => 1e12 * (1 + Math.round(r() * 9)), p: () => 1e12 * (1 + r()) }),
+  tiny: (r) => ({ q: () => 1e-6 * (1 + Math.round(r() * 9)), p: () => 1e-6 * (1 + r()) }),
+  ties: (r) => ({ q: () => (r() < 0.5 ? 1 : 2), p: () => (r() < 0.5 ? 1 : 2) }),
+};
+
+describe("series contraction around the network simplex", () => {
+  it("a book of one chain through source and sink (all but one node inner) from the shortest-path start", () => {
+    // A time-expanded component: source → buyer → … → seller's copy → seller → sink → source is one cycle of inner
+    // nodes closing at the seller's root (which also has a dead in-arc). The start's tree arcs must not become the
+    // cycle's self-loop.
+    const arcs: [number, number, number, number][] = [
+      [0, 2, -0.4308, 50], [3, 1, 0.2251, 149], [4, 3, 0, 56.441], [5, 3, 0, 16.126], [6, 5, 0, Infinity],
+      [2, 7, 0, Infinity], [8, 6, 0, Infinity], [7, 8, 0, Infinity], [1, 0, 0, Infinity],
+    ];
+    const g: FlowGraph = {
+      V: 9,
+      src: Int32Array.from(arcs, (a) => a[0]),
+      dst: Int32Array.from(arcs, (a) => a[1]),
+      pieceStart: Int32Array.from({ length: arcs.length + 1 }, (_, j) => j),
+      pieceCost: Float64Array.from(arcs, (a) => a[2]),
+      pieceCap: Float64Array.from(arcs, (a) => a[3]),
+    };
+    const start = sinkTree(g)!;
+    const sol = seriesSimplex(g, 1e-12, start.pi, start.tree, 0);
+    expect(total(g, sol.flow)).toBeCloseTo((0.2251 - 0.4308) * 16.126, 12);
+    expect(problem(g, sol, 1e-12, 1e-12)).toBeUndefined();
+  });
+
+  for (const [name, make] of Object.entries(scales)) {
+    it(`${name} numbers: 150 generated graphs with chains, the plain simplex's optimum, exact duals on every arc`, () => {
+      let contracted = 0;
+      for (let seed = 1; seed <= 150; seed++) {
+        const r = rng(1000 + seed);
+        const scale = make(r);
+        const g = book(seed, scale);
+        let qMax = 0;
+        let pMax = 0;
+        for (let j = 0; j < g.pieceCost.length; j++) {
+          if (g.pieceCap[j] < Infinity) qMax = Math.max(qMax, g.pieceCap[j]);
+          pMax = Math.max(pMax, Math.abs(g.pieceCost[j]));
+        }
+        const eps = 1e-12 * pMax;
+        const plain = networkSimplex(g, eps);
+        const start = seed % 2 === 0 ? sinkTree(g) : undefined;
+        const series = seriesSimplex(g, eps, start?.pi, start?.tree, 0);
+        const want = total(g, plain.flow);
+        const got = total(g, series.flow);
+        expect(Math.abs(got - want), `${name} ${seed}: ${got} vs ${want}`).toBeLessThanOrEqual(1e-9 * Math.max(1e-300, Math.abs(want), pMax * qMax));
+        expect(problem(g, series, 1e-9 * qMax, 1e-9 * pMax), `${name} ${seed}`).toBeUndefined();
+        const indeg = new Int32Array(g.V);
+        const outdeg = new Int32Array(g.V);
+        for (let a = 0; a < g.src.length; a++) indeg[g.dst[a]]++, outdeg[g.src[a]]++;
+        if (indeg.some((d, v) => d === 1 && outdeg[v] === 1)) contracted++;
+      }
+      expect(contracted, "graphs with inner nodes").toBe(150);
+    });
+  }
+});
