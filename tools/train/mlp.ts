@@ -24,6 +24,12 @@ export interface TrainOptions {
   learningRate: number;
   /** L2 weight decay (AdamW style). */
   weightDecay: number;
+  /**
+   * Decay toward these weights instead of toward zero, at `anchorDecay` (fine-tuning: a pull back to the base
+   * model, so what the new examples do not speak to stays as it was).
+   */
+  anchor?: Mlp;
+  anchorDecay?: number;
   seed: number;
   /** "l1" fits the median (what MAE measures); "l2" the mean. */
   loss: "l1" | "l2";
@@ -141,16 +147,17 @@ export function train(m: Mlp, xs: readonly Float32Array[], ys: readonly number[]
       const c1 = 1 - beta1 ** step;
       const c2 = 1 - beta2 ** step;
       for (let l = 0; l < L; l++) {
-        const adam = (p: Float64Array, g: Float64Array, mm: Float64Array, vv: Float64Array, decay: number) => {
+        const adam = (p: Float64Array, g: Float64Array, mm: Float64Array, vv: Float64Array, decay: number, to?: Float64Array) => {
           for (let i = 0; i < p.length; i++) {
             const gi = g[i] / batch.length;
             mm[i] = beta1 * mm[i] + (1 - beta1) * gi;
             vv[i] = beta2 * vv[i] + (1 - beta2) * gi * gi;
-            p[i] -= lr * ((mm[i] / c1) / (Math.sqrt(vv[i] / c2) + eps) + decay * p[i]);
+            p[i] -= lr * ((mm[i] / c1) / (Math.sqrt(vv[i] / c2) + eps) + decay * (p[i] - (to?.[i] ?? 0)));
           }
         };
-        adam(m.layers[l].w, gW[l], mW[l], vW[l], opts.weightDecay);
-        adam(m.layers[l].b, gB[l], mB[l], vB[l], 0);
+        const to = opts.anchor?.layers[l];
+        adam(m.layers[l].w, gW[l], mW[l], vW[l], to ? opts.anchorDecay ?? 0 : opts.weightDecay, to?.w);
+        adam(m.layers[l].b, gB[l], mB[l], vB[l], to ? opts.anchorDecay ?? 0 : 0, to?.b);
       }
     }
     loss /= order.length;
