@@ -25,7 +25,7 @@ import { predictEnsemble } from "../tools/train/mlp.ts";
 import { importOnnx } from "../tools/train/onnx-export.ts";
 import { createScorer } from "../src/model/scorer-node.ts";
 import { evaluate } from "../tools/train/training.ts";
-import { adversarialSets, familyTestSets } from "../tools/train/families.ts";
+import { adversarialSets, familyTestSets, trainingData, TRAINING_MARKETS } from "../tools/train/families.ts";
 import { revealRounds } from "../tools/train/reveals.ts";
 import { adversarialTable, familyTable, revealTable } from "../tools/train/report.ts";
 import { recordFigures } from "../support/figures.ts";
@@ -157,5 +157,7 @@ console.log("\n" + adversarialTable(pairs, (x) => predictEnsemble(model, x.featu
 // 5. Reveals: rounds of revealed metro-lowcap markets (a shifted family: LOW_CAP_SHAPE), the model fine-tuned on
 // them, every family measured.
 log("\nreveal rounds…");
-const reveals = revealRounds(model, families, 1, exact, { rounds: flags.rounds ?? 1, markets: flags.reveals ?? 300 });
+// The replay is the training set of `npm run train` (from its cache; built here if absent).
+const { train: replay } = trainingData(TRAINING_MARKETS, 1, exact, (what) => (done) => process.stderr.write(`\r  ${what}: ${done} markets   `));
+const reveals = revealRounds(model, families, replay, 1, exact, { rounds: flags.rounds ?? 1, markets: flags.reveals ?? 300 });
 console.log("\n" + revealTable(reveals));

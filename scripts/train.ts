@@ -16,7 +16,7 @@ import { createScorer } from "../src/model/scorer-node.ts";
 import {
   asEnsemble, DEFAULT_FINE_TUNE, evaluate, fineTuneEnsemble, fromRevealed, holdBack, type Example, type RevealedExample,
 } from "../tools/train/training.ts";
-import { adversarialSets, familyTestSets, trainingData, TRAINING_MIX } from "../tools/train/families.ts";
+import { adversarialSets, familyTestSets, trainingData, TRAINING_MARKETS, TRAINING_MIX } from "../tools/train/families.ts";
 import { overScoredRate } from "../tools/train/adversarial.ts";
 import { revealRounds } from "../tools/train/reveals.ts";
 import { adversarialTable, calibrationPlot, familyErrorPlot, familyTable, revealPlot, revealTable } from "../tools/train/report.ts";
@@ -32,7 +32,7 @@ const flags = parseOrExit(USAGE, () => {
 });
 const quick = flags.quick === true;
 const seed = flags.seed ?? 1;
-const markets = flags.markets ?? (quick ? 150 : 6000);
+const markets = flags.markets ?? (quick ? 150 : TRAINING_MARKETS);
 const memberCount = flags.members ?? (quick ? 2 : 3);
 const testMarkets = quick ? 20 : 150;
 const largeMarkets = quick ? 1 : 6;
@@ -107,7 +107,7 @@ const adversarial = {
 const adversarialMd = adversarialTable(pairs, score(model));
 log(adversarialMd);
 log(`reveal rounds… (${elapsed()})`);
-const reveals = revealRounds(model, families, seed, exact, { rounds: quick ? 1 : 2, markets: quick ? 20 : 300, quick, onRound: (k) => log(`  round ${k} done (${elapsed()})`) });
+const reveals = revealRounds(model, families, trainSet, seed, exact, { rounds: quick ? 1 : 2, markets: quick ? 20 : 300, quick, onRound: (k) => log(`  round ${k} done (${elapsed()})`) });
 const revealMd = revealTable(reveals);
 log(revealMd);
 

@@ -1,41 +1,31 @@
-// Fine-tuning on reveals: the replay it mixes in comes from every trained family in proportion (windowed markets
-// included), a fifth of the reveals is held back, and the epoch kept is the one the held-back sets prefer.
+// Fine-tuning on reveals: the replay it mixes in is drawn from the training set, so every trained family in its
+// share (windowed markets included); a fifth of the reveals is held back, and the epoch kept is the one the
+// held-back sets prefer.
 import { describe, expect, test } from "vitest";
 import { seededRandom as rng } from "../../src/random.ts";
 import { exactOptimum as exact } from "../../support/highs.ts";
 import { FEATURE_COUNT, FEATURE_NAMES } from "../../src/model/features.ts";
 import { DEFAULT_TRAIN, initMlp, predict, train } from "../../tools/train/mlp.ts";
-import { inProportion, TRAINING_MIX } from "../../tools/train/families.ts";
-import { replayData } from "../../tools/train/reveals.ts";
+import { trainingData, TRAINING_MIX } from "../../tools/train/families.ts";
 import { isWindowedShape } from "../../tools/train/windowed.ts";
-import { DEFAULT_FINE_TUNE, evaluate, fineTune, holdBack, type Example } from "../../tools/train/training.ts";
+import { DEFAULT_FINE_TUNE, drawReplay, evaluate, fineTune, holdBack, type Example } from "../../tools/train/training.ts";
 
 describe("the replay of trained families", () => {
-  test("draws from every trained shape, windowed ones included, in proportion to its share of training", () => {
-    const sum = TRAINING_MIX.reduce((a, m) => a + m.share, 0);
-    for (const total of [8, 300, 600, 1000]) {
-      const mix = inProportion(total);
-      expect(mix.map((m) => m.shape.name)).toEqual(TRAINING_MIX.map((m) => m.shape.name));
-      expect(mix.every((m) => m.markets >= 1)).toBe(true);
-      expect(Math.abs(mix.reduce((a, m) => a + m.markets, 0) - total)).toBeLessThanOrEqual(TRAINING_MIX.length);
-      // Each within a rounding (or the floor of one market) of its share.
-      mix.forEach((m, k) => expect(Math.abs(m.markets - (total * TRAINING_MIX[k].share) / sum)).toBeLessThanOrEqual(1));
-    }
-    const windowed = inProportion(600).filter((m) => isWindowedShape(m.shape)).reduce((a, m) => a + m.markets, 0);
-    const windowedShare = TRAINING_MIX.filter((m) => isWindowedShape(m.shape)).reduce((a, m) => a + m.share, 0) / sum;
-    expect(windowed).toBeGreaterThan(0);
-    expect(Math.abs(windowed / 600 - windowedShare)).toBeLessThan(0.01);
-  });
-
-  test("a small replay holds windowed examples (windows seen by the features), labelled in [0, 1]", () => {
-    const data = replayData(8, 97, exact, 1);
+  test("is drawn from the training set uniformly: every trained shape, windowed ones included, in its share", () => {
+    const { train: pool } = trainingData(40, 97, exact);
     const w = FEATURE_NAMES.indexOf("windowed_share");
-    const windowedShapes = inProportion(8).filter((m) => isWindowedShape(m.shape)).length;
-    expect(windowedShapes).toBeGreaterThan(0);
-    expect(data.some((e) => e.features[w] > 0)).toBe(true);
-    expect(data.some((e) => e.features[w] === 0)).toBe(true);
-    expect(data.every((e) => e.label >= 0 && e.label <= 1)).toBe(true);
-  }, 120_000);
+    const windowedShare = (data: readonly Example[]) => data.filter((e) => e.features[w] > 0).length / data.length;
+    // The training set holds the windowed shapes (their markets carry windows) beside the timeless ones.
+    expect(TRAINING_MIX.filter((m) => isWindowedShape(m.shape)).length).toBeGreaterThanOrEqual(2);
+    expect(windowedShare(pool)).toBeGreaterThan(0.25);
+    expect(windowedShare(pool)).toBeLessThan(0.75);
+    const drawn = drawReplay(pool, pool.length / 2, 5);
+    expect(Math.abs(drawn.length - pool.length / 2)).toBeLessThan(pool.length * 0.06);
+    expect(Math.abs(windowedShare(drawn) - windowedShare(pool))).toBeLessThan(0.06);
+    // Every kind of training example (optimal, thinned, crafted, …) comes back too.
+    expect(new Set(drawn.map((e) => e.kind))).toEqual(new Set(pool.map((e) => e.kind)));
+    expect(drawReplay(pool, pool.length * 3, 5)).toHaveLength(pool.length);
+  }, 300_000);
 });
 
 const example = (features: Float32Array, label: number, market?: number): Example =>

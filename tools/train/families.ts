@@ -33,6 +33,9 @@ export const WINDOWED_HELD_OUT: readonly WindowedShape[] = [
 ];
 export type Shape = MarketShape | WindowedShape;
 
+/** Training markets of `npm run train` (its `--markets` default), over TRAINING_MIX. */
+export const TRAINING_MARKETS = 6000;
+
 /**
  * Shapes the scorer trains on, each with its count as a share of `markets` (the shares sum to 1.44). The windowed
  * shapes have twice the markets of the timeless ones' scale: their books vary more (windows, rates, swaps), and the
@@ -44,14 +47,6 @@ export const TRAINING_MIX: readonly { shape: Shape; share: number }[] = [
   { shape: WINDOWED_SHAPE, share: 0.28 },
   { shape: WINDOWED_WIDE_SHAPE, share: 0.3 },
 ];
-/**
- * `total` markets split over the trained shapes in proportion to their shares of training (at least one each):
- * what a replay draws, so no trained family is forgotten for lack of examples.
- */
-export function inProportion(total: number): { shape: Shape; markets: number }[] {
-  const sum = TRAINING_MIX.reduce((a, m) => a + m.share, 0);
-  return TRAINING_MIX.map(({ shape, share }) => ({ shape, markets: Math.max(1, Math.round((total * share) / sum)) }));
-}
 /** Shapes never trained on: the shifted set of earlier models and the held-out families. */
 export const HELD_OUT: readonly Shape[] = [SHIFTED_SHAPE, ...HELD_OUT_FAMILIES.map(familyNamed), ...WINDOWED_HELD_OUT];
 

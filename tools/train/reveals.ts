@@ -1,11 +1,10 @@
 // Reveals, as a market gets them: after each batch the agents open their commitments, every proposal of the batch
-// becomes a labelled example, and the scorer is fine-tuned on what has been revealed so far (mixed with replayed
-// training examples from every trained family in proportion, so it does not forget, and stopped on a held-back
-// set). Here the revealed batches come from a shifted family (LOW_CAP_SHAPE by default: metro markets whose caps
+// becomes a labelled example, and the scorer is fine-tuned on what has been revealed so far (mixed with examples
+// replayed from its own training set, so every trained family in its share, and stopped on held-back sets). Here the revealed batches come from a shifted family (LOW_CAP_SHAPE by default: metro markets whose caps
 // all sit just above a band's lower edge, a habit the bands hide); each round's error is measured on every family.
 import { LOW_CAP_SHAPE, type MarketShape } from "../../support/generate.ts";
 import type { ExactSolve } from "./challenges.ts";
-import { inProportion, TRAINING_MIX, type FamilySet, type Shape } from "./families.ts";
+import { TRAINING_MIX, type FamilySet, type Shape } from "./families.ts";
 import type { Ensemble } from "./mlp.ts";
 import {
   buildDataset, cachedDataset, DEFAULT_FINE_TUNE, evaluate, fineTuneEnsemble, holdBack, type Example, type FineTuneOptions,
@@ -28,15 +27,12 @@ const data = (shape: Shape, markets: number, seed: number, exact: ExactSolve): E
 const HELD_BACK_MARKETS = 25;
 
 /**
- * The replay a round of `markets` revealed markets is mixed with: `replayRatio` times as many markets, from every
- * trained shape in proportion to its share of training (seeds `seed·1000 + 520 + k`).
+ * `replay` is the model's training set: drawn uniformly, the replay holds every trained family in its share of
+ * training, windowed markets included, and it is as varied as what the model learnt from (a small replay set
+ * of its own, refitted for 60 epochs, cost the windowed families the most).
  */
-export function replayData(markets: number, seed: number, exact: ExactSolve, replayRatio = DEFAULT_FINE_TUNE.replayRatio): Example[] {
-  return inProportion(Math.ceil(markets * replayRatio)).flatMap(({ shape, markets: n }, k) => data(shape, n, seed * 1000 + 520 + k, exact));
-}
-
 export function revealRounds(
-  model: Ensemble, families: readonly FamilySet[], seed: number, exact: ExactSolve,
+  model: Ensemble, families: readonly FamilySet[], replay: readonly Example[], seed: number, exact: ExactSolve,
   opts: {
     rounds: number; markets: number; shift?: MarketShape; quick?: boolean; tune?: Partial<FineTuneOptions>;
     onRound?: (round: number) => void;
@@ -46,7 +42,6 @@ export function revealRounds(
   const shift = { name: `${shape.name} (revealed shift)`, heldOut: true, data: data(shape, opts.markets, seed * 1000 + 500, exact) };
   const sets = [shift, ...families];
   const tune = { ...DEFAULT_FINE_TUNE, ...(opts.quick ? { epochs: 5 } : {}), ...opts.tune };
-  const replay = replayData(opts.markets, seed, exact, tune.replayRatio);
   const heldBackFamilies = TRAINING_MIX.map((m, k) => data(m.shape, HELD_BACK_MARKETS, seed * 1000 + 540 + k, exact));
   const measure = (m: Ensemble) => sets.map((s) => evaluate(m, s.data));
   const rows = [measure(model)];

@@ -149,13 +149,20 @@ export interface FineTuneOptions extends TrainOptions {
   validation?: { revealed: readonly Example[]; families: readonly (readonly Example[])[] };
 }
 
-/** The training recipe warm-started, twice as many replayed examples as revealed ones (notes/model.md, session 10). */
-export const DEFAULT_FINE_TUNE: FineTuneOptions = { ...DEFAULT_TRAIN, replayRatio: 2 };
+/** The training recipe warm-started, four replayed examples per revealed one (notes/model.md, session 10). */
+export const DEFAULT_FINE_TUNE: FineTuneOptions = { ...DEFAULT_TRAIN, replayRatio: 4 };
 
 /** Every fifth market held back (every fifth example when they carry no market, as revealed ones do not). */
 export function holdBack(data: readonly Example[]): { train: Example[]; held: Example[] } {
   const held = (e: Example, k: number) => (e.market ?? k) % 5 === 4;
   return { train: data.filter((e, k) => !held(e, k)), held: data.filter(held) };
+}
+
+/** About `count` examples drawn uniformly from `replay` (all of it if it holds fewer): its proportions kept. */
+export function drawReplay(replay: readonly Example[], count: number, seed: number): Example[] {
+  const r = seededRandom(seed);
+  const keep = Math.min(1, count / Math.max(1, replay.length));
+  return replay.filter(() => r() < keep);
 }
 
 /**
@@ -165,10 +172,7 @@ export function holdBack(data: readonly Example[]): { train: Example[]; held: Ex
  */
 export function fineTune(base: Mlp, revealed: readonly Example[], replay: readonly Example[], opts: FineTuneOptions): Mlp {
   const m = cloneMlp(base);
-  if (opts.anchorDecay) opts = { ...opts, anchor: base };
-  const r = seededRandom(opts.seed ^ 0xfeed);
-  const keep = Math.min(1, (opts.replayRatio * revealed.length) / Math.max(1, replay.length));
-  const mixed = [...revealed, ...replay.filter(() => r() < keep)];
+  const mixed = [...revealed, ...drawReplay(replay, opts.replayRatio * revealed.length, opts.seed ^ 0xfeed)];
   if (!opts.validation) {
     train(m, mixed.map((e) => e.features), mixed.map((e) => e.label), opts);
     return m;
