@@ -8,7 +8,7 @@
 //   5. Reveals: the model fine-tuned round by round on revealed markets of a shifted family (metro-lowcap), every
 //      family measured after each round; target: the shifted family's MAE cut ≥ 30% after one round, no other family
 //      pushed above its target.
-// Options: --model FILE (models/nash-scorer-v6.onnx), --port P (8821), --reveals N (markets revealed per round,
+// Options: --model FILE (models/nash-scorer-v7.onnx), --port P (8821), --reveals N (markets revealed per round,
 // 300), --rounds N (1), --large N (markets of the large family, 6), --adversarial-markets N (40), --skip-workerd.
 import { spawn, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -42,7 +42,7 @@ const flags = parseOrExit(USAGE, () => {
     "adversarial-markets": count("adversarial-markets"),
   };
 });
-const MODEL = flags.model ?? "models/nash-scorer-v6.onnx";
+const MODEL = flags.model ?? "models/nash-scorer-v7.onnx";
 const port = flags.port ?? 8821;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const table = (head: string[], rows: (string | number)[][]) =>

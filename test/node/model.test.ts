@@ -356,8 +356,8 @@ describe("mlp and onnx", () => {
   });
 
   test("the committed model reproduces its recorded outputs in Node and can be swapped at run time", async () => {
-    const bytes = readFileSync(new URL("../../models/nash-scorer-v6.onnx", import.meta.url));
-    const file = JSON.parse(readFileSync(new URL("../../models/nash-scorer-v6.vectors.json", import.meta.url), "utf8")) as {
+    const bytes = readFileSync(new URL("../../models/nash-scorer-v7.onnx", import.meta.url));
+    const file = JSON.parse(readFileSync(new URL("../../models/nash-scorer-v7.vectors.json", import.meta.url), "utf8")) as {
       version: string;
       vectors: { features: number[]; ort: number; js: number }[];
     };
