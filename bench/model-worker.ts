@@ -1,6 +1,6 @@
 // A minimal worker for bench/model.ts: times the scorer inside workerd. workerd freezes clocks during execution,
 // so the benchmark times requests from outside and subtracts a request that does no scoring.
-import modelBytes from "../models/nash-scorer-v6.onnx";
+import modelBytes from "../models/nash-scorer-v7.onnx";
 import { FEATURE_COUNT } from "../src/model/features.ts";
 import { createScorer } from "../src/model/scorer-workerd.ts";
 import type { Scorer } from "../src/model/scorer.ts";

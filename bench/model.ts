@@ -8,7 +8,7 @@
 //   5. Reveals: the model fine-tuned round by round on revealed markets of a shifted family (metro-lowcap), every
 //      family measured after each round; target: the shifted family's MAE cut ≥ 30% after one round, no other family
 //      pushed above its target.
-// Options: --model FILE (models/nash-scorer-v6.onnx), --port P (8821), --reveals N (markets revealed per round,
+// Options: --model FILE (models/nash-scorer-v7.onnx), --port P (8821), --reveals N (markets revealed per round,
 // 300), --rounds N (1), --large N (markets of the large family, 6), --adversarial-markets N (40), --skip-workerd.
 import { spawn, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -25,7 +25,7 @@ import { predictEnsemble } from "../tools/train/mlp.ts";
 import { importOnnx } from "../tools/train/onnx-export.ts";
 import { createScorer } from "../src/model/scorer-node.ts";
 import { evaluate } from "../tools/train/training.ts";
-import { adversarialSets, familyTestSets } from "../tools/train/families.ts";
+import { adversarialSets, familyTestSets, trainingData, TRAINING_MARKETS } from "../tools/train/families.ts";
 import { revealRounds } from "../tools/train/reveals.ts";
 import { adversarialTable, familyTable, revealTable } from "../tools/train/report.ts";
 import { recordFigures } from "../support/figures.ts";
@@ -42,7 +42,7 @@ const flags = parseOrExit(USAGE, () => {
     "adversarial-markets": count("adversarial-markets"),
   };
 });
-const MODEL = flags.model ?? "models/nash-scorer-v6.onnx";
+const MODEL = flags.model ?? "models/nash-scorer-v7.onnx";
 const port = flags.port ?? 8821;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const table = (head: string[], rows: (string | number)[][]) =>
@@ -157,5 +157,7 @@ console.log("\n" + adversarialTable(pairs, (x) => predictEnsemble(model, x.featu
 // 5. Reveals: rounds of revealed metro-lowcap markets (a shifted family: LOW_CAP_SHAPE), the model fine-tuned on
 // them, every family measured.
 log("\nreveal rounds…");
-const reveals = revealRounds(model, families, 1, exact, { rounds: flags.rounds ?? 1, markets: flags.reveals ?? 300 });
+// The replay is the training set of `npm run train` (from its cache; built here if absent).
+const { train: replay } = trainingData(TRAINING_MARKETS, 1, exact, (what) => (done) => process.stderr.write(`\r  ${what}: ${done} markets   `));
+const reveals = revealRounds(model, families, replay, 1, exact, { rounds: flags.rounds ?? 1, markets: flags.reveals ?? 300 });
 console.log("\n" + revealTable(reveals));

@@ -47,7 +47,7 @@ const note = (text: string) => process.stderr.write(`bench: ${text}\n`);
 
 try {
   await waitForHealth(base, 120_000);
-  const model = new Uint8Array(readFileSync(join(root, "models", "nash-scorer-v6.onnx")));
+  const model = new Uint8Array(readFileSync(join(root, "models", "nash-scorer-v7.onnx")));
   const timePut = async (m: string) => {
     const t0 = performance.now();
     await call(operator, "PUT", `/v1/markets/${m}/model`, model, "application/octet-stream");

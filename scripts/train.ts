@@ -13,8 +13,10 @@ import { FEATURE_COUNT, FEATURE_NAMES, FEATURES_VERSION } from "../src/model/fea
 import { DEFAULT_TRAIN, fitIsotonic, initMlp, predictEnsemble, train, type Ensemble, type Mlp } from "../tools/train/mlp.ts";
 import { exportOnnx, importOnnx } from "../tools/train/onnx-export.ts";
 import { createScorer } from "../src/model/scorer-node.ts";
-import { asEnsemble, evaluate, fineTuneEnsemble, fromRevealed, type Example, type RevealedExample } from "../tools/train/training.ts";
-import { adversarialSets, familyTestSets, trainingData, TRAINING_MIX } from "../tools/train/families.ts";
+import {
+  asEnsemble, DEFAULT_FINE_TUNE, evaluate, fineTuneEnsemble, fromRevealed, holdBack, type Example, type RevealedExample,
+} from "../tools/train/training.ts";
+import { adversarialSets, familyTestSets, trainingData, TRAINING_MARKETS, TRAINING_MIX } from "../tools/train/families.ts";
 import { overScoredRate } from "../tools/train/adversarial.ts";
 import { revealRounds } from "../tools/train/reveals.ts";
 import { adversarialTable, calibrationPlot, familyErrorPlot, familyTable, revealPlot, revealTable } from "../tools/train/report.ts";
@@ -30,12 +32,12 @@ const flags = parseOrExit(USAGE, () => {
 });
 const quick = flags.quick === true;
 const seed = flags.seed ?? 1;
-const markets = flags.markets ?? (quick ? 150 : 6000);
+const markets = flags.markets ?? (quick ? 150 : TRAINING_MARKETS);
 const memberCount = flags.members ?? (quick ? 2 : 3);
 const testMarkets = quick ? 20 : 150;
 const largeMarkets = quick ? 1 : 6;
 const from = flags.from ?? "";
-const version = flags.version ?? (from ? "nash-scorer-v6-tuned" : "nash-scorer-v6");
+const version = flags.version ?? (from ? "nash-scorer-v7-tuned" : "nash-scorer-v7");
 const outDir = flags.out ?? "models";
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const revealsFile = flags.reveals ?? "";
@@ -50,7 +52,7 @@ const progress = (what: string) => (done: number) => process.stderr.write(`\r  $
 
 log(`nash train: ${version}, seed ${seed}, ${FEATURE_COUNT} features (${FEATURES_VERSION}), ${memberCount} members`);
 log(`training families: ${TRAINING_MIX.map((m) => m.shape.name).join(", ")}`);
-const { train: trainSet, calibration: calibrationSet } = trainingData(markets, seed, exact, progress);
+const { train: trainSet, calibration: calibrationSet, calibrationByShape } = trainingData(markets, seed, exact, progress);
 log(`\n${trainSet.length} training examples, ${calibrationSet.length} calibration examples (${elapsed()})`);
 const families = familyTestSets(testMarkets, largeMarkets, seed, exact, progress);
 log(`\ntest sets: ${families.map((f) => `${f.name} ${f.data.length}`).join(", ")} (${elapsed()})`);
@@ -63,8 +65,12 @@ if (from) {
   const lines = readFileSync(revealsFile, "utf8").split("\n").filter((l) => l.trim() !== "");
   const revealed = lines.map((l) => fromRevealed(JSON.parse(l) as RevealedExample));
   revealedCount = revealed.length;
-  log(`fine-tuning ${from} (${base.meta["nash.version"]}) on ${revealed.length} revealed examples`);
-  model = fineTuneEnsemble(base.ensemble, revealed, trainSet, { ...DEFAULT_TRAIN, seed, onEpoch: epochLine("fine-tune") });
+  // A fifth of the reveals and the calibration markets of each trained shape decide which epoch is kept.
+  const { train: tuneOn, held } = holdBack(revealed);
+  log(`fine-tuning ${from} (${base.meta["nash.version"]}) on ${tuneOn.length} revealed examples (${held.length} held back)`);
+  model = fineTuneEnsemble(base.ensemble, tuneOn, trainSet, {
+    ...DEFAULT_FINE_TUNE, seed, validation: { revealed: held, families: calibrationByShape }, onEpoch: epochLine("fine-tune", DEFAULT_FINE_TUNE.epochs),
+  });
 } else {
   const members: Mlp[] = [];
   const epochs = quick ? 10 : DEFAULT_TRAIN.epochs;
@@ -84,8 +90,8 @@ if (from) {
   model = { members, calibration: fitIsotonic(raw, calibrationSet.map((e) => e.label)) };
 }
 
-function epochLine(what: string) {
-  return (e: number, loss: number) => log(`  ${what} epoch ${e}/${DEFAULT_TRAIN.epochs} loss ${loss.toFixed(5)} (${elapsed()})`);
+function epochLine(what: string, epochs: number) {
+  return (e: number, loss: number) => log(`  ${what} epoch ${e}/${epochs} loss ${loss.toFixed(5)} (${elapsed()})`);
 }
 
 const uncalibrated: Ensemble = { members: model.members };
@@ -101,7 +107,7 @@ const adversarial = {
 const adversarialMd = adversarialTable(pairs, score(model));
 log(adversarialMd);
 log(`reveal rounds… (${elapsed()})`);
-const reveals = revealRounds(model, families, seed, exact, { rounds: quick ? 1 : 2, markets: quick ? 20 : 300, quick, onRound: (k) => log(`  round ${k} done (${elapsed()})`) });
+const reveals = revealRounds(model, families, trainSet, seed, exact, { rounds: quick ? 1 : 2, markets: quick ? 20 : 300, quick, onRound: (k) => log(`  round ${k} done (${elapsed()})`) });
 const revealMd = revealTable(reveals);
 log(revealMd);
 

@@ -10,7 +10,7 @@ import { parseFlags } from "./args.ts";
 import { CliError, EXIT, onlyFile, readSolveFile, type Io } from "./input.ts";
 
 /** The committed model; `--model FILE` scores with another (e.g. a fine-tuned version). */
-export const DEFAULT_MODEL_PATH = fileURLToPath(new URL("../../models/nash-scorer-v6.onnx", import.meta.url));
+export const DEFAULT_MODEL_PATH = fileURLToPath(new URL("../../models/nash-scorer-v7.onnx", import.meta.url));
 /** Features never depend on the salt: any valid one gives the validator's numbers. */
 const SALT = "00".repeat(16);
 

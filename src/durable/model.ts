@@ -1,7 +1,7 @@
 // The scoring model of one market object: the bundled ONNX model or the one an operator loaded, created on first
 // need (onnxruntime-web's start-up is paid then, never by plain trading), and what the market view shows of it.
 import { base64 } from "@scure/base";
-import defaultModel from "../../models/nash-scorer-v6.onnx";
+import defaultModel from "../../models/nash-scorer-v7.onnx";
 import { FEATURES_VERSION } from "../model/features.ts";
 import { readModelMetadata, type Scorer } from "../model/scorer.ts";
 import { failure, success, type Outcome } from "../market/outcome.ts";

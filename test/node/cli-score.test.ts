@@ -40,19 +40,19 @@ test("one proposal: the estimate, its spread and the model version; several: est
   const single = JSON.parse(one.stdout);
   expect(Object.keys(single).sort()).toEqual(["estimate", "model", "spread"]);
   expect(single.spread).toBeGreaterThanOrEqual(0);
-  expect(single.model).toBe("nash-scorer-v6");
+  expect(single.model).toBe("nash-scorer-v7");
 
   const many = nash(["score", "-"], JSON.stringify({ intents, proposals: [good, weak] }));
   expect(many.code).toBe(0);
   const out = JSON.parse(many.stdout);
-  expect(out.model).toBe("nash-scorer-v6");
+  expect(out.model).toBe("nash-scorer-v7");
   expect(out.estimates).toHaveLength(2);
   expect(out.estimates[0]).toBe(single.estimate);
   expect(out.estimates[1]).toBeLessThan(out.estimates[0]);
 
   // The validator's computation, in process: commitments (any salt) → features → the committed model.
   const ctx = batchContext(intents.map((i) => commit(i, "ab".repeat(16))), DEFAULT_LATENCY);
-  const scorer = await createScorer(new Uint8Array(readFileSync(join(import.meta.dirname, "..", "..", "models", "nash-scorer-v6.onnx"))));
+  const scorer = await createScorer(new Uint8Array(readFileSync(join(import.meta.dirname, "..", "..", "models", "nash-scorer-v7.onnx"))));
   const { estimates, spreads } = await scorer.score([proposalFeatures(ctx, good.fills), proposalFeatures(ctx, weak.fills)]);
   expect(out.estimates[0]).toBe(Math.min(1, estimates[0]));
   expect(out.estimates[1]).toBe(estimates[1]);

@@ -12,7 +12,7 @@ import {
   commit, LATENCY_BAND_CAPS, latencyBand, PRICE_BANDS_PER_OCTAVE, priceBand, QUANTITY_BANDS_PER_OCTAVE, quantityBand,
 } from "../../src/model/commitment.ts";
 import { baselineEstimate, batchContext, estimatedWelfare, FEATURE_COUNT, FEATURE_NAMES, FEATURES_VERSION, proposalFeatures } from "../../src/model/features.ts";
-import { fitIsotonic, initMlp, meanAbsoluteError, predict, predictEnsemble, spearman, train, DEFAULT_TRAIN } from "../../tools/train/mlp.ts";
+import { calibrate, fitIsotonic, initMlp, meanAbsoluteError, predict, predictEnsemble, spearman, train, DEFAULT_TRAIN } from "../../tools/train/mlp.ts";
 import { exportOnnx, importOnnx } from "../../tools/train/onnx-export.ts";
 import { generateWindowedChallenge, recordsOf, repair } from "../../tools/train/windowed.ts";
 import { proposalErrors } from "../../src/market/proposals.ts";
@@ -313,6 +313,23 @@ describe("mlp and onnx", () => {
     xs.slice(0, 16).forEach((x) => expect(Math.abs(predictEnsemble(back, x).estimate - predictEnsemble(e, x).estimate)).toBeLessThan(1e-6));
   });
 
+  test("the calibration fits medians: shares piled at exactly 1 stay at 1, and it never passes 1", () => {
+    // Raw estimates in [0.8, 1]; 70% of the proposals score exactly 1, the rest 0.7 (a book where most makers find
+    // the whole optimum). The block means sit near 0.91 and cost every proposal that scored 1.
+    const r = rng(21);
+    const raw = Array.from({ length: 2000 }, () => 0.8 + 0.2 * r());
+    const labels = raw.map(() => (r() < 0.7 ? 1 : 0.7));
+    const median = fitIsotonic(raw, labels);
+    const mean = fitIsotonic(raw, labels, 21, "mean");
+    const mae = (c: typeof median) => meanAbsoluteError(labels, raw.map((v) => calibrate(c, v)));
+    expect(mae(median)).toBeLessThan(mae(mean) - 0.03);
+    expect(calibrate(median, 0.99)).toBeGreaterThan(0.99);
+    for (const c of [median, mean]) {
+      expect(Math.max(...c.y)).toBeLessThanOrEqual(1);
+      c.y.slice(1).forEach((y, i) => expect(y).toBeGreaterThan(c.y[i]));
+    }
+  });
+
   test("the members run as one fused network: one Gemm per layer whatever the member count, same outputs", async () => {
     const r = rng(13);
     const xs = Array.from({ length: 64 }, () => Float32Array.from({ length: FEATURE_COUNT }, () => r() * 2 - 1));
@@ -339,8 +356,8 @@ describe("mlp and onnx", () => {
   });
 
   test("the committed model reproduces its recorded outputs in Node and can be swapped at run time", async () => {
-    const bytes = readFileSync(new URL("../../models/nash-scorer-v6.onnx", import.meta.url));
-    const file = JSON.parse(readFileSync(new URL("../../models/nash-scorer-v6.vectors.json", import.meta.url), "utf8")) as {
+    const bytes = readFileSync(new URL("../../models/nash-scorer-v7.onnx", import.meta.url));
+    const file = JSON.parse(readFileSync(new URL("../../models/nash-scorer-v7.vectors.json", import.meta.url), "utf8")) as {
       version: string;
       vectors: { features: number[]; ort: number; js: number }[];
     };

@@ -1,8 +1,8 @@
 // The committed scorer inside workerd: onnxruntime-web loads from the imported WASM module and reproduces, bit
 // for bit, the outputs Node's onnxruntime-web gave for the same model (models/<version>.vectors.json).
 import { expect, test } from "vitest";
-import modelBytes from "../../models/nash-scorer-v6.onnx";
-import vectorsFile from "../../models/nash-scorer-v6.vectors.json";
+import modelBytes from "../../models/nash-scorer-v7.onnx";
+import vectorsFile from "../../models/nash-scorer-v7.vectors.json";
 import { createScorer } from "../../src/model/scorer-workerd.ts";
 
 test("workerd scores equal Node's scores exactly, and the JS forward pass within 1e-6", async () => {

@@ -4,7 +4,7 @@
 // model swapped in at run time. "Proposals cannot bend a settlement" holds issue #14's attacks as regressions.
 import { SELF, env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
-import modelBytes from "../../models/nash-scorer-v6.onnx";
+import modelBytes from "../../models/nash-scorer-v7.onnx";
 import { signRequest, type AgentKey } from "../../src/contract/auth.ts";
 import { allocationOf, fillsWelfare, settleOnWelfare, type Candidate } from "../../src/market/proposals.ts";
 import { solve, verify } from "../../src/solver/index.ts";
@@ -72,7 +72,7 @@ describe("proposals", () => {
       expect(settlement.stats).toMatchObject({ batch: "b-1", proposal: "p-1" });
       expect(settlement.fills).toEqual(optimal);
       const { scores } = settlement;
-      expect(scores).toMatchObject({ batch: "b-1", model: "nash-scorer-v6", settledOnWelfare: "p-1" });
+      expect(scores).toMatchObject({ batch: "b-1", model: "nash-scorer-v7", settledOnWelfare: "p-1" });
       expect(scores.proposals.map((p: { settled: boolean }) => p.settled)).toEqual([true, false, false]);
       expect(scores.proposals.map((p: { id: string; proposer: string }) => [p.id, p.proposer === "market"])).toEqual([
         ["p-1", false],
@@ -82,7 +82,7 @@ describe("proposals", () => {
       const [p1, p2, p3] = scores.proposals;
       for (const p of scores.proposals) {
         expect(p.feasible).toBe(true);
-        expect(p.score.model).toBe("nash-scorer-v6");
+        expect(p.score.model).toBe("nash-scorer-v7");
         expect(p.score.score).toBeCloseTo(p.score.estimate * p.score.reward * p.score.weight, 12);
       }
       // Same fills as the built-in optimum: same estimate; the miner's arrived first and wins the tie.
@@ -91,7 +91,7 @@ describe("proposals", () => {
       expect(p2.welfare).toBeCloseTo(0.4 * p1.welfare, 9);
       const listed = await json(await SELF.fetch(`${BASE}/v1/markets/${m}/proposals?batch=b-1`));
       expect(listed.proposals).toEqual(scores.proposals);
-      expect((await json(await SELF.fetch(`${BASE}/v1/markets/${m}`))).model).toMatchObject({ version: "nash-scorer-v6", loaded: true });
+      expect((await json(await SELF.fetch(`${BASE}/v1/markets/${m}`))).model).toMatchObject({ version: "nash-scorer-v7", loaded: true });
     });
   });
 
@@ -138,15 +138,15 @@ describe("proposals", () => {
       expect(s1.scores).toMatchObject({ batch: "b-1", model: null, settledOnWelfare: "p-1", unscored: expect.any(String) });
       expect(s1.scores.proposals[0]).toMatchObject({ id: "p-1", proposer: "market", feasible: true, settled: true, chosen: true });
       expect(s1.scores.proposals[0].score).toBeUndefined();
-      expect((await json(await SELF.fetch(`${BASE}/v1/markets/${m}`))).model).toMatchObject({ version: "nash-scorer-v6", loaded: false });
+      expect((await json(await SELF.fetch(`${BASE}/v1/markets/${m}`))).model).toMatchObject({ version: "nash-scorer-v7", loaded: false });
       await submit(a, m, buyIntent({ id: "u3" }));
       await submit(b, m, sellIntent({ id: "u4" }));
       expect((await propose(a, m, { batch: "b-2", fills: [{ ...optimal[0], buy: "u3", sell: "u4" }] })).status).toBe(202);
       await closeBatch(m);
       const second = await json(await SELF.fetch(`${BASE}/v1/markets/${m}/intents/u3`));
       const s2 = await json(await SELF.fetch(`${BASE}/v1/markets/${m}/settlements/${second.fills[0].settlement}`));
-      expect(s2.scores).toMatchObject({ batch: "b-2", model: "nash-scorer-v6", settledOnWelfare: "p-2" });
-      expect(s2.scores.proposals.map((p: { score: { model: string } }) => p.score.model)).toEqual(["nash-scorer-v6", "nash-scorer-v6"]);
+      expect(s2.scores).toMatchObject({ batch: "b-2", model: "nash-scorer-v7", settledOnWelfare: "p-2" });
+      expect(s2.scores.proposals.map((p: { score: { model: string } }) => p.score.model)).toEqual(["nash-scorer-v7", "nash-scorer-v7"]);
       expect((await json(await SELF.fetch(`${BASE}/v1/markets/${m}`))).model.loaded).toBe(true);
     });
   }, 150_000);
@@ -267,7 +267,7 @@ describe("proposals cannot bend a settlement (issue #14)", () => {
       expect(s1.fills).toEqual(pair(100, 1.25));
       expect(s1.welfare).toBeCloseTo(50, 9);
       const [worse, market] = s1.scores.proposals;
-      expect(worse).toMatchObject({ proposer: alone.miner.publicKey, feasible: true, settled: false, score: { model: "nash-scorer-v6" } });
+      expect(worse).toMatchObject({ proposer: alone.miner.publicKey, feasible: true, settled: false, score: { model: "nash-scorer-v7" } });
       expect(market).toMatchObject({ proposer: "market", settled: true });
 
       const both = await victimBatch();
@@ -352,7 +352,7 @@ describe("reveals and training examples", () => {
       for (const e of lines) {
         expect(e.commitments.map((c: { id: string }) => c.id)).toEqual(["pb", "ps"]);
         expect(e.latency).toBeTypeOf("object");
-        expect(e.model).toBe("nash-scorer-v6");
+        expect(e.model).toBe("nash-scorer-v7");
       }
       const commitments = await json(await SELF.fetch(`${BASE}/v1/markets/${m}/commitments?batch=b-1`));
       expect(commitments.commitments).toEqual(lines[0].commitments);
@@ -376,9 +376,9 @@ describe("model swap", () => {
       const m = await batchMarket();
       const v9 = new Uint8Array(modelBytes.slice(0));
       const text = new TextDecoder("latin1").decode(v9);
-      // Every "nash-scorer-v6" (graph name, metadata) becomes "nash-scorer-v9": same length, the protobuf stays valid.
+      // Every "nash-scorer-v7" (graph name, metadata) becomes "nash-scorer-v9": same length, the protobuf stays valid.
       let patched = 0;
-      for (let at = text.indexOf("nash-scorer-v6"); at >= 0; at = text.indexOf("nash-scorer-v6", at + 1), patched++) v9[at + 13] = "9".charCodeAt(0);
+      for (let at = text.indexOf("nash-scorer-v7"); at >= 0; at = text.indexOf("nash-scorer-v7", at + 1), patched++) v9[at + 13] = "9".charCodeAt(0);
       expect(patched).toBeGreaterThan(0);
       const a = await newAgent();
       const put = (agent: AgentKey, body: BodyInit, type: string) =>
@@ -390,7 +390,7 @@ describe("model swap", () => {
       expect((await json(ok)).model).toMatchObject({ version: "nash-scorer-v9", replaced: true, loaded: true });
       // Raw bytes work too (application/octet-stream): the bundled v1 back, then v9 again.
       const path = `/v1/markets/${m}/model`;
-      for (const [bytes, version] of [[new Uint8Array(modelBytes), "nash-scorer-v6"], [v9, "nash-scorer-v9"]] as const) {
+      for (const [bytes, version] of [[new Uint8Array(modelBytes), "nash-scorer-v7"], [v9, "nash-scorer-v9"]] as const) {
         const headers = await signRequest({ privateKey: operator.privateKey, publicKey: operator.publicKey, method: "PUT", path, body: bytes });
         const raw = await SELF.fetch(BASE + path, { method: "PUT", body: bytes, headers: { ...headers, "content-type": "application/octet-stream" } });
         expect((await json(raw)).model.version).toBe(version);

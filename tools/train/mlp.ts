@@ -245,26 +245,38 @@ export function predictEnsemble(e: Ensemble, x: ArrayLike<number>): { estimate: 
 /**
  * Isotonic regression of labels on raw estimates (pool adjacent violators), read at `knots` evenly spaced
  * points of [0, 1]: evenly spaced knots keep the slopes moderate, so float32 inference stays close to this.
+ * Each pooled block takes its labels' median by default: the members are trained for absolute error, so the
+ * median is what they estimate, and shares pile up at exactly 1, where a block's mean sits below what most of
+ * its proposals score. `"mean"` fits the block means (the expected share at each estimate) instead.
  */
 const MIN_SLOPE = 0.02;
 
-export function fitIsotonic(raw: readonly number[], labels: readonly number[], knots = 21): Calibration {
+export function fitIsotonic(raw: readonly number[], labels: readonly number[], knots = 21, statistic: "median" | "mean" = "median"): Calibration {
   const order = raw.map((_, k) => k).sort((a, b) => raw[a] - raw[b]);
-  const blocks: { x: number; y: number; n: number }[] = [];
+  const blocks: { x: number; y: number; labels: number[] }[] = [];
+  const value = (ys: number[]) => (statistic === "mean" ? ys.reduce((a, v) => a + v, 0) / ys.length : median(ys));
   for (const k of order) {
-    blocks.push({ x: raw[k], y: labels[k], n: 1 });
+    blocks.push({ x: raw[k], y: labels[k], labels: [labels[k]] });
     while (blocks.length > 1 && blocks[blocks.length - 2].y >= blocks[blocks.length - 1].y) {
       const b = blocks.pop()!;
       const a = blocks[blocks.length - 1];
-      a.x = (a.x * a.n + b.x * b.n) / (a.n + b.n);
-      a.y = (a.y * a.n + b.y * b.n) / (a.n + b.n);
-      a.n += b.n;
+      a.x = (a.x * a.labels.length + b.x * b.labels.length) / (a.labels.length + b.labels.length);
+      a.labels.push(...b.labels);
+      a.y = value(a.labels);
     }
   }
   const fit: Calibration = { x: blocks.map((b) => b.x), y: blocks.map((b) => b.y) };
   const x = Array.from({ length: knots }, (_, i) => i / (knots - 1));
   const y = x.map((v) => calibrate(fit, v));
-  // A small positive slope everywhere: the calibration never ties two estimates the members told apart.
+  // A small positive slope everywhere: the calibration never ties two estimates the members told apart. It ends
+  // at most at 1 (a share), the slope kept by lowering the knots below it as far as needed.
   for (let i = 1; i < y.length; i++) y[i] = Math.max(y[i], y[i - 1] + MIN_SLOPE * (x[i] - x[i - 1]));
+  for (let i = 0; i < y.length; i++) y[i] = Math.min(y[i], 1 - MIN_SLOPE * (1 - x[i]));
   return { x, y };
+}
+
+function median(ys: readonly number[]): number {
+  const s = [...ys].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 === 1 ? s[h] : (s[h - 1] + s[h]) / 2;
 }

@@ -12,7 +12,7 @@ const INT = onnx.AttributeProto.AttributeType.INT;
 const INTS = onnx.AttributeProto.AttributeType.INTS;
 
 export interface ModelMetadata {
-  /** e.g. `nash-scorer-v6`; shown on every score. */
+  /** e.g. `nash-scorer-v7`; shown on every score. */
   version: string;
   /** FEATURES_VERSION the model was trained on. */
   features: string;

@@ -10,7 +10,7 @@ import { generateChallenge, type ExactSolve, type ProposalKind } from "./challen
 import { generateWindowedChallenge, isWindowedShape, type WindowedShape } from "./windowed.ts";
 import { commit, type Commitment } from "../../src/model/commitment.ts";
 import { baselineEstimate, batchContext, FEATURES_VERSION, proposalFeatures, referenceEstimate } from "../../src/model/features.ts";
-import { cloneMlp, meanAbsoluteError, predictEnsemble, spearman, train, type Ensemble, type Mlp, type TrainOptions } from "./mlp.ts";
+import { cloneMlp, DEFAULT_TRAIN, meanAbsoluteError, predict, predictEnsemble, spearman, train, type Ensemble, type Mlp, type TrainOptions } from "./mlp.ts";
 
 export interface Example {
   features: Float32Array;
@@ -137,24 +137,65 @@ export function pooledCeiling(data: readonly Example[]): number {
   return spearman(data.map((e) => e.label), data.map((e, k) => e.label + 1e-9 * jitter[k]));
 }
 
+/** Fine-tuning on reveals: the training recipe with replay and held-back sets to stop on. */
+export interface FineTuneOptions extends TrainOptions {
+  /** Replayed training examples drawn per revealed example. */
+  replayRatio: number;
+  /**
+   * Held back from fine-tuning: revealed examples, and examples of each trained family. After every epoch the
+   * revealed MAE and the mean of the families' MAE are averaged; the best epoch's weights are kept (the base
+   * itself counts as epoch 0, so a round that only makes things worse changes nothing).
+   */
+  validation?: { revealed: readonly Example[]; families: readonly (readonly Example[])[] };
+}
+
+/** The training recipe warm-started, four replayed examples per revealed one (notes/model.md, session 10). */
+export const DEFAULT_FINE_TUNE: FineTuneOptions = { ...DEFAULT_TRAIN, replayRatio: 4 };
+
+/** Every fifth market held back (every fifth example when they carry no market, as revealed ones do not). */
+export function holdBack(data: readonly Example[]): { train: Example[]; held: Example[] } {
+  const held = (e: Example, k: number) => (e.market ?? k) % 5 === 4;
+  return { train: data.filter((e, k) => !held(e, k)), held: data.filter(held) };
+}
+
+/** About `count` examples drawn uniformly from `replay` (all of it if it holds fewer): its proportions kept. */
+export function drawReplay(replay: readonly Example[], count: number, seed: number): Example[] {
+  const r = seededRandom(seed);
+  const keep = Math.min(1, count / Math.max(1, replay.length));
+  return replay.filter(() => r() < keep);
+}
+
 /**
- * Fine-tunes a copy of the model on revealed examples mixed with an equal replay of the original training data
- * (so the model learns the new distribution without forgetting the old), with the caller's training options
- * (`scripts/train.ts` and the benchmark use the full training recipe, warm-started from the base model).
+ * Fine-tunes a copy of the model on revealed examples mixed with replayed training examples (`replayRatio` per
+ * revealed one, drawn uniformly, so the replay keeps the proportions of the data it is drawn from): the model
+ * learns the new distribution without forgetting the old; `validation` picks the epoch to keep.
  */
-export function fineTune(
-  base: Mlp, revealed: readonly Example[], replay: readonly Example[], opts: TrainOptions,
-): Mlp {
+export function fineTune(base: Mlp, revealed: readonly Example[], replay: readonly Example[], opts: FineTuneOptions): Mlp {
   const m = cloneMlp(base);
-  const r = seededRandom(opts.seed ^ 0xfeed);
-  const mixed = [...revealed, ...replay.filter(() => r() < Math.min(1, revealed.length / Math.max(1, replay.length)))];
-  train(m, mixed.map((e) => e.features), mixed.map((e) => e.label), opts);
-  return m;
+  const mixed = [...revealed, ...drawReplay(replay, opts.replayRatio * revealed.length, opts.seed ^ 0xfeed)];
+  if (!opts.validation) {
+    train(m, mixed.map((e) => e.features), mixed.map((e) => e.label), opts);
+    return m;
+  }
+  const { revealed: heldRevealed, families } = opts.validation;
+  const mae = (net: Mlp, g: readonly Example[]) =>
+    (g.length === 0 ? 0 : meanAbsoluteError(g.map((e) => e.label), g.map((e) => predict(net, e.features))));
+  const loss = (net: Mlp) => (mae(net, heldRevealed) + families.reduce((s, g) => s + mae(net, g), 0) / Math.max(1, families.length)) / 2;
+  let best = { loss: loss(m), net: cloneMlp(m) };
+  train(m, mixed.map((e) => e.features), mixed.map((e) => e.label), {
+    ...opts,
+    onEpoch: (epoch, trainLoss) => {
+      opts.onEpoch?.(epoch, trainLoss);
+      const v = loss(m);
+      if (v < best.loss) best = { loss: v, net: cloneMlp(m) };
+    },
+  });
+  return best.net;
 }
 
 /** Every member fine-tuned alike (its own seed); the calibration is kept. */
 export function fineTuneEnsemble(
-  base: Ensemble, revealed: readonly Example[], replay: readonly Example[], opts: TrainOptions,
+  base: Ensemble, revealed: readonly Example[], replay: readonly Example[], opts: FineTuneOptions,
 ): Ensemble {
   return { ...base, members: base.members.map((m, k) => fineTune(m, revealed, replay, { ...opts, seed: opts.seed + k })) };
 }
