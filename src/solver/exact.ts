@@ -8,15 +8,19 @@ import type { Intent } from "../contract/schema.ts";
 import type { ClassIndex } from "./classes.ts";
 import { amounts, groupDuals, maxGainFlow, network, pairFlows, seed, type Fixings, type Flow, type FlowInstance } from "./exact-flow.ts";
 
-/** Largest ratio of a component's quantities (and of its positive prices) that the float path resolves. */
+/** Largest ratio of a component's quantities (and of its positive prices) that the float paths resolve. */
 const QTY_SPAN = 2 ** 20;
 const PRICE_SPAN = 2 ** 16;
 /**
- * Whether a component's numbers are too far apart for the float path's relative thresholds (1e-12 of its
- * largest quantity or price): its quantities and minimums span more than QTY_SPAN, or its positive limit prices
- * more than PRICE_SPAN (a zero price differs from any other by that other, so it does not count).
+ * Whether a component's numbers are too far apart for the float paths' relative thresholds (1e-12 of its largest
+ * quantity or price): its quantities and minimums span more than QTY_SPAN, or its positive prices (limits, and
+ * swapFor limits) more than PRICE_SPAN (a zero price differs from any other by that other, so it does not count).
+ * `floor`: the least number is taken as at least this. The swap circulation passes 1, verify's floor (its
+ * tolerances are 1e-9 × max(1, the number), so a price of 1e-5 beside 3 is no harder for doubles than 1 beside 3);
+ * the plain path, 0. A minimum counts only as a least number (the contract keeps it at most its quantity).
+ * Runs on every component: no allocation.
  */
-export function needsExact(intents: readonly Intent[]): boolean {
+export function needsExact(intents: readonly Intent[], floor = 0): boolean {
   let qMin = Infinity;
   let qMax = 0;
   let pMin = Infinity;
@@ -24,18 +28,24 @@ export function needsExact(intents: readonly Intent[]): boolean {
   for (const it of intents) {
     const q = it.quantity;
     if (q > 0) {
-      if (q < qMin) qMin = q;
-      if (q > qMax) qMax = q;
+      qMin = Math.min(qMin, q);
+      qMax = Math.max(qMax, q);
     }
     const m = it.minQuantity;
     if (m !== undefined && m > 0 && m < qMin) qMin = m;
     const p = it.limitPrice;
     if (p > 0) {
-      if (p < pMin) pMin = p;
-      if (p > pMax) pMax = p;
+      pMin = Math.min(pMin, p);
+      pMax = Math.max(pMax, p);
+    }
+    // A swap's other limit (only the swap circulation's components have swaps).
+    const s = it.swapFor?.limitPrice ?? 0;
+    if (s > 0) {
+      pMin = Math.min(pMin, s);
+      pMax = Math.max(pMax, s);
     }
   }
-  return qMax > QTY_SPAN * qMin || pMax > PRICE_SPAN * pMin;
+  return qMax > QTY_SPAN * Math.max(floor, qMin) || pMax > PRICE_SPAN * Math.max(floor, pMin);
 }
 
 // ---- doubles as scaled integers ----

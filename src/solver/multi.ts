@@ -11,7 +11,8 @@ import { compatible, softPenalty, withinCap } from "./latency.ts";
 import { isSoft, pairLimits, type AllocationFill } from "./price.ts";
 import { walkFlow } from "./decompose.ts";
 import { networkSimplex, type FlowSolution } from "./simplex.ts";
-import { needsExactCirculation, solveExactCirculation, type Walk } from "./swap-exact.ts";
+import { needsExact } from "./exact.ts";
+import { solveExactCirculation, type Walk } from "./swap-exact.ts";
 
 export interface MultiResult {
   /** Unpriced: solve() prices them with priceAllocation. */
@@ -356,12 +357,9 @@ interface Circulation {
   potential(u: number, v: number, x: number): number;
 }
 
-/** Whether a component's numbers are too far apart for the float circulation (swap-exact.ts). */
+/** Whether a component's numbers are too far apart for the float circulation (exact.ts, with verify's floor of 1). */
 function farApart(intents: readonly Intent[], plain: readonly number[], swaps: readonly number[]): boolean {
-  const members = [...plain, ...swaps].map((i) => intents[i]);
-  const quantities = members.flatMap((it) => [it.quantity, it.minQuantity ?? 0]);
-  const prices = members.flatMap((it) => (it.swapFor ? [it.limitPrice, it.swapFor.limitPrice ?? 0] : [it.limitPrice]));
-  return needsExactCirculation(quantities, prices);
+  return needsExact([...plain, ...swaps].map((i) => intents[i]), 1);
 }
 
 /**

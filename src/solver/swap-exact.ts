@@ -6,34 +6,6 @@
 import { scaled, toDouble } from "./exact.ts";
 
 /**
- * Largest ratio of a component's quantities (and of its prices) to the smaller of 1 and its least one that the
- * float circulation resolves. Below 1 the checks' tolerances have a floor (1e-9 × max(1, the number)), so a price of
- * 1e-5 beside 3 is no harder for doubles than 1 beside 3; a swapFor limit of 1e9 beside limits of 1 is.
- */
-const QTY_SPAN = 2 ** 20;
-const PRICE_SPAN = 2 ** 16;
-
-/**
- * Whether the numbers of a component's circulation are too far apart for doubles: its largest quantity exceeds
- * QTY_SPAN × max(1, its least), or its largest price (limits and swapFor limits) PRICE_SPAN × max(1, its least
- * positive one).
- */
-export function needsExactCirculation(quantities: Iterable<number>, prices: Iterable<number>): boolean {
-  return spans(quantities, QTY_SPAN) || spans(prices, PRICE_SPAN);
-}
-
-function spans(xs: Iterable<number>, ratio: number): boolean {
-  let lo = Infinity;
-  let hi = 0;
-  for (const x of xs) {
-    if (!(x > 0)) continue;
-    if (x < lo) lo = x;
-    if (x > hi) hi = x;
-  }
-  return hi > ratio * Math.max(1, lo);
-}
-
-/**
  * A min-cost circulation (as networkSimplex takes it) whose piece costs are exact differences: piece j costs
  * costAdd[j] − costSub[j] (a swap: its limit less its swapFor limit, each a double of its own). Caps may be Infinity.
  */

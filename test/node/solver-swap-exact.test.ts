@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Intent, LatencyTable } from "../../src/contract/schema.ts";
 import { solve, verify } from "../../src/solver/index.ts";
-import { needsExactCirculation } from "../../src/solver/swap-exact.ts";
+import { needsExact } from "../../src/solver/exact.ts";
 import { afterFills, clearingFaults, crossedPairFaults, describeFaults } from "../oracle/hostile.ts";
 import { exactSwapOptimum, grossWelfare, swapRingBooks } from "../oracle/swap-lp.ts";
 
@@ -58,12 +58,25 @@ describe("hostile swaps against the market's clearing (property)", () => {
 });
 
 describe("which swap components are solved exactly", () => {
+  /** Intents of the given quantities and limits; a third number makes the intent a swap with that swapFor limit. */
+  const book = (...xs: [number, number, number?][]): Intent[] =>
+    xs.map(([quantity, limitPrice, swapLimit], k) => ({
+      id: `i${k}`, agent: `a${k}`, side: "sell", resource: "r1", quantity, limitPrice, region: "eu",
+      ...(swapLimit === undefined ? {} : { kind: "swap", swapFor: { resource: "r2", limitPrice: swapLimit } }),
+    }) as Intent);
+
   it("numbers beyond 2^20 (quantities) or 2^16 (prices) of max(1, the least): a floor of 1, as the checks' tolerances", () => {
-    expect(needsExactCirculation([1, 100], [4.5e-5, 3])).toBe(false); // a swap limit of 4.5e-5 beside 3: as 1 beside 3
-    expect(needsExactCirculation([1e-6, 100], [0, 1e-6, 3])).toBe(false);
-    expect(needsExactCirculation([1, 100], [1.5, 1e9])).toBe(true); // a swapFor limit of 1e9 beside 1.5
-    expect(needsExactCirculation([1e-6, 1e12], [1])).toBe(true);
-    expect(needsExactCirculation([2, 2 ** 21], [1])).toBe(false);
-    expect(needsExactCirculation([2, 2 ** 21 + 2], [1])).toBe(true);
+    expect(needsExact(book([1, 3, 4.5e-5], [100, 3]), 1)).toBe(false); // a swap limit of 4.5e-5 beside 3: as 1 beside 3
+    expect(needsExact(book([1e-6, 1e-6, 0], [100, 3]), 1)).toBe(false);
+    expect(needsExact(book([1, 1.5, 1e9], [100, 1.5]), 1)).toBe(true); // a swapFor limit of 1e9 beside 1.5
+    expect(needsExact(book([1e-6, 1], [1e12, 1]), 1)).toBe(true);
+    expect(needsExact(book([2, 1], [2 ** 21, 1]), 1)).toBe(false);
+    expect(needsExact(book([2, 1], [2 ** 21 + 2, 1]), 1)).toBe(true);
+  });
+
+  it("the plain path's rule is the same without the floor: 4.5e-5 beside 3 is past 2^16", () => {
+    expect(needsExact(book([1, 3, 4.5e-5], [100, 3]))).toBe(true);
+    expect(needsExact(book([1e-6, 1], [1, 1]))).toBe(false);
+    expect(needsExact(book([1e-6, 1], [2, 1]))).toBe(true);
   });
 });
