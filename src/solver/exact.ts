@@ -76,6 +76,25 @@ export function scaled(xs: readonly number[]): { values: bigint[]; shift: number
   return { values: parts.map((p) => (p.m === 0n ? 0n : p.m << BigInt(p.e + shift))), shift };
 }
 
+/** An exact number m / 2^shift. */
+export interface Dyadic {
+  m: bigint;
+  shift: number;
+}
+
+/** x exactly, as m / 2^shift. */
+export function asDyadic(x: number): Dyadic {
+  const s = scaled([x]);
+  return { m: s.values[0], shift: s.shift };
+}
+
+/** a + sign · b, exactly (at the finer of the two scales). */
+export function dyadicSum(a: Dyadic, b: Dyadic, sign: bigint): Dyadic {
+  const shift = Math.max(a.shift, b.shift);
+  const align = (d: Dyadic) => d.m << BigInt(shift - d.shift);
+  return { m: align(a) + sign * align(b), shift };
+}
+
 /** n / 2^shift rounded to a double. */
 export function toDouble(n: bigint, shift: number): number {
   return ratioToDouble(n, 1n << BigInt(shift));
@@ -287,8 +306,11 @@ export function needsExactNash(fills: readonly number[], nodes: readonly number[
   return qMax > NASH_SPAN * qMin || gMax > NASH_SPAN * gMin;
 }
 
-/** Max flow (Dinic) with BigInt capacities; arcs as [from, to, cap]. `reach`: the source's side of the min cut. */
-function maxFlow(nv: number, arcs: [number, number, bigint][], source: number, sink: number): { flow: bigint; cap: bigint[]; reach: boolean[] } {
+/**
+ * Arcs [from, to, cap] as a residual graph for a BigInt max flow: arc k forward at 2k, its reverse (cap 0) at 2k + 1
+ * (so the flow on arc k is cap[2k + 1] at the end); `adj`: per node, its residual arcs in the arcs' order.
+ */
+export function residualGraph(nv: number, arcs: readonly [number, number, bigint][]): { to: number[]; cap: bigint[]; adj: number[][] } {
   const to: number[] = [];
   const cap: bigint[] = [];
   const adj: number[][] = Array.from({ length: nv }, () => []);
@@ -296,6 +318,12 @@ function maxFlow(nv: number, arcs: [number, number, bigint][], source: number, s
     adj[u].push(to.length), to.push(v), cap.push(c);
     adj[v].push(to.length), to.push(u), cap.push(0n);
   }
+  return { to, cap, adj };
+}
+
+/** Max flow (Dinic) with BigInt capacities; arcs as [from, to, cap]. `reach`: the source's side of the min cut. */
+function maxFlow(nv: number, arcs: [number, number, bigint][], source: number, sink: number): { flow: bigint; cap: bigint[]; reach: boolean[] } {
+  const { to, cap, adj } = residualGraph(nv, arcs);
   const level = new Int32Array(nv);
   const next = new Int32Array(nv);
   // One augmenting path along arcs that go one level up (depth first, without recursion: levels can be thousands

@@ -3,7 +3,7 @@
 // simplex's gain threshold (relative to the largest price) leaves trades of 1e-6 limits undone. Costs are exact
 // differences of the intents' own limits, at a common binary scale (as exact.ts does for plain components);
 // quantities likewise. Flows, duals and potentials are rounded to doubles once, at the end.
-import { scaled, toDouble } from "./exact.ts";
+import { asDyadic, dyadicSum, scaled, toDouble } from "./exact.ts";
 
 /**
  * A min-cost circulation (as networkSimplex takes it) whose piece costs are exact differences: piece j costs
@@ -112,9 +112,8 @@ export function solveExactCirculation(g: ExactFlowGraph, source: number, sink: n
     flow[a] = toDouble(sum, q.shift);
   }
   const potential = (u: number, v: number, x: number) => {
-    const s = scaled([x]);
-    const shift = Math.max(s.shift, c.shift);
-    return toDouble(((pi[u] - pi[v]) << BigInt(shift - c.shift)) - (s.values[0] << BigInt(shift - s.shift)), shift);
+    const d = dyadicSum({ m: pi[u] - pi[v], shift: c.shift }, asDyadic(x), -1n);
+    return toDouble(d.m, d.shift);
   };
   const pieceFlow = Array.from({ length: np }, (_, j) => cap[2 * j + 1]);
   const walks = decompose(residual, pieceFlow, source, sink).map(({ pieces, ring, volume }) => ({ pieces, ring, volume: toDouble(volume, q.shift) }));

@@ -2,7 +2,7 @@
 // gains doubles cannot resolve: nash.ts's max flows stop at 1e-12 of the group's gain, so beside a ring of 1e12 units
 // a 1e-6 chain's buyer would get no share and pay its limit. The same density decomposition as nashTradeShares, at
 // a common binary scale (as exact.ts's exactNashPrices does for plain fills); each share is rounded once.
-import { ratioToDouble, scaled } from "./exact.ts";
+import { asDyadic, dyadicSum, ratioToDouble, residualGraph, scaled, type Dyadic } from "./exact.ts";
 
 /**
  * nashTradeShares's max flows stop at 1e-12 of a part's gain, so a party of volume q may miss up to 1e-12·gain / q
@@ -54,34 +54,18 @@ export function needsExactMoney(pq: readonly number[], pB: readonly number[], pS
 
 export const FLOAT_LEDGER: Ledger<number> = { zero: 0, times: (x, y, q) => (x - y) * q, plus: (a, b) => a + b, neg: (a) => -a, per: (a, q) => a / q, rootAtLargest: false };
 
-/** An exact sum as m / 2^shift. */
-interface Dyadic {
-  m: bigint;
-  shift: number;
-}
-
-const dyadic = (x: number): Dyadic => {
-  const s = scaled([x]);
-  return { m: s.values[0], shift: s.shift };
-};
-const align = (a: Dyadic, shift: number): bigint => a.m << BigInt(shift - a.shift);
-const sum = (a: Dyadic, b: Dyadic, sign: bigint): Dyadic => {
-  const shift = Math.max(a.shift, b.shift);
-  return { m: align(a, shift) + sign * align(b, shift), shift };
-};
-
 export const EXACT_LEDGER: Ledger<Dyadic> = {
   zero: { m: 0n, shift: 0 },
   times: (x, y, q) => {
-    const d = sum(dyadic(x), dyadic(y), -1n);
-    const v = dyadic(q);
+    const d = dyadicSum(asDyadic(x), asDyadic(y), -1n);
+    const v = asDyadic(q);
     return { m: d.m * v.m, shift: d.shift + v.shift };
   },
-  plus: (a, b) => sum(a, b, 1n),
+  plus: (a, b) => dyadicSum(a, b, 1n),
   neg: (a) => ({ m: -a.m, shift: a.shift }),
   per: (a, q) => {
     // a / q = (a.m / v.m) · 2^(v.shift − a.shift): one fraction of integers, rounded once.
-    const v = dyadic(q);
+    const v = asDyadic(q);
     const k = v.shift - a.shift;
     return k >= 0 ? ratioToDouble(a.m << BigInt(k), v.m) : ratioToDouble(a.m, v.m << BigInt(-k));
   },
@@ -173,15 +157,12 @@ function components(n: number, takers: readonly Int32Array[], goods: number[]): 
   return [...byRoot.values()].map((c) => ({ nodes: [...c.nodes], goods: c.goods }));
 }
 
-/** Max flow (Edmonds–Karp) with BigInt capacities; arcs as [from, to, cap]; the flow per arc and the source's side. */
+/**
+ * Max flow (Edmonds–Karp) with BigInt capacities; arcs as [from, to, cap]; the flow per arc and the source's side.
+ * Not exact.ts's Dinic: at one level the shares are this flow's split, and another max flow splits ties otherwise.
+ */
 function maxFlow(nv: number, arcs: [number, number, bigint][], source: number, sink: number) {
-  const to: number[] = [];
-  const cap: bigint[] = [];
-  const adj: number[][] = Array.from({ length: nv }, () => []);
-  for (const [u, w, c] of arcs) {
-    adj[u].push(to.length), to.push(w), cap.push(c);
-    adj[w].push(to.length), to.push(u), cap.push(0n);
-  }
+  const { to, cap, adj } = residualGraph(nv, arcs);
   let flow = 0n;
   for (;;) {
     const via = new Array<number>(nv).fill(-1);
