@@ -159,7 +159,8 @@ function components(n: number, takers: readonly Int32Array[], goods: number[]): 
 
 /**
  * Max flow (Edmonds–Karp) with BigInt capacities; arcs as [from, to, cap]; the flow per arc and the source's side.
- * Not exact.ts's Dinic: at one level the shares are this flow's split, and another max flow splits ties otherwise.
+ * Not exact.ts's Dinic: at one level the shares are this flow's split of each good, which another max flow may split
+ * otherwise where a party takes from several goods (other prices, equally Nash).
  */
 function maxFlow(nv: number, arcs: [number, number, bigint][], source: number, sink: number) {
   const { to, cap, adj } = residualGraph(nv, arcs);
