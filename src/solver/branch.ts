@@ -550,6 +550,8 @@ function individuallyRational(inst: Instance, sol: LpSolution): boolean {
 
 interface BbNode {
   bound: number;
+  /** The parent LP's priority objective: no allocation of this node whose welfare ties the parent's does better. */
+  rank: number;
   fixes: Int32Array; // pairs (intent, 1 = excluded | 2 = forced)
   /** Duals of the parent's LP: valid for this node's LP too (one more fixing only tightens it). */
   proof: Float64Array | null;
@@ -610,6 +612,39 @@ function leafBound(inst: Instance, d: Float64Array, forced: Uint8Array | null): 
   return sum;
 }
 
+/**
+ * Priority among allocations of equal welfare (CONTRACT.md section 3; notes/solver.md, "Priority among leaves
+ * (session 10)"): −(high units) + (low units), the objective the LPs minimise on their optimal face. Its own
+ * tolerance: 1e-9 of the ranked intents' quantity. Without high or low intents it is 0 everywhere.
+ */
+export class Ranking {
+  private readonly weight: Float64Array;
+  readonly tol: number;
+  readonly active: boolean;
+  constructor(intents: readonly Intent[], qty: ArrayLike<number>) {
+    this.weight = Float64Array.from(intents, (it) => (it.priority === "high" ? -1 : it.priority === "low" ? 1 : 0));
+    let ranked = 0;
+    for (let i = 0; i < intents.length; i++) if (this.weight[i] !== 0) ranked += qty[i];
+    this.active = ranked > 0;
+    this.tol = 1e-9 * Math.max(1, ranked);
+  }
+  of(amount: ArrayLike<number>): number {
+    if (!this.active) return 0;
+    let r = 0;
+    for (let i = 0; i < amount.length; i++) if (this.weight[i] !== 0) r += this.weight[i] * amount[i];
+    return r;
+  }
+  /** Whether (welfare, rank) beats the incumbent's: more welfare, or a better rank when the welfare ties within tol. */
+  beats(welfare: number, rank: number, bestWelfare: number, bestRank: number, tol: number): boolean {
+    if (Math.abs(welfare - bestWelfare) <= tol && Math.abs(rank - bestRank) > this.tol) return rank < bestRank;
+    return welfare > bestWelfare;
+  }
+  /** Whether a node bounded by (bound, rank) may still hold an allocation that ties the incumbent with a better rank. */
+  mayTie(bound: number, rank: number, bestWelfare: number, bestRank: number, tol: number): boolean {
+    return this.active && bound >= bestWelfare - tol && rank < bestRank - this.tol;
+  }
+}
+
 /** Best-first branch and bound on the minQuantity choices, with a rounding heuristic for the first incumbent. */
 function branchAndBound(
   inst: Instance,
@@ -621,6 +656,7 @@ function branchAndBound(
 ): { best: LpSolution; status: SolveStatus; bound: number; tree: Leaf[] | null } {
   const n = inst.intents.length;
   const tol = 1e-9 * Math.max(1, Math.abs(root.welfare));
+  const ranking = new Ranking(inst.intents, inst.qty);
   // Heuristic: drop violators until none are left (a plain LP each time, so always feasible and rational).
   let incumbent: LpSolution;
   {
@@ -638,6 +674,7 @@ function branchAndBound(
     }
     incumbent = sol;
   }
+  let incumbentRank = ranking.of(incumbent.amount);
   let unresolved = -Infinity; // bound of relaxations we could not split further
   const heap: BbNode[] = [];
   const push = (node: BbNode) => {
@@ -696,7 +733,8 @@ function branchAndBound(
     const v = violators(inst, sol.amount);
     if (v.length === 0) {
       if (individuallyRational(inst, sol)) {
-        if (sol.welfare > incumbent.welfare) incumbent = sol;
+        const rank = ranking.of(sol.amount);
+        if (ranking.beats(sol.welfare, rank, incumbent.welfare, incumbentRank, tol)) [incumbent, incumbentRank] = [sol, rank];
       } else unresolved = Math.max(unresolved, bound);
       addLeaf(fixes, duals, forcedMask);
       return;
@@ -711,12 +749,13 @@ function branchAndBound(
         pick = i;
       }
     }
+    const rank = ranking.of(sol.amount);
     for (const kind of [1, 2]) {
       const f = new Int32Array(fixes.length + 2);
       f.set(fixes);
       f[fixes.length] = pick;
       f[fixes.length + 1] = kind;
-      push({ bound, fixes: f, proof: recording ? duals : null });
+      push({ bound, rank, fixes: f, proof: recording ? duals : null });
     }
   };
   branch(root, new Int32Array(0), root.welfare, leafDuals(inst, root, null, null), null);
@@ -724,8 +763,19 @@ function branchAndBound(
   let status: SolveStatus = "optimal";
   const excluded = new Uint8Array(n);
   const forced = new Uint8Array(n);
+  const mayTie = (bound: number, rank: number) => ranking.mayTie(bound, rank, incumbent.welfare, incumbentRank, tol);
   while (heap.length > 0) {
-    if (heap[0].bound <= incumbent.welfare + tol) break; // every open node is pruned (a leaf on its parent's duals)
+    if (heap[0].bound <= incumbent.welfare + tol) {
+      // No open node can raise the welfare. One whose welfare may tie it with a better priority is still searched
+      // (while the budgets last: the welfare is proven either way); the rest are leaves on their parent's duals.
+      if (!ranking.active || heap[0].bound < incumbent.welfare - tol) break;
+      if (!mayTie(heap[0].bound, heap[0].rank)) {
+        const node = pop();
+        addLeaf(node.fixes, node.proof, recording ? masksOf(node.fixes) : null);
+        continue;
+      }
+      if (nodes >= nodeBudget || (nodes >= MIN_LPS && performance.now() - t0 > timeBudgetMs)) break;
+    }
     if (nodes >= nodeBudget) {
       status = "node_budget";
       break;
@@ -742,7 +792,7 @@ function branchAndBound(
     nodes++;
     const duals = recording ? leafDuals(inst, sol, excluded, forced) : null;
     const forcedMask = recording ? forced.slice() : null;
-    if (sol.infeasible || sol.welfare <= incumbent.welfare + tol) {
+    if (sol.infeasible || (sol.welfare <= incumbent.welfare + tol && !mayTie(sol.welfare, ranking.of(sol.amount)))) {
       // A leaf: its own duals, or its parent's when they bound it lower (both are valid for its LP).
       if (recording && duals && node.proof && leafBound(inst, node.proof, forcedMask) < leafBound(inst, duals, forcedMask))
         addLeaf(node.fixes, node.proof, forcedMask);
