@@ -96,7 +96,8 @@ export function solvePlainComponent(
     if (status !== "optimal") gap = Math.max(0, provenBound - best.welfare);
   }
 
-  const fills = toFills(inst, best);
+  const ranking = new Ranking(intents, inst.qty);
+  const fills = tree !== undefined && ranking.active ? favourPriority(inst, toFills(inst, best), ranking) : toFills(inst, best);
   let welfare = 0;
   for (const f of fills) welfare += f.gain * f.quantity;
   const out = priceIndexed(intents, ...indexedFills(intents, fills));
@@ -542,6 +543,46 @@ function cascade(inst: Instance, sol: LpSolution): LpSolution {
   return { ...sol, amount, edgeFlow, welfare };
 }
 
+/**
+ * A leaf's LP fills a class's members of one limit high first, but a forced intent's units above its minimum sit in
+ * a class of its own (splitForForced), so the LP may fill them ahead of a better-ranked intent of the same class and
+ * limit. Moving a fill's units from an intent to a better-ranked one of its class and limit keeps every pair's
+ * counterpart, gain and limits (so the welfare, rationality and prices), as long as each stays at 0 or between its
+ * minimum and its quantity.
+ */
+function favourPriority(inst: Instance, fills: RawFill[], ranking: Ranking): RawFill[] {
+  const { idx, price, qty, minQty, tiny, filled } = inst;
+  const { weight } = ranking;
+  const amount = new Float64Array(inst.intents.length);
+  for (const f of fills) (amount[f.b] += f.quantity), (amount[f.s] += f.quantity);
+  const out = fills.map((f) => ({ ...f }));
+  const pair = new Map<string, RawFill>(out.map((f) => [`${f.b} ${f.s}`, f]));
+  for (let k = 0; k < out.length; k++) {
+    for (const buy of [true, false]) {
+      const f = out[k];
+      const y = buy ? f.b : f.s;
+      for (const x of (buy ? idx.buy : idx.sell)[idx.classOf[y]].members) {
+        if (price[x] !== price[y] || !(weight[x] < weight[y]) || !(f.quantity > filled)) continue;
+        let d = Math.min(f.quantity, qty[x] - amount[x]);
+        if (minQty[y] > 0 && amount[y] - d > filled && amount[y] - d < minQty[y] - tiny[y]) d = amount[y] - minQty[y];
+        if (!(d > filled) || (minQty[x] > 0 && amount[x] + d < minQty[x] - tiny[x])) continue;
+        f.quantity -= d;
+        amount[y] -= d;
+        amount[x] += d;
+        const [b, s] = buy ? [x, f.s] : [f.b, x];
+        const to = pair.get(`${b} ${s}`);
+        if (to) to.quantity += d;
+        else {
+          const g = { b, s, quantity: d, gain: f.gain };
+          out.push(g);
+          pair.set(`${b} ${s}`, g);
+        }
+      }
+    }
+  }
+  return out.filter((f) => f.quantity > filled);
+}
+
 /** Negative-gain fills are not individually rational; a relaxation that needs one cannot be an incumbent. */
 function individuallyRational(inst: Instance, sol: LpSolution): boolean {
   for (const f of toFills(inst, sol)) if (f.gain < -inst.gainEps) return false;
@@ -618,7 +659,8 @@ function leafBound(inst: Instance, d: Float64Array, forced: Uint8Array | null): 
  * tolerance: 1e-9 of the ranked intents' quantity. Without high or low intents it is 0 everywhere.
  */
 export class Ranking {
-  private readonly weight: Float64Array;
+  /** Per intent: −1 high, +1 low, 0 normal. */
+  readonly weight: Float64Array;
   readonly tol: number;
   readonly active: boolean;
   constructor(intents: readonly Intent[], qty: ArrayLike<number>) {
