@@ -546,41 +546,98 @@ function cascade(inst: Instance, sol: LpSolution): LpSolution {
 /**
  * A leaf's LP fills a class's members of one limit high first, but a forced intent's units above its minimum sit in
  * a class of its own (splitForForced), so the LP may fill them ahead of a better-ranked intent of the same class and
- * limit. Moving a fill's units from an intent to a better-ranked one of its class and limit keeps every pair's
- * counterpart, gain and limits (so the welfare, rationality and prices), as long as each stays at 0 or between its
- * minimum and its quantity.
+ * limit. Intents of one class and limit have the same counterparts and gains, so their units may be shared out
+ * anew without changing the welfare, rationality or prices: per such group, the amounts of the best rank (each at 0
+ * or between its minimum and its quantity; `relaxed`: minimums ignored, as for a relaxation's bound), and the
+ * group's fills split among them again.
  */
-function favourPriority(inst: Instance, fills: RawFill[], ranking: Ranking): RawFill[] {
-  const { idx, price, qty, minQty, tiny, filled } = inst;
-  const { weight } = ranking;
-  const amount = new Float64Array(inst.intents.length);
-  for (const f of fills) (amount[f.b] += f.quantity), (amount[f.s] += f.quantity);
-  const out = fills.map((f) => ({ ...f }));
-  const pair = new Map<string, RawFill>(out.map((f) => [`${f.b} ${f.s}`, f]));
-  for (let k = 0; k < out.length; k++) {
-    for (const buy of [true, false]) {
-      const f = out[k];
-      const y = buy ? f.b : f.s;
-      for (const x of (buy ? idx.buy : idx.sell)[idx.classOf[y]].members) {
-        if (price[x] !== price[y] || !(weight[x] < weight[y]) || !(f.quantity > filled)) continue;
-        let d = Math.min(f.quantity, qty[x] - amount[x]);
-        if (minQty[y] > 0 && amount[y] - d > filled && amount[y] - d < minQty[y] - tiny[y]) d = amount[y] - minQty[y];
-        if (!(d > filled) || (minQty[x] > 0 && amount[x] + d < minQty[x] - tiny[x])) continue;
-        f.quantity -= d;
-        amount[y] -= d;
-        amount[x] += d;
-        const [b, s] = buy ? [x, f.s] : [f.b, x];
-        const to = pair.get(`${b} ${s}`);
-        if (to) to.quantity += d;
-        else {
-          const g = { b, s, quantity: d, gain: f.gain };
-          out.push(g);
-          pair.set(`${b} ${s}`, g);
-        }
+export function favourPriority(inst: Instance, fills: RawFill[], ranking: Ranking, relaxed = false): RawFill[] {
+  let out = fills;
+  for (const buy of [true, false]) out = regroup(inst, out, ranking, buy, relaxed);
+  return out;
+}
+
+/** Groups with more intents that have minimums than this keep their amounts (the search enumerates them). */
+const MAX_GROUP_MINIMUMS = 10;
+
+function regroup(inst: Instance, fills: RawFill[], ranking: Ranking, buy: boolean, relaxed: boolean): RawFill[] {
+  const { idx, price, filled } = inst;
+  const own = (f: RawFill) => (buy ? f.b : f.s);
+  const groups = new Map<string, RawFill[]>();
+  for (const f of fills) {
+    const key = `${idx.classOf[own(f)]} ${price[own(f)]}`;
+    const g = groups.get(key);
+    if (g) g.push(f);
+    else groups.set(key, [f]);
+  }
+  const out = new Map<string, RawFill>();
+  const put = (b: number, s: number, quantity: number, gain: number) => {
+    const f = out.get(`${b} ${s}`);
+    if (f) f.quantity += quantity;
+    else out.set(`${b} ${s}`, { b, s, quantity, gain });
+  };
+  for (const g of groups.values()) {
+    const y = own(g[0]);
+    const members = Array.from((buy ? idx.buy : idx.sell)[idx.classOf[y]].members).filter((i) => price[i] === price[y]);
+    const amount = bestAmounts(inst, members, g, ranking, own, relaxed);
+    if (!amount) {
+      for (const f of g) put(f.b, f.s, f.quantity, f.gain);
+      continue;
+    }
+    // The group's counterparts, in their fills' order, split among its members' new amounts.
+    let m = 0;
+    for (const f of g) {
+      let q = f.quantity;
+      while (q > filled) {
+        while (m < members.length && !(amount[m] > filled)) m++;
+        if (m >= members.length) break;
+        const d = Math.min(q, amount[m]);
+        if (buy) put(members[m], f.s, d, f.gain);
+        else put(f.b, members[m], d, f.gain);
+        amount[m] -= d;
+        q -= d;
       }
     }
   }
-  return out.filter((f) => f.quantity > filled);
+  return [...out.values()];
+}
+
+/** A group's amounts of the best rank with its total, or null when they rank no better than the current ones. */
+function bestAmounts(inst: Instance, members: number[], fills: RawFill[], ranking: Ranking, own: (f: RawFill) => number, relaxed: boolean): number[] | null {
+  const { qty, filled } = inst;
+  const { weight } = ranking;
+  const min = members.map((i) => (relaxed ? 0 : inst.minQty[i]));
+  let total = 0;
+  let current = 0;
+  for (const f of fills) {
+    total += f.quantity;
+    current += weight[own(f)] * f.quantity;
+  }
+  const withMin: number[] = [];
+  members.forEach((_, m) => min[m] > 0 && withMin.push(m));
+  if (withMin.length > MAX_GROUP_MINIMUMS) return null;
+  const order = members.map((_, m) => m).sort((a, b) => weight[members[a]] - weight[members[b]]);
+  let best: number[] | null = null;
+  let bestRank = current - ranking.tol;
+  for (let mask = 0; mask < 1 << withMin.length; mask++) {
+    const on = members.map((_, m) => min[m] === 0);
+    withMin.forEach((m, j) => (on[m] = ((mask >> j) & 1) === 1));
+    // The minimums of those on, then the rest to the best-ranked first.
+    const x = members.map((_, m) => (on[m] ? min[m] : 0));
+    let rest = total - x.reduce((a, b) => a + b, 0);
+    if (rest < -filled) continue;
+    for (const m of order) {
+      if (!on[m] || !(rest > 0)) continue;
+      const add = Math.min(qty[members[m]] - x[m], rest);
+      x[m] += add;
+      rest -= add;
+    }
+    if (rest > filled) continue;
+    let rank = 0;
+    x.forEach((v, m) => (rank += weight[members[m]] * v));
+    if (rank < bestRank) [best, bestRank] = [x, rank];
+  }
+  return best;
 }
 
 /** Negative-gain fills are not individually rational; a relaxation that needs one cannot be an incumbent. */
@@ -699,6 +756,13 @@ function branchAndBound(
   const n = inst.intents.length;
   const tol = 1e-9 * Math.max(1, Math.abs(root.welfare));
   const ranking = new Ranking(inst.intents, inst.qty);
+  // A solution's rank as the answer would have it (after favourPriority); `relaxed` for a node's bound.
+  const rankOf = (sol: LpSolution, relaxed: boolean): number => {
+    if (!ranking.active) return 0;
+    let r = 0;
+    for (const f of favourPriority(inst, toFills(inst, sol), ranking, relaxed)) r += (ranking.weight[f.b] + ranking.weight[f.s]) * f.quantity;
+    return r;
+  };
   // Heuristic: drop violators until none are left (a plain LP each time, so always feasible and rational).
   let incumbent: LpSolution;
   {
@@ -716,7 +780,7 @@ function branchAndBound(
     }
     incumbent = sol;
   }
-  let incumbentRank = ranking.of(incumbent.amount);
+  let incumbentRank = rankOf(incumbent, false);
   let unresolved = -Infinity; // bound of relaxations we could not split further
   const heap: BbNode[] = [];
   const push = (node: BbNode) => {
@@ -775,7 +839,7 @@ function branchAndBound(
     const v = violators(inst, sol.amount);
     if (v.length === 0) {
       if (individuallyRational(inst, sol)) {
-        const rank = ranking.of(sol.amount);
+        const rank = rankOf(sol, false);
         if (ranking.beats(sol.welfare, rank, incumbent.welfare, incumbentRank, tol)) [incumbent, incumbentRank] = [sol, rank];
       } else unresolved = Math.max(unresolved, bound);
       addLeaf(fixes, duals, forcedMask);
@@ -791,7 +855,7 @@ function branchAndBound(
         pick = i;
       }
     }
-    const rank = ranking.of(sol.amount);
+    const rank = rankOf(sol, true);
     for (const kind of [1, 2]) {
       const f = new Int32Array(fixes.length + 2);
       f.set(fixes);
@@ -834,7 +898,7 @@ function branchAndBound(
     nodes++;
     const duals = recording ? leafDuals(inst, sol, excluded, forced) : null;
     const forcedMask = recording ? forced.slice() : null;
-    if (sol.infeasible || (sol.welfare <= incumbent.welfare + tol && !mayTie(sol.welfare, ranking.of(sol.amount)))) {
+    if (sol.infeasible || (sol.welfare <= incumbent.welfare + tol && !mayTie(sol.welfare, rankOf(sol, true)))) {
       // A leaf: its own duals, or its parent's when they bound it lower (both are valid for its LP).
       if (recording && duals && node.proof && leafBound(inst, node.proof, forcedMask) < leafBound(inst, duals, forcedMask))
         addLeaf(node.fixes, node.proof, forcedMask);
