@@ -558,7 +558,7 @@ export function favourPriority(inst: Instance, fills: RawFill[], ranking: Rankin
 }
 
 /** Groups with more intents that have minimums than this keep their amounts (the search enumerates them). */
-const MAX_GROUP_MINIMUMS = 10;
+const MAX_GROUP_MINIMUMS = 8;
 
 function regroup(inst: Instance, fills: RawFill[], ranking: Ranking, buy: boolean, relaxed: boolean): RawFill[] {
   const { idx, price, filled } = inst;

@@ -116,3 +116,32 @@ describe("priority among leaves of equal welfare: books that failed on 7d6bc62",
     ]), true, "i4", 4);
   });
 });
+
+/**
+ * What an agent would send to buy its way in with priority: all-or-none bids that need branch and bound, marked high,
+ * a hair below a normal rival's welfare. Priority decides only ties (within the search's 1e-9 relative tolerance);
+ * one more cent of welfare always wins.
+ */
+describe("priority among leaves: a high intent never takes welfare", () => {
+  const rivals = (windowed: boolean, highLimit: number): Intent[] =>
+    book([
+      { side: "buy", quantity: 10, limitPrice: highLimit, minQuantity: 10, priority: "high", ...(windowed ? { window: W(0, 2) } : {}) },
+      { side: "buy", quantity: 10, limitPrice: 6.01, minQuantity: 10 },
+      { side: "sell", quantity: 15, limitPrice: 1, ...(windowed ? { window: W(0, 3) } : {}) },
+    ]);
+  for (const windowed of [false, true]) {
+    const opts = windowed ? { now: NOW } : {};
+    test(`${windowed ? "windowed" : "timeless"}: the normal bid a cent above fills; at an equal limit the high one does`, () => {
+      for (const b of [rivals(windowed, 6), [...rivals(windowed, 6)].reverse()]) {
+        const r = solve(b, LATENCY, opts);
+        expect(verify(b, LATENCY, r, opts)).toEqual({ ok: true });
+        expect([filled(r, "i0"), filled(r, "i1"), r.welfare]).toEqual([0, 10, expect.closeTo(50.1, 9)]);
+      }
+      for (const b of [rivals(windowed, 6.01), [...rivals(windowed, 6.01)].reverse()]) {
+        const r = solve(b, LATENCY, opts);
+        expect(verify(b, LATENCY, r, opts)).toEqual({ ok: true });
+        expect([filled(r, "i0"), filled(r, "i1")]).toEqual([10, 0]);
+      }
+    });
+  }
+});

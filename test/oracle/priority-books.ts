@@ -3,24 +3,13 @@
 // −(high units) + (low units) against the best among allocations of that welfare (rankedOptimum).
 import type { Fill, Intent, LatencyTable } from "../../src/contract/schema.ts";
 import { solve, verify } from "../../src/solver/index.ts";
+import { seededRandom as rng } from "../../src/random.ts";
 import { rankedOptimum } from "./time-flow.ts";
 
 export const NOW = Date.UTC(2026, 11, 4, 17);
 const at = (hours: number) => new Date(NOW + hours * 3_600_000).toISOString();
 export const LATENCY: LatencyTable = { "eu-west": { "eu-central": 14 } };
 const PRIORITIES = [undefined, "high", "normal", "low"] as const;
-
-/** mulberry32: a small seeded generator, so a failing seed can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * 2–6 intents of one resource, each its own agent. Buyers' limits are even and sellers' odd, so no pair gains 0
