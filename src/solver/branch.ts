@@ -96,8 +96,8 @@ export function solvePlainComponent(
     if (status !== "optimal") gap = Math.max(0, provenBound - best.welfare);
   }
 
-  const ranking = new Ranking(intents, inst.qty);
-  const fills = tree !== undefined && ranking.active ? favourPriority(inst, toFills(inst, best), ranking) : toFills(inst, best);
+  const ranking = tree !== undefined ? new Ranking(intents, inst.qty) : null;
+  const fills = ranking?.active ? favourPriority(inst, toFills(inst, best), ranking) : toFills(inst, best);
   let welfare = 0;
   for (const f of fills) welfare += f.gain * f.quantity;
   const out = priceIndexed(intents, ...indexedFills(intents, fills));
