@@ -96,7 +96,8 @@ export function solvePlainComponent(
     if (status !== "optimal") gap = Math.max(0, provenBound - best.welfare);
   }
 
-  const fills = toFills(inst, best);
+  const ranking = tree !== undefined ? new Ranking(intents, inst.qty) : null;
+  const fills = ranking?.active ? favourPriority(inst, toFills(inst, best), ranking) : toFills(inst, best);
   let welfare = 0;
   for (const f of fills) welfare += f.gain * f.quantity;
   const out = priceIndexed(intents, ...indexedFills(intents, fills));
@@ -542,6 +543,103 @@ function cascade(inst: Instance, sol: LpSolution): LpSolution {
   return { ...sol, amount, edgeFlow, welfare };
 }
 
+/**
+ * A leaf's LP fills a class's members of one limit high first, but a forced intent's units above its minimum sit in
+ * a class of its own (splitForForced), so the LP may fill them ahead of a better-ranked intent of the same class and
+ * limit. Intents of one class and limit have the same counterparts and gains, so their units may be shared out
+ * anew without changing the welfare, rationality or prices: per such group, the amounts of the best rank (each at 0
+ * or between its minimum and its quantity; `relaxed`: minimums ignored, as for a relaxation's bound), and the
+ * group's fills split among them again.
+ */
+export function favourPriority(inst: Instance, fills: RawFill[], ranking: Ranking, relaxed = false): RawFill[] {
+  let out = fills;
+  for (const buy of [true, false]) out = regroup(inst, out, ranking, buy, relaxed);
+  return out;
+}
+
+/** Groups with more intents that have minimums than this keep their amounts (the search enumerates them). */
+const MAX_GROUP_MINIMUMS = 8;
+
+function regroup(inst: Instance, fills: RawFill[], ranking: Ranking, buy: boolean, relaxed: boolean): RawFill[] {
+  const { idx, price, filled } = inst;
+  const own = (f: RawFill) => (buy ? f.b : f.s);
+  const groups = new Map<string, RawFill[]>();
+  for (const f of fills) {
+    const key = `${idx.classOf[own(f)]} ${price[own(f)]}`;
+    const g = groups.get(key);
+    if (g) g.push(f);
+    else groups.set(key, [f]);
+  }
+  const out = new Map<string, RawFill>();
+  const put = (b: number, s: number, quantity: number, gain: number) => {
+    const f = out.get(`${b} ${s}`);
+    if (f) f.quantity += quantity;
+    else out.set(`${b} ${s}`, { b, s, quantity, gain });
+  };
+  for (const g of groups.values()) {
+    const y = own(g[0]);
+    const members = Array.from((buy ? idx.buy : idx.sell)[idx.classOf[y]].members).filter((i) => price[i] === price[y]);
+    const amount = bestAmounts(inst, members, g, ranking, own, relaxed);
+    if (!amount) {
+      for (const f of g) put(f.b, f.s, f.quantity, f.gain);
+      continue;
+    }
+    // The group's counterparts, in their fills' order, split among its members' new amounts.
+    let m = 0;
+    for (const f of g) {
+      let q = f.quantity;
+      while (q > filled) {
+        while (m < members.length && !(amount[m] > filled)) m++;
+        if (m >= members.length) break;
+        const d = Math.min(q, amount[m]);
+        if (buy) put(members[m], f.s, d, f.gain);
+        else put(f.b, members[m], d, f.gain);
+        amount[m] -= d;
+        q -= d;
+      }
+    }
+  }
+  return [...out.values()];
+}
+
+/** A group's amounts of the best rank with its total, or null when they rank no better than the current ones. */
+function bestAmounts(inst: Instance, members: number[], fills: RawFill[], ranking: Ranking, own: (f: RawFill) => number, relaxed: boolean): number[] | null {
+  const { qty, filled } = inst;
+  const { weight } = ranking;
+  const min = members.map((i) => (relaxed ? 0 : inst.minQty[i]));
+  let total = 0;
+  let current = 0;
+  for (const f of fills) {
+    total += f.quantity;
+    current += weight[own(f)] * f.quantity;
+  }
+  const withMin: number[] = [];
+  members.forEach((_, m) => min[m] > 0 && withMin.push(m));
+  if (withMin.length > MAX_GROUP_MINIMUMS) return null;
+  const order = members.map((_, m) => m).sort((a, b) => weight[members[a]] - weight[members[b]]);
+  let best: number[] | null = null;
+  let bestRank = current - ranking.tol;
+  for (let mask = 0; mask < 1 << withMin.length; mask++) {
+    const on = members.map((_, m) => min[m] === 0);
+    withMin.forEach((m, j) => (on[m] = ((mask >> j) & 1) === 1));
+    // The minimums of those on, then the rest to the best-ranked first.
+    const x = members.map((_, m) => (on[m] ? min[m] : 0));
+    let rest = total - x.reduce((a, b) => a + b, 0);
+    if (rest < -filled) continue;
+    for (const m of order) {
+      if (!on[m] || !(rest > 0)) continue;
+      const add = Math.min(qty[members[m]] - x[m], rest);
+      x[m] += add;
+      rest -= add;
+    }
+    if (rest > filled) continue;
+    let rank = 0;
+    x.forEach((v, m) => (rank += weight[members[m]] * v));
+    if (rank < bestRank) [best, bestRank] = [x, rank];
+  }
+  return best;
+}
+
 /** Negative-gain fills are not individually rational; a relaxation that needs one cannot be an incumbent. */
 function individuallyRational(inst: Instance, sol: LpSolution): boolean {
   for (const f of toFills(inst, sol)) if (f.gain < -inst.gainEps) return false;
@@ -550,6 +648,8 @@ function individuallyRational(inst: Instance, sol: LpSolution): boolean {
 
 interface BbNode {
   bound: number;
+  /** The parent LP's priority objective: no allocation of this node whose welfare ties the parent's does better. */
+  rank: number;
   fixes: Int32Array; // pairs (intent, 1 = excluded | 2 = forced)
   /** Duals of the parent's LP: valid for this node's LP too (one more fixing only tightens it). */
   proof: Float64Array | null;
@@ -610,6 +710,40 @@ function leafBound(inst: Instance, d: Float64Array, forced: Uint8Array | null): 
   return sum;
 }
 
+/**
+ * Priority among allocations of equal welfare (CONTRACT.md section 3; notes/solver.md, "Priority among leaves
+ * (session 10)"): −(high units) + (low units), the objective the LPs minimise on their optimal face. Its own
+ * tolerance: 1e-9 of the ranked intents' quantity. Without high or low intents it is 0 everywhere.
+ */
+export class Ranking {
+  /** Per intent: −1 high, +1 low, 0 normal. */
+  readonly weight: Float64Array;
+  readonly tol: number;
+  readonly active: boolean;
+  constructor(intents: readonly Intent[], qty: ArrayLike<number>) {
+    this.weight = Float64Array.from(intents, (it) => (it.priority === "high" ? -1 : it.priority === "low" ? 1 : 0));
+    let ranked = 0;
+    for (let i = 0; i < intents.length; i++) if (this.weight[i] !== 0) ranked += qty[i];
+    this.active = ranked > 0;
+    this.tol = 1e-9 * Math.max(1, ranked);
+  }
+  of(amount: ArrayLike<number>): number {
+    if (!this.active) return 0;
+    let r = 0;
+    for (let i = 0; i < amount.length; i++) if (this.weight[i] !== 0) r += this.weight[i] * amount[i];
+    return r;
+  }
+  /** Whether (welfare, rank) beats the incumbent's: more welfare, or a better rank when the welfare ties within tol. */
+  beats(welfare: number, rank: number, bestWelfare: number, bestRank: number, tol: number): boolean {
+    if (Math.abs(welfare - bestWelfare) <= tol && Math.abs(rank - bestRank) > this.tol) return rank < bestRank;
+    return welfare > bestWelfare;
+  }
+  /** Whether a node bounded by (bound, rank) may still hold an allocation that ties the incumbent with a better rank. */
+  mayTie(bound: number, rank: number, bestWelfare: number, bestRank: number, tol: number): boolean {
+    return this.active && bound >= bestWelfare - tol && rank < bestRank - this.tol;
+  }
+}
+
 /** Best-first branch and bound on the minQuantity choices, with a rounding heuristic for the first incumbent. */
 function branchAndBound(
   inst: Instance,
@@ -621,6 +755,14 @@ function branchAndBound(
 ): { best: LpSolution; status: SolveStatus; bound: number; tree: Leaf[] | null } {
   const n = inst.intents.length;
   const tol = 1e-9 * Math.max(1, Math.abs(root.welfare));
+  const ranking = new Ranking(inst.intents, inst.qty);
+  // A solution's rank as the answer would have it (after favourPriority); `relaxed` for a node's bound.
+  const rankOf = (sol: LpSolution, relaxed: boolean): number => {
+    if (!ranking.active) return 0;
+    let r = 0;
+    for (const f of favourPriority(inst, toFills(inst, sol), ranking, relaxed)) r += (ranking.weight[f.b] + ranking.weight[f.s]) * f.quantity;
+    return r;
+  };
   // Heuristic: drop violators until none are left (a plain LP each time, so always feasible and rational).
   let incumbent: LpSolution;
   {
@@ -638,6 +780,7 @@ function branchAndBound(
     }
     incumbent = sol;
   }
+  let incumbentRank = rankOf(incumbent, false);
   let unresolved = -Infinity; // bound of relaxations we could not split further
   const heap: BbNode[] = [];
   const push = (node: BbNode) => {
@@ -696,7 +839,8 @@ function branchAndBound(
     const v = violators(inst, sol.amount);
     if (v.length === 0) {
       if (individuallyRational(inst, sol)) {
-        if (sol.welfare > incumbent.welfare) incumbent = sol;
+        const rank = rankOf(sol, false);
+        if (ranking.beats(sol.welfare, rank, incumbent.welfare, incumbentRank, tol)) [incumbent, incumbentRank] = [sol, rank];
       } else unresolved = Math.max(unresolved, bound);
       addLeaf(fixes, duals, forcedMask);
       return;
@@ -711,12 +855,13 @@ function branchAndBound(
         pick = i;
       }
     }
+    const rank = rankOf(sol, true);
     for (const kind of [1, 2]) {
       const f = new Int32Array(fixes.length + 2);
       f.set(fixes);
       f[fixes.length] = pick;
       f[fixes.length + 1] = kind;
-      push({ bound, fixes: f, proof: recording ? duals : null });
+      push({ bound, rank, fixes: f, proof: recording ? duals : null });
     }
   };
   branch(root, new Int32Array(0), root.welfare, leafDuals(inst, root, null, null), null);
@@ -724,8 +869,19 @@ function branchAndBound(
   let status: SolveStatus = "optimal";
   const excluded = new Uint8Array(n);
   const forced = new Uint8Array(n);
+  const mayTie = (bound: number, rank: number) => ranking.mayTie(bound, rank, incumbent.welfare, incumbentRank, tol);
   while (heap.length > 0) {
-    if (heap[0].bound <= incumbent.welfare + tol) break; // every open node is pruned (a leaf on its parent's duals)
+    if (heap[0].bound <= incumbent.welfare + tol) {
+      // No open node can raise the welfare. One whose welfare may tie it with a better priority is still searched
+      // (while the budgets last: the welfare is proven either way); the rest are leaves on their parent's duals.
+      if (!ranking.active || heap[0].bound < incumbent.welfare - tol) break;
+      if (!mayTie(heap[0].bound, heap[0].rank)) {
+        const node = pop();
+        addLeaf(node.fixes, node.proof, recording ? masksOf(node.fixes) : null);
+        continue;
+      }
+      if (nodes >= nodeBudget || (nodes >= MIN_LPS && performance.now() - t0 > timeBudgetMs)) break;
+    }
     if (nodes >= nodeBudget) {
       status = "node_budget";
       break;
@@ -742,7 +898,7 @@ function branchAndBound(
     nodes++;
     const duals = recording ? leafDuals(inst, sol, excluded, forced) : null;
     const forcedMask = recording ? forced.slice() : null;
-    if (sol.infeasible || sol.welfare <= incumbent.welfare + tol) {
+    if (sol.infeasible || (sol.welfare <= incumbent.welfare + tol && !mayTie(sol.welfare, rankOf(sol, true)))) {
       // A leaf: its own duals, or its parent's when they bound it lower (both are valid for its LP).
       if (recording && duals && node.proof && leafBound(inst, node.proof, forcedMask) < leafBound(inst, duals, forcedMask))
         addLeaf(node.fixes, node.proof, forcedMask);

@@ -7,6 +7,7 @@ import type { SolveStatus } from "../contract/schema.ts";
 import type { Budgets } from "./result.ts";
 import { solveTimeLp, type TimeBook, type TimeFixings, type TimeLp } from "./time-net.ts";
 import { slotHours, windowed } from "./time-slots.ts";
+import { Ranking } from "./branch.ts";
 
 /** LPs branch and bound solves before the time budget may stop it (fewer than the class path's: each is larger). */
 const MIN_TIME_LPS = 8;
@@ -86,8 +87,11 @@ class Search {
   private tol = 0;
   private lps = 0;
   private best!: TimeLp;
+  private bestRank = 0;
+  private readonly ranking: Ranking;
   private readonly pending: { fixes: Int32Array; proof: Proof }[] = [];
-  private readonly open: { bound: number; fixes: Int32Array; parent: TimeLp }[] = [];
+  /** Open nodes; `rank` is the parent LP's priority objective (no allocation tying the parent's welfare does better). */
+  private readonly open: { bound: number; rank: number; fixes: Int32Array; parent: TimeLp }[] = [];
   private unresolved = -Infinity;
 
   constructor(book: TimeBook, min: Float64Array, budgets: Budgets, t0: number, maxLeaves: number) {
@@ -100,11 +104,13 @@ class Search {
     this.legsOf = Array.from({ length: this.n }, () => []);
     book.legs.forEach((l, k) => this.legsOf[l.intent].push(k));
     this.stride = book.slots.count + 1;
+    this.ranking = new Ranking(book.intents, Float64Array.from(book.intents, (it) => Math.max(0, it.quantity)));
   }
 
   run(root: TimeLp): TimeSearch {
     this.tol = 1e-9 * Math.max(1, Math.abs(root.welfare));
     this.best = this.firstIncumbent(root);
+    this.bestRank = this.ranking.of(this.best.amount);
     this.expand(root, new Int32Array(0), root.welfare);
     let status = this.search();
     // Open nodes (pruned, or left by a budget) are leaves on their parent's duals.
@@ -117,19 +123,26 @@ class Search {
     return { best: this.best, status, bound, leaves: this.leaves() };
   }
 
-  /** Best first until every open node is pruned or a budget runs out. */
+  /**
+   * Best first until every open node is pruned or a budget runs out. A node that cannot raise the welfare but may
+   * tie it with a better priority objective is still searched while the budgets last (the welfare is proven either
+   * way); pruned nodes stay open and become leaves on their parent's duals.
+   */
   private search(): SolveStatus {
     for (let nodes = 1; this.open.length > 0; nodes++) {
       let top = 0;
       for (let k = 1; k < this.open.length; k++) if (this.open[k].bound > this.open[top].bound) top = k;
-      if (this.open[top].bound <= this.best.welfare + this.tol) return "optimal";
+      if (this.open[top].bound <= this.best.welfare + this.tol) {
+        top = this.open.findIndex((o) => this.mayTie(o.bound, o.rank));
+        if (top < 0 || nodes >= this.budgets.nodeBudget || (this.lps >= MIN_TIME_LPS && performance.now() - this.t0 > this.budgets.timeBudgetMs)) return "optimal";
+      }
       if (nodes >= this.budgets.nodeBudget) return "node_budget";
       if (this.lps >= MIN_TIME_LPS && performance.now() - this.t0 > this.budgets.timeBudgetMs) return "time_budget";
       const node = this.open[top];
       this.open[top] = this.open[this.open.length - 1];
       this.open.pop();
       const sol = this.lp(node.fixes);
-      if (sol.infeasible || sol.welfare <= this.best.welfare + this.tol) {
+      if (sol.infeasible || (sol.welfare <= this.best.welfare + this.tol && !this.mayTie(sol.welfare, this.ranking.of(sol.amount)))) {
         // A leaf: its own duals, or its parent's when they bound it lower (both are valid for its LP).
         this.pending.push({ fixes: node.fixes, proof: { lp: sol } }, { fixes: node.fixes, proof: { lp: node.parent } });
         continue;
@@ -137,6 +150,10 @@ class Search {
       this.expand(sol, node.fixes, Math.min(node.bound, sol.welfare));
     }
     return "optimal";
+  }
+
+  private mayTie(bound: number, rank: number): boolean {
+    return this.ranking.mayTie(bound, rank, this.best.welfare, this.bestRank, this.tol);
   }
 
   /** The LP of a node (memoised on its set of fixings: the first incumbent's and a child's often coincide). */
@@ -186,8 +203,9 @@ class Search {
     const v = this.violators(sol);
     if (v.length === 0) {
       this.pending.push({ fixes, proof: { lp: sol } });
+      const rank = this.ranking.of(sol.amount);
       if (!sol.rational) this.unresolved = Math.max(this.unresolved, bound);
-      else if (sol.welfare > this.best.welfare) this.best = sol;
+      else if (this.ranking.beats(sol.welfare, rank, this.best.welfare, this.bestRank, this.tol)) [this.best, this.bestRank] = [sol, rank];
       return;
     }
     const { excluded } = this.masks(fixes);
@@ -200,7 +218,7 @@ class Search {
       excluded[i] = 1;
     }
     if (next !== fixes) {
-      this.open.push({ bound, fixes: next, parent: sol });
+      this.open.push({ bound, rank: this.ranking.of(sol.amount), fixes: next, parent: sol });
       return;
     }
     let pick = v[0];
@@ -209,7 +227,8 @@ class Search {
       const s = Math.min(sol.amount[i], this.min[i] - sol.amount[i]) / this.min[i];
       if (s > score) [score, pick] = [s, i];
     }
-    for (const kind of [1, 2]) this.open.push({ bound, fixes: Int32Array.from([...fixes, pick, kind]), parent: sol });
+    const rank = this.ranking.of(sol.amount);
+    for (const kind of [1, 2]) this.open.push({ bound, rank, fixes: Int32Array.from([...fixes, pick, kind]), parent: sol });
   }
 
   /**

@@ -92,26 +92,56 @@ export function flowOptimum(intents: readonly Intent[], latency: LatencyTable, n
   return best;
 }
 
+/**
+ * Among the optimal allocations, the best priority objective (CONTRACT.md section 3, as the solver's LP paths state
+ * it: −(high units) + (low units)). Integer limits and quantities only: welfare is then an integer at every
+ * integral flow, so scaling gains by more than any priority difference makes one cost lexicographic.
+ */
+export function rankedOptimum(intents: readonly Intent[], latency: LatencyTable, now?: number): { welfare: number; rank: number } {
+  for (const k of intents)
+    if (!Number.isInteger(k.limitPrice) || !Number.isInteger(k.quantity) || !Number.isInteger(k.minQuantity ?? 0)) throw new Error("rankedOptimum: integer books only");
+  const minimums = intents.filter((k) => (k.minQuantity ?? 0) > 0);
+  if (minimums.length > 12) throw new Error("rankedOptimum enumerates 2^minimums fixings: keep it to tiny markets");
+  const scale = 1 + 2 * intents.reduce((s, k) => s + k.quantity, 0);
+  const rank = (k: Intent) => (k.priority === "high" ? -1 : k.priority === "low" ? 1 : 0);
+  let best = 0; // the empty allocation: welfare 0, rank 0
+  for (let mask = 0; mask < 1 << minimums.length; mask++) {
+    const trading = new Set(minimums.filter((_, j) => (mask >> j) & 1));
+    const fix = (k: Intent) => ((k.minQuantity ?? 0) > 0 ? (trading.has(k) ? "must" : "none") : "free") as "must" | "none" | "free";
+    const value = fixedOptimum(intents, latency, now, fix, { scale, rank });
+    if (value !== undefined) best = Math.max(best, value);
+  }
+  const welfare = Math.round(best / scale);
+  return { welfare, rank: welfare * scale - best };
+}
+
 /** The optimum with each minimum intent fixed to trade at least its minimum ("must") or nothing; undefined if infeasible. */
-function fixedOptimum(intents: readonly Intent[], latency: LatencyTable, now: number | undefined, fix: (k: Intent) => "must" | "none" | "free"): number | undefined {
+function fixedOptimum(
+  intents: readonly Intent[],
+  latency: LatencyTable,
+  now: number | undefined,
+  fix: (k: Intent) => "must" | "none" | "free",
+  ranked: { scale: number; rank: (k: Intent) => number } = { scale: 1, rank: () => 0 },
+): number | undefined {
   const pairs = tradableLegPairs(intents, latency, now);
   const grid = timeGrid(intents, now);
   const net = new Network();
   const source = net.node();
   const sink = net.node();
-  const bonus = 1 + pairs.reduce((s, p) => s + Math.abs(p.gain), 0) * Math.max(1, grid.length);
+  const bonus = (1 + pairs.reduce((s, p) => s + Math.abs(p.gain), 0) * Math.max(1, grid.length)) * ranked.scale;
   // Each intent's quantity arc: a plain buy's from the source, a plain sell's to the sink, a swap's through it.
   const into = new Map<Intent, number>();
   const outOf = new Map<Intent, number>();
-  const must: { arc: number; m: number }[] = [];
+  const must: { arc: number; m: number; r: number }[] = [];
   for (const k of intents) {
     const a = net.node();
     const b = net.node();
     const state = fix(k);
     const m = state === "must" ? k.minQuantity ?? 0 : 0;
     const cap = state === "none" ? 0 : k.quantity;
-    if (m > 0) must.push({ arc: net.arc(a, b, m, -bonus), m });
-    net.arc(a, b, cap - m, 0);
+    const r = ranked.rank(k);
+    if (m > 0) must.push({ arc: net.arc(a, b, m, -bonus + r), m, r });
+    net.arc(a, b, cap - m, r);
     into.set(k, a);
     outOf.set(k, b);
     if (isSwap(k)) continue;
@@ -136,12 +166,14 @@ function fixedOptimum(intents: readonly Intent[], latency: LatencyTable, now: nu
   };
   for (const pair of pairs) {
     for (const t of pair.span === undefined ? [undefined] : intervalsIn(grid, pair.span)) {
-      net.arc(legNode(pair.buy, t), legNode(pair.sell, t), Infinity, -pair.gain);
+      net.arc(legNode(pair.buy, t), legNode(pair.sell, t), Infinity, -pair.gain * ranked.scale);
     }
   }
   net.cancelCycles();
   if (must.some(({ arc, m }) => net.arcs[arc].flow < m * (1 - 1e-9) - 1e-9)) return undefined;
   let cost = 0;
-  for (let a = 0; a < net.arcs.length; a += 2) if (net.arcs[a].cost !== -bonus) cost += net.arcs[a].cost * net.arcs[a].flow;
+  const mustArcs = new Set(must.map(({ arc }) => arc));
+  for (const { arc, r } of must) cost += r * net.arcs[arc].flow; // its bonus is no welfare
+  for (let a = 0; a < net.arcs.length; a += 2) if (!mustArcs.has(a)) cost += net.arcs[a].cost * net.arcs[a].flow;
   return -cost;
 }
