@@ -14,10 +14,11 @@ const PRIORITIES = [undefined, "high", "normal", "low"] as const;
 /**
  * 2–6 intents of one resource, each its own agent. Buyers' limits are even and sellers' odd, so no pair gains 0
  * (the LP paths leave a pair of zero gain out whatever the priorities) while equal limits on a side are common.
- * Timeless books keep one region (the timeless LP orders a class's members by priority; intents of two regions are
- * two classes). Windowed books draw from 1–3 hour-aligned windows, some intents windowless, some rate-capped.
+ * Windowed books, and timeless ones when `regions` says so, draw each intent's region from two (intents of one limit
+ * in two regions are two classes of the timeless LP). Windowed books draw from 1–3 hour-aligned windows, some
+ * intents windowless, some rate-capped.
  */
-export function tieBook(seed: number, windowed: boolean): Intent[] {
+export function tieBook(seed: number, windowed: boolean, regions = windowed): Intent[] {
   const r = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
   const n = 2 + Math.floor(r() * 5);
@@ -32,7 +33,7 @@ export function tieBook(seed: number, windowed: boolean): Intent[] {
     const it: Intent = {
       id: `i${k}`, agent: `a${k}`, side, resource: "gpu", quantity,
       limitPrice: side === "buy" ? pick([4, 6, 8]) : pick([3, 5, 7]),
-      region: windowed ? pick(["eu-west", "eu-central"]) : "eu-west",
+      region: regions ? pick(["eu-west", "eu-central"]) : "eu-west",
     };
     const m = r();
     if (m < 0.4) it.minQuantity = quantity;
