@@ -37,6 +37,8 @@ export interface Instance {
   /** The flow or fill below which it is noise (this component's numbers, see QTY_NOISE). */
   filled: number;
   gainEps: number;
+  /** Per intent −1 high, +1 low, 0 normal; null when no intent is high or low (the LPs then skip `preferRanks`). */
+  rank: Int8Array | null;
   priceMin: number;
   priceMax: number;
 }
@@ -168,10 +170,12 @@ export function prepare(intents: readonly Intent[], idx: ClassIndex): Instance {
     minQty[i] = m > tiny[i] ? Math.min(m, qty[i]) : 0;
   }
   if (n === 0) pMin = pMax = 0;
+  const rank = Int8Array.from(intents, (it) => (it.priority === "high" ? -1 : it.priority === "low" ? 1 : 0));
   return {
     intents, idx, price, qty, minQty, tiny,
     filled: Math.min(QTY_NOISE * Math.max(1, qMax), 1e-6 * qMin),
     gainEps: GAIN_NOISE * Math.max(1, Math.abs(pMin), Math.abs(pMax)),
+    rank: rank.some((w) => w !== 0) ? rank : null,
     priceMin: pMin, priceMax: pMax,
   };
 }
@@ -246,6 +250,12 @@ function solveLp(inst: Instance, excluded: Uint8Array | null, forced: Uint8Array
     buySegStart: B.start, buySegPrice: B.segPrice, buySegCap: B.segCap,
     sellSegStart: S.start, sellSegPrice: S.segPrice, sellSegCap: S.segCap,
   };
+  const rank = inst.rank;
+  if (rank) {
+    // Priority across classes: a segment weighs its intent's rank (simplex.ts `preferRanks`).
+    problem.buySegWeight = Int8Array.from(B.segPrice, (_, k) => rank[B.segIntent[k]]);
+    problem.sellSegWeight = Int8Array.from(S.segPrice, (_, k) => rank[S.segIntent[k]]);
+  }
   const flow = solveClassSimplex(problem, inst.gainEps);
   const amount = new Float64Array(inst.intents.length);
   let infeasible = false;

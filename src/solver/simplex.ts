@@ -22,6 +22,12 @@ export interface ClassProblem {
   sellSegStart: Int32Array; // length ns + 1
   sellSegPrice: Float64Array;
   sellSegCap: Float64Array;
+  /**
+   * Per segment its intent's priority, −1 high, +1 low, 0 normal (CONTRACT.md section 3); absent when no intent is
+   * high or low. Among the optimal flows, one of least Σ weight × units is returned (`preferRanks`).
+   */
+  buySegWeight?: Int8Array;
+  sellSegWeight?: Int8Array;
 }
 
 export interface ClassFlow {
@@ -126,7 +132,8 @@ export function solveClassSimplex(p: ClassProblem, eps: number): ClassFlow {
   if (piT === Infinity) piT = 0;
   pi0[1] = piT;
   for (let x = 0; x < ns; x++) if (!reached[x]) pi0[2 + nb + x] = piT;
-  const sol = networkSimplex({ V: 2 + nb + ns, src, dst, pieceStart, pieceCost, pieceCap }, eps, pi0);
+  const graph = { V: 2 + nb + ns, src, dst, pieceStart, pieceCost, pieceCap };
+  const sol = networkSimplex(graph, eps, pi0);
   const split = (a: number, out: Float64Array, base: number) => {
     let F = sol.flow[a];
     for (let j = pieceStart[a]; j < pieceStart[a + 1]; j++) {
@@ -135,10 +142,74 @@ export function solveClassSimplex(p: ClassProblem, eps: number): ClassFlow {
       F -= u;
     }
   };
+  if (p.buySegWeight && p.sellSegWeight) {
+    // Pieces are numbered buyer segments, seller segments, then one per edge and the sink → source arc.
+    const used = new Float64Array(nPieces);
+    for (let a = 0; a < m; a++) split(a, used, pieceStart[a]);
+    const weight = new Int8Array(nPieces);
+    weight.set(p.buySegWeight);
+    weight.set(p.sellSegWeight, p.buySegPrice.length);
+    preferRanks(graph, sol.pi, used, weight, eps);
+    buySegUsed.set(used.subarray(0, p.buySegPrice.length));
+    sellSegUsed.set(used.subarray(p.buySegPrice.length, used.length - ne - 1));
+    const edgeFlow = used.subarray(used.length - ne - 1, used.length - 1);
+    return { edgeFlow, buySegUsed, sellSegUsed, augmentations: sol.pivots, pi: sol.pi };
+  }
   for (let a = 0; a < nb; a++) split(a, buySegUsed, p.buySegStart[a]);
   for (let x = 0; x < ns; x++) split(nb + x, sellSegUsed, p.sellSegStart[x]);
   const edgeFlow = sol.flow.subarray(nb + ns, nb + ns + ne);
   return { edgeFlow, buySegUsed, sellSegUsed, augmentations: sol.pivots, pi: sol.pi };
+}
+
+/**
+ * Among the optimal flows, one that fills higher-priority pieces more (CONTRACT.md section 3; notes/solver.md,
+ * "Priority across classes (session 10)"): `used` (per piece, optimal at potentials `pi`) moves by a second min-cost
+ * circulation on the residual graph of the pieces of zero reduced cost, costing a unit through a piece its weight
+ * (−1 high, +1 low; backward the opposite). A flow that differs only there is optimal too, with the same potentials,
+ * so welfare and duals stay. Per piece rather than per arc: a class's pieces of one limit belong to intents of
+ * different priorities, and a unit may leave any of them.
+ */
+function preferRanks(g: FlowGraph, pi: Float64Array, used: Float64Array, weight: Int8Array, eps: number): void {
+  const src: number[] = [];
+  const dst: number[] = [];
+  const cost: number[] = [];
+  const cap: number[] = [];
+  const pieceOf: number[] = []; // ~piece for a backward residual
+  let gains = false;
+  const add = (from: number, to: number, c: number, room: number, piece: number) => {
+    src.push(from), dst.push(to), cost.push(c), cap.push(room), pieceOf.push(piece);
+  };
+  for (let a = 0; a < g.src.length; a++) {
+    const d = pi[g.src[a]] - pi[g.dst[a]];
+    for (let j = g.pieceStart[a]; j < g.pieceStart[a + 1]; j++) {
+      if (!(Math.abs(g.pieceCost[j] + d) <= eps)) continue;
+      const room = g.pieceCap[j] - used[j];
+      if (room > 0) add(g.src[a], g.dst[a], weight[j], room, j);
+      if (used[j] > 0) add(g.dst[a], g.src[a], -weight[j], used[j], ~j);
+      if ((weight[j] < 0 && room > 0) || (weight[j] > 0 && used[j] > 0)) gains = true;
+    }
+  }
+  // No high piece can fill more and no low one less at zero reduced cost: no improving cycle exists.
+  if (!gains) return;
+  const k = src.length;
+  const second = networkSimplex(
+    {
+      V: g.V,
+      src: Int32Array.from(src),
+      dst: Int32Array.from(dst),
+      pieceStart: Int32Array.from({ length: k + 1 }, (_, j) => j),
+      pieceCost: Float64Array.from(cost),
+      pieceCap: Float64Array.from(cap),
+    },
+    0.5, // the second costs are integers, and so are its reduced costs
+  );
+  for (let r = 0; r < k; r++) {
+    const y = second.flow[r];
+    if (!(y > 0)) continue;
+    const j = pieceOf[r];
+    if (j >= 0) used[j] = Math.min(g.pieceCap[j], used[j] + y);
+    else used[~j] = Math.max(0, used[~j] - y);
+  }
 }
 
 /**
