@@ -191,25 +191,30 @@ function preferRanks(g: FlowGraph, pi: Float64Array, used: Float64Array, weight:
   }
   // No high piece can fill more and no low one less at zero reduced cost: no improving cycle exists.
   if (!gains) return;
-  const k = src.length;
-  const second = networkSimplex(
-    {
-      V: g.V,
-      src: Int32Array.from(src),
-      dst: Int32Array.from(dst),
-      pieceStart: Int32Array.from({ length: k + 1 }, (_, j) => j),
-      pieceCost: Float64Array.from(cost),
-      pieceCap: Float64Array.from(cap),
-    },
-    0.5, // the second costs are integers, and so are its reduced costs
-  );
-  for (let r = 0; r < k; r++) {
-    const y = second.flow[r];
+  const second = integerCirculation(g.V, src, dst, cost, cap);
+  for (let r = 0; r < src.length; r++) {
+    const y = second[r];
     if (!(y > 0)) continue;
     const j = pieceOf[r];
     if (j >= 0) used[j] = Math.min(g.pieceCap[j], used[j] + y);
     else used[~j] = Math.max(0, used[~j] - y);
   }
+}
+
+/**
+ * A min-cost circulation on plain arcs of integer costs (the priority passes), from potentials 0 and, if given, the
+ * basis `tree` (as networkSimplex's `initialTree`): its flow per arc.
+ */
+export function integerCirculation(V: number, src: number[], dst: number[], cost: number[], cap: number[], tree?: Int32Array): Float64Array {
+  const graph: FlowGraph = {
+    V,
+    src: Int32Array.from(src),
+    dst: Int32Array.from(dst),
+    pieceStart: Int32Array.from({ length: src.length + 1 }, (_, j) => j),
+    pieceCost: Float64Array.from(cost),
+    pieceCap: Float64Array.from(cap),
+  };
+  return networkSimplex(graph, 0.5, new Float64Array(V), tree).flow; // integer costs: reduced costs are integers
 }
 
 /**

@@ -7,7 +7,7 @@
 import type { Intent, LatencyTable } from "../contract/schema.ts";
 import { softPenalty, withinCap } from "./latency.ts";
 import { walkFlow } from "./decompose.ts";
-import { networkSimplex, type FlowGraph, type FlowSolution } from "./simplex.ts";
+import { integerCirculation, type FlowGraph, type FlowSolution } from "./simplex.ts";
 import { seriesSimplex } from "./series.ts";
 import { slotHours, windowed, type Leg, type Slots } from "./time-slots.ts";
 
@@ -388,23 +388,10 @@ function preferPriority(book: TimeBook, g: FlowGraph, sol: FlowSolution, rootArc
     const a = pred[v];
     if (a < m) tree[v] = g.src[a] === v ? upAt[a] : downAt[a];
   }
-  const k = src.length;
-  const second = networkSimplex(
-    {
-      V: g.V,
-      src: Int32Array.from(src),
-      dst: Int32Array.from(dst),
-      pieceStart: Int32Array.from({ length: k + 1 }, (_, j) => j),
-      pieceCost: Float64Array.from(cost),
-      pieceCap: Float64Array.from(cap),
-    },
-    0.5, // the second costs are integers, and so are its reduced costs
-    new Float64Array(g.V),
-    tree,
-  );
+  const second = integerCirculation(g.V, src, dst, cost, cap, tree);
   const out = Float64Array.from(flow);
-  for (let r = 0; r < k; r++) {
-    const y = second.flow[r];
+  for (let r = 0; r < src.length; r++) {
+    const y = second[r];
     if (!(y > 0)) continue;
     const a = arcOf[r];
     if (a >= 0) out[a] += y;
