@@ -84,6 +84,20 @@ describe("priority across classes of the timeless LP", () => {
     }
   });
 
+  test("a high bid beyond a seller's latency cap does not fill, whatever the book order", () => {
+    const intents = book([
+      { id: "s", side: "sell", quantity: 2, limitPrice: 3, maxLatencyMs: 10 },
+      { id: "n", side: "buy", quantity: 2, limitPrice: 6 },
+      { id: "h", side: "buy", quantity: 2, limitPrice: 6, region: "eu-central", priority: "high" },
+    ]);
+    for (const order of [intents, [...intents].reverse()]) {
+      const r = solve(order, LATENCY);
+      expect(verify(order, LATENCY, r)).toEqual({ ok: true });
+      expect(filled(r, "h")).toBe(0);
+      expect(filled(r, "n")).toBe(2);
+    }
+  });
+
   test("3,000 generated timeless books in two regions: optimum welfare, then the best −high + low", () => {
     const failures: string[] = [];
     for (let seed = 1; seed <= 3000; seed++) {
