@@ -57,10 +57,10 @@ describe("priority across classes of the timeless LP", () => {
     );
   });
 
-  test("a class of a normal and a low buyer against a high one in another region: the low units go first", () => {
+  test("a class of a normal and a low buyer against a high one in another region: both of the class's units move", () => {
     check(
       book([
-        { id: "s", side: "sell", quantity: 3, limitPrice: 3 },
+        { id: "s", side: "sell", quantity: 2, limitPrice: 3 },
         { id: "n", side: "buy", quantity: 1, limitPrice: 6 },
         { id: "l", side: "buy", quantity: 1, limitPrice: 6, priority: "low" },
         { id: "h", side: "buy", quantity: 2, limitPrice: 6, region: "eu-central", priority: "high" },
