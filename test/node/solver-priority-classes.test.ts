@@ -32,6 +32,17 @@ function check(intents: Intent[], favoured: string, expected: number) {
   }
 }
 
+/** Both book orders: the high buyer h, which must not gain by its priority here, gets nothing; the normal n all. */
+function normalKeepsIt(short: (Partial<Intent> & { id: string })[]) {
+  const intents = book(short);
+    for (const order of [intents, [...intents].reverse()]) {
+      const r = solve(order, LATENCY);
+      expect(verify(order, LATENCY, r)).toEqual({ ok: true });
+      expect(filled(r, "h")).toBe(0);
+      expect(filled(r, "n")).toBe(2);
+    }
+}
+
 describe("priority across classes of the timeless LP", () => {
   test("two buyers of one limit in two regions, a seller short of both: the high one fills, in either book order", () => {
     check(
@@ -71,31 +82,19 @@ describe("priority across classes of the timeless LP", () => {
   });
 
   test("a hostile high bid a cent below a normal rival's in another region does not fill", () => {
-    const intents = book([
+    normalKeepsIt([
       { id: "s", side: "sell", quantity: 2, limitPrice: 3 },
       { id: "n", side: "buy", quantity: 2, limitPrice: 6 },
       { id: "h", side: "buy", quantity: 2, limitPrice: 5.99, region: "eu-central", priority: "high" },
     ]);
-    for (const order of [intents, [...intents].reverse()]) {
-      const r = solve(order, LATENCY);
-      expect(verify(order, LATENCY, r)).toEqual({ ok: true });
-      expect(filled(r, "h")).toBe(0);
-      expect(filled(r, "n")).toBe(2);
-    }
   });
 
   test("a high bid beyond a seller's latency cap does not fill, whatever the book order", () => {
-    const intents = book([
+    normalKeepsIt([
       { id: "s", side: "sell", quantity: 2, limitPrice: 3, maxLatencyMs: 10 },
       { id: "n", side: "buy", quantity: 2, limitPrice: 6 },
       { id: "h", side: "buy", quantity: 2, limitPrice: 6, region: "eu-central", priority: "high" },
     ]);
-    for (const order of [intents, [...intents].reverse()]) {
-      const r = solve(order, LATENCY);
-      expect(verify(order, LATENCY, r)).toEqual({ ok: true });
-      expect(filled(r, "h")).toBe(0);
-      expect(filled(r, "n")).toBe(2);
-    }
   });
 
   test("3,000 generated timeless books in two regions: optimum welfare, then the best −high + low", () => {
