@@ -375,42 +375,30 @@ class Search {
 
   private leaf(fixes: Int32Array, proof: Proof): TimeLeaf {
     const { excluded, forced } = this.masks(fixes);
-    if (!proof.cut) return this.tightened(fixes, proof.lp, excluded, forced, () => {});
-    const cut = proof.cut;
+    if (!proof.cut) {
+      const duals = this.dualsOf(proof.lp);
+      this.tighten(duals, excluded, forced);
+      return { fixes, duals, bound: this.leafBound(duals, excluded, forced) };
+    }
     // The parent's duals plus K on every arc of the cut: each pair of the dead intent gains K of slack, so its own
     // dual falls by K while the bound moves by K × (cut − minimum) < 0. K grows until the bound is under the incumbent.
     const target = this.best.welfare - Math.max(this.tol, 1e-6 * Math.max(1, Math.abs(this.best.welfare)));
     let leaf: TimeLeaf | null = null;
     for (let K = 1 + this.priceScale(), round = 0; round < 80; K *= 4, round++) {
-      leaf = this.tightened(fixes, proof.lp, excluded, forced, (duals) => {
-        for (const [leg, t] of cut.rates) {
-          const key = leg * this.stride + t;
-          duals.r.set(key, (duals.r.get(key) ?? 0) + K);
-        }
-        for (const [j, leg] of cut.quantities) {
-          duals.d[j] += K;
-          if (this.book.intents[j].swapFor && this.book.legs[leg].buy) duals.pi[j] -= K; // the taken leg: −π rises
-        }
-      });
+      const duals = this.dualsOf(proof.lp);
+      for (const [leg, t] of proof.cut.rates) {
+        const key = leg * this.stride + t;
+        duals.r.set(key, (duals.r.get(key) ?? 0) + K);
+      }
+      for (const [j, leg] of proof.cut.quantities) {
+        duals.d[j] += K;
+        if (this.book.intents[j].swapFor && this.book.legs[leg].buy) duals.pi[j] -= K; // the taken leg: −π rises
+      }
+      this.tighten(duals, excluded, forced);
+      leaf = { fixes, duals, bound: this.leafBound(duals, excluded, forced) };
       if (!(leaf.bound > target) || !Number.isFinite(target)) break;
     }
     return leaf!;
-  }
-
-  /**
-   * An LP's duals, changed by `edit`, with forced intents' duals tightened in two orders (index, lowest dual first):
-   * the lower bound is kept. One pass in one order is not the least bound; each order misses proofs the other finds.
-   */
-  private tightened(fixes: Int32Array, lp: TimeLp, excluded: Uint8Array, forced: Uint8Array, edit: (duals: TimeDuals) => void): TimeLeaf {
-    let best: TimeLeaf | null = null;
-    for (const lowestFirst of [false, true]) {
-      const duals = this.dualsOf(lp);
-      edit(duals);
-      this.tighten(duals, excluded, forced, lowestFirst);
-      const bound = this.leafBound(duals, excluded, forced);
-      if (!best || bound < best.bound) best = { fixes, duals, bound };
-    }
-    return best!;
   }
 
   private priceScale(): number {
@@ -442,16 +430,16 @@ class Search {
    * LP left out binds too): per forced plain intent d, per forced swap π as high and then w as low as they may be.
    * An intent with no pair gets a dual low enough to put the leaf under the incumbent (its LP is infeasible).
    */
-  private tighten(duals: TimeDuals, excluded: Uint8Array, forced: Uint8Array, lowestFirst: boolean): void {
+  private tighten(duals: TimeDuals, excluded: Uint8Array, forced: Uint8Array): void {
     const { intents, legs } = this.book;
     // What a forced intent without pairs takes off the bound (× its minimum): the rest of it, and more.
     const floor = () => Math.max(0, this.leafBound(duals, excluded, forced)) + Math.abs(this.best.welfare) + this.priceScale() + 1;
     // Each forced intent in turn, as low as its pairs allow given the others' duals at that moment, so the order
-    // matters. Lowest dual first: a forced intent short of its minimum has its LP dual clipped at 0 while its forced
-    // partners' carry the forcing bonus it pays them; lowering a partner first, against that 0, would lose the proof.
+    // matters: lowest first. One short of its minimum has the lowest LP dual (its minimum binds), and its forced
+    // partners' duals are high by as much; lowering a partner first would leave both high and the leaf unproved.
     const order: number[] = [];
     for (let i = 0; i < this.n; i++) if (forced[i] && !excluded[i] && this.min[i] > 0) order.push(i);
-    if (lowestFirst) order.sort((a, b) => duals.d[a] - duals.d[b] || a - b);
+    order.sort((a, b) => duals.d[a] - duals.d[b] || a - b);
     for (const i of order) {
       // need(k): the least base leg k may have (its pairs' slack ≥ 0), −Infinity without pairs.
       const need = (k: number) => {
