@@ -40,7 +40,7 @@ export interface TimeLp {
   infeasible: boolean;
   /** Every trade's gain is ≥ 0. */
   rational: boolean;
-  /** Duals: per intent (u, v or a swap's w), per capped leg and slot, per swap its potential π. */
+  /** Duals: per intent (u, v or a swap's w; ≥ 0 but a forced plain intent's), per capped leg and slot, per swap π. */
   duals: Float64Array;
   rateDuals: { leg: number; slot: number; dual: number }[];
   potentials: Map<number, number>;
@@ -889,10 +889,10 @@ function summarise(
     const last = net.pieceStart[a + 1] - 1;
     const d = Math.max(0, -rc(a, last));
     bound += intents[i].quantity * d;
-    // A forced plain intent's dual without the bonus and unclipped (negative where its minimum binds): the same
-    // potentials price every hop at its true gain, so these duals hold for the node's leaf (time-branch.ts).
+    // A forced plain intent's dual without the bonus and unclipped (negative where its minimum binds): hops carry
+    // no bonus, so with the others' duals these hold for the node's leaf (time-branch.ts tightens from them).
     const plainForced = fix !== null && fix.forced[i] === 1 && fix.min[i] > 0 && !intents[i].swapFor;
-    duals[i] = plainForced ? -rc(a, last) - (intents[i].quantity > Math.min(intents[i].quantity, fix.min[i]) ? 0 : bonus) : d;
+    duals[i] = plainForced ? -rc(a, last) - (intents[i].quantity > fix.min[i] ? 0 : bonus) : d;
   }
   const rateDuals: { leg: number; slot: number; dual: number }[] = [];
   for (let j = 0; j < ends.rateArc.length; j++) {
