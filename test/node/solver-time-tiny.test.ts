@@ -33,7 +33,19 @@ describe("tiny windowed books that stopped at the node budget", () => {
       { side: "buy", quantity: 2, limitPrice: 4, region: "eu-west", minQuantity: 2, priority: "normal", window: W(2, 4) },
     ]);
     expect(fault(intents)).toBeNull();
-    expect(solve(intents, LATENCY, { now: NOW }).welfare).toBe(0);
+    const r = solve(intents, LATENCY, { now: NOW });
+    expect(r.welfare).toBe(0);
+    // Hostile: a forced intent's negative leaf dual lowered by 1 more than its pairs allow is refused.
+    const leaves = r.certificate.trees![0].leaves;
+    const at = leaves.findIndex((l) => Object.values(l.duals).some((d) => d < 0));
+    expect(at).toBeGreaterThanOrEqual(0);
+    const forged = structuredClone(r);
+    const duals = forged.certificate.trees![0].leaves[at].duals;
+    const id = Object.keys(duals).find((k) => duals[k] < 0)!;
+    duals[id] -= 1;
+    const v = verify(intents, LATENCY, forged, { now: NOW });
+    expect(v.ok).toBe(false);
+    expect(v.ok ? "" : v.errors.join("; ")).toMatch(/duals violate .* \(forced\)/);
   });
 
   test("two forced partners that both meet their minimums: the bonus off both duals (seed 5261, welfare 20, was gap 468)", () => {
