@@ -434,8 +434,13 @@ class Search {
     const { intents, legs } = this.book;
     // What a forced intent without pairs takes off the bound (× its minimum): the rest of it, and more.
     const floor = () => Math.max(0, this.leafBound(duals, excluded, forced)) + Math.abs(this.best.welfare) + this.priceScale() + 1;
-    for (let i = 0; i < this.n; i++) {
-      if (!forced[i] || excluded[i] || !(this.min[i] > 0)) continue;
+    // Each forced intent in turn, as low as its pairs allow given the others' duals at that moment, so the order
+    // matters: lowest first. One short of its minimum has the lowest LP dual (its minimum binds), and its forced
+    // partners' duals are high by as much; lowering a partner first would leave both high and the leaf unproved.
+    const order: number[] = [];
+    for (let i = 0; i < this.n; i++) if (forced[i] && !excluded[i] && this.min[i] > 0) order.push(i);
+    order.sort((a, b) => duals.d[a] - duals.d[b] || a - b);
+    for (const i of order) {
       // need(k): the least base leg k may have (its pairs' slack ≥ 0), −Infinity without pairs.
       const need = (k: number) => {
         let lo = -Infinity;

@@ -40,7 +40,7 @@ export interface TimeLp {
   infeasible: boolean;
   /** Every trade's gain is ≥ 0. */
   rational: boolean;
-  /** Duals: per intent (u, v or a swap's w), per capped leg and slot, per swap its potential π. */
+  /** Duals: per intent (u, v or a swap's w; ≥ 0 but a forced plain intent's), per capped leg and slot, per swap π. */
   duals: Float64Array;
   rateDuals: { leg: number; slot: number; dual: number }[];
   potentials: Map<number, number>;
@@ -315,7 +315,7 @@ export function solveTimeLp(book: TimeBook, fix: TimeFixings | null): TimeLp {
   const start = sinkTree(graph);
   const sol = seriesSimplex(graph, book.eps, start?.pi, start?.tree);
   const trades = decompose(book, net, preferPriority(book, graph, sol, rootArc));
-  return summarise(book, net, sol.pi, trades, rootArc, buyRoot, ends, fix);
+  return summarise(book, net, sol.pi, trades, rootArc, buyRoot, ends, fix, bonus);
 }
 
 /**
@@ -847,6 +847,7 @@ function summarise(
   buyRoot: Int32Array,
   ends: Ends,
   fix: TimeFixings | null,
+  bonus: number,
 ): TimeLp {
   const { intents, legs } = book;
   const n = intents.length;
@@ -873,8 +874,12 @@ function summarise(
     const a = rootArc[i];
     if (a < 0) continue;
     const last = net.pieceStart[a + 1] - 1;
-    duals[i] = Math.max(0, -rc(a, last));
-    bound += intents[i].quantity * duals[i];
+    const d = Math.max(0, -rc(a, last));
+    bound += intents[i].quantity * d;
+    // A forced plain intent's dual without the bonus and unclipped (negative where its minimum binds): hops carry
+    // no bonus, so with the others' duals these hold for the node's leaf (time-branch.ts tightens from them).
+    const plainForced = fix !== null && fix.forced[i] === 1 && fix.min[i] > 0 && !intents[i].swapFor;
+    duals[i] = plainForced ? -rc(a, last) - (intents[i].quantity > fix.min[i] ? 0 : bonus) : d;
   }
   const rateDuals: { leg: number; slot: number; dual: number }[] = [];
   for (let j = 0; j < ends.rateArc.length; j++) {
