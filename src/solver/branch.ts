@@ -4,7 +4,7 @@
 import type { Certificate, Intent, SolveStatus } from "../contract/schema.ts";
 import type { ClassIndex, IntentClass } from "./classes.ts";
 import { Arena } from "./arena.ts";
-import { solveClassSimplex, type ClassProblem } from "./simplex.ts";
+import { priorityWeight, solveClassSimplex, type ClassProblem } from "./simplex.ts";
 import { priceIndexed, type AllocationFill } from "./price.ts";
 import type { Budgets, SolveResult } from "./result.ts";
 
@@ -170,7 +170,7 @@ export function prepare(intents: readonly Intent[], idx: ClassIndex): Instance {
     minQty[i] = m > tiny[i] ? Math.min(m, qty[i]) : 0;
   }
   if (n === 0) pMin = pMax = 0;
-  const rank = Int8Array.from(intents, (it) => (it.priority === "high" ? -1 : it.priority === "low" ? 1 : 0));
+  const rank = Int8Array.from(intents, priorityWeight);
   return {
     intents, idx, price, qty, minQty, tiny,
     filled: Math.min(QTY_NOISE * Math.max(1, qMax), 1e-6 * qMin),
@@ -731,7 +731,7 @@ export class Ranking {
   readonly tol: number;
   readonly active: boolean;
   constructor(intents: readonly Intent[], qty: ArrayLike<number>) {
-    this.weight = Float64Array.from(intents, (it) => (it.priority === "high" ? -1 : it.priority === "low" ? 1 : 0));
+    this.weight = Float64Array.from(intents, priorityWeight);
     let ranked = 0;
     for (let i = 0; i < intents.length; i++) if (this.weight[i] !== 0) ranked += qty[i];
     this.active = ranked > 0;

@@ -5,6 +5,7 @@
 import type { Intent, LatencyTable } from "../contract/schema.ts";
 import { Arena } from "./arena.ts";
 import { latencyBetween } from "./latency.ts";
+import { priorityWeight } from "./simplex.ts";
 
 export interface IntentClass {
   resource: string;
@@ -444,8 +445,7 @@ function classFor(
 /** Members of one limit price fill higher priority first (CONTRACT.md section 3: among allocations of equal
  *  welfare, the one that fills higher-priority intents more), then in book order. Never a price effect. */
 function tieOrder(intents: readonly Intent[], a: number, b: number): number {
-  const rank = (i: number) => (intents[i].priority === "high" ? 0 : intents[i].priority === "low" ? 2 : 1);
-  return rank(a) - rank(b) || a - b;
+  return priorityWeight(intents[a]) - priorityWeight(intents[b]) || a - b;
 }
 
 /** An intent keeps its class (and its place in the price order) when these are unchanged; quantity may change. */

@@ -5,6 +5,7 @@
 // class pair, sink → source (not trading is free), and an artificial root arc per node (never carries flow).
 // A convex arc is priced at its current breakpoint in both directions, so a pivot costs O(classes), not
 // O(intents). The tree is kept strongly feasible (Cunningham's leaving-arc rule, as in LEMON).
+import type { Intent } from "../contract/schema.ts";
 import { Arena } from "./arena.ts";
 
 /** A class-level transportation problem. Segment arrays are in fill order (buyers by price desc, sellers asc). */
@@ -159,6 +160,14 @@ export function solveClassSimplex(p: ClassProblem, eps: number): ClassFlow {
   for (let x = 0; x < ns; x++) split(nb + x, sellSegUsed, p.sellSegStart[x]);
   const edgeFlow = sol.flow.subarray(nb + ns, nb + ns + ne);
   return { edgeFlow, buySegUsed, sellSegUsed, augmentations: sol.pivots, pi: sol.pi };
+}
+
+/**
+ * An intent's priority as the tie-breaking passes weigh a unit of it (CONTRACT.md section 3): high −1, low +1, normal
+ * 0. Lower is preferred among allocations of equal welfare.
+ */
+export function priorityWeight(it: Intent): -1 | 0 | 1 {
+  return it.priority === "high" ? -1 : it.priority === "low" ? 1 : 0;
 }
 
 /**

@@ -7,7 +7,7 @@
 import type { Intent, LatencyTable } from "../contract/schema.ts";
 import { softPenalty, withinCap } from "./latency.ts";
 import { walkFlow } from "./decompose.ts";
-import { integerCirculation, type FlowGraph, type FlowSolution } from "./simplex.ts";
+import { integerCirculation, priorityWeight, type FlowGraph, type FlowSolution } from "./simplex.ts";
 import { seriesSimplex } from "./series.ts";
 import { slotHours, windowed, type Leg, type Slots } from "./time-slots.ts";
 
@@ -332,8 +332,8 @@ function preferPriority(book: TimeBook, g: FlowGraph, sol: FlowSolution, rootArc
   const weight = new Int8Array(m);
   let weighted = false;
   intents.forEach((it, i) => {
-    if (rootArc[i] < 0 || it.priority === undefined || it.priority === "normal") return;
-    weight[rootArc[i]] = it.priority === "high" ? -1 : 1;
+    if (rootArc[i] < 0 || priorityWeight(it) === 0) return;
+    weight[rootArc[i]] = priorityWeight(it);
     weighted = true;
   });
   if (!weighted) return flow;
