@@ -6,7 +6,7 @@
 // and an intent in no edge is not in any problem at all.
 import type { Intent, LatencyTable } from "../contract/schema.ts";
 import type { ClassIndex } from "./classes.ts";
-import { compatible, softPenalty, withinCap } from "./latency.ts";
+import { capAdmits, compatible, latencyMatrix, penaltyAt } from "./latency.ts";
 import { timeLegs, windowed, type Leg } from "./time-slots.ts";
 import { swapBuyView } from "./multi.ts";
 import { isSoft, pairLimits } from "./price.ts";
@@ -137,29 +137,81 @@ function swapPairs(intents: readonly Intent[], latency: LatencyTable, join: (a: 
   }
 }
 
+/** Per leg its resource and its intent's region, numbered in order of first appearance, with the names by number. */
+export function legPlaces(intents: readonly Intent[], legs: readonly Leg[]) {
+  const regionOf = new Map<string, number>();
+  const resourceOf = new Map<string, number>();
+  const legRegion = new Int32Array(legs.length);
+  const legResource = new Int32Array(legs.length);
+  for (let k = 0; k < legs.length; k++) {
+    legResource[k] = numberOf(resourceOf, legs[k].resource);
+    legRegion[k] = numberOf(regionOf, intents[legs[k].intent].region);
+  }
+  return { regionOf, resourceOf, legRegion, legResource, names: [...regionOf.keys()] };
+}
+
+/** The number of `key` in `of`, a new one (the next) when it has none. */
+export function numberOf(of: Map<string, number>, key: string): number {
+  let x = of.get(key);
+  if (x === undefined) of.set(key, (x = of.size));
+  return x;
+}
+
 /**
  * Per leg the counterpart regions (indices into `names`) it reaches and its worth against each: a buyer's limit less
  * its soft penalty, a seller's plus it, a swap's leg any price (its worth is its whole trade). Leg k's entries are
- * reachStart[k] .. reachStart[k + 1] − 1.
+ * reachStart[k] .. reachStart[k + 1] − 1. `legRegion`: per leg its own region's index in `names`.
  */
-export function legReach(intents: readonly Intent[], latency: LatencyTable, legs: readonly Leg[], names: readonly string[]): { reachStart: Int32Array; reachRegion: Int32Array; reachWorth: Float64Array } {
+export function legReach(intents: readonly Intent[], latency: LatencyTable, legs: readonly Leg[], names: readonly string[], legRegion: ArrayLike<number>) {
+  const R = names.length;
+  const between = latencyMatrix(latency, names);
   const reachStart = new Int32Array(legs.length + 1);
-  const reachRegion = new Int32Array(legs.length * names.length);
-  const reachWorth = new Float64Array(legs.length * names.length);
+  const reachRegion = new Int32Array(legs.length * R);
+  const reachWorth = new Float64Array(legs.length * R);
   let at = 0;
-  legs.forEach((l, k) => {
+  for (let k = 0; k < legs.length; k++) {
+    const l = legs[k];
     const it = intents[l.intent];
     const swap = it.swapFor !== undefined;
-    for (let other = 0; other < names.length; other++) {
-      if (!withinCap(latency, it.region, it.maxLatencyMs, names[other])) continue;
-      const penalty = softPenalty(latency, it, names[other]);
+    for (let other = 0; other < R; other++) {
+      const ms = between[legRegion[k] * R + other];
+      if (!capAdmits(it.maxLatencyMs, ms)) continue;
+      const penalty = penaltyAt(it, ms);
       if (penalty === Infinity) continue;
       reachRegion[at] = other;
       reachWorth[at++] = swap ? (l.buy ? Infinity : -Infinity) : l.buy ? l.value - penalty : l.value + penalty;
     }
     reachStart[k + 1] = at;
-  });
+  }
   return { reachStart, reachRegion, reachWorth };
+}
+
+/** Union–find over 0 .. n − 1 (path halving, union by size): which sets it makes, not their roots, is the result. */
+export class Joined {
+  private readonly parent: Int32Array;
+  private readonly size: Int32Array;
+  constructor(n: number) {
+    this.parent = new Int32Array(n);
+    this.size = new Int32Array(n).fill(1);
+    for (let i = 0; i < n; i++) this.parent[i] = i;
+  }
+  find(x: number): number {
+    const p = this.parent;
+    while (p[x] !== x) x = p[x] = p[p[x]];
+    return x;
+  }
+  join(x: number, y: number): void {
+    x = this.find(x);
+    y = this.find(y);
+    if (x === y) return;
+    if (this.size[x] > this.size[y]) {
+      this.parent[y] = x;
+      this.size[x] += this.size[y];
+    } else {
+      this.parent[x] = y;
+      this.size[y] += this.size[x];
+    }
+  }
 }
 
 /**
@@ -171,62 +223,52 @@ export function legReach(intents: readonly Intent[], latency: LatencyTable, legs
  */
 export function timeComponents(intents: readonly Intent[], latency: LatencyTable, now: number | undefined, timed = timeLegs(intents, now)): Int32Array[] {
   const { legs, slots } = timed;
-  const regions = new Map<string, number>();
-  const resources = new Map<string, number>();
-  const id = (m: Map<string, number>, k: string) => m.get(k) ?? (m.set(k, m.size), m.size - 1);
-  const legRes = Int32Array.from(legs, (l) => id(resources, l.resource));
-  const legRegion = Int32Array.from(legs, (l) => id(regions, intents[l.intent].region));
-  const names = [...regions.keys()];
+  const { legRegion, legResource, names, resourceOf } = legPlaces(intents, legs);
   const R = names.length;
-  const { reachStart, reachRegion, reachWorth } = legReach(intents, latency, legs, names);
-  // Hub keys slot × stride + (resource, buyer region, seller region), numbered densely as first met (a table when
-  // the key space is small, else a map).
-  const stride = resources.size * R * R;
-  const space = (slots.count + 1) * stride;
-  const table = space <= 1 << 22 ? new Int32Array(space).fill(-1) : null;
-  const map = new Map<number, number>();
-  let hubs = 0;
-  const hub = (key: number) => {
-    if (table) return table[key] >= 0 ? table[key] : (table[key] = hubs++);
-    return map.get(key) ?? (map.set(key, hubs), hubs++);
-  };
-  const pairKey = (k: number, other: number) => (legs[k].buy ? (legRes[k] * R + legRegion[k]) * R + other : (legRes[k] * R + other) * R + legRegion[k]);
+  const { reachStart, reachRegion, reachWorth } = legReach(intents, latency, legs, names, legRegion);
+  // Hub keys slot × stride + family (resource, buyer region, seller region), numbered densely as first met.
+  const stride = resourceOf.size * R * R;
+  const hubs = new HubNumbers((slots.count + 1) * stride);
+  const family = (k: number, other: number) => (legs[k].buy ? (legResource[k] * R + legRegion[k]) * R + other : (legResource[k] * R + other) * R + legRegion[k]);
   // Windowed legs: every (leg, reached region, active slot) once, its hub listed in visit order for the second pass.
   // Windowless legs are all active in the same slots (now on, and the untimed one), so they count per hub family
-  // (resource, buyer region, seller region) as a group: its best buyer and seller, in each of the family's hubs.
+  // as a group: its best buyer and seller, in each of the family's hubs.
   const open = slots.open;
-  const span = (k: number) => legs[k].last - legs[k].first;
   const groupBuy = new Float64Array(stride).fill(-Infinity);
   const groupSell = new Float64Array(stride).fill(Infinity);
   const grouped = new Uint8Array(stride);
   let visits = 0;
   for (let k = 0; k < legs.length; k++) {
-    if (windowed(legs[k])) {
-      visits += span(k) * (reachStart[k + 1] - reachStart[k]);
+    const l = legs[k];
+    if (windowed(l)) {
+      visits += (l.last - l.first) * (reachStart[k + 1] - reachStart[k]);
       continue;
     }
     for (let r = reachStart[k]; r < reachStart[k + 1]; r++) {
-      const pk = pairKey(k, reachRegion[r]);
-      if (legs[k].buy) groupBuy[pk] = Math.max(groupBuy[pk], reachWorth[r]);
-      else groupSell[pk] = Math.min(groupSell[pk], reachWorth[r]);
+      const pk = family(k, reachRegion[r]);
+      const w = reachWorth[r];
+      if (l.buy) {
+        if (w > groupBuy[pk]) groupBuy[pk] = w;
+      } else if (w < groupSell[pk]) groupSell[pk] = w;
       if (!grouped[pk]) visits += slots.count + 1 - open;
       grouped[pk] = 1;
     }
   }
   const visitHub = new Int32Array(visits);
-  const dearest = new Float64Array(Math.min(space, visits)).fill(-Infinity); // per hub: its dearest buyer
-  const cheapest = new Float64Array(Math.min(space, visits)).fill(Infinity); // and cheapest seller
+  const dearest = new Float64Array(Math.min(hubs.space, visits)).fill(-Infinity); // per hub: its dearest buyer
+  const cheapest = new Float64Array(Math.min(hubs.space, visits)).fill(Infinity); // and cheapest seller
   let v = 0;
   for (let k = 0; k < legs.length; k++) {
-    if (!windowed(legs[k])) continue;
-    const buy = legs[k].buy;
+    const l = legs[k];
+    if (!windowed(l)) continue;
     for (let r = reachStart[k]; r < reachStart[k + 1]; r++) {
       const w = reachWorth[r];
-      const pk = pairKey(k, reachRegion[r]);
-      for (let t = legs[k].first; t < legs[k].last; t++) {
-        const h = hub(t * stride + pk);
-        if (buy) dearest[h] = Math.max(dearest[h], w);
-        else cheapest[h] = Math.min(cheapest[h], w);
+      const pk = family(k, reachRegion[r]);
+      for (let t = l.first; t < l.last; t++) {
+        const h = hubs.of(t * stride + pk);
+        if (l.buy) {
+          if (w > dearest[h]) dearest[h] = w;
+        } else if (w < cheapest[h]) cheapest[h] = w;
         visitHub[v++] = h;
       }
     }
@@ -235,28 +277,19 @@ export function timeComponents(intents: readonly Intent[], latency: LatencyTable
   for (let pk = 0; pk < stride; pk++) {
     if (!grouped[pk]) continue;
     for (let t = open; t <= slots.count; t++) {
-      const h = hub(t * stride + pk);
-      dearest[h] = Math.max(dearest[h], groupBuy[pk]);
-      cheapest[h] = Math.min(cheapest[h], groupSell[pk]);
+      const h = hubs.of(t * stride + pk);
+      if (groupBuy[pk] > dearest[h]) dearest[h] = groupBuy[pk];
+      if (groupSell[pk] < cheapest[h]) cheapest[h] = groupSell[pk];
       visitHub[v++] = h;
     }
   }
-  const parent = Int32Array.from({ length: intents.length }, (_, i) => i);
-  const find = (x: number): number => {
-    while (parent[x] !== x) x = parent[x] = parent[parent[x]];
-    return x;
-  };
+  const joined = new Joined(intents.length);
   const traded = new Uint8Array(intents.length);
-  const anchor = new Int32Array(hubs).fill(-1); // per hub: an intent it joins everyone to
+  const anchor = new Int32Array(hubs.count).fill(-1); // per hub: an intent it joins everyone to
   const join = (h: number, i: number) => {
     traded[i] = 1;
-    const a = anchor[h];
-    if (a < 0) anchor[h] = i;
-    else {
-      const x = find(a);
-      const y = find(i);
-      if (x !== y) parent[x] = y;
-    }
+    if (anchor[h] < 0) anchor[h] = i;
+    else joined.join(anchor[h], i);
   };
   v = 0;
   for (let k = 0; k < legs.length; k++) {
@@ -292,17 +325,13 @@ export function timeComponents(intents: readonly Intent[], latency: LatencyTable
     const l = legs[k];
     if (windowed(l)) continue;
     for (let r = reachStart[k]; r < reachStart[k + 1]; r++) {
-      const pk = pairKey(k, reachRegion[r]);
+      const pk = family(k, reachRegion[r]);
       const w = reachWorth[r];
       if (!(l.buy ? w >= loosest[2 * pk] : w <= loosest[2 * pk + 1])) continue;
       const side = 2 * pk + (l.buy ? 0 : 1);
       traded[l.intent] = 1;
       if (rep[side] < 0) rep[side] = l.intent;
-      else {
-        const x = find(rep[side]);
-        const y = find(l.intent);
-        if (x !== y) parent[x] = y;
-      }
+      else joined.join(rep[side], l.intent);
     }
   }
   for (let pk = 0; pk < stride; pk++) {
@@ -314,20 +343,57 @@ export function timeComponents(intents: readonly Intent[], latency: LatencyTable
     }
   }
   // Legs of one agent meet only other agents: joining them too only merges components, which stays exact.
-  return joinedComponents(traded, find);
+  return joinedComponents(traded, joined);
 }
 
-/** The intents marked `traded` grouped by their union-find root: input order within, ordered by first index. */
-export function joinedComponents(traded: Uint8Array, find: (i: number) => number): Int32Array[] {
-  const byRoot = new Map<number, number[]>();
-  for (let i = 0; i < traded.length; i++) {
-    if (!traded[i]) continue;
-    const r = find(i);
-    const list = byRoot.get(r);
-    if (list) list.push(i);
-    else byRoot.set(r, [i]);
+/** Hub keys numbered densely in order of first use: a table when the key space is small, else a map. */
+class HubNumbers {
+  count = 0;
+  private readonly table: Int32Array | null;
+  private readonly map = new Map<number, number>();
+  readonly space: number;
+  constructor(space: number) {
+    this.space = space;
+    this.table = space <= 1 << 22 ? new Int32Array(space).fill(-1) : null;
   }
-  return [...byRoot.values()].map((c) => Int32Array.from(c));
+  of(key: number): number {
+    if (this.table) return this.table[key] >= 0 ? this.table[key] : (this.table[key] = this.count++);
+    let h = this.map.get(key);
+    if (h === undefined) this.map.set(key, (h = this.count++));
+    return h;
+  }
+}
+
+/**
+ * The intents marked `traded` grouped by their sets in `joined`: input order within, ordered by first index (views
+ * of one array).
+ */
+export function joinedComponents(traded: Uint8Array, joined: Joined): Int32Array[] {
+  const n = traded.length;
+  const compOf = new Int32Array(n).fill(-1); // per root: its component
+  const of = new Int32Array(n);
+  const size: number[] = [];
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    if (!traded[i]) continue;
+    const r = joined.find(i);
+    if (compOf[r] < 0) {
+      compOf[r] = size.length;
+      size.push(0);
+    }
+    of[i] = compOf[r];
+    size[compOf[r]]++;
+    total++;
+  }
+  const all = new Int32Array(total);
+  const comps: Int32Array[] = [];
+  const fill: number[] = [];
+  for (let c = 0, at = 0; c < size.length; at += size[c++]) {
+    comps.push(all.subarray(at, at + size[c]));
+    fill.push(0);
+  }
+  for (let i = 0; i < n; i++) if (traded[i]) comps[of[i]][fill[of[i]]++] = i;
+  return comps;
 }
 
 /**

@@ -37,9 +37,20 @@ export function ownEntry(table: LatencyTable, a: string, b: string): number | un
 
 /** Whether `region` is within an intent's latency cap of `other` (no cap: anything goes, even unlisted pairs). */
 export function withinCap(latency: LatencyTable, region: string, cap: number | undefined, other: string): boolean {
-  if (cap === undefined) return true;
-  const ms = latencyBetween(latency, region, other);
-  return ms !== undefined && ms <= cap;
+  return cap === undefined || capAdmits(cap, latencyBetween(latency, region, other));
+}
+
+/** Whether a latency cap admits a pair at `ms` (undefined: the table does not list the pair). */
+export const capAdmits = (cap: number | undefined, ms: number | undefined): boolean => cap === undefined || (ms !== undefined && ms <= cap);
+
+/**
+ * Latencies between each two of `names` (row-major, undefined where the table lists none): hot loops look pairs up
+ * by region index instead of by name.
+ */
+export function latencyMatrix(latency: LatencyTable, names: readonly string[]): (number | undefined)[] {
+  const out: (number | undefined)[] = [];
+  for (const a of names) for (const b of names) out.push(latencyBetween(latency, a, b));
+  return out;
 }
 
 /** A buy and a sell may trade: two agents, same resource, and each side's latency cap admits the other's region. */
@@ -62,7 +73,12 @@ export function compatible(buy: Intent, sell: Intent, latency: LatencyTable): bo
  */
 export function softPenalty(latency: LatencyTable, intent: Intent, other: string): number {
   if (intent.preferLatencyMs === undefined || intent.latencyDiscount === undefined) return 0;
-  const ms = latencyBetween(latency, intent.region, other);
+  return penaltyAt(intent, latencyBetween(latency, intent.region, other));
+}
+
+/** softPenalty against a counterparty at latency `ms` (undefined: the table does not list the pair). */
+export function penaltyAt(intent: Intent, ms: number | undefined): number {
+  if (intent.preferLatencyMs === undefined || intent.latencyDiscount === undefined) return 0;
   if (ms === undefined) return Infinity;
   return ms > intent.preferLatencyMs ? intent.latencyDiscount * (ms - intent.preferLatencyMs) : 0;
 }

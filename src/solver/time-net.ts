@@ -5,7 +5,8 @@
 // the arcs at O(legs × intervals × regions); the legs of an agent on both sides of a resource (no self-trade) and of
 // intents forced to their minimum (only individually rational partners) take direct arcs instead.
 import type { Intent, LatencyTable } from "../contract/schema.ts";
-import { softPenalty, withinCap } from "./latency.ts";
+import { capAdmits, latencyMatrix, penaltyAt, softPenalty } from "./latency.ts";
+import { legPlaces, numberOf } from "./components.ts";
 import { walkFlow } from "./decompose.ts";
 import { integerCirculation, priorityWeight, type FlowGraph, type FlowSolution } from "./simplex.ts";
 import { seriesSimplex } from "./series.ts";
@@ -76,48 +77,46 @@ export function hopGain(book: TimeBook, h: Hop): number {
 }
 
 export function timeBook(intents: readonly Intent[], latency: LatencyTable, legs: Leg[], slots: Slots): TimeBook {
-  const regionOf = new Map<string, number>();
-  const resourceOf = new Map<string, number>();
-  const agentOf = new Map<string, number>();
-  const id = (m: Map<string, number>, k: string) => m.get(k) ?? (m.set(k, m.size), m.size - 1);
-  const legRegion = Int32Array.from(legs, (l) => id(regionOf, intents[l.intent].region));
-  const legResource = Int32Array.from(legs, (l) => id(resourceOf, l.resource));
-  const legAgent = Int32Array.from(legs, (l) => id(agentOf, intents[l.intent].agent));
+  const { legRegion, legResource, names, resourceOf } = legPlaces(intents, legs);
   const resources = resourceOf.size;
-  const R = regionOf.size;
-  // Per (agent, resource) the sides it holds legs on (1 buy, 2 sell).
-  const sides = new Map<number, number>();
-  legs.forEach((l, k) => {
-    const key = legAgent[k] * resources + legResource[k];
-    sides.set(key, (sides.get(key) ?? 0) | (l.buy ? 1 : 2));
-  });
-  const twoSided = Uint8Array.from(legs, (_, k) => (sides.get(legAgent[k] * resources + legResource[k]) === 3 ? 1 : 0));
+  const R = names.length;
+  const twoSided = twoSidedLegs(intents, legs, legResource, resources);
   // Per (resource, side) the regions present, in order of first appearance, so a leg lists only counterpart
   // regions that exist.
-  const present: number[][] = Array.from({ length: 2 * resources }, () => []);
+  const present: number[][] = [];
+  for (let at = 0; at < 2 * resources; at++) present.push([]);
   const seen = new Uint8Array(2 * resources * R);
-  legs.forEach((l, k) => {
-    const at = legResource[k] * 2 + (l.buy ? 0 : 1);
-    if (seen[at * R + legRegion[k]]) return;
+  for (let k = 0; k < legs.length; k++) {
+    const at = legResource[k] * 2 + (legs[k].buy ? 0 : 1);
+    if (seen[at * R + legRegion[k]]) continue;
     seen[at * R + legRegion[k]] = 1;
     present[at].push(legRegion[k]);
-  });
-  const names = [...regionOf.keys()];
-  const counterparts = (k: number) => present[legResource[k] * 2 + (legs[k].buy ? 1 : 0)];
+  }
   // Legs without a cap or soft latency reach every counterpart region at penalty 0: one shared list per side.
   const everywhere = present.map((regions) => regions.map((region) => ({ region, penalty: 0 })));
-  const reach = legs.map((l, k) => {
-    const it = intents[l.intent];
-    if (it.maxLatencyMs === undefined && (it.preferLatencyMs === undefined || it.latencyDiscount === undefined)) return everywhere[legResource[k] * 2 + (l.buy ? 1 : 0)];
-    const out: { region: number; penalty: number }[] = [];
-    for (const r of counterparts(k)) {
-      if (!withinCap(latency, it.region, it.maxLatencyMs, names[r])) continue;
-      const penalty = softPenalty(latency, it, names[r]);
-      if (penalty < Infinity) out.push({ region: r, penalty });
+  const between = latencyMatrix(latency, names);
+  const reach: { region: number; penalty: number }[][] = [];
+  const open = new Uint8Array(legs.length);
+  for (let k = 0; k < legs.length; k++) {
+    const it = intents[legs[k].intent];
+    const side = legResource[k] * 2 + (legs[k].buy ? 1 : 0);
+    if (it.maxLatencyMs === undefined && (it.preferLatencyMs === undefined || it.latencyDiscount === undefined)) {
+      reach.push(everywhere[side]);
+      open[k] = 1;
+      continue;
     }
-    return out;
-  });
-  const open = Uint8Array.from(legs, (_, k) => (reach[k].length === counterparts(k).length && reach[k].every((r) => r.penalty === 0) ? 1 : 0));
+    const out: { region: number; penalty: number }[] = [];
+    let free = true;
+    for (const r of present[side]) {
+      const ms = between[legRegion[k] * R + r];
+      if (!capAdmits(it.maxLatencyMs, ms)) continue;
+      const penalty = penaltyAt(it, ms);
+      if (penalty < Infinity) out.push({ region: r, penalty });
+      if (penalty !== 0) free = false;
+    }
+    reach.push(out);
+    open[k] = free && out.length === present[side].length ? 1 : 0;
+  }
   let qMax = 0;
   let qMin = Infinity;
   let pMax = 1;
@@ -130,10 +129,22 @@ export function timeBook(intents: readonly Intent[], latency: LatencyTable, legs
   for (const l of legs) if (l.rate < Infinity) qMin = Math.min(qMin, l.rate * 1e-3);
   return {
     intents, latency, legs, slots, twoSided, reach, open, legRegion, legResource,
-    regions: regionOf.size, resources: resourceOf.size,
+    regions: R, resources,
     eps: 1e-12 * pMax,
     tiny: Math.min(1e-12 * Math.max(1, qMax), 1e-6 * (qMin < Infinity ? qMin : 1)),
   };
+}
+
+/** Per leg: whether its agent holds legs on both sides of its resource (then it may not meet itself at a hub). */
+function twoSidedLegs(intents: readonly Intent[], legs: Leg[], legResource: Int32Array, resources: number): Uint8Array {
+  const agentOf = new Map<string, number>();
+  const legAgent = new Int32Array(legs.length);
+  for (let k = 0; k < legs.length; k++) legAgent[k] = numberOf(agentOf, intents[legs[k].intent].agent);
+  const sides = new Uint8Array(agentOf.size * resources); // per (agent, resource): 1 buy, 2 sell, 3 both
+  for (let k = 0; k < legs.length; k++) sides[legAgent[k] * resources + legResource[k]] |= legs[k].buy ? 1 : 2;
+  const out = new Uint8Array(legs.length);
+  for (let k = 0; k < legs.length; k++) out[k] = sides[legAgent[k] * resources + legResource[k]] === 3 ? 1 : 0;
+  return out;
 }
 
 /** Growable arrays of the circulation (arcs with convex pieces, and tags saying which legs and slot an arc serves). */

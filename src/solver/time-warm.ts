@@ -3,7 +3,7 @@
 // arrivals visit are looked at again. The rule is timeComponents' (components.ts), so the components, and with them
 // the whole result, are the ones a cold solve finds.
 import type { Intent, LatencyTable } from "../contract/schema.ts";
-import { joinedComponents, legReach } from "./components.ts";
+import { Joined, joinedComponents, legPlaces, legReach } from "./components.ts";
 import { legsOn, timeLegs, windowed, type Leg, type Slots } from "./time-slots.ts";
 
 /** Per hub (or per family of windowless legs): the legs of each side there, as intent and worth. */
@@ -74,21 +74,14 @@ export class TimeWarm {
   #hubIndex(): HubIndex {
     const intents = this.#facts;
     const { legs } = timeLegs(intents, this.#now);
-    const regions = new Map<string, number>();
-    const resources = new Map<string, number>();
-    const id = (m: Map<string, number>, k: string) => m.get(k) ?? (m.set(k, m.size), m.size - 1);
-    for (const l of legs) {
-      id(resources, l.resource);
-      id(regions, intents[l.intent].region);
-    }
-    const names = [...regions.keys()];
+    const { regionOf: regions, resourceOf: resources, legRegion, legResource, names } = legPlaces(intents, legs);
     const R = names.length;
     const stride = resources.size * R * R;
     const index: HubIndex = { regions, resources, names, stride, buyers: new Map(), sellers: new Map(), groupBuyers: new Map(), groupSellers: new Map() };
-    const { reachStart, reachRegion, reachWorth } = legReach(intents, this.#latency, legs, names);
+    const { reachStart, reachRegion, reachWorth } = legReach(intents, this.#latency, legs, names, legRegion);
     legs.forEach((l, k) => {
       for (let r = reachStart[k]; r < reachStart[k + 1]; r++) {
-        const pk = family(index, l.buy, resources.get(l.resource)!, regions.get(intents[l.intent].region)!, reachRegion[r]);
+        const pk = family(index, l.buy, legResource[k], legRegion[k], reachRegion[r]);
         if (!windowed(l)) add(l.buy ? index.groupBuyers : index.groupSellers, l.buy, pk, l.intent, reachWorth[r]);
         else for (let t = l.first; t < l.last; t++) add(l.buy ? index.buyers : index.sellers, l.buy, t * stride + pk, l.intent, reachWorth[r]);
       }
@@ -107,23 +100,17 @@ export class TimeWarm {
     const n = intents.length;
     const { stride } = index;
     const { open, count } = this.#slots;
-    const parent = Int32Array.from({ length: n }, (_, i) => i);
+    const joined = new Joined(n);
     const traded = new Uint8Array(n);
     for (const c of this.#comps)
       for (const i of c) {
-        parent[i] = c[0];
+        joined.join(c[0], i);
         traded[i] = 1;
       }
-    const find = (x: number): number => {
-      while (parent[x] !== x) x = parent[x] = parent[parent[x]];
-      return x;
-    };
     const joinAll = (members: number[]) => {
       for (const i of members) {
         traded[i] = 1;
-        const x = find(members[0]);
-        const y = find(i);
-        if (x !== y) parent[y] = x;
+        joined.join(members[0], i);
       }
     };
     // The arrivals' visits, added to copies of the hubs they touch (the index stays the earlier book's).
@@ -134,7 +121,8 @@ export class TimeWarm {
       const old = from.get(h);
       to.set(h, old ? { intent: [...old.intent], worth: [...old.worth], best: old.best } : side(buy));
     };
-    const { reachStart, reachRegion, reachWorth } = legReach(intents, this.#latency, legs, index.names);
+    const legRegion = Int32Array.from(legs, (l) => index.regions.get(intents[l.intent].region)!);
+    const { reachStart, reachRegion, reachWorth } = legReach(intents, this.#latency, legs, index.names, legRegion);
     const groupBuyers = new Map<number, Side>();
     const groupSellers = new Map<number, Side>();
     const visit = (h: number) => {
@@ -202,7 +190,7 @@ export class TimeWarm {
       }
       if (at.length > 0) joinAll(at);
     }
-    return joinedComponents(traded, find);
+    return joinedComponents(traded, joined);
   }
 }
 
