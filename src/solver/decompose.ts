@@ -18,28 +18,35 @@ export function walkFlow(
   onCycle: (arcs: number[]) => void,
   onPath: (arcs: number[]) => void,
 ): void {
+  let V = Math.max(S, T) + 1;
+  for (let a = 0; a < dst.length; a++) if (dst[a] >= V) V = dst[a] + 1;
+  // Per node its place on the current walk (the number of arcs before it), −1 off the walk; cleared after each walk.
+  const at = new Int32Array(V).fill(-1);
   for (let guard = 0; guard < maxWalks && next(S) >= 0; guard++) {
     const path: number[] = [];
-    const at = new Map<number, number>([[S, 0]]);
+    at[S] = 0;
     let u = S;
     while (u !== T) {
       const a = next(u);
       if (a < 0) break;
       const v = dst[a];
-      const from = at.get(v);
-      if (from !== undefined) {
-        const cycle = [...path.slice(from), a];
-        for (const a2 of path.slice(from)) at.delete(dst[a2]);
+      const from = at[v];
+      if (from >= 0) {
+        const cycle = path.slice(from);
+        cycle.push(a);
+        for (let j = from; j < path.length; j++) at[dst[path[j]]] = -1;
         path.length = from;
         onCycle(cycle);
         u = v;
-        at.set(v, path.length);
+        at[v] = path.length;
         continue;
       }
       path.push(a);
-      at.set(v, path.length);
+      at[v] = path.length;
       u = v;
     }
+    at[S] = -1;
+    for (const a of path) at[dst[a]] = -1;
     if (u !== T) {
       if (path.length === 0) break;
       left[path[path.length - 1]] = 0;

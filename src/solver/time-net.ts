@@ -5,7 +5,7 @@
 // the arcs at O(legs × intervals × regions); the legs of an agent on both sides of a resource (no self-trade) and of
 // intents forced to their minimum (only individually rational partners) take direct arcs instead.
 import type { Intent, LatencyTable } from "../contract/schema.ts";
-import { capAdmits, latencyMatrix, penaltyAt, softPenalty } from "./latency.ts";
+import { capAdmits, latencyMatrix, penaltyAt } from "./latency.ts";
 import { legPlaces, numberOf } from "./components.ts";
 import { walkFlow } from "./decompose.ts";
 import { integerCirculation, priorityWeight, type FlowGraph, type FlowSolution } from "./simplex.ts";
@@ -63,6 +63,8 @@ export interface TimeBook {
   legRegion: Int32Array;
   legResource: Int32Array;
   regions: number;
+  /** Latency between regions by index (row-major; undefined where the table lists none). */
+  between: (number | undefined)[];
   resources: number;
   eps: number;
   tiny: number;
@@ -72,8 +74,10 @@ export interface TimeBook {
 export function hopGain(book: TimeBook, h: Hop): number {
   const b = book.legs[h.buy];
   const s = book.legs[h.sell];
-  const { intents, latency } = book;
-  return b.value - softPenalty(latency, intents[b.intent], intents[s.intent].region) - s.value - softPenalty(latency, intents[s.intent], intents[b.intent].region);
+  const { intents, between, legRegion, regions: R } = book;
+  const rb = legRegion[h.buy];
+  const rs = legRegion[h.sell];
+  return b.value - penaltyAt(intents[b.intent], between[rb * R + rs]) - s.value - penaltyAt(intents[s.intent], between[rs * R + rb]);
 }
 
 export function timeBook(intents: readonly Intent[], latency: LatencyTable, legs: Leg[], slots: Slots): TimeBook {
@@ -129,7 +133,7 @@ export function timeBook(intents: readonly Intent[], latency: LatencyTable, legs
   for (const l of legs) if (l.rate < Infinity) qMin = Math.min(qMin, l.rate * 1e-3);
   return {
     intents, latency, legs, slots, twoSided, reach, open, legRegion, legResource,
-    regions: R, resources,
+    regions: R, resources, between,
     eps: 1e-12 * pMax,
     tiny: Math.min(1e-12 * Math.max(1, qMax), 1e-6 * (qMin < Infinity ? qMin : 1)),
   };
