@@ -74,10 +74,13 @@ export interface TimeBook {
 export function hopGain(book: TimeBook, h: Hop): number {
   const b = book.legs[h.buy];
   const s = book.legs[h.sell];
-  const { intents, between, legRegion, regions: R } = book;
+  const { intents, between, legRegion, regions: R, open } = book;
   const rb = legRegion[h.buy];
   const rs = legRegion[h.sell];
-  return b.value - penaltyAt(intents[b.intent], between[rb * R + rs]) - s.value - penaltyAt(intents[s.intent], between[rs * R + rb]);
+  // An open leg has no soft latency: its penalty is 0 against every region.
+  const pb = open[h.buy] ? 0 : penaltyAt(intents[b.intent], between[rb * R + rs]);
+  const ps = open[h.sell] ? 0 : penaltyAt(intents[s.intent], between[rs * R + rb]);
+  return b.value - pb - s.value - ps;
 }
 
 export function timeBook(intents: readonly Intent[], latency: LatencyTable, legs: Leg[], slots: Slots): TimeBook {
@@ -790,16 +793,17 @@ function directArcs(book: TimeBook, net: Net, direct: Uint8Array, ends: Ends, fi
  * itself (a ring of swaps); each trade takes the least flow on its arcs. Hops are read from the arcs' tags.
  */
 function decompose(book: TimeBook, net: Net, flow: Float64Array): TimeTrade[] {
-  const m = net.src.length;
-  const left = Float64Array.from(flow);
+  const { src, dst, tagBuy, tagSell, tagSlot } = net;
+  const m = src.length;
+  const left = flow.slice();
   const tiny = book.tiny;
   // Per node its arcs with flow, in arc order (start[u] .. end[u] − 1); the walk takes the last one with flow left.
   const start = new Int32Array(net.V + 1);
-  for (let a = 0; a < m; a++) if (left[a] > tiny && net.src[a] !== T) start[net.src[a] + 1]++;
+  for (let a = 0; a < m; a++) if (left[a] > tiny && src[a] !== T) start[src[a] + 1]++;
   for (let u = 0; u < net.V; u++) start[u + 1] += start[u];
   const end = start.slice(0, net.V);
   const outArcs = new Int32Array(start[net.V]);
-  for (let a = 0; a < m; a++) if (left[a] > tiny && net.src[a] !== T) outArcs[end[net.src[a]]++] = a;
+  for (let a = 0; a < m; a++) if (left[a] > tiny && src[a] !== T) outArcs[end[src[a]]++] = a;
   const next = (u: number) => {
     while (end[u] > start[u] && !(left[outArcs[end[u] - 1]] > tiny)) end[u]--;
     return end[u] > start[u] ? outArcs[end[u] - 1] : -1;
@@ -807,28 +811,29 @@ function decompose(book: TimeBook, net: Net, flow: Float64Array): TimeTrade[] {
   const trades: TimeTrade[] = [];
   const take = (arcs: number[], ring: boolean) => {
     let volume = Infinity;
-    for (const a of arcs) volume = Math.min(volume, left[a]);
-    for (const a of arcs) left[a] -= volume;
+    for (let j = 0; j < arcs.length; j++) volume = Math.min(volume, left[arcs[j]]);
+    for (let j = 0; j < arcs.length; j++) left[arcs[j]] -= volume;
     if (ring) {
       // Start right after a swap's in → out arc, so hops read buyer before seller.
-      const at = arcs.findIndex((a) => net.tagBuy[a] >= 0);
+      const at = arcs.findIndex((a) => tagBuy[a] >= 0);
       if (at < 0) return;
       arcs = [...arcs.slice(at), ...arcs.slice(0, at)];
     }
     const hops: Hop[] = [];
     let buy = -1;
     let slot = -1;
-    for (const a of arcs) {
-      if (net.tagBuy[a] >= 0) buy = net.tagBuy[a];
-      if (net.tagSlot[a] >= 0) slot = net.tagSlot[a];
-      if (net.tagSell[a] >= 0 && buy >= 0) {
-        hops.push({ buy, sell: net.tagSell[a], slot });
+    for (let j = 0; j < arcs.length; j++) {
+      const a = arcs[j];
+      if (tagBuy[a] >= 0) buy = tagBuy[a];
+      if (tagSlot[a] >= 0) slot = tagSlot[a];
+      if (tagSell[a] >= 0 && buy >= 0) {
+        hops.push({ buy, sell: tagSell[a], slot });
         buy = -1;
       }
     }
     if (hops.length > 0 && volume > tiny) trades.push({ hops, volume });
   };
-  walkFlow(S, T, net.dst, left, next, 10 * m + 10, (arcs) => take(arcs, true), (arcs) => take(arcs, false));
+  walkFlow(S, T, dst, left, next, 10 * m + 10, (arcs) => take(arcs, true), (arcs) => take(arcs, false));
   // Rings left among swaps (no source or sink on them).
   for (let u = 2; u < net.V; u++) {
     for (let guard = 0; guard < m && next(u) >= 0; guard++) {
@@ -869,40 +874,42 @@ function summarise(
   const amount = new Float64Array(n);
   let welfare = 0;
   let rational = true;
-  for (const t of trades) {
+  for (let k = 0; k < trades.length; k++) {
+    const { hops, volume } = trades[k];
     let gain = 0;
-    for (const h of t.hops) {
+    for (let j = 0; j < hops.length; j++) {
+      const h = hops[j];
       const g = hopGain(book, h);
       gain += g;
-      welfare += g * t.volume;
+      welfare += g * volume;
       const b = legs[h.buy].intent;
       const s = legs[h.sell].intent;
-      if (!intents[b].swapFor) amount[b] += t.volume;
-      amount[s] += t.volume;
+      if (!intents[b].swapFor) amount[b] += volume;
+      amount[s] += volume;
     }
-    if (gain < -book.eps * (1 + t.hops.length)) rational = false;
+    if (gain < -book.eps * (1 + hops.length)) rational = false;
   }
-  const rc = (a: number, j: number) => net.pieceCost[j] + pi[net.src[a]] - pi[net.dst[a]];
+  const { pieceStart, pieceCost, pieceCap, src, dst } = net;
   const duals = new Float64Array(n);
   let bound = 0;
   for (let i = 0; i < n; i++) {
     const a = rootArc[i];
     if (a < 0) continue;
-    const last = net.pieceStart[a + 1] - 1;
-    const d = Math.max(0, -rc(a, last));
+    const rc = pieceCost[pieceStart[a + 1] - 1] + pi[src[a]] - pi[dst[a]];
+    const d = Math.max(0, -rc);
     bound += intents[i].quantity * d;
     // A forced plain intent's dual without the bonus and unclipped (negative where its minimum binds): hops carry
     // no bonus, so with the others' duals these hold for the node's leaf (time-branch.ts tightens from them).
     const plainForced = fix !== null && fix.forced[i] === 1 && fix.min[i] > 0 && !intents[i].swapFor;
-    duals[i] = plainForced ? -rc(a, last) - (intents[i].quantity > fix.min[i] ? 0 : bonus) : d;
+    duals[i] = plainForced ? -rc - (intents[i].quantity > fix.min[i] ? 0 : bonus) : d;
   }
   const rateDuals: { leg: number; slot: number; dual: number }[] = [];
   for (let j = 0; j < ends.rateArc.length; j++) {
     const arc = ends.rateArc[j];
-    const d = Math.max(0, -rc(arc, net.pieceStart[arc]));
+    const d = Math.max(0, -(pieceCost[pieceStart[arc]] + pi[src[arc]] - pi[dst[arc]]));
     if (d > 0) {
       rateDuals.push({ leg: ends.rateLeg[j], slot: ends.rateSlot[j], dual: d });
-      bound += d * net.pieceCap[net.pieceStart[arc]];
+      bound += d * pieceCap[pieceStart[arc]];
     }
   }
   const potentials = new Map<number, number>();

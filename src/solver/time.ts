@@ -89,10 +89,12 @@ function solveTimeComponent(
   const { legs, slots } = timeLegs(intents, now);
   const book = timeBook(intents, latency, legs, slots);
   const root = solveTimeLp(book, null);
-  const min = Float64Array.from(intents, (it) => {
+  const min = new Float64Array(intents.length);
+  for (let i = 0; i < intents.length; i++) {
+    const it = intents[i];
     const m = Math.min(it.quantity, it.minQuantity ?? 0);
-    return m > 1e-12 * Math.max(1, it.quantity) ? m : 0;
-  });
+    min[i] = m > 1e-12 * Math.max(1, it.quantity) ? m : 0;
+  }
   const certificate = timeCertificate(book, root, bounds, duals);
   if (timeViolators(book, min, root.amount).length === 0) {
     const welfare = root.welfare;
@@ -162,12 +164,71 @@ function timedFills(book: TimeBook, trades: TimeTrade[]): Fill[] {
   }
   const priced = priceIndexed(intents, allocation, cells.buy.subarray(0, cells.pairs), cells.sell.subarray(0, cells.pairs), book.latency);
   const fills: Fill[] = [];
+  const run = new PairRuns(slots, cells.slot.length);
   for (let p = 0; p < cells.pairs; p++) {
-    const perSlot: { slot: number; quantity: number }[] = [];
-    for (let c = cells.first[p]; c >= 0; c = cells.next[c]) perSlot.push({ slot: cells.slot[c], quantity: cells.quantity[c] });
-    for (const run of runs(slots, perSlot)) fills.push(timed(priced[p], run.quantity, slots, run.from, run.to));
+    run.clear();
+    for (let c = cells.first[p]; c >= 0; c = cells.next[c]) run.add(cells.slot[c], cells.quantity[c]);
+    run.sort();
+    for (let j = 0; j < run.size; ) {
+      const from = run.slot[j];
+      const to = run.end(j);
+      let quantity = 0;
+      for (; j < run.size && run.slot[j] < to; j++) quantity += run.quantity[j];
+      fills.push(timed(priced[p], quantity, slots, from, to));
+    }
   }
   return fills;
+}
+
+/**
+ * One pair's slots in time order, adjacent slots at one rate (relative 1e-9 of the run's first) forming runs.
+ * Scratch arrays reused across pairs.
+ */
+class PairRuns {
+  size = 0;
+  readonly slot: Int32Array;
+  readonly quantity: Float64Array;
+  private readonly slots: Slots;
+  constructor(slots: Slots, most: number) {
+    this.slots = slots;
+    this.slot = new Int32Array(most);
+    this.quantity = new Float64Array(most);
+  }
+  clear(): void {
+    this.size = 0;
+  }
+  add(slot: number, quantity: number): void {
+    this.slot[this.size] = slot;
+    this.quantity[this.size++] = quantity;
+  }
+  /** By slot (a pair's slots are distinct; insertion sort: a pair has few). */
+  sort(): void {
+    const { slot, quantity } = this;
+    for (let j = 1; j < this.size; j++) {
+      const t = slot[j];
+      const q = quantity[j];
+      let i = j - 1;
+      for (; i >= 0 && slot[i] > t; i--) {
+        slot[i + 1] = slot[i];
+        quantity[i + 1] = quantity[i];
+      }
+      slot[i + 1] = t;
+      quantity[i + 1] = q;
+    }
+  }
+  /** The end (exclusive slot) of the run starting at entry j: the untimed slot is a run of its own. */
+  end(j: number): number {
+    const { slot, quantity, slots } = this;
+    const t = slot[j];
+    if (t >= slots.count) return t + 1;
+    const rate = quantity[j] / slotHours(slots, t);
+    let to = t + 1;
+    for (let k = j + 1; k < this.size && slot[k] === to && to < slots.count; k++, to++) {
+      const r = quantity[k] / slotHours(slots, to);
+      if (!(Math.abs(rate - r) <= 1e-9 * Math.max(Math.abs(r), Math.abs(rate)))) break;
+    }
+    return to;
+  }
 }
 
 /**
@@ -226,25 +287,6 @@ function timed(f: Fill, quantity: number, slots: Slots, from: number, to: number
   return out;
 }
 
-/** A pair's slots in time order, adjacent slots at one rate (relative 1e-9) merged into runs. */
-function runs(slots: Slots, perSlot: { slot: number; quantity: number }[]): { from: number; to: number; quantity: number }[] {
-  perSlot.sort((a, b) => a.slot - b.slot);
-  const out: { from: number; to: number; quantity: number; rate: number }[] = [];
-  for (const { slot: t, quantity: q } of perSlot) {
-    if (t >= slots.count) {
-      out.push({ from: t, to: t + 1, quantity: q, rate: NaN });
-      continue;
-    }
-    const rate = q / slotHours(slots, t);
-    const last = out[out.length - 1];
-    if (last && last.to === t && Math.abs(last.rate - rate) <= 1e-9 * Math.max(Math.abs(rate), Math.abs(last.rate))) {
-      last.to = t + 1;
-      last.quantity += q;
-    } else out.push({ from: t, to: t + 1, quantity: q, rate });
-  }
-  return out;
-}
-
 /**
  * Rate duals as the certificate lists them: per intent id and the start of each of the book's intervals the slot
  * spans (a swap's taken leg in `takeRates`, every other leg in `rates`); empty tables left out.
@@ -281,17 +323,16 @@ function rateTables(book: TimeBook, rateDuals: { leg: number; slot: number; dual
  * branch-and-bound welfare below that bound states its gap.
  */
 function timeCertificate(book: TimeBook, root: TimeLp, bounds: number[], duals: Record<string, number>): Certificate {
-  const { intents, legs, slots } = book;
-  intents.forEach((it, i) => {
-    if (root.duals[i] > 0) duals[it.id] = root.duals[i];
-  });
+  const { intents } = book;
+  for (let i = 0; i < intents.length; i++) if (root.duals[i] > 0) duals[intents[i].id] = root.duals[i];
   const certificate: Certificate = { duals, bound: root.bound, lpBound: root.bound, ...rateTables(book, root.rateDuals, bounds) };
-  if (intents.some((it) => it.swapFor)) {
-    const potentials: Record<string, number> = {};
-    intents.forEach((it, i) => {
-      if (it.swapFor && it.quantity > 0) potentials[it.id] = root.potentials.get(i) ?? 0;
-    });
-    certificate.potentials = potentials;
+  let potentials: Record<string, number> | undefined;
+  for (let i = 0; i < intents.length; i++) {
+    const it = intents[i];
+    if (!it.swapFor) continue;
+    potentials ??= {};
+    if (it.quantity > 0) potentials[it.id] = root.potentials.get(i) ?? 0;
   }
+  if (potentials) certificate.potentials = potentials;
   return certificate;
 }
