@@ -62,27 +62,37 @@ export function tradeComponents(intents: readonly Intent[], latency: LatencyTabl
       join(node[a], node[b]);
     });
   for (let i = 0; i < n; i++) if (node[i] >= 0) node[i] = find(node[i]);
-  // Per root its component (numbered by first index; `parent` is free now), then the members, counted first.
+  // Per root its component (numbered by first index; `parent` is free now).
   const compOf = parent.fill(-1);
-  const count: number[] = [];
-  let total = 0;
+  const sizes: number[] = [];
   for (let i = 0; i < n; i++) {
     if (node[i] < 0) continue;
     if (compOf[node[i]] < 0) {
-      compOf[node[i]] = count.length;
-      count.push(0);
+      compOf[node[i]] = sizes.length;
+      sizes.push(0);
     }
-    count[compOf[node[i]]]++;
-    total++;
+    node[i] = compOf[node[i]];
+    sizes[node[i]]++;
   }
+  return grouped(node, sizes);
+}
+
+/**
+ * Indices i with comp[i] ≥ 0 grouped by comp[i] (components numbered in order of first index, `sizes` their member
+ * counts): input order within, as views of one array (a typed array of more than 64 bytes is a separate
+ * allocation, and this runs on every solve).
+ */
+function grouped(comp: Int32Array, sizes: number[]): Int32Array[] {
+  let total = 0;
+  for (const size of sizes) total += size;
   const all = new Int32Array(total);
   const comps: Int32Array[] = [];
-  const fillAt: number[] = [];
-  for (let k = 0, at = 0; k < count.length; at += count[k++]) {
-    comps.push(all.subarray(at, at + count[k]));
-    fillAt.push(0);
+  const fill: number[] = [];
+  for (let c = 0, at = 0; c < sizes.length; at += sizes[c++]) {
+    comps.push(all.subarray(at, at + sizes[c]));
+    fill.push(0);
   }
-  for (let i = 0; i < n; i++) if (node[i] >= 0) comps[compOf[node[i]]][fillAt[compOf[node[i]]]++] = i;
+  for (let i = 0; i < comp.length; i++) if (comp[i] >= 0) comps[comp[i]][fill[comp[i]]++] = i;
   return comps;
 }
 
@@ -371,29 +381,19 @@ class HubNumbers {
 export function joinedComponents(traded: Uint8Array, joined: Joined): Int32Array[] {
   const n = traded.length;
   const compOf = new Int32Array(n).fill(-1); // per root: its component
-  const of = new Int32Array(n);
-  const size: number[] = [];
-  let total = 0;
+  const comp = new Int32Array(n).fill(-1);
+  const sizes: number[] = [];
   for (let i = 0; i < n; i++) {
     if (!traded[i]) continue;
     const r = joined.find(i);
     if (compOf[r] < 0) {
-      compOf[r] = size.length;
-      size.push(0);
+      compOf[r] = sizes.length;
+      sizes.push(0);
     }
-    of[i] = compOf[r];
-    size[compOf[r]]++;
-    total++;
+    comp[i] = compOf[r];
+    sizes[comp[i]]++;
   }
-  const all = new Int32Array(total);
-  const comps: Int32Array[] = [];
-  const fill: number[] = [];
-  for (let c = 0, at = 0; c < size.length; at += size[c++]) {
-    comps.push(all.subarray(at, at + size[c]));
-    fill.push(0);
-  }
-  for (let i = 0; i < n; i++) if (traded[i]) comps[of[i]][fill[of[i]]++] = i;
-  return comps;
+  return grouped(comp, sizes);
 }
 
 /**
