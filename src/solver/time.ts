@@ -53,7 +53,7 @@ export function solveTime(
   let gap = 0;
   let status: SolveStatus = "optimal";
   for (const p of parts) {
-    fills.push(...p.fills);
+    for (const f of p.fills) fills.push(f); // not push(...): a component may have more fills than a call takes arguments
     welfare += p.welfare;
     gap += p.gap ?? 0;
     if (status === "optimal") status = p.status;
