@@ -10,7 +10,7 @@ import { buildClasses, splitClasses } from "./classes.ts";
 import { compatible, softPenalty, withinCap } from "./latency.ts";
 import { isSoft, pairLimits, type AllocationFill } from "./price.ts";
 import { walkFlow } from "./decompose.ts";
-import { networkSimplex, type FlowSolution } from "./simplex.ts";
+import { networkSimplex, preferRanks, priorityWeight, type FlowGraph, type FlowSolution } from "./simplex.ts";
 import { needsExact } from "./exact.ts";
 import { solveExactCirculation, type Walk } from "./swap-exact.ts";
 
@@ -157,11 +157,17 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
   pieceStart.push(pieceCost.length);
   const graph = { V, src: Int32Array.from(src), dst: Int32Array.from(dst), pieceStart: Int32Array.from(pieceStart), pieceCap: Float64Array.from(pieceCap) };
   const wide = farApart(intents, plain, swaps);
+  // Priority among optimal circulations (CONTRACT.md section 3): per piece its intent's weight, null when none counts.
+  const weight = pieceWeights(intents, pieceIntent);
   // Numbers doubles cannot resolve: the exact circulation, whatever the component's size (in doubles such a book is
   // refused by verify, so nothing in the component would ever clear: one hostile swap would stall it).
-  const sol: Circulation = wide
-    ? solveExactCirculation({ ...graph, costAdd: Float64Array.from(costAdd), costSub: Float64Array.from(costSub) }, S, T)
-    : floatSolution(networkSimplex({ ...graph, pieceCost: Float64Array.from(pieceCost) }, eps), graph, pieceCost);
+  let sol: Circulation;
+  if (wide) sol = solveExactCirculation({ ...graph, costAdd: Float64Array.from(costAdd), costSub: Float64Array.from(costSub) }, S, T, weight ?? undefined);
+  else {
+    const floatGraph = { ...graph, pieceCost: Float64Array.from(pieceCost) };
+    const first = networkSimplex(floatGraph, eps);
+    sol = floatSolution(weight ? { ...first, flow: preferRanksOnArcs(floatGraph, first, weight, eps) } : first, graph, pieceCost);
+  }
 
   // A hop's gain per unit: the buyer's value less the seller's limit, as soft latency moves them for the pair.
   const hopGain = (buyer: number, seller: number) => {
@@ -378,6 +384,33 @@ function floatSolution(sol: FlowSolution, g: { src: Int32Array; dst: Int32Array;
     }
   }
   return { flow: sol.flow, pieceDual, potential: (u, v, x) => sol.pi[u] - sol.pi[v] - x };
+}
+
+/** Per piece its intent's priority weight (simplex.ts `priorityWeight`; pair arcs 0), or null when every one is 0. */
+function pieceWeights(intents: readonly Intent[], pieceIntent: readonly number[]): Int8Array | null {
+  const weight = Int8Array.from(pieceIntent, (i) => (i >= 0 ? priorityWeight(intents[i]) : 0));
+  return weight.some((w) => w !== 0) ? weight : null;
+}
+
+/**
+ * The float circulation moved to the optimum that fills higher-priority intents more (simplex.ts `preferRanks`, on
+ * its pieces of zero reduced cost; potentials unchanged), as flows per arc. floatTrades shares an arc's flow out in
+ * piece order, which at one price is high first (classes.ts), so the per-arc totals carry the preference.
+ */
+function preferRanksOnArcs(g: FlowGraph, sol: FlowSolution, weight: Int8Array, eps: number): Float64Array {
+  const used = new Float64Array(g.pieceCap.length);
+  for (let a = 0; a < g.src.length; a++) {
+    let F = sol.flow[a];
+    for (let j = g.pieceStart[a]; j < g.pieceStart[a + 1]; j++) {
+      const u = Math.min(F, g.pieceCap[j]);
+      used[j] = u > 0 ? u : 0;
+      F -= u;
+    }
+  }
+  preferRanks(g, sol.pi, used, weight, eps);
+  const flow = new Float64Array(g.src.length);
+  for (let a = 0; a < g.src.length; a++) for (let j = g.pieceStart[a]; j < g.pieceStart[a + 1]; j++) flow[a] += used[j];
+  return flow;
 }
 
 /** A per-unit bonus larger than any path's gain in the circulation: V nodes, each hop at most the price range. */

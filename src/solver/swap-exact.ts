@@ -42,7 +42,7 @@ export interface ExactCirculation {
  * negative arc), then successive shortest paths (Bellman–Ford–Moore) carry each node's excess to the deficits; the
  * potentials are shortest distances in the final residual graph, so every reduced cost where flow can move is ≥ 0.
  */
-export function solveExactCirculation(g: ExactFlowGraph, source: number, sink: number): ExactCirculation {
+export function solveExactCirculation(g: ExactFlowGraph, source: number, sink: number, weight?: Int8Array): ExactCirculation {
   const np = g.pieceCap.length;
   const c = scaled([...g.costAdd, ...g.costSub]);
   const q = scaled(Array.from(g.pieceCap, (x) => (x === Infinity ? 0 : x)));
@@ -79,27 +79,9 @@ export function solveExactCirculation(g: ExactFlowGraph, source: number, sink: n
     }
   }
   const residual = { from, to, cost, cap, out };
-  for (;;) {
-    const { dist, via } = shortest(residual, excess);
-    let t = -1;
-    for (let v = 0; v < g.V; v++) if (excess[v] < 0n && dist[v] !== null && (t < 0 || dist[v]! < dist[t]!)) t = v;
-    if (t < 0) {
-      // A node's excess came in on saturated pieces, whose backward arcs lead towards a deficit: none left means done.
-      if (excess.some((e) => e > 0n)) throw new Error("exact circulation: an excess reaches no deficit");
-      break;
-    }
-    let push = -excess[t];
-    let s = t;
-    for (; via[s] >= 0; s = from[via[s]]) if (cap[via[s]] < push) push = cap[via[s]];
-    if (excess[s] < push) push = excess[s];
-    for (let v = t; via[v] >= 0; v = from[via[v]]) {
-      cap[via[v]] -= push;
-      cap[via[v] ^ 1] += push;
-    }
-    excess[s] -= push;
-    excess[t] += push;
-  }
+  routeExcess(residual, excess);
   const pi = shortest(residual, null).dist as bigint[];
+  if (weight) preferRanksExact(residual, weight, pi);
   const flow = new Float64Array(g.src.length);
   const pieceDual = new Float64Array(np);
   for (let a = 0; a < g.src.length; a++) {
@@ -118,6 +100,93 @@ export function solveExactCirculation(g: ExactFlowGraph, source: number, sink: n
   const pieceFlow = Array.from({ length: np }, (_, j) => cap[2 * j + 1]);
   const walks = decompose(residual, pieceFlow, source, sink).map(({ pieces, ring, volume }) => ({ pieces, ring, volume: toDouble(volume, q.shift) }));
   return { flow, walks, pieceDual, potential };
+}
+
+/**
+ * Successive shortest paths (Bellman–Ford–Moore) carry each node's excess to the deficits, on a residual graph with
+ * no negative cycle: it stays so, and at the end the flow is a min-cost circulation.
+ */
+function routeExcess(r: Residual, excess: bigint[]): void {
+  const { from, cap } = r;
+  for (;;) {
+    const { dist, via } = shortest(r, excess);
+    let t = -1;
+    for (let v = 0; v < excess.length; v++) if (excess[v] < 0n && dist[v] !== null && (t < 0 || dist[v]! < dist[t]!)) t = v;
+    if (t < 0) {
+      // A node's excess came in on saturated arcs, whose backward arcs lead towards a deficit: none left means done.
+      if (excess.some((e) => e > 0n)) throw new Error("exact circulation: an excess reaches no deficit");
+      return;
+    }
+    let push = -excess[t];
+    let s = t;
+    for (; via[s] >= 0; s = from[via[s]]) if (cap[via[s]] < push) push = cap[via[s]];
+    if (excess[s] < push) push = excess[s];
+    for (let v = t; via[v] >= 0; v = from[via[v]]) {
+      cap[via[v]] -= push;
+      cap[via[v] ^ 1] += push;
+    }
+    excess[s] -= push;
+    excess[t] += push;
+  }
+}
+
+/**
+ * Arcs [from, to, weight, room] of small integer weights as a residual graph whose negative arcs start saturated
+ * (`excess` holds what that moved), for `routeExcess`: arc k forward at 2k, its reverse at 2k + 1 (its flow at the
+ * end: cap[2k + 1]).
+ */
+function weightedResidual(V: number, arcs: readonly [number, number, number, bigint][]): { r: Residual; excess: bigint[] } {
+  const n = arcs.length;
+  const r: Residual = { from: new Int32Array(2 * n), to: new Int32Array(2 * n), cost: new Array(2 * n), cap: new Array(2 * n), out: Array.from({ length: V }, () => []) };
+  const excess: bigint[] = new Array(V).fill(0n);
+  arcs.forEach(([u, v, w, room], k) => {
+    const f = w < 0 ? room : 0n;
+    r.from[2 * k] = u, r.to[2 * k] = v, r.cost[2 * k] = BigInt(w), r.cap[2 * k] = room - f;
+    r.from[2 * k + 1] = v, r.to[2 * k + 1] = u, r.cost[2 * k + 1] = BigInt(-w), r.cap[2 * k + 1] = f;
+    r.out[u].push(2 * k), r.out[v].push(2 * k + 1);
+    excess[v] += f;
+    excess[u] -= f;
+  });
+  return { r, excess };
+}
+
+/**
+ * Among the min-cost circulations, one of least Σ weight × units (CONTRACT.md section 3; notes/solver.md, "Priority
+ * in exact and swap components (session 11)"), exactly: arcs [from, to, weight, room] are the residual arcs of zero
+ * reduced cost at the first circulation's optimal potentials (a unit through a high-priority intent's piece weighs
+ * −1, a low one's +1, backward the opposite; others 0), and any circulation on them moves the first flow to another
+ * optimal one with the same potentials. Returns the second circulation's flow per arc. Its weights are integers, so
+ * its own min-cost circulation (negative arcs saturated, then successive shortest paths) is exact in BigInt.
+ */
+export function exactPriorityCirculation(V: number, arcs: readonly [number, number, number, bigint][]): bigint[] {
+  const { r, excess } = weightedResidual(V, arcs);
+  routeExcess(r, excess);
+  return arcs.map((_, k) => r.cap[2 * k + 1]);
+}
+
+/**
+ * The optimal residual `r` (pieces j at 2j, 2j + 1; potentials `pi`) moved, on its arcs of zero reduced cost, to the
+ * optimum that fills higher-priority pieces more (`weight` per piece: −1 high, +1 low, 0 normal). `pi` stays optimal.
+ */
+function preferRanksExact(r: Residual, weight: Int8Array, pi: bigint[]): void {
+  const arcs: [number, number, number, bigint][] = [];
+  const codeOf: number[] = [];
+  let gains = false;
+  for (let k = 0; k < r.cap.length; k++) {
+    if (r.cap[k] === 0n || r.cost[k] + pi[r.from[k]] - pi[r.to[k]] !== 0n) continue;
+    const w = (k & 1) === 0 ? weight[k >> 1] : -weight[k >> 1];
+    if (w < 0) gains = true;
+    arcs.push([r.from[k], r.to[k], w, r.cap[k]]);
+    codeOf.push(k);
+  }
+  // No high piece can fill more and no low one less at zero reduced cost: no improving cycle exists.
+  if (!gains) return;
+  const moved = exactPriorityCirculation(r.out.length, arcs);
+  moved.forEach((y, j) => {
+    if (y === 0n) return;
+    r.cap[codeOf[j]] -= y;
+    r.cap[codeOf[j] ^ 1] += y;
+  });
 }
 
 /**
