@@ -14,7 +14,7 @@
 // intent's bonus breaks that for its own pairs, so it has a group of its own, the other side's classes are split
 // into bands at its limit, and it is joined only to bands entirely within its limit.
 import type { ClassIndex } from "./classes.ts";
-import { exactPriorityCirculation } from "./swap-exact.ts";
+import { exactPriorityCirculation } from "./exact-circulation.ts";
 
 export interface FlowInstance {
   n: number;

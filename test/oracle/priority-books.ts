@@ -74,43 +74,53 @@ export function priorityFault(book: Intent[], windowed: boolean): string | null 
 }
 
 
-/** What a family adds to a tie book: a whale (numbers doubles cannot resolve), a swap or deferral, or soft latency. */
-export type Family = "whale" | "swap" | "soft";
+/**
+ * What a family adds to a tie book: a whale (numbers doubles cannot resolve), a swap or deferral, or soft latency;
+ * "wide swap" and "wide soft" add a whale to those (their circulation is then solved exactly).
+ */
+export type Family = "whale" | "swap" | "soft" | "wide swap" | "wide soft";
 
 /**
  * A tieBook (two regions) with a family's twist, limits kept so that no pair gains 0 (buyers even, sellers odd):
  * - whale: one more intent of 1e-7 or 1e12 units, or a seller at 1e-6 (the component is solved exactly);
  * - swap: cpu buyers and sellers beside the gpu ones and one swap (gpu for cpu, or cpu for gpu; windowed books
  *   also draw a deferral, gpu for gpu later), its two limits of one parity (a chain's gain stays odd);
- * - soft: some intents prefer a latency, their penalties across regions 0, 2 or 4 per unit.
+ * - soft: some intents prefer a latency, their penalties across regions 0, 2 or 4 per unit;
+ * - wide swap, wide soft: a swap or soft latency, and a whale.
  */
 export function familyBook(seed: number, family: Family, windowed: boolean): Intent[] {
   const book = tieBook(seed, windowed, true);
   const r = rng(seed ^ 0x7a11);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
-  const n = book.length;
-  if (family === "whale") {
-    const kind = pick(["tiny buy", "tiny sell", "huge buy", "cheap sell"] as const);
-    const side = kind.endsWith("buy") ? "buy" : "sell";
-    const it: Intent = {
-      id: `w`, agent: `a${n}`, side, resource: "gpu", region: pick(["eu-west", "eu-central"]),
-      quantity: kind.startsWith("tiny") ? 1e-7 : kind === "huge buy" ? 1e12 : pick([2, 4]),
-      limitPrice: kind === "cheap sell" ? 1e-6 : kind === "huge buy" ? 4 : side === "buy" ? pick([4, 6, 8]) : pick([3, 5, 7]),
-    };
-    const p = pick(PRIORITIES);
-    if (p && kind !== "huge buy") it.priority = p;
-    book.splice(Math.floor(r() * (n + 1)), 0, it);
-    return book;
-  }
-  if (family === "soft") {
+  if (family === "soft" || family === "wide soft") {
     for (const it of book) {
       if (r() < 0.5) continue;
       const [preferLatencyMs, latencyDiscount] = pick([[10, 0.5], [12, 2], [14, 1], [0, 0]] as const);
       Object.assign(it, { preferLatencyMs, latencyDiscount });
     }
-    return book;
   }
-  for (let k = 0; k < 1 + Math.floor(r() * 3); k++) {
+  if (family === "swap" || family === "wide swap") addSwap(book, pick, windowed);
+  if (family !== "swap" && family !== "soft") addWhale(book, pick);
+  return book;
+}
+
+/** One more gpu intent of 1e-7 or 1e12 units, or a seller at 1e-6, somewhere in the book. */
+function addWhale(book: Intent[], pick: <T>(xs: readonly T[]) => T): void {
+  const kind = pick(["tiny buy", "tiny sell", "huge buy", "cheap sell"] as const);
+  const side = kind.endsWith("buy") ? "buy" : "sell";
+  const it: Intent = {
+    id: `w`, agent: `w`, side, resource: "gpu", region: pick(["eu-west", "eu-central"]),
+    quantity: kind.startsWith("tiny") ? 1e-7 : kind === "huge buy" ? 1e12 : pick([2, 4]),
+    limitPrice: kind === "cheap sell" ? 1e-6 : kind === "huge buy" ? 4 : side === "buy" ? pick([4, 6, 8]) : pick([3, 5, 7]),
+  };
+  const p = pick(PRIORITIES);
+  if (p && kind !== "huge buy") it.priority = p;
+  book.splice(Math.floor(pick([0, 0.25, 0.5, 0.75, 0.99]) * (book.length + 1)), 0, it);
+}
+
+/** cpu buyers and sellers and one swap (gpu for cpu, cpu for gpu, or in windowed books a deferral of gpu). */
+function addSwap(book: Intent[], pick: <T>(xs: readonly T[]) => T, windowed: boolean): void {
+  for (let k = 0; k < pick([1, 2, 3]); k++) {
     const side = pick(["buy", "sell"] as const);
     book.push({
       id: `c${k}`, agent: `c${k}`, side, resource: "cpu", quantity: pick([2, 4, 6]), limitPrice: side === "buy" ? pick([4, 6, 8]) : pick([1, 3, 5]),
@@ -118,12 +128,11 @@ export function familyBook(seed: number, family: Family, windowed: boolean): Int
     });
   }
   const kind = windowed ? pick(["gpu for cpu", "cpu for gpu", "deferral"] as const) : pick(["gpu for cpu", "cpu for gpu"] as const);
-  const gives = kind === "cpu for gpu" ? "cpu" : "gpu";
-  const takes = kind === "gpu for cpu" ? "cpu" : "gpu";
   const limit = pick([0, 1, 2]);
   const swap: Intent = {
-    id: "x", agent: "x", side: "sell", kind: "swap", resource: gives, quantity: pick([2, 4, 6]), limitPrice: limit,
-    region: pick(["eu-west", "eu-central"]), swapFor: { resource: takes, limitPrice: limit + pick([0, 2, 4]) },
+    id: "x", agent: "x", side: "sell", kind: "swap", resource: kind === "cpu for gpu" ? "cpu" : "gpu", quantity: pick([2, 4, 6]),
+    limitPrice: limit, region: pick(["eu-west", "eu-central"]),
+    swapFor: { resource: kind === "gpu for cpu" ? "cpu" : "gpu", limitPrice: limit + pick([0, 2, 4]) },
   };
   if (kind === "deferral") {
     swap.window = { start: at(0), end: at(2) };
@@ -131,9 +140,8 @@ export function familyBook(seed: number, family: Family, windowed: boolean): Int
   }
   const p = pick(PRIORITIES);
   if (p) swap.priority = p;
-  if (r() < 0.3) swap.minQuantity = swap.quantity;
-  book.splice(Math.floor(r() * (book.length + 1)), 0, swap);
-  return book;
+  if (pick([0, 1, 2]) === 0) swap.minQuantity = swap.quantity;
+  book.splice(Math.floor(pick([0, 0.25, 0.5, 0.75, 0.99]) * (book.length + 1)), 0, swap);
 }
 
 /** priorityFault against the exact oracle (exactRankedOptimum): any numbers, swaps, soft latency. */
