@@ -161,13 +161,12 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
   const weight = pieceWeights(intents, pieceIntent);
   // Numbers doubles cannot resolve: the exact circulation, whatever the component's size (in doubles such a book is
   // refused by verify, so nothing in the component would ever clear: one hostile swap would stall it).
-  let sol: Circulation;
-  if (wide) sol = solveExactCirculation({ ...graph, costAdd: Float64Array.from(costAdd), costSub: Float64Array.from(costSub) }, S, T, weight ?? undefined);
-  else {
+  const circulate = (w: Int8Array | null): Circulation => {
+    if (wide) return solveExactCirculation({ ...graph, costAdd: Float64Array.from(costAdd), costSub: Float64Array.from(costSub) }, S, T, w ?? undefined);
     const floatGraph = { ...graph, pieceCost: Float64Array.from(pieceCost) };
     const first = networkSimplex(floatGraph, eps);
-    sol = floatSolution(weight ? { ...first, flow: preferRanksOnArcs(floatGraph, first, weight, eps) } : first, graph, pieceCost);
-  }
+    return floatSolution(w ? { ...first, flow: preferRanksOnArcs(floatGraph, first, w, eps) } : first, graph, pieceCost);
+  };
 
   // A hop's gain per unit: the buyer's value less the seller's limit, as soft latency moves them for the pair.
   const hopGain = (buyer: number, seller: number) => {
@@ -175,7 +174,16 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
     return b - c;
   };
   const net: Network = { V, S, T, src, dst, pieceStart, pieceCap, pieceIntent, buyArc, sellArc, swapArc, swaps, firstSwapNode: inNode(0) };
-  const trades = sol.walks ? walkTrades(sol.walks, pieceIntent, hopGain) : floatTrades(net, sol.flow, n, hopGain);
+  const tradesOf = (c: Circulation) => (c.walks ? walkTrades(c.walks, pieceIntent, hopGain) : floatTrades(net, c.flow, n, hopGain));
+  let sol = circulate(weight);
+  let trades = tradesOf(sol);
+  // A forced minimum's bonus can make a losing trade as good as a gaining one: where the priority pass moved the flow
+  // onto one whose trades lose and the first flow's do not, the first flow is kept (priority never costs a leaf).
+  if (weight && fix && trades.some((t) => t.gain < -eps)) {
+    const plain = circulate(null);
+    const plainTrades = tradesOf(plain);
+    if (plainTrades.every((t) => t.gain >= -eps)) [sol, trades] = [plain, plainTrades];
+  }
 
   // The allocation, one fill per hop of each trade (consecutively, so priceAllocation finds the same trades).
   const fills: AllocationFill[] = [];
