@@ -219,4 +219,16 @@ describe("generated books against the exact oracle", () => {
     }
     expect(failures, failures.slice(0, 3).join("\n")).toEqual([]);
   }, 120_000);
+
+  // The windowed path has no exact mode: its time LP runs preferPriority (time-net.ts) in doubles whatever the numbers.
+  // A guard (it passes on f4af14a too): whales, swaps and soft latency there.
+  test.each(["whale", "swap", "soft"] as Family[])("300 windowed %s books against the exact oracle", (family) => {
+    const failures: string[] = [];
+    for (let seed = 1; seed <= 300; seed++) {
+      const intents = familyBook(seed, family, true);
+      const fault = exactPriorityFault(intents, true);
+      if (fault) failures.push(`seed ${seed}: ${fault}: ${JSON.stringify(intents)}`);
+    }
+    expect(failures, failures.slice(0, 3).join("\n")).toEqual([]);
+  }, 120_000);
 });
