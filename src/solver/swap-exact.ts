@@ -42,6 +42,8 @@ export interface ExactCirculation {
  * The optimal circulation, exactly: every piece of negative cost saturated first (the residual graph then has no
  * negative arc), then successive shortest paths (Bellman–Ford–Moore) carry each node's excess to the deficits; the
  * potentials are shortest distances in the final residual graph, so every reduced cost where flow can move is ≥ 0.
+ * `weight` (per piece, −1 high, +1 low, 0 normal; absent when none counts): among the optimal circulations, one that
+ * fills higher-priority pieces more, at the same potentials (CONTRACT.md section 3).
  */
 export function solveExactCirculation(g: ExactFlowGraph, source: number, sink: number, weight?: Int8Array): ExactCirculation {
   const np = g.pieceCap.length;
