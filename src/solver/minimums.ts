@@ -43,7 +43,9 @@ export function branchOverMinimums<L extends NodeLp>(
     best = lp(Int32Array.from(dropped));
   }
   let bestRank = ranking.of(best.amount);
-  const mayTie = (bound: number, rank: number) => ranking.mayTie(bound, rank, best.welfare, bestRank, tol);
+  // Welfares tie within their rounding only: beside a 1e9 limit, `tol` spans whole trades of 1e-7 units.
+  const tieTol = 1e-12 * Math.max(1, Math.abs(root.welfare));
+  const mayTie = (bound: number, rank: number) => ranking.mayTie(bound, rank, best.welfare, bestRank, tieTol);
   const open: { bound: number; rank: number; fixes: Int32Array }[] = [];
   let unresolved = -Infinity;
   const branch = (sol: L, fixes: Int32Array, bound: number) => {
@@ -51,7 +53,7 @@ export function branchOverMinimums<L extends NodeLp>(
     const rank = ranking.of(sol.amount);
     if (v.length === 0) {
       if (!sol.rational) unresolved = Math.max(unresolved, bound);
-      else if (ranking.beats(sol.welfare, rank, best.welfare, bestRank, tol)) [best, bestRank] = [sol, rank];
+      else if (ranking.beats(sol.welfare, rank, best.welfare, bestRank, tieTol)) [best, bestRank] = [sol, rank];
       return;
     }
     let pick = v[0];

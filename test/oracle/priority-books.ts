@@ -82,7 +82,8 @@ export type Family = "whale" | "swap" | "soft" | "wide swap" | "wide soft";
 
 /**
  * A tieBook (two regions) with a family's twist, limits kept so that no pair gains 0 (buyers even, sellers odd):
- * - whale: one more intent of 1e-7 or 1e12 units, or a seller at 1e-6 (the component is solved exactly);
+ * - whale: one more intent of 1e-7 or 1e12 units, a seller at 1e-6 or a buyer of 1e-7 at 1e9 (the component is
+ *   solved exactly);
  * - swap: cpu buyers and sellers beside the gpu ones and one swap (gpu for cpu, or cpu for gpu; windowed books
  *   also draw a deferral, gpu for gpu later), its two limits of one parity (a chain's gain stays odd);
  * - soft: some intents prefer a latency, their penalties across regions 0, 2 or 4 per unit;
@@ -104,14 +105,14 @@ export function familyBook(seed: number, family: Family, windowed: boolean): Int
   return book;
 }
 
-/** One more gpu intent of 1e-7 or 1e12 units, or a seller at 1e-6, somewhere in the book. */
+/** One more gpu intent of 1e-7 or 1e12 units, a seller at 1e-6 or a buyer of 1e-7 units at 1e9, somewhere in the book. */
 function addWhale(book: Intent[], pick: <T>(xs: readonly T[]) => T): void {
-  const kind = pick(["tiny buy", "tiny sell", "huge buy", "cheap sell"] as const);
+  const kind = pick(["tiny buy", "tiny sell", "huge buy", "cheap sell", "dear buy"] as const);
   const side = kind.endsWith("buy") ? "buy" : "sell";
   const it: Intent = {
     id: `w`, agent: `w`, side, resource: "gpu", region: pick(["eu-west", "eu-central"]),
-    quantity: kind.startsWith("tiny") ? 1e-7 : kind === "huge buy" ? 1e12 : pick([2, 4]),
-    limitPrice: kind === "cheap sell" ? 1e-6 : kind === "huge buy" ? 4 : side === "buy" ? pick([4, 6, 8]) : pick([3, 5, 7]),
+    quantity: kind.startsWith("tiny") || kind === "dear buy" ? 1e-7 : kind === "huge buy" ? 1e12 : pick([2, 4]),
+    limitPrice: kind === "cheap sell" ? 1e-6 : kind === "dear buy" ? 1e9 : kind === "huge buy" ? 4 : side === "buy" ? pick([4, 6, 8]) : pick([3, 5, 7]),
   };
   const p = pick(PRIORITIES);
   if (p && kind !== "huge buy") it.priority = p;
