@@ -40,6 +40,16 @@ function priceFault(intents: Intent[]): string | null {
   return null;
 }
 
+/** Both book orders, verified: the hostile high-priority intent fills nothing and its normal rival what it wins. */
+function keepsOut(intents: Intent[], hostile: string, rival: { id: string; fill: number }) {
+  for (const order of [intents, [...intents].reverse()]) {
+    const r = solve(order, LATENCY);
+    expect(verify(order, LATENCY, r)).toEqual({ ok: true });
+    expect(filled(r, hostile)).toBe(0);
+    expect(filled(r, rival.id)).toBe(rival.fill);
+  }
+}
+
 /** Both book orders: the oracle's welfare and objective, optimal, verified, and no price effect. */
 function check(intents: Intent[], favoured?: { id: string; fill: number }) {
   for (const order of [intents, [...intents].reverse()]) {
@@ -111,12 +121,7 @@ describe("priority in exact components (whales)", () => {
       { id: "h", side: "buy", quantity: 2, limitPrice: 5.99, region: "eu-central", priority: "high" },
       { id: "w", side: "buy", quantity: 1e-7, limitPrice: 1 },
     ]);
-    for (const order of [intents, [...intents].reverse()]) {
-      const r = solve(order, LATENCY);
-      expect(verify(order, LATENCY, r)).toEqual({ ok: true });
-      expect(filled(r, "h")).toBe(0);
-      expect(filled(r, "n")).toBe(2);
-    }
+    keepsOut(intents, "h", { id: "n", fill: 2 });
   });
 });
 
@@ -224,12 +229,7 @@ describe("priority in swap and soft-latency components", () => {
       { id: "x", side: "sell", kind: "swap", resource: "cpu", quantity: 4, limitPrice: 2, swapFor: { resource: "gpu", limitPrice: 1.99 }, priority: "high" },
       { id: "c", side: "buy", resource: "cpu", quantity: 4, limitPrice: 3 },
     ]);
-    for (const order of [intents, [...intents].reverse()]) {
-      const r = solve(order, LATENCY);
-      expect(verify(order, LATENCY, r)).toEqual({ ok: true });
-      expect(filled(r, "x")).toBe(0);
-      expect(filled(r, "n")).toBe(4);
-    }
+    keepsOut(intents, "x", { id: "n", fill: 4 });
   });
 });
 
