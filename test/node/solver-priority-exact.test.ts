@@ -185,6 +185,25 @@ describe("priority in swap and soft-latency components", () => {
     );
   });
 
+  test("beside a buyer of 1e-7 at 1e9, a swap book's leaf 1e-7 poorer but better ranked does not win", () => {
+    // Fails with minimums.ts's tie tolerance at its pruning tolerance (1e-9 of a welfare of ~150: a 1e-7-unit trade).
+    check(
+      book([
+        { id: "h", side: "buy", quantity: 2, limitPrice: 6, region: "eu-central", minQuantity: 2, priority: "high" },
+        { id: "s", side: "sell", quantity: 2, limitPrice: 3 },
+        { id: "n", side: "buy", quantity: 6, limitPrice: 4, priority: "normal" },
+        { id: "b", side: "buy", quantity: 6, limitPrice: 6 },
+        { id: "l", side: "buy", quantity: 10, limitPrice: 8, minQuantity: 10, priority: "low" },
+        { id: "d", side: "sell", quantity: 2, limitPrice: 7, priority: "normal" },
+        { id: "c0", side: "sell", resource: "cpu", quantity: 6, limitPrice: 1, region: "eu-central" },
+        { id: "c1", side: "sell", resource: "cpu", quantity: 6, limitPrice: 3 },
+        { id: "c2", side: "sell", resource: "cpu", quantity: 2, limitPrice: 5, region: "eu-central" },
+        { id: "x", side: "sell", kind: "swap", resource: "cpu", quantity: 2, limitPrice: 0, region: "eu-central", swapFor: { resource: "gpu", limitPrice: 0 }, priority: "low" },
+        { id: "w", side: "buy", quantity: 1e-7, limitPrice: 1e9, priority: "high" },
+      ]),
+    );
+  });
+
   test("soft latency: two sellers of one moved limit, the high one sells", () => {
     check(
       book([
