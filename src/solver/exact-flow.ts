@@ -14,6 +14,7 @@
 // intent's bonus breaks that for its own pairs, so it has a group of its own, the other side's classes are split
 // into bands at its limit, and it is joined only to bands entirely within its limit.
 import type { ClassIndex } from "./classes.ts";
+import { exactPriorityCirculation } from "./exact-circulation.ts";
 
 export interface FlowInstance {
   n: number;
@@ -29,6 +30,8 @@ export interface FlowInstance {
   bonus: bigint;
   /** More than every quantity together: an uncapacitated arc. */
   inf: bigint;
+  /** Per intent −1 high, +1 low, 0 normal (simplex.ts `priorityWeight`); absent when no intent is high or low. */
+  weight?: Int8Array;
 }
 
 export interface Fixings {
@@ -185,15 +188,18 @@ export function seed(inst: FlowInstance, f: Flow, pairs: readonly { b: number; s
     total[groupOf[b]] += q;
     total[groupOf[s]] += q;
   }
-  f.groups.forEach((g, k) => {
-    let rest = total[k];
-    g.at = 0;
-    for (let j = 0; j < g.cap.length && rest > 0n; j++) {
-      g.flow[j] = rest < g.cap[j] ? rest : g.cap[j];
-      rest -= g.flow[j];
-      if (g.flow[j] === g.cap[j]) g.at = j + 1;
-    }
-  });
+  f.groups.forEach((g, k) => refill(g, total[k]));
+}
+
+/** A group's pieces filled best first up to `total`. */
+function refill(g: Group, total: bigint): void {
+  let rest = total;
+  g.at = 0;
+  for (let j = 0; j < g.cap.length; j++) {
+    g.flow[j] = rest < g.cap[j] ? rest : g.cap[j];
+    rest -= g.flow[j];
+    if (g.flow[j] === g.cap[j]) g.at = j + 1;
+  }
 }
 
 // ---- residual arcs ----
@@ -554,6 +560,62 @@ export function maxGainFlow(f: Flow, warm = false): bigint[] | null {
     if ("y" in r) return r.y;
     augment(f, r.cycle);
   }
+}
+
+// ---- priority among optimal flows ----
+
+/**
+ * Moves an optimal flow (longest-path potentials `y`) to the optimum that fills higher-priority intents more
+ * (CONTRACT.md section 3; notes/solver.md, "Priority in exact and swap components (session 11)"): every residual
+ * piece of zero reduced gain at `y` (class arcs, the free source ↔ sink arcs, and each group's pieces, each way)
+ * becomes an arc of an exact second circulation that charges a unit through a high-priority intent's piece −1 and
+ * through a low one's +1 (backward the opposite). A flow that differs from the first only there has the same gain
+ * and `y` stays optimal for it, so welfare and duals stay. Each group is then refilled best piece first to its new
+ * total: its pieces of one price are in class order (high first, classes.ts), so that is the same objective.
+ */
+export function preferRanks(inst: FlowInstance, f: Flow, y: bigint[]): void {
+  const weight = inst.weight;
+  if (!weight) return;
+  const arcs: [number, number, number, bigint][] = [];
+  // Per arc of the second circulation, the network arc it moves (groups' arcs first, then class arcs, −1 for the
+  // free arcs) and which way (+1 forward, −1 backward).
+  const arcOf: number[] = [];
+  const way: bigint[] = [];
+  const add = (a: number, forward: boolean, w: number, room: bigint) => {
+    arcs.push(forward ? [f.from[a], f.to[a], w, room] : [f.to[a], f.from[a], -w, room]);
+    arcOf.push(a), way.push(forward ? 1n : -1n);
+  };
+  let gains = false;
+  f.groups.forEach((g, a) => {
+    for (let j = 0; j < g.cap.length; j++) {
+      if (g.gain[j] + y[f.from[a]] - y[f.to[a]] !== 0n) continue;
+      const w = weight[g.intent[j]];
+      if (g.flow[j] < g.cap[j]) add(a, true, w, g.cap[j] - g.flow[j]);
+      if (g.flow[j] > 0n) add(a, false, w, g.flow[j]);
+      if ((w < 0 && g.flow[j] < g.cap[j]) || (w > 0 && g.flow[j] > 0n)) gains = true;
+    }
+  });
+  // No high piece can fill more and no low one less at zero reduced gain: no improving cycle exists.
+  if (!gains) return;
+  const ng = f.groups.length;
+  f.arcFlow.forEach((x, e) => {
+    if (y[f.from[ng + e]] !== y[f.to[ng + e]]) return;
+    add(ng + e, true, 0, f.inf);
+    if (x > 0n) add(ng + e, false, 0, x);
+  });
+  if (y[S] === y[T]) {
+    arcs.push([S, T, 0, f.inf], [T, S, 0, f.inf]);
+    arcOf.push(-1, -1), way.push(0n, 0n);
+  }
+  const moved = exactPriorityCirculation(f.adj.length, arcs);
+  const total = f.groups.map((g) => g.flow.reduce((t, x) => t + x, 0n));
+  moved.forEach((m, r) => {
+    const a = arcOf[r];
+    if (m === 0n || a < 0) return;
+    if (a < ng) total[a] += way[r] * m;
+    else f.arcFlow[a - ng] += way[r] * m;
+  });
+  f.groups.forEach((g, a) => refill(g, total[a]));
 }
 
 // ---- reading the result ----

@@ -6,7 +6,8 @@
 // potentials; values are rounded to doubles once, at the end.
 import type { Intent } from "../contract/schema.ts";
 import type { ClassIndex } from "./classes.ts";
-import { amounts, groupDuals, maxGainFlow, network, pairFlows, seed, type Fixings, type Flow, type FlowInstance } from "./exact-flow.ts";
+import { amounts, groupDuals, maxGainFlow, network, pairFlows, preferRanks, seed, type Fixings, type Flow, type FlowInstance } from "./exact-flow.ts";
+import { priorityWeight } from "./simplex.ts";
 
 /** Largest ratio of a component's quantities (and of its positive prices) that the float paths resolve. */
 const QTY_SPAN = 2 ** 20;
@@ -149,17 +150,22 @@ function instanceOf(intents: readonly Intent[], idx: ClassIndex): FlowInstance &
   for (const v of p.values) if (v > pMax) pMax = v;
   let inf = 1n;
   for (const v of qty) inf += v;
-  return {
+  const inst: FlowInstance & { qShift: number; pShift: number } = {
     n, buyer: intents.map((it) => it.side === "buy"), qty, minQty, price: p.values, qShift: q.shift, pShift: p.shift,
     priceNum: Float64Array.from(intents, (it) => it.limitPrice), idx,
     bonus: BigInt(2 * n + 4) * (pMax + 1n), inf,
   };
+  const weight = Int8Array.from(intents, priorityWeight);
+  if (weight.some((w) => w !== 0)) inst.weight = weight;
+  return inst;
 }
 
 interface LpResult {
   feasible: boolean;
   /** Welfare at scale 2^(qShift + pShift). */
   welfare: bigint;
+  /** −(high units) + (low units) at scale 2^qShift: among allocations of equal welfare, less is preferred. */
+  rank: bigint;
   amount: bigint[];
   flow: Flow;
   y: bigint[];
@@ -171,14 +177,17 @@ function solveLp(inst: FlowInstance, node: Fixings, from?: LpResult): LpResult {
   if (from) seed(inst, flow, pairFlows(from.flow));
   let y = maxGainFlow(flow, from !== undefined);
   if (!y) y = maxGainFlow((flow = network(inst, node)))!;
+  preferRanks(inst, flow, y);
   const amount = amounts(inst, flow);
   let welfare = 0n;
+  let rank = 0n;
   let feasible = true;
   for (let i = 0; i < inst.n; i++) {
     welfare += inst.buyer[i] ? amount[i] * inst.price[i] : -amount[i] * inst.price[i];
+    if (inst.weight) rank += BigInt(inst.weight[i]) * amount[i];
     if (node.forced[i] && amount[i] < inst.minQty[i]) feasible = false;
   }
-  return { feasible, welfare, amount, flow, y };
+  return { feasible, welfare, rank, amount, flow, y };
 }
 
 /** The intent filled strictly between 0 and its minimum whose fill is furthest from both (relative to it), or −1. */
@@ -251,12 +260,23 @@ export function solveExact(
   let solved = 1;
   let openBound: bigint | undefined;
   let stoppedBy: ExactSolution["budget"];
+  // Among leaves of equal welfare the better priority objective wins (CONTRACT.md section 3), exactly as
+  // branch.ts `Ranking` does in doubles: a node that cannot raise the welfare is still searched when it may tie and
+  // its parent's objective (a bound for its allocations of the parent's welfare) beats the incumbent's. Without
+  // high or low intents every objective is 0 and no tie is searched.
+  const better = (welfare: bigint, rank: bigint) => welfare > bestWelfare || (welfare === bestWelfare && rank < best.rank);
   while (open.length > 0) {
     let k = 0;
     for (let j = 1; j < open.length; j++) if (open[j].bound > open[k].bound) k = j;
-    if (open[k].bound <= bestWelfare) break; // every open node is pruned
+    if (open[k].bound < bestWelfare) break; // every open node is pruned
+    if (!better(open[k].bound, open[k].parent.rank)) {
+      open.splice(k, 1);
+      continue;
+    }
     const now = performance.now();
     if (solved >= nodeBudget || (solved >= minLps && now > deadline) || now > deadline + LATE_MS) {
+      // Only ties left: the welfare is proven, only the priority search is cut short.
+      if (open[k].bound === bestWelfare) break;
       stoppedBy = solved >= nodeBudget ? "node_budget" : "time_budget";
       openBound = open[k].bound;
       break;
@@ -264,7 +284,7 @@ export function solveExact(
     const { node, parent } = open.splice(k, 1)[0];
     const lp = solveLp(inst, node, parent);
     solved++;
-    if (!lp.feasible || lp.welfare <= bestWelfare) continue;
+    if (!lp.feasible || !better(lp.welfare, lp.rank)) continue;
     if (violator(inst, lp) >= 0) branch(node, lp);
     else {
       best = lp;

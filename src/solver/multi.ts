@@ -10,7 +10,7 @@ import { buildClasses, splitClasses } from "./classes.ts";
 import { compatible, softPenalty, withinCap } from "./latency.ts";
 import { isSoft, pairLimits, type AllocationFill } from "./price.ts";
 import { walkFlow } from "./decompose.ts";
-import { networkSimplex, type FlowSolution } from "./simplex.ts";
+import { networkSimplex, preferRanks, priorityWeight, type FlowGraph, type FlowSolution } from "./simplex.ts";
 import { needsExact } from "./exact.ts";
 import { solveExactCirculation, type Walk } from "./swap-exact.ts";
 
@@ -157,11 +157,16 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
   pieceStart.push(pieceCost.length);
   const graph = { V, src: Int32Array.from(src), dst: Int32Array.from(dst), pieceStart: Int32Array.from(pieceStart), pieceCap: Float64Array.from(pieceCap) };
   const wide = farApart(intents, plain, swaps);
+  // Priority among optimal circulations (CONTRACT.md section 3): per piece its intent's weight, null when none counts.
+  const weight = pieceWeights(intents, pieceIntent);
   // Numbers doubles cannot resolve: the exact circulation, whatever the component's size (in doubles such a book is
   // refused by verify, so nothing in the component would ever clear: one hostile swap would stall it).
-  const sol: Circulation = wide
-    ? solveExactCirculation({ ...graph, costAdd: Float64Array.from(costAdd), costSub: Float64Array.from(costSub) }, S, T)
-    : floatSolution(networkSimplex({ ...graph, pieceCost: Float64Array.from(pieceCost) }, eps), graph, pieceCost);
+  const circulate = (w: Int8Array | null): Circulation => {
+    if (wide) return solveExactCirculation({ ...graph, costAdd: Float64Array.from(costAdd), costSub: Float64Array.from(costSub) }, S, T, w ?? undefined);
+    const floatGraph = { ...graph, pieceCost: Float64Array.from(pieceCost) };
+    const first = networkSimplex(floatGraph, eps);
+    return floatSolution(w ? { ...first, flow: preferRanksOnArcs(floatGraph, first, w, eps) } : first, graph, pieceCost);
+  };
 
   // A hop's gain per unit: the buyer's value less the seller's limit, as soft latency moves them for the pair.
   const hopGain = (buyer: number, seller: number) => {
@@ -169,7 +174,16 @@ export function solveMulti(intents: readonly Intent[], latency: LatencyTable, ep
     return b - c;
   };
   const net: Network = { V, S, T, src, dst, pieceStart, pieceCap, pieceIntent, buyArc, sellArc, swapArc, swaps, firstSwapNode: inNode(0) };
-  const trades = sol.walks ? walkTrades(sol.walks, pieceIntent, hopGain) : floatTrades(net, sol.flow, n, hopGain);
+  const tradesOf = (c: Circulation) => (c.walks ? walkTrades(c.walks, pieceIntent, hopGain) : floatTrades(net, c.flow, n, hopGain));
+  let sol = circulate(weight);
+  let trades = tradesOf(sol);
+  // A forced minimum's bonus can make a losing trade as good as a gaining one: where the priority pass moved the flow
+  // onto one whose trades lose and the first flow's do not, the first flow is kept (priority never costs a leaf).
+  if (weight && fix && trades.some((t) => t.gain < -eps)) {
+    const plain = circulate(null);
+    const plainTrades = tradesOf(plain);
+    if (plainTrades.every((t) => t.gain >= -eps)) [sol, trades] = [plain, plainTrades];
+  }
 
   // The allocation, one fill per hop of each trade (consecutively, so priceAllocation finds the same trades).
   const fills: AllocationFill[] = [];
@@ -378,6 +392,33 @@ function floatSolution(sol: FlowSolution, g: { src: Int32Array; dst: Int32Array;
     }
   }
   return { flow: sol.flow, pieceDual, potential: (u, v, x) => sol.pi[u] - sol.pi[v] - x };
+}
+
+/** Per piece its intent's priority weight (simplex.ts `priorityWeight`; pair arcs 0), or null when every one is 0. */
+function pieceWeights(intents: readonly Intent[], pieceIntent: readonly number[]): Int8Array | null {
+  const weight = Int8Array.from(pieceIntent, (i) => (i >= 0 ? priorityWeight(intents[i]) : 0));
+  return weight.some((w) => w !== 0) ? weight : null;
+}
+
+/**
+ * The float circulation moved to the optimum that fills higher-priority intents more (simplex.ts `preferRanks`, on
+ * its pieces of zero reduced cost; potentials unchanged), as flows per arc. floatTrades shares an arc's flow out in
+ * piece order, which at one price is high first (classes.ts), so the per-arc totals carry the preference.
+ */
+function preferRanksOnArcs(g: FlowGraph, sol: FlowSolution, weight: Int8Array, eps: number): Float64Array {
+  const used = new Float64Array(g.pieceCap.length);
+  for (let a = 0; a < g.src.length; a++) {
+    let F = sol.flow[a];
+    for (let j = g.pieceStart[a]; j < g.pieceStart[a + 1]; j++) {
+      const u = Math.min(F, g.pieceCap[j]);
+      used[j] = u > 0 ? u : 0;
+      F -= u;
+    }
+  }
+  preferRanks(g, sol.pi, used, weight, eps);
+  const flow = new Float64Array(g.src.length);
+  for (let a = 0; a < g.src.length; a++) for (let j = g.pieceStart[a]; j < g.pieceStart[a + 1]; j++) flow[a] += used[j];
+  return flow;
 }
 
 /** A per-unit bonus larger than any path's gain in the circulation: V nodes, each hop at most the price range. */

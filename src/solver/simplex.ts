@@ -178,7 +178,7 @@ export function priorityWeight(it: Intent): -1 | 0 | 1 {
  * so welfare and duals stay. Per piece rather than per arc: a class's pieces of one limit belong to intents of
  * different priorities, and a unit may leave any of them.
  */
-function preferRanks(g: FlowGraph, pi: Float64Array, used: Float64Array, weight: Int8Array, eps: number): void {
+export function preferRanks(g: FlowGraph, pi: Float64Array, used: Float64Array, weight: Int8Array, eps: number): void {
   const src: number[] = [];
   const dst: number[] = [];
   const cost: number[] = [];

@@ -4,6 +4,7 @@
 // differences of the intents' own limits, at a common binary scale (as exact.ts does for plain components);
 // quantities likewise. Flows, duals and potentials are rounded to doubles once, at the end.
 import { asDyadic, dyadicSum, scaled, toDouble } from "./exact.ts";
+import { exactPriorityCirculation, routeExcess, shortest, type Residual } from "./exact-circulation.ts";
 
 /**
  * A min-cost circulation (as networkSimplex takes it) whose piece costs are exact differences: piece j costs
@@ -41,8 +42,10 @@ export interface ExactCirculation {
  * The optimal circulation, exactly: every piece of negative cost saturated first (the residual graph then has no
  * negative arc), then successive shortest paths (Bellman–Ford–Moore) carry each node's excess to the deficits; the
  * potentials are shortest distances in the final residual graph, so every reduced cost where flow can move is ≥ 0.
+ * `weight` (per piece, −1 high, +1 low, 0 normal; absent when none counts): among the optimal circulations, one that
+ * fills higher-priority pieces more, at the same potentials (CONTRACT.md section 3).
  */
-export function solveExactCirculation(g: ExactFlowGraph, source: number, sink: number): ExactCirculation {
+export function solveExactCirculation(g: ExactFlowGraph, source: number, sink: number, weight?: Int8Array): ExactCirculation {
   const np = g.pieceCap.length;
   const c = scaled([...g.costAdd, ...g.costSub]);
   const q = scaled(Array.from(g.pieceCap, (x) => (x === Infinity ? 0 : x)));
@@ -79,27 +82,9 @@ export function solveExactCirculation(g: ExactFlowGraph, source: number, sink: n
     }
   }
   const residual = { from, to, cost, cap, out };
-  for (;;) {
-    const { dist, via } = shortest(residual, excess);
-    let t = -1;
-    for (let v = 0; v < g.V; v++) if (excess[v] < 0n && dist[v] !== null && (t < 0 || dist[v]! < dist[t]!)) t = v;
-    if (t < 0) {
-      // A node's excess came in on saturated pieces, whose backward arcs lead towards a deficit: none left means done.
-      if (excess.some((e) => e > 0n)) throw new Error("exact circulation: an excess reaches no deficit");
-      break;
-    }
-    let push = -excess[t];
-    let s = t;
-    for (; via[s] >= 0; s = from[via[s]]) if (cap[via[s]] < push) push = cap[via[s]];
-    if (excess[s] < push) push = excess[s];
-    for (let v = t; via[v] >= 0; v = from[via[v]]) {
-      cap[via[v]] -= push;
-      cap[via[v] ^ 1] += push;
-    }
-    excess[s] -= push;
-    excess[t] += push;
-  }
+  routeExcess(residual, excess);
   const pi = shortest(residual, null).dist as bigint[];
+  if (weight) preferRanksExact(residual, weight, pi);
   const flow = new Float64Array(g.src.length);
   const pieceDual = new Float64Array(np);
   for (let a = 0; a < g.src.length; a++) {
@@ -118,6 +103,31 @@ export function solveExactCirculation(g: ExactFlowGraph, source: number, sink: n
   const pieceFlow = Array.from({ length: np }, (_, j) => cap[2 * j + 1]);
   const walks = decompose(residual, pieceFlow, source, sink).map(({ pieces, ring, volume }) => ({ pieces, ring, volume: toDouble(volume, q.shift) }));
   return { flow, walks, pieceDual, potential };
+}
+
+/**
+ * The optimal residual `r` (pieces j at 2j, 2j + 1; potentials `pi`) moved, on its arcs of zero reduced cost, to the
+ * optimum that fills higher-priority pieces more (`weight` per piece: −1 high, +1 low, 0 normal). `pi` stays optimal.
+ */
+function preferRanksExact(r: Residual, weight: Int8Array, pi: bigint[]): void {
+  const arcs: [number, number, number, bigint][] = [];
+  const codeOf: number[] = [];
+  let gains = false;
+  for (let k = 0; k < r.cap.length; k++) {
+    if (r.cap[k] === 0n || r.cost[k] + pi[r.from[k]] - pi[r.to[k]] !== 0n) continue;
+    const w = (k & 1) === 0 ? weight[k >> 1] : -weight[k >> 1];
+    if (w < 0) gains = true;
+    arcs.push([r.from[k], r.to[k], w, r.cap[k]]);
+    codeOf.push(k);
+  }
+  // No high piece can fill more and no low one less at zero reduced cost: no improving cycle exists.
+  if (!gains) return;
+  const moved = exactPriorityCirculation(r.out.length, arcs);
+  moved.forEach((y, j) => {
+    if (y === 0n) return;
+    r.cap[codeOf[j]] -= y;
+    r.cap[codeOf[j] ^ 1] += y;
+  });
 }
 
 /**
@@ -176,49 +186,4 @@ function decompose(r: Residual, pieceFlow: bigint[], source: number, sink: numbe
     }
   }
   return walks;
-}
-
-interface Residual {
-  from: Int32Array;
-  to: Int32Array;
-  cost: bigint[];
-  cap: bigint[];
-  out: number[][];
-}
-
-/**
- * Shortest distances over arcs with residual capacity, from the nodes with positive excess (or, without `excess`,
- * from every node at 0: potentials), by a queue of changed nodes; `via` is each node's last arc (−1 at a start).
- */
-function shortest(r: Residual, excess: bigint[] | null): { dist: (bigint | null)[]; via: Int32Array } {
-  const V = r.out.length;
-  const dist: (bigint | null)[] = new Array(V).fill(null);
-  const via = new Int32Array(V).fill(-1);
-  const queued = new Uint8Array(V);
-  const queue: number[] = [];
-  for (let v = 0; v < V; v++) {
-    if (excess !== null && !(excess[v] > 0n)) continue;
-    dist[v] = 0n;
-    queue.push(v);
-    queued[v] = 1;
-  }
-  for (let h = 0; h < queue.length; h++) {
-    const u = queue[h];
-    queued[u] = 0;
-    const du = dist[u]!;
-    for (const k of r.out[u]) {
-      if (r.cap[k] === 0n) continue;
-      const v = r.to[k];
-      const d = du + r.cost[k];
-      if (dist[v] === null || d < dist[v]!) {
-        dist[v] = d;
-        via[v] = k;
-        if (!queued[v]) {
-          queued[v] = 1;
-          queue.push(v);
-        }
-      }
-    }
-  }
-  return { dist, via };
 }

@@ -1,7 +1,7 @@
 // Books with swaps (notes/solver.md, "Swaps with minimums"): a component's circulation with branch and bound over
 // minimums, and the book-level certificates verify's swap check reads.
 import type { Certificate, Intent, LatencyTable, SolveStatus } from "../contract/schema.ts";
-import { MIN_LPS, violators, type Instance } from "./branch.ts";
+import { MIN_LPS, Ranking, violators, type Instance } from "./branch.ts";
 import { priceAllocation } from "./price.ts";
 import { solveMulti, type MultiResult } from "./multi.ts";
 import type { Budgets, SolveResult } from "./result.ts";
@@ -88,5 +88,6 @@ function swapBranchAndBound(
     for (let k = 0; k < fixes.length; k += 2) (fixes[k + 1] === 1 ? fix.excluded : fix.forced)[fixes[k]] = 1;
     return solveMulti(intents, latency, inst.gainEps, fix);
   };
-  return branchOverMinimums(root, lp, (amount) => violators(inst, amount), inst.minQty, budgets, t0, MIN_LPS);
+  const ranking = new Ranking(intents, inst.qty);
+  return branchOverMinimums(root, lp, (amount) => violators(inst, amount), inst.minQty, budgets, t0, MIN_LPS, ranking);
 }

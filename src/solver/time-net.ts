@@ -385,12 +385,18 @@ function preferPriority(book: TimeBook, g: FlowGraph, sol: FlowSolution, rootArc
       lo = hi;
     }
     const d = pi[g.src[a]] - pi[g.dst[a]];
-    if (up >= 0 && Math.abs(g.pieceCost[up] + d) <= eps) {
+    // Tight: within the simplex's eps, and within what rounding leaves of this arc's own terms. Beside a 1e9 limit
+    // eps is 1e-3 while potentials near 1e9 resolve ~1e-7, so an arc that gains 1e-6 per unit is no tie.
+    const tie = (c: number) => {
+      const r = Math.abs(c + d);
+      return r <= eps && r <= 1e-12 * Math.max(1, Math.abs(c)) + Number.EPSILON * (Math.abs(pi[g.src[a]]) + Math.abs(pi[g.dst[a]]));
+    };
+    if (up >= 0 && tie(g.pieceCost[up])) {
       upAt[a] = src.length;
       src.push(g.src[a]), dst.push(g.dst[a]), cost.push(weight[a]), cap.push(upCap), arcOf.push(a);
       if (weight[a] < 0) gains = true;
     }
-    if (down >= 0 && Math.abs(g.pieceCost[down] + d) <= eps) {
+    if (down >= 0 && tie(g.pieceCost[down])) {
       downAt[a] = src.length;
       src.push(g.dst[a]), dst.push(g.src[a]), cost.push(-weight[a]), cap.push(downCap), arcOf.push(~a);
       if (weight[a] > 0) gains = true;
