@@ -312,10 +312,54 @@ export function solveTimeLp(book: TimeBook, fix: TimeFixings | null): TimeLp {
   directArcs(book, net, direct, ends, fix);
   net.arc(T, S, 0, Infinity);
   const graph = net.finish();
-  const start = sinkTree(graph);
-  const sol = seriesSimplex(graph, book.eps, start?.pi, start?.tree);
+  const sol = scatteredSimplex(graph, book.eps);
   const trades = decompose(book, net, preferPriority(book, graph, sol, rootArc));
   return summarise(book, net, sol.pi, trades, rootArc, buyRoot, ends, fix, bonus);
+}
+
+/**
+ * The circulation's optimum, the arcs handed to the simplex in a scattered order: arc i of its graph is arc
+ * (i × step) mod m of ours (step coprime to m; the sink → source arc stays last, as `sinkTree` wants). The net lists
+ * a leg's arcs together, and the simplex's candidate list, which takes the next violating arcs in order, then fills
+ * with arcs of one leg or hub whose cycles overlap: one pivot spoils the rest. Scattered, the list holds arcs of
+ * unrelated legs and slots and each pivot does more. The LP is the same; the answer is in our arcs.
+ */
+function scatteredSimplex(g: FlowGraph, eps: number): FlowSolution {
+  const m = g.src.length - 1;
+  const order = new Int32Array(m + 1); // the simplex's arc → ours
+  const step = coprimeStep(m);
+  for (let i = 0, a = 0; i < m; i++, a = a + step >= m ? a + step - m : a + step) order[i] = a;
+  order[m] = m;
+  const src = new Int32Array(m + 1);
+  const dst = new Int32Array(m + 1);
+  const pieceStart = new Int32Array(m + 2);
+  const pieceCost = new Float64Array(g.pieceCost.length);
+  const pieceCap = new Float64Array(g.pieceCap.length);
+  let p = 0;
+  for (let i = 0; i <= m; i++) {
+    const a = order[i];
+    src[i] = g.src[a];
+    dst[i] = g.dst[a];
+    pieceStart[i] = p;
+    for (let j = g.pieceStart[a]; j < g.pieceStart[a + 1]; j++, p++) (pieceCost[p] = g.pieceCost[j]), (pieceCap[p] = g.pieceCap[j]);
+  }
+  pieceStart[m + 1] = p;
+  const scattered = { V: g.V, src, dst, pieceStart, pieceCost, pieceCap };
+  const start = sinkTree(scattered);
+  const sol = seriesSimplex(scattered, eps, start?.pi, start?.tree);
+  const flow = new Float64Array(m + 1);
+  for (let i = 0; i <= m; i++) flow[order[i]] = sol.flow[i];
+  // Parents: an index past the arcs is an artificial arc (hung from the root), the same in both numberings.
+  const pred = sol.pred.map((a) => (a <= m ? order[a] : a));
+  return { flow, pi: sol.pi, pivots: sol.pivots, pred };
+}
+
+/** A step through m arcs that visits each once (coprime to m), near m / φ² (consecutive arcs land far apart). */
+function coprimeStep(m: number): number {
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  let step = Math.max(1, Math.round(m * 0.381966));
+  while (gcd(step, m) !== 1) step++;
+  return step;
 }
 
 /**
