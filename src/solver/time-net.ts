@@ -307,7 +307,8 @@ export function solveTimeLp(book: TimeBook, fix: TimeFixings | null): TimeLp {
     }
   }
   const ends = new Ends(book, net, buyRoot, sellRoot);
-  const direct = Uint8Array.from(legs, (l, k) => (book.twoSided[k] || forced(l.intent) ? 1 : 0));
+  const selfMeets = selfMeeting(book);
+  const direct = Uint8Array.from(legs, (l, k) => (selfMeets[k] || forced(l.intent) ? 1 : 0));
   hubArcs(book, net, direct, ends);
   directArcs(book, net, direct, ends, fix);
   net.arc(T, S, 0, Infinity);
@@ -776,6 +777,34 @@ class Joins {
       if (!Number.isNaN(to) && sides & 1) net.arc(v, to, 0, Infinity);
     }
   }
+}
+
+/**
+ * Per leg 1 when it must keep off the hubs so its agent does not trade with itself. Two legs of one agent on the two
+ * sides of a resource meet through a hub only where they are active in a common slot (two windowless legs share
+ * the untimed one), and the hop is barred when either of them keeps off the hubs (direct arcs skip the agent's own
+ * legs): of each such pair one goes direct, the one active in fewer slots (its direct arcs, to every compatible
+ * leg in each slot, are the fewer). An agent's legs in disjoint slots (a deferral's given and taken legs, as a rule)
+ * join hubs as anyone's.
+ */
+function selfMeeting(book: TimeBook): Uint8Array {
+  const { legs, intents } = book;
+  const out = new Uint8Array(legs.length);
+  const groups = new Map<string, number[]>(); // (agent, resource) → its legs, for agents on both sides
+  legs.forEach((l, k) => {
+    if (!book.twoSided[k]) return;
+    const key = `${intents[l.intent].agent}\u0000${l.resource}`;
+    (groups.get(key) ?? groups.set(key, []).get(key)!).push(k);
+  });
+  const share = (a: Leg, b: Leg) => (!windowed(a) && !windowed(b)) || Math.max(a.first, b.first) < Math.min(a.last, b.last);
+  const slots = (l: Leg) => l.last - l.first + (windowed(l) ? 0 : 1);
+  for (const group of groups.values())
+    for (const k of group)
+      for (const j of group) {
+        if (!legs[k].buy || legs[j].buy || out[k] || out[j] || !share(legs[k], legs[j])) continue;
+        out[slots(legs[j]) < slots(legs[k]) ? j : k] = 1;
+      }
+  return out;
 }
 
 /** Arcs leg to leg for direct legs: other agents, compatible, both active; forced intents only where the hop gains. */
