@@ -779,13 +779,16 @@ class Joins {
   }
 }
 
+/** Whether leg k admits counterpart region `region` (its latency cap, at a finite penalty). */
+const admits = (book: TimeBook, k: number, region: number) => book.reach[k].some((r) => r.region === region);
+
 /**
  * Per leg 1 when it must keep off the hubs so its agent does not trade with itself. Two legs of one agent on the two
  * sides of a resource meet through a hub only where they are active in a common slot (two windowless legs share
- * the untimed one), and the hop is barred when either of them keeps off the hubs (direct arcs skip the agent's own
- * legs): of each such pair one goes direct, the one active in fewer slots (its direct arcs, to every compatible
- * leg in each slot, are the fewer). An agent's legs in disjoint slots (a deferral's given and taken legs, as a rule)
- * join hubs as anyone's.
+ * the untimed one) and each admits the other's region; the hop is barred when either of them keeps off the hubs
+ * (direct arcs skip the agent's own legs): of each such pair one goes direct, the one active in fewer slots (its
+ * direct arcs, to every compatible leg in each slot, are the fewer). An agent's legs in disjoint slots (a deferral's
+ * given and taken legs, as a rule) join hubs as anyone's.
  */
 function selfMeeting(book: TimeBook): Uint8Array {
   const { legs, intents } = book;
@@ -802,6 +805,7 @@ function selfMeeting(book: TimeBook): Uint8Array {
     for (const k of group)
       for (const j of group) {
         if (!legs[k].buy || legs[j].buy || out[k] || out[j] || !share(legs[k], legs[j])) continue;
+        if (!admits(book, k, book.legRegion[j]) || !admits(book, j, book.legRegion[k])) continue;
         out[slots(legs[j]) < slots(legs[k]) ? j : k] = 1;
       }
   return out;
@@ -815,7 +819,6 @@ function directArcs(book: TimeBook, net: Net, direct: Uint8Array, ends: Ends, fi
     const key = `${book.legResource[k]}:${l.buy ? "b" : "s"}`;
     (bySide.get(key) ?? bySide.set(key, []).get(key)!).push(k);
   });
-  const admits = (k: number, region: number) => book.reach[k].some((r) => r.region === region);
   for (let k = 0; k < legs.length; k++) {
     if (!direct[k]) continue;
     const l = legs[k];
@@ -825,7 +828,7 @@ function directArcs(book: TimeBook, net: Net, direct: Uint8Array, ends: Ends, fi
       const B = legs[b];
       const X = legs[s];
       if (intents[B.intent].agent === intents[X.intent].agent) continue;
-      if (!admits(b, book.legRegion[s]) || !admits(s, book.legRegion[b])) continue;
+      if (!admits(book, b, book.legRegion[s]) || !admits(book, s, book.legRegion[b])) continue;
       const forcedSide = fix !== null && (fix.forced[B.intent] === 1 || fix.forced[X.intent] === 1);
       const penalty = hopGain(book, { buy: b, sell: s, slot: 0 }) - (B.value - X.value);
       // A plain pair that loses is not individually rational; a swap's hop may lose (its rationality is on its net).
