@@ -325,15 +325,60 @@ export function solveTimeLp(book: TimeBook, fix: TimeFixings | null): TimeLp {
     }
   }
   const ends = new Ends(book, net, buyRoot, sellRoot);
-  const direct = Uint8Array.from(legs, (l, k) => (book.twoSided[k] || forced(l.intent) ? 1 : 0));
+  const selfMeets = selfMeeting(book);
+  const direct = Uint8Array.from(legs, (l, k) => (selfMeets[k] || forced(l.intent) ? 1 : 0));
   hubArcs(book, net, direct, ends);
   directArcs(book, net, direct, ends, fix);
   net.arc(T, S, 0, Infinity);
   const graph = net.finish();
-  const start = sinkTree(graph);
-  const sol = seriesSimplex(graph, book.eps, start?.pi, start?.tree);
+  const sol = scatteredSimplex(graph, book.eps);
   const trades = decompose(book, net, preferPriority(book, graph, sol, rootArc));
   return summarise(book, net, sol.pi, trades, rootArc, buyRoot, ends, fix, bonus);
+}
+
+/**
+ * The circulation's optimum, the arcs handed to the simplex in a scattered order: arc i of its graph is arc
+ * (i × step) mod m of ours (step coprime to m; the sink → source arc stays last, as `sinkTree` wants). The net lists
+ * a leg's arcs together, and the simplex's candidate list, which takes the next violating arcs in order, then fills
+ * with arcs of one leg or hub whose cycles overlap: one pivot spoils the rest. Scattered, the list holds arcs of
+ * unrelated legs and slots and each pivot does more. The LP is the same; the answer is in our arcs.
+ */
+function scatteredSimplex(g: FlowGraph, eps: number): FlowSolution {
+  const m = g.src.length - 1;
+  const order = new Int32Array(m + 1); // the simplex's arc → ours
+  const step = coprimeStep(m);
+  for (let i = 0, a = 0; i < m; i++, a = a + step >= m ? a + step - m : a + step) order[i] = a;
+  order[m] = m;
+  const src = new Int32Array(m + 1);
+  const dst = new Int32Array(m + 1);
+  const pieceStart = new Int32Array(m + 2);
+  const pieceCost = new Float64Array(g.pieceCost.length);
+  const pieceCap = new Float64Array(g.pieceCap.length);
+  let p = 0;
+  for (let i = 0; i <= m; i++) {
+    const a = order[i];
+    src[i] = g.src[a];
+    dst[i] = g.dst[a];
+    pieceStart[i] = p;
+    for (let j = g.pieceStart[a]; j < g.pieceStart[a + 1]; j++, p++) (pieceCost[p] = g.pieceCost[j]), (pieceCap[p] = g.pieceCap[j]);
+  }
+  pieceStart[m + 1] = p;
+  const scattered = { V: g.V, src, dst, pieceStart, pieceCost, pieceCap };
+  const start = sinkTree(scattered);
+  const sol = seriesSimplex(scattered, eps, start?.pi, start?.tree);
+  const flow = new Float64Array(m + 1);
+  for (let i = 0; i <= m; i++) flow[order[i]] = sol.flow[i];
+  // Parents: an index past the arcs is an artificial arc (hung from the root), the same in both numberings.
+  const pred = sol.pred.map((a) => (a <= m ? order[a] : a));
+  return { flow, pi: sol.pi, pivots: sol.pivots, pred };
+}
+
+/** A step through m arcs that visits each once (coprime to m), near m / φ² (consecutive arcs land far apart). */
+function coprimeStep(m: number): number {
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  let step = Math.max(1, Math.round(m * 0.381966));
+  while (gcd(step, m) !== 1) step++;
+  return step;
 }
 
 /**
@@ -758,6 +803,38 @@ class Joins {
   }
 }
 
+/** Whether leg k admits counterpart region `region` (its latency cap, at a finite penalty). */
+const admits = (book: TimeBook, k: number, region: number) => book.reach[k].some((r) => r.region === region);
+
+/**
+ * Per leg 1 when it must keep off the hubs so its agent does not trade with itself. Two legs of one agent on the two
+ * sides of a resource meet through a hub only where they are active in a common slot (two windowless legs share
+ * the untimed one) and each admits the other's region; the hop is barred when either of them keeps off the hubs
+ * (direct arcs skip the agent's own legs): of each such pair one goes direct, the one active in fewer slots (its
+ * direct arcs, to every compatible leg in each slot, are the fewer). An agent's legs in disjoint slots (a deferral's
+ * given and taken legs, as a rule) join hubs as anyone's.
+ */
+function selfMeeting(book: TimeBook): Uint8Array {
+  const { legs, intents } = book;
+  const out = new Uint8Array(legs.length);
+  const groups = new Map<string, number[]>(); // (agent, resource) → its legs, for agents on both sides
+  legs.forEach((l, k) => {
+    if (!book.twoSided[k]) return;
+    const key = `${intents[l.intent].agent}\u0000${l.resource}`;
+    (groups.get(key) ?? groups.set(key, []).get(key)!).push(k);
+  });
+  const share = (a: Leg, b: Leg) => (!windowed(a) && !windowed(b)) || Math.max(a.first, b.first) < Math.min(a.last, b.last);
+  const slots = (l: Leg) => l.last - l.first + (windowed(l) ? 0 : 1);
+  for (const group of groups.values())
+    for (const k of group)
+      for (const j of group) {
+        if (!legs[k].buy || legs[j].buy || out[k] || out[j] || !share(legs[k], legs[j])) continue;
+        if (!admits(book, k, book.legRegion[j]) || !admits(book, j, book.legRegion[k])) continue;
+        out[slots(legs[j]) < slots(legs[k]) ? j : k] = 1;
+      }
+  return out;
+}
+
 /** Arcs leg to leg for direct legs: other agents, compatible, both active; forced intents only where the hop gains. */
 function directArcs(book: TimeBook, net: Net, direct: Uint8Array, ends: Ends, fix: TimeFixings | null): void {
   const { legs, intents, slots } = book;
@@ -766,7 +843,6 @@ function directArcs(book: TimeBook, net: Net, direct: Uint8Array, ends: Ends, fi
     const key = `${book.legResource[k]}:${l.buy ? "b" : "s"}`;
     (bySide.get(key) ?? bySide.set(key, []).get(key)!).push(k);
   });
-  const admits = (k: number, region: number) => book.reach[k].some((r) => r.region === region);
   for (let k = 0; k < legs.length; k++) {
     if (!direct[k]) continue;
     const l = legs[k];
@@ -776,7 +852,7 @@ function directArcs(book: TimeBook, net: Net, direct: Uint8Array, ends: Ends, fi
       const B = legs[b];
       const X = legs[s];
       if (intents[B.intent].agent === intents[X.intent].agent) continue;
-      if (!admits(b, book.legRegion[s]) || !admits(s, book.legRegion[b])) continue;
+      if (!admits(book, b, book.legRegion[s]) || !admits(book, s, book.legRegion[b])) continue;
       const forcedSide = fix !== null && (fix.forced[B.intent] === 1 || fix.forced[X.intent] === 1);
       const penalty = hopGain(book, { buy: b, sell: s, slot: 0 }) - (B.value - X.value);
       // A plain pair that loses is not individually rational; a swap's hop may lose (its rationality is on its net).

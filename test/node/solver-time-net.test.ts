@@ -46,4 +46,31 @@ describe("time network: open legs through region nodes, capped and soft legs thr
       agrees(m.intents, m.latency, m.now, `seed ${seed}`);
     }
   });
+  it("an agent on both sides of a resource: legs that share a slot never trade with each other, the others meet through hubs", () => {
+    // Agent a buys over 10–14 h and sells over 12–16 h (they share 12–14 h: a hub would pair them); deferral d gives
+    // 10–12 h and takes 14–18 h (disjoint: its legs join hubs); deferral e gives 11–13 h and takes 12–15 h (shared).
+    const latency: LatencyTable = { "us-east": { "us-east": 1 } };
+    const at = Date.parse("2026-12-06T09:00:00.000Z");
+    const plain = (id: string, agent: string, side: "buy" | "sell", limitPrice: number, window: { start: string; end: string }): Intent => ({ id, agent, region: "us-east", side, resource: "gpu", quantity: 10, limitPrice, window });
+    const deferral = (id: string, agent: string, give: { start: string; end: string }, take: { start: string; end: string }): Intent => ({ id, agent, region: "us-east", side: "sell", kind: "deferral", resource: "gpu", quantity: 10, limitPrice: 0.2, window: give, swapFor: { resource: "gpu", window: take, limitPrice: 2.2 } });
+    const intents: Intent[] = [
+      plain("a-buy", "a", "buy", 3, w("06T10", "06T14")),
+      plain("a-sell", "a", "sell", 1, w("06T12", "06T16")),
+      deferral("d", "d", w("06T10", "06T12"), w("06T14", "06T18")),
+      deferral("e", "e", w("06T11", "06T13"), w("06T12", "06T15")),
+      plain("b-buy", "b", "buy", 2.5, w("06T12", "06T18")),
+      plain("s-sell", "s", "sell", 0.5, w("06T10", "06T14")),
+      plain("t-sell", "t", "sell", 0.8, w("06T12", "06T17")),
+    ];
+    const agentOf = new Map(intents.map((it) => [it.id, it.agent]));
+    const r = agrees(intents, latency, at, "two-sided agents");
+    expect(r.fills.length).toBeGreaterThan(0);
+    for (const f of r.fills) expect(agentOf.get(f.buy), `${f.buy} ← ${f.sell}`).not.toBe(agentOf.get(f.sell));
+    for (let seed = 1; seed <= 40; seed++) {
+      const m = generateWindowedMarket(seed, { size: 16 + (seed % 3) * 6, regions: 1 + (seed % 3), resources: 1 + (seed % 2), agents: 3 + (seed % 3), deferralShare: 0.3, swapShare: seed % 2 ? 0.2 : 0, maxWindowHours: 24, minQuantityShare: 0, allOrNoneShare: 0 });
+      const ids = new Map(m.intents.map((it) => [it.id, it.agent]));
+      const out = agrees(m.intents, m.latency, m.now, `shared agents, seed ${seed}`);
+      for (const f of out.fills) expect(ids.get(f.buy), `seed ${seed}: ${f.buy} ← ${f.sell}`).not.toBe(ids.get(f.sell));
+    }
+  });
 });
