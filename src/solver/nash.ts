@@ -58,6 +58,7 @@ export function nashPrices(inp: NashInput): Float64Array {
   const inPart = new Int32Array(inp.n).fill(-1); // intent → local index within the part being split
   const inLow = new Uint8Array(inp.n);
   let exact: Uint8Array | undefined; // fills priced exactly (exact.ts), per fill
+  const warm: Given = { toBuy: new Float64Array(m), toSell: new Float64Array(m) };
   for (const fills of comps.values()) {
     const nodes = new Set<number>();
     for (const f of fills) {
@@ -72,7 +73,7 @@ export function nashPrices(inp: NashInput): Float64Array {
       for (const f of fills) exact[f] = 1;
       continue;
     }
-    decompose(inp, G, q, list, fills, shareBuy, inPart, inLow);
+    decompose(inp, G, q, list, fills, shareBuy, inPart, inLow, warm);
   }
   for (const f of active) {
     if (exact && exact[f]) continue;
@@ -85,7 +86,17 @@ export function nashPrices(inp: NashInput): Float64Array {
 }
 
 /** Splits the surplus of `fills` among `nodes` (fills may have one endpoint outside: it then goes to the inside one). */
-function decompose(inp: NashInput, G: Float64Array, q: Float64Array, nodes0: number[], fills0: number[], shareBuy: Float64Array, inPart: Int32Array, inLow: Uint8Array): void {
+function decompose(
+  inp: NashInput,
+  G: Float64Array,
+  q: Float64Array,
+  nodes0: number[],
+  fills0: number[],
+  shareBuy: Float64Array,
+  inPart: Int32Array,
+  inLow: Uint8Array,
+  warm: Given,
+): void {
   const stack: { nodes: number[]; fills: number[] }[] = [{ nodes: nodes0, fills: fills0 }];
   let prev: number[] = [];
   while (stack.length > 0) {
@@ -107,13 +118,19 @@ function decompose(inp: NashInput, G: Float64Array, q: Float64Array, nodes0: num
     for (const k of nodes) qTot += q[k];
     const lambda = gTot / qTot;
     const eps = 1e-12 * gTot;
-    const part = treeFlow(inp, G, q, nodes, fills, inPart, lambda, eps) ?? netFlow(inp, G, q, nodes, fills, inPart, lambda, eps);
-    const { flow, toBuy: flowBuy, toSell: flowSell, reach } = part;
+    const tree = treeFlow(inp, G, q, nodes, fills, inPart, lambda, eps);
+    // A cycle: the cut by push–relabel when it splits the part; Dinic's own flow where the part is at one level (its
+    // split of the surplus there is the price, so the same flow as ever).
+    const probe = tree ? null : probeFlow(inp, G, q, nodes, fills, inPart, lambda, eps, warm);
+    if (probe && !atLevel(probe, gTot, eps)) {
+      splitAt(inp, nodes, fills, probe.reach, inLow, stack);
+      continue;
+    }
+    const part = tree ?? netFlow(inp, G, q, nodes, fills, inPart, lambda, eps);
+    const { toBuy: flowBuy, toSell: flowSell, reach } = part;
     const nf = fills.length;
-    const T: number[] = [];
-    const U: number[] = [];
-    for (let i = 0; i < nn; i++) (reach[i] ? U : T).push(nodes[i]);
-    if (U.length === 0 || T.length === 0 || flow >= gTot - eps) {
+    if (!tree) for (let i = 0; i < nf; i++) (warm.toBuy[fills[i]] = flowBuy[i]), (warm.toSell[fills[i]] = flowSell[i]);
+    if (atLevel(part, gTot, eps)) {
       // Everyone at level λ: the flow is the split; a rounding remainder goes to the buyer.
       for (let i = 0; i < nf; i++) {
         const f = fills[i];
@@ -126,18 +143,32 @@ function decompose(inp: NashInput, G: Float64Array, q: Float64Array, nodes0: num
       }
       continue;
     }
-    for (const k of T) inLow[k] = 1;
-    const lowFills: number[] = [];
-    const highFills: number[] = [];
-    for (const f of fills) {
-      if (inLow[inp.fillBuy[f]] || inLow[inp.fillSell[f]]) lowFills.push(f);
-      else highFills.push(f);
-    }
-    for (const k of T) inLow[k] = 0;
-    stack.push({ nodes: T, fills: lowFills });
-    stack.push({ nodes: U, fills: highFills });
+    splitAt(inp, nodes, fills, reach, inLow, stack);
   }
   for (const k of prev) inPart[k] = -1;
+}
+
+/** Everyone of the part at its level λ: the cut leaves one side empty, or the flow takes all the surplus. */
+function atLevel({ flow, reach }: { flow: number; reach: Uint8Array }, gTot: number, eps: number): boolean {
+  const up = reach.reduce((a, r) => a + r, 0);
+  return up === 0 || up === reach.length || flow >= gTot - eps;
+}
+
+/** Pushes the part's two sides: the intents below λ (not reached) with every fill touching them, then the rest. */
+function splitAt(inp: NashInput, nodes: number[], fills: number[], reach: Uint8Array, inLow: Uint8Array, stack: { nodes: number[]; fills: number[] }[]): void {
+  const T: number[] = [];
+  const U: number[] = [];
+  for (let i = 0; i < nodes.length; i++) (reach[i] ? U : T).push(nodes[i]);
+  for (const k of T) inLow[k] = 1;
+  const lowFills: number[] = [];
+  const highFills: number[] = [];
+  for (const f of fills) {
+    if (inLow[inp.fillBuy[f]] || inLow[inp.fillSell[f]]) lowFills.push(f);
+    else highFills.push(f);
+  }
+  for (const k of T) inLow[k] = 0;
+  stack.push({ nodes: T, fills: lowFills });
+  stack.push({ nodes: U, fills: highFills });
 }
 
 /** When the part falls apart into pieces joined by no fill: each piece pushed on `stack` (then true). */
@@ -300,6 +331,314 @@ function treeFlow(inp: NashInput, G: Float64Array, q: Float64Array, nodes: numbe
     }
   }
   return { flow, toBuy, toSell, reach };
+}
+
+/** Per fill (by its index in the book): what the last flow through it gave its buyer and its seller. */
+interface Given {
+  toBuy: Float64Array;
+  toSell: Float64Array;
+}
+
+/**
+ * The part's cut at λ from any maximum flow (the intents reachable from the source in its residual network are the
+ * same for all of them): push–relabel, FIFO, with global relabelling, started from the flow of the part that
+ * contained this one (`warm`, per fill: on a split each fill stays with one side, and what it gave an intent now
+ * outside is back at the fill; intents given more than λ·q start with that excess). Its flow is written back to
+ * `warm` for the parts below. Null when the flow it ends with still reaches the sink (then Dinic decides).
+ */
+function probeFlow(inp: NashInput, G: Float64Array, q: Float64Array, nodes: number[], fills: number[], inPart: Int32Array, lambda: number, eps: number, warm: Given): { flow: number; reach: Uint8Array } | null {
+  const nn = nodes.length;
+  const nf = fills.length;
+  const net = new PushRelabel(nn, nf, eps);
+  for (let i = 0; i < nf; i++) {
+    const f = fills[i];
+    net.addFill(i, inPart[inp.fillBuy[f]], inPart[inp.fillSell[f]], G[f], warm.toBuy[f], warm.toSell[f]);
+  }
+  for (let k = 0; k < nn; k++) net.setCap(k, lambda * q[nodes[k]]);
+  net.run();
+  const reach = net.reach();
+  if (!reach) return null;
+  for (let i = 0; i < nf; i++) {
+    warm.toBuy[fills[i]] = net.toBuy[i];
+    warm.toSell[fills[i]] = net.toSell[i];
+  }
+  return { flow: net.flow(), reach };
+}
+
+/**
+ * Maximum flow on a part's network (source → fills, capacity their surplus; fill → its intents, unbounded; intent →
+ * sink, capacity λ·q) by push–relabel: fills are nodes nn.., intents 0..nn−1; residuals and excesses up to eps count
+ * as zero. `run` finds a maximum preflow; the excess that cannot reach the sink then goes back (from an intent to the
+ * fills that fed it, from a fill to the source), which leaves a maximum flow.
+ */
+class PushRelabel {
+  readonly toBuy: Float64Array;
+  readonly toSell: Float64Array;
+  private readonly buyer: Int32Array;
+  private readonly seller: Int32Array;
+  private readonly G: Float64Array;
+  private readonly cap: Float64Array;
+  private readonly sunk: Float64Array; // per intent: its flow to the sink
+  private readonly excess: Float64Array; // intents, then fills
+  private readonly label: Int32Array; // intents, then fills; the sink is 0
+  private readonly start: Int32Array; // intent → its fills (CSR), filled by `index`
+  private adj: Int32Array;
+  private readonly cur: Int32Array;
+  private readonly queue: Int32Array; // the active nodes, a ring
+  private readonly queued: Uint8Array;
+  private readonly bfs: Int32Array;
+  private readonly top: number; // the source's label: a node labelled this high cannot reach the sink
+  private readonly nn: number;
+  private readonly nf: number;
+  private readonly eps: number;
+  private head = 0;
+  private tail = 0;
+  private count = 0;
+  constructor(nn: number, nf: number, eps: number) {
+    this.nn = nn;
+    this.nf = nf;
+    this.eps = eps;
+    const nv = nn + nf;
+    this.toBuy = new Float64Array(nf);
+    this.toSell = new Float64Array(nf);
+    this.buyer = new Int32Array(nf);
+    this.seller = new Int32Array(nf);
+    this.G = new Float64Array(nf);
+    this.cap = new Float64Array(nn);
+    this.sunk = new Float64Array(nn);
+    this.excess = new Float64Array(nv);
+    this.label = new Int32Array(nv);
+    this.start = new Int32Array(nn + 1);
+    this.adj = new Int32Array(0);
+    this.cur = new Int32Array(nn);
+    this.queue = new Int32Array(nv);
+    this.queued = new Uint8Array(nv);
+    this.bfs = new Int32Array(nv);
+    this.top = nv + 2;
+  }
+  /** Fill i between local intents b and s (−1: outside the part), with what it gave each before (clamped to G). */
+  addFill(i: number, b: number, s: number, g: number, gaveB: number, gaveS: number): void {
+    this.buyer[i] = b;
+    this.seller[i] = s;
+    this.G[i] = g;
+    const tb = b >= 0 ? Math.min(Math.max(gaveB, 0), g) : 0;
+    const ts = s >= 0 ? Math.min(Math.max(gaveS, 0), g - tb) : 0;
+    this.toBuy[i] = tb;
+    this.toSell[i] = ts;
+    this.excess[this.nn + i] = g - tb - ts;
+    if (b >= 0) this.excess[b] += tb;
+    if (s >= 0) this.excess[s] += ts;
+  }
+  setCap(k: number, c: number): void {
+    this.cap[k] = c;
+    const sunk = Math.min(this.excess[k], c);
+    this.sunk[k] = sunk;
+    this.excess[k] -= sunk;
+  }
+  /** Σ flow into the sink. */
+  flow(): number {
+    let f = 0;
+    for (let k = 0; k < this.nn; k++) f += this.sunk[k];
+    return f;
+  }
+  run(): void {
+    this.index();
+    this.globalRelabel();
+    const nv = this.nn + this.nf;
+    for (let v = 0; v < nv; v++) this.enqueue(v);
+    let relabels = 0;
+    while (this.count > 0) {
+      const v = this.queue[this.head];
+      this.head = this.head + 1 === nv ? 0 : this.head + 1;
+      this.count--;
+      this.queued[v] = 0;
+      if (this.label[v] >= this.top) continue; // cut off from the sink by a global relabelling
+      relabels += v < this.nn ? this.dischargeIntent(v) : this.dischargeFill(v - this.nn);
+      if (relabels > nv) {
+        relabels = 0;
+        this.globalRelabel();
+      }
+    }
+    this.returnExcess();
+  }
+  /** Queues v (FIFO) if it is active: excess, and a label that can still reach the sink. */
+  private enqueue(v: number): void {
+    if (this.queued[v] || this.label[v] >= this.top || !(this.excess[v] > this.eps)) return;
+    const nv = this.nn + this.nf;
+    this.queued[v] = 1;
+    this.queue[this.tail] = v;
+    this.tail = this.tail + 1 === nv ? 0 : this.tail + 1;
+    this.count++;
+  }
+  /** CSR lists of each intent's fills. */
+  private index(): void {
+    const { nn, nf, buyer, seller, start } = this;
+    for (let i = 0; i < nf; i++) {
+      if (buyer[i] >= 0) start[buyer[i] + 1]++;
+      if (seller[i] >= 0) start[seller[i] + 1]++;
+    }
+    for (let k = 0; k < nn; k++) start[k + 1] += start[k];
+    const pos = start.slice(0, nn);
+    this.adj = new Int32Array(start[nn]);
+    for (let i = 0; i < nf; i++) {
+      if (buyer[i] >= 0) this.adj[pos[buyer[i]]++] = i;
+      if (seller[i] >= 0) this.adj[pos[seller[i]]++] = i;
+    }
+  }
+  /** What fill i gave intent k (the residual of k back to i). */
+  private given(i: number, k: number): number {
+    return this.buyer[i] === k ? this.toBuy[i] : this.toSell[i];
+  }
+  /** Exact distances to the sink in the residual network (breadth first, backwards); `top` where there is none. */
+  private globalRelabel(): void {
+    const { nn, label, bfs: queue, cap, sunk, eps, top, start, adj, buyer, seller } = this;
+    label.fill(top);
+    let tail = 0;
+    for (let k = 0; k < nn; k++) {
+      if (cap[k] - sunk[k] > eps) {
+        label[k] = 1;
+        queue[tail++] = k;
+      }
+    }
+    for (let h = 0; h < tail; h++) {
+      const v = queue[h];
+      const d = label[v] + 1;
+      if (v < nn) {
+        // Fills reach v always (unbounded arcs).
+        for (let j = start[v]; j < start[v + 1]; j++) {
+          const w = nn + adj[j];
+          if (label[w] === top) {
+            label[w] = d;
+            queue[tail++] = w;
+          }
+        }
+      } else {
+        // Intents reach fill i where i gave them something.
+        const i = v - nn;
+        const b = buyer[i];
+        const s = seller[i];
+        if (b >= 0 && label[b] === top && this.toBuy[i] > eps) {
+          label[b] = d;
+          queue[tail++] = b;
+        }
+        if (s >= 0 && label[s] === top && this.toSell[i] > eps) {
+          label[s] = d;
+          queue[tail++] = s;
+        }
+      }
+    }
+    this.cur.set(start.subarray(0, nn));
+  }
+  /** Pushes fill i's excess to an intent one label lower, else relabels it; returns the relabels done. */
+  private dischargeFill(i: number): number {
+    const { nn, label, excess, buyer, seller, top } = this;
+    const v = nn + i;
+    const b = buyer[i];
+    const s = seller[i];
+    const ex = excess[v];
+    if (b >= 0 && label[b] === label[v] - 1) {
+      this.toBuy[i] += ex;
+      excess[b] += ex;
+      excess[v] = 0;
+      this.enqueue(b);
+      return 0;
+    }
+    if (s >= 0 && label[s] === label[v] - 1) {
+      this.toSell[i] += ex;
+      excess[s] += ex;
+      excess[v] = 0;
+      this.enqueue(s);
+      return 0;
+    }
+    const lb = b >= 0 ? label[b] : top;
+    const ls = s >= 0 ? label[s] : top;
+    label[v] = Math.min(top, Math.min(lb, ls) + 1);
+    this.enqueue(v);
+    return 1;
+  }
+  /** Pushes intent k's excess to the sink or back to fills that gave it some, relabelling when stuck. */
+  private dischargeIntent(k: number): number {
+    const { nn, label, excess, cap, sunk, eps, top, start, adj, cur, buyer } = this;
+    let relabels = 0;
+    while (excess[k] > eps) {
+      if (label[k] === 1 && cap[k] - sunk[k] > eps) {
+        const amt = Math.min(excess[k], cap[k] - sunk[k]);
+        sunk[k] += amt;
+        excess[k] -= amt;
+        continue;
+      }
+      let j = cur[k];
+      const end = start[k + 1];
+      for (; j < end; j++) {
+        const i = adj[j];
+        const w = nn + i;
+        if (label[w] !== label[k] - 1) continue;
+        const isBuy = buyer[i] === k;
+        const gave = isBuy ? this.toBuy[i] : this.toSell[i];
+        if (!(gave > eps)) continue;
+        const amt = Math.min(excess[k], gave);
+        if (isBuy) this.toBuy[i] = gave - amt;
+        else this.toSell[i] = gave - amt;
+        excess[k] -= amt;
+        excess[w] += amt;
+        this.enqueue(w);
+        if (excess[k] <= eps) break;
+      }
+      cur[k] = j < end ? j : start[k];
+      if (j < end) break;
+      // Relabel: one above the lowest neighbour it still has an arc to.
+      let d = top;
+      if (cap[k] - sunk[k] > eps) d = 1;
+      for (let jj = start[k]; jj < end && d > 1; jj++) {
+        const i = adj[jj];
+        if (this.given(i, k) > eps) d = Math.min(d, label[nn + i] + 1);
+      }
+      label[k] = Math.min(d, top);
+      relabels++;
+      if (label[k] >= top) break;
+    }
+    return relabels;
+  }
+  /** What cannot reach the sink goes back: each intent's excess to the fills that fed it, a fill's to the source. */
+  private returnExcess(): void {
+    const { nn, excess, start, adj, buyer } = this;
+    for (let k = 0; k < nn; k++) {
+      for (let j = start[k]; j < start[k + 1] && excess[k] > 0; j++) {
+        const i = adj[j];
+        const isBuy = buyer[i] === k;
+        const gave = isBuy ? this.toBuy[i] : this.toSell[i];
+        const amt = Math.min(excess[k], gave);
+        if (isBuy) this.toBuy[i] = gave - amt;
+        else this.toSell[i] = gave - amt;
+        excess[k] -= amt;
+      }
+    }
+  }
+  /** Intents reachable from the source in the residual network; null if the sink is (the flow is not maximum). */
+  reach(): Uint8Array | null {
+    const { nn, nf, G, toBuy, toSell, buyer, seller, cap, sunk, eps, start, adj, bfs: queue } = this;
+    const seen = new Uint8Array(nn + nf);
+    let tail = 0;
+    const see = (v: number) => {
+      if (!seen[v]) {
+        seen[v] = 1;
+        queue[tail++] = v;
+      }
+    };
+    for (let i = 0; i < nf; i++) if (G[i] - toBuy[i] - toSell[i] > eps) see(nn + i);
+    for (let h = 0; h < tail; h++) {
+      const v = queue[h];
+      if (v >= nn) {
+        const i = v - nn;
+        if (buyer[i] >= 0) see(buyer[i]);
+        if (seller[i] >= 0) see(seller[i]);
+        continue;
+      }
+      if (cap[v] - sunk[v] > eps) return null;
+      for (let j = start[v]; j < start[v + 1]; j++) if (this.given(adj[j], v) > eps) see(nn + adj[j]);
+    }
+    return seen.subarray(0, nn);
+  }
 }
 
 /** The same max flow on a general part, by Dinic's algorithm. */
