@@ -111,14 +111,15 @@ function decompose(
       for (const f of fills) shareBuy[f] = inp.fillBuy[f] === k ? G[f] : 0;
       continue;
     }
-    if (splitParts(inp, nodes, fills, inPart, stack)) continue;
+    const joining = splitParts(inp, nodes, fills, inPart, stack);
+    if (joining < 0) continue;
     let gTot = 0;
     let qTot = 0;
     for (const f of fills) gTot += G[f];
     for (const k of nodes) qTot += q[k];
     const lambda = gTot / qTot;
     const eps = 1e-12 * gTot;
-    const tree = treeFlow(inp, G, q, nodes, fills, inPart, lambda, eps);
+    const tree = joining === nn - 1 ? treeFlow(inp, G, q, nodes, fills, inPart, lambda, eps) : null;
     // A cycle: the cut by push–relabel when it splits the part; Dinic's own flow where the part is at one level (its
     // split of the surplus there is the price, so the same flow as ever).
     const probe = tree ? null : probeFlow(inp, G, q, nodes, fills, inPart, lambda, eps, warm);
@@ -171,8 +172,11 @@ function splitAt(inp: NashInput, nodes: number[], fills: number[], reach: Uint8A
   stack.push({ nodes: U, fills: highFills });
 }
 
-/** When the part falls apart into pieces joined by no fill: each piece pushed on `stack` (then true). */
-function splitParts(inp: NashInput, nodes: number[], fills: number[], inPart: Int32Array, stack: { nodes: number[]; fills: number[] }[]): boolean {
+/**
+ * When the part falls apart into pieces joined by no fill: each piece pushed on `stack` (then −1). Else the number
+ * of fills between two of its intents (one less than its intents when it is a tree).
+ */
+function splitParts(inp: NashInput, nodes: number[], fills: number[], inPart: Int32Array, stack: { nodes: number[]; fills: number[] }[]): number {
   const nn = nodes.length;
   const parent = new Int32Array(nn);
   for (let i = 0; i < nn; i++) parent[i] = i;
@@ -181,10 +185,12 @@ function splitParts(inp: NashInput, nodes: number[], fills: number[], inPart: In
     return x;
   };
   let pieces = nn;
+  let joining = 0;
   for (const f of fills) {
     const b = inPart[inp.fillBuy[f]];
     const s = inPart[inp.fillSell[f]];
     if (b < 0 || s < 0) continue;
+    joining++;
     const x = find(b);
     const y = find(s);
     if (x !== y) {
@@ -192,7 +198,7 @@ function splitParts(inp: NashInput, nodes: number[], fills: number[], inPart: In
       pieces--;
     }
   }
-  if (pieces === 1) return false;
+  if (pieces === 1) return joining;
   const pieceOf = new Int32Array(nn).fill(-1);
   const parts: { nodes: number[]; fills: number[] }[] = [];
   for (let i = 0; i < nn; i++) {
@@ -208,7 +214,7 @@ function splitParts(inp: NashInput, nodes: number[], fills: number[], inPart: In
     parts[pieceOf[find(b >= 0 ? b : inPart[inp.fillSell[f]])]].fills.push(f);
   }
   stack.push(...parts);
-  return true;
+  return -1;
 }
 
 interface PartFlow {
