@@ -373,9 +373,11 @@ function probeFlow(inp: NashInput, G: Float64Array, q: Float64Array, nodes: numb
 
 /**
  * Maximum flow on a part's network (source → fills, capacity their surplus; fill → its intents, unbounded; intent →
- * sink, capacity λ·q) by push–relabel: fills are nodes nn.., intents 0..nn−1; residuals and excesses up to eps count
- * as zero. `run` finds a maximum preflow; the excess that cannot reach the sink then goes back (from an intent to the
- * fills that fed it, from a fill to the source), which leaves a maximum flow.
+ * sink, capacity λ·q) by push–relabel on the intents alone: a fill's surplus starts with one of its intents, and an
+ * intent's excess moves through a fill that gave it some to that fill's other intent (the path intent → fill →
+ * intent of the full network, one push). Residuals and excesses up to eps count as zero. `run` finds a maximum
+ * preflow; the excess that cannot reach the sink then goes back to the fills that fed it (and so to the source),
+ * which leaves a maximum flow.
  */
 class PushRelabel {
   readonly toBuy: Float64Array;
@@ -385,15 +387,15 @@ class PushRelabel {
   private readonly G: Float64Array;
   private readonly cap: Float64Array;
   private readonly sunk: Float64Array; // per intent: its flow to the sink
-  private readonly excess: Float64Array; // intents, then fills
-  private readonly label: Int32Array; // intents, then fills; the sink is 0
+  private readonly excess: Float64Array;
+  private readonly label: Int32Array; // the sink is 0
   private readonly start: Int32Array; // intent → its fills (CSR), filled by `index`
   private adj: Int32Array;
   private readonly cur: Int32Array;
-  private readonly queue: Int32Array; // the active nodes, a ring
+  private readonly queue: Int32Array; // the active intents, a ring
   private readonly queued: Uint8Array;
   private readonly bfs: Int32Array;
-  private readonly top: number; // the source's label: a node labelled this high cannot reach the sink
+  private readonly top: number; // the source's label: an intent labelled this high cannot reach the sink
   private readonly nn: number;
   private readonly nf: number;
   private readonly eps: number;
@@ -404,7 +406,6 @@ class PushRelabel {
     this.nn = nn;
     this.nf = nf;
     this.eps = eps;
-    const nv = nn + nf;
     this.toBuy = new Float64Array(nf);
     this.toSell = new Float64Array(nf);
     this.buyer = new Int32Array(nf);
@@ -412,15 +413,15 @@ class PushRelabel {
     this.G = new Float64Array(nf);
     this.cap = new Float64Array(nn);
     this.sunk = new Float64Array(nn);
-    this.excess = new Float64Array(nv);
-    this.label = new Int32Array(nv);
+    this.excess = new Float64Array(nn);
+    this.label = new Int32Array(nn);
     this.start = new Int32Array(nn + 1);
     this.adj = new Int32Array(0);
     this.cur = new Int32Array(nn);
-    this.queue = new Int32Array(nv);
-    this.queued = new Uint8Array(nv);
-    this.bfs = new Int32Array(nv);
-    this.top = nv + 2;
+    this.queue = new Int32Array(nn);
+    this.queued = new Uint8Array(nn);
+    this.bfs = new Int32Array(nn);
+    this.top = nn + 1;
   }
   /** Fill i between local intents b and s (−1: outside the part), with what it gave each before (clamped to G). */
   addFill(i: number, b: number, s: number, g: number, gaveB: number, gaveS: number): void {
@@ -428,18 +429,11 @@ class PushRelabel {
     this.seller[i] = s;
     this.G[i] = g;
     const tb = b >= 0 ? Math.min(Math.max(gaveB, 0), g) : 0;
-    const ts = s >= 0 ? Math.min(Math.max(gaveS, 0), g - tb) : 0;
     this.toBuy[i] = tb;
-    this.toSell[i] = ts;
-    this.excess[this.nn + i] = g - tb - ts;
-    if (b >= 0) this.excess[b] += tb;
-    if (s >= 0) this.excess[s] += ts;
+    this.toSell[i] = s >= 0 ? Math.min(Math.max(gaveS, 0), g - tb) : 0;
   }
   setCap(k: number, c: number): void {
     this.cap[k] = c;
-    const sunk = Math.min(this.excess[k], c);
-    this.sunk[k] = sunk;
-    this.excess[k] -= sunk;
   }
   /** Σ flow into the sink. */
   flow(): number {
@@ -449,57 +443,60 @@ class PushRelabel {
   }
   run(): void {
     this.index();
-    this.fillRoom();
+    this.preflow();
     this.globalRelabel();
-    const nv = this.nn + this.nf;
-    for (let v = 0; v < nv; v++) this.enqueue(v);
+    const nn = this.nn;
+    for (let k = 0; k < nn; k++) this.enqueue(k);
     let relabels = 0;
     while (this.count > 0) {
-      const v = this.queue[this.head];
-      this.head = this.head + 1 === nv ? 0 : this.head + 1;
+      const k = this.queue[this.head];
+      this.head = this.head + 1 === nn ? 0 : this.head + 1;
       this.count--;
-      this.queued[v] = 0;
-      if (this.label[v] >= this.top) continue; // cut off from the sink by a global relabelling
-      relabels += v < this.nn ? this.dischargeIntent(v) : this.dischargeFill(v - this.nn);
-      if (relabels > nv / 4) {
+      this.queued[k] = 0;
+      if (this.label[k] >= this.top) continue; // cut off from the sink by a global relabelling
+      relabels += this.discharge(k);
+      if (relabels > nn / 2) {
         relabels = 0;
         this.globalRelabel();
       }
     }
     this.returnExcess();
   }
-  /** Each fill's excess straight to the sink through its intents' spare room first (a cheap start for the pushes). */
-  private fillRoom(): void {
-    const { nn, nf, excess, buyer, seller, cap, sunk } = this;
+  /**
+   * The preflow to start from: what each fill gave before stays; the rest of its surplus goes to its intent with
+   * more spare room (below λ·q); each intent sinks what it can.
+   */
+  private preflow(): void {
+    const { nn, nf, buyer, seller, G, cap, sunk, excess, toBuy, toSell } = this;
+    const got = excess; // each intent's inflow, until split into sunk and excess below
     for (let i = 0; i < nf; i++) {
-      const v = nn + i;
+      if (buyer[i] >= 0) got[buyer[i]] += toBuy[i];
+      if (seller[i] >= 0) got[seller[i]] += toSell[i];
+    }
+    for (let i = 0; i < nf; i++) {
+      const rest = G[i] - toBuy[i] - toSell[i];
+      if (!(rest > 0)) continue;
       const b = buyer[i];
-      if (b >= 0 && excess[v] > 0 && excess[b] === 0) {
-        const amt = Math.min(excess[v], cap[b] - sunk[b]);
-        if (amt > 0) {
-          this.toBuy[i] += amt;
-          sunk[b] += amt;
-          excess[v] -= amt;
-        }
-      }
       const s = seller[i];
-      if (s >= 0 && excess[v] > 0 && excess[s] === 0) {
-        const amt = Math.min(excess[v], cap[s] - sunk[s]);
-        if (amt > 0) {
-          this.toSell[i] += amt;
-          sunk[s] += amt;
-          excess[v] -= amt;
-        }
+      if (b >= 0 && (s < 0 || cap[b] - got[b] >= cap[s] - got[s])) {
+        toBuy[i] += rest;
+        got[b] += rest;
+      } else {
+        toSell[i] += rest;
+        got[s] += rest;
       }
     }
+    for (let k = 0; k < nn; k++) {
+      sunk[k] = Math.min(got[k], cap[k]);
+      excess[k] = got[k] - sunk[k];
+    }
   }
-  /** Queues v (FIFO) if it is active: excess, and a label that can still reach the sink. */
-  private enqueue(v: number): void {
-    if (this.queued[v] || this.label[v] >= this.top || !(this.excess[v] > this.eps)) return;
-    const nv = this.nn + this.nf;
-    this.queued[v] = 1;
-    this.queue[this.tail] = v;
-    this.tail = this.tail + 1 === nv ? 0 : this.tail + 1;
+  /** Queues intent k (FIFO) if it is active: excess, and a label that can still reach the sink. */
+  private enqueue(k: number): void {
+    if (this.queued[k] || this.label[k] >= this.top || !(this.excess[k] > this.eps)) return;
+    this.queued[k] = 1;
+    this.queue[this.tail] = k;
+    this.tail = this.tail + 1 === this.nn ? 0 : this.tail + 1;
     this.count++;
   }
   /** CSR lists of each intent's fills. */
@@ -517,7 +514,7 @@ class PushRelabel {
       if (seller[i] >= 0) this.adj[pos[seller[i]]++] = i;
     }
   }
-  /** What fill i gave intent k (the residual of k back to i). */
+  /** What fill i gave intent k (what k can pass on through it). */
   private given(i: number, k: number): number {
     return this.buyer[i] === k ? this.toBuy[i] : this.toSell[i];
   }
@@ -535,62 +532,24 @@ class PushRelabel {
     for (let h = 0; h < tail; h++) {
       const v = queue[h];
       const d = label[v] + 1;
-      if (v < nn) {
-        // Fills reach v always (unbounded arcs).
-        for (let j = start[v]; j < start[v + 1]; j++) {
-          const w = nn + adj[j];
-          if (label[w] === top) {
-            label[w] = d;
-            queue[tail++] = w;
-          }
-        }
-      } else {
-        // Intents reach fill i where i gave them something.
-        const i = v - nn;
-        const b = buyer[i];
-        const s = seller[i];
-        if (b >= 0 && label[b] === top && this.toBuy[i] > eps) {
-          label[b] = d;
-          queue[tail++] = b;
-        }
-        if (s >= 0 && label[s] === top && this.toSell[i] > eps) {
-          label[s] = d;
-          queue[tail++] = s;
+      // k reaches v through fill i where i gave k something.
+      for (let j = start[v]; j < start[v + 1]; j++) {
+        const i = adj[j];
+        const k = buyer[i] === v ? seller[i] : buyer[i];
+        if (k >= 0 && label[k] === top && this.given(i, k) > eps) {
+          label[k] = d;
+          queue[tail++] = k;
         }
       }
     }
     this.cur.set(start.subarray(0, nn));
   }
-  /** Pushes fill i's excess to an intent one label lower, else relabels it; returns the relabels done. */
-  private dischargeFill(i: number): number {
-    const { nn, label, excess, buyer, seller, top } = this;
-    const v = nn + i;
-    const b = buyer[i];
-    const s = seller[i];
-    const ex = excess[v];
-    if (b >= 0 && label[b] === label[v] - 1) {
-      this.toBuy[i] += ex;
-      excess[b] += ex;
-      excess[v] = 0;
-      this.enqueue(b);
-      return 0;
-    }
-    if (s >= 0 && label[s] === label[v] - 1) {
-      this.toSell[i] += ex;
-      excess[s] += ex;
-      excess[v] = 0;
-      this.enqueue(s);
-      return 0;
-    }
-    const lb = b >= 0 ? label[b] : top;
-    const ls = s >= 0 ? label[s] : top;
-    label[v] = Math.min(top, Math.min(lb, ls) + 1);
-    this.enqueue(v);
-    return 1;
-  }
-  /** Pushes intent k's excess to the sink or back to fills that gave it some, relabelling when stuck. */
-  private dischargeIntent(k: number): number {
-    const { nn, label, excess, cap, sunk, eps, top, start, adj, cur, buyer } = this;
+  /**
+   * Pushes intent k's excess to the sink, or through fills that gave it some to their other intent one label
+   * lower, relabelling when stuck; returns the relabels done.
+   */
+  private discharge(k: number): number {
+    const { label, excess, cap, sunk, eps, top, start, adj, cur, buyer, seller, toBuy, toSell } = this;
     let relabels = 0;
     while (excess[k] > eps) {
       if (label[k] === 1 && cap[k] - sunk[k] > eps) {
@@ -603,27 +562,32 @@ class PushRelabel {
       const end = start[k + 1];
       for (; j < end; j++) {
         const i = adj[j];
-        const w = nn + i;
-        if (label[w] !== label[k] - 1) continue;
         const isBuy = buyer[i] === k;
-        const gave = isBuy ? this.toBuy[i] : this.toSell[i];
+        const o = isBuy ? seller[i] : buyer[i];
+        if (o < 0 || label[o] !== label[k] - 1) continue;
+        const gave = isBuy ? toBuy[i] : toSell[i];
         if (!(gave > eps)) continue;
         const amt = Math.min(excess[k], gave);
-        if (isBuy) this.toBuy[i] = gave - amt;
-        else this.toSell[i] = gave - amt;
+        if (isBuy) {
+          toBuy[i] = gave - amt;
+          toSell[i] += amt;
+        } else {
+          toSell[i] = gave - amt;
+          toBuy[i] += amt;
+        }
         excess[k] -= amt;
-        excess[w] += amt;
-        this.enqueue(w);
+        excess[o] += amt;
+        this.enqueue(o);
         if (excess[k] <= eps) break;
       }
       cur[k] = j < end ? j : start[k];
       if (j < end) break;
-      // Relabel: one above the lowest neighbour it still has an arc to.
-      let d = top;
-      if (cap[k] - sunk[k] > eps) d = 1;
+      // Relabel: one above the lowest intent it can still push to.
+      let d = cap[k] - sunk[k] > eps ? 1 : top;
       for (let jj = start[k]; jj < end && d > 1; jj++) {
         const i = adj[jj];
-        if (this.given(i, k) > eps) d = Math.min(d, label[nn + i] + 1);
+        const o = buyer[i] === k ? seller[i] : buyer[i];
+        if (o >= 0 && this.given(i, k) > eps) d = Math.min(d, label[o] + 1);
       }
       label[k] = Math.min(d, top);
       relabels++;
@@ -631,7 +595,7 @@ class PushRelabel {
     }
     return relabels;
   }
-  /** What cannot reach the sink goes back: each intent's excess to the fills that fed it, a fill's to the source. */
+  /** What cannot reach the sink goes back: each intent's excess to the fills that fed it (and so to the source). */
   private returnExcess(): void {
     const { nn, excess, start, adj, buyer } = this;
     for (let k = 0; k < nn; k++) {
@@ -648,28 +612,30 @@ class PushRelabel {
   }
   /** Intents reachable from the source in the residual network; null if the sink is (the flow is not maximum). */
   reach(): Uint8Array | null {
-    const { nn, nf, G, toBuy, toSell, buyer, seller, cap, sunk, eps, start, adj, bfs: queue } = this;
-    const seen = new Uint8Array(nn + nf);
+    const { nn, nf, G, toBuy, toSell, buyer, seller, cap, sunk, eps, start, adj } = this;
+    const seen = new Uint8Array(nn);
+    const fillSeen = new Uint8Array(nf);
+    const queue = this.bfs;
     let tail = 0;
-    const see = (v: number) => {
-      if (!seen[v]) {
-        seen[v] = 1;
-        queue[tail++] = v;
+    const see = (k: number) => {
+      if (k >= 0 && !seen[k]) {
+        seen[k] = 1;
+        queue[tail++] = k;
       }
     };
-    for (let i = 0; i < nf; i++) if (G[i] - toBuy[i] - toSell[i] > eps) see(nn + i);
+    const visitFill = (i: number) => {
+      if (fillSeen[i]) return;
+      fillSeen[i] = 1;
+      see(buyer[i]);
+      see(seller[i]);
+    };
+    for (let i = 0; i < nf; i++) if (G[i] - toBuy[i] - toSell[i] > eps) visitFill(i);
     for (let h = 0; h < tail; h++) {
       const v = queue[h];
-      if (v >= nn) {
-        const i = v - nn;
-        if (buyer[i] >= 0) see(buyer[i]);
-        if (seller[i] >= 0) see(seller[i]);
-        continue;
-      }
       if (cap[v] - sunk[v] > eps) return null;
-      for (let j = start[v]; j < start[v + 1]; j++) if (this.given(adj[j], v) > eps) see(nn + adj[j]);
+      for (let j = start[v]; j < start[v + 1]; j++) if (this.given(adj[j], v) > eps) visitFill(adj[j]);
     }
-    return seen.subarray(0, nn);
+    return seen;
   }
 }
 
