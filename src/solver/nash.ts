@@ -390,7 +390,8 @@ class PushRelabel {
   private readonly excess: Float64Array;
   private readonly label: Int32Array; // the sink is 0
   private readonly start: Int32Array; // intent → its fills (CSR), filled by `index`
-  private adj: Int32Array;
+  private readonly adj: Int32Array; // room for two per fill
+  private readonly arena: Arena;
   private readonly cur: Int32Array;
   private readonly queue: Int32Array; // the active intents, a ring
   private readonly queued: Uint8Array;
@@ -406,21 +407,23 @@ class PushRelabel {
     this.nn = nn;
     this.nf = nf;
     this.eps = eps;
-    this.toBuy = new Float64Array(nf);
-    this.toSell = new Float64Array(nf);
-    this.buyer = new Int32Array(nf);
-    this.seller = new Int32Array(nf);
-    this.G = new Float64Array(nf);
-    this.cap = new Float64Array(nn);
-    this.sunk = new Float64Array(nn);
-    this.excess = new Float64Array(nn);
-    this.label = new Int32Array(nn);
-    this.start = new Int32Array(nn + 1);
-    this.adj = new Int32Array(0);
-    this.cur = new Int32Array(nn);
-    this.queue = new Int32Array(nn);
-    this.queued = new Uint8Array(nn);
-    this.bfs = new Int32Array(nn);
+    // Every array of this part in one arena (arena.ts): this runs once per level of the decomposition.
+    const arena = (this.arena = new Arena(3 * nf + 3 * nn, 4 * nf + 5 * nn + 1, nf + 2 * nn));
+    this.toBuy = arena.f64(nf);
+    this.toSell = arena.f64(nf);
+    this.G = arena.f64(nf);
+    this.cap = arena.f64(nn);
+    this.sunk = arena.f64(nn);
+    this.excess = arena.f64(nn);
+    this.buyer = arena.i32(nf);
+    this.seller = arena.i32(nf);
+    this.adj = arena.i32(2 * nf);
+    this.label = arena.i32(nn);
+    this.start = arena.i32(nn + 1);
+    this.cur = arena.i32(nn);
+    this.queue = arena.i32(nn);
+    this.bfs = arena.i32(nn);
+    this.queued = arena.u8(nn);
     this.top = nn + 1;
   }
   /** Fill i between local intents b and s (−1: outside the part), with what it gave each before (clamped to G). */
@@ -507,11 +510,11 @@ class PushRelabel {
       if (seller[i] >= 0) start[seller[i] + 1]++;
     }
     for (let k = 0; k < nn; k++) start[k + 1] += start[k];
-    const pos = start.slice(0, nn);
-    this.adj = new Int32Array(start[nn]);
+    const { adj, cur: pos } = this;
+    pos.set(start.subarray(0, nn));
     for (let i = 0; i < nf; i++) {
-      if (buyer[i] >= 0) this.adj[pos[buyer[i]]++] = i;
-      if (seller[i] >= 0) this.adj[pos[seller[i]]++] = i;
+      if (buyer[i] >= 0) adj[pos[buyer[i]]++] = i;
+      if (seller[i] >= 0) adj[pos[seller[i]]++] = i;
     }
   }
   /** What fill i gave intent k (what k can pass on through it). */
@@ -613,8 +616,8 @@ class PushRelabel {
   /** Intents reachable from the source in the residual network; null if the sink is (the flow is not maximum). */
   reach(): Uint8Array | null {
     const { nn, nf, G, toBuy, toSell, buyer, seller, cap, sunk, eps, start, adj } = this;
-    const seen = new Uint8Array(nn);
-    const fillSeen = new Uint8Array(nf);
+    const seen = this.arena.u8(nn);
+    const fillSeen = this.arena.u8(nf);
     const queue = this.bfs;
     let tail = 0;
     const see = (k: number) => {
