@@ -389,8 +389,15 @@ class PushRelabel {
   private readonly sunk: Float64Array; // per intent: its flow to the sink
   private readonly excess: Float64Array;
   private readonly label: Int32Array; // the sink is 0
-  private readonly start: Int32Array; // intent → its fills (CSR), filled by `index`
-  private readonly adj: Int32Array; // room for two per fill
+  // Per intent its arcs through fills (CSR, filled by `index`), each with what the fill gave it (`share`, what it
+  // can pass on), the fill's other intent (`to`, −1: outside the part) and that intent's arc (`twin`).
+  private readonly start: Int32Array;
+  private readonly adj: Int32Array; // the fill, room for two arcs per fill
+  private readonly share: Float64Array;
+  private readonly to: Int32Array;
+  private readonly twin: Int32Array;
+  private readonly arcOfBuyer: Int32Array; // per fill: its buyer's arc (−1: none)
+  private readonly arcOfSeller: Int32Array;
   private readonly arena: Arena;
   private readonly cur: Int32Array;
   private readonly queue: Int32Array; // the active intents, a ring
@@ -408,7 +415,7 @@ class PushRelabel {
     this.nf = nf;
     this.eps = eps;
     // Every array of this part in one arena (arena.ts): this runs once per level of the decomposition.
-    const arena = (this.arena = new Arena(3 * nf + 3 * nn, 4 * nf + 5 * nn + 1, nf + 2 * nn));
+    const arena = (this.arena = new Arena(5 * nf + 3 * nn, 10 * nf + 5 * nn + 1, nf + 2 * nn));
     this.toBuy = arena.f64(nf);
     this.toSell = arena.f64(nf);
     this.G = arena.f64(nf);
@@ -418,6 +425,11 @@ class PushRelabel {
     this.buyer = arena.i32(nf);
     this.seller = arena.i32(nf);
     this.adj = arena.i32(2 * nf);
+    this.share = arena.f64(2 * nf);
+    this.to = arena.i32(2 * nf);
+    this.twin = arena.i32(2 * nf);
+    this.arcOfBuyer = arena.i32(nf);
+    this.arcOfSeller = arena.i32(nf);
     this.label = arena.i32(nn);
     this.start = arena.i32(nn + 1);
     this.cur = arena.i32(nn);
@@ -493,6 +505,10 @@ class PushRelabel {
       sunk[k] = Math.min(got[k], cap[k]);
       excess[k] = got[k] - sunk[k];
     }
+    for (let i = 0; i < nf; i++) {
+      if (this.arcOfBuyer[i] >= 0) this.share[this.arcOfBuyer[i]] = toBuy[i];
+      if (this.arcOfSeller[i] >= 0) this.share[this.arcOfSeller[i]] = toSell[i];
+    }
   }
   /** Queues intent k (FIFO) if it is active: excess, and a label that can still reach the sink. */
   private enqueue(k: number): void {
@@ -502,7 +518,7 @@ class PushRelabel {
     this.tail = this.tail + 1 === this.nn ? 0 : this.tail + 1;
     this.count++;
   }
-  /** CSR lists of each intent's fills. */
+  /** The arcs of each intent, through its fills. */
   private index(): void {
     const { nn, nf, buyer, seller, start } = this;
     for (let i = 0; i < nf; i++) {
@@ -510,20 +526,22 @@ class PushRelabel {
       if (seller[i] >= 0) start[seller[i] + 1]++;
     }
     for (let k = 0; k < nn; k++) start[k + 1] += start[k];
-    const { adj, cur: pos } = this;
+    const { adj, to, twin, arcOfBuyer, arcOfSeller, cur: pos } = this;
     pos.set(start.subarray(0, nn));
     for (let i = 0; i < nf; i++) {
-      if (buyer[i] >= 0) adj[pos[buyer[i]]++] = i;
-      if (seller[i] >= 0) adj[pos[seller[i]]++] = i;
+      const b = buyer[i];
+      const s = seller[i];
+      const jb = b >= 0 ? pos[b]++ : -1;
+      const js = s >= 0 ? pos[s]++ : -1;
+      arcOfBuyer[i] = jb;
+      arcOfSeller[i] = js;
+      if (jb >= 0) (adj[jb] = i), (to[jb] = s), (twin[jb] = js);
+      if (js >= 0) (adj[js] = i), (to[js] = b), (twin[js] = jb);
     }
-  }
-  /** What fill i gave intent k (what k can pass on through it). */
-  private given(i: number, k: number): number {
-    return this.buyer[i] === k ? this.toBuy[i] : this.toSell[i];
   }
   /** Exact distances to the sink in the residual network (breadth first, backwards); `top` where there is none. */
   private globalRelabel(): void {
-    const { nn, label, bfs: queue, cap, sunk, eps, top, start, adj, buyer, seller } = this;
+    const { nn, label, bfs: queue, cap, sunk, eps, top, start, to, twin, share } = this;
     label.fill(top);
     let tail = 0;
     for (let k = 0; k < nn; k++) {
@@ -537,9 +555,8 @@ class PushRelabel {
       const d = label[v] + 1;
       // k reaches v through fill i where i gave k something.
       for (let j = start[v]; j < start[v + 1]; j++) {
-        const i = adj[j];
-        const k = buyer[i] === v ? seller[i] : buyer[i];
-        if (k >= 0 && label[k] === top && this.given(i, k) > eps) {
+        const k = to[j];
+        if (k >= 0 && label[k] === top && share[twin[j]] > eps) {
           label[k] = d;
           queue[tail++] = k;
         }
@@ -552,7 +569,7 @@ class PushRelabel {
    * lower, relabelling when stuck; returns the relabels done.
    */
   private discharge(k: number): number {
-    const { label, excess, cap, sunk, eps, top, start, adj, cur, buyer, seller, toBuy, toSell } = this;
+    const { label, excess, cap, sunk, eps, top, start, cur, to, twin, share } = this;
     let relabels = 0;
     while (excess[k] > eps) {
       if (label[k] === 1 && cap[k] - sunk[k] > eps) {
@@ -563,21 +580,15 @@ class PushRelabel {
       }
       let j = cur[k];
       const end = start[k + 1];
+      const down = label[k] - 1;
       for (; j < end; j++) {
-        const i = adj[j];
-        const isBuy = buyer[i] === k;
-        const o = isBuy ? seller[i] : buyer[i];
-        if (o < 0 || label[o] !== label[k] - 1) continue;
-        const gave = isBuy ? toBuy[i] : toSell[i];
+        const o = to[j];
+        if (o < 0 || label[o] !== down) continue;
+        const gave = share[j];
         if (!(gave > eps)) continue;
         const amt = Math.min(excess[k], gave);
-        if (isBuy) {
-          toBuy[i] = gave - amt;
-          toSell[i] += amt;
-        } else {
-          toSell[i] = gave - amt;
-          toBuy[i] += amt;
-        }
+        share[j] = gave - amt;
+        share[twin[j]] += amt;
         excess[k] -= amt;
         excess[o] += amt;
         this.enqueue(o);
@@ -588,9 +599,8 @@ class PushRelabel {
       // Relabel: one above the lowest intent it can still push to.
       let d = cap[k] - sunk[k] > eps ? 1 : top;
       for (let jj = start[k]; jj < end && d > 1; jj++) {
-        const i = adj[jj];
-        const o = buyer[i] === k ? seller[i] : buyer[i];
-        if (o >= 0 && this.given(i, k) > eps) d = Math.min(d, label[o] + 1);
+        const o = to[jj];
+        if (o >= 0 && share[jj] > eps) d = Math.min(d, label[o] + 1);
       }
       label[k] = Math.min(d, top);
       relabels++;
@@ -598,24 +608,27 @@ class PushRelabel {
     }
     return relabels;
   }
-  /** What cannot reach the sink goes back: each intent's excess to the fills that fed it (and so to the source). */
+  /**
+   * What cannot reach the sink goes back: each intent's excess to the fills that fed it (and so to the source);
+   * then what each fill gives its buyer and seller, from the arcs.
+   */
   private returnExcess(): void {
-    const { nn, excess, start, adj, buyer } = this;
+    const { nn, nf, excess, start, share, arcOfBuyer, arcOfSeller } = this;
     for (let k = 0; k < nn; k++) {
       for (let j = start[k]; j < start[k + 1] && excess[k] > 0; j++) {
-        const i = adj[j];
-        const isBuy = buyer[i] === k;
-        const gave = isBuy ? this.toBuy[i] : this.toSell[i];
-        const amt = Math.min(excess[k], gave);
-        if (isBuy) this.toBuy[i] = gave - amt;
-        else this.toSell[i] = gave - amt;
+        const amt = Math.min(excess[k], share[j]);
+        share[j] -= amt;
         excess[k] -= amt;
       }
+    }
+    for (let i = 0; i < nf; i++) {
+      this.toBuy[i] = arcOfBuyer[i] >= 0 ? share[arcOfBuyer[i]] : 0;
+      this.toSell[i] = arcOfSeller[i] >= 0 ? share[arcOfSeller[i]] : 0;
     }
   }
   /** Intents reachable from the source in the residual network; null if the sink is (the flow is not maximum). */
   reach(): Uint8Array | null {
-    const { nn, nf, G, toBuy, toSell, buyer, seller, cap, sunk, eps, start, adj } = this;
+    const { nn, nf, G, toBuy, toSell, buyer, seller, cap, sunk, eps, start, adj, share } = this;
     const seen = this.arena.u8(nn);
     const fillSeen = this.arena.u8(nf);
     const queue = this.bfs;
@@ -636,7 +649,7 @@ class PushRelabel {
     for (let h = 0; h < tail; h++) {
       const v = queue[h];
       if (cap[v] - sunk[v] > eps) return null;
-      for (let j = start[v]; j < start[v + 1]; j++) if (this.given(adj[j], v) > eps) visitFill(adj[j]);
+      for (let j = start[v]; j < start[v + 1]; j++) if (share[j] > eps) visitFill(adj[j]);
     }
     return seen;
   }
