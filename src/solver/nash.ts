@@ -97,10 +97,10 @@ function decompose(
   inLow: Uint8Array,
   warm: Given,
 ): void {
-  const stack: { nodes: number[]; fills: number[] }[] = [{ nodes: nodes0, fills: fills0 }];
+  const stack: Part[] = [{ nodes: nodes0, fills: fills0 }];
   let prev: number[] = [];
   while (stack.length > 0) {
-    const { nodes, fills } = stack.pop()!;
+    const { nodes, fills, joining: known } = stack.pop()!;
     for (const k of prev) inPart[k] = -1;
     for (let i = 0; i < nodes.length; i++) inPart[nodes[i]] = i;
     prev = nodes;
@@ -111,7 +111,7 @@ function decompose(
       for (const f of fills) shareBuy[f] = inp.fillBuy[f] === k ? G[f] : 0;
       continue;
     }
-    const joining = splitParts(inp, nodes, fills, inPart, stack);
+    const joining = known ?? splitParts(inp, nodes, fills, inPart, stack);
     if (joining < 0) continue;
     let gTot = 0;
     let qTot = 0;
@@ -156,7 +156,7 @@ function atLevel({ flow, reach }: { flow: number; reach: Uint8Array }, gTot: num
 }
 
 /** Pushes the part's two sides: the intents below λ (not reached) with every fill touching them, then the rest. */
-function splitAt(inp: NashInput, nodes: number[], fills: number[], reach: Uint8Array, inLow: Uint8Array, stack: { nodes: number[]; fills: number[] }[]): void {
+function splitAt(inp: NashInput, nodes: number[], fills: number[], reach: Uint8Array, inLow: Uint8Array, stack: Part[]): void {
   const T: number[] = [];
   const U: number[] = [];
   for (let i = 0; i < nodes.length; i++) (reach[i] ? U : T).push(nodes[i]);
@@ -172,11 +172,19 @@ function splitAt(inp: NashInput, nodes: number[], fills: number[], reach: Uint8A
   stack.push({ nodes: U, fills: highFills });
 }
 
+/** A part of the decomposition: intents, the fills it shares among them and, when known to be connected, `joining`. */
+interface Part {
+  nodes: number[];
+  fills: number[];
+  /** The number of fills between two of its intents, set when the part is known to be connected. */
+  joining?: number;
+}
+
 /**
  * When the part falls apart into pieces joined by no fill: each piece pushed on `stack` (then −1). Else the number
  * of fills between two of its intents (one less than its intents when it is a tree).
  */
-function splitParts(inp: NashInput, nodes: number[], fills: number[], inPart: Int32Array, stack: { nodes: number[]; fills: number[] }[]): number {
+function splitParts(inp: NashInput, nodes: number[], fills: number[], inPart: Int32Array, stack: Part[]): number {
   const nn = nodes.length;
   const parent = new Int32Array(nn);
   for (let i = 0; i < nn; i++) parent[i] = i;
@@ -200,18 +208,21 @@ function splitParts(inp: NashInput, nodes: number[], fills: number[], inPart: In
   }
   if (pieces === 1) return joining;
   const pieceOf = new Int32Array(nn).fill(-1);
-  const parts: { nodes: number[]; fills: number[] }[] = [];
+  const parts: Required<Part>[] = [];
   for (let i = 0; i < nn; i++) {
     const r = find(i);
     if (pieceOf[r] < 0) {
       pieceOf[r] = parts.length;
-      parts.push({ nodes: [], fills: [] });
+      parts.push({ nodes: [], fills: [], joining: 0 });
     }
     parts[pieceOf[r]].nodes.push(nodes[i]);
   }
   for (const f of fills) {
     const b = inPart[inp.fillBuy[f]];
-    parts[pieceOf[find(b >= 0 ? b : inPart[inp.fillSell[f]])]].fills.push(f);
+    const s = inPart[inp.fillSell[f]];
+    const piece = parts[pieceOf[find(b >= 0 ? b : s)]];
+    piece.fills.push(f);
+    if (b >= 0 && s >= 0) piece.joining++;
   }
   stack.push(...parts);
   return -1;
