@@ -4,6 +4,9 @@
 // per-unit surplus is lowest form the set T minimising G(fills touching T) / q(T); they take every fill that
 // touches them, and the rest is solved again. We find the levels exactly by divide and conquer on parametric max
 // flows: at λ = the average level of a part, the min cut separates the intents below λ from those at or above.
+// Where a part is a tree one linear pass is its flow; where it has a cycle, push–relabel finds its cut (the same for
+// every maximum flow), and a part at one level takes Dinic's flow as its split (on a cycle the flow, so the price,
+// is one of many: Dinic's is the one this file has always given).
 
 import { Arena } from "./arena.ts";
 import { exactNashPrices, needsExactNash } from "./exact.ts";
