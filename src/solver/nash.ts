@@ -4,6 +4,9 @@
 // per-unit surplus is lowest form the set T minimising G(fills touching T) / q(T); they take every fill that
 // touches them, and the rest is solved again. We find the levels exactly by divide and conquer on parametric max
 // flows: at λ = the average level of a part, the min cut separates the intents below λ from those at or above.
+// Where a part is a tree one linear pass is its flow; where it has a cycle, push–relabel finds its cut (the same for
+// every maximum flow), and a part at one level takes Dinic's flow as its split (on a cycle the flow, so the price,
+// is one of many: Dinic's is the one this file has always given).
 
 import { Arena } from "./arena.ts";
 import { exactNashPrices, needsExactNash } from "./exact.ts";
@@ -58,6 +61,7 @@ export function nashPrices(inp: NashInput): Float64Array {
   const inPart = new Int32Array(inp.n).fill(-1); // intent → local index within the part being split
   const inLow = new Uint8Array(inp.n);
   let exact: Uint8Array | undefined; // fills priced exactly (exact.ts), per fill
+  const warm: Given = { toBuy: new Float64Array(m), toSell: new Float64Array(m) };
   for (const fills of comps.values()) {
     const nodes = new Set<number>();
     for (const f of fills) {
@@ -72,7 +76,7 @@ export function nashPrices(inp: NashInput): Float64Array {
       for (const f of fills) exact[f] = 1;
       continue;
     }
-    decompose(inp, G, q, list, fills, shareBuy, inPart, inLow);
+    decompose(inp, G, q, list, fills, shareBuy, inPart, inLow, warm);
   }
   for (const f of active) {
     if (exact && exact[f]) continue;
@@ -85,11 +89,21 @@ export function nashPrices(inp: NashInput): Float64Array {
 }
 
 /** Splits the surplus of `fills` among `nodes` (fills may have one endpoint outside: it then goes to the inside one). */
-function decompose(inp: NashInput, G: Float64Array, q: Float64Array, nodes0: number[], fills0: number[], shareBuy: Float64Array, inPart: Int32Array, inLow: Uint8Array): void {
-  const stack: { nodes: number[]; fills: number[] }[] = [{ nodes: nodes0, fills: fills0 }];
+function decompose(
+  inp: NashInput,
+  G: Float64Array,
+  q: Float64Array,
+  nodes0: number[],
+  fills0: number[],
+  shareBuy: Float64Array,
+  inPart: Int32Array,
+  inLow: Uint8Array,
+  warm: Given,
+): void {
+  const stack: Part[] = [{ nodes: nodes0, fills: fills0 }];
   let prev: number[] = [];
   while (stack.length > 0) {
-    const { nodes, fills } = stack.pop()!;
+    const { nodes, fills, joining: known } = stack.pop()!;
     for (const k of prev) inPart[k] = -1;
     for (let i = 0; i < nodes.length; i++) inPart[nodes[i]] = i;
     prev = nodes;
@@ -100,20 +114,27 @@ function decompose(inp: NashInput, G: Float64Array, q: Float64Array, nodes0: num
       for (const f of fills) shareBuy[f] = inp.fillBuy[f] === k ? G[f] : 0;
       continue;
     }
-    if (splitParts(inp, nodes, fills, inPart, stack)) continue;
+    const joining = known ?? splitParts(inp, nodes, fills, inPart, stack);
+    if (joining < 0) continue;
     let gTot = 0;
     let qTot = 0;
     for (const f of fills) gTot += G[f];
     for (const k of nodes) qTot += q[k];
     const lambda = gTot / qTot;
     const eps = 1e-12 * gTot;
-    const part = treeFlow(inp, G, q, nodes, fills, inPart, lambda, eps) ?? netFlow(inp, G, q, nodes, fills, inPart, lambda, eps);
-    const { flow, toBuy: flowBuy, toSell: flowSell, reach } = part;
+    const tree = joining === nn - 1 ? treeFlow(inp, G, q, nodes, fills, inPart, lambda, eps) : null;
+    // A cycle: the cut by push–relabel when it splits the part; Dinic's own flow where the part is at one level (its
+    // split of the surplus there is the price, so the same flow as ever).
+    const probe = tree ? null : probeFlow(inp, G, q, nodes, fills, inPart, lambda, eps, warm);
+    if (probe && !atLevel(probe, gTot, eps)) {
+      splitAt(inp, nodes, fills, probe.reach, inLow, stack);
+      continue;
+    }
+    const part = tree ?? netFlow(inp, G, q, nodes, fills, inPart, lambda, eps);
+    const { toBuy: flowBuy, toSell: flowSell, reach } = part;
     const nf = fills.length;
-    const T: number[] = [];
-    const U: number[] = [];
-    for (let i = 0; i < nn; i++) (reach[i] ? U : T).push(nodes[i]);
-    if (U.length === 0 || T.length === 0 || flow >= gTot - eps) {
+    if (!tree) for (let i = 0; i < nf; i++) (warm.toBuy[fills[i]] = flowBuy[i]), (warm.toSell[fills[i]] = flowSell[i]);
+    if (atLevel(part, gTot, eps)) {
       // Everyone at level λ: the flow is the split; a rounding remainder goes to the buyer.
       for (let i = 0; i < nf; i++) {
         const f = fills[i];
@@ -126,22 +147,47 @@ function decompose(inp: NashInput, G: Float64Array, q: Float64Array, nodes0: num
       }
       continue;
     }
-    for (const k of T) inLow[k] = 1;
-    const lowFills: number[] = [];
-    const highFills: number[] = [];
-    for (const f of fills) {
-      if (inLow[inp.fillBuy[f]] || inLow[inp.fillSell[f]]) lowFills.push(f);
-      else highFills.push(f);
-    }
-    for (const k of T) inLow[k] = 0;
-    stack.push({ nodes: T, fills: lowFills });
-    stack.push({ nodes: U, fills: highFills });
+    splitAt(inp, nodes, fills, reach, inLow, stack);
   }
   for (const k of prev) inPart[k] = -1;
 }
 
-/** When the part falls apart into pieces joined by no fill: each piece pushed on `stack` (then true). */
-function splitParts(inp: NashInput, nodes: number[], fills: number[], inPart: Int32Array, stack: { nodes: number[]; fills: number[] }[]): boolean {
+/** Everyone of the part at its level λ: the cut leaves one side empty, or the flow takes all the surplus. */
+function atLevel({ flow, reach }: { flow: number; reach: Uint8Array }, gTot: number, eps: number): boolean {
+  const up = reach.reduce((a, r) => a + r, 0);
+  return up === 0 || up === reach.length || flow >= gTot - eps;
+}
+
+/** Pushes the part's two sides: the intents below λ (not reached) with every fill touching them, then the rest. */
+function splitAt(inp: NashInput, nodes: number[], fills: number[], reach: Uint8Array, inLow: Uint8Array, stack: Part[]): void {
+  const T: number[] = [];
+  const U: number[] = [];
+  for (let i = 0; i < nodes.length; i++) (reach[i] ? U : T).push(nodes[i]);
+  for (const k of T) inLow[k] = 1;
+  const lowFills: number[] = [];
+  const highFills: number[] = [];
+  for (const f of fills) {
+    if (inLow[inp.fillBuy[f]] || inLow[inp.fillSell[f]]) lowFills.push(f);
+    else highFills.push(f);
+  }
+  for (const k of T) inLow[k] = 0;
+  stack.push({ nodes: T, fills: lowFills });
+  stack.push({ nodes: U, fills: highFills });
+}
+
+/** A part of the decomposition: intents, the fills it shares among them and, when known to be connected, `joining`. */
+interface Part {
+  nodes: number[];
+  fills: number[];
+  /** The number of fills between two of its intents, set when the part is known to be connected. */
+  joining?: number;
+}
+
+/**
+ * When the part falls apart into pieces joined by no fill: each piece pushed on `stack` (then −1). Else the number
+ * of fills between two of its intents (one less than its intents when it is a tree).
+ */
+function splitParts(inp: NashInput, nodes: number[], fills: number[], inPart: Int32Array, stack: Part[]): number {
   const nn = nodes.length;
   const parent = new Int32Array(nn);
   for (let i = 0; i < nn; i++) parent[i] = i;
@@ -150,10 +196,12 @@ function splitParts(inp: NashInput, nodes: number[], fills: number[], inPart: In
     return x;
   };
   let pieces = nn;
+  let joining = 0;
   for (const f of fills) {
     const b = inPart[inp.fillBuy[f]];
     const s = inPart[inp.fillSell[f]];
     if (b < 0 || s < 0) continue;
+    joining++;
     const x = find(b);
     const y = find(s);
     if (x !== y) {
@@ -161,23 +209,26 @@ function splitParts(inp: NashInput, nodes: number[], fills: number[], inPart: In
       pieces--;
     }
   }
-  if (pieces === 1) return false;
+  if (pieces === 1) return joining;
   const pieceOf = new Int32Array(nn).fill(-1);
-  const parts: { nodes: number[]; fills: number[] }[] = [];
+  const parts: Required<Part>[] = [];
   for (let i = 0; i < nn; i++) {
     const r = find(i);
     if (pieceOf[r] < 0) {
       pieceOf[r] = parts.length;
-      parts.push({ nodes: [], fills: [] });
+      parts.push({ nodes: [], fills: [], joining: 0 });
     }
     parts[pieceOf[r]].nodes.push(nodes[i]);
   }
   for (const f of fills) {
     const b = inPart[inp.fillBuy[f]];
-    parts[pieceOf[find(b >= 0 ? b : inPart[inp.fillSell[f]])]].fills.push(f);
+    const s = inPart[inp.fillSell[f]];
+    const piece = parts[pieceOf[find(b >= 0 ? b : s)]];
+    piece.fills.push(f);
+    if (b >= 0 && s >= 0) piece.joining++;
   }
   stack.push(...parts);
-  return true;
+  return -1;
 }
 
 interface PartFlow {
@@ -300,6 +351,322 @@ function treeFlow(inp: NashInput, G: Float64Array, q: Float64Array, nodes: numbe
     }
   }
   return { flow, toBuy, toSell, reach };
+}
+
+/** Per fill (by its index in the book): what the last flow through it gave its buyer and its seller. */
+interface Given {
+  toBuy: Float64Array;
+  toSell: Float64Array;
+}
+
+/**
+ * The part's cut at λ from any maximum flow (the intents reachable from the source in its residual network are the
+ * same for all of them): push–relabel, FIFO, with global relabelling, started from the flow of the part that
+ * contained this one (`warm`, per fill: on a split each fill stays with one side, and what it gave an intent now
+ * outside is back at the fill; intents given more than λ·q start with that excess). Its flow is written back to
+ * `warm` for the parts below. Null when the flow it ends with still reaches the sink (then Dinic decides).
+ */
+function probeFlow(inp: NashInput, G: Float64Array, q: Float64Array, nodes: number[], fills: number[], inPart: Int32Array, lambda: number, eps: number, warm: Given): { flow: number; reach: Uint8Array } | null {
+  const nn = nodes.length;
+  const nf = fills.length;
+  const net = new PushRelabel(nn, nf, eps);
+  for (let i = 0; i < nf; i++) {
+    const f = fills[i];
+    net.addFill(i, inPart[inp.fillBuy[f]], inPart[inp.fillSell[f]], G[f], warm.toBuy[f], warm.toSell[f]);
+  }
+  for (let k = 0; k < nn; k++) net.setCap(k, lambda * q[nodes[k]]);
+  net.run();
+  const reach = net.reach();
+  if (!reach) return null;
+  for (let i = 0; i < nf; i++) {
+    warm.toBuy[fills[i]] = net.toBuy[i];
+    warm.toSell[fills[i]] = net.toSell[i];
+  }
+  return { flow: net.flow(), reach };
+}
+
+/**
+ * Maximum flow on a part's network (source → fills, capacity their surplus; fill → its intents, unbounded; intent →
+ * sink, capacity λ·q) by push–relabel on the intents alone: a fill's surplus starts with one of its intents, and an
+ * intent's excess moves through a fill that gave it some to that fill's other intent (the path intent → fill →
+ * intent of the full network, one push). Residuals and excesses up to eps count as zero. `run` finds a maximum
+ * preflow; the excess that cannot reach the sink then goes back to the fills that fed it (and so to the source),
+ * which leaves a maximum flow.
+ */
+class PushRelabel {
+  readonly toBuy: Float64Array;
+  readonly toSell: Float64Array;
+  private readonly buyer: Int32Array;
+  private readonly seller: Int32Array;
+  private readonly G: Float64Array;
+  private readonly cap: Float64Array;
+  private readonly sunk: Float64Array; // per intent: its flow to the sink
+  private readonly excess: Float64Array;
+  private readonly label: Int32Array; // the sink is 0
+  // Per intent its arcs through fills (CSR, filled by `index`), each with what the fill gave it (`share`, what it
+  // can pass on), the fill's other intent (`to`, −1: outside the part) and that intent's arc (`twin`).
+  private readonly start: Int32Array;
+  private readonly adj: Int32Array; // the fill, room for two arcs per fill
+  private readonly share: Float64Array;
+  private readonly to: Int32Array;
+  private readonly twin: Int32Array;
+  private readonly arcOfBuyer: Int32Array; // per fill: its buyer's arc (−1: none)
+  private readonly arcOfSeller: Int32Array;
+  private readonly arena: Arena;
+  private readonly cur: Int32Array;
+  private readonly queue: Int32Array; // the active intents, a ring
+  private readonly queued: Uint8Array;
+  private readonly bfs: Int32Array;
+  private readonly top: number; // the source's label: an intent labelled this high cannot reach the sink
+  private readonly nn: number;
+  private readonly nf: number;
+  private readonly eps: number;
+  private head = 0;
+  private tail = 0;
+  private count = 0;
+  constructor(nn: number, nf: number, eps: number) {
+    this.nn = nn;
+    this.nf = nf;
+    this.eps = eps;
+    // Every array of this part in one arena (arena.ts): this runs once per level of the decomposition.
+    const arena = (this.arena = new Arena(5 * nf + 3 * nn, 10 * nf + 5 * nn + 1, nf + 2 * nn));
+    this.toBuy = arena.f64(nf);
+    this.toSell = arena.f64(nf);
+    this.G = arena.f64(nf);
+    this.cap = arena.f64(nn);
+    this.sunk = arena.f64(nn);
+    this.excess = arena.f64(nn);
+    this.buyer = arena.i32(nf);
+    this.seller = arena.i32(nf);
+    this.adj = arena.i32(2 * nf);
+    this.share = arena.f64(2 * nf);
+    this.to = arena.i32(2 * nf);
+    this.twin = arena.i32(2 * nf);
+    this.arcOfBuyer = arena.i32(nf);
+    this.arcOfSeller = arena.i32(nf);
+    this.label = arena.i32(nn);
+    this.start = arena.i32(nn + 1);
+    this.cur = arena.i32(nn);
+    this.queue = arena.i32(nn);
+    this.bfs = arena.i32(nn);
+    this.queued = arena.u8(nn);
+    this.top = nn + 1;
+  }
+  /** Fill i between local intents b and s (−1: outside the part), with what it gave each before (clamped to G). */
+  addFill(i: number, b: number, s: number, g: number, gaveB: number, gaveS: number): void {
+    this.buyer[i] = b;
+    this.seller[i] = s;
+    this.G[i] = g;
+    const tb = b >= 0 ? Math.min(Math.max(gaveB, 0), g) : 0;
+    this.toBuy[i] = tb;
+    this.toSell[i] = s >= 0 ? Math.min(Math.max(gaveS, 0), g - tb) : 0;
+  }
+  setCap(k: number, c: number): void {
+    this.cap[k] = c;
+  }
+  /** Σ flow into the sink. */
+  flow(): number {
+    let f = 0;
+    for (let k = 0; k < this.nn; k++) f += this.sunk[k];
+    return f;
+  }
+  run(): void {
+    this.index();
+    this.preflow();
+    this.globalRelabel();
+    const nn = this.nn;
+    for (let k = 0; k < nn; k++) this.enqueue(k);
+    let relabels = 0;
+    while (this.count > 0) {
+      const k = this.queue[this.head];
+      this.head = this.head + 1 === nn ? 0 : this.head + 1;
+      this.count--;
+      this.queued[k] = 0;
+      if (this.label[k] >= this.top) continue; // cut off from the sink by a global relabelling
+      relabels += this.discharge(k);
+      if (relabels > nn / 2) {
+        relabels = 0;
+        this.globalRelabel();
+      }
+    }
+    this.returnExcess();
+  }
+  /**
+   * The preflow to start from: what each fill gave before stays; the rest of its surplus goes to its intent with
+   * more spare room (below λ·q); each intent sinks what it can.
+   */
+  private preflow(): void {
+    const { nn, nf, buyer, seller, G, cap, sunk, excess, toBuy, toSell } = this;
+    const got = excess; // each intent's inflow, until split into sunk and excess below
+    for (let i = 0; i < nf; i++) {
+      if (buyer[i] >= 0) got[buyer[i]] += toBuy[i];
+      if (seller[i] >= 0) got[seller[i]] += toSell[i];
+    }
+    for (let i = 0; i < nf; i++) {
+      const rest = G[i] - toBuy[i] - toSell[i];
+      if (!(rest > 0)) continue;
+      const b = buyer[i];
+      const s = seller[i];
+      if (b >= 0 && (s < 0 || cap[b] - got[b] >= cap[s] - got[s])) {
+        toBuy[i] += rest;
+        got[b] += rest;
+      } else {
+        toSell[i] += rest;
+        got[s] += rest;
+      }
+    }
+    for (let k = 0; k < nn; k++) {
+      sunk[k] = Math.min(got[k], cap[k]);
+      excess[k] = got[k] - sunk[k];
+    }
+    for (let i = 0; i < nf; i++) {
+      if (this.arcOfBuyer[i] >= 0) this.share[this.arcOfBuyer[i]] = toBuy[i];
+      if (this.arcOfSeller[i] >= 0) this.share[this.arcOfSeller[i]] = toSell[i];
+    }
+  }
+  /** Queues intent k (FIFO) if it is active: excess, and a label that can still reach the sink. */
+  private enqueue(k: number): void {
+    if (this.queued[k] || this.label[k] >= this.top || !(this.excess[k] > this.eps)) return;
+    this.queued[k] = 1;
+    this.queue[this.tail] = k;
+    this.tail = this.tail + 1 === this.nn ? 0 : this.tail + 1;
+    this.count++;
+  }
+  /** The arcs of each intent, through its fills. */
+  private index(): void {
+    const { nn, nf, buyer, seller, start } = this;
+    for (let i = 0; i < nf; i++) {
+      if (buyer[i] >= 0) start[buyer[i] + 1]++;
+      if (seller[i] >= 0) start[seller[i] + 1]++;
+    }
+    for (let k = 0; k < nn; k++) start[k + 1] += start[k];
+    const { adj, to, twin, arcOfBuyer, arcOfSeller, cur: pos } = this;
+    pos.set(start.subarray(0, nn));
+    for (let i = 0; i < nf; i++) {
+      const b = buyer[i];
+      const s = seller[i];
+      const jb = b >= 0 ? pos[b]++ : -1;
+      const js = s >= 0 ? pos[s]++ : -1;
+      arcOfBuyer[i] = jb;
+      arcOfSeller[i] = js;
+      if (jb >= 0) (adj[jb] = i), (to[jb] = s), (twin[jb] = js);
+      if (js >= 0) (adj[js] = i), (to[js] = b), (twin[js] = jb);
+    }
+  }
+  /** Exact distances to the sink in the residual network (breadth first, backwards); `top` where there is none. */
+  private globalRelabel(): void {
+    const { nn, label, bfs: queue, cap, sunk, eps, top, start, to, twin, share } = this;
+    label.fill(top);
+    let tail = 0;
+    for (let k = 0; k < nn; k++) {
+      if (cap[k] - sunk[k] > eps) {
+        label[k] = 1;
+        queue[tail++] = k;
+      }
+    }
+    for (let h = 0; h < tail; h++) {
+      const v = queue[h];
+      const d = label[v] + 1;
+      // k reaches v through fill i where i gave k something.
+      for (let j = start[v]; j < start[v + 1]; j++) {
+        const k = to[j];
+        if (k >= 0 && label[k] === top && share[twin[j]] > eps) {
+          label[k] = d;
+          queue[tail++] = k;
+        }
+      }
+    }
+    this.cur.set(start.subarray(0, nn));
+  }
+  /**
+   * Pushes intent k's excess to the sink, or through fills that gave it some to their other intent one label
+   * lower, relabelling when stuck; returns the relabels done.
+   */
+  private discharge(k: number): number {
+    const { label, excess, cap, sunk, eps, top, start, cur, to, twin, share } = this;
+    let relabels = 0;
+    while (excess[k] > eps) {
+      if (label[k] === 1 && cap[k] - sunk[k] > eps) {
+        const amt = Math.min(excess[k], cap[k] - sunk[k]);
+        sunk[k] += amt;
+        excess[k] -= amt;
+        continue;
+      }
+      let j = cur[k];
+      const end = start[k + 1];
+      const down = label[k] - 1;
+      for (; j < end; j++) {
+        const o = to[j];
+        if (o < 0 || label[o] !== down) continue;
+        const gave = share[j];
+        if (!(gave > eps)) continue;
+        const amt = Math.min(excess[k], gave);
+        share[j] = gave - amt;
+        share[twin[j]] += amt;
+        excess[k] -= amt;
+        excess[o] += amt;
+        this.enqueue(o);
+        if (excess[k] <= eps) break;
+      }
+      cur[k] = j < end ? j : start[k];
+      if (j < end) break;
+      // Relabel: one above the lowest intent it can still push to.
+      let d = cap[k] - sunk[k] > eps ? 1 : top;
+      for (let jj = start[k]; jj < end && d > 1; jj++) {
+        const o = to[jj];
+        if (o >= 0 && share[jj] > eps) d = Math.min(d, label[o] + 1);
+      }
+      label[k] = Math.min(d, top);
+      relabels++;
+      if (label[k] >= top) break;
+    }
+    return relabels;
+  }
+  /**
+   * What cannot reach the sink goes back: each intent's excess to the fills that fed it (and so to the source);
+   * then what each fill gives its buyer and seller, from the arcs.
+   */
+  private returnExcess(): void {
+    const { nn, nf, excess, start, share, arcOfBuyer, arcOfSeller } = this;
+    for (let k = 0; k < nn; k++) {
+      for (let j = start[k]; j < start[k + 1] && excess[k] > 0; j++) {
+        const amt = Math.min(excess[k], share[j]);
+        share[j] -= amt;
+        excess[k] -= amt;
+      }
+    }
+    for (let i = 0; i < nf; i++) {
+      this.toBuy[i] = arcOfBuyer[i] >= 0 ? share[arcOfBuyer[i]] : 0;
+      this.toSell[i] = arcOfSeller[i] >= 0 ? share[arcOfSeller[i]] : 0;
+    }
+  }
+  /** Intents reachable from the source in the residual network; null if the sink is (the flow is not maximum). */
+  reach(): Uint8Array | null {
+    const { nn, nf, G, toBuy, toSell, buyer, seller, cap, sunk, eps, start, adj, share } = this;
+    const seen = this.arena.u8(nn);
+    const fillSeen = this.arena.u8(nf);
+    const queue = this.bfs;
+    let tail = 0;
+    const see = (k: number) => {
+      if (k >= 0 && !seen[k]) {
+        seen[k] = 1;
+        queue[tail++] = k;
+      }
+    };
+    const visitFill = (i: number) => {
+      if (fillSeen[i]) return;
+      fillSeen[i] = 1;
+      see(buyer[i]);
+      see(seller[i]);
+    };
+    for (let i = 0; i < nf; i++) if (G[i] - toBuy[i] - toSell[i] > eps) visitFill(i);
+    for (let h = 0; h < tail; h++) {
+      const v = queue[h];
+      if (cap[v] - sunk[v] > eps) return null;
+      for (let j = start[v]; j < start[v + 1]; j++) if (share[j] > eps) visitFill(adj[j]);
+    }
+    return seen;
+  }
 }
 
 /** The same max flow on a general part, by Dinic's algorithm. */
