@@ -240,7 +240,7 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
   const m = nConvex + (V - 1);
   const INF = Infinity;
   const listSize = Math.max(10, Math.ceil(Math.sqrt(m) / 2));
-  const arena = new Arena(4 * m + g.pieceCost.length + nConvex + V, 2 * m + 4 * nConvex + 8 * V + listSize, 2 * m + V);
+  const arena = new Arena(4 * m + g.pieceCost.length + nConvex + V, 2 * m + 4 * nConvex + 10 * V + listSize, 2 * m + V);
   const lo = arena.f64(m); // bounds of the current piece
   const hi = arena.f64(m);
   const cost = arena.f64(m); // cost of the current piece
@@ -260,13 +260,17 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
   // Subtree sizes (LEMON's succ_num): the join of a cycle is found by climbing from the smaller subtree, and a pivot
   // updates sizes only along the cycle, not over the moved subtree.
   const size = arena.i32(V);
-  // Children lists (doubly linked), kept through each pivot's re-hanging, to shift the potentials of the moved
-  // subtree in time proportional to it (time-expanded books have tens of thousands of nodes).
-  const childHead = arena.i32(V);
-  const childNext = arena.i32(V);
-  const childPrev = arena.i32(V);
-  const stack = arena.i32(V);
-  const order = arena.i32(V);
+  // The tree in preorder (LEMON's thread): a circular list through every node from the root, so that a subtree is
+  // one stretch of it, from the node to its last successor. The moved subtree's potentials shift by a walk along
+  // the stretch, and a pivot rewrites the order only at the ends of the pieces it re-hangs (`rethread`).
+  const thread = arena.i32(V);
+  const revThread = arena.i32(V);
+  const lastSucc = arena.i32(V);
+  // Per node of a pivot's re-hung path: the node, and its old predecessor, last successor and the node after that.
+  const path = arena.i32(V);
+  const pathRev = arena.i32(V);
+  const pathLast = arena.i32(V);
+  const pathAfter = arena.i32(V);
   const cand = arena.i32(listSize);
   const state = arena.i8(m);
   const fwd = arena.u8(V); // the pred arc points from the node to its parent
@@ -308,21 +312,10 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
       pi[v] = initialPi[v];
     }
   }
-  const link = (v: number, p: number) => {
-    const h = childHead[p];
-    childNext[v] = h;
-    childPrev[v] = -1;
-    if (h !== -1) childPrev[h] = v;
-    childHead[p] = v;
+  const link = (u: number, v: number) => {
+    thread[u] = v;
+    revThread[v] = u;
   };
-  const unlink = (v: number) => {
-    const before = childPrev[v];
-    const after = childNext[v];
-    if (before === -1) childHead[parent[v]] = after;
-    else childNext[before] = after;
-    if (after !== -1) childPrev[after] = before;
-  };
-  childHead.fill(-1);
   if (initialTree) {
     // Each node's arc towards its parent (flow 0, pointing up: strongly feasible); its root arc leaves the tree.
     for (let v = 0, k = nConvex; v < g.V; v++, k++) {
@@ -334,10 +327,28 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
       pred[v] = a;
     }
   }
-  for (let v = 0; v < g.V; v++) link(v, parent[v]);
   size[ROOT] = V;
-  if (initialTree) {
-    // Potentials down the tree in preorder, then subtree sizes in reverse preorder.
+  if (initialTree) preorder();
+  else {
+    // Every node hangs from the root: the preorder is the root, then the nodes in order.
+    for (let v = 0; v < g.V; v++) {
+      link(v === 0 ? ROOT : v - 1, v);
+      lastSucc[v] = v;
+    }
+    link(V - 2 < 0 ? ROOT : V - 2, ROOT);
+    lastSucc[ROOT] = V - 2 < 0 ? ROOT : V - 2;
+  }
+  // The thread, last successors, sizes and potentials of a starting tree given by parents (the path arrays serve as
+  // child lists, stack and order).
+  function preorder() {
+    const head = path.fill(-1);
+    const sibling = pathRev;
+    const stack = pathLast;
+    const order = pathAfter;
+    for (let v = 0; v < g.V; v++) {
+      sibling[v] = head[parent[v]];
+      head[parent[v]] = v;
+    }
     let sp = 0;
     let n = 0;
     stack[sp++] = ROOT;
@@ -345,28 +356,52 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
     while (sp > 0) {
       const u = stack[--sp];
       order[n++] = u;
-      for (let w = childHead[u]; w !== -1; w = childNext[w]) {
+      for (let w = head[u]; w !== -1; w = sibling[w]) {
         pi[w] = fwd[w] ? pi[u] - cost[pred[w]] : pi[u] + cost[pred[w]];
         stack[sp++] = w;
       }
     }
     for (let k = n - 1; k > 0; k--) size[parent[order[k]]] += size[order[k]];
-  }
-  // After a pivot every potential in the moved subtree changes by the same amount (its tree arcs keep reduced cost 0).
-  // Walked in preorder through the child lists: down to a first child, else on to the next sibling of the nearest
-  // node that has one, up to `top`.
-  const shift = (top: number, sigma: number) => {
-    let u = top;
-    pi[u] += sigma;
-    for (;;) {
-      if (childHead[u] !== -1) u = childHead[u];
-      else {
-        while (u !== top && childNext[u] === -1) u = parent[u];
-        if (u === top) return;
-        u = childNext[u];
-      }
-      pi[u] += sigma;
+    for (let k = 0; k < n; k++) {
+      link(order[k], order[k + 1 < n ? k + 1 : 0]);
+      lastSucc[order[k]] = order[k + size[order[k]] - 1];
     }
+  }
+  // A pivot re-hangs the subtree of uOut (one stretch of the thread) from vIn, re-rooted at uIn. Re-rooted, its
+  // preorder is uIn's old subtree, then each node p of the path from uIn up to uOut followed by p's old subtree less
+  // the branch the path came up by: the part of p's stretch before that branch and the part after it. So the order
+  // changes only at the ends of these pieces; the stretch is then cut out and put in right after vIn.
+  const rethread = (uIn: number, uOut: number, vIn: number) => {
+    let k = 0;
+    for (let u = uIn; ; u = parent[u]) {
+      path[k] = u;
+      pathRev[k] = revThread[u];
+      pathLast[k] = lastSucc[u];
+      pathAfter[k] = thread[lastSucc[u]];
+      k++;
+      if (u === uOut) break;
+    }
+    // Cut out: the ancestors whose stretch ended with it now end just before it.
+    const cutLast = pathLast[k - 1];
+    const before = pathRev[k - 1];
+    link(before, pathAfter[k - 1]);
+    for (let u = parent[uOut]; u !== -1 && lastSucc[u] === cutLast; u = parent[u]) lastSucc[u] = before;
+    let tail = pathLast[0];
+    for (let i = 1; i < k; i++) {
+      link(tail, path[i]);
+      tail = pathRev[i - 1];
+      if (pathLast[i - 1] !== pathLast[i]) {
+        link(tail, pathAfter[i - 1]);
+        tail = pathLast[i];
+      }
+    }
+    // Every node of the path is now an ancestor of the rest of the stretch.
+    for (let i = 0; i < k; i++) lastSucc[path[i]] = tail;
+    // In after vIn, as its first child: the ancestors whose stretch ended at vIn now end with it.
+    const after = thread[vIn];
+    link(vIn, uIn);
+    link(tail, after);
+    for (let u = vIn; u !== -1 && lastSucc[u] === vIn; u = parent[u]) lastSucc[u] = tail;
   };
 
   // Candidate-list pricing: a major scan walks the arcs (from where the last one stopped) and lists up to `listSize`
@@ -528,6 +563,7 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
     const s = size[uOut];
     for (u = parent[uOut]; u !== join; u = parent[u]) size[u] -= s;
     for (u = vIn; u !== join; u = parent[u]) size[u] += s;
+    rethread(uIn, uOut, vIn);
     let node = uIn;
     let newParent = vIn;
     let newPred = enter;
@@ -538,8 +574,6 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
       below = old;
       const oldParent = parent[node];
       const oldPred = pred[node];
-      unlink(node);
-      link(node, newParent);
       parent[node] = newParent;
       pred[node] = newPred;
       fwd[node] = src[newPred] === node ? 1 : 0;
@@ -548,7 +582,9 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
       newPred = oldPred;
       node = oldParent;
     }
-    shift(uIn, (fwd[uIn] ? pi[vIn] - cost[enter] : pi[vIn] + cost[enter]) - pi[uIn]);
+    // Every potential in the moved subtree changes by the same amount (its tree arcs keep reduced cost 0).
+    const sigma = (fwd[uIn] ? pi[vIn] - cost[enter] : pi[vIn] + cost[enter]) - pi[uIn];
+    for (let n = s, w = uIn; n > 0; n--, w = thread[w]) pi[w] += sigma;
   }
 
   return { flow: flow.subarray(0, nConvex), pi: pi.subarray(0, g.V), pivots, pred: pred.subarray(0, g.V) };
