@@ -415,13 +415,11 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
   let pivots = 0;
   let enter = -1;
   let enterPiece = -1;
-  // Violation of arc e at the current potentials (< −eps: it should enter); sets pricedPiece for convex arcs.
+  // Violation of a convex arc e in state st at the current potentials (< −eps: it should enter); sets pricedPiece.
   let pricedPiece = -1;
-  const violation = (e: number): number => {
-    const st = state[e];
+  const convexViolation = (e: number, st: number): number => {
     if (st === TREE) return 0;
     const d = pi[src[e]] - pi[dst[e]];
-    if (plain[e]) return st * (cost[e] + d);
     // At breakpoint b: up costs piece b, down refunds piece b − 1.
     const b = st === LOWER ? seg[e] : seg[e] + 1;
     let v = 0;
@@ -438,24 +436,28 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
     }
     return v;
   };
-  // The most violated arc priced so far in this iteration becomes `enter`; true when arc e violates at all.
-  let best = -eps;
-  const consider = (e: number): boolean => {
-    const v = violation(e);
-    if (!(v < -eps)) return false;
-    if (v < best) {
-      best = v;
-      enter = e;
-      enterPiece = pricedPiece;
-    }
-    return true;
+  // Violation of arc e. A plain arc in the tree has state 0, so its product is 0 without a test.
+  const violation = (e: number): number => {
+    const st = state[e];
+    return plain[e] ? st * (cost[e] + (pi[src[e]] - pi[dst[e]])) : convexViolation(e, st);
   };
   for (;;) {
+    // The most violated arc priced in this iteration becomes `enter`.
     enter = -1;
-    best = -eps;
+    let best = -eps;
     if (nCand > 0 && minor < minorLimit) {
       let kept = 0;
-      for (let k = 0; k < nCand; k++) if (consider(cand[k])) cand[kept++] = cand[k];
+      for (let k = 0; k < nCand; k++) {
+        const e = cand[k];
+        const v = violation(e);
+        if (!(v < -eps)) continue;
+        cand[kept++] = e;
+        if (v < best) {
+          best = v;
+          enter = e;
+          enterPiece = pricedPiece;
+        }
+      }
       nCand = kept;
       minor++;
     }
@@ -466,7 +468,14 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
       for (let scanned = 0; scanned < m && nCand < listSize; scanned++) {
         const e = next;
         next = next + 1 === m ? 0 : next + 1;
-        if (consider(e)) cand[nCand++] = e;
+        const v = violation(e);
+        if (!(v < -eps)) continue;
+        cand[nCand++] = e;
+        if (v < best) {
+          best = v;
+          enter = e;
+          enterPiece = pricedPiece;
+        }
       }
     }
     if (enter < 0) break;
