@@ -65,6 +65,16 @@ export interface FlowSolution {
 }
 
 
+
+/**
+ * How the simplex picks its entering arc. "list": candidate lists (a major scan lists up to ~½√m violating arcs, the
+ * next pivots re-price only the list); a small change to a settled book violates few arcs, so most pivots skip the
+ * full scan. "block" (LEMON's block search): each pivot prices blocks of ~⅕√m arcs from where the last one stopped
+ * and enters the most violated arc of the first block that has one; fresher choices than a list's, so fewer pivots
+ * where most arcs keep being re-priced anyway (large time-expanded components).
+ */
+export type Pricing = "list" | "block";
+
 const LOWER = 1;
 const TREE = 0;
 const UPPER = -1;
@@ -232,14 +242,16 @@ export function integerCirculation(V: number, src: number[], dst: number[], cost
  * carry flow (every cycle through the root crosses one of them backwards at flow 0), so the optimum is unchanged.
  * `initialTree` (optional, with `initialPi`) starts from another basis: per node the arc to its parent (its source
  * the node, flow 0, reduced cost 0 at `initialPi`), −1 to hang from the root; the arcs must form a forest.
+ * `pricing` chooses the entering arc (see `Pricing`).
  */
-export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Array, initialTree?: Int32Array): FlowSolution {
+export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Array, initialTree?: Int32Array, pricing: Pricing = "list"): FlowSolution {
   const ROOT = g.V;
   const V = g.V + 1;
   const nConvex = g.src.length;
   const m = nConvex + (V - 1);
   const INF = Infinity;
   const listSize = Math.max(10, Math.ceil(Math.sqrt(m) / 2));
+  const block = pricing === "block" ? Math.max(10, Math.ceil(Math.sqrt(m) / 5)) : 0;
   const arena = new Arena(4 * m + g.pieceCost.length + nConvex + V, 2 * m + 4 * nConvex + 10 * V + listSize, 2 * m + V);
   const lo = arena.f64(m); // bounds of the current piece
   const hi = arena.f64(m);
@@ -404,10 +416,8 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
     for (let u = vIn; u !== -1 && lastSucc[u] === vIn; u = parent[u]) lastSucc[u] = tail;
   };
 
-  // Candidate-list pricing: a major scan walks the arcs (from where the last one stopped) and lists up to `listSize`
-  // violating ones; minor iterations pivot on the best listed arc, re-pricing only the list, until it runs dry or
-  // `minorLimit` pivots have passed. A small change to a settled book violates few arcs, so most pivots skip the
-  // full scan.
+  // Candidate lists: minor iterations pivot on the best listed arc until the list runs dry or `minorLimit` pivots
+  // have passed.
   const minorLimit = Math.max(3, listSize >> 1);
   let nCand = 0;
   let minor = 0;
@@ -445,36 +455,53 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
     // The most violated arc priced in this iteration becomes `enter`.
     enter = -1;
     let best = -eps;
-    if (nCand > 0 && minor < minorLimit) {
-      let kept = 0;
-      for (let k = 0; k < nCand; k++) {
-        const e = cand[k];
+    if (block > 0) {
+      for (let scanned = 0, inBlock = 0; scanned < m; scanned++) {
+        const e = next;
+        next = next + 1 === m ? 0 : next + 1;
         const v = violation(e);
-        if (!(v < -eps)) continue;
-        cand[kept++] = e;
         if (v < best) {
           best = v;
           enter = e;
           enterPiece = pricedPiece;
         }
+        if (++inBlock === block) {
+          if (enter >= 0) break;
+          inBlock = 0;
+        }
       }
-      nCand = kept;
-      minor++;
-    }
-    if (enter < 0) {
-      // Major scan.
-      nCand = 0;
-      minor = 0;
-      for (let scanned = 0; scanned < m && nCand < listSize; scanned++) {
-        const e = next;
-        next = next + 1 === m ? 0 : next + 1;
-        const v = violation(e);
-        if (!(v < -eps)) continue;
-        cand[nCand++] = e;
-        if (v < best) {
-          best = v;
-          enter = e;
-          enterPiece = pricedPiece;
+    } else {
+      if (nCand > 0 && minor < minorLimit) {
+        let kept = 0;
+        for (let k = 0; k < nCand; k++) {
+          const e = cand[k];
+          const v = violation(e);
+          if (!(v < -eps)) continue;
+          cand[kept++] = e;
+          if (v < best) {
+            best = v;
+            enter = e;
+            enterPiece = pricedPiece;
+          }
+        }
+        nCand = kept;
+        minor++;
+      }
+      if (enter < 0) {
+        // Major scan.
+        nCand = 0;
+        minor = 0;
+        for (let scanned = 0; scanned < m && nCand < listSize; scanned++) {
+          const e = next;
+          next = next + 1 === m ? 0 : next + 1;
+          const v = violation(e);
+          if (!(v < -eps)) continue;
+          cand[nCand++] = e;
+          if (v < best) {
+            best = v;
+            enter = e;
+            enterPiece = pricedPiece;
+          }
         }
       }
     }
