@@ -4,10 +4,9 @@
 // piece with the returned potentials is optimal, so every solve is checked on its own, and the four ways to run it
 // (candidate lists or block search, from the root or from a given starting tree) must reach the same cost.
 import { describe, expect, it } from "vitest";
-import { networkSimplex, type FlowGraph, type FlowSolution, type Pricing } from "../../src/solver/simplex.ts";
+import { networkSimplex, type FlowGraph, type Pricing } from "../../src/solver/simplex.ts";
 import { seededRandom as rng } from "../../src/random.ts";
-
-type Scale = { q: () => number; p: () => number };
+import { magnitudes, problem, scales, total, type Scale } from "./flow-check.ts";
 
 /** A ring of V nodes (both directions) with random chords; negative pieces have finite capacity (bounded optimum). */
 function ring(seed: number, scale: Scale): FlowGraph {
@@ -71,61 +70,6 @@ function startingTree(g: FlowGraph, seed: number, unit: number): { pi: Float64Ar
   return { pi, tree };
 }
 
-function total(g: FlowGraph, flow: Float64Array): number {
-  let c = 0;
-  for (let a = 0; a < g.src.length; a++) {
-    let left = flow[a];
-    for (let j = g.pieceStart[a]; j < g.pieceStart[a + 1] && left > 0; j++) {
-      const u = Math.min(left, g.pieceCap[j]);
-      c += u * g.pieceCost[j];
-      left -= u;
-    }
-  }
-  return c;
-}
-
-/** Feasible flow, complementary slackness per piece, and parents forming a forest; the first problem found. */
-function problem(g: FlowGraph, sol: FlowSolution, qTol: number, pTol: number): string | undefined {
-  const net = new Float64Array(g.V);
-  for (let a = 0; a < g.src.length; a++) {
-    const f = sol.flow[a];
-    let hi = 0;
-    for (let j = g.pieceStart[a]; j < g.pieceStart[a + 1]; j++) hi += g.pieceCap[j];
-    if (f < -qTol || f > hi + qTol) return `arc ${a}: flow ${f} outside [0, ${hi}]`;
-    net[g.src[a]] -= f;
-    net[g.dst[a]] += f;
-    const d = sol.pi[g.src[a]] - sol.pi[g.dst[a]];
-    let lo = 0;
-    for (let j = g.pieceStart[a]; j < g.pieceStart[a + 1]; j++) {
-      const top = lo + g.pieceCap[j];
-      const rc = g.pieceCost[j] + d;
-      if (f < top - qTol && rc < -pTol) return `arc ${a} piece ${j}: room left at reduced cost ${rc}`;
-      if (f > lo + qTol && rc > pTol) return `arc ${a} piece ${j}: flow at reduced cost ${rc}`;
-      lo = top;
-    }
-  }
-  for (let v = 0; v < g.V; v++) if (Math.abs(net[v]) > qTol) return `node ${v}: imbalance ${net[v]}`;
-  const m = g.src.length;
-  for (let v = 0; v < g.V; v++) {
-    let u = v;
-    for (let steps = 0; ; steps++) {
-      if (steps > g.V) return `parents of ${v} loop`;
-      const a = sol.pred[u];
-      if (a >= m) break;
-      if (g.src[a] !== u && g.dst[a] !== u) return `node ${u}: parent arc ${a} does not touch it`;
-      u = g.src[a] === u ? g.dst[a] : g.src[a];
-    }
-  }
-  return undefined;
-}
-
-const scales: Record<string, (r: () => number) => Scale> = {
-  plain: (r) => ({ q: () => 1 + Math.round(r() * 100), p: () => 1 + Math.round(r() * 300) / 100 }),
-  huge: (r) => ({ q: () => 1e12 * (1 + Math.round(r() * 9)), p: () => 1e12 * (1 + r()) }),
-  tiny: (r) => ({ q: () => 1e-6 * (1 + Math.round(r() * 9)), p: () => 1e-6 * (1 + r()) }),
-  ties: (r) => ({ q: () => (r() < 0.5 ? 1 : 2), p: () => (r() < 0.5 ? 1 : 2) }),
-};
-
 describe("network simplex on deep trees (thread, re-rooting, block search)", () => {
   for (const [name, make] of Object.entries(scales)) {
     it(`${name} numbers: 60 rings with chords, four ways to solve, one optimal cost, exact duals on every piece`, () => {
@@ -133,12 +77,7 @@ describe("network simplex on deep trees (thread, re-rooting, block search)", () 
       for (let seed = 1; seed <= 60; seed++) {
         const scale = make(rng(7000 + seed));
         const g = ring(seed, scale);
-        let qMax = 0;
-        let pMax = 0;
-        for (let j = 0; j < g.pieceCost.length; j++) {
-          if (g.pieceCap[j] < Infinity) qMax = Math.max(qMax, g.pieceCap[j]);
-          pMax = Math.max(pMax, Math.abs(g.pieceCost[j]));
-        }
+        const { qMax, pMax } = magnitudes(g);
         const eps = 1e-12 * pMax;
         const start = startingTree(g, seed, pMax);
         const costs: number[] = [];
