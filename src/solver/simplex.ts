@@ -65,7 +65,6 @@ export interface FlowSolution {
 }
 
 
-
 /**
  * How the simplex picks its entering arc. "list": candidate lists (a major scan lists up to ~½√m violating arcs, the
  * next pivots re-price only the list); a small change to a settled book violates few arcs, so most pivots skip the
@@ -347,8 +346,9 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
       link(v === 0 ? ROOT : v - 1, v);
       lastSucc[v] = v;
     }
-    link(V - 2 < 0 ? ROOT : V - 2, ROOT);
-    lastSucc[ROOT] = V - 2 < 0 ? ROOT : V - 2;
+    const last = g.V > 0 ? g.V - 1 : ROOT;
+    link(last, ROOT);
+    lastSucc[ROOT] = last;
   }
   // The thread, last successors, sizes and potentials of a starting tree given by parents (the path arrays serve as
   // child lists, stack and order).
