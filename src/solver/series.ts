@@ -53,7 +53,9 @@ export function seriesSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arra
       if (along) tree0[k] = ch;
     }
   }
-  const sol = networkSimplex(graph, eps, pi0, tree0);
+  // Block search: on components this large most arcs are re-priced between pivots anyway, and fresher entering arcs
+  // save more pivots than candidate lists save scans (notes/solver.md, "Time: the simplex's tree (session 11)").
+  const sol = networkSimplex(graph, eps, pi0, tree0, "block");
   return expand(g, c, sol);
 }
 

@@ -65,6 +65,15 @@ export interface FlowSolution {
 }
 
 
+/**
+ * How the simplex picks its entering arc. "list": candidate lists (a major scan lists up to ~½√m violating arcs, the
+ * next pivots re-price only the list); a small change to a settled book violates few arcs, so most pivots skip the
+ * full scan. "block" (LEMON's block search): each pivot prices blocks of ~⅕√m arcs from where the last one stopped
+ * and enters the most violated arc of the first block that has one; fresher choices than a list's, so fewer pivots
+ * where most arcs keep being re-priced anyway (large time-expanded components).
+ */
+export type Pricing = "list" | "block";
+
 const LOWER = 1;
 const TREE = 0;
 const UPPER = -1;
@@ -232,15 +241,17 @@ export function integerCirculation(V: number, src: number[], dst: number[], cost
  * carry flow (every cycle through the root crosses one of them backwards at flow 0), so the optimum is unchanged.
  * `initialTree` (optional, with `initialPi`) starts from another basis: per node the arc to its parent (its source
  * the node, flow 0, reduced cost 0 at `initialPi`), −1 to hang from the root; the arcs must form a forest.
+ * `pricing` chooses the entering arc (see `Pricing`).
  */
-export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Array, initialTree?: Int32Array): FlowSolution {
+export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Array, initialTree?: Int32Array, pricing: Pricing = "list"): FlowSolution {
   const ROOT = g.V;
   const V = g.V + 1;
   const nConvex = g.src.length;
   const m = nConvex + (V - 1);
   const INF = Infinity;
   const listSize = Math.max(10, Math.ceil(Math.sqrt(m) / 2));
-  const arena = new Arena(4 * m + g.pieceCost.length + nConvex + V, 2 * m + 4 * nConvex + 8 * V + listSize, 2 * m + V);
+  const block = pricing === "block" ? Math.max(10, Math.ceil(Math.sqrt(m) / 5)) : 0;
+  const arena = new Arena(4 * m + g.pieceCost.length + nConvex + V, 2 * m + 4 * nConvex + 10 * V + listSize, 2 * m + V);
   const lo = arena.f64(m); // bounds of the current piece
   const hi = arena.f64(m);
   const cost = arena.f64(m); // cost of the current piece
@@ -260,13 +271,17 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
   // Subtree sizes (LEMON's succ_num): the join of a cycle is found by climbing from the smaller subtree, and a pivot
   // updates sizes only along the cycle, not over the moved subtree.
   const size = arena.i32(V);
-  // Children lists (doubly linked), kept through each pivot's re-hanging, to shift the potentials of the moved
-  // subtree in time proportional to it (time-expanded books have tens of thousands of nodes).
-  const childHead = arena.i32(V);
-  const childNext = arena.i32(V);
-  const childPrev = arena.i32(V);
-  const stack = arena.i32(V);
-  const order = arena.i32(V);
+  // The tree in preorder (LEMON's thread): a circular list through every node from the root, so that a subtree is
+  // one stretch of it, from the node to its last successor. The moved subtree's potentials shift by a walk along
+  // the stretch, and a pivot rewrites the order only at the ends of the pieces it re-hangs (`rethread`).
+  const thread = arena.i32(V);
+  const revThread = arena.i32(V);
+  const lastSucc = arena.i32(V);
+  // Per node of a pivot's re-hung path: the node, and its old predecessor, last successor and the node after that.
+  const path = arena.i32(V);
+  const pathRev = arena.i32(V);
+  const pathLast = arena.i32(V);
+  const pathAfter = arena.i32(V);
   const cand = arena.i32(listSize);
   const state = arena.i8(m);
   const fwd = arena.u8(V); // the pred arc points from the node to its parent
@@ -308,21 +323,10 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
       pi[v] = initialPi[v];
     }
   }
-  const link = (v: number, p: number) => {
-    const h = childHead[p];
-    childNext[v] = h;
-    childPrev[v] = -1;
-    if (h !== -1) childPrev[h] = v;
-    childHead[p] = v;
+  const link = (u: number, v: number) => {
+    thread[u] = v;
+    revThread[v] = u;
   };
-  const unlink = (v: number) => {
-    const before = childPrev[v];
-    const after = childNext[v];
-    if (before === -1) childHead[parent[v]] = after;
-    else childNext[before] = after;
-    if (after !== -1) childPrev[after] = before;
-  };
-  childHead.fill(-1);
   if (initialTree) {
     // Each node's arc towards its parent (flow 0, pointing up: strongly feasible); its root arc leaves the tree.
     for (let v = 0, k = nConvex; v < g.V; v++, k++) {
@@ -334,10 +338,29 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
       pred[v] = a;
     }
   }
-  for (let v = 0; v < g.V; v++) link(v, parent[v]);
   size[ROOT] = V;
-  if (initialTree) {
-    // Potentials down the tree in preorder, then subtree sizes in reverse preorder.
+  if (initialTree) preorder();
+  else {
+    // Every node hangs from the root: the preorder is the root, then the nodes in order.
+    for (let v = 0; v < g.V; v++) {
+      link(v === 0 ? ROOT : v - 1, v);
+      lastSucc[v] = v;
+    }
+    const last = g.V > 0 ? g.V - 1 : ROOT;
+    link(last, ROOT);
+    lastSucc[ROOT] = last;
+  }
+  // The thread, last successors, sizes and potentials of a starting tree given by parents (the path arrays serve as
+  // child lists, stack and order).
+  function preorder() {
+    const head = path.fill(-1);
+    const sibling = pathRev;
+    const stack = pathLast;
+    const order = pathAfter;
+    for (let v = 0; v < g.V; v++) {
+      sibling[v] = head[parent[v]];
+      head[parent[v]] = v;
+    }
     let sp = 0;
     let n = 0;
     stack[sp++] = ROOT;
@@ -345,34 +368,56 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
     while (sp > 0) {
       const u = stack[--sp];
       order[n++] = u;
-      for (let w = childHead[u]; w !== -1; w = childNext[w]) {
+      for (let w = head[u]; w !== -1; w = sibling[w]) {
         pi[w] = fwd[w] ? pi[u] - cost[pred[w]] : pi[u] + cost[pred[w]];
         stack[sp++] = w;
       }
     }
     for (let k = n - 1; k > 0; k--) size[parent[order[k]]] += size[order[k]];
-  }
-  // After a pivot every potential in the moved subtree changes by the same amount (its tree arcs keep reduced cost 0).
-  // Walked in preorder through the child lists: down to a first child, else on to the next sibling of the nearest
-  // node that has one, up to `top`.
-  const shift = (top: number, sigma: number) => {
-    let u = top;
-    pi[u] += sigma;
-    for (;;) {
-      if (childHead[u] !== -1) u = childHead[u];
-      else {
-        while (u !== top && childNext[u] === -1) u = parent[u];
-        if (u === top) return;
-        u = childNext[u];
-      }
-      pi[u] += sigma;
+    for (let k = 0; k < n; k++) {
+      link(order[k], order[k + 1 < n ? k + 1 : 0]);
+      lastSucc[order[k]] = order[k + size[order[k]] - 1];
     }
+  }
+  // A pivot re-hangs the subtree of uOut (one stretch of the thread) from vIn, re-rooted at uIn. Re-rooted, its
+  // preorder is uIn's old subtree, then each node p of the path from uIn up to uOut followed by p's old subtree less
+  // the branch the path came up by: the part of p's stretch before that branch and the part after it. So the order
+  // changes only at the ends of these pieces; the stretch is then cut out and put in right after vIn.
+  const rethread = (uIn: number, uOut: number, vIn: number) => {
+    let k = 0;
+    for (let u = uIn; ; u = parent[u]) {
+      path[k] = u;
+      pathRev[k] = revThread[u];
+      pathLast[k] = lastSucc[u];
+      pathAfter[k] = thread[lastSucc[u]];
+      k++;
+      if (u === uOut) break;
+    }
+    // Cut out: the ancestors whose stretch ended with it now end just before it.
+    const cutLast = pathLast[k - 1];
+    const before = pathRev[k - 1];
+    link(before, pathAfter[k - 1]);
+    for (let u = parent[uOut]; u !== -1 && lastSucc[u] === cutLast; u = parent[u]) lastSucc[u] = before;
+    let tail = pathLast[0];
+    for (let i = 1; i < k; i++) {
+      link(tail, path[i]);
+      tail = pathRev[i - 1];
+      if (pathLast[i - 1] !== pathLast[i]) {
+        link(tail, pathAfter[i - 1]);
+        tail = pathLast[i];
+      }
+    }
+    // Every node of the path is now an ancestor of the rest of the stretch.
+    for (let i = 0; i < k; i++) lastSucc[path[i]] = tail;
+    // In after vIn, as its first child: the ancestors whose stretch ended at vIn now end with it.
+    const after = thread[vIn];
+    link(vIn, uIn);
+    link(tail, after);
+    for (let u = vIn; u !== -1 && lastSucc[u] === vIn; u = parent[u]) lastSucc[u] = tail;
   };
 
-  // Candidate-list pricing: a major scan walks the arcs (from where the last one stopped) and lists up to `listSize`
-  // violating ones; minor iterations pivot on the best listed arc, re-pricing only the list, until it runs dry or
-  // `minorLimit` pivots have passed. A small change to a settled book violates few arcs, so most pivots skip the
-  // full scan.
+  // Candidate lists: minor iterations pivot on the best listed arc until the list runs dry or `minorLimit` pivots
+  // have passed.
   const minorLimit = Math.max(3, listSize >> 1);
   let nCand = 0;
   let minor = 0;
@@ -380,13 +425,11 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
   let pivots = 0;
   let enter = -1;
   let enterPiece = -1;
-  // Violation of arc e at the current potentials (< −eps: it should enter); sets pricedPiece for convex arcs.
+  // Violation of a convex arc e in state st at the current potentials (< −eps: it should enter); sets pricedPiece.
   let pricedPiece = -1;
-  const violation = (e: number): number => {
-    const st = state[e];
+  const convexViolation = (e: number, st: number): number => {
     if (st === TREE) return 0;
     const d = pi[src[e]] - pi[dst[e]];
-    if (plain[e]) return st * (cost[e] + d);
     // At breakpoint b: up costs piece b, down refunds piece b − 1.
     const b = st === LOWER ? seg[e] : seg[e] + 1;
     let v = 0;
@@ -403,35 +446,63 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
     }
     return v;
   };
-  // The most violated arc priced so far in this iteration becomes `enter`; true when arc e violates at all.
-  let best = -eps;
-  const consider = (e: number): boolean => {
-    const v = violation(e);
-    if (!(v < -eps)) return false;
-    if (v < best) {
-      best = v;
-      enter = e;
-      enterPiece = pricedPiece;
-    }
-    return true;
+  // Violation of arc e. A plain arc in the tree has state 0, so its product is 0 without a test.
+  const violation = (e: number): number => {
+    const st = state[e];
+    return plain[e] ? st * (cost[e] + (pi[src[e]] - pi[dst[e]])) : convexViolation(e, st);
   };
   for (;;) {
+    // The most violated arc priced in this iteration becomes `enter`.
     enter = -1;
-    best = -eps;
-    if (nCand > 0 && minor < minorLimit) {
-      let kept = 0;
-      for (let k = 0; k < nCand; k++) if (consider(cand[k])) cand[kept++] = cand[k];
-      nCand = kept;
-      minor++;
-    }
-    if (enter < 0) {
-      // Major scan.
-      nCand = 0;
-      minor = 0;
-      for (let scanned = 0; scanned < m && nCand < listSize; scanned++) {
+    let best = -eps;
+    if (block > 0) {
+      for (let scanned = 0, inBlock = 0; scanned < m; scanned++) {
         const e = next;
         next = next + 1 === m ? 0 : next + 1;
-        if (consider(e)) cand[nCand++] = e;
+        const v = violation(e);
+        if (v < best) {
+          best = v;
+          enter = e;
+          enterPiece = pricedPiece;
+        }
+        if (++inBlock === block) {
+          if (enter >= 0) break;
+          inBlock = 0;
+        }
+      }
+    } else {
+      if (nCand > 0 && minor < minorLimit) {
+        let kept = 0;
+        for (let k = 0; k < nCand; k++) {
+          const e = cand[k];
+          const v = violation(e);
+          if (!(v < -eps)) continue;
+          cand[kept++] = e;
+          if (v < best) {
+            best = v;
+            enter = e;
+            enterPiece = pricedPiece;
+          }
+        }
+        nCand = kept;
+        minor++;
+      }
+      if (enter < 0) {
+        // Major scan.
+        nCand = 0;
+        minor = 0;
+        for (let scanned = 0; scanned < m && nCand < listSize; scanned++) {
+          const e = next;
+          next = next + 1 === m ? 0 : next + 1;
+          const v = violation(e);
+          if (!(v < -eps)) continue;
+          cand[nCand++] = e;
+          if (v < best) {
+            best = v;
+            enter = e;
+            enterPiece = pricedPiece;
+          }
+        }
       }
     }
     if (enter < 0) break;
@@ -528,6 +599,7 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
     const s = size[uOut];
     for (u = parent[uOut]; u !== join; u = parent[u]) size[u] -= s;
     for (u = vIn; u !== join; u = parent[u]) size[u] += s;
+    rethread(uIn, uOut, vIn);
     let node = uIn;
     let newParent = vIn;
     let newPred = enter;
@@ -538,8 +610,6 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
       below = old;
       const oldParent = parent[node];
       const oldPred = pred[node];
-      unlink(node);
-      link(node, newParent);
       parent[node] = newParent;
       pred[node] = newPred;
       fwd[node] = src[newPred] === node ? 1 : 0;
@@ -548,7 +618,18 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
       newPred = oldPred;
       node = oldParent;
     }
-    shift(uIn, (fwd[uIn] ? pi[vIn] - cost[enter] : pi[vIn] + cost[enter]) - pi[uIn]);
+    // Every potential in the moved subtree changes by the same amount (its tree arcs keep reduced cost 0).
+    const sigma = (fwd[uIn] ? pi[vIn] - cost[enter] : pi[vIn] + cost[enter]) - pi[uIn];
+    // Walked from both ends of its stretch at once: two independent chains of loads instead of one.
+    let head = uIn;
+    let tail = lastSucc[uIn];
+    for (let n = s >> 1; n > 0; n--) {
+      pi[head] += sigma;
+      pi[tail] += sigma;
+      head = thread[head];
+      tail = revThread[tail];
+    }
+    if (s & 1) pi[head] += sigma;
   }
 
   return { flow: flow.subarray(0, nConvex), pi: pi.subarray(0, g.V), pivots, pred: pred.subarray(0, g.V) };

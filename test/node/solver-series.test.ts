@@ -3,12 +3,11 @@
 // simplex: the same optimal cost, a feasible circulation, and potentials that satisfy complementary slackness arc by
 // arc (an inner node's potential on the wrong side of its chain's tightest arc breaks it).
 import { describe, expect, it } from "vitest";
-import { networkSimplex, type FlowGraph, type FlowSolution } from "../../src/solver/simplex.ts";
+import { networkSimplex, type FlowGraph } from "../../src/solver/simplex.ts";
 import { seriesSimplex } from "../../src/solver/series.ts";
 import { sinkTree } from "../../src/solver/time-net.ts";
 import { seededRandom as rng } from "../../src/random.ts";
-
-type Scale = { q: () => number; p: () => number };
+import { magnitudes, problem, scales, total, type Scale } from "./flow-check.ts";
 
 /**
  * Source 0 → buyers (convex: one or two pieces) → chains of inner nodes (rate caps, penalties) → hubs → chains →
@@ -56,61 +55,6 @@ function book(seed: number, scale: Scale): FlowGraph {
   return { V, src: Int32Array.from(src), dst: Int32Array.from(dst), pieceStart: Int32Array.from(start), pieceCost: Float64Array.from(cost), pieceCap: Float64Array.from(cap) };
 }
 
-function total(g: FlowGraph, flow: Float64Array): number {
-  let c = 0;
-  for (let a = 0; a < g.src.length; a++) {
-    let left = flow[a];
-    for (let j = g.pieceStart[a]; j < g.pieceStart[a + 1] && left > 0; j++) {
-      const u = Math.min(left, g.pieceCap[j]);
-      c += u * g.pieceCost[j];
-      left -= u;
-    }
-  }
-  return c;
-}
-
-/** Feasible flow, complementary slackness per piece, and parents forming a forest; the first problem found. */
-function problem(g: FlowGraph, sol: FlowSolution, qTol: number, pTol: number): string | undefined {
-  const net = new Float64Array(g.V);
-  for (let a = 0; a < g.src.length; a++) {
-    const f = sol.flow[a];
-    let hi = 0;
-    for (let j = g.pieceStart[a]; j < g.pieceStart[a + 1]; j++) hi += g.pieceCap[j];
-    if (f < -qTol || f > hi + qTol) return `arc ${a}: flow ${f} outside [0, ${hi}]`;
-    net[g.src[a]] -= f;
-    net[g.dst[a]] += f;
-    const d = sol.pi[g.src[a]] - sol.pi[g.dst[a]];
-    let lo = 0;
-    for (let j = g.pieceStart[a]; j < g.pieceStart[a + 1]; j++) {
-      const top = lo + g.pieceCap[j];
-      const rc = g.pieceCost[j] + d;
-      if (f < top - qTol && rc < -pTol) return `arc ${a} piece ${j}: room left at reduced cost ${rc}`;
-      if (f > lo + qTol && rc > pTol) return `arc ${a} piece ${j}: flow at reduced cost ${rc}`;
-      lo = top;
-    }
-  }
-  for (let v = 0; v < g.V; v++) if (Math.abs(net[v]) > qTol) return `node ${v}: imbalance ${net[v]}`;
-  const m = g.src.length;
-  for (let v = 0; v < g.V; v++) {
-    let u = v;
-    for (let steps = 0; ; steps++) {
-      if (steps > g.V) return `parents of ${v} loop`;
-      const a = sol.pred[u];
-      if (a >= m) break;
-      if (g.src[a] !== u && g.dst[a] !== u) return `node ${u}: parent arc ${a} does not touch it`;
-      u = g.src[a] === u ? g.dst[a] : g.src[a];
-    }
-  }
-  return undefined;
-}
-
-const scales: Record<string, (r: () => number) => Scale> = {
-  plain: (r) => ({ q: () => 1 + Math.round(r() * 100), p: () => 1 + Math.round(r() * 300) / 100 }),
-  huge: (r) => ({ q: () => 1e12 * (1 + Math.round(r() * 9)), p: () => 1e12 * (1 + r()) }),
-  tiny: (r) => ({ q: () => 1e-6 * (1 + Math.round(r() * 9)), p: () => 1e-6 * (1 + r()) }),
-  ties: (r) => ({ q: () => (r() < 0.5 ? 1 : 2), p: () => (r() < 0.5 ? 1 : 2) }),
-};
-
 describe("series contraction around the network simplex", () => {
   it("a book of one chain through source and sink (all but one node inner) from the shortest-path start", () => {
     // A time-expanded component: source → buyer → … → seller's copy → seller → sink → source is one cycle of inner
@@ -141,12 +85,7 @@ describe("series contraction around the network simplex", () => {
         const r = rng(1000 + seed);
         const scale = make(r);
         const g = book(seed, scale);
-        let qMax = 0;
-        let pMax = 0;
-        for (let j = 0; j < g.pieceCost.length; j++) {
-          if (g.pieceCap[j] < Infinity) qMax = Math.max(qMax, g.pieceCap[j]);
-          pMax = Math.max(pMax, Math.abs(g.pieceCost[j]));
-        }
+        const { qMax, pMax } = magnitudes(g);
         const eps = 1e-12 * pMax;
         const plain = networkSimplex(g, eps);
         const start = seed % 2 === 0 ? sinkTree(g) : undefined;
