@@ -17,10 +17,12 @@ interface Contraction {
 }
 
 /**
- * Graphs below this many nodes are solved as they are: their pivots move small subtrees, so contracting saves less
- * than its arrays cost (a continuous arrival's component is tens of nodes).
+ * Graphs below this many nodes are solved as they are, with candidate lists: their pivots move small subtrees, so
+ * contracting and block search save less than they cost (a continuous arrival's component is tens of nodes). From
+ * ~2,000 nodes (a windowed book of ~500 intents) contracted block search breaks even, and it gains at ~3,500
+ * (notes/solver.md, "Time: the 1,000-intent LP (session 11)").
  */
-const CONTRACT_FROM = 4096;
+const CONTRACT_FROM = 2048;
 
 /**
  * `networkSimplex` on the series-contracted graph, answered in the original graph's arcs and nodes. `initialPi` and
