@@ -356,21 +356,36 @@ export function timeComponents(intents: readonly Intent[], latency: LatencyTable
   return joinedComponents(traded, joined);
 }
 
-/** Hub keys numbered densely in order of first use: a table when the key space is small, else a map. */
+/** Hub keys numbered densely in order of first use. */
 class HubNumbers {
   count = 0;
-  private readonly table: Int32Array | null;
-  private readonly map = new Map<number, number>();
+  private readonly table: KeyTable;
   readonly space: number;
   constructor(space: number) {
     this.space = space;
-    this.table = space <= 1 << 22 ? new Int32Array(space).fill(-1) : null;
+    this.table = new KeyTable(space);
   }
   of(key: number): number {
-    if (this.table) return this.table[key] >= 0 ? this.table[key] : (this.table[key] = this.count++);
-    let h = this.map.get(key);
-    if (h === undefined) this.map.set(key, (h = this.count++));
+    let h = this.table.get(key);
+    if (h !== h) this.table.set(key, (h = this.count++)); // NaN: not numbered yet
     return h;
+  }
+}
+
+/** Numbers per key, NaN for none: a typed array when the key space is small, else a map. */
+export class KeyTable {
+  private readonly values: Float64Array | null;
+  private readonly map: Map<number, number> | null;
+  constructor(space: number) {
+    this.values = space <= 1 << 22 ? new Float64Array(space).fill(NaN) : null;
+    this.map = this.values ? null : new Map();
+  }
+  get(key: number): number {
+    return this.values ? this.values[key] : (this.map!.get(key) ?? NaN);
+  }
+  set(key: number, v: number): void {
+    if (this.values) this.values[key] = v;
+    else this.map!.set(key, v);
   }
 }
 

@@ -6,7 +6,7 @@
 // intents forced to their minimum (only individually rational partners) take direct arcs instead.
 import type { Intent, LatencyTable } from "../contract/schema.ts";
 import { capAdmits, latencyMatrix, penaltyAt } from "./latency.ts";
-import { legPlaces, numberOf } from "./components.ts";
+import { KeyTable, legPlaces, numberOf } from "./components.ts";
 import { walkFlow } from "./decompose.ts";
 import { integerCirculation, priorityWeight, type FlowGraph, type FlowSolution } from "./simplex.ts";
 import { seriesSimplex } from "./series.ts";
@@ -467,23 +467,6 @@ function preferPriority(book: TimeBook, g: FlowGraph, sol: FlowSolution, rootArc
     else out[~a] = Math.max(0, out[~a] - y);
   }
   return out;
-}
-
-/** Numbers per key, NaN for none: a typed array when the key space is small, else a map. */
-class KeyTable {
-  private readonly values: Float64Array | null;
-  private readonly map: Map<number, number> | null;
-  constructor(space: number) {
-    this.values = space <= 1 << 22 ? new Float64Array(space).fill(NaN) : null;
-    this.map = this.values ? null : new Map();
-  }
-  get(key: number): number {
-    return this.values ? this.values[key] : (this.map!.get(key) ?? NaN);
-  }
-  set(key: number, v: number): void {
-    if (this.values) this.values[key] = v;
-    else this.map!.set(key, v);
-  }
 }
 
 /**
