@@ -295,14 +295,9 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
     cum[c++] = 0;
     for (let j = g.pieceStart[a]; j < g.pieceStart[a + 1]; j++, c++) cum[c] = cum[c - 1] + g.pieceCap[j];
   }
-  const setPiece = (e: number, k: number) => {
-    seg[e] = k;
-    lo[e] = cum[cumBase[e] + k];
-    hi[e] = cum[cumBase[e] + k + 1];
-    cost[e] = pieceCost[segBase[e] + k];
-  };
+  const b: Basis = { m, nConvex, lo, hi, cost, flow, cum, pi, src, dst, segBase, segCount, cumBase, seg, parent, pred, size, thread, revThread, lastSucc, path, pathRev, pathLast, pathAfter, cand, state, fwd, plain, pieceCost, priced: -1 };
   for (let e = 0; e < nConvex; e++) {
-    if (segCount[e] > 0) setPiece(e, 0);
+    if (segCount[e] > 0) setPiece(b, e, 0);
     plain[e] = segCount[e] === 1 ? 1 : 0;
     state[e] = LOWER;
   }
@@ -379,43 +374,127 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
       lastSucc[order[k]] = order[k + size[order[k]] - 1];
     }
   }
-  // A pivot re-hangs the subtree of uOut (one stretch of the thread) from vIn, re-rooted at uIn. Re-rooted, its
-  // preorder is uIn's old subtree, then each node p of the path from uIn up to uOut followed by p's old subtree less
-  // the branch the path came up by: the part of p's stretch before that branch and the part after it. So the order
-  // changes only at the ends of these pieces; the stretch is then cut out and put in right after vIn.
-  const rethread = (uIn: number, uOut: number, vIn: number) => {
-    let k = 0;
-    for (let u = uIn; ; u = parent[u]) {
-      path[k] = u;
-      pathRev[k] = revThread[u];
-      pathLast[k] = lastSucc[u];
-      pathAfter[k] = thread[lastSucc[u]];
-      k++;
-      if (u === uOut) break;
-    }
-    // Cut out: the ancestors whose stretch ended with it now end just before it.
-    const cutLast = pathLast[k - 1];
-    const before = pathRev[k - 1];
-    link(before, pathAfter[k - 1]);
-    for (let u = parent[uOut]; u !== -1 && lastSucc[u] === cutLast; u = parent[u]) lastSucc[u] = before;
-    let tail = pathLast[0];
-    for (let i = 1; i < k; i++) {
-      link(tail, path[i]);
-      tail = pathRev[i - 1];
-      if (pathLast[i - 1] !== pathLast[i]) {
-        link(tail, pathAfter[i - 1]);
-        tail = pathLast[i];
-      }
-    }
-    // Every node of the path is now an ancestor of the rest of the stretch.
-    for (let i = 0; i < k; i++) lastSucc[path[i]] = tail;
-    // In after vIn, as its first child: the ancestors whose stretch ended at vIn now end with it.
-    const after = thread[vIn];
-    link(vIn, uIn);
-    link(tail, after);
-    for (let u = vIn; u !== -1 && lastSucc[u] === vIn; u = parent[u]) lastSucc[u] = tail;
-  };
+  const pivots = pivot(b, eps, listSize, block);
+  return { flow: flow.subarray(0, nConvex), pi: pi.subarray(0, g.V), pivots, pred: pred.subarray(0, g.V) };
+}
 
+/**
+ * The simplex's arrays once started (`networkSimplex` builds them), one object for the pivot loop: a function that
+ * takes them as an argument keeps them in its own locals, where closures sharing them would hold them in a context.
+ */
+interface Basis {
+  m: number;
+  nConvex: number;
+  lo: Float64Array;
+  hi: Float64Array;
+  cost: Float64Array;
+  flow: Float64Array;
+  cum: Float64Array;
+  pi: Float64Array;
+  src: Int32Array;
+  dst: Int32Array;
+  segBase: Int32Array;
+  segCount: Int32Array;
+  cumBase: Int32Array;
+  seg: Int32Array;
+  parent: Int32Array;
+  pred: Int32Array;
+  size: Int32Array;
+  thread: Int32Array;
+  revThread: Int32Array;
+  lastSucc: Int32Array;
+  path: Int32Array;
+  pathRev: Int32Array;
+  pathLast: Int32Array;
+  pathAfter: Int32Array;
+  cand: Int32Array;
+  state: Int8Array;
+  fwd: Uint8Array;
+  plain: Uint8Array;
+  pieceCost: Float64Array;
+  /** The piece `convexViolation` priced last (negative: entering downwards into piece −priced − 1). */
+  priced: number;
+}
+
+/** Arc e moves to its piece k: bounds and cost of that piece. */
+function setPiece(b: Basis, e: number, k: number): void {
+  b.seg[e] = k;
+  b.lo[e] = b.cum[b.cumBase[e] + k];
+  b.hi[e] = b.cum[b.cumBase[e] + k + 1];
+  b.cost[e] = b.pieceCost[b.segBase[e] + k];
+}
+
+/** Violation of a convex arc e in state st at the current potentials (< −eps: it should enter); sets `b.priced`. */
+function convexViolation(b: Basis, e: number, st: number): number {
+  if (st === TREE) return 0;
+  const { pi, pieceCost, segBase } = b;
+  const d = pi[b.src[e]] - pi[b.dst[e]];
+  // At breakpoint k: up costs piece k, down refunds piece k − 1.
+  const k = st === LOWER ? b.seg[e] : b.seg[e] + 1;
+  let v = 0;
+  if (k < b.segCount[e]) {
+    v = pieceCost[segBase[e] + k] + d;
+    b.priced = k;
+  }
+  if (k > 0) {
+    const w = -(pieceCost[segBase[e] + k - 1] + d);
+    if (w < v) {
+      v = w;
+      b.priced = -k;
+    }
+  }
+  return v;
+}
+
+/** Thread order: v follows u. */
+function link(thread: Int32Array, revThread: Int32Array, u: number, v: number): void {
+  thread[u] = v;
+  revThread[v] = u;
+}
+
+/**
+ * A pivot re-hangs the subtree of uOut (one stretch of the thread) from vIn, re-rooted at uIn. Re-rooted, its
+ * preorder is uIn's old subtree, then each node p of the path from uIn up to uOut followed by p's old subtree less
+ * the branch the path came up by: the part of p's stretch before that branch and the part after it. So the order
+ * changes only at the ends of these pieces; the stretch is then cut out and put in right after vIn.
+ */
+function rethread(b: Basis, uIn: number, uOut: number, vIn: number): void {
+  const { parent, thread, revThread, lastSucc, path, pathRev, pathLast, pathAfter } = b;
+  let k = 0;
+  for (let u = uIn; ; u = parent[u]) {
+    path[k] = u;
+    pathRev[k] = revThread[u];
+    pathLast[k] = lastSucc[u];
+    pathAfter[k] = thread[lastSucc[u]];
+    k++;
+    if (u === uOut) break;
+  }
+  // Cut out: the ancestors whose stretch ended with it now end just before it.
+  const cutLast = pathLast[k - 1];
+  const before = pathRev[k - 1];
+  link(thread, revThread, before, pathAfter[k - 1]);
+  for (let u = parent[uOut]; u !== -1 && lastSucc[u] === cutLast; u = parent[u]) lastSucc[u] = before;
+  let tail = pathLast[0];
+  for (let i = 1; i < k; i++) {
+    link(thread, revThread, tail, path[i]);
+    tail = pathRev[i - 1];
+    if (pathLast[i - 1] !== pathLast[i]) {
+      link(thread, revThread, tail, pathAfter[i - 1]);
+      tail = pathLast[i];
+    }
+  }
+  // Every node of the path is now an ancestor of the rest of the stretch.
+  for (let i = 0; i < k; i++) lastSucc[path[i]] = tail;
+  // In after vIn, as its first child: the ancestors whose stretch ended at vIn now end with it.
+  const after = thread[vIn];
+  link(thread, revThread, vIn, uIn);
+  link(thread, revThread, tail, after);
+  for (let u = vIn; u !== -1 && lastSucc[u] === vIn; u = parent[u]) lastSucc[u] = tail;
+}
+
+/** Pivots from the started basis `b` until no arc violates by more than eps; the number of pivots. */
+function pivot(b: Basis, eps: number, listSize: number, block: number): number {
+  const { m, nConvex, lo, hi, cost, flow, pi, src, dst, segBase, segCount, seg, parent, pred, size, thread, revThread, lastSucc, cand, state, fwd, plain, pieceCost } = b;
   // Candidate lists: minor iterations pivot on the best listed arc until the list runs dry or `minorLimit` pivots
   // have passed.
   const minorLimit = Math.max(3, listSize >> 1);
@@ -425,32 +504,6 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
   let pivots = 0;
   let enter = -1;
   let enterPiece = -1;
-  // Violation of a convex arc e in state st at the current potentials (< −eps: it should enter); sets pricedPiece.
-  let pricedPiece = -1;
-  const convexViolation = (e: number, st: number): number => {
-    if (st === TREE) return 0;
-    const d = pi[src[e]] - pi[dst[e]];
-    // At breakpoint b: up costs piece b, down refunds piece b − 1.
-    const b = st === LOWER ? seg[e] : seg[e] + 1;
-    let v = 0;
-    if (b < segCount[e]) {
-      v = pieceCost[segBase[e] + b] + d;
-      pricedPiece = b;
-    }
-    if (b > 0) {
-      const w = -(pieceCost[segBase[e] + b - 1] + d);
-      if (w < v) {
-        v = w;
-        pricedPiece = -b; // negative: entering downwards into piece b − 1
-      }
-    }
-    return v;
-  };
-  // Violation of arc e. A plain arc in the tree has state 0, so its product is 0 without a test.
-  const violation = (e: number): number => {
-    const st = state[e];
-    return plain[e] ? st * (cost[e] + (pi[src[e]] - pi[dst[e]])) : convexViolation(e, st);
-  };
   for (;;) {
     // The most violated arc priced in this iteration becomes `enter`.
     enter = -1;
@@ -459,11 +512,12 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
       for (let scanned = 0, inBlock = 0; scanned < m; scanned++) {
         const e = next;
         next = next + 1 === m ? 0 : next + 1;
-        const v = violation(e);
+        const st = state[e];
+        const v = plain[e] ? st * (cost[e] + (pi[src[e]] - pi[dst[e]])) : convexViolation(b, e, st);
         if (v < best) {
           best = v;
           enter = e;
-          enterPiece = pricedPiece;
+          enterPiece = b.priced;
         }
         if (++inBlock === block) {
           if (enter >= 0) break;
@@ -475,13 +529,14 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
         let kept = 0;
         for (let k = 0; k < nCand; k++) {
           const e = cand[k];
-          const v = violation(e);
+          const st = state[e];
+        const v = plain[e] ? st * (cost[e] + (pi[src[e]] - pi[dst[e]])) : convexViolation(b, e, st);
           if (!(v < -eps)) continue;
           cand[kept++] = e;
           if (v < best) {
             best = v;
             enter = e;
-            enterPiece = pricedPiece;
+            enterPiece = b.priced;
           }
         }
         nCand = kept;
@@ -494,13 +549,14 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
         for (let scanned = 0; scanned < m && nCand < listSize; scanned++) {
           const e = next;
           next = next + 1 === m ? 0 : next + 1;
-          const v = violation(e);
+          const st = state[e];
+        const v = plain[e] ? st * (cost[e] + (pi[src[e]] - pi[dst[e]])) : convexViolation(b, e, st);
           if (!(v < -eps)) continue;
           cand[nCand++] = e;
           if (v < best) {
             best = v;
             enter = e;
-            enterPiece = pricedPiece;
+            enterPiece = b.priced;
           }
         }
       }
@@ -509,10 +565,10 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
     pivots++;
     if (!plain[enter]) {
       if (enterPiece >= 0) {
-        setPiece(enter, enterPiece);
+        setPiece(b, enter, enterPiece);
         state[enter] = LOWER;
       } else {
-        setPiece(enter, -enterPiece - 1);
+        setPiece(b, enter, -enterPiece - 1);
         state[enter] = UPPER;
       }
     }
@@ -561,7 +617,7 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
           result = 2;
         }
       }
-      if (delta === INF) throw new Error("network simplex: unbounded cycle (a bug: every cycle crosses a finite arc)");
+      if (delta === Infinity) throw new Error("network simplex: unbounded cycle (a bug: every cycle crosses a finite arc)");
       if (delta > 0) {
         const val = state[enter] * delta;
         flow[enter] += val;
@@ -575,12 +631,12 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
       state[enter] = -state[enter];
       if (enter >= nConvex) break;
       const d = pi[src[enter]] - pi[dst[enter]];
-      const b = up ? seg[enter] + 1 : seg[enter];
-      if (up && b < segCount[enter] && pieceCost[segBase[enter] + b] + d < -eps) {
-        setPiece(enter, b);
+      const k = up ? seg[enter] + 1 : seg[enter];
+      if (up && k < segCount[enter] && pieceCost[segBase[enter] + k] + d < -eps) {
+        setPiece(b, enter, k);
         state[enter] = LOWER;
-      } else if (!up && b > 0 && -(pieceCost[segBase[enter] + b - 1] + d) < -eps) {
-        setPiece(enter, b - 1);
+      } else if (!up && k > 0 && -(pieceCost[segBase[enter] + k - 1] + d) < -eps) {
+        setPiece(b, enter, k - 1);
         state[enter] = UPPER;
       } else break;
     }
@@ -599,7 +655,7 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
     const s = size[uOut];
     for (u = parent[uOut]; u !== join; u = parent[u]) size[u] -= s;
     for (u = vIn; u !== join; u = parent[u]) size[u] += s;
-    rethread(uIn, uOut, vIn);
+    rethread(b, uIn, uOut, vIn);
     let node = uIn;
     let newParent = vIn;
     let newPred = enter;
@@ -632,5 +688,5 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
     if (s & 1) pi[head] += sigma;
   }
 
-  return { flow: flow.subarray(0, nConvex), pi: pi.subarray(0, g.V), pivots, pred: pred.subarray(0, g.V) };
+  return pivots;
 }
