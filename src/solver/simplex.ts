@@ -509,28 +509,35 @@ function pivot(b: Basis, eps: number, listSize: number, block: number): number {
     enter = -1;
     let best = -eps;
     if (block > 0) {
-      for (let scanned = 0, inBlock = 0; scanned < m; scanned++) {
-        const e = next;
-        next = next + 1 === m ? 0 : next + 1;
-        const st = state[e];
-        const v = plain[e] ? st * (cost[e] + (pi[src[e]] - pi[dst[e]])) : convexViolation(b, e, st);
-        if (v < best) {
-          best = v;
-          enter = e;
-          enterPiece = b.priced;
+      // Blocks run on across the end of the arcs; a scan prices each arc at most once.
+      let e = next;
+      for (let left = m, inBlock = block; left > 0; ) {
+        const stop = Math.min(m, e + Math.min(inBlock, left));
+        left -= stop - e;
+        inBlock -= stop - e;
+        for (; e < stop; e++) {
+          const st = state[e];
+          const v = plain[e] ? st * (cost[e] + (pi[src[e]] - pi[dst[e]])) : convexViolation(b, e, st);
+          if (v < best) {
+            best = v;
+            enter = e;
+            enterPiece = b.priced;
+          }
         }
-        if (++inBlock === block) {
+        if (e === m) e = 0;
+        if (inBlock === 0) {
           if (enter >= 0) break;
-          inBlock = 0;
+          inBlock = block;
         }
       }
+      next = e;
     } else {
       if (nCand > 0 && minor < minorLimit) {
         let kept = 0;
         for (let k = 0; k < nCand; k++) {
           const e = cand[k];
           const st = state[e];
-        const v = plain[e] ? st * (cost[e] + (pi[src[e]] - pi[dst[e]])) : convexViolation(b, e, st);
+          const v = plain[e] ? st * (cost[e] + (pi[src[e]] - pi[dst[e]])) : convexViolation(b, e, st);
           if (!(v < -eps)) continue;
           cand[kept++] = e;
           if (v < best) {
@@ -550,7 +557,7 @@ function pivot(b: Basis, eps: number, listSize: number, block: number): number {
           const e = next;
           next = next + 1 === m ? 0 : next + 1;
           const st = state[e];
-        const v = plain[e] ? st * (cost[e] + (pi[src[e]] - pi[dst[e]])) : convexViolation(b, e, st);
+          const v = plain[e] ? st * (cost[e] + (pi[src[e]] - pi[dst[e]])) : convexViolation(b, e, st);
           if (!(v < -eps)) continue;
           cand[nCand++] = e;
           if (v < best) {
@@ -584,10 +591,10 @@ function pivot(b: Basis, eps: number, listSize: number, block: number): number {
     }
     let u = first;
     let w = second;
-    while (u !== w) {
+    for (let su = size[u], sw = size[w]; u !== w; ) {
       // A node's ancestors have larger subtrees, so the smaller side is not the join.
-      if (size[u] < size[w]) u = parent[u];
-      else w = parent[w];
+      if (su < sw) su = size[(u = parent[u])];
+      else sw = size[(w = parent[w])];
     }
     const join = u;
     let delta = 0;
