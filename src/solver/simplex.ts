@@ -498,6 +498,8 @@ function pivot(b: Basis, eps: number, listSize: number, block: number): number {
   // Candidate lists: minor iterations pivot on the best listed arc until the list runs dry or `minorLimit` pivots
   // have passed.
   const minorLimit = Math.max(3, listSize >> 1);
+  let allPlain = true;
+  for (let e = 0; e < m && allPlain; e++) allPlain = plain[e] === 1;
   let nCand = 0;
   let minor = 0;
   let next = 0;
@@ -515,15 +517,25 @@ function pivot(b: Basis, eps: number, listSize: number, block: number): number {
         const stop = Math.min(m, e + Math.min(inBlock, left));
         left -= stop - e;
         inBlock -= stop - e;
-        for (; e < stop; e++) {
-          const st = state[e];
-          const v = plain[e] ? st * (cost[e] + (pi[src[e]] - pi[dst[e]])) : convexViolation(b, e, st);
-          if (v < best) {
-            best = v;
-            enter = e;
-            enterPiece = b.priced;
+        // Without convex arcs (the time LP's graphs) the plain product alone, not a test per arc.
+        if (allPlain)
+          for (; e < stop; e++) {
+            const v = state[e] * (cost[e] + (pi[src[e]] - pi[dst[e]]));
+            if (v < best) {
+              best = v;
+              enter = e;
+            }
           }
-        }
+        else
+          for (; e < stop; e++) {
+            const st = state[e];
+            const v = plain[e] ? st * (cost[e] + (pi[src[e]] - pi[dst[e]])) : convexViolation(b, e, st);
+            if (v < best) {
+              best = v;
+              enter = e;
+              enterPiece = b.priced;
+            }
+          }
         if (e === m) e = 0;
         if (inBlock === 0) {
           if (enter >= 0) break;

@@ -8,8 +8,11 @@ import { networkSimplex, type FlowGraph, type Pricing } from "../../src/solver/s
 import { seededRandom as rng } from "../../src/random.ts";
 import { magnitudes, problem, scales, total, type Scale } from "./flow-check.ts";
 
-/** A ring of V nodes (both directions) with random chords; negative pieces have finite capacity (bounded optimum). */
-function ring(seed: number, scale: Scale): FlowGraph {
+/**
+ * A ring of V nodes (both directions) with random chords; negative pieces have finite capacity (bounded optimum).
+ * Arcs have 1 to `maxPieces` pieces.
+ */
+function ring(seed: number, scale: Scale, maxPieces = 3): FlowGraph {
   const r = rng(seed);
   const V = 40 + Math.floor(r() * 160);
   const perm = Array.from({ length: V }, (_, i) => i);
@@ -24,7 +27,7 @@ function ring(seed: number, scale: Scale): FlowGraph {
   const cap: number[] = [];
   const arc = (u: number, v: number) => {
     src.push(u), dst.push(v);
-    const pieces = 1 + Math.floor(r() * 3);
+    const pieces = 1 + Math.floor(r() * maxPieces);
     let c = r() < 0.3 ? -scale.p() : scale.p() * (r() < 0.3 ? 0 : 0.2);
     for (let k = 0; k < pieces; k++) {
       const last = k === pieces - 1;
@@ -71,29 +74,37 @@ function startingTree(g: FlowGraph, seed: number, unit: number): { pi: Float64Ar
 }
 
 describe("network simplex on deep trees (thread, re-rooting, block search)", () => {
-  for (const [name, make] of Object.entries(scales)) {
-    it(`${name} numbers: 60 rings with chords, four ways to solve, one optimal cost, exact duals on every piece`, () => {
-      let pivots = 0;
-      for (let seed = 1; seed <= 60; seed++) {
-        const scale = make(rng(7000 + seed));
-        const g = ring(seed, scale);
-        const { qMax, pMax } = magnitudes(g);
-        const eps = 1e-12 * pMax;
-        const start = startingTree(g, seed, pMax);
-        const costs: number[] = [];
-        for (const pricing of ["list", "block"] as Pricing[]) {
-          for (const from of [undefined, start]) {
-            const sol = networkSimplex(g, eps, from?.pi, from?.tree, pricing);
-            const at = `${name} ${seed} ${pricing}${from ? " from a tree" : ""}`;
-            expect(problem(g, sol, 1e-9 * qMax, 1e-9 * pMax), at).toBeUndefined();
-            costs.push(total(g, sol.flow));
-            pivots += sol.pivots;
-          }
-        }
-        for (const c of costs) expect(Math.abs(c - costs[0]), `${name} ${seed}: ${costs}`).toBeLessThanOrEqual(1e-9 * pMax * qMax);
-        expect(costs[0], `${name} ${seed}: a negative cycle to cancel`).toBeLessThan(0);
-      }
-      expect(pivots, "pivots").toBeGreaterThan(60 * 4 * 20);
-    });
+  // One-piece arcs only, as in the time LP's graphs: block search then prices every arc by the plain product alone.
+  for (const [pieces, what] of [[3, "convex arcs"], [1, "one-piece arcs"]] as const) {
+    for (const [name, make] of Object.entries(scales)) {
+      it(`${name} numbers, ${what}: 60 rings with chords, four ways to solve, one optimal cost, exact duals on every piece`, () => {
+        solveRings(name, pieces, make);
+      });
+    }
   }
 });
+
+/** Each ring solved four ways (candidate lists or block search, from the root or a starting tree). */
+function solveRings(name: string, maxPieces: number, make: (r: () => number) => Scale): void {
+  let pivots = 0;
+  for (let seed = 1; seed <= 60; seed++) {
+    const scale = make(rng(7000 + seed));
+    const g = ring(seed, scale, maxPieces);
+    const { qMax, pMax } = magnitudes(g);
+    const eps = 1e-12 * pMax;
+    const start = startingTree(g, seed, pMax);
+    const costs: number[] = [];
+    for (const pricing of ["list", "block"] as Pricing[]) {
+      for (const from of [undefined, start]) {
+        const sol = networkSimplex(g, eps, from?.pi, from?.tree, pricing);
+        const at = `${name} ${maxPieces} ${seed} ${pricing}${from ? " from a tree" : ""}`;
+        expect(problem(g, sol, 1e-9 * qMax, 1e-9 * pMax), at).toBeUndefined();
+        costs.push(total(g, sol.flow));
+        pivots += sol.pivots;
+      }
+    }
+    for (const c of costs) expect(Math.abs(c - costs[0]), `${name} ${maxPieces} ${seed}: ${costs}`).toBeLessThanOrEqual(1e-9 * pMax * qMax);
+    expect(costs[0], `${name} ${maxPieces} ${seed}: a negative cycle to cancel`).toBeLessThan(0);
+  }
+  expect(pivots, "pivots").toBeGreaterThan(60 * 4 * 20);
+}
