@@ -8,8 +8,8 @@ import type { Intent, LatencyTable } from "../contract/schema.ts";
 import { capAdmits, latencyMatrix, penaltyAt } from "./latency.ts";
 import { KeyTable, legPlaces, numberOf } from "./components.ts";
 import { walkFlow } from "./decompose.ts";
-import { integerCirculation, priorityWeight, type FlowGraph, type FlowSolution } from "./simplex.ts";
-import { seriesSimplex } from "./series.ts";
+import { integerCirculation, networkSimplex, priorityWeight, type FlowGraph, type FlowSolution } from "./simplex.ts";
+import { chainGraph, CONTRACT_FROM, expand, pricingOf } from "./series.ts";
 import { slotHours, windowed, type Leg, type Slots } from "./time-slots.ts";
 
 /** Branch and bound's choices: intents left out, intents forced to at least `min`. */
@@ -341,7 +341,8 @@ export function solveTimeLp(book: TimeBook, fix: TimeFixings | null): TimeLp {
  * (i × step) mod m of ours (step coprime to m; the sink → source arc stays last, as `sinkTree` wants). The net lists
  * a leg's arcs together, and the simplex's candidate list, which takes the next violating arcs in order, then fills
  * with arcs of one leg or hub whose cycles overlap: one pivot spoils the rest. Scattered, the list holds arcs of
- * unrelated legs and slots and each pivot does more. The LP is the same; the answer is in our arcs.
+ * unrelated legs and slots and each pivot does more. Large components are series contracted in the same copy (the
+ * source and sink keep their nodes). The LP is the same; the answer is in our arcs.
  */
 function scatteredSimplex(g: FlowGraph, eps: number): FlowSolution {
   const m = g.src.length - 1;
@@ -349,28 +350,9 @@ function scatteredSimplex(g: FlowGraph, eps: number): FlowSolution {
   const step = coprimeStep(m);
   for (let i = 0, a = 0; i < m; i++, a = a + step >= m ? a + step - m : a + step) order[i] = a;
   order[m] = m;
-  const src = new Int32Array(m + 1);
-  const dst = new Int32Array(m + 1);
-  const pieceStart = new Int32Array(m + 2);
-  const pieceCost = new Float64Array(g.pieceCost.length);
-  const pieceCap = new Float64Array(g.pieceCap.length);
-  let p = 0;
-  for (let i = 0; i <= m; i++) {
-    const a = order[i];
-    src[i] = g.src[a];
-    dst[i] = g.dst[a];
-    pieceStart[i] = p;
-    for (let j = g.pieceStart[a]; j < g.pieceStart[a + 1]; j++, p++) (pieceCost[p] = g.pieceCost[j]), (pieceCap[p] = g.pieceCap[j]);
-  }
-  pieceStart[m + 1] = p;
-  const scattered = { V: g.V, src, dst, pieceStart, pieceCost, pieceCap };
-  const start = sinkTree(scattered);
-  const sol = seriesSimplex(scattered, eps, start?.pi, start?.tree);
-  const flow = new Float64Array(m + 1);
-  for (let i = 0; i <= m; i++) flow[order[i]] = sol.flow[i];
-  // Parents: an index past the arcs is an artificial arc (hung from the root), the same in both numberings.
-  const pred = sol.pred.map((a) => (a <= m ? order[a] : a));
-  return { flow, pi: sol.pi, pivots: sol.pivots, pred };
+  const c = chainGraph(g, order, CONTRACT_FROM, 2);
+  const start = sinkTree(c.graph);
+  return expand(g, c, networkSimplex(c.graph, eps, start?.pi, start?.tree, pricingOf(c)));
 }
 
 /** A step through m arcs that visits each once (coprime to m), near m / φ² (consecutive arcs land far apart). */
