@@ -154,19 +154,33 @@ function twoSidedLegs(intents: readonly Intent[], legs: Leg[], legResource: Int3
   return out;
 }
 
-/** Growable arrays of the circulation (arcs with convex pieces, and tags saying which legs and slot an arc serves). */
+/**
+ * The arrays of the circulation (arcs with convex pieces, and tags saying which legs and slot an arc serves), sized
+ * once for `arcs` arcs and `pieces` pieces; they grow only past that (direct arcs are not in `netSize`'s bound).
+ */
 class Net {
   V = 2;
   private m = 0;
   private p = 0;
-  src = new Int32Array(256);
-  dst = new Int32Array(256);
-  tagBuy = new Int32Array(256);
-  tagSell = new Int32Array(256);
-  tagSlot = new Int32Array(256);
-  pieceStart = new Int32Array(257);
-  pieceCost = new Float64Array(256);
-  pieceCap = new Float64Array(256);
+  src: Int32Array;
+  dst: Int32Array;
+  tagBuy: Int32Array;
+  tagSell: Int32Array;
+  tagSlot: Int32Array;
+  pieceStart: Int32Array;
+  pieceCost: Float64Array;
+  pieceCap: Float64Array;
+  constructor(arcs: number, pieces: number) {
+    const size = Math.max(16, arcs + 1);
+    this.src = new Int32Array(size);
+    this.dst = new Int32Array(size);
+    this.tagBuy = new Int32Array(size);
+    this.tagSell = new Int32Array(size);
+    this.tagSlot = new Int32Array(size);
+    this.pieceStart = new Int32Array(size + 1);
+    this.pieceCost = new Float64Array(Math.max(16, pieces));
+    this.pieceCap = new Float64Array(Math.max(16, pieces));
+  }
   node(): number {
     return this.V++;
   }
@@ -295,9 +309,12 @@ const T = 1;
 export function solveTimeLp(book: TimeBook, fix: TimeFixings | null): TimeLp {
   const { intents, legs, slots } = book;
   const n = intents.length;
-  const net = new Net();
   const out = (i: number) => !(intents[i].quantity > 0) || (fix !== null && fix.excluded[i] === 1);
   const forced = (i: number) => fix !== null && fix.forced[i] === 1 && fix.min[i] > 0;
+  const selfMeets = selfMeeting(book);
+  const direct = Uint8Array.from(legs, (l, k) => (selfMeets[k] || forced(l.intent) ? 1 : 0));
+  const size = netSize(book, out, direct);
+  const net = new Net(size, size + n);
   const bonus = fix ? forcingBonus(intents, legs.length + 4) : 0;
   const pieces = (i: number, cost: number): [number, number][] => {
     const q = intents[i].quantity;
@@ -325,8 +342,6 @@ export function solveTimeLp(book: TimeBook, fix: TimeFixings | null): TimeLp {
     }
   }
   const ends = new Ends(book, net, buyRoot, sellRoot);
-  const selfMeets = selfMeeting(book);
-  const direct = Uint8Array.from(legs, (l, k) => (selfMeets[k] || forced(l.intent) ? 1 : 0));
   hubArcs(book, net, direct, ends);
   directArcs(book, net, direct, ends, fix);
   net.arc(T, S, 0, Infinity);
@@ -334,6 +349,26 @@ export function solveTimeLp(book: TimeBook, fix: TimeFixings | null): TimeLp {
   const sol = scatteredSimplex(graph, book.eps);
   const trades = decompose(book, net, preferPriority(book, graph, sol, rootArc));
   return summarise(book, net, sol.pi, trades, rootArc, buyRoot, ends, fix, bonus);
+}
+
+/**
+ * At least the arcs `solveTimeLp` builds but direct arcs: per intent its root arc; per leg in the net and per slot
+ * its rate arc and one arc per target (its region node, or each hub it reaches); an uncapped leg's gateway adds at
+ * most one arc per target (slots are shared by its members); the region and (slot, resource) nodes' arcs at most
+ * two per hub and one per region node; the sink → source arc.
+ */
+function netSize(book: TimeBook, out: (i: number) => boolean, direct: Uint8Array): number {
+  const { legs, intents, slots, regions: R, resources } = book;
+  let arcs = intents.length + 1;
+  for (let k = 0; k < legs.length; k++) {
+    const l = legs[k];
+    if (direct[k] || out(l.intent)) continue;
+    const targets = book.open[k] === 1 ? 1 : book.reach[k].length;
+    if (l.rate < Infinity) arcs += (l.last - l.first) * (1 + targets);
+    else arcs += (l.last - l.first + (windowed(l) ? 0 : 1) + 1) * targets;
+  }
+  const trs = (slots.count + 1) * resources;
+  return arcs + trs * (2 * R * R + 2 * R);
 }
 
 /**
