@@ -665,6 +665,9 @@ class Joins {
   private readonly regionNodes: number[] = [];
   /** Per hub: 1 when a capped or soft buyer joined it, 2 a seller, 3 both. */
   private readonly hubSides: KeyTable;
+  /** Per region node (its key): the other side's loosest best over its hubs, and 1 once that is known. */
+  private readonly regionBests: KeyTable;
+  private readonly regionDone: KeyTable;
   private readonly book: TimeBook;
   private readonly net: Net;
   private readonly bests: HubBests;
@@ -677,6 +680,8 @@ class Joins {
     this.hubNode = new KeyTable(trs * this.R * this.R);
     this.hubSides = new KeyTable(trs * this.R * this.R);
     this.regionNode = new KeyTable(trs * 2 * this.R);
+    this.regionBests = new KeyTable(trs * 2 * this.R);
+    this.regionDone = new KeyTable(trs * 2 * this.R);
     this.slotNode = new KeyTable(trs);
   }
 
@@ -685,19 +690,37 @@ class Joins {
    * at its best worth v; NaN when it meets none.
    */
   threshold(k: number, rb: number, rs: number, t: number, v: number): number {
-    const { book, bests, R } = this;
+    const { book, R } = this;
     const buy = book.legs[k].buy;
-    if (rb >= 0) return this.loosest(buy, t, (book.legResource[k] * R + rb) * R + rs, v, NaN);
+    const x = rb >= 0 ? this.bests.best(!buy, t, (book.legResource[k] * R + rb) * R + rs) : this.regionBest(k, t);
+    // The loosest best that v meets is the loosest of all when v meets that one, and none otherwise.
+    return (buy ? v >= x : v <= x) ? x : NaN;
+  }
+
+  /**
+   * The other side's loosest best over the hubs leg k's region node reaches in slot t (NaN: none), once per region
+   * node: an open leg reaches every counterpart region present (its own `reach` is the side's shared list).
+   */
+  private regionBest(k: number, t: number): number {
+    const key = this.regionKey(k, t);
+    if (this.regionDone.get(key) === 1) return this.regionBests.get(key);
+    const { book, bests } = this;
+    const buy = book.legs[k].buy;
     let reach = NaN;
-    for (const { region } of book.reach[k]) reach = this.loosest(buy, t, bests.family(k, region), v, reach);
+    for (const { region } of book.reach[k]) {
+      const x = bests.best(!buy, t, bests.family(k, region));
+      if (Number.isNaN(x)) continue;
+      reach = Number.isNaN(reach) ? x : buy ? Math.min(reach, x) : Math.max(reach, x);
+    }
+    this.regionDone.set(key, 1);
+    this.regionBests.set(key, reach);
     return reach;
   }
 
-  /** `reach` loosened by the other side's best at hub (t, family) when v meets it (a hub with none meets nobody). */
-  private loosest(buy: boolean, t: number, family: number, v: number, reach: number): number {
-    const x = this.bests.best(!buy, t, family);
-    if (!(buy ? v >= x : v <= x)) return reach;
-    return Number.isNaN(reach) ? x : buy ? Math.min(reach, x) : Math.max(reach, x);
+  /** The key of leg k's region node in slot t: (slot, resource, side, region). */
+  private regionKey(k: number, t: number): number {
+    const { book } = this;
+    return ((t * book.resources + book.legResource[k]) * 2 + (book.legs[k].buy ? 0 : 1)) * this.R + book.legRegion[k];
   }
 
   /**
@@ -715,7 +738,7 @@ class Joins {
     const buy = book.legs[k].buy;
     const tr = t * book.resources + book.legResource[k];
     let target: number;
-    if (rb < 0) target = this.node(this.regionNode, (tr * 2 + (buy ? 0 : 1)) * R + book.legRegion[k], this.regionNodes);
+    if (rb < 0) target = this.node(this.regionNode, this.regionKey(k, t), this.regionNodes);
     else {
       const h = (tr * R + rb) * R + rs;
       const sides = this.hubSides.get(h);
