@@ -523,40 +523,36 @@ function hubArcs(book: TimeBook, net: Net, direct: Uint8Array, ends: Ends): void
  * its worth is its whole trade). An arc is listed only where its leg meets the other side's best: a plain pair that
  * loses is never in an optimum, and its dual constraint holds for any duals ≥ 0. Windowless legs are active in every
  * slot from now on and in the untimed one, so they count once per hub family (resource, buyer region, seller
- * region) rather than once per hub. An open leg is worth the same at every hub of its side and region (it reaches
- * each counterpart region present, at penalty 0), so open legs count once per (slot, resource, side, region).
+ * region) rather than once per hub.
  */
 class HubBests {
   readonly R: number;
   readonly stride: number;
-  /** Per side (0 buyers' dearest, 1 sellers' cheapest): legs by hub, windowless by family, open by (slot, resource, region), open windowless by (resource, region). */
-  private readonly timed: [KeyTable, KeyTable];
-  private readonly grouped: [Float64Array, Float64Array];
-  private readonly openTimed: [KeyTable, KeyTable];
-  private readonly openGrouped: [Float64Array, Float64Array];
+  private readonly dearest: KeyTable;
+  private readonly cheapest: KeyTable;
+  private readonly familyDearest: Float64Array;
+  private readonly familyCheapest: Float64Array;
   private readonly swapLeg: Uint8Array;
   private readonly book: TimeBook;
   constructor(book: TimeBook, direct: Uint8Array, ends: Ends) {
     this.book = book;
-    const { legs, slots, resources } = book;
-    const R = (this.R = book.regions);
-    this.stride = resources * R * R;
-    const C = slots.count + 1;
-    this.timed = [new KeyTable(C * this.stride), new KeyTable(C * this.stride)];
-    this.grouped = [new Float64Array(this.stride).fill(NaN), new Float64Array(this.stride).fill(NaN)];
-    this.openTimed = [new KeyTable(C * resources * R), new KeyTable(C * resources * R)];
-    this.openGrouped = [new Float64Array(resources * R).fill(NaN), new Float64Array(resources * R).fill(NaN)];
+    const { legs, slots } = book;
+    this.R = book.regions;
+    this.stride = book.resources * this.R * this.R;
+    this.dearest = new KeyTable((slots.count + 1) * this.stride);
+    this.cheapest = new KeyTable((slots.count + 1) * this.stride);
+    this.familyDearest = new Float64Array(this.stride).fill(NaN);
+    this.familyCheapest = new Float64Array(this.stride).fill(NaN);
     this.swapLeg = Uint8Array.from(legs, (l) => (book.intents[l.intent].swapFor ? 1 : 0));
     for (let k = 0; k < legs.length; k++) {
       const l = legs[k];
       if (direct[k] || !ends.has(k)) continue;
-      const side = l.buy ? 0 : 1;
-      if (book.open[k] === 1) {
-        const at = book.legResource[k] * R + book.legRegion[k];
-        this.raiseLeg(l, this.openTimed[side], this.openGrouped[side], at, resources * R, this.worth(k, 0));
-        continue;
+      for (const { region, penalty } of book.reach[k]) {
+        const v = this.worth(k, penalty);
+        const family = this.family(k, region);
+        if (!windowed(l)) this.raise(l.buy ? this.familyDearest : this.familyCheapest, family, v, l.buy);
+        else for (let t = l.first; t < l.last; t++) this.raiseAt(l.buy ? this.dearest : this.cheapest, t * this.stride + family, v, l.buy);
       }
-      for (const { region, penalty } of book.reach[k]) this.raiseLeg(l, this.timed[side], this.grouped[side], this.family(k, region), this.stride, this.worth(k, penalty));
     }
   }
   /** What leg k is worth per unit against a counterpart region at `penalty`. */
@@ -573,27 +569,20 @@ class HubBests {
   }
   /** The best of one side at hub (slot t, family): dearest buyer or cheapest seller; NaN when the side has none. */
   best(buy: boolean, t: number, family: number): number {
-    const R = this.R;
-    const side = buy ? 0 : 1;
-    const open = Math.floor(family / (R * R)) * R + (buy ? Math.floor(family / R) % R : family % R);
-    const now = t >= this.book.slots.open;
-    let x = this.timed[side].get(t * this.stride + family);
-    x = better(buy, x, now ? this.grouped[side][family] : NaN);
-    x = better(buy, x, this.openTimed[side].get(t * this.book.resources * R + open));
-    return better(buy, x, now ? this.openGrouped[side][open] : NaN);
+    const timed = (buy ? this.dearest : this.cheapest).get(t * this.stride + family);
+    const grouped = t >= this.book.slots.open ? (buy ? this.familyDearest : this.familyCheapest)[family] : NaN;
+    if (Number.isNaN(grouped)) return timed;
+    if (Number.isNaN(timed)) return grouped;
+    return buy ? Math.max(timed, grouped) : Math.min(timed, grouped);
   }
-  /** Leg l worth v raises its side's best at `at`: once if windowless, else in each of its slots (`stride` apart). */
-  private raiseLeg(l: Leg, timed: KeyTable, grouped: Float64Array, at: number, stride: number, v: number): void {
-    if (!windowed(l)) grouped[at] = better(l.buy, grouped[at], v);
-    else for (let t = l.first; t < l.last; t++) timed.set(t * stride + at, better(l.buy, timed.get(t * stride + at), v));
+  private raise(into: Float64Array, at: number, v: number, buy: boolean): void {
+    const o = into[at];
+    if (buy ? !(o >= v) : !(o <= v)) into[at] = v;
   }
-}
-
-/** The better of two bests of a side (the dearer buyer, the cheaper seller); NaN stands for none. */
-function better(buy: boolean, a: number, b: number): number {
-  if (Number.isNaN(a)) return b;
-  if (Number.isNaN(b)) return a;
-  return buy ? Math.max(a, b) : Math.min(a, b);
+  private raiseAt(into: KeyTable, at: number, v: number, buy: boolean): void {
+    const o = into.get(at);
+    if (buy ? !(o >= v) : !(o <= v)) into.set(at, v);
+  }
 }
 
 /** Gateways of uncapped legs, in order of first use: each with its first leg, target and members (with penalties). */
