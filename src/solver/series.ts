@@ -74,7 +74,8 @@ export const pricingOf = (c: Chains): "block" | "list" => (c.contracted ? "block
  * numbers: a source and sink at 0 and 1).
  */
 export function chainGraph(g: FlowGraph, order: Int32Array | null, minNodes: number, keep: number): Chains {
-  return (g.V >= minNodes ? contract(g, order, keep) : undefined) ?? link(g, order, null)!; // no inner nodes, no cycle of them
+  // Left as it is: no inner nodes (so no cycle of them).
+  return (g.V >= minNodes ? contract(g, order, keep) : undefined) ?? link(g, order, new Uint8Array(g.V), new Int32Array(0), 0)!;
 }
 
 /** The contracted graph, or undefined when no node contracts (or a cycle consists of inner nodes only). */
@@ -100,24 +101,26 @@ function contract(g: FlowGraph, order: Int32Array | null, keep: number): Chains 
     }
   }
   if (inners === 0) return undefined;
-  return link(g, order, { inner, outArc, inners });
+  return link(g, order, inner, outArc, inners);
 }
 
-/** The chains of g in `order` (contracting the inner nodes given); undefined when a cycle has only inner nodes. */
-function link(g: FlowGraph, order: Int32Array | null, chains: { inner: Uint8Array; outArc: Int32Array; inners: number } | null): Chains | undefined {
+/**
+ * The chains of g in `order` (contracting the nodes marked `inner`, each left by its only arc `outArc`); undefined
+ * when a cycle has only inner nodes.
+ */
+function link(g: FlowGraph, order: Int32Array | null, inner: Uint8Array, outArc: Int32Array, inners: number): Chains | undefined {
   const m = g.src.length;
-  const inner = chains?.inner;
-  const outArc = chains?.outArc;
-  const V = g.V - (chains?.inners ?? 0);
-  const newNode = chains ? new Int32Array(g.V).fill(-1) : identity(g.V);
-  const nodeOf = chains ? new Int32Array(V) : newNode;
-  if (inner) for (let v = 0, k = 0; v < g.V; v++) if (!inner[v]) (newNode[v] = k), (nodeOf[k++] = v);
+  const { src: gSrc, dst: gDst, pieceStart: gStart, pieceCost: gCost, pieceCap: gCap } = g;
+  const V = g.V - inners;
+  const newNode = inners > 0 ? new Int32Array(g.V).fill(-1) : identity(g.V);
+  const nodeOf = inners > 0 ? new Int32Array(V) : newNode;
+  if (inners > 0) for (let v = 0, k = 0; v < g.V; v++) if (!inner[v]) (newNode[v] = k), (nodeOf[k++] = v);
   // At most one chain (and its pieces) per original arc.
   const src = new Int32Array(m);
   const dst = new Int32Array(m);
   const pieceStart = new Int32Array(m + 1);
-  const pieceCost = new Float64Array(g.pieceCost.length);
-  const pieceCap = new Float64Array(g.pieceCost.length);
+  const pieceCost = new Float64Array(gCost.length);
+  const pieceCap = new Float64Array(gCost.length);
   const chainStart = new Int32Array(m + 1);
   const chainArcs = new Int32Array(m);
   let k = 0;
@@ -125,28 +128,29 @@ function link(g: FlowGraph, order: Int32Array | null, chains: { inner: Uint8Arra
   let n = 0;
   for (let i = 0; i < m; i++) {
     const a = order ? order[i] : i;
-    if (inner && inner[g.src[a]]) continue; // inside a chain started elsewhere
-    src[k] = newNode[g.src[a]];
+    if (inner[gSrc[a]] === 1) continue; // inside a chain started elsewhere
+    src[k] = newNode[gSrc[a]];
     pieceStart[k] = p;
     chainStart[k] = n;
     chainArcs[n++] = a;
-    let e = a;
-    if (!inner || !inner[g.dst[a]]) {
+    let head = gDst[a];
+    if (inner[head] === 0) {
       // An arc outside any chain keeps its pieces.
-      for (let j = g.pieceStart[a]; j < g.pieceStart[a + 1]; j++, p++) (pieceCost[p] = g.pieceCost[j]), (pieceCap[p] = g.pieceCap[j]);
+      for (let j = gStart[a]; j < gStart[a + 1]; j++, p++) (pieceCost[p] = gCost[j]), (pieceCap[p] = gCap[j]);
     } else {
-      let C = g.pieceCost[g.pieceStart[a]];
-      let U = g.pieceCap[g.pieceStart[a]];
-      while (inner[g.dst[e]]) {
-        e = outArc![g.dst[e]];
+      let C = gCost[gStart[a]];
+      let U = gCap[gStart[a]];
+      do {
+        const e = outArc[head];
         chainArcs[n++] = e;
-        C += g.pieceCost[g.pieceStart[e]];
-        U = Math.min(U, g.pieceCap[g.pieceStart[e]]);
-      }
+        C += gCost[gStart[e]];
+        U = Math.min(U, gCap[gStart[e]]);
+        head = gDst[e];
+      } while (inner[head] === 1);
       pieceCost[p] = C;
       pieceCap[p++] = U;
     }
-    dst[k++] = newNode[g.dst[e]];
+    dst[k++] = newNode[head];
   }
   if (n < m) return undefined; // a cycle of inner nodes: left as it is
   pieceStart[k] = p;
@@ -160,7 +164,7 @@ function link(g: FlowGraph, order: Int32Array | null, chains: { inner: Uint8Arra
       pieceCost: pieceCost.subarray(0, p),
       pieceCap: pieceCap.subarray(0, p),
     },
-    contracted: chains !== null,
+    contracted: inners > 0,
     nodeOf,
     newNode,
     chainStart: chainStart.subarray(0, k + 1),

@@ -262,20 +262,23 @@ class Ends {
   constructor(book: TimeBook, net: Net, buyRoot: Int32Array, sellRoot: Int32Array) {
     this.book = book;
     const { legs, slots } = book;
-    this.root = Int32Array.from(legs, (l) => (l.buy ? buyRoot[l.intent] : sellRoot[l.intent]));
+    this.root = new Int32Array(legs.length);
     this.copyAt = new Int32Array(legs.length).fill(-1);
     let copies = 0;
-    legs.forEach((l, k) => {
+    for (let k = 0; k < legs.length; k++) {
+      const l = legs[k];
+      this.root[k] = l.buy ? buyRoot[l.intent] : sellRoot[l.intent];
       if (this.root[k] >= 0 && l.rate < Infinity) copies += l.last - l.first;
-    });
+    }
     this.copy = new Int32Array(copies);
     this.rateArc = new Int32Array(copies);
     this.rateLeg = new Int32Array(copies);
     this.rateSlot = new Int32Array(copies);
     let j = 0;
-    legs.forEach((l, k) => {
+    for (let k = 0; k < legs.length; k++) {
+      const l = legs[k];
       const root = this.root[k];
-      if (root < 0 || l.rate === Infinity) return;
+      if (root < 0 || l.rate === Infinity) continue;
       this.copyAt[k] = j;
       for (let t = l.first; t < l.last; t++, j++) {
         const c = net.node();
@@ -285,7 +288,7 @@ class Ends {
         this.rateSlot[j] = t;
         this.copy[j] = c;
       }
-    });
+    }
   }
   /** Leg k's end node in slot t (a windowless leg's untimed slot included), or −1. */
   at(k: number, t: number): number {
@@ -312,7 +315,8 @@ export function solveTimeLp(book: TimeBook, fix: TimeFixings | null): TimeLp {
   const out = (i: number) => !(intents[i].quantity > 0) || (fix !== null && fix.excluded[i] === 1);
   const forced = (i: number) => fix !== null && fix.forced[i] === 1 && fix.min[i] > 0;
   const selfMeets = selfMeeting(book);
-  const direct = Uint8Array.from(legs, (l, k) => (selfMeets[k] || forced(l.intent) ? 1 : 0));
+  const direct = new Uint8Array(legs.length);
+  for (let k = 0; k < legs.length; k++) direct[k] = selfMeets[k] || forced(legs[k].intent) ? 1 : 0;
   const size = netSize(book, out, direct);
   const net = new Net(size, size + n);
   const bonus = fix ? forcingBonus(intents, legs.length + 4) : 0;
@@ -861,6 +865,7 @@ function selfMeeting(book: TimeBook): Uint8Array {
 /** Arcs leg to leg for direct legs: other agents, compatible, both active; forced intents only where the hop gains. */
 function directArcs(book: TimeBook, net: Net, direct: Uint8Array, ends: Ends, fix: TimeFixings | null): void {
   const { legs, intents, slots } = book;
+  if (!direct.includes(1)) return;
   const bySide = new Map<string, number[]>();
   legs.forEach((l, k) => {
     const key = `${book.legResource[k]}:${l.buy ? "b" : "s"}`;
