@@ -610,16 +610,17 @@ function gateways(book: TimeBook, direct: Uint8Array, ends: Ends): Gateways {
   const joins = (k: number) => !direct[k] && ends.has(k) && legs[k].rate === Infinity;
   let entries = 0;
   for (let k = 0; k < legs.length; k++) if (joins(k)) entries += book.open[k] === 1 ? 1 : book.reach[k].length;
-  const windowOf = new Map<number, number>();
-  const gateOf = new Map<number, number>();
+  // Per (window, side, resource) a block of R² + R gateway numbers, one per target (−1: none yet).
+  const blockOf = new Map<number, number>();
+  const targets = R * R + R;
+  let gateAt = new Int32Array(16 * targets).fill(-1);
   const out: Gateways = { count: 0, leg: new Int32Array(entries), rb: new Int32Array(entries), rs: new Int32Array(entries), memberStart: new Int32Array(0), member: new Int32Array(entries), penalty: new Float64Array(entries) };
   const entryGate = new Int32Array(entries);
   let e = 0;
-  const add = (k: number, w: number, target: number, rb: number, rs: number, penalty: number) => {
-    const key = ((w * 2 + (legs[k].buy ? 1 : 0)) * book.resources + book.legResource[k]) * (R * R + R) + target;
-    let g = gateOf.get(key);
-    if (g === undefined) {
-      gateOf.set(key, (g = out.count++));
+  const add = (k: number, block: number, target: number, rb: number, rs: number) => {
+    let g = gateAt[block + target];
+    if (g < 0) {
+      gateAt[block + target] = g = out.count++;
       out.leg[g] = k;
       out.rb[g] = rb;
       out.rs[g] = rs;
@@ -629,15 +630,19 @@ function gateways(book: TimeBook, direct: Uint8Array, ends: Ends): Gateways {
   for (let k = 0; k < legs.length; k++) {
     const l = legs[k];
     if (!joins(k)) continue;
-    const wk = (l.first * C + l.last) * 2 + (windowed(l) ? 1 : 0);
-    let w = windowOf.get(wk);
-    if (w === undefined) windowOf.set(wk, (w = windowOf.size));
-    if (book.open[k] === 1) add(k, w, R * R + book.legRegion[k], -1, -1, 0);
-    else
-      for (const { region, penalty } of book.reach[k]) {
-        const mine = book.legRegion[k];
-        add(k, w, l.buy ? mine * R + region : region * R + mine, l.buy ? mine : region, l.buy ? region : mine, penalty);
+    const key = (((l.first * C + l.last) * 2 + (windowed(l) ? 1 : 0)) * 2 + (l.buy ? 1 : 0)) * book.resources + book.legResource[k];
+    let block = blockOf.get(key);
+    if (block === undefined) {
+      blockOf.set(key, (block = blockOf.size * targets));
+      if (block + targets > gateAt.length) {
+        const grown = new Int32Array(2 * gateAt.length).fill(-1);
+        grown.set(gateAt);
+        gateAt = grown;
       }
+    }
+    const mine = book.legRegion[k];
+    if (book.open[k] === 1) add(k, block, R * R + mine, -1, -1);
+    else for (const { region } of book.reach[k]) add(k, block, l.buy ? mine * R + region : region * R + mine, l.buy ? mine : region, l.buy ? region : mine);
   }
   // Members by gateway, in order of joining (a counting sort; the legs and penalties replayed in entry order).
   out.memberStart = new Int32Array(out.count + 1);
