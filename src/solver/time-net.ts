@@ -547,17 +547,24 @@ class HubBests {
     this.cheapest = new KeyTable((slots.count + 1) * this.stride);
     this.familyDearest = new Float64Array(this.stride).fill(NaN);
     this.familyCheapest = new Float64Array(this.stride).fill(NaN);
-    this.swapLeg = Uint8Array.from(legs, (l) => (book.intents[l.intent].swapFor ? 1 : 0));
+    this.swapLeg = new Uint8Array(legs.length);
+    for (let k = 0; k < legs.length; k++) this.swapLeg[k] = book.intents[legs[k].intent].swapFor ? 1 : 0;
+    const open = new OpenBests(book);
     for (let k = 0; k < legs.length; k++) {
       const l = legs[k];
       if (direct[k] || !ends.has(k)) continue;
-      for (const { region, penalty } of book.reach[k]) {
-        const v = this.worth(k, penalty);
-        const family = this.family(k, region);
-        if (!windowed(l)) this.raise(l.buy ? this.familyDearest : this.familyCheapest, family, v, l.buy);
-        else for (let t = l.first; t < l.last; t++) this.raiseAt(l.buy ? this.dearest : this.cheapest, t * this.stride + family, v, l.buy);
+      if (book.open[k] === 1) {
+        open.raise(k, this.worth(k, 0));
+        continue;
       }
+      for (const { region, penalty } of book.reach[k]) this.raiseFamily(l, this.family(k, region), this.worth(k, penalty));
     }
+    open.spread((buy, t, family, v) => (t < 0 ? this.raise(buy ? this.familyDearest : this.familyCheapest, family, v, buy) : this.raiseAt(buy ? this.dearest : this.cheapest, t * this.stride + family, v, buy)));
+  }
+  /** Leg l worth v at every hub of `family` in its slots (a windowless leg: once for the family). */
+  private raiseFamily(l: Leg, family: number, v: number): void {
+    if (!windowed(l)) this.raise(l.buy ? this.familyDearest : this.familyCheapest, family, v, l.buy);
+    else for (let t = l.first; t < l.last; t++) this.raiseAt(l.buy ? this.dearest : this.cheapest, t * this.stride + family, v, l.buy);
   }
   /** What leg k is worth per unit against a counterpart region at `penalty`. */
   worth(k: number, penalty: number): number {
@@ -587,6 +594,76 @@ class HubBests {
     const o = into.get(at);
     if (buy ? !(o >= v) : !(o <= v)) into.set(at, v);
   }
+}
+
+/**
+ * Open legs' bests per (slot, resource, side, region), spread over the hub families afterwards: an open leg is worth
+ * the same against every counterpart region present (penalty 0), so it is counted once per slot rather than once per
+ * hub, and each (slot, resource, side, region) that has one is spread once over the counterpart regions.
+ */
+class OpenBests {
+  private readonly book: TimeBook;
+  private readonly R: number;
+  private readonly RR: number;
+  /** Per side (0 buyers, 1 sellers): by (slot, resource, region), and windowless legs by (resource, region). */
+  private readonly timed: [KeyTable, KeyTable];
+  private readonly grouped: [Float64Array, Float64Array];
+  /** Entries of `timed` in the order first set (key × 2 + side), and per (resource, side) the counterpart regions. */
+  private readonly touched: number[] = [];
+  private readonly reachOf: ({ region: number }[] | undefined)[];
+  constructor(book: TimeBook) {
+    this.book = book;
+    this.R = book.regions;
+    this.RR = book.resources * this.R;
+    const C = book.slots.count + 1;
+    this.timed = [new KeyTable(C * this.RR), new KeyTable(C * this.RR)];
+    this.grouped = [new Float64Array(this.RR).fill(NaN), new Float64Array(this.RR).fill(NaN)];
+    this.reachOf = new Array(2 * book.resources);
+  }
+  /** Open leg k, worth v, in each of its slots. */
+  raise(k: number, v: number): void {
+    const { book, RR } = this;
+    const l = book.legs[k];
+    const side = l.buy ? 0 : 1;
+    const at = book.legResource[k] * this.R + book.legRegion[k];
+    this.reachOf[book.legResource[k] * 2 + side] ??= book.reach[k];
+    if (!windowed(l)) {
+      this.grouped[side][at] = better(l.buy, this.grouped[side][at], v);
+      return;
+    }
+    const table = this.timed[side];
+    for (let t = l.first; t < l.last; t++) {
+      const o = table.get(t * RR + at);
+      if (Number.isNaN(o)) this.touched.push((t * RR + at) * 2 + side);
+      table.set(t * RR + at, better(l.buy, o, v));
+    }
+  }
+  /** Each best to `raise` at every family its (resource, side, region) meets (slot −1: windowless). */
+  spread(raise: (buy: boolean, t: number, family: number, v: number) => void): void {
+    const { RR } = this;
+    for (let side = 0; side < 2; side++)
+      for (let at = 0; at < RR; at++) if (!Number.isNaN(this.grouped[side][at])) this.families(side, at, (family) => raise(side === 0, -1, family, this.grouped[side][at]));
+    for (const e of this.touched) {
+      const side = e % 2;
+      const key = (e - side) / 2;
+      const at = key % RR;
+      const v = this.timed[side].get(key);
+      this.families(side, at, (family) => raise(side === 0, (key - at) / RR, family, v));
+    }
+  }
+  private families(side: number, at: number, each: (family: number) => void): void {
+    const R = this.R;
+    const resource = Math.floor(at / R);
+    const mine = at % R;
+    for (const { region } of this.reachOf[resource * 2 + side]!) each(side === 0 ? (resource * R + mine) * R + region : (resource * R + region) * R + mine);
+  }
+}
+
+/** The better of two bests of a side (the dearer buyer, the cheaper seller); NaN stands for none. */
+function better(buy: boolean, a: number, b: number): number {
+  if (Number.isNaN(a)) return b;
+  if (Number.isNaN(b)) return a;
+  return buy ? Math.max(a, b) : Math.min(a, b);
 }
 
 /** Gateways of uncapped legs, in order of first use: each with its first leg, target and members (with penalties). */
