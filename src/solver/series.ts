@@ -6,9 +6,11 @@
 // rate-capped leg's interval copy joining one hub or region node is such a node (a third of the nodes).
 import { networkSimplex, type FlowGraph, type FlowSolution } from "./simplex.ts";
 
-/** Per chain (an arc of the contracted graph): its original arcs in flow order. */
-interface Contraction {
+/** The graph the simplex sees: per arc (a chain) its original arcs in flow order. */
+export interface Chains {
   graph: FlowGraph;
+  /** Whether any node was contracted (else every chain is one arc and the nodes are the original ones). */
+  contracted: boolean;
   /** Per contracted node its original index, per original node its contracted one (−1: an inner node). */
   nodeOf: Int32Array;
   newNode: Int32Array;
@@ -22,7 +24,7 @@ interface Contraction {
  * ~2,000 nodes (a windowed book of ~500 intents) contracted block search breaks even, and it gains at ~3,500
  * (notes/solver.md, "Time: the 1,000-intent LP (session 11)").
  */
-const CONTRACT_FROM = 2048;
+export const CONTRACT_FROM = 2048;
 
 /**
  * `networkSimplex` on the series-contracted graph, answered in the original graph's arcs and nodes. `initialPi` and
@@ -30,9 +32,9 @@ const CONTRACT_FROM = 2048;
  * graphs of at least this many nodes.
  */
 export function seriesSimplex(g: FlowGraph, eps: number, initialPi?: Float64Array, initialTree?: Int32Array, minNodes = CONTRACT_FROM): FlowSolution {
-  const c = g.V >= minNodes ? contract(g) : undefined;
+  const c = g.V >= minNodes ? contract(g, null, 0) : undefined;
   if (!c) return networkSimplex(g, eps, initialPi, initialTree);
-  const { graph, nodeOf, newNode, chainStart, chainArcs } = c;
+  const { graph, nodeOf, chainStart, chainArcs } = c;
   const chainOf = new Int32Array(g.src.length); // original arc → its chain
   for (let k = 0; k < chainStart.length - 1; k++) for (let j = chainStart[k]; j < chainStart[k + 1]; j++) chainOf[chainArcs[j]] = k;
   const V = nodeOf.length;
@@ -55,14 +57,29 @@ export function seriesSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arra
       if (along) tree0[k] = ch;
     }
   }
-  // Block search: on components this large most arcs are re-priced between pivots anyway, and fresher entering arcs
-  // save more pivots than candidate lists save scans (notes/solver.md, "Time: the simplex's tree (session 11)").
-  const sol = networkSimplex(graph, eps, pi0, tree0, "block");
-  return expand(g, c, sol);
+  return expand(g, c, networkSimplex(graph, eps, pi0, tree0, pricingOf(c)));
+}
+
+/**
+ * Block search on contracted graphs: on components this large most arcs are re-priced between pivots anyway, and
+ * fresher entering arcs save more pivots than candidate lists save scans (notes/solver.md, "Time: the simplex's
+ * tree (session 11)"); candidate lists on the graphs left as they are.
+ */
+export const pricingOf = (c: Chains): "block" | "list" => (c.contracted ? "block" : "list");
+
+/**
+ * The graph handed to the simplex in one copy of g's arcs: its arc i is the chain that starts at g's arc order[i]
+ * (order null: g's own order; arcs that start inside a chain are skipped), so the simplex sees g's arcs in another
+ * order and, from `minNodes` nodes on, series contracted. Nodes below `keep` are never inner (they keep their
+ * numbers: a source and sink at 0 and 1).
+ */
+export function chainGraph(g: FlowGraph, order: Int32Array | null, minNodes: number, keep: number): Chains {
+  // Left as it is: no inner nodes (so no cycle of them).
+  return (g.V >= minNodes ? contract(g, order, keep) : undefined) ?? link(g, order, new Uint8Array(g.V), new Int32Array(0), 0)!;
 }
 
 /** The contracted graph, or undefined when no node contracts (or a cycle consists of inner nodes only). */
-function contract(g: FlowGraph): Contraction | undefined {
+function contract(g: FlowGraph, order: Int32Array | null, keep: number): Chains | undefined {
   const m = g.src.length;
   const indeg = new Int32Array(g.V);
   const outdeg = new Int32Array(g.V);
@@ -77,63 +94,77 @@ function contract(g: FlowGraph): Contraction | undefined {
   const single = (a: number) => g.pieceStart[a + 1] - g.pieceStart[a] === 1;
   const inner = new Uint8Array(g.V);
   let inners = 0;
-  for (let v = 0; v < g.V; v++) {
+  for (let v = keep; v < g.V; v++) {
     if (indeg[v] === 1 && outdeg[v] === 1 && inArc[v] !== outArc[v] && single(inArc[v]) && single(outArc[v])) {
       inner[v] = 1;
       inners++;
     }
   }
   if (inners === 0) return undefined;
-  const newNode = new Int32Array(g.V).fill(-1);
-  const nodeOf = new Int32Array(g.V - inners);
-  for (let v = 0, k = 0; v < g.V; v++) if (!inner[v]) (newNode[v] = k), (nodeOf[k++] = v);
-  // At most one contracted arc (and its pieces) per original arc.
+  return link(g, order, inner, outArc, inners);
+}
+
+/**
+ * The chains of g in `order` (contracting the nodes marked `inner`, each left by its only arc `outArc`); undefined
+ * when a cycle has only inner nodes.
+ */
+function link(g: FlowGraph, order: Int32Array | null, inner: Uint8Array, outArc: Int32Array, inners: number): Chains | undefined {
+  const m = g.src.length;
+  const { src: gSrc, dst: gDst, pieceStart: gStart, pieceCost: gCost, pieceCap: gCap } = g;
+  const V = g.V - inners;
+  const newNode = inners > 0 ? new Int32Array(g.V).fill(-1) : identity(g.V);
+  const nodeOf = inners > 0 ? new Int32Array(V) : newNode;
+  if (inners > 0) for (let v = 0, k = 0; v < g.V; v++) if (!inner[v]) (newNode[v] = k), (nodeOf[k++] = v);
+  // At most one chain (and its pieces) per original arc.
   const src = new Int32Array(m);
   const dst = new Int32Array(m);
   const pieceStart = new Int32Array(m + 1);
-  const pieceCost = new Float64Array(g.pieceCost.length);
-  const pieceCap = new Float64Array(g.pieceCost.length);
+  const pieceCost = new Float64Array(gCost.length);
+  const pieceCap = new Float64Array(gCost.length);
   const chainStart = new Int32Array(m + 1);
   const chainArcs = new Int32Array(m);
   let k = 0;
   let p = 0;
   let n = 0;
-  for (let a = 0; a < m; a++) {
-    if (inner[g.src[a]]) continue; // inside a chain started elsewhere
-    src[k] = newNode[g.src[a]];
+  for (let i = 0; i < m; i++) {
+    const a = order ? order[i] : i;
+    if (inner[gSrc[a]] === 1) continue; // inside a chain started elsewhere
+    src[k] = newNode[gSrc[a]];
     pieceStart[k] = p;
     chainStart[k] = n;
     chainArcs[n++] = a;
-    let e = a;
-    if (!inner[g.dst[a]]) {
+    let head = gDst[a];
+    if (inner[head] === 0) {
       // An arc outside any chain keeps its pieces.
-      for (let j = g.pieceStart[a]; j < g.pieceStart[a + 1]; j++, p++) (pieceCost[p] = g.pieceCost[j]), (pieceCap[p] = g.pieceCap[j]);
+      for (let j = gStart[a]; j < gStart[a + 1]; j++, p++) (pieceCost[p] = gCost[j]), (pieceCap[p] = gCap[j]);
     } else {
-      let C = g.pieceCost[g.pieceStart[a]];
-      let U = g.pieceCap[g.pieceStart[a]];
-      while (inner[g.dst[e]]) {
-        e = outArc[g.dst[e]];
+      let C = gCost[gStart[a]];
+      let U = gCap[gStart[a]];
+      do {
+        const e = outArc[head];
         chainArcs[n++] = e;
-        C += g.pieceCost[g.pieceStart[e]];
-        U = Math.min(U, g.pieceCap[g.pieceStart[e]]);
-      }
+        C += gCost[gStart[e]];
+        U = Math.min(U, gCap[gStart[e]]);
+        head = gDst[e];
+      } while (inner[head] === 1);
       pieceCost[p] = C;
       pieceCap[p++] = U;
     }
-    dst[k++] = newNode[g.dst[e]];
+    dst[k++] = newNode[head];
   }
   if (n < m) return undefined; // a cycle of inner nodes: left as it is
   pieceStart[k] = p;
   chainStart[k] = n;
   return {
     graph: {
-      V: nodeOf.length,
+      V,
       src: src.subarray(0, k),
       dst: dst.subarray(0, k),
       pieceStart: pieceStart.subarray(0, k + 1),
       pieceCost: pieceCost.subarray(0, p),
       pieceCap: pieceCap.subarray(0, p),
     },
+    contracted: inners > 0,
     nodeOf,
     newNode,
     chainStart: chainStart.subarray(0, k + 1),
@@ -141,15 +172,27 @@ function contract(g: FlowGraph): Contraction | undefined {
   };
 }
 
-/** The contracted optimum in the original graph: flows along chains, inner potentials, parents. */
-function expand(g: FlowGraph, c: Contraction, sol: FlowSolution): FlowSolution {
-  const { nodeOf, newNode, chainStart, chainArcs } = c;
+function identity(n: number): Int32Array {
+  const out = new Int32Array(n);
+  for (let v = 0; v < n; v++) out[v] = v;
+  return out;
+}
+
+/** The simplex's optimum on the chains in the original graph: flows along chains, inner potentials, parents. */
+export function expand(g: FlowGraph, c: Chains, sol: FlowSolution): FlowSolution {
+  const { newNode, chainStart, chainArcs } = c;
   const m = g.src.length;
   const flow = new Float64Array(m);
-  const pi = new Float64Array(g.V);
   const pred = new Int32Array(g.V);
-  for (let k = 0; k < nodeOf.length; k++) pi[nodeOf[k]] = sol.pi[k];
   const k = chainStart.length - 1;
+  if (!c.contracted) {
+    for (let a = 0; a < k; a++) flow[chainArcs[a]] = sol.flow[a];
+    // An index past the arcs is an artificial arc (hung from the root), the same in both numberings.
+    for (let v = 0; v < g.V; v++) pred[v] = sol.pred[v] < k ? chainArcs[sol.pred[v]] : sol.pred[v];
+    return { flow, pi: sol.pi, pivots: sol.pivots, pred };
+  }
+  const pi = new Float64Array(g.V);
+  for (let j = 0; j < c.nodeOf.length; j++) pi[c.nodeOf[j]] = sol.pi[j];
   for (let ch = 0; ch < k; ch++) {
     const from = chainStart[ch];
     const to = chainStart[ch + 1];
@@ -169,7 +212,6 @@ function expand(g: FlowGraph, c: Contraction, sol: FlowSolution): FlowSolution {
     }
   }
   // Parents: a node whose tree arc is a chain keeps the chain's arc next to it; inner nodes hang from the root.
-  const kArcs = sol.flow.length;
   for (let v = 0; v < g.V; v++) {
     const nv = newNode[v];
     if (nv < 0) {
@@ -177,7 +219,7 @@ function expand(g: FlowGraph, c: Contraction, sol: FlowSolution): FlowSolution {
       continue;
     }
     const ch = sol.pred[nv];
-    if (ch >= kArcs) pred[v] = m + v;
+    if (ch >= k) pred[v] = m + v;
     else pred[v] = g.src[chainArcs[chainStart[ch]]] === v ? chainArcs[chainStart[ch]] : chainArcs[chainStart[ch + 1] - 1];
   }
   return { flow, pi, pivots: sol.pivots, pred };

@@ -8,8 +8,8 @@ import type { Intent, LatencyTable } from "../contract/schema.ts";
 import { capAdmits, latencyMatrix, penaltyAt } from "./latency.ts";
 import { KeyTable, legPlaces, numberOf } from "./components.ts";
 import { walkFlow } from "./decompose.ts";
-import { integerCirculation, priorityWeight, type FlowGraph, type FlowSolution } from "./simplex.ts";
-import { seriesSimplex } from "./series.ts";
+import { integerCirculation, networkSimplex, priorityWeight, type FlowGraph, type FlowSolution } from "./simplex.ts";
+import { chainGraph, CONTRACT_FROM, expand, pricingOf } from "./series.ts";
 import { slotHours, windowed, type Leg, type Slots } from "./time-slots.ts";
 
 /** Branch and bound's choices: intents left out, intents forced to at least `min`. */
@@ -154,19 +154,33 @@ function twoSidedLegs(intents: readonly Intent[], legs: Leg[], legResource: Int3
   return out;
 }
 
-/** Growable arrays of the circulation (arcs with convex pieces, and tags saying which legs and slot an arc serves). */
+/**
+ * The arrays of the circulation (arcs with convex pieces, and tags saying which legs and slot an arc serves), sized
+ * once for `arcs` arcs and `pieces` pieces; they grow only past that (direct arcs are not in `netSize`'s bound).
+ */
 class Net {
   V = 2;
   private m = 0;
   private p = 0;
-  src = new Int32Array(256);
-  dst = new Int32Array(256);
-  tagBuy = new Int32Array(256);
-  tagSell = new Int32Array(256);
-  tagSlot = new Int32Array(256);
-  pieceStart = new Int32Array(257);
-  pieceCost = new Float64Array(256);
-  pieceCap = new Float64Array(256);
+  src: Int32Array;
+  dst: Int32Array;
+  tagBuy: Int32Array;
+  tagSell: Int32Array;
+  tagSlot: Int32Array;
+  pieceStart: Int32Array;
+  pieceCost: Float64Array;
+  pieceCap: Float64Array;
+  constructor(arcs: number, pieces: number) {
+    const size = Math.max(16, arcs + 1);
+    this.src = new Int32Array(size);
+    this.dst = new Int32Array(size);
+    this.tagBuy = new Int32Array(size);
+    this.tagSell = new Int32Array(size);
+    this.tagSlot = new Int32Array(size);
+    this.pieceStart = new Int32Array(size + 1);
+    this.pieceCost = new Float64Array(Math.max(16, pieces));
+    this.pieceCap = new Float64Array(Math.max(16, pieces));
+  }
   node(): number {
     return this.V++;
   }
@@ -248,20 +262,23 @@ class Ends {
   constructor(book: TimeBook, net: Net, buyRoot: Int32Array, sellRoot: Int32Array) {
     this.book = book;
     const { legs, slots } = book;
-    this.root = Int32Array.from(legs, (l) => (l.buy ? buyRoot[l.intent] : sellRoot[l.intent]));
+    this.root = new Int32Array(legs.length);
     this.copyAt = new Int32Array(legs.length).fill(-1);
     let copies = 0;
-    legs.forEach((l, k) => {
+    for (let k = 0; k < legs.length; k++) {
+      const l = legs[k];
+      this.root[k] = l.buy ? buyRoot[l.intent] : sellRoot[l.intent];
       if (this.root[k] >= 0 && l.rate < Infinity) copies += l.last - l.first;
-    });
+    }
     this.copy = new Int32Array(copies);
     this.rateArc = new Int32Array(copies);
     this.rateLeg = new Int32Array(copies);
     this.rateSlot = new Int32Array(copies);
     let j = 0;
-    legs.forEach((l, k) => {
+    for (let k = 0; k < legs.length; k++) {
+      const l = legs[k];
       const root = this.root[k];
-      if (root < 0 || l.rate === Infinity) return;
+      if (root < 0 || l.rate === Infinity) continue;
       this.copyAt[k] = j;
       for (let t = l.first; t < l.last; t++, j++) {
         const c = net.node();
@@ -271,7 +288,7 @@ class Ends {
         this.rateSlot[j] = t;
         this.copy[j] = c;
       }
-    });
+    }
   }
   /** Leg k's end node in slot t (a windowless leg's untimed slot included), or −1. */
   at(k: number, t: number): number {
@@ -295,9 +312,13 @@ const T = 1;
 export function solveTimeLp(book: TimeBook, fix: TimeFixings | null): TimeLp {
   const { intents, legs, slots } = book;
   const n = intents.length;
-  const net = new Net();
   const out = (i: number) => !(intents[i].quantity > 0) || (fix !== null && fix.excluded[i] === 1);
   const forced = (i: number) => fix !== null && fix.forced[i] === 1 && fix.min[i] > 0;
+  const selfMeets = selfMeeting(book);
+  const direct = new Uint8Array(legs.length);
+  for (let k = 0; k < legs.length; k++) direct[k] = selfMeets[k] || forced(legs[k].intent) ? 1 : 0;
+  const size = netSize(book, out, direct);
+  const net = new Net(size, size + n);
   const bonus = fix ? forcingBonus(intents, legs.length + 4) : 0;
   const pieces = (i: number, cost: number): [number, number][] => {
     const q = intents[i].quantity;
@@ -325,8 +346,6 @@ export function solveTimeLp(book: TimeBook, fix: TimeFixings | null): TimeLp {
     }
   }
   const ends = new Ends(book, net, buyRoot, sellRoot);
-  const selfMeets = selfMeeting(book);
-  const direct = Uint8Array.from(legs, (l, k) => (selfMeets[k] || forced(l.intent) ? 1 : 0));
   hubArcs(book, net, direct, ends);
   directArcs(book, net, direct, ends, fix);
   net.arc(T, S, 0, Infinity);
@@ -337,11 +356,32 @@ export function solveTimeLp(book: TimeBook, fix: TimeFixings | null): TimeLp {
 }
 
 /**
+ * At least the arcs `solveTimeLp` builds but direct arcs: per intent its root arc; per leg in the net and per slot
+ * its rate arc and one arc per target (its region node, or each hub it reaches); an uncapped leg's gateway adds at
+ * most one arc per target (slots are shared by its members); the region and (slot, resource) nodes' arcs at most
+ * two per hub and one per region node; the sink → source arc.
+ */
+function netSize(book: TimeBook, out: (i: number) => boolean, direct: Uint8Array): number {
+  const { legs, intents, slots, regions: R, resources } = book;
+  let arcs = intents.length + 1;
+  for (let k = 0; k < legs.length; k++) {
+    const l = legs[k];
+    if (direct[k] || out(l.intent)) continue;
+    const targets = book.open[k] === 1 ? 1 : book.reach[k].length;
+    if (l.rate < Infinity) arcs += (l.last - l.first) * (1 + targets);
+    else arcs += (l.last - l.first + (windowed(l) ? 0 : 1) + 1) * targets;
+  }
+  const trs = (slots.count + 1) * resources;
+  return arcs + trs * (2 * R * R + 2 * R);
+}
+
+/**
  * The circulation's optimum, the arcs handed to the simplex in a scattered order: arc i of its graph is arc
  * (i × step) mod m of ours (step coprime to m; the sink → source arc stays last, as `sinkTree` wants). The net lists
  * a leg's arcs together, and the simplex's candidate list, which takes the next violating arcs in order, then fills
  * with arcs of one leg or hub whose cycles overlap: one pivot spoils the rest. Scattered, the list holds arcs of
- * unrelated legs and slots and each pivot does more. The LP is the same; the answer is in our arcs.
+ * unrelated legs and slots and each pivot does more. Large components are series contracted in the same copy (the
+ * source and sink keep their nodes). The LP is the same; the answer is in our arcs.
  */
 function scatteredSimplex(g: FlowGraph, eps: number): FlowSolution {
   const m = g.src.length - 1;
@@ -349,28 +389,9 @@ function scatteredSimplex(g: FlowGraph, eps: number): FlowSolution {
   const step = coprimeStep(m);
   for (let i = 0, a = 0; i < m; i++, a = a + step >= m ? a + step - m : a + step) order[i] = a;
   order[m] = m;
-  const src = new Int32Array(m + 1);
-  const dst = new Int32Array(m + 1);
-  const pieceStart = new Int32Array(m + 2);
-  const pieceCost = new Float64Array(g.pieceCost.length);
-  const pieceCap = new Float64Array(g.pieceCap.length);
-  let p = 0;
-  for (let i = 0; i <= m; i++) {
-    const a = order[i];
-    src[i] = g.src[a];
-    dst[i] = g.dst[a];
-    pieceStart[i] = p;
-    for (let j = g.pieceStart[a]; j < g.pieceStart[a + 1]; j++, p++) (pieceCost[p] = g.pieceCost[j]), (pieceCap[p] = g.pieceCap[j]);
-  }
-  pieceStart[m + 1] = p;
-  const scattered = { V: g.V, src, dst, pieceStart, pieceCost, pieceCap };
-  const start = sinkTree(scattered);
-  const sol = seriesSimplex(scattered, eps, start?.pi, start?.tree);
-  const flow = new Float64Array(m + 1);
-  for (let i = 0; i <= m; i++) flow[order[i]] = sol.flow[i];
-  // Parents: an index past the arcs is an artificial arc (hung from the root), the same in both numberings.
-  const pred = sol.pred.map((a) => (a <= m ? order[a] : a));
-  return { flow, pi: sol.pi, pivots: sol.pivots, pred };
+  const c = chainGraph(g, order, CONTRACT_FROM, 2);
+  const start = sinkTree(c.graph);
+  return expand(g, c, networkSimplex(c.graph, eps, start?.pi, start?.tree, pricingOf(c)));
 }
 
 /** A step through m arcs that visits each once (coprime to m), near m / φ² (consecutive arcs land far apart). */
@@ -526,17 +547,24 @@ class HubBests {
     this.cheapest = new KeyTable((slots.count + 1) * this.stride);
     this.familyDearest = new Float64Array(this.stride).fill(NaN);
     this.familyCheapest = new Float64Array(this.stride).fill(NaN);
-    this.swapLeg = Uint8Array.from(legs, (l) => (book.intents[l.intent].swapFor ? 1 : 0));
+    this.swapLeg = new Uint8Array(legs.length);
+    for (let k = 0; k < legs.length; k++) this.swapLeg[k] = book.intents[legs[k].intent].swapFor ? 1 : 0;
+    const open = new OpenBests(book);
     for (let k = 0; k < legs.length; k++) {
       const l = legs[k];
       if (direct[k] || !ends.has(k)) continue;
-      for (const { region, penalty } of book.reach[k]) {
-        const v = this.worth(k, penalty);
-        const family = this.family(k, region);
-        if (!windowed(l)) this.raise(l.buy ? this.familyDearest : this.familyCheapest, family, v, l.buy);
-        else for (let t = l.first; t < l.last; t++) this.raiseAt(l.buy ? this.dearest : this.cheapest, t * this.stride + family, v, l.buy);
+      if (book.open[k] === 1) {
+        open.raise(k, this.worth(k, 0));
+        continue;
       }
+      for (const { region, penalty } of book.reach[k]) this.raiseFamily(l, this.family(k, region), this.worth(k, penalty));
     }
+    open.spread((buy, t, family, v) => (t < 0 ? this.raise(buy ? this.familyDearest : this.familyCheapest, family, v, buy) : this.raiseAt(buy ? this.dearest : this.cheapest, t * this.stride + family, v, buy)));
+  }
+  /** Leg l worth v at every hub of `family` in its slots (a windowless leg: once for the family). */
+  private raiseFamily(l: Leg, family: number, v: number): void {
+    if (!windowed(l)) this.raise(l.buy ? this.familyDearest : this.familyCheapest, family, v, l.buy);
+    else for (let t = l.first; t < l.last; t++) this.raiseAt(l.buy ? this.dearest : this.cheapest, t * this.stride + family, v, l.buy);
   }
   /** What leg k is worth per unit against a counterpart region at `penalty`. */
   worth(k: number, penalty: number): number {
@@ -568,6 +596,76 @@ class HubBests {
   }
 }
 
+/**
+ * Open legs' bests per (slot, resource, side, region), spread over the hub families afterwards: an open leg is worth
+ * the same against every counterpart region present (penalty 0), so it is counted once per slot rather than once per
+ * hub, and each (slot, resource, side, region) that has one is spread once over the counterpart regions.
+ */
+class OpenBests {
+  private readonly book: TimeBook;
+  private readonly R: number;
+  private readonly RR: number;
+  /** Per side (0 buyers, 1 sellers): by (slot, resource, region), and windowless legs by (resource, region). */
+  private readonly timed: [KeyTable, KeyTable];
+  private readonly grouped: [Float64Array, Float64Array];
+  /** Entries of `timed` in the order first set (key × 2 + side), and per (resource, side) the counterpart regions. */
+  private readonly touched: number[] = [];
+  private readonly reachOf: ({ region: number }[] | undefined)[];
+  constructor(book: TimeBook) {
+    this.book = book;
+    this.R = book.regions;
+    this.RR = book.resources * this.R;
+    const C = book.slots.count + 1;
+    this.timed = [new KeyTable(C * this.RR), new KeyTable(C * this.RR)];
+    this.grouped = [new Float64Array(this.RR).fill(NaN), new Float64Array(this.RR).fill(NaN)];
+    this.reachOf = new Array(2 * book.resources);
+  }
+  /** Open leg k, worth v, in each of its slots. */
+  raise(k: number, v: number): void {
+    const { book, RR } = this;
+    const l = book.legs[k];
+    const side = l.buy ? 0 : 1;
+    const at = book.legResource[k] * this.R + book.legRegion[k];
+    this.reachOf[book.legResource[k] * 2 + side] ??= book.reach[k];
+    if (!windowed(l)) {
+      this.grouped[side][at] = better(l.buy, this.grouped[side][at], v);
+      return;
+    }
+    const table = this.timed[side];
+    for (let t = l.first; t < l.last; t++) {
+      const o = table.get(t * RR + at);
+      if (Number.isNaN(o)) this.touched.push((t * RR + at) * 2 + side);
+      table.set(t * RR + at, better(l.buy, o, v));
+    }
+  }
+  /** Each best to `raise` at every family its (resource, side, region) meets (slot −1: windowless). */
+  spread(raise: (buy: boolean, t: number, family: number, v: number) => void): void {
+    const { RR } = this;
+    for (let side = 0; side < 2; side++)
+      for (let at = 0; at < RR; at++) if (!Number.isNaN(this.grouped[side][at])) this.families(side, at, (family) => raise(side === 0, -1, family, this.grouped[side][at]));
+    for (const e of this.touched) {
+      const side = e % 2;
+      const key = (e - side) / 2;
+      const at = key % RR;
+      const v = this.timed[side].get(key);
+      this.families(side, at, (family) => raise(side === 0, (key - at) / RR, family, v));
+    }
+  }
+  private families(side: number, at: number, each: (family: number) => void): void {
+    const R = this.R;
+    const resource = Math.floor(at / R);
+    const mine = at % R;
+    for (const { region } of this.reachOf[resource * 2 + side]!) each(side === 0 ? (resource * R + mine) * R + region : (resource * R + region) * R + mine);
+  }
+}
+
+/** The better of two bests of a side (the dearer buyer, the cheaper seller); NaN stands for none. */
+function better(buy: boolean, a: number, b: number): number {
+  if (Number.isNaN(a)) return b;
+  if (Number.isNaN(b)) return a;
+  return buy ? Math.max(a, b) : Math.min(a, b);
+}
+
 /** Gateways of uncapped legs, in order of first use: each with its first leg, target and members (with penalties). */
 interface Gateways {
   count: number;
@@ -589,16 +687,17 @@ function gateways(book: TimeBook, direct: Uint8Array, ends: Ends): Gateways {
   const joins = (k: number) => !direct[k] && ends.has(k) && legs[k].rate === Infinity;
   let entries = 0;
   for (let k = 0; k < legs.length; k++) if (joins(k)) entries += book.open[k] === 1 ? 1 : book.reach[k].length;
-  const windowOf = new Map<number, number>();
-  const gateOf = new Map<number, number>();
+  // Per (window, side, resource) a block of R² + R gateway numbers, one per target (−1: none yet).
+  const blockOf = new Map<number, number>();
+  const targets = R * R + R;
+  let gateAt = new Int32Array(16 * targets).fill(-1);
   const out: Gateways = { count: 0, leg: new Int32Array(entries), rb: new Int32Array(entries), rs: new Int32Array(entries), memberStart: new Int32Array(0), member: new Int32Array(entries), penalty: new Float64Array(entries) };
   const entryGate = new Int32Array(entries);
   let e = 0;
-  const add = (k: number, w: number, target: number, rb: number, rs: number, penalty: number) => {
-    const key = ((w * 2 + (legs[k].buy ? 1 : 0)) * book.resources + book.legResource[k]) * (R * R + R) + target;
-    let g = gateOf.get(key);
-    if (g === undefined) {
-      gateOf.set(key, (g = out.count++));
+  const add = (k: number, block: number, target: number, rb: number, rs: number) => {
+    let g = gateAt[block + target];
+    if (g < 0) {
+      gateAt[block + target] = g = out.count++;
       out.leg[g] = k;
       out.rb[g] = rb;
       out.rs[g] = rs;
@@ -608,15 +707,19 @@ function gateways(book: TimeBook, direct: Uint8Array, ends: Ends): Gateways {
   for (let k = 0; k < legs.length; k++) {
     const l = legs[k];
     if (!joins(k)) continue;
-    const wk = (l.first * C + l.last) * 2 + (windowed(l) ? 1 : 0);
-    let w = windowOf.get(wk);
-    if (w === undefined) windowOf.set(wk, (w = windowOf.size));
-    if (book.open[k] === 1) add(k, w, R * R + book.legRegion[k], -1, -1, 0);
-    else
-      for (const { region, penalty } of book.reach[k]) {
-        const mine = book.legRegion[k];
-        add(k, w, l.buy ? mine * R + region : region * R + mine, l.buy ? mine : region, l.buy ? region : mine, penalty);
+    const key = (((l.first * C + l.last) * 2 + (windowed(l) ? 1 : 0)) * 2 + (l.buy ? 1 : 0)) * book.resources + book.legResource[k];
+    let block = blockOf.get(key);
+    if (block === undefined) {
+      blockOf.set(key, (block = blockOf.size * targets));
+      if (block + targets > gateAt.length) {
+        const grown = new Int32Array(2 * gateAt.length).fill(-1);
+        grown.set(gateAt);
+        gateAt = grown;
       }
+    }
+    const mine = book.legRegion[k];
+    if (book.open[k] === 1) add(k, block, R * R + mine, -1, -1);
+    else for (const { region } of book.reach[k]) add(k, block, l.buy ? mine * R + region : region * R + mine, l.buy ? mine : region, l.buy ? region : mine);
   }
   // Members by gateway, in order of joining (a counting sort; the legs and penalties replayed in entry order).
   out.memberStart = new Int32Array(out.count + 1);
@@ -648,6 +751,9 @@ class Joins {
   private readonly regionNodes: number[] = [];
   /** Per hub: 1 when a capped or soft buyer joined it, 2 a seller, 3 both. */
   private readonly hubSides: KeyTable;
+  /** Per region node (its key): the other side's loosest best over its hubs, and 1 once that is known. */
+  private readonly regionBests: KeyTable;
+  private readonly regionDone: KeyTable;
   private readonly book: TimeBook;
   private readonly net: Net;
   private readonly bests: HubBests;
@@ -660,6 +766,8 @@ class Joins {
     this.hubNode = new KeyTable(trs * this.R * this.R);
     this.hubSides = new KeyTable(trs * this.R * this.R);
     this.regionNode = new KeyTable(trs * 2 * this.R);
+    this.regionBests = new KeyTable(trs * 2 * this.R);
+    this.regionDone = new KeyTable(trs * 2 * this.R);
     this.slotNode = new KeyTable(trs);
   }
 
@@ -668,19 +776,37 @@ class Joins {
    * at its best worth v; NaN when it meets none.
    */
   threshold(k: number, rb: number, rs: number, t: number, v: number): number {
-    const { book, bests, R } = this;
+    const { book, R } = this;
     const buy = book.legs[k].buy;
-    if (rb >= 0) return this.loosest(buy, t, (book.legResource[k] * R + rb) * R + rs, v, NaN);
+    const x = rb >= 0 ? this.bests.best(!buy, t, (book.legResource[k] * R + rb) * R + rs) : this.regionBest(k, t);
+    // The loosest best that v meets is the loosest of all when v meets that one, and none otherwise.
+    return (buy ? v >= x : v <= x) ? x : NaN;
+  }
+
+  /**
+   * The other side's loosest best over the hubs leg k's region node reaches in slot t (NaN: none), once per region
+   * node: an open leg reaches every counterpart region present (its own `reach` is the side's shared list).
+   */
+  private regionBest(k: number, t: number): number {
+    const key = this.regionKey(k, t);
+    if (this.regionDone.get(key) === 1) return this.regionBests.get(key);
+    const { book, bests } = this;
+    const buy = book.legs[k].buy;
     let reach = NaN;
-    for (const { region } of book.reach[k]) reach = this.loosest(buy, t, bests.family(k, region), v, reach);
+    for (const { region } of book.reach[k]) {
+      const x = bests.best(!buy, t, bests.family(k, region));
+      if (Number.isNaN(x)) continue;
+      reach = Number.isNaN(reach) ? x : buy ? Math.min(reach, x) : Math.max(reach, x);
+    }
+    this.regionDone.set(key, 1);
+    this.regionBests.set(key, reach);
     return reach;
   }
 
-  /** `reach` loosened by the other side's best at hub (t, family) when v meets it (a hub with none meets nobody). */
-  private loosest(buy: boolean, t: number, family: number, v: number, reach: number): number {
-    const x = this.bests.best(!buy, t, family);
-    if (!(buy ? v >= x : v <= x)) return reach;
-    return Number.isNaN(reach) ? x : buy ? Math.min(reach, x) : Math.max(reach, x);
+  /** The key of leg k's region node in slot t: (slot, resource, side, region). */
+  private regionKey(k: number, t: number): number {
+    const { book } = this;
+    return ((t * book.resources + book.legResource[k]) * 2 + (book.legs[k].buy ? 0 : 1)) * this.R + book.legRegion[k];
   }
 
   /**
@@ -698,7 +824,7 @@ class Joins {
     const buy = book.legs[k].buy;
     const tr = t * book.resources + book.legResource[k];
     let target: number;
-    if (rb < 0) target = this.node(this.regionNode, (tr * 2 + (buy ? 0 : 1)) * R + book.legRegion[k], this.regionNodes);
+    if (rb < 0) target = this.node(this.regionNode, this.regionKey(k, t), this.regionNodes);
     else {
       const h = (tr * R + rb) * R + rs;
       const sides = this.hubSides.get(h);
@@ -821,6 +947,7 @@ function selfMeeting(book: TimeBook): Uint8Array {
 /** Arcs leg to leg for direct legs: other agents, compatible, both active; forced intents only where the hop gains. */
 function directArcs(book: TimeBook, net: Net, direct: Uint8Array, ends: Ends, fix: TimeFixings | null): void {
   const { legs, intents, slots } = book;
+  if (!direct.includes(1)) return;
   const bySide = new Map<string, number[]>();
   legs.forEach((l, k) => {
     const key = `${book.legResource[k]}:${l.buy ? "b" : "s"}`;

@@ -4,7 +4,7 @@
 // arc (an inner node's potential on the wrong side of its chain's tightest arc breaks it).
 import { describe, expect, it } from "vitest";
 import { networkSimplex, type FlowGraph } from "../../src/solver/simplex.ts";
-import { seriesSimplex } from "../../src/solver/series.ts";
+import { chainGraph, expand, pricingOf, seriesSimplex } from "../../src/solver/series.ts";
 import { sinkTree } from "../../src/solver/time-net.ts";
 import { seededRandom as rng } from "../../src/random.ts";
 import { magnitudes, problem, scales, total, type Scale } from "./flow-check.ts";
@@ -76,6 +76,59 @@ describe("series contraction around the network simplex", () => {
     const sol = seriesSimplex(g, 1e-12, start.pi, start.tree, 0);
     expect(total(g, sol.flow)).toBeCloseTo((0.2251 - 0.4308) * 16.126, 12);
     expect(problem(g, sol, 1e-12, 1e-12)).toBeUndefined();
+  });
+
+  it("the graph handed to the simplex in another arc order keeps the source and sink: the plain optimum, exact duals", () => {
+    // time-net.ts hands the simplex its arcs in a scattered order, contracted in the same copy, and starts it from
+    // sinkTree on that graph: source and sink must keep nodes 0 and 1 and the sink → source arc must stay last, even
+    // where they only pass flow on, and the answer must land on the original arcs.
+    const ring: FlowGraph = {
+      V: 5,
+      src: Int32Array.from([0, 2, 3, 4, 1]),
+      dst: Int32Array.from([2, 3, 4, 1, 0]),
+      pieceStart: Int32Array.from([0, 1, 2, 3, 4, 5]),
+      pieceCost: Float64Array.from([-3, 0.5, 0, 1, 0]),
+      pieceCap: Float64Array.from([7, Infinity, 4, 9, Infinity]),
+    };
+    // One buyer: the source passes flow on (one arc in, one out), the sink does not.
+    const oneBuyer: FlowGraph = {
+      V: 5,
+      src: Int32Array.from([0, 2, 2, 3, 4, 1]),
+      dst: Int32Array.from([2, 3, 4, 1, 1, 0]),
+      pieceStart: Int32Array.from([0, 1, 2, 3, 4, 5, 6]),
+      pieceCost: Float64Array.from([-3, 0, 0.2, 1, 2, 0]),
+      pieceCap: Float64Array.from([7, Infinity, Infinity, 4, 9, Infinity]),
+    };
+    const graphs: FlowGraph[] = [ring, oneBuyer];
+    for (let seed = 1; seed <= 60; seed++) graphs.push(book(seed, scales[["plain", "huge", "tiny", "ties"][seed % 4]](rng(2000 + seed))));
+    let moved = 0;
+    graphs.forEach((g, j) => {
+      const m = g.src.length - 1;
+      const r = rng(3000 + j);
+      const order = new Int32Array(m + 1);
+      for (let i = 0; i <= m; i++) order[i] = i;
+      for (let i = m - 1; i > 0; i--) {
+        const k = Math.floor(r() * (i + 1));
+        [order[i], order[k]] = [order[k], order[i]];
+      }
+      for (const minNodes of [0, Infinity]) {
+        const c = chainGraph(g, order, minNodes, 2);
+        expect(c.nodeOf[0] === 0 && c.nodeOf[1] === 1, `graph ${j}: source and sink kept`).toBe(true);
+        const last = c.graph.src.length - 1;
+        expect([c.graph.src[last], c.graph.dst[last]], `graph ${j}: sink → source last`).toEqual([1, 0]);
+        const { qMax, pMax } = magnitudes(g);
+        const eps = 1e-12 * Math.max(pMax, 1e-300);
+        const start = sinkTree(c.graph);
+        const sol = expand(g, c, networkSimplex(c.graph, eps, start?.pi, start?.tree, pricingOf(c)));
+        const want = total(g, networkSimplex(g, eps).flow);
+        const got = total(g, sol.flow);
+        expect(Math.abs(got - want), `graph ${j}: ${got} vs ${want}`).toBeLessThanOrEqual(1e-9 * Math.max(1e-300, Math.abs(want), pMax * qMax));
+        expect(problem(g, sol, 1e-9 * qMax, 1e-9 * pMax), `graph ${j} minNodes ${minNodes}`).toBeUndefined();
+        if (order.some((a, i) => a !== i && sol.flow[a] !== sol.flow[i])) moved++;
+      }
+    });
+    // The shuffled order moves flows that differ (mapping them back by position would not pass).
+    expect(moved).toBeGreaterThan(60);
   });
 
   for (const [name, make] of Object.entries(scales)) {
