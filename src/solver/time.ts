@@ -7,7 +7,7 @@ import type { Budgets, SolveResult } from "./result.ts";
 import { timeBranchAndBound, timeViolators, type TimeLeaf } from "./time-branch.ts";
 import { timeComponents } from "./components.ts";
 import { solveTimeLp, timeBook, type TimeBook, type TimeLp, type TimeTrades } from "./time-net.ts";
-import { slotHours, timeLegs, windowed, type Slots } from "./time-slots.ts";
+import { memberLegs, slotHours, timeLegs, windowed, type Leg, type Slots } from "./time-slots.ts";
 import { TimeWarm } from "./time-warm.ts";
 
 export { isTimed } from "./time-slots.ts";
@@ -39,13 +39,15 @@ export function solveTime(
 ): SolveResult {
   const earlier = TimeWarm.of(warmStart);
   const warm = earlier?.grown(intents, latency, now);
-  const { comps, slots } = warm ?? coldComponents(intents, latency, now);
+  const { comps, slots, legs }: { comps: Int32Array[]; slots: Slots; legs?: Leg[] } = warm ?? coldComponents(intents, latency, now);
   const bounds = slots.bounds;
   // Every component writes its duals into this one record (copying them into one would cost more).
   const duals: Record<string, number> = {};
   const parts = comps.map((c) => {
     const sub = c.length === intents.length ? intents : Array.from(c, (i) => intents[i]);
-    return solveTimeComponent(sub, latency, now, bounds, budgets, t0, maxLeaves, duals);
+    // A cold solve has the book's legs: each component's are copied from them, not parsed again.
+    const timed = legs ? memberLegs(legs, c, now) : timeLegs(sub, now);
+    return solveTimeComponent(sub, latency, timed, bounds, budgets, t0, maxLeaves, duals);
   });
   const fills: Fill[] = [];
   const certificate: Certificate = { duals, bound: 0, lpBound: 0 };
@@ -71,22 +73,21 @@ export function solveTime(
   return result;
 }
 
-function coldComponents(intents: readonly Intent[], latency: LatencyTable, now: number | undefined): { comps: Int32Array[]; slots: Slots } {
+function coldComponents(intents: readonly Intent[], latency: LatencyTable, now: number | undefined): { comps: Int32Array[]; slots: Slots; legs: Leg[] } {
   const timed = timeLegs(intents, now);
-  return { comps: timeComponents(intents, latency, now, timed), slots: timed.slots };
+  return { comps: timeComponents(intents, latency, now, timed), slots: timed.slots, legs: timed.legs };
 }
 
 function solveTimeComponent(
   intents: readonly Intent[],
   latency: LatencyTable,
-  now: number | undefined,
+  { legs, slots }: { legs: Leg[]; slots: Slots },
   bounds: number[],
   budgets: Budgets,
   t0: number,
   maxLeaves: number,
   duals: Record<string, number>,
 ): SolveResult {
-  const { legs, slots } = timeLegs(intents, now);
   const book = timeBook(intents, latency, legs, slots);
   const root = solveTimeLp(book, null);
   const min = new Float64Array(intents.length);
