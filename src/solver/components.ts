@@ -183,9 +183,20 @@ export function legReach(intents: readonly Intent[], latency: LatencyTable, legs
     const l = legs[k];
     const it = intents[l.intent];
     const swap = it.swapFor !== undefined;
+    const cap = it.maxLatencyMs;
+    if (cap === undefined && (it.preferLatencyMs === undefined || it.latencyDiscount === undefined)) {
+      // Every region, at penalty 0 (most legs: one look at the intent, not one per region).
+      const worth = swap ? (l.buy ? Infinity : -Infinity) : l.value;
+      for (let other = 0; other < R; other++) {
+        reachRegion[at] = other;
+        reachWorth[at++] = worth;
+      }
+      reachStart[k + 1] = at;
+      continue;
+    }
     for (let other = 0; other < R; other++) {
       const ms = between[legRegion[k] * R + other];
-      if (!capAdmits(it.maxLatencyMs, ms)) continue;
+      if (!capAdmits(cap, ms)) continue;
       const penalty = penaltyAt(it, ms);
       if (penalty === Infinity) continue;
       reachRegion[at] = other;
@@ -211,16 +222,20 @@ export class Joined {
     return x;
   }
   join(x: number, y: number): void {
-    x = this.find(x);
+    this.joinRoot(this.find(x), y);
+  }
+  /** Joins y's set to the set whose root is `x`; returns the joined set's root (so a caller joining many keeps it). */
+  joinRoot(x: number, y: number): number {
     y = this.find(y);
-    if (x === y) return;
+    if (x === y) return x;
     if (this.size[x] > this.size[y]) {
       this.parent[y] = x;
       this.size[x] += this.size[y];
-    } else {
-      this.parent[x] = y;
-      this.size[y] += this.size[x];
+      return x;
     }
+    this.parent[x] = y;
+    this.size[y] += this.size[x];
+    return y;
   }
 }
 
@@ -305,11 +320,16 @@ export function timeComponents(intents: readonly Intent[], latency: LatencyTable
   for (let k = 0; k < legs.length; k++) {
     const l = legs[k];
     if (!windowed(l)) continue;
+    const i = l.intent;
+    let root = -1; // i's root once it joined a hub (no other set changes meanwhile)
     for (let r = reachStart[k]; r < reachStart[k + 1]; r++) {
       const w = reachWorth[r];
       for (let t = l.first; t < l.last; t++) {
         const h = visitHub[v++];
-        if (l.buy ? w >= cheapest[h] : w <= dearest[h]) join(h, l.intent);
+        if (!(l.buy ? w >= cheapest[h] : w <= dearest[h])) continue;
+        traded[i] = 1;
+        if (anchor[h] < 0) anchor[h] = i;
+        else root = joined.joinRoot(root < 0 ? joined.find(i) : root, anchor[h]);
       }
     }
   }

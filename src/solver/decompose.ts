@@ -4,9 +4,10 @@
 /**
  * Walks from `S` to `T` over arcs with flow left, at most `maxWalks` times. `next(u)` is an arc out of `u` with flow
  * left (or −1); a walk that comes back to a node it passed splits off that cycle through `onCycle` and goes on; a
- * walk that reaches `T` goes to `onPath`. Both callbacks take the arcs' volume off `left` themselves. A dead end is
- * rounding: what enters a node beyond what leaves it sits on the walk's last arc only, so that arc alone is zeroed
- * (zeroing the whole walk would drop real flow upstream of it).
+ * walk that reaches `T` goes to `onPath` (an array the next walk reuses: read it during the call). Both callbacks
+ * take the arcs' volume off `left` themselves. A dead end is rounding: what enters a node beyond what leaves it sits
+ * on the walk's last arc only, so that arc alone is zeroed (zeroing the whole walk would drop real flow upstream of
+ * it).
  */
 export function walkFlow(
   S: number,
@@ -22,8 +23,9 @@ export function walkFlow(
   for (let a = 0; a < dst.length; a++) if (dst[a] >= V) V = dst[a] + 1;
   // Per node its place on the current walk (the number of arcs before it), −1 off the walk; cleared after each walk.
   const at = new Int32Array(V).fill(-1);
+  const path: number[] = []; // the current walk's arcs (one array for every walk: a flow has thousands)
   for (let guard = 0; guard < maxWalks && next(S) >= 0; guard++) {
-    const path: number[] = [];
+    path.length = 0;
     at[S] = 0;
     let u = S;
     while (u !== T) {

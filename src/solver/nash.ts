@@ -60,15 +60,17 @@ export function nashPrices(inp: NashInput): Float64Array {
   const shareBuy = new Float64Array(m);
   const inPart = new Int32Array(inp.n).fill(-1); // intent → local index within the part being split
   const inLow = new Uint8Array(inp.n);
+  const scratch = new Int32Array(inp.n); // splitParts' union–find, by a part's local index
   let exact: Uint8Array | undefined; // fills priced exactly (exact.ts), per fill
   const warm: Given = { toBuy: new Float64Array(m), toSell: new Float64Array(m) };
+  const listed = new Uint8Array(inp.n); // intents listed for their component (components share none)
   for (const fills of comps.values()) {
-    const nodes = new Set<number>();
+    // The component's intents in order of first appearance over its fills, buyer before seller.
+    const list: number[] = [];
     for (const f of fills) {
-      nodes.add(inp.fillBuy[f]);
-      nodes.add(inp.fillSell[f]);
+      if (!listed[inp.fillBuy[f]]) (listed[inp.fillBuy[f]] = 1), list.push(inp.fillBuy[f]);
+      if (!listed[inp.fillSell[f]]) (listed[inp.fillSell[f]] = 1), list.push(inp.fillSell[f]);
     }
-    const list = [...nodes];
     if (needsExactNash(fills, list, (f) => inp.buyLimit[f] - inp.sellLimit[f], q)) {
       // Volumes or gains too far apart for eps below: the same decomposition in integers.
       exactNashPrices(fills, inp.fillBuy, inp.fillSell, inp.fillQty, inp.buyLimit, inp.sellLimit, price);
@@ -76,7 +78,7 @@ export function nashPrices(inp: NashInput): Float64Array {
       for (const f of fills) exact[f] = 1;
       continue;
     }
-    decompose(inp, G, q, list, fills, shareBuy, inPart, inLow, warm);
+    decompose(inp, G, q, list, fills, shareBuy, inPart, inLow, scratch, warm);
   }
   for (const f of active) {
     if (exact && exact[f]) continue;
@@ -98,6 +100,7 @@ function decompose(
   shareBuy: Float64Array,
   inPart: Int32Array,
   inLow: Uint8Array,
+  scratch: Int32Array,
   warm: Given,
 ): void {
   const stack: Part[] = [{ nodes: nodes0, fills: fills0 }];
@@ -114,7 +117,7 @@ function decompose(
       for (const f of fills) shareBuy[f] = inp.fillBuy[f] === k ? G[f] : 0;
       continue;
     }
-    const joining = known ?? splitParts(inp, nodes, fills, inPart, stack);
+    const joining = known ?? splitParts(inp, nodes, fills, inPart, scratch, stack);
     if (joining < 0) continue;
     let gTot = 0;
     let qTot = 0;
@@ -154,7 +157,8 @@ function decompose(
 
 /** Everyone of the part at its level λ: the cut leaves one side empty, or the flow takes all the surplus. */
 function atLevel({ flow, reach }: { flow: number; reach: Uint8Array }, gTot: number, eps: number): boolean {
-  const up = reach.reduce((a, r) => a + r, 0);
+  let up = 0;
+  for (let i = 0; i < reach.length; i++) up += reach[i];
   return up === 0 || up === reach.length || flow >= gTot - eps;
 }
 
@@ -187,9 +191,9 @@ interface Part {
  * When the part falls apart into pieces joined by no fill: each piece pushed on `stack` (then −1). Else the number
  * of fills between two of its intents (one less than its intents when it is a tree).
  */
-function splitParts(inp: NashInput, nodes: number[], fills: number[], inPart: Int32Array, stack: Part[]): number {
+function splitParts(inp: NashInput, nodes: number[], fills: number[], inPart: Int32Array, scratch: Int32Array, stack: Part[]): number {
   const nn = nodes.length;
-  const parent = new Int32Array(nn);
+  const parent = scratch; // by local index; room for every intent
   for (let i = 0; i < nn; i++) parent[i] = i;
   const find = (x: number): number => {
     while (parent[x] !== x) x = parent[x] = parent[parent[x]];

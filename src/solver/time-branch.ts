@@ -5,7 +5,7 @@
 // branch is a leaf whose duals are the parent's plus a min cut's, which make its bound fall below the incumbent.
 import type { SolveStatus } from "../contract/schema.ts";
 import type { Budgets } from "./result.ts";
-import { solveTimeLp, type TimeBook, type TimeFixings, type TimeLp } from "./time-net.ts";
+import { noTrades, solveTimeLp, type TimeBook, type TimeFixings, type TimeLp } from "./time-net.ts";
 import { slotHours, windowed } from "./time-slots.ts";
 import { Ranking } from "./branch.ts";
 
@@ -187,7 +187,7 @@ class Search {
       for (const i of v) dropped.push(i, 1);
       sol = this.lp(Int32Array.from(dropped));
     }
-    return sol.rational ? sol : { ...root, welfare: 0, trades: [], amount: new Float64Array(this.n) }; // no fills
+    return sol.rational ? sol : { ...root, welfare: 0, trades: noTrades(), amount: new Float64Array(this.n) }; // no fills
   }
 
   private violators(sol: TimeLp): number[] {

@@ -26,14 +26,25 @@ export interface Hop {
   slot: number;
 }
 
-/** A trade: hops in flow order (a chain buyer → swaps → seller, or a ring of swaps), one volume. */
-export interface TimeTrade {
-  hops: Hop[];
-  volume: number;
+/**
+ * Trades in flow order, flat (a flow has thousands): trade t is hops hopStart[t] .. hopStart[t + 1] − 1 (a chain
+ * buyer → swaps → seller, or a ring of swaps) at volume[t]; hop j is buyer leg hopBuy[j] taking from seller leg
+ * hopSell[j] in slot hopSlot[j].
+ */
+export interface TimeTrades {
+  count: number;
+  volume: number[];
+  hopStart: number[];
+  hopBuy: number[];
+  hopSell: number[];
+  hopSlot: number[];
 }
 
+/** No trades. */
+export const noTrades = (): TimeTrades => ({ count: 0, volume: [], hopStart: [0], hopBuy: [], hopSell: [], hopSlot: [] });
+
 export interface TimeLp {
-  trades: TimeTrade[];
+  trades: TimeTrades;
   /** Per intent: units filled (a swap: units given). */
   amount: Float64Array;
   welfare: number;
@@ -984,7 +995,7 @@ function directArcs(book: TimeBook, net: Net, direct: Uint8Array, ends: Ends, fi
  * Flow into trades: walk from the source along arcs with flow left to the sink (a chain) or until the walk meets
  * itself (a ring of swaps); each trade takes the least flow on its arcs. Hops are read from the arcs' tags.
  */
-function decompose(book: TimeBook, net: Net, flow: Float64Array): TimeTrade[] {
+function decompose(book: TimeBook, net: Net, flow: Float64Array): TimeTrades {
   const { src, dst, tagBuy, tagSell, tagSlot } = net;
   const m = src.length;
   const left = flow.slice();
@@ -1000,30 +1011,35 @@ function decompose(book: TimeBook, net: Net, flow: Float64Array): TimeTrade[] {
     while (end[u] > start[u] && !(left[outArcs[end[u] - 1]] > tiny)) end[u]--;
     return end[u] > start[u] ? outArcs[end[u] - 1] : -1;
   };
-  const trades: TimeTrade[] = [];
+  const trades = noTrades();
+  const { hopBuy, hopSell, hopSlot } = trades;
   const take = (arcs: number[], ring: boolean) => {
     let volume = Infinity;
     for (let j = 0; j < arcs.length; j++) volume = Math.min(volume, left[arcs[j]]);
     for (let j = 0; j < arcs.length; j++) left[arcs[j]] -= volume;
-    if (ring) {
-      // Start right after a swap's in → out arc, so hops read buyer before seller.
-      const at = arcs.findIndex((a) => tagBuy[a] >= 0);
-      if (at < 0) return;
-      arcs = [...arcs.slice(at), ...arcs.slice(0, at)];
-    }
-    const hops: Hop[] = [];
+    if (!(volume > tiny)) return;
+    // A ring starts right after a swap's in → out arc, so hops read buyer before seller.
+    let at = 0;
+    if (ring) for (; at < arcs.length && !(tagBuy[arcs[at]] >= 0); at++);
+    if (at === arcs.length) return;
+    const hops = hopBuy.length;
     let buy = -1;
     let slot = -1;
-    for (let j = 0; j < arcs.length; j++) {
-      const a = arcs[j];
+    for (let j = 0, k = at; j < arcs.length; j++, k = k + 1 === arcs.length ? 0 : k + 1) {
+      const a = arcs[k];
       if (tagBuy[a] >= 0) buy = tagBuy[a];
       if (tagSlot[a] >= 0) slot = tagSlot[a];
       if (tagSell[a] >= 0 && buy >= 0) {
-        hops.push({ buy, sell: tagSell[a], slot });
+        hopBuy.push(buy);
+        hopSell.push(tagSell[a]);
+        hopSlot.push(slot);
         buy = -1;
       }
     }
-    if (hops.length > 0 && volume > tiny) trades.push({ hops, volume });
+    if (hopBuy.length === hops) return;
+    trades.count++;
+    trades.volume.push(volume);
+    trades.hopStart.push(hopBuy.length);
   };
   walkFlow(S, T, dst, left, next, 10 * m + 10, (arcs) => take(arcs, true), (arcs) => take(arcs, false));
   // Rings left among swaps (no source or sink on them).
@@ -1054,7 +1070,7 @@ function summarise(
   book: TimeBook,
   net: Net,
   pi: Float64Array,
-  trades: TimeTrade[],
+  trades: TimeTrades,
   rootArc: Int32Array,
   buyRoot: Int32Array,
   ends: Ends,
@@ -1066,20 +1082,22 @@ function summarise(
   const amount = new Float64Array(n);
   let welfare = 0;
   let rational = true;
-  for (let k = 0; k < trades.length; k++) {
-    const { hops, volume } = trades[k];
+  const { volume, hopStart, hopBuy, hopSell } = trades;
+  const h: Hop = { buy: 0, sell: 0, slot: 0 }; // each hop in turn (hopGain reads a Hop)
+  for (let k = 0; k < trades.count; k++) {
     let gain = 0;
-    for (let j = 0; j < hops.length; j++) {
-      const h = hops[j];
+    for (let j = hopStart[k]; j < hopStart[k + 1]; j++) {
+      h.buy = hopBuy[j];
+      h.sell = hopSell[j];
       const g = hopGain(book, h);
       gain += g;
-      welfare += g * volume;
+      welfare += g * volume[k];
       const b = legs[h.buy].intent;
       const s = legs[h.sell].intent;
-      if (!intents[b].swapFor) amount[b] += volume;
-      amount[s] += volume;
+      if (!intents[b].swapFor) amount[b] += volume[k];
+      amount[s] += volume[k];
     }
-    if (gain < -book.eps * (1 + hops.length)) rational = false;
+    if (gain < -book.eps * (1 + hopStart[k + 1] - hopStart[k])) rational = false;
   }
   const { pieceStart, pieceCost, pieceCap, src, dst } = net;
   const duals = new Float64Array(n);

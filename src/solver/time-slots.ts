@@ -53,7 +53,28 @@ const ms = (w: { start: string; end: string } | undefined): [number, number] => 
 
 /** The legs of the intents with something to trade (positive quantity), and the elementary intervals. */
 export function timeLegs(intents: readonly Intent[], now?: number): { legs: Leg[]; slots: Slots } {
-  const legs = unplacedLegs(intents, 0);
+  return placed(unplacedLegs(intents, 0), now);
+}
+
+/**
+ * timeLegs of the intents `members` (ascending indices of the book whose legs `legs` are; every one with something to
+ * trade): the book's legs copied, renumbered by place in `members`, on their own intervals. No window parsed again.
+ */
+export function memberLegs(legs: readonly Leg[], members: Int32Array, now?: number): { legs: Leg[]; slots: Slots } {
+  const out: Leg[] = [];
+  // The book's legs are in intent order, one or two per intent with something to trade.
+  for (let j = 0, k = 0; j < members.length; j++) {
+    while (k < legs.length && legs[k].intent < members[j]) k++;
+    for (; k < legs.length && legs[k].intent === members[j]; k++) {
+      const l = legs[k];
+      out.push({ intent: j, buy: l.buy, resource: l.resource, value: l.value, start: l.start, end: l.end, rate: l.rate, first: 0, last: 0 });
+    }
+  }
+  return placed(out, now);
+}
+
+/** The legs on the elementary intervals of their windows and now. */
+function placed(legs: Leg[], now: number | undefined): { legs: Leg[]; slots: Slots } {
   const set = new Set<number>();
   for (const l of legs) if (l.start > -Infinity) set.add(l.start).add(l.end);
   if (now !== undefined) set.add(now);

@@ -6,8 +6,8 @@ import { priceIndexed, type AllocationFill } from "./price.ts";
 import type { Budgets, SolveResult } from "./result.ts";
 import { timeBranchAndBound, timeViolators, type TimeLeaf } from "./time-branch.ts";
 import { timeComponents } from "./components.ts";
-import { solveTimeLp, timeBook, type TimeBook, type TimeLp, type TimeTrade } from "./time-net.ts";
-import { slotHours, timeLegs, windowed, type Slots } from "./time-slots.ts";
+import { solveTimeLp, timeBook, type TimeBook, type TimeLp, type TimeTrades } from "./time-net.ts";
+import { memberLegs, slotHours, timeLegs, windowed, type Leg, type Slots } from "./time-slots.ts";
 import { TimeWarm } from "./time-warm.ts";
 
 export { isTimed } from "./time-slots.ts";
@@ -39,13 +39,15 @@ export function solveTime(
 ): SolveResult {
   const earlier = TimeWarm.of(warmStart);
   const warm = earlier?.grown(intents, latency, now);
-  const { comps, slots } = warm ?? coldComponents(intents, latency, now);
+  const { comps, slots, legs }: { comps: Int32Array[]; slots: Slots; legs?: Leg[] } = warm ?? coldComponents(intents, latency, now);
   const bounds = slots.bounds;
   // Every component writes its duals into this one record (copying them into one would cost more).
   const duals: Record<string, number> = {};
   const parts = comps.map((c) => {
     const sub = c.length === intents.length ? intents : Array.from(c, (i) => intents[i]);
-    return solveTimeComponent(sub, latency, now, bounds, budgets, t0, maxLeaves, duals);
+    // A cold solve has the book's legs: each component's are copied from them, not parsed again.
+    const timed = legs ? memberLegs(legs, c, now) : timeLegs(sub, now);
+    return solveTimeComponent(sub, latency, timed, bounds, budgets, t0, maxLeaves, duals);
   });
   const fills: Fill[] = [];
   const certificate: Certificate = { duals, bound: 0, lpBound: 0 };
@@ -71,22 +73,21 @@ export function solveTime(
   return result;
 }
 
-function coldComponents(intents: readonly Intent[], latency: LatencyTable, now: number | undefined): { comps: Int32Array[]; slots: Slots } {
+function coldComponents(intents: readonly Intent[], latency: LatencyTable, now: number | undefined): { comps: Int32Array[]; slots: Slots; legs: Leg[] } {
   const timed = timeLegs(intents, now);
-  return { comps: timeComponents(intents, latency, now, timed), slots: timed.slots };
+  return { comps: timeComponents(intents, latency, now, timed), slots: timed.slots, legs: timed.legs };
 }
 
 function solveTimeComponent(
   intents: readonly Intent[],
   latency: LatencyTable,
-  now: number | undefined,
+  { legs, slots }: { legs: Leg[]; slots: Slots },
   bounds: number[],
   budgets: Budgets,
   t0: number,
   maxLeaves: number,
   duals: Record<string, number>,
 ): SolveResult {
-  const { legs, slots } = timeLegs(intents, now);
   const book = timeBook(intents, latency, legs, slots);
   const root = solveTimeLp(book, null);
   const min = new Float64Array(intents.length);
@@ -153,7 +154,7 @@ function timeTree(book: TimeBook, leaves: TimeLeaf[], bounds: number[]): TimeTre
  * merged into runs of adjacent slots at one rate, one fill per run, all at the pair's one price from
  * priceAllocation on the allocation aggregated per pair.
  */
-function timedFills(book: TimeBook, trades: TimeTrade[]): Fill[] {
+function timedFills(book: TimeBook, trades: TimeTrades): Fill[] {
   const { intents, legs, slots } = book;
   const cells = pairCells(book, trades);
   const allocation: AllocationFill[] = [];
@@ -233,42 +234,44 @@ class PairRuns {
 
 /**
  * The trades' units per buy–sell pair (in order of first appearance, with a buyer leg for its resource) and per
- * slot: cells of a pair linked from first[p] through next in order of first appearance.
+ * slot: cells of a pair linked from first[p] through next in order of first appearance. A buyer's pairs, and a
+ * pair's cells, are few: each is found by walking its list.
  */
-function pairCells(book: TimeBook, trades: TimeTrade[]) {
+function pairCells(book: TimeBook, trades: TimeTrades) {
   const { intents, legs, slots } = book;
-  const n = intents.length;
-  let hops = 0;
-  for (const t of trades) hops += t.hops.length;
+  const { volume, hopStart, hopBuy, hopSell, hopSlot } = trades;
+  const hops = hopBuy.length;
   const out = { pairs: 0, buy: new Int32Array(hops), sell: new Int32Array(hops), leg: new Int32Array(hops), first: new Int32Array(hops), last: new Int32Array(hops) };
   const cell = { count: 0, slot: new Int32Array(hops), quantity: new Float64Array(hops), next: new Int32Array(hops) };
-  const pairOf = new Map<number, number>();
-  const cellOf = new Map<number, number>();
-  for (const t of trades)
-    for (const h of t.hops) {
-      const b = legs[h.buy].intent;
-      const s = legs[h.sell].intent;
-      let p = pairOf.get(b * n + s);
-      if (p === undefined) {
-        pairOf.set(b * n + s, (p = out.pairs++));
+  const pairsOf = new Int32Array(intents.length).fill(-1); // per buyer intent: its latest pair, linked by nextPair
+  const nextPair = new Int32Array(hops);
+  for (let k = 0; k < trades.count; k++)
+    for (let j = hopStart[k]; j < hopStart[k + 1]; j++) {
+      const b = legs[hopBuy[j]].intent;
+      const s = legs[hopSell[j]].intent;
+      let p = pairsOf[b];
+      while (p >= 0 && out.sell[p] !== s) p = nextPair[p];
+      if (p < 0) {
+        p = out.pairs++;
+        nextPair[p] = pairsOf[b];
+        pairsOf[b] = p;
         out.buy[p] = b;
         out.sell[p] = s;
-        out.leg[p] = h.buy;
+        out.leg[p] = hopBuy[j];
         out.first[p] = -1;
         out.last[p] = -1;
       }
       // Two windowless legs may meet in a finite slot of the network: for them that is untimed.
-      const slot = windowed(legs[h.buy]) || windowed(legs[h.sell]) ? h.slot : slots.count;
-      const key = p * (slots.count + 1) + slot;
-      const c = cellOf.get(key);
-      if (c !== undefined) {
-        cell.quantity[c] += t.volume;
+      const slot = windowed(legs[hopBuy[j]]) || windowed(legs[hopSell[j]]) ? hopSlot[j] : slots.count;
+      let c = out.first[p];
+      while (c >= 0 && cell.slot[c] !== slot) c = cell.next[c];
+      if (c >= 0) {
+        cell.quantity[c] += volume[k];
         continue;
       }
       const fresh = cell.count++;
-      cellOf.set(key, fresh);
       cell.slot[fresh] = slot;
-      cell.quantity[fresh] = t.volume;
+      cell.quantity[fresh] = volume[k];
       cell.next[fresh] = -1;
       if (out.last[p] >= 0) cell.next[out.last[p]] = fresh;
       else out.first[p] = fresh;

@@ -3,8 +3,12 @@
 // (components.ts). Both were rewritten on typed arrays; these judge them against plain definitions.
 import { describe, expect, it } from "vitest";
 import { walkFlow } from "../../src/solver/decompose.ts";
-import { Joined, joinedComponents } from "../../src/solver/components.ts";
+import { Joined, joinedComponents, legPlaces, legReach, timeComponents } from "../../src/solver/components.ts";
+import { capAdmits, latencyMatrix, penaltyAt } from "../../src/solver/latency.ts";
+import { memberLegs, timeLegs } from "../../src/solver/time-slots.ts";
+import { solve } from "../../src/solver/index.ts";
 import { seededRandom } from "../../src/random.ts";
+import { generateWindowedMarket, type WindowedMarketOptions } from "../../support/generate-time.ts";
 
 /** A random circulation on nodes 0 (source) .. V − 1, 1 the sink: source → sink paths and cycles of 2..6 nodes. */
 function randomFlow(seed: number) {
@@ -93,8 +97,8 @@ describe("walkFlow: a circulation's flow as source–sink paths and the cycles w
 
 describe("Joined and joinedComponents: the sets union–find makes, in first-index order", () => {
   it("equal the connected components of the joined pairs, members in input order, components by first member", () => {
-    // Breakages that fail it: ordering components by root instead of first member, or a union that links x's root
-    // under y without finding y's root.
+    // Breakages that fail it: ordering components by root instead of first member, a union that links x's root
+    // under y without finding y's root, or joinRoot returning x where it linked x under y.
     for (let seed = 1; seed <= 200; seed++) {
       const r = seededRandom(seed);
       const n = 1 + Math.floor(r() * 60);
@@ -102,8 +106,20 @@ describe("Joined and joinedComponents: the sets union–find makes, in first-ind
       for (let k = 0; k < Math.floor(r() * n * 1.2); k++) pairs.push([Math.floor(r() * n), Math.floor(r() * n)]);
       const traded = new Uint8Array(n);
       const joined = new Joined(n);
+      // Half the pairs through joinRoot with x's root kept across a run of joins (as timeComponents does).
+      let kept = -1;
+      let keptFor = -1;
       for (const [x, y] of pairs) {
-        joined.join(x, y);
+        if (r() < 0.5) joined.join(x, y);
+        else {
+          if (keptFor !== x) (kept = joined.find(x)), (keptFor = x);
+          kept = joined.joinRoot(kept, y);
+          if (r() < 0.3) keptFor = -1; // a plain join may follow: the kept root is stale then
+        }
+        if (keptFor >= 0 && r() < 0.2) {
+          joined.join(y, x);
+          keptFor = -1;
+        }
         traded[x] = traded[y] = 1;
       }
       // Plain definition: label by repeated relaxation until nothing changes.
@@ -121,6 +137,89 @@ describe("Joined and joinedComponents: the sets union–find makes, in first-ind
       const expected = new Map<number, number[]>();
       for (let i = 0; i < n; i++) if (traded[i]) expected.set(label[i], [...(expected.get(label[i]) ?? []), i]);
       expect(joinedComponents(traded, joined).map((c) => [...c]), `seed ${seed}`).toEqual([...expected.values()]);
+    }
+  });
+});
+
+/** Windowed books of every kind the time path takes. */
+const kinds: WindowedMarketOptions[] = [
+  {},
+  { resources: 2, swapShare: 0.3, deferralShare: 0.2, agents: 12 },
+  { softLatencyShare: 0.6, latencyCapShare: 0.5, windowlessShare: 0.5, integerQuantities: false },
+  { pastShare: 0.7, maxRateShare: 0.8, regions: 2 },
+  { windowlessShare: 0.95, minQuantityShare: 0.3 },
+];
+
+describe("memberLegs: a component's legs copied from the book's", () => {
+  it("equal timeLegs of the component's intents: legs renumbered, the component's own intervals", () => {
+    // Breakages that fail it: keeping the book's intent index, the book's slots, or leaving now out of the bounds.
+    let checked = 0;
+    for (let seed = 1; seed <= 60; seed++) {
+      const m = generateWindowedMarket(seed, { ...kinds[seed % kinds.length], size: 20 + ((seed * 37) % 300) });
+      const book = timeLegs(m.intents, m.now);
+      const r = seededRandom(seed);
+      // The components, and random subsets of the intents with something to trade (any ascending members).
+      const subsets = timeComponents(m.intents, m.latency, m.now, book);
+      for (let k = 0; k < 3; k++) {
+        const some: number[] = [];
+        m.intents.forEach((it, i) => it.quantity > 0 && r() < 0.4 && some.push(i));
+        subsets.push(Int32Array.from(some));
+      }
+      for (const c of subsets) {
+        const sub = Array.from(c, (i) => m.intents[i]);
+        expect(memberLegs(book.legs, c, m.now), `seed ${seed}`).toEqual(timeLegs(sub, m.now));
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(200);
+  });
+});
+
+describe("legReach: per leg the regions it reaches and its worth there", () => {
+  it("equals its definition (cap admits the pair, soft penalty finite) for legs with and without latency terms", () => {
+    // Breakage that fails it: taking the every-region path for a leg with a cap (or with soft latency).
+    for (let seed = 1; seed <= 40; seed++) {
+      const m = generateWindowedMarket(seed, { ...kinds[seed % kinds.length], size: 150, latencyCapShare: 0.4, softLatencyShare: 0.4 });
+      const { legs } = timeLegs(m.intents, m.now);
+      const { legRegion, names } = legPlaces(m.intents, legs);
+      const { reachStart, reachRegion, reachWorth } = legReach(m.intents, m.latency, legs, names, legRegion);
+      const between = latencyMatrix(m.latency, names);
+      legs.forEach((l, k) => {
+        const it = m.intents[l.intent];
+        const want: [number, number][] = [];
+        for (let other = 0; other < names.length; other++) {
+          const ms = between[legRegion[k] * names.length + other];
+          const penalty = penaltyAt(it, ms);
+          if (!capAdmits(it.maxLatencyMs, ms) || penalty === Infinity) continue;
+          want.push([other, it.swapFor ? (l.buy ? Infinity : -Infinity) : l.buy ? l.value - penalty : l.value + penalty]);
+        }
+        const got: [number, number][] = [];
+        for (let j = reachStart[k]; j < reachStart[k + 1]; j++) got.push([reachRegion[j], reachWorth[j]]);
+        expect(got, `seed ${seed} leg ${k}`).toEqual(want);
+      });
+    }
+  });
+});
+
+describe("windowed fills: one fill per buy–sell pair and run", () => {
+  it("a pair's fills never overlap in time and two that touch differ in rate (else they were one run)", () => {
+    // Breakage that fails it: pairCells not finding a pair it numbered already (a new pair per trade through it).
+    for (let seed = 1; seed <= 25; seed++) {
+      const m = generateWindowedMarket(seed, { ...kinds[seed % kinds.length], size: 40 + 6 * seed });
+      const { fills } = solve(m.intents, m.latency, { now: m.now });
+      const byPair = new Map<string, typeof fills>();
+      for (const f of fills) byPair.set(`${f.buy}|${f.sell}`, [...(byPair.get(`${f.buy}|${f.sell}`) ?? []), f]);
+      for (const [pair, list] of byPair) {
+        expect(list.filter((f) => f.start === undefined).length, `seed ${seed} ${pair}: one untimed fill at most`).toBeLessThanOrEqual(1);
+        const timed = list.filter((f) => f.start !== undefined).sort((a, b) => Date.parse(a.start!) - Date.parse(b.start!));
+        for (let j = 1; j < timed.length; j++) {
+          const [a, b] = [timed[j - 1], timed[j]];
+          expect(Date.parse(b.start!), `seed ${seed} ${pair}: no overlap`).toBeGreaterThanOrEqual(Date.parse(a.end!));
+          if (a.end !== b.start) continue;
+          const rate = (f: (typeof fills)[number]) => f.quantity / (Date.parse(f.end!) - Date.parse(f.start!));
+          expect(Math.abs(rate(a) - rate(b)), `seed ${seed} ${pair}: touching runs differ in rate`).toBeGreaterThan(1e-9 * Math.max(rate(a), rate(b)));
+        }
+      }
     }
   });
 });
