@@ -68,11 +68,20 @@ export interface FlowSolution {
 /**
  * How the simplex picks its entering arc. "list": candidate lists (a major scan lists up to ~½√m violating arcs, the
  * next pivots re-price only the list); a small change to a settled book violates few arcs, so most pivots skip the
- * full scan. "block" (LEMON's block search): each pivot prices blocks of ~⅕√m arcs from where the last one stopped
- * and enters the most violated arc of the first block that has one; fresher choices than a list's, so fewer pivots
- * where most arcs keep being re-priced anyway (large time-expanded components).
+ * full scan. "block" (LEMON's block search): each pivot prices blocks of ~⅕√m arcs (at least `MIN_BLOCK`) from
+ * where the last one stopped and enters the most violated arc of the first block that has one; fresher choices than
+ * a list's, so fewer pivots where most arcs keep being re-priced anyway (large time-expanded components). Block
+ * search prices the graph's arcs only, not the artificial root arcs: those carry no flow, so the optimum of the
+ * graph's arcs needs no condition on them, and they enter so rarely that pricing them costs more than it saves.
  */
 export type Pricing = "list" | "block";
+
+/**
+ * The least block: on the graphs of ~10,000–15,000 one-piece arcs that block search gets, pricing a block costs
+ * little against a pivot, and blocks of ~50 arcs save more pivots than ⅕√m (~25) do; from ~60,000 arcs ⅕√m is
+ * larger (notes/solver.md, "Time: block search's restart and size (session 12)").
+ */
+const MIN_BLOCK = 50;
 
 const LOWER = 1;
 const TREE = 0;
@@ -250,7 +259,7 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
   const m = nConvex + (V - 1);
   const INF = Infinity;
   const listSize = Math.max(10, Math.ceil(Math.sqrt(m) / 2));
-  const block = pricing === "block" ? Math.max(10, Math.ceil(Math.sqrt(m) / 5)) : 0;
+  const block = pricing === "block" ? Math.max(MIN_BLOCK, Math.ceil(Math.sqrt(nConvex) / 5)) : 0;
   const arena = new Arena(4 * m + g.pieceCost.length + nConvex + V, 2 * m + 4 * nConvex + 10 * V + listSize, 2 * m + V);
   const lo = arena.f64(m); // bounds of the current piece
   const hi = arena.f64(m);
@@ -511,10 +520,10 @@ function pivot(b: Basis, eps: number, listSize: number, block: number): number {
     enter = -1;
     let best = -eps;
     if (block > 0) {
-      // Blocks run on across the end of the arcs; a scan prices each arc at most once.
+      // Blocks run on across the end of the graph's arcs; a scan prices each arc at most once.
       let e = next;
-      for (let left = m, inBlock = block; left > 0; ) {
-        const stop = Math.min(m, e + Math.min(inBlock, left));
+      for (let left = nConvex, inBlock = block; left > 0; ) {
+        const stop = Math.min(nConvex, e + Math.min(inBlock, left));
         left -= stop - e;
         inBlock -= stop - e;
         // Without convex arcs (the time LP's graphs) the plain product alone, not a test per arc.
@@ -536,7 +545,7 @@ function pivot(b: Basis, eps: number, listSize: number, block: number): number {
               enterPiece = b.priced;
             }
           }
-        if (e === m) e = 0;
+        if (e === nConvex) e = 0;
         if (inBlock === 0) {
           if (enter >= 0) break;
           inBlock = block;
