@@ -77,8 +77,8 @@ export interface FlowSolution {
 export type Pricing = "list" | "block";
 
 /**
- * The least block: on the graphs of ~10,000–15,000 one-piece arcs that block search gets, pricing a block costs
- * little against a pivot, and blocks of ~50 arcs save more pivots than ⅕√m (~25) do; from ~60,000 arcs ⅕√m is
+ * The least block. Pricing a one-piece arc costs little against a pivot, and on the smaller graphs block search gets
+ * (a windowed book of ~1,000 intents) blocks of this size cut more pivots than ⅕√m does; on the largest ⅕√m is
  * larger (notes/solver.md, "Time: block search's restart and size (session 12)").
  */
 const MIN_BLOCK = 50;
