@@ -67,7 +67,7 @@ export function memberLegs(legs: readonly Leg[], members: Int32Array, now?: numb
     while (k < legs.length && legs[k].intent < members[j]) k++;
     for (; k < legs.length && legs[k].intent === members[j]; k++) {
       const l = legs[k];
-      out.push({ intent: j, buy: l.buy, resource: l.resource, value: l.value, start: l.start, end: l.end, rate: l.rate, first: 0, last: 0 });
+      out.push(new LegOf(j, l.buy, l.resource, l.value, l.start, l.end, l.rate));
     }
   }
   return placed(out, now);
@@ -99,10 +99,31 @@ export function legsOn(intents: readonly Intent[], from: number, slots: Slots): 
   return legs;
 }
 
+class LegOf implements Leg {
+  intent: number;
+  buy: boolean;
+  resource: string;
+  value: number;
+  start: number;
+  end: number;
+  rate: number;
+  first = 0;
+  last = 0;
+  constructor(intent: number, buy: boolean, resource: string, value: number, start: number, end: number, rate: number) {
+    this.intent = intent;
+    this.buy = buy;
+    this.resource = resource;
+    this.value = value;
+    this.start = start;
+    this.end = end;
+    this.rate = rate;
+  }
+}
+
 function unplacedLegs(intents: readonly Intent[], from: number): Leg[] {
   const legs: Leg[] = [];
   const push = (intent: number, buy: boolean, resource: string, value: number, w: [number, number], maxRate?: number) =>
-    legs.push({ intent, buy, resource, value, start: w[0], end: w[1], rate: w[0] > -Infinity && maxRate !== undefined ? maxRate : Infinity, first: 0, last: 0 });
+    legs.push(new LegOf(intent, buy, resource, value, w[0], w[1], w[0] > -Infinity && maxRate !== undefined ? maxRate : Infinity));
   for (let i = from; i < intents.length; i++) {
     const it = intents[i];
     if (!(it.quantity > 0)) continue;
