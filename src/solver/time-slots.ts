@@ -99,6 +99,11 @@ export function legsOn(intents: readonly Intent[], from: number, slots: Slots): 
   return legs;
 }
 
+/**
+ * A leg built by a constructor call, not an object literal: V8 may pretenure a literal's allocation site once its
+ * objects survive a scavenge (a leg lives through the whole solve), and then every later solve's legs are allocated
+ * in old space, slower to build and to write. A constructor call has no allocation site.
+ */
 class LegOf implements Leg {
   intent: number;
   buy: boolean;
