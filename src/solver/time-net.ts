@@ -94,7 +94,7 @@ export function hopGain(book: TimeBook, h: Hop): number {
   return b.value - pb - s.value - ps;
 }
 
-/** A counterpart region a leg reaches and its soft-latency penalty there (a class, not a literal: see time-slots.ts's LegOf). */
+/** A counterpart region a leg reaches and its soft-latency penalty there (a class, not a literal: see time-slots.ts's Leg). */
 class Reach {
   region: number;
   penalty: number;
