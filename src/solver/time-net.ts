@@ -94,6 +94,16 @@ export function hopGain(book: TimeBook, h: Hop): number {
   return b.value - pb - s.value - ps;
 }
 
+/** A counterpart region a leg reaches and its soft-latency penalty there (a class, not a literal: see time-slots.ts's Leg). */
+class Reach {
+  region: number;
+  penalty: number;
+  constructor(region: number, penalty: number) {
+    this.region = region;
+    this.penalty = penalty;
+  }
+}
+
 export function timeBook(intents: readonly Intent[], latency: LatencyTable, legs: Leg[], slots: Slots): TimeBook {
   const { legRegion, legResource, names, resourceOf } = legPlaces(intents, legs);
   const resources = resourceOf.size;
@@ -111,7 +121,7 @@ export function timeBook(intents: readonly Intent[], latency: LatencyTable, legs
     present[at].push(legRegion[k]);
   }
   // Legs without a cap or soft latency reach every counterpart region at penalty 0: one shared list per side.
-  const everywhere = present.map((regions) => regions.map((region) => ({ region, penalty: 0 })));
+  const everywhere = present.map((regions) => regions.map((region) => new Reach(region, 0)));
   const between = latencyMatrix(latency, names);
   const reach: { region: number; penalty: number }[][] = [];
   const open = new Uint8Array(legs.length);
@@ -129,7 +139,7 @@ export function timeBook(intents: readonly Intent[], latency: LatencyTable, legs
       const ms = between[legRegion[k] * R + r];
       if (!capAdmits(it.maxLatencyMs, ms)) continue;
       const penalty = penaltyAt(it, ms);
-      if (penalty < Infinity) out.push({ region: r, penalty });
+      if (penalty < Infinity) out.push(new Reach(r, penalty));
       if (penalty !== 0) free = false;
     }
     reach.push(out);

@@ -4,8 +4,13 @@
 // windowless legs trade (their fills carry no start/end).
 import type { Intent } from "../contract/schema.ts";
 
-/** One side of an intent: a plain buy or sell, or a swap's given leg (sell) or taken leg (buy). */
-export interface Leg {
+/**
+ * One side of an intent: a plain buy or sell, or a swap's given leg (sell) or taken leg (buy). A class, built by
+ * `new`, not object literals: V8 may pretenure a literal's allocation site once its objects survive a scavenge (a
+ * leg lives through the whole solve), and then every later solve's legs are allocated in old space, slower to build
+ * and to write. A constructor call has no allocation site.
+ */
+export class Leg {
   intent: number;
   buy: boolean;
   resource: string;
@@ -17,8 +22,17 @@ export interface Leg {
   /** Units per hour at most (`maxRate`, on a leg with a window); Infinity without. */
   rate: number;
   /** The finite slots it is active in: first .. last − 1 (empty when its window ended by now). */
-  first: number;
-  last: number;
+  first = 0;
+  last = 0;
+  constructor(intent: number, buy: boolean, resource: string, value: number, start: number, end: number, rate: number) {
+    this.intent = intent;
+    this.buy = buy;
+    this.resource = resource;
+    this.value = value;
+    this.start = start;
+    this.end = end;
+    this.rate = rate;
+  }
 }
 
 export interface Slots {
@@ -67,7 +81,7 @@ export function memberLegs(legs: readonly Leg[], members: Int32Array, now?: numb
     while (k < legs.length && legs[k].intent < members[j]) k++;
     for (; k < legs.length && legs[k].intent === members[j]; k++) {
       const l = legs[k];
-      out.push({ intent: j, buy: l.buy, resource: l.resource, value: l.value, start: l.start, end: l.end, rate: l.rate, first: 0, last: 0 });
+      out.push(new Leg(j, l.buy, l.resource, l.value, l.start, l.end, l.rate));
     }
   }
   return placed(out, now);
@@ -102,7 +116,7 @@ export function legsOn(intents: readonly Intent[], from: number, slots: Slots): 
 function unplacedLegs(intents: readonly Intent[], from: number): Leg[] {
   const legs: Leg[] = [];
   const push = (intent: number, buy: boolean, resource: string, value: number, w: [number, number], maxRate?: number) =>
-    legs.push({ intent, buy, resource, value, start: w[0], end: w[1], rate: w[0] > -Infinity && maxRate !== undefined ? maxRate : Infinity, first: 0, last: 0 });
+    legs.push(new Leg(intent, buy, resource, value, w[0], w[1], w[0] > -Infinity && maxRate !== undefined ? maxRate : Infinity));
   for (let i = from; i < intents.length; i++) {
     const it = intents[i];
     if (!(it.quantity > 0)) continue;
