@@ -4,7 +4,7 @@
 // carries the chain's flow, and the inner nodes' potentials put the chain's reduced cost on its first tightest arc
 // (the others at reduced cost 0), which keeps complementary slackness arc by arc. In time-expanded books a
 // rate-capped leg's interval copy joining one hub or region node is such a node (a third of the nodes).
-import { networkSimplex, type FlowGraph, type FlowSolution } from "./simplex.ts";
+import type { FlowGraph, FlowSolution } from "./simplex.ts";
 
 /** The graph the simplex sees: per arc (a chain) its original arcs in flow order. */
 export interface Chains {
@@ -25,40 +25,6 @@ export interface Chains {
  * (notes/solver.md, "Time: the 1,000-intent LP (session 11)").
  */
 export const CONTRACT_FROM = 2048;
-
-/**
- * `networkSimplex` on the series-contracted graph, answered in the original graph's arcs and nodes. `initialPi` and
- * `initialTree` are the original graph's (a tree arc into an inner node becomes its chain); `minNodes`: contract only
- * graphs of at least this many nodes.
- */
-export function seriesSimplex(g: FlowGraph, eps: number, initialPi?: Float64Array, initialTree?: Int32Array, minNodes = CONTRACT_FROM): FlowSolution {
-  const c = g.V >= minNodes ? contract(g, null, 0) : undefined;
-  if (!c) return networkSimplex(g, eps, initialPi, initialTree);
-  const { graph, nodeOf, chainStart, chainArcs } = c;
-  const chainOf = new Int32Array(g.src.length); // original arc → its chain
-  for (let k = 0; k < chainStart.length - 1; k++) for (let j = chainStart[k]; j < chainStart[k + 1]; j++) chainOf[chainArcs[j]] = k;
-  const V = nodeOf.length;
-  let pi0: Float64Array | undefined;
-  let tree0: Int32Array | undefined;
-  if (initialPi) {
-    pi0 = new Float64Array(V);
-    for (let k = 0; k < V; k++) pi0[k] = initialPi[nodeOf[k]];
-  }
-  if (initialTree) {
-    // A tree arc into a chain stays the chain's only when the chain's inner nodes hang on along it (else the
-    // contracted parents could close a cycle); otherwise the node hangs from the root.
-    tree0 = new Int32Array(V).fill(-1);
-    for (let k = 0; k < V; k++) {
-      const a = initialTree[nodeOf[k]];
-      if (a < 0) continue;
-      const ch = chainOf[a];
-      let along = true;
-      for (let j = chainStart[ch] + 1; j < chainStart[ch + 1] && along; j++) along = initialTree[g.src[chainArcs[j]]] === chainArcs[j];
-      if (along) tree0[k] = ch;
-    }
-  }
-  return expand(g, c, networkSimplex(graph, eps, pi0, tree0, pricingOf(c)));
-}
 
 /**
  * Block search on contracted graphs: on components this large most arcs are re-priced between pivots anyway, and
