@@ -289,7 +289,9 @@ function floatTrades(net: Network, flow: Float64Array, n: number, hopGain: (buye
     if (ring.length > 1) trades.push({ parties: ring, volume: vol, gain });
   };
   // Chains: source → buyer class → swaps* → seller class → sink; a walk that closes a loop of swaps yields a ring.
-  walkFlow(S, T, dst, left, next, 10 * (m + n), ringTrade, (path) => {
+  const list = (arcs: Int32Array, length: number) => Array.from(arcs.subarray(0, length));
+  walkFlow(S, T, dst, left, next, 10 * (m + n), (arcs, length) => ringTrade(list(arcs, length)), (arcs, length) => {
+    const path = list(arcs, length);
     let vol = Infinity;
     for (const a of path) vol = Math.min(vol, left[a]);
     for (const a of path) left[a] -= vol;

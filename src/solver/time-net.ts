@@ -1023,19 +1023,19 @@ function decompose(book: TimeBook, net: Net, flow: Float64Array): TimeTrades {
   };
   const trades = noTrades();
   const { hopBuy, hopSell, hopSlot } = trades;
-  const take = (arcs: number[], ring: boolean) => {
+  const take = (arcs: ArrayLike<number>, length: number, ring: boolean) => {
     let volume = Infinity;
-    for (let j = 0; j < arcs.length; j++) volume = Math.min(volume, left[arcs[j]]);
-    for (let j = 0; j < arcs.length; j++) left[arcs[j]] -= volume;
+    for (let j = 0; j < length; j++) volume = Math.min(volume, left[arcs[j]]);
+    for (let j = 0; j < length; j++) left[arcs[j]] -= volume;
     if (!(volume > tiny)) return;
     // A ring starts right after a swap's in → out arc, so hops read buyer before seller.
     let at = 0;
-    if (ring) for (; at < arcs.length && !(tagBuy[arcs[at]] >= 0); at++);
-    if (at === arcs.length) return;
+    if (ring) for (; at < length && !(tagBuy[arcs[at]] >= 0); at++);
+    if (at === length) return;
     const hops = hopBuy.length;
     let buy = -1;
     let slot = -1;
-    for (let j = 0, k = at; j < arcs.length; j++, k = k + 1 === arcs.length ? 0 : k + 1) {
+    for (let j = 0, k = at; j < length; j++, k = k + 1 === length ? 0 : k + 1) {
       const a = arcs[k];
       if (tagBuy[a] >= 0) buy = tagBuy[a];
       if (tagSlot[a] >= 0) slot = tagSlot[a];
@@ -1051,7 +1051,7 @@ function decompose(book: TimeBook, net: Net, flow: Float64Array): TimeTrades {
     trades.volume.push(volume);
     trades.hopStart.push(hopBuy.length);
   };
-  walkFlow(S, T, dst, left, next, 10 * m + 10, (arcs) => take(arcs, true), (arcs) => take(arcs, false));
+  walkFlow(S, T, dst, left, next, 10 * m + 10, (arcs, length) => take(arcs, length, true), (arcs, length) => take(arcs, length, false));
   // Rings left among swaps (no source or sink on them).
   for (let u = 2; u < net.V; u++) {
     for (let guard = 0; guard < m && next(u) >= 0; guard++) {
@@ -1069,7 +1069,8 @@ function decompose(book: TimeBook, net: Net, flow: Float64Array): TimeTrades {
         for (const a of arcs) left[a] = 0;
         break;
       }
-      take(arcs.slice(seen.get(v)!), true);
+      const ring = arcs.slice(seen.get(v)!);
+      take(ring, ring.length, true);
     }
   }
   return trades;
