@@ -33,15 +33,68 @@ export interface Hop {
  */
 export interface TimeTrades {
   count: number;
-  volume: number[];
-  hopStart: number[];
-  hopBuy: number[];
-  hopSell: number[];
-  hopSlot: number[];
+  volume: Float64Array;
+  hopStart: Int32Array;
+  hopBuy: Int32Array;
+  hopSell: Int32Array;
+  hopSlot: Int32Array;
 }
 
 /** No trades. */
-export const noTrades = (): TimeTrades => ({ count: 0, volume: [], hopStart: [0], hopBuy: [], hopSell: [], hopSlot: [] });
+export const noTrades = (): TimeTrades => ({ count: 0, volume: new Float64Array(0), hopStart: new Int32Array(1), hopBuy: new Int32Array(0), hopSell: new Int32Array(0), hopSlot: new Int32Array(0) });
+
+/**
+ * Trades as decompose finds them, in typed arrays that double when full (lists grown push by push are reallocated
+ * many times over, and what survives is copied by the garbage collector); `done` trims them to their contents.
+ */
+class TradeList {
+  count = 0;
+  hops = 0;
+  volume: Float64Array;
+  hopStart: Int32Array;
+  hopBuy: Int32Array;
+  hopSell: Int32Array;
+  hopSlot: Int32Array;
+  constructor(trades: number) {
+    const size = Math.max(16, trades);
+    this.volume = new Float64Array(size);
+    this.hopStart = new Int32Array(size + 1);
+    this.hopBuy = new Int32Array(size);
+    this.hopSell = new Int32Array(size);
+    this.hopSlot = new Int32Array(size);
+  }
+  hop(buy: number, sell: number, slot: number): void {
+    if (this.hops === this.hopBuy.length) {
+      this.hopBuy = doubled(this.hopBuy);
+      this.hopSell = doubled(this.hopSell);
+      this.hopSlot = doubled(this.hopSlot);
+    }
+    this.hopBuy[this.hops] = buy;
+    this.hopSell[this.hops] = sell;
+    this.hopSlot[this.hops++] = slot;
+  }
+  /** The hops since the last trade form one at `volume`. */
+  trade(volume: number): void {
+    if (this.count === this.volume.length) {
+      const v = new Float64Array(2 * this.volume.length);
+      v.set(this.volume);
+      this.volume = v;
+      this.hopStart = doubled(this.hopStart);
+    }
+    this.volume[this.count++] = volume;
+    this.hopStart[this.count] = this.hops;
+  }
+  done(): TimeTrades {
+    const { count, hops } = this;
+    return { count, volume: this.volume.subarray(0, count), hopStart: this.hopStart.subarray(0, count + 1), hopBuy: this.hopBuy.subarray(0, hops), hopSell: this.hopSell.subarray(0, hops), hopSlot: this.hopSlot.subarray(0, hops) };
+  }
+}
+
+function doubled(x: Int32Array): Int32Array {
+  const y = new Int32Array(2 * x.length);
+  y.set(x);
+  return y;
+}
 
 export interface TimeLp {
   trades: TimeTrades;
@@ -1021,8 +1074,8 @@ function decompose(book: TimeBook, net: Net, flow: Float64Array): TimeTrades {
     while (end[u] > start[u] && !(left[outArcs[end[u] - 1]] > tiny)) end[u]--;
     return end[u] > start[u] ? outArcs[end[u] - 1] : -1;
   };
-  const trades = noTrades();
-  const { hopBuy, hopSell, hopSlot } = trades;
+  // Each trade zeroes the arc it takes the least from: at most one per arc with flow.
+  const trades = new TradeList(outArcs.length);
   const take = (arcs: ArrayLike<number>, length: number, ring: boolean) => {
     let volume = Infinity;
     for (let j = 0; j < length; j++) volume = Math.min(volume, left[arcs[j]]);
@@ -1032,7 +1085,7 @@ function decompose(book: TimeBook, net: Net, flow: Float64Array): TimeTrades {
     let at = 0;
     if (ring) for (; at < length && !(tagBuy[arcs[at]] >= 0); at++);
     if (at === length) return;
-    const hops = hopBuy.length;
+    const hops = trades.hops;
     let buy = -1;
     let slot = -1;
     for (let j = 0, k = at; j < length; j++, k = k + 1 === length ? 0 : k + 1) {
@@ -1040,16 +1093,11 @@ function decompose(book: TimeBook, net: Net, flow: Float64Array): TimeTrades {
       if (tagBuy[a] >= 0) buy = tagBuy[a];
       if (tagSlot[a] >= 0) slot = tagSlot[a];
       if (tagSell[a] >= 0 && buy >= 0) {
-        hopBuy.push(buy);
-        hopSell.push(tagSell[a]);
-        hopSlot.push(slot);
+        trades.hop(buy, tagSell[a], slot);
         buy = -1;
       }
     }
-    if (hopBuy.length === hops) return;
-    trades.count++;
-    trades.volume.push(volume);
-    trades.hopStart.push(hopBuy.length);
+    if (trades.hops > hops) trades.trade(volume);
   };
   walkFlow(S, T, dst, left, next, 10 * m + 10, (arcs, length) => take(arcs, length, true), (arcs, length) => take(arcs, length, false));
   // Rings left among swaps (no source or sink on them).
@@ -1073,7 +1121,7 @@ function decompose(book: TimeBook, net: Net, flow: Float64Array): TimeTrades {
       take(ring, ring.length, true);
     }
   }
-  return trades;
+  return trades.done();
 }
 
 /** Amounts, welfare, rationality and the LP's duals from the potentials (notes/solver.md, "Time (session 8)"). */
