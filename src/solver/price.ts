@@ -83,7 +83,15 @@ function pricedFill(f: AllocationFill, price: number): Fill {
  * no intent of the fills may have soft latency (the solver's plain and exact paths never see one).
  */
 export function priceIndexed(intents: readonly Intent[], fills: readonly AllocationFill[], b: Int32Array, s: Int32Array, latency: LatencyTable = NO_LATENCY): Fill[] {
-  const m = fills.length;
+  const quantity = new Float64Array(fills.length);
+  for (let k = 0; k < fills.length; k++) quantity[k] = fills[k].quantity;
+  const price = pricesIndexed(intents, quantity, b, s, latency);
+  return fills.map((f, k) => pricedFill(f, price[k]));
+}
+
+/** priceIndexed's prices alone, per fill: fill k is `quantity[k]` units from intent s[k] to intent b[k]. */
+export function pricesIndexed(intents: readonly Intent[], quantity: Float64Array, b: Int32Array, s: Int32Array, latency: LatencyTable = NO_LATENCY): Float64Array {
+  const m = quantity.length;
   const known = (k: number) => b[k] >= 0 && s[k] >= 0;
   // Fills whose connected group (over intents) contains a swap are priced on the net (groups only when there is one).
   let groupOf: Int32Array | undefined;
@@ -97,17 +105,17 @@ export function priceIndexed(intents: readonly Intent[], fills: readonly Allocat
     }
   }
   let price: Float64Array;
-  if (allKnown && !groupOf) price = pricePlain(intents, fills, b, s, null, latency); // the solver's own: every fill, as listed
+  if (allKnown && !groupOf) price = pricePlain(intents, quantity, b, s, null, latency); // the solver's own: every fill, as listed
   else {
     const plain: number[] = [];
     const net: number[] = [];
     for (let k = 0; k < m; k++) if (known(k)) (groupOf && swapGroup.has(groupOf[b[k]]) ? net : plain).push(k);
     price = new Float64Array(m);
-    const plainPrice = pricePlain(intents, fills, b, s, plain, latency);
+    const plainPrice = pricePlain(intents, quantity, b, s, plain, latency);
     plain.forEach((k, j) => (price[k] = plainPrice[j]));
-    if (net.length > 0) priceNet(intents, fills, b, s, net, price, latency);
+    if (net.length > 0) priceNet(intents, quantity, b, s, net, price, latency);
   }
-  return fills.map((f, k) => pricedFill(f, price[k]));
+  return price;
 }
 
 /** Union-find over intents joined by fills; returns each intent's root. */
@@ -129,8 +137,8 @@ function groups(n: number, b: Int32Array, s: Int32Array): Int32Array {
 }
 
 /** Nash prices of the plain fills `ks` (of every fill when null), in that order. */
-function pricePlain(intents: readonly Intent[], fills: readonly AllocationFill[], b: Int32Array, s: Int32Array, ks: number[] | null, latency: LatencyTable): Float64Array {
-  const nf = ks ? ks.length : fills.length;
+function pricePlain(intents: readonly Intent[], quantity: Float64Array, b: Int32Array, s: Int32Array, ks: number[] | null, latency: LatencyTable): Float64Array {
+  const nf = ks ? ks.length : quantity.length;
   const fillBuy = ks ? Int32Array.from(ks, (k) => b[k]) : b;
   const fillSell = ks ? Int32Array.from(ks, (k) => s[k]) : s;
   const arena = new Arena(3 * nf, 0);
@@ -139,7 +147,7 @@ function pricePlain(intents: readonly Intent[], fills: readonly AllocationFill[]
   const sellLimit = arena.f64(nf);
   for (let j = 0; j < nf; j++) {
     const k = ks ? ks[j] : j;
-    fillQty[j] = fills[k].quantity;
+    fillQty[j] = quantity[k];
     const B = intents[b[k]];
     const S = intents[s[k]];
     buyLimit[j] = B.limitPrice;
@@ -184,7 +192,7 @@ export const isSoft = (it: Intent): boolean => it.preferLatencyMs !== undefined 
  * it (≥ 0, through its own price). Plain pairs are goods of their two intents. Max Σ q·log(surplus) over these
  * goods is the density decomposition (nashTradeShares); members of a pool get one surplus per unit.
  */
-function priceNet(intents: readonly Intent[], fills: readonly AllocationFill[], b: Int32Array, s: Int32Array, ks: number[], out: Float64Array, latency: LatencyTable): void {
+function priceNet(intents: readonly Intent[], quantity: Float64Array, b: Int32Array, s: Int32Array, ks: number[], out: Float64Array, latency: LatencyTable): void {
   const isSwap = (i: number) => intents[i].swapFor !== undefined;
   // Pairs (one price each) with their volume and moved limits.
   const pairAt = new Map<string, number>();
@@ -207,7 +215,7 @@ function priceNet(intents: readonly Intent[], fills: readonly AllocationFill[], 
       pB.push(Number.isFinite(B) ? B : buyValue(intents[b[k]]));
       pS.push(Number.isFinite(S) ? S : intents[s[k]].limitPrice);
     }
-    pq[p] += fills[k].quantity;
+    pq[p] += quantity[k];
     return p;
   });
   const np = pb.length;

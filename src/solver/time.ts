@@ -2,7 +2,7 @@
 // (time-net.ts), branch and bound over minimums on it, fills per pair and run of equal rate, Nash prices per buy–sell
 // pair (swaps included: Nash on the net) from price.ts, and the certificate verify-time.ts checks.
 import type { Certificate, Fill, Intent, LatencyTable, SolveStatus, TimeTree } from "../contract/schema.ts";
-import { priceIndexed, type AllocationFill } from "./price.ts";
+import { pricesIndexed } from "./price.ts";
 import type { Budgets, SolveResult } from "./result.ts";
 import { timeBranchAndBound, timeViolators, type TimeLeaf } from "./time-branch.ts";
 import { timeComponents } from "./components.ts";
@@ -151,22 +151,21 @@ function timeTree(book: TimeBook, leaves: TimeLeaf[], bounds: number[]): TimeTre
 }
 /**
  * The trades as fills: each buy–sell pair's units per slot (a trade through swaps adds to each of its hops' pairs),
- * merged into runs of adjacent slots at one rate, one fill per run, all at the pair's one price from
- * priceAllocation on the allocation aggregated per pair.
+ * merged into runs of adjacent slots at one rate, one fill per run, all at the pair's one price (pricesIndexed on
+ * the units aggregated per pair, as priceAllocation prices a pair).
  */
 function timedFills(book: TimeBook, trades: TimeTrades): Fill[] {
   const { intents, legs, slots } = book;
   const cells = pairCells(book, trades);
-  const allocation: AllocationFill[] = [];
-  for (let p = 0; p < cells.pairs; p++) {
-    let q = 0;
-    for (let c = cells.first[p]; c >= 0; c = cells.next[c]) q += cells.quantity[c];
-    allocation.push({ buy: intents[cells.buy[p]].id, sell: intents[cells.sell[p]].id, resource: legs[cells.leg[p]].resource, quantity: q });
-  }
-  const priced = priceIndexed(intents, allocation, cells.buy.subarray(0, cells.pairs), cells.sell.subarray(0, cells.pairs), book.latency);
+  const quantity = new Float64Array(cells.pairs);
+  for (let p = 0; p < cells.pairs; p++) for (let c = cells.first[p]; c >= 0; c = cells.next[c]) quantity[p] += cells.quantity[c];
+  const price = pricesIndexed(intents, quantity, cells.buy.subarray(0, cells.pairs), cells.sell.subarray(0, cells.pairs), book.latency);
   const fills: Fill[] = [];
   const run = new PairRuns(slots, cells.slot.length);
   for (let p = 0; p < cells.pairs; p++) {
+    const buy = intents[cells.buy[p]].id;
+    const sell = intents[cells.sell[p]].id;
+    const resource = legs[cells.leg[p]].resource;
     run.clear();
     for (let c = cells.first[p]; c >= 0; c = cells.next[c]) run.add(cells.slot[c], cells.quantity[c]);
     run.sort();
@@ -175,7 +174,13 @@ function timedFills(book: TimeBook, trades: TimeTrades): Fill[] {
       const to = run.end(j);
       let quantity = 0;
       for (; j < run.size && run.slot[j] < to; j++) quantity += run.quantity[j];
-      fills.push(timed(priced[p], quantity, slots, from, to));
+      const fill: Fill = { buy, sell, resource, quantity, price: price[p] };
+      // A fill over slots from .. to − 1 (none: the untimed slot, no start/end).
+      if (from < slots.count) {
+        fill.start = iso(slots.bounds[from]);
+        fill.end = iso(slots.bounds[to]);
+      }
+      fills.push(fill);
     }
   }
   return fills;
@@ -278,16 +283,6 @@ function pairCells(book: TimeBook, trades: TimeTrades) {
       out.last[p] = fresh;
     }
   return { ...out, slot: cell.slot, quantity: cell.quantity, next: cell.next };
-}
-
-/** A fill over slots from .. to − 1 (none: the untimed slot, no start/end). */
-function timed(f: Fill, quantity: number, slots: Slots, from: number, to: number): Fill {
-  const out: Fill = { buy: f.buy, sell: f.sell, resource: f.resource, quantity, price: f.price };
-  if (from < slots.count) {
-    out.start = iso(slots.bounds[from]);
-    out.end = iso(slots.bounds[to]);
-  }
-  return out;
 }
 
 /**
