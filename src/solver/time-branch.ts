@@ -5,7 +5,7 @@
 // branch is a leaf whose duals are the parent's plus a min cut's, which make its bound fall below the incumbent.
 import type { SolveStatus } from "../contract/schema.ts";
 import type { Budgets } from "./result.ts";
-import { noTrades, solveTimeLp, type TimeBook, type TimeFixings, type TimeLp } from "./time-net.ts";
+import { noTrades, reachEntry, solveTimeLp, type TimeBook, type TimeFixings, type TimeLp } from "./time-net.ts";
 import { slotHours, windowed } from "./time-slots.ts";
 import { Ranking } from "./branch.ts";
 
@@ -240,22 +240,24 @@ class Search {
     let list = this.partners.get(k);
     if (list) return list;
     list = [];
-    const { legs, intents, reach, legRegion, legResource, slots } = this.book;
+    const { legs, intents, reachPenalty, legRegion, legResource, slots } = this.book;
     const l = legs[k];
     const it = intents[l.intent];
     for (let m = 0; m < legs.length; m++) {
       const o = legs[m];
       if (o.buy === l.buy || legResource[m] !== legResource[k] || intents[o.intent].agent === it.agent) continue;
-      const mine = reach[k].find((r) => r.region === legRegion[m]);
-      const theirs = reach[m].find((r) => r.region === legRegion[k]);
-      if (!mine || !theirs) continue;
+      const me = reachEntry(this.book, k, legRegion[m]);
+      const them = reachEntry(this.book, m, legRegion[k]);
+      if (me < 0 || them < 0) continue;
+      const mine = reachPenalty[me];
+      const theirs = reachPenalty[them];
       const swap = it.swapFor !== undefined || intents[o.intent].swapFor !== undefined;
-      const gain = l.buy ? l.value - mine.penalty - o.value - theirs.penalty : o.value - theirs.penalty - l.value - mine.penalty;
+      const gain = l.buy ? l.value - mine - o.value - theirs : o.value - theirs - l.value - mine;
       if (!swap && gain < 0) continue;
       const common: number[] = [];
       if (windowed(l) || windowed(o)) for (let t = Math.max(l.first, o.first); t < Math.min(l.last, o.last); t++) common.push(t);
       else common.push(slots.count);
-      if (common.length > 0) list.push({ other: m, penalty: mine.penalty, otherPenalty: theirs.penalty, slots: common });
+      if (common.length > 0) list.push({ other: m, penalty: mine, otherPenalty: theirs, slots: common });
     }
     this.partners.set(k, list);
     return list;
@@ -356,7 +358,7 @@ class Search {
     let work = 0;
     let listed = 0;
     let perLeaf = 0;
-    this.book.legs.forEach((l, k) => (perLeaf += (l.last - l.first + (windowed(l) ? 0 : 1)) * this.book.reach[k].length));
+    this.book.legs.forEach((l, k) => (perLeaf += (l.last - l.first + (windowed(l) ? 0 : 1)) * (this.book.reachTo[k] - this.book.reachFrom[k])));
     for (const { fixes, proof } of this.pending) {
       const key = fixes.join(",");
       const leaf = this.leaf(fixes, proof);

@@ -120,8 +120,14 @@ export interface TimeBook {
   slots: Slots;
   /** Per leg: whether its agent holds legs on both sides of its resource. */
   twoSided: Uint8Array;
-  /** Per leg: the counterpart regions it admits (index) and its soft penalty against each. */
-  reach: { region: number; penalty: number }[][];
+  /**
+   * Per leg the counterpart regions it admits (index) and its soft penalty against each: entries reachFrom[k] ..
+   * reachTo[k] − 1 of reachRegion and reachPenalty (open legs of a side share one run of entries).
+   */
+  reachFrom: Int32Array;
+  reachTo: Int32Array;
+  reachRegion: Int32Array;
+  reachPenalty: Float64Array;
   /** Per leg: 1 when it admits every counterpart region present, each at penalty 0. */
   open: Uint8Array;
   legRegion: Int32Array;
@@ -147,16 +153,6 @@ export function hopGain(book: TimeBook, h: Hop): number {
   return b.value - pb - s.value - ps;
 }
 
-/** A counterpart region a leg reaches and its soft-latency penalty there (a class, not a literal: see time-slots.ts's Leg). */
-class Reach {
-  region: number;
-  penalty: number;
-  constructor(region: number, penalty: number) {
-    this.region = region;
-    this.penalty = penalty;
-  }
-}
-
 export function timeBook(intents: readonly Intent[], latency: LatencyTable, legs: Leg[], slots: Slots): TimeBook {
   const { legRegion, legResource, names, resourceOf } = legPlaces(intents, legs);
   const resources = resourceOf.size;
@@ -173,30 +169,43 @@ export function timeBook(intents: readonly Intent[], latency: LatencyTable, legs
     seen[at * R + legRegion[k]] = 1;
     present[at].push(legRegion[k]);
   }
-  // Legs without a cap or soft latency reach every counterpart region at penalty 0: one shared list per side.
-  const everywhere = present.map((regions) => regions.map((region) => new Reach(region, 0)));
+  // Flat (no list or object per leg: a book has tens of thousands, alive through the whole solve). Legs without a
+  // cap or soft latency reach every counterpart region at penalty 0: one shared run per side, first.
+  const reachRegion = new Int32Array(2 * resources * R + legs.length * R);
+  const reachPenalty = new Float64Array(reachRegion.length);
+  const everywhere = new Int32Array(2 * resources + 1);
+  let e = 0;
+  for (let side = 0; side < 2 * resources; side++) {
+    for (const region of present[side]) reachRegion[e++] = region;
+    everywhere[side + 1] = e;
+  }
   const between = latencyMatrix(latency, names);
-  const reach: { region: number; penalty: number }[][] = [];
+  const reachFrom = new Int32Array(legs.length);
+  const reachTo = new Int32Array(legs.length);
   const open = new Uint8Array(legs.length);
   for (let k = 0; k < legs.length; k++) {
     const it = intents[legs[k].intent];
     const side = legResource[k] * 2 + (legs[k].buy ? 1 : 0);
     if (it.maxLatencyMs === undefined && (it.preferLatencyMs === undefined || it.latencyDiscount === undefined)) {
-      reach.push(everywhere[side]);
+      reachFrom[k] = everywhere[side];
+      reachTo[k] = everywhere[side + 1];
       open[k] = 1;
       continue;
     }
-    const out: { region: number; penalty: number }[] = [];
+    reachFrom[k] = e;
     let free = true;
     for (const r of present[side]) {
       const ms = between[legRegion[k] * R + r];
       if (!capAdmits(it.maxLatencyMs, ms)) continue;
       const penalty = penaltyAt(it, ms);
-      if (penalty < Infinity) out.push(new Reach(r, penalty));
+      if (penalty < Infinity) {
+        reachRegion[e] = r;
+        reachPenalty[e++] = penalty;
+      }
       if (penalty !== 0) free = false;
     }
-    reach.push(out);
-    open[k] = free && out.length === present[side].length ? 1 : 0;
+    reachTo[k] = e;
+    open[k] = free && e - reachFrom[k] === present[side].length ? 1 : 0;
   }
   let qMax = 0;
   let qMin = Infinity;
@@ -209,7 +218,7 @@ export function timeBook(intents: readonly Intent[], latency: LatencyTable, legs
   }
   for (const l of legs) if (l.rate < Infinity) qMin = Math.min(qMin, l.rate * 1e-3);
   return {
-    intents, latency, legs, slots, twoSided, reach, open, legRegion, legResource,
+    intents, latency, legs, slots, twoSided, reachFrom, reachTo, reachRegion, reachPenalty, open, legRegion, legResource,
     regions: R, resources, between,
     eps: 1e-12 * pMax,
     tiny: Math.min(1e-12 * Math.max(1, qMax), 1e-6 * (qMin < Infinity ? qMin : 1)),
@@ -441,7 +450,7 @@ function netSize(book: TimeBook, out: (i: number) => boolean, direct: Uint8Array
   for (let k = 0; k < legs.length; k++) {
     const l = legs[k];
     if (direct[k] || out(l.intent)) continue;
-    const targets = book.open[k] === 1 ? 1 : book.reach[k].length;
+    const targets = book.open[k] === 1 ? 1 : book.reachTo[k] - book.reachFrom[k];
     if (l.rate < Infinity) arcs += (l.last - l.first) * (1 + targets);
     else arcs += (l.last - l.first + (windowed(l) ? 0 : 1) + 1) * targets;
   }
@@ -586,7 +595,9 @@ function hubArcs(book: TimeBook, net: Net, direct: Uint8Array, ends: Ends): void
       const end = ends.at(k, t);
       if (book.open[k] === 1) joins.join(k, -1, -1, t, end, 0, bests.worth(k, 0), k);
       else
-        for (const { region, penalty } of book.reach[k]) {
+        for (let r = book.reachFrom[k]; r < book.reachTo[k]; r++) {
+          const region = book.reachRegion[r];
+          const penalty = book.reachPenalty[r];
           const mine = book.legRegion[k];
           joins.join(k, l.buy ? mine : region, l.buy ? region : mine, t, end, penalty, bests.worth(k, penalty), k);
         }
@@ -631,7 +642,7 @@ class HubBests {
         open.raise(k, this.worth(k, 0));
         continue;
       }
-      for (const { region, penalty } of book.reach[k]) this.raiseFamily(l, this.family(k, region), this.worth(k, penalty));
+      for (let r = book.reachFrom[k]; r < book.reachTo[k]; r++) this.raiseFamily(l, this.family(k, book.reachRegion[r]), this.worth(k, book.reachPenalty[r]));
     }
     open.spread((buy, t, family, v) => (t < 0 ? this.raise(buy ? this.familyDearest : this.familyCheapest, family, v, buy) : this.raiseAt(buy ? this.dearest : this.cheapest, t * this.stride + family, v, buy)));
   }
@@ -682,9 +693,12 @@ class OpenBests {
   /** Per side (0 buyers, 1 sellers): by (slot, resource, region), and windowless legs by (resource, region). */
   private readonly timed: [KeyTable, KeyTable];
   private readonly grouped: [Float64Array, Float64Array];
-  /** Entries of `timed` in the order first set (key × 2 + side), and per (resource, side) the counterpart regions. */
+  /**
+   * Entries of `timed` in the order first set (key × 2 + side), and per (resource, side) an open leg, whose reach
+   * is the counterpart regions (−1: none yet).
+   */
   private readonly touched: number[] = [];
-  private readonly reachOf: ({ region: number }[] | undefined)[];
+  private readonly reachOf: Int32Array;
   constructor(book: TimeBook) {
     this.book = book;
     this.R = book.regions;
@@ -692,7 +706,7 @@ class OpenBests {
     const C = book.slots.count + 1;
     this.timed = [new KeyTable(C * this.RR), new KeyTable(C * this.RR)];
     this.grouped = [new Float64Array(this.RR).fill(NaN), new Float64Array(this.RR).fill(NaN)];
-    this.reachOf = new Array(2 * book.resources);
+    this.reachOf = new Int32Array(2 * book.resources).fill(-1);
   }
   /** Open leg k, worth v, in each of its slots. */
   raise(k: number, v: number): void {
@@ -700,7 +714,7 @@ class OpenBests {
     const l = book.legs[k];
     const side = l.buy ? 0 : 1;
     const at = book.legResource[k] * this.R + book.legRegion[k];
-    this.reachOf[book.legResource[k] * 2 + side] ??= book.reach[k];
+    if (this.reachOf[book.legResource[k] * 2 + side] < 0) this.reachOf[book.legResource[k] * 2 + side] = k;
     if (!windowed(l)) {
       this.grouped[side][at] = better(l.buy, this.grouped[side][at], v);
       return;
@@ -729,7 +743,12 @@ class OpenBests {
     const R = this.R;
     const resource = Math.floor(at / R);
     const mine = at % R;
-    for (const { region } of this.reachOf[resource * 2 + side]!) each(side === 0 ? (resource * R + mine) * R + region : (resource * R + region) * R + mine);
+    const { reachFrom, reachTo, reachRegion } = this.book;
+    const k = this.reachOf[resource * 2 + side];
+    for (let r = reachFrom[k]; r < reachTo[k]; r++) {
+      const region = reachRegion[r];
+      each(side === 0 ? (resource * R + mine) * R + region : (resource * R + region) * R + mine);
+    }
   }
 }
 
@@ -760,7 +779,7 @@ function gateways(book: TimeBook, direct: Uint8Array, ends: Ends): Gateways {
   const C = slots.count + 1;
   const joins = (k: number) => !direct[k] && ends.has(k) && legs[k].rate === Infinity;
   let entries = 0;
-  for (let k = 0; k < legs.length; k++) if (joins(k)) entries += book.open[k] === 1 ? 1 : book.reach[k].length;
+  for (let k = 0; k < legs.length; k++) if (joins(k)) entries += book.open[k] === 1 ? 1 : book.reachTo[k] - book.reachFrom[k];
   // Per (window, side, resource) a block of R² + R gateway numbers, one per target (−1: none yet).
   const blockOf = new Map<number, number>();
   const targets = R * R + R;
@@ -793,7 +812,11 @@ function gateways(book: TimeBook, direct: Uint8Array, ends: Ends): Gateways {
     }
     const mine = book.legRegion[k];
     if (book.open[k] === 1) add(k, block, R * R + mine, -1, -1);
-    else for (const { region } of book.reach[k]) add(k, block, l.buy ? mine * R + region : region * R + mine, l.buy ? mine : region, l.buy ? region : mine);
+    else
+      for (let r = book.reachFrom[k]; r < book.reachTo[k]; r++) {
+        const region = book.reachRegion[r];
+        add(k, block, l.buy ? mine * R + region : region * R + mine, l.buy ? mine : region, l.buy ? region : mine);
+      }
   }
   // Members by gateway, in order of joining (a counting sort; the legs and penalties replayed in entry order).
   out.memberStart = new Int32Array(out.count + 1);
@@ -805,10 +828,10 @@ function gateways(book: TimeBook, direct: Uint8Array, ends: Ends): Gateways {
     if (!joins(k)) continue;
     if (book.open[k] === 1) out.member[fill[entryGate[e++]]++] = k;
     else
-      for (const { penalty } of book.reach[k]) {
+      for (let r = book.reachFrom[k]; r < book.reachTo[k]; r++) {
         const at = fill[entryGate[e++]]++;
         out.member[at] = k;
-        out.penalty[at] = penalty;
+        out.penalty[at] = book.reachPenalty[r];
       }
   }
   return out;
@@ -859,7 +882,7 @@ class Joins {
 
   /**
    * The other side's loosest best over the hubs leg k's region node reaches in slot t (NaN: none), once per region
-   * node: an open leg reaches every counterpart region present (its own `reach` is the side's shared list).
+   * node: an open leg reaches every counterpart region present (its reach is the side's shared run).
    */
   private regionBest(k: number, t: number): number {
     const key = this.regionKey(k, t);
@@ -867,8 +890,8 @@ class Joins {
     const { book, bests } = this;
     const buy = book.legs[k].buy;
     let reach = NaN;
-    for (const { region } of book.reach[k]) {
-      const x = bests.best(!buy, t, bests.family(k, region));
+    for (let r = book.reachFrom[k]; r < book.reachTo[k]; r++) {
+      const x = bests.best(!buy, t, bests.family(k, book.reachRegion[r]));
       if (Number.isNaN(x)) continue;
       reach = Number.isNaN(reach) ? x : buy ? Math.min(reach, x) : Math.max(reach, x);
     }
@@ -987,7 +1010,13 @@ class Joins {
 }
 
 /** Whether leg k admits counterpart region `region` (its latency cap, at a finite penalty). */
-const admits = (book: TimeBook, k: number, region: number) => book.reach[k].some((r) => r.region === region);
+const admits = (book: TimeBook, k: number, region: number) => reachEntry(book, k, region) >= 0;
+
+/** Leg k's entry for counterpart region `region` (in reachRegion and reachPenalty), or −1 when it does not admit it. */
+export function reachEntry(book: TimeBook, k: number, region: number): number {
+  for (let r = book.reachFrom[k]; r < book.reachTo[k]; r++) if (book.reachRegion[r] === region) return r;
+  return -1;
+}
 
 /**
  * Per leg 1 when it must keep off the hubs so its agent does not trade with itself. Two legs of one agent on the two
