@@ -92,15 +92,19 @@ function link(g: FlowGraph, order: Int32Array | null, inner: Uint8Array, outArc:
   let k = 0;
   let p = 0;
   let n = 0;
+  // newNode < 0 marks an inner node (one load per node visited: the arcs come in a scattered order, so each load
+  // is likely a cache miss).
   for (let i = 0; i < m; i++) {
     const a = order ? order[i] : i;
-    if (inner[gSrc[a]] === 1) continue; // inside a chain started elsewhere
-    src[k] = newNode[gSrc[a]];
+    const tail = newNode[gSrc[a]];
+    if (tail < 0) continue; // inside a chain started elsewhere
+    src[k] = tail;
     pieceStart[k] = p;
     chainStart[k] = n;
     chainArcs[n++] = a;
     let head = gDst[a];
-    if (inner[head] === 0) {
+    let to = newNode[head];
+    if (to >= 0) {
       // An arc outside any chain keeps its pieces.
       for (let j = gStart[a]; j < gStart[a + 1]; j++, p++) (pieceCost[p] = gCost[j]), (pieceCap[p] = gCap[j]);
     } else {
@@ -112,11 +116,12 @@ function link(g: FlowGraph, order: Int32Array | null, inner: Uint8Array, outArc:
         C += gCost[gStart[e]];
         U = Math.min(U, gCap[gStart[e]]);
         head = gDst[e];
-      } while (inner[head] === 1);
+        to = newNode[head];
+      } while (to < 0);
       pieceCost[p] = C;
       pieceCap[p++] = U;
     }
-    dst[k++] = newNode[head];
+    dst[k++] = to;
   }
   if (n < m) return undefined; // a cycle of inner nodes: left as it is
   pieceStart[k] = p;
