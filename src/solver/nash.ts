@@ -64,6 +64,8 @@ export function nashPrices(inp: NashInput): Float64Array {
   let exact: Uint8Array | undefined; // fills priced exactly (exact.ts), per fill
   const warm: Given = { toBuy: new Float64Array(m), toSell: new Float64Array(m) };
   const listed = new Uint8Array(inp.n); // intents listed for their component (components share none)
+  let net: PushRelabel | undefined; // the probes' push–relabel, made on the first part with a cycle
+  const probes = () => (net ??= new PushRelabel(inp.n, m));
   for (const fills of comps.values()) {
     // The component's intents in order of first appearance over its fills, buyer before seller.
     const list: number[] = [];
@@ -78,7 +80,7 @@ export function nashPrices(inp: NashInput): Float64Array {
       for (const f of fills) exact[f] = 1;
       continue;
     }
-    decompose(inp, G, q, list, fills, shareBuy, inPart, inLow, scratch, warm);
+    decompose(inp, G, q, list, fills, shareBuy, inPart, inLow, scratch, warm, probes);
   }
   for (const f of active) {
     if (exact && exact[f]) continue;
@@ -102,6 +104,7 @@ function decompose(
   inLow: Uint8Array,
   scratch: Int32Array,
   warm: Given,
+  probes: () => PushRelabel,
 ): void {
   const stack: Part[] = [{ nodes: nodes0, fills: fills0 }];
   let prev: number[] = [];
@@ -128,7 +131,7 @@ function decompose(
     const tree = joining === nn - 1 ? treeFlow(inp, G, q, nodes, fills, inPart, lambda, eps) : null;
     // A cycle: the cut by push–relabel when it splits the part; Dinic's own flow where the part is at one level (its
     // split of the surplus there is the price, so the same flow as ever).
-    const probe = tree ? null : probeFlow(inp, G, q, nodes, fills, inPart, lambda, eps, warm);
+    const probe = tree ? null : probeFlow(probes(), inp, G, q, nodes, fills, inPart, lambda, eps, warm);
     if (probe && !atLevel(probe, gTot, eps)) {
       splitAt(inp, nodes, fills, probe.reach, inLow, stack);
       continue;
@@ -370,10 +373,10 @@ interface Given {
  * outside is back at the fill; intents given more than λ·q start with that excess). Its flow is written back to
  * `warm` for the parts below. Null when the flow it ends with still reaches the sink (then Dinic decides).
  */
-function probeFlow(inp: NashInput, G: Float64Array, q: Float64Array, nodes: number[], fills: number[], inPart: Int32Array, lambda: number, eps: number, warm: Given): { flow: number; reach: Uint8Array } | null {
+function probeFlow(net: PushRelabel, inp: NashInput, G: Float64Array, q: Float64Array, nodes: number[], fills: number[], inPart: Int32Array, lambda: number, eps: number, warm: Given): { flow: number; reach: Uint8Array } | null {
   const nn = nodes.length;
   const nf = fills.length;
-  const net = new PushRelabel(nn, nf, eps);
+  net.reset(nn, nf, eps);
   for (let i = 0; i < nf; i++) {
     const f = fills[i];
     net.addFill(i, inPart[inp.fillBuy[f]], inPart[inp.fillSell[f]], G[f], warm.toBuy[f], warm.toSell[f]);
@@ -416,24 +419,27 @@ class PushRelabel {
   private readonly twin: Int32Array;
   private readonly arcOfBuyer: Int32Array; // per fill: its buyer's arc (−1: none)
   private readonly arcOfSeller: Int32Array;
-  private readonly arena: Arena;
   private readonly cur: Int32Array;
   private readonly queue: Int32Array; // the active intents, a ring
   private readonly queued: Uint8Array;
   private readonly bfs: Int32Array;
-  private readonly top: number; // the source's label: an intent labelled this high cannot reach the sink
-  private readonly nn: number;
-  private readonly nf: number;
-  private readonly eps: number;
+  private readonly seen: Uint8Array; // reach's, per intent and per fill
+  private readonly fillSeen: Uint8Array;
+  private top = 0; // the source's label: an intent labelled this high cannot reach the sink
+  private nn = 0;
+  private nf = 0;
+  private eps = 0;
   private head = 0;
   private tail = 0;
   private count = 0;
-  constructor(nn: number, nf: number, eps: number) {
-    this.nn = nn;
-    this.nf = nf;
-    this.eps = eps;
-    // Every array of this part in one arena (arena.ts): this runs once per level of the decomposition.
-    const arena = (this.arena = new Arena(5 * nf + 3 * nn, 10 * nf + 5 * nn + 1, nf + 2 * nn));
+  /**
+   * Room for parts of up to `maxNodes` intents and `maxFills` fills: one set of arrays for every probe of a pricing
+   * (`reset` starts each), so a probe allocates nothing.
+   */
+  constructor(maxNodes: number, maxFills: number) {
+    const nn = maxNodes;
+    const nf = maxFills;
+    const arena = new Arena(5 * nf + 3 * nn, 10 * nf + 5 * nn + 1, 2 * nf + 3 * nn);
     this.toBuy = arena.f64(nf);
     this.toSell = arena.f64(nf);
     this.G = arena.f64(nf);
@@ -454,7 +460,20 @@ class PushRelabel {
     this.queue = arena.i32(nn);
     this.bfs = arena.i32(nn);
     this.queued = arena.u8(nn);
+    this.seen = arena.u8(nn);
+    this.fillSeen = arena.u8(nf);
+  }
+  /** Starts a part of nn intents and nf fills (then addFill for each fill and setCap for each intent). */
+  reset(nn: number, nf: number, eps: number): void {
+    this.nn = nn;
+    this.nf = nf;
+    this.eps = eps;
     this.top = nn + 1;
+    this.head = this.tail = this.count = 0;
+    this.start.fill(0, 0, nn + 1);
+    this.excess.fill(0, 0, nn);
+    this.seen.fill(0, 0, nn);
+    this.fillSeen.fill(0, 0, nf);
   }
   /** Fill i between local intents b and s (−1: outside the part), with what it gave each before (clamped to G). */
   addFill(i: number, b: number, s: number, g: number, gaveB: number, gaveS: number): void {
@@ -560,7 +579,7 @@ class PushRelabel {
   /** Exact distances to the sink in the residual network (breadth first, backwards); `top` where there is none. */
   private globalRelabel(): void {
     const { nn, label, bfs: queue, cap, sunk, eps, top, start, to, twin, share } = this;
-    label.fill(top);
+    label.fill(top, 0, nn);
     let tail = 0;
     for (let k = 0; k < nn; k++) {
       if (cap[k] - sunk[k] > eps) {
@@ -647,8 +666,7 @@ class PushRelabel {
   /** Intents reachable from the source in the residual network; null if the sink is (the flow is not maximum). */
   reach(): Uint8Array | null {
     const { nn, nf, G, toBuy, toSell, buyer, seller, cap, sunk, eps, start, adj, share } = this;
-    const seen = this.arena.u8(nn);
-    const fillSeen = this.arena.u8(nf);
+    const { seen, fillSeen } = this;
     const queue = this.bfs;
     let tail = 0;
     const see = (k: number) => {
@@ -669,7 +687,7 @@ class PushRelabel {
       if (cap[v] - sunk[v] > eps) return null;
       for (let j = start[v]; j < start[v + 1]; j++) if (share[j] > eps) visitFill(adj[j]);
     }
-    return seen;
+    return seen.subarray(0, nn);
   }
 }
 
