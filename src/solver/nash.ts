@@ -410,6 +410,7 @@ class PushRelabel {
   private readonly sunk: Float64Array; // per intent: its flow to the sink
   private readonly excess: Float64Array;
   private readonly label: Int32Array; // the sink is 0
+  private readonly atLabel: Int32Array; // per label below top: how many intents have it
   // Per intent its arcs through fills (CSR, filled by `index`), each with what the fill gave it (`share`, what it
   // can pass on), the fill's other intent (`to`, −1: outside the part) and that intent's arc (`twin`).
   private readonly start: Int32Array;
@@ -439,7 +440,7 @@ class PushRelabel {
   constructor(maxNodes: number, maxFills: number) {
     const nn = maxNodes;
     const nf = maxFills;
-    const arena = new Arena(5 * nf + 3 * nn, 10 * nf + 5 * nn + 1, 2 * nf + 3 * nn);
+    const arena = new Arena(5 * nf + 3 * nn, 10 * nf + 6 * nn + 2, 2 * nf + 3 * nn);
     this.toBuy = arena.f64(nf);
     this.toSell = arena.f64(nf);
     this.G = arena.f64(nf);
@@ -455,6 +456,7 @@ class PushRelabel {
     this.arcOfBuyer = arena.i32(nf);
     this.arcOfSeller = arena.i32(nf);
     this.label = arena.i32(nn);
+    this.atLabel = arena.i32(nn + 1);
     this.start = arena.i32(nn + 1);
     this.cur = arena.i32(nn);
     this.queue = arena.i32(nn);
@@ -599,6 +601,9 @@ class PushRelabel {
         }
       }
     }
+    const { atLabel } = this;
+    atLabel.fill(0, 0, top);
+    for (let h = 0; h < tail; h++) atLabel[label[queue[h]]]++;
     this.cur.set(start.subarray(0, nn));
   }
   /**
@@ -639,11 +644,25 @@ class PushRelabel {
         const o = to[jj];
         if (o >= 0 && share[jj] > eps) d = Math.min(d, label[o] + 1);
       }
+      const was = label[k];
       label[k] = Math.min(d, top);
       relabels++;
+      if (label[k] < top) this.atLabel[label[k]]++;
+      if (--this.atLabel[was] === 0) this.gap(was);
       if (label[k] >= top) break;
     }
     return relabels;
+  }
+  /** No intent is left at label g: those above it cannot reach the sink (every residual step goes down by one at most). */
+  private gap(g: number): void {
+    const { nn, label, atLabel, top } = this;
+    for (let v = 0; v < nn; v++) {
+      const l = label[v];
+      if (l > g && l < top) {
+        atLabel[l]--;
+        label[v] = top;
+      }
+    }
   }
   /**
    * What cannot reach the sink goes back: each intent's excess to the fills that fed it (and so to the source);
