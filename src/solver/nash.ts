@@ -412,7 +412,7 @@ class PushRelabel {
   private readonly label: Int32Array; // the sink is 0
   private readonly atLabel: Int32Array; // per label below top: how many intents have it
   // Per intent its arcs through fills (CSR, filled by `index`), each with what the fill gave it (`share`, what it
-  // can pass on), the fill's other intent (`to`, −1: outside the part) and that intent's arc (`twin`).
+  // can pass on), the fill's other intent (`to`) and that intent's arc (`twin`); fills with an intent outside have none.
   private readonly start: Int32Array;
   private readonly adj: Int32Array; // the fill, room for two arcs per fill
   private readonly share: Float64Array;
@@ -477,14 +477,23 @@ class PushRelabel {
     this.seen.fill(0, 0, nn);
     this.fillSeen.fill(0, 0, nf);
   }
-  /** Fill i between local intents b and s (−1: outside the part), with what it gave each before (clamped to G). */
+  /**
+   * Fill i between local intents b and s (−1: outside the part), with what it gave each before (clamped to G). A
+   * fill with one intent outside gives all its surplus to the inside one and has no arc: nothing can move through
+   * it, and what goes back to it at the end shows as that intent's `excess` (see returnExcess).
+   */
   addFill(i: number, b: number, s: number, g: number, gaveB: number, gaveS: number): void {
     this.buyer[i] = b;
     this.seller[i] = s;
     this.G[i] = g;
-    const tb = b >= 0 ? Math.min(Math.max(gaveB, 0), g) : 0;
+    if (b < 0 || s < 0) {
+      this.toBuy[i] = b >= 0 ? g : 0;
+      this.toSell[i] = s >= 0 ? g : 0;
+      return;
+    }
+    const tb = Math.min(Math.max(gaveB, 0), g);
     this.toBuy[i] = tb;
-    this.toSell[i] = s >= 0 ? Math.min(Math.max(gaveS, 0), g - tb) : 0;
+    this.toSell[i] = Math.min(Math.max(gaveS, 0), g - tb);
   }
   setCap(k: number, c: number): void {
     this.cap[k] = c;
@@ -561,8 +570,7 @@ class PushRelabel {
   private index(): void {
     const { nn, nf, buyer, seller, start } = this;
     for (let i = 0; i < nf; i++) {
-      if (buyer[i] >= 0) start[buyer[i] + 1]++;
-      if (seller[i] >= 0) start[seller[i] + 1]++;
+      if (buyer[i] >= 0 && seller[i] >= 0) start[buyer[i] + 1]++, start[seller[i] + 1]++;
     }
     for (let k = 0; k < nn; k++) start[k + 1] += start[k];
     const { adj, to, twin, arcOfBuyer, arcOfSeller, cur: pos } = this;
@@ -570,12 +578,16 @@ class PushRelabel {
     for (let i = 0; i < nf; i++) {
       const b = buyer[i];
       const s = seller[i];
-      const jb = b >= 0 ? pos[b]++ : -1;
-      const js = s >= 0 ? pos[s]++ : -1;
+      if (b < 0 || s < 0) {
+        arcOfBuyer[i] = arcOfSeller[i] = -1;
+        continue;
+      }
+      const jb = pos[b]++;
+      const js = pos[s]++;
       arcOfBuyer[i] = jb;
       arcOfSeller[i] = js;
-      if (jb >= 0) (adj[jb] = i), (to[jb] = s), (twin[jb] = js);
-      if (js >= 0) (adj[js] = i), (to[js] = b), (twin[js] = jb);
+      (adj[jb] = i), (to[jb] = s), (twin[jb] = js);
+      (adj[js] = i), (to[js] = b), (twin[js] = jb);
     }
   }
   /** Exact distances to the sink in the residual network (breadth first, backwards); `top` where there is none. */
@@ -595,7 +607,7 @@ class PushRelabel {
       // k reaches v through fill i where i gave k something.
       for (let j = start[v]; j < start[v + 1]; j++) {
         const k = to[j];
-        if (k >= 0 && label[k] === top && share[twin[j]] > eps) {
+        if (label[k] === top && share[twin[j]] > eps) {
           label[k] = d;
           queue[tail++] = k;
         }
@@ -625,7 +637,7 @@ class PushRelabel {
       const down = label[k] - 1;
       for (; j < end; j++) {
         const o = to[j];
-        if (o < 0 || label[o] !== down) continue;
+        if (label[o] !== down) continue;
         const gave = share[j];
         if (!(gave > eps)) continue;
         const amt = Math.min(excess[k], gave);
@@ -642,7 +654,7 @@ class PushRelabel {
       let d = cap[k] - sunk[k] > eps ? 1 : top;
       for (let jj = start[k]; jj < end && d > 1; jj++) {
         const o = to[jj];
-        if (o >= 0 && share[jj] > eps) d = Math.min(d, label[o] + 1);
+        if (share[jj] > eps) d = Math.min(d, label[o] + 1);
       }
       const was = label[k];
       label[k] = Math.min(d, top);
@@ -665,8 +677,9 @@ class PushRelabel {
     }
   }
   /**
-   * What cannot reach the sink goes back: each intent's excess to the fills that fed it (and so to the source);
-   * then what each fill gives its buyer and seller, from the arcs.
+   * What cannot reach the sink goes back: each intent's excess to the fills that fed it (and so to the source),
+   * through its arcs first; what is left stays in `excess`, gone back to its fills with one intent outside. Then
+   * what each fill with two intents inside gives them, from the arcs.
    */
   private returnExcess(): void {
     const { nn, nf, excess, start, share, arcOfBuyer, arcOfSeller } = this;
@@ -678,13 +691,14 @@ class PushRelabel {
       }
     }
     for (let i = 0; i < nf; i++) {
-      this.toBuy[i] = arcOfBuyer[i] >= 0 ? share[arcOfBuyer[i]] : 0;
-      this.toSell[i] = arcOfSeller[i] >= 0 ? share[arcOfSeller[i]] : 0;
+      if (arcOfBuyer[i] < 0) continue;
+      this.toBuy[i] = share[arcOfBuyer[i]];
+      this.toSell[i] = share[arcOfSeller[i]];
     }
   }
   /** Intents reachable from the source in the residual network; null if the sink is (the flow is not maximum). */
   reach(): Uint8Array | null {
-    const { nn, nf, G, toBuy, toSell, buyer, seller, cap, sunk, eps, start, adj, share } = this;
+    const { nn, nf, G, toBuy, toSell, buyer, seller, cap, sunk, excess, eps, start, adj, share } = this;
     const { seen, fillSeen } = this;
     const queue = this.bfs;
     let tail = 0;
@@ -701,6 +715,7 @@ class PushRelabel {
       see(seller[i]);
     };
     for (let i = 0; i < nf; i++) if (G[i] - toBuy[i] - toSell[i] > eps) visitFill(i);
+    for (let k = 0; k < nn; k++) if (excess[k] > eps) see(k); // its fills with one intent outside are not saturated
     for (let h = 0; h < tail; h++) {
       const v = queue[h];
       if (cap[v] - sunk[v] > eps) return null;
