@@ -59,8 +59,7 @@ export function nashPrices(inp: NashInput): Float64Array {
   }
   const shareBuy = new Float64Array(m);
   const inPart = new Int32Array(inp.n).fill(-1); // intent → local index within the part being split
-  const inLow = new Uint8Array(inp.n);
-  const scratch = new Int32Array(inp.n); // splitParts' union–find, by a part's local index
+  const scratch: Scratch = { parent: new Int32Array(inp.n), piece: new Int32Array(inp.n) };
   let exact: Uint8Array | undefined; // fills priced exactly (exact.ts), per fill
   const warm: Given = { toBuy: new Float64Array(m), toSell: new Float64Array(m) };
   const listed = new Uint8Array(inp.n); // intents listed for their component (components share none)
@@ -80,7 +79,7 @@ export function nashPrices(inp: NashInput): Float64Array {
       for (const f of fills) exact[f] = 1;
       continue;
     }
-    decompose(inp, G, q, list, fills, shareBuy, inPart, inLow, scratch, warm, probes);
+    decompose(inp, G, q, list, fills, shareBuy, inPart, scratch, warm, probes);
   }
   for (const f of active) {
     if (exact && exact[f]) continue;
@@ -101,15 +100,15 @@ function decompose(
   fills0: number[],
   shareBuy: Float64Array,
   inPart: Int32Array,
-  inLow: Uint8Array,
-  scratch: Int32Array,
+  scratch: Scratch,
   warm: Given,
   probes: () => PushRelabel,
 ): void {
-  const stack: Part[] = [{ nodes: nodes0, fills: fills0 }];
+  // A component is connected, and each of its fills joins two of its intents.
+  const stack: Part[] = [{ nodes: nodes0, fills: fills0, joining: fills0.length }];
   let prev: number[] = [];
   while (stack.length > 0) {
-    const { nodes, fills, joining: known } = stack.pop()!;
+    const { nodes, fills, joining } = stack.pop()!;
     for (const k of prev) inPart[k] = -1;
     for (let i = 0; i < nodes.length; i++) inPart[nodes[i]] = i;
     prev = nodes;
@@ -120,8 +119,6 @@ function decompose(
       for (const f of fills) shareBuy[f] = inp.fillBuy[f] === k ? G[f] : 0;
       continue;
     }
-    const joining = known ?? splitParts(inp, nodes, fills, inPart, scratch, stack);
-    if (joining < 0) continue;
     let gTot = 0;
     let qTot = 0;
     for (const f of fills) gTot += G[f];
@@ -133,7 +130,7 @@ function decompose(
     // split of the surplus there is the price, so the same flow as ever).
     const probe = tree ? null : probeFlow(probes(), inp, G, q, nodes, fills, inPart, lambda, eps, warm);
     if (probe && !atLevel(probe, gTot, eps)) {
-      splitAt(inp, nodes, fills, probe.reach, inLow, stack);
+      splitAt(inp, nodes, fills, probe.reach, inPart, scratch, stack);
       continue;
     }
     const part = tree ?? netFlow(inp, G, q, nodes, fills, inPart, lambda, eps);
@@ -153,7 +150,7 @@ function decompose(
       }
       continue;
     }
-    splitAt(inp, nodes, fills, reach, inLow, stack);
+    splitAt(inp, nodes, fills, reach, inPart, scratch, stack);
   }
   for (const k of prev) inPart[k] = -1;
 }
@@ -165,77 +162,64 @@ function atLevel({ flow, reach }: { flow: number; reach: Uint8Array }, gTot: num
   return up === 0 || up === reach.length || flow >= gTot - eps;
 }
 
-/** Pushes the part's two sides: the intents below λ (not reached) with every fill touching them, then the rest. */
-function splitAt(inp: NashInput, nodes: number[], fills: number[], reach: Uint8Array, inLow: Uint8Array, stack: Part[]): void {
-  const T: number[] = [];
-  const U: number[] = [];
-  for (let i = 0; i < nodes.length; i++) (reach[i] ? U : T).push(nodes[i]);
-  for (const k of T) inLow[k] = 1;
-  const lowFills: number[] = [];
-  const highFills: number[] = [];
-  for (const f of fills) {
-    if (inLow[inp.fillBuy[f]] || inLow[inp.fillSell[f]]) lowFills.push(f);
-    else highFills.push(f);
-  }
-  for (const k of T) inLow[k] = 0;
-  stack.push({ nodes: T, fills: lowFills });
-  stack.push({ nodes: U, fills: highFills });
-}
-
-/** A part of the decomposition: intents, the fills it shares among them and, when known to be connected, `joining`. */
-interface Part {
-  nodes: number[];
-  fills: number[];
-  /** The number of fills between two of its intents, set when the part is known to be connected. */
-  joining?: number;
-}
-
 /**
- * When the part falls apart into pieces joined by no fill: each piece pushed on `stack` (then −1). Else the number
- * of fills between two of its intents (one less than its intents when it is a tree).
+ * Pushes the part's two sides, each as its connected pieces: the intents below λ (not reached) with every fill
+ * touching them, and the rest. A fill joins two intents of a piece, or has one intent in it and the other outside
+ * (beyond the part, or above λ for a piece below it).
  */
-function splitParts(inp: NashInput, nodes: number[], fills: number[], inPart: Int32Array, scratch: Int32Array, stack: Part[]): number {
+function splitAt(inp: NashInput, nodes: number[], fills: number[], reach: Uint8Array, inPart: Int32Array, scratch: Scratch, stack: Part[]): void {
   const nn = nodes.length;
-  const parent = scratch; // by local index; room for every intent
+  const parent = scratch.parent; // union–find by local index
   for (let i = 0; i < nn; i++) parent[i] = i;
   const find = (x: number): number => {
     while (parent[x] !== x) x = parent[x] = parent[parent[x]];
     return x;
   };
-  let pieces = nn;
-  let joining = 0;
+  const { fillBuy, fillSell } = inp;
   for (const f of fills) {
-    const b = inPart[inp.fillBuy[f]];
-    const s = inPart[inp.fillSell[f]];
-    if (b < 0 || s < 0) continue;
-    joining++;
-    const x = find(b);
-    const y = find(s);
-    if (x !== y) {
-      parent[x] = y;
-      pieces--;
+    const b = inPart[fillBuy[f]];
+    const s = inPart[fillSell[f]];
+    if (b >= 0 && s >= 0 && reach[b] === reach[s]) {
+      const x = find(b);
+      const y = find(s);
+      if (x !== y) parent[x] = y;
     }
   }
-  if (pieces === 1) return joining;
-  const pieceOf = new Int32Array(nn).fill(-1);
-  const parts: Required<Part>[] = [];
+  const pieceOf = scratch.piece; // by a piece's root: its index in `pieces`
+  pieceOf.fill(-1, 0, nn);
+  const pieces: Part[] = [];
   for (let i = 0; i < nn; i++) {
     const r = find(i);
     if (pieceOf[r] < 0) {
-      pieceOf[r] = parts.length;
-      parts.push({ nodes: [], fills: [], joining: 0 });
+      pieceOf[r] = pieces.length;
+      pieces.push({ nodes: [], fills: [], joining: 0 });
     }
-    parts[pieceOf[r]].nodes.push(nodes[i]);
+    pieces[pieceOf[r]].nodes.push(nodes[i]);
   }
   for (const f of fills) {
-    const b = inPart[inp.fillBuy[f]];
-    const s = inPart[inp.fillSell[f]];
-    const piece = parts[pieceOf[find(b >= 0 ? b : s)]];
+    const b = inPart[fillBuy[f]];
+    const s = inPart[fillSell[f]];
+    // The fill's piece: that of its intent below λ if it has one, else of any intent of it in the part.
+    const k = b >= 0 && !reach[b] ? b : s >= 0 && !reach[s] ? s : b >= 0 ? b : s;
+    const piece = pieces[pieceOf[find(k)]];
     piece.fills.push(f);
-    if (b >= 0 && s >= 0) piece.joining++;
+    if (b >= 0 && s >= 0 && reach[b] === reach[s]) piece.joining++;
   }
-  stack.push(...parts);
-  return -1;
+  for (const piece of pieces) stack.push(piece);
+}
+
+/** splitAt's union–find and piece index, by a part's local index; room for every intent. */
+interface Scratch {
+  parent: Int32Array;
+  piece: Int32Array;
+}
+
+/** A part of the decomposition: connected intents and the fills it shares among them. */
+interface Part {
+  nodes: number[];
+  fills: number[];
+  /** The number of fills between two of its intents (one less than its intents when it is a tree). */
+  joining: number;
 }
 
 interface PartFlow {
