@@ -65,6 +65,8 @@ export function nashPrices(inp: NashInput): Float64Array {
   const listed = new Uint8Array(inp.n); // intents listed for their component (components share none)
   let net: PushRelabel | undefined; // the probes' push–relabel, made on the first part with a cycle
   const probes = () => (net ??= new PushRelabel(inp.n, m));
+  let dinic: MaxFlow | undefined; // the at-level parts' Dinic, made on the first
+  const flows = () => (dinic ??= new MaxFlow(2 + m + inp.n, 3 * m + inp.n));
   for (const fills of comps.values()) {
     // The component's intents in order of first appearance over its fills, buyer before seller.
     const list: number[] = [];
@@ -79,7 +81,7 @@ export function nashPrices(inp: NashInput): Float64Array {
       for (const f of fills) exact[f] = 1;
       continue;
     }
-    decompose(inp, G, q, list, fills, shareBuy, inPart, scratch, warm, probes);
+    decompose(inp, G, q, list, fills, shareBuy, inPart, scratch, warm, probes, flows);
   }
   for (const f of active) {
     if (exact && exact[f]) continue;
@@ -103,6 +105,7 @@ function decompose(
   scratch: Scratch,
   warm: Given,
   probes: () => PushRelabel,
+  flows: () => MaxFlow,
 ): void {
   // A component is connected, and each of its fills joins two of its intents.
   const stack: Part[] = [{ nodes: nodes0, fills: fills0, joining: fills0.length }];
@@ -133,7 +136,7 @@ function decompose(
       splitAt(inp, nodes, fills, probe.reach, inPart, scratch, stack);
       continue;
     }
-    const part = tree ?? netFlow(inp, G, q, nodes, fills, inPart, lambda, eps);
+    const part = tree ?? netFlow(flows(), inp, G, q, nodes, fills, inPart, lambda, eps);
     const { toBuy: flowBuy, toSell: flowSell, reach } = part;
     const nf = fills.length;
     if (!tree) for (let i = 0; i < nf; i++) (warm.toBuy[fills[i]] = flowBuy[i]), (warm.toSell[fills[i]] = flowSell[i]);
@@ -710,11 +713,11 @@ class PushRelabel {
 }
 
 /** The same max flow on a general part, by Dinic's algorithm. */
-function netFlow(inp: NashInput, G: Float64Array, q: Float64Array, nodes: number[], fills: number[], inPart: Int32Array, lambda: number, eps: number): PartFlow {
+function netFlow(net: MaxFlow, inp: NashInput, G: Float64Array, q: Float64Array, nodes: number[], fills: number[], inPart: Int32Array, lambda: number, eps: number): PartFlow {
   const nn = nodes.length;
   const nf = fills.length;
   // Network: 0 = source, 1 = sink, 2..2+nf fills, then intents.
-  const net = new MaxFlow(2 + nf + nn, 3 * nf + nn);
+  net.reset(2 + nf + nn);
   const fillToBuy = new Int32Array(nf).fill(-1);
   const fillToSell = new Int32Array(nf).fill(-1);
   for (let i = 0; i < nf; i++) {
@@ -754,20 +757,28 @@ class MaxFlow {
   private readonly pathNode: Int32Array;
   private edges = 0;
   private eps = 0;
-  private readonly nv: number;
-  /** `nv` nodes and room for `arcs` calls of addEdge. */
+  private nv = 0;
+  /** `nv` nodes and room for `arcs` calls of addEdge; `reset` starts again on up to as many. */
   constructor(nv: number, arcs: number) {
+    // One arena (arena.ts): a pricing's Dinic runs share one network when it is reset between them.
+    const arena = new Arena(nv + 2 * arcs, 6 * nv + 4 * arcs);
+    this.pathFlow = arena.f64(nv);
+    this.cap = arena.f64(2 * arcs);
+    this.head = arena.i32(nv);
+    this.level = arena.i32(nv);
+    this.it = arena.i32(nv);
+    this.queue = arena.i32(nv);
+    this.pathEdge = arena.i32(nv);
+    this.pathNode = arena.i32(nv);
+    this.next = arena.i32(2 * arcs);
+    this.to = arena.i32(2 * arcs);
+    this.reset(nv);
+  }
+  /** An empty network of `nv` nodes. */
+  reset(nv: number): void {
     this.nv = nv;
-    this.head = new Int32Array(nv).fill(-1);
-    this.level = new Int32Array(nv);
-    this.it = new Int32Array(nv);
-    this.queue = new Int32Array(nv);
-    this.pathEdge = new Int32Array(nv);
-    this.pathFlow = new Float64Array(nv);
-    this.pathNode = new Int32Array(nv);
-    this.next = new Int32Array(2 * arcs);
-    this.to = new Int32Array(2 * arcs);
-    this.cap = new Float64Array(2 * arcs);
+    this.edges = 0;
+    this.head.fill(-1, 0, nv);
   }
   addEdge(u: number, v: number, c: number): number {
     const e = this.edges;
@@ -775,6 +786,7 @@ class MaxFlow {
     this.to[e] = v;
     this.to[e + 1] = u;
     this.cap[e] = c;
+    this.cap[e + 1] = 0;
     this.next[e] = this.head[u];
     this.next[e + 1] = this.head[v];
     this.head[u] = e;
@@ -821,7 +833,7 @@ class MaxFlow {
    */
   private bfs(s: number, t: number): boolean {
     const { level, queue, head, next, to, cap } = this;
-    level.fill(-1);
+    level.fill(-1, 0, this.nv);
     level[s] = 0;
     let tail = 0;
     queue[tail++] = s;
