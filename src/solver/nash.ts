@@ -355,7 +355,7 @@ interface Given {
 
 /**
  * The part's cut at λ from any maximum flow (the intents reachable from the source in its residual network are the
- * same for all of them): push–relabel, FIFO, with global relabelling, started from the flow of the part that
+ * same for all of them): push–relabel, FIFO, with global relabelling and gaps, started from the flow of the part that
  * contained this one (`warm`, per fill: on a split each fill stays with one side, and what it gave an intent now
  * outside is back at the fill; intents given more than λ·q start with that excess). Its flow is written back to
  * `warm` for the parts below. Null when the flow it ends with still reaches the sink (then Dinic decides).
