@@ -59,11 +59,14 @@ export function nashPrices(inp: NashInput): Float64Array {
   }
   const shareBuy = new Float64Array(m);
   const inPart = new Int32Array(inp.n).fill(-1); // intent → local index within the part being split
-  const inLow = new Uint8Array(inp.n);
-  const scratch = new Int32Array(inp.n); // splitParts' union–find, by a part's local index
+  const scratch: Scratch = { parent: new Int32Array(inp.n), piece: new Int32Array(inp.n) };
   let exact: Uint8Array | undefined; // fills priced exactly (exact.ts), per fill
   const warm: Given = { toBuy: new Float64Array(m), toSell: new Float64Array(m) };
   const listed = new Uint8Array(inp.n); // intents listed for their component (components share none)
+  let net: PushRelabel | undefined; // the probes' push–relabel, made on the first part with a cycle
+  const probes = () => (net ??= new PushRelabel(inp.n, m));
+  let dinic: MaxFlow | undefined; // the at-level parts' Dinic, made on the first
+  const flows = () => (dinic ??= new MaxFlow(2 + m + inp.n, 3 * m + inp.n));
   for (const fills of comps.values()) {
     // The component's intents in order of first appearance over its fills, buyer before seller.
     const list: number[] = [];
@@ -78,7 +81,7 @@ export function nashPrices(inp: NashInput): Float64Array {
       for (const f of fills) exact[f] = 1;
       continue;
     }
-    decompose(inp, G, q, list, fills, shareBuy, inPart, inLow, scratch, warm);
+    decompose(inp, G, q, list, fills, shareBuy, inPart, scratch, warm, probes, flows);
   }
   for (const f of active) {
     if (exact && exact[f]) continue;
@@ -99,14 +102,16 @@ function decompose(
   fills0: number[],
   shareBuy: Float64Array,
   inPart: Int32Array,
-  inLow: Uint8Array,
-  scratch: Int32Array,
+  scratch: Scratch,
   warm: Given,
+  probes: () => PushRelabel,
+  flows: () => MaxFlow,
 ): void {
-  const stack: Part[] = [{ nodes: nodes0, fills: fills0 }];
+  // A component is connected, and each of its fills joins two of its intents.
+  const stack: Part[] = [{ nodes: nodes0, fills: fills0, joining: fills0.length }];
   let prev: number[] = [];
   while (stack.length > 0) {
-    const { nodes, fills, joining: known } = stack.pop()!;
+    const { nodes, fills, joining } = stack.pop()!;
     for (const k of prev) inPart[k] = -1;
     for (let i = 0; i < nodes.length; i++) inPart[nodes[i]] = i;
     prev = nodes;
@@ -117,8 +122,6 @@ function decompose(
       for (const f of fills) shareBuy[f] = inp.fillBuy[f] === k ? G[f] : 0;
       continue;
     }
-    const joining = known ?? splitParts(inp, nodes, fills, inPart, scratch, stack);
-    if (joining < 0) continue;
     let gTot = 0;
     let qTot = 0;
     for (const f of fills) gTot += G[f];
@@ -128,12 +131,12 @@ function decompose(
     const tree = joining === nn - 1 ? treeFlow(inp, G, q, nodes, fills, inPart, lambda, eps) : null;
     // A cycle: the cut by push–relabel when it splits the part; Dinic's own flow where the part is at one level (its
     // split of the surplus there is the price, so the same flow as ever).
-    const probe = tree ? null : probeFlow(inp, G, q, nodes, fills, inPart, lambda, eps, warm);
+    const probe = tree ? null : probeFlow(probes(), inp, G, q, nodes, fills, inPart, lambda, eps, warm);
     if (probe && !atLevel(probe, gTot, eps)) {
-      splitAt(inp, nodes, fills, probe.reach, inLow, stack);
+      splitAt(inp, nodes, fills, probe.reach, inPart, scratch, stack);
       continue;
     }
-    const part = tree ?? netFlow(inp, G, q, nodes, fills, inPart, lambda, eps);
+    const part = tree ?? netFlow(flows(), inp, G, q, nodes, fills, inPart, lambda, eps);
     const { toBuy: flowBuy, toSell: flowSell, reach } = part;
     const nf = fills.length;
     if (!tree) for (let i = 0; i < nf; i++) (warm.toBuy[fills[i]] = flowBuy[i]), (warm.toSell[fills[i]] = flowSell[i]);
@@ -150,7 +153,7 @@ function decompose(
       }
       continue;
     }
-    splitAt(inp, nodes, fills, reach, inLow, stack);
+    splitAt(inp, nodes, fills, reach, inPart, scratch, stack);
   }
   for (const k of prev) inPart[k] = -1;
 }
@@ -162,77 +165,64 @@ function atLevel({ flow, reach }: { flow: number; reach: Uint8Array }, gTot: num
   return up === 0 || up === reach.length || flow >= gTot - eps;
 }
 
-/** Pushes the part's two sides: the intents below λ (not reached) with every fill touching them, then the rest. */
-function splitAt(inp: NashInput, nodes: number[], fills: number[], reach: Uint8Array, inLow: Uint8Array, stack: Part[]): void {
-  const T: number[] = [];
-  const U: number[] = [];
-  for (let i = 0; i < nodes.length; i++) (reach[i] ? U : T).push(nodes[i]);
-  for (const k of T) inLow[k] = 1;
-  const lowFills: number[] = [];
-  const highFills: number[] = [];
-  for (const f of fills) {
-    if (inLow[inp.fillBuy[f]] || inLow[inp.fillSell[f]]) lowFills.push(f);
-    else highFills.push(f);
-  }
-  for (const k of T) inLow[k] = 0;
-  stack.push({ nodes: T, fills: lowFills });
-  stack.push({ nodes: U, fills: highFills });
-}
-
-/** A part of the decomposition: intents, the fills it shares among them and, when known to be connected, `joining`. */
-interface Part {
-  nodes: number[];
-  fills: number[];
-  /** The number of fills between two of its intents, set when the part is known to be connected. */
-  joining?: number;
-}
-
 /**
- * When the part falls apart into pieces joined by no fill: each piece pushed on `stack` (then −1). Else the number
- * of fills between two of its intents (one less than its intents when it is a tree).
+ * Pushes the part's two sides, each as its connected pieces: the intents below λ (not reached) with every fill
+ * touching them, and the rest. A fill joins two intents of a piece, or has one intent in it and the other outside
+ * (beyond the part, or above λ for a piece below it).
  */
-function splitParts(inp: NashInput, nodes: number[], fills: number[], inPart: Int32Array, scratch: Int32Array, stack: Part[]): number {
+function splitAt(inp: NashInput, nodes: number[], fills: number[], reach: Uint8Array, inPart: Int32Array, scratch: Scratch, stack: Part[]): void {
   const nn = nodes.length;
-  const parent = scratch; // by local index; room for every intent
+  const parent = scratch.parent; // union–find by local index
   for (let i = 0; i < nn; i++) parent[i] = i;
   const find = (x: number): number => {
     while (parent[x] !== x) x = parent[x] = parent[parent[x]];
     return x;
   };
-  let pieces = nn;
-  let joining = 0;
+  const { fillBuy, fillSell } = inp;
   for (const f of fills) {
-    const b = inPart[inp.fillBuy[f]];
-    const s = inPart[inp.fillSell[f]];
-    if (b < 0 || s < 0) continue;
-    joining++;
-    const x = find(b);
-    const y = find(s);
-    if (x !== y) {
-      parent[x] = y;
-      pieces--;
+    const b = inPart[fillBuy[f]];
+    const s = inPart[fillSell[f]];
+    if (b >= 0 && s >= 0 && reach[b] === reach[s]) {
+      const x = find(b);
+      const y = find(s);
+      if (x !== y) parent[x] = y;
     }
   }
-  if (pieces === 1) return joining;
-  const pieceOf = new Int32Array(nn).fill(-1);
-  const parts: Required<Part>[] = [];
+  const pieceOf = scratch.piece; // by a piece's root: its index in `pieces`
+  pieceOf.fill(-1, 0, nn);
+  const pieces: Part[] = [];
   for (let i = 0; i < nn; i++) {
     const r = find(i);
     if (pieceOf[r] < 0) {
-      pieceOf[r] = parts.length;
-      parts.push({ nodes: [], fills: [], joining: 0 });
+      pieceOf[r] = pieces.length;
+      pieces.push({ nodes: [], fills: [], joining: 0 });
     }
-    parts[pieceOf[r]].nodes.push(nodes[i]);
+    pieces[pieceOf[r]].nodes.push(nodes[i]);
   }
   for (const f of fills) {
-    const b = inPart[inp.fillBuy[f]];
-    const s = inPart[inp.fillSell[f]];
-    const piece = parts[pieceOf[find(b >= 0 ? b : s)]];
+    const b = inPart[fillBuy[f]];
+    const s = inPart[fillSell[f]];
+    // The fill's piece: that of its intent below λ if it has one, else of any intent of it in the part.
+    const k = b >= 0 && !reach[b] ? b : s >= 0 && !reach[s] ? s : b >= 0 ? b : s;
+    const piece = pieces[pieceOf[find(k)]];
     piece.fills.push(f);
-    if (b >= 0 && s >= 0) piece.joining++;
+    if (b >= 0 && s >= 0 && reach[b] === reach[s]) piece.joining++;
   }
-  stack.push(...parts);
-  return -1;
+  for (const piece of pieces) stack.push(piece);
+}
+
+/** splitAt's union–find and piece index, by a part's local index; room for every intent. */
+interface Scratch {
+  parent: Int32Array;
+  piece: Int32Array;
+}
+
+/** A part of the decomposition: connected intents and the fills it shares among them. */
+interface Part {
+  nodes: number[];
+  fills: number[];
+  /** The number of fills between two of its intents (one less than its intents when it is a tree). */
+  joining: number;
 }
 
 interface PartFlow {
@@ -365,15 +355,15 @@ interface Given {
 
 /**
  * The part's cut at λ from any maximum flow (the intents reachable from the source in its residual network are the
- * same for all of them): push–relabel, FIFO, with global relabelling, started from the flow of the part that
+ * same for all of them): push–relabel, FIFO, with global relabelling and gaps, started from the flow of the part that
  * contained this one (`warm`, per fill: on a split each fill stays with one side, and what it gave an intent now
  * outside is back at the fill; intents given more than λ·q start with that excess). Its flow is written back to
  * `warm` for the parts below. Null when the flow it ends with still reaches the sink (then Dinic decides).
  */
-function probeFlow(inp: NashInput, G: Float64Array, q: Float64Array, nodes: number[], fills: number[], inPart: Int32Array, lambda: number, eps: number, warm: Given): { flow: number; reach: Uint8Array } | null {
+function probeFlow(net: PushRelabel, inp: NashInput, G: Float64Array, q: Float64Array, nodes: number[], fills: number[], inPart: Int32Array, lambda: number, eps: number, warm: Given): { flow: number; reach: Uint8Array } | null {
   const nn = nodes.length;
   const nf = fills.length;
-  const net = new PushRelabel(nn, nf, eps);
+  net.reset(nn, nf, eps);
   for (let i = 0; i < nf; i++) {
     const f = fills[i];
     net.addFill(i, inPart[inp.fillBuy[f]], inPart[inp.fillSell[f]], G[f], warm.toBuy[f], warm.toSell[f]);
@@ -407,8 +397,9 @@ class PushRelabel {
   private readonly sunk: Float64Array; // per intent: its flow to the sink
   private readonly excess: Float64Array;
   private readonly label: Int32Array; // the sink is 0
+  private readonly atLabel: Int32Array; // per label below top: how many intents have it
   // Per intent its arcs through fills (CSR, filled by `index`), each with what the fill gave it (`share`, what it
-  // can pass on), the fill's other intent (`to`, −1: outside the part) and that intent's arc (`twin`).
+  // can pass on), the fill's other intent (`to`) and that intent's arc (`twin`); fills with an intent outside have none.
   private readonly start: Int32Array;
   private readonly adj: Int32Array; // the fill, room for two arcs per fill
   private readonly share: Float64Array;
@@ -416,24 +407,27 @@ class PushRelabel {
   private readonly twin: Int32Array;
   private readonly arcOfBuyer: Int32Array; // per fill: its buyer's arc (−1: none)
   private readonly arcOfSeller: Int32Array;
-  private readonly arena: Arena;
   private readonly cur: Int32Array;
   private readonly queue: Int32Array; // the active intents, a ring
   private readonly queued: Uint8Array;
   private readonly bfs: Int32Array;
-  private readonly top: number; // the source's label: an intent labelled this high cannot reach the sink
-  private readonly nn: number;
-  private readonly nf: number;
-  private readonly eps: number;
+  private readonly seen: Uint8Array; // reach's, per intent and per fill
+  private readonly fillSeen: Uint8Array;
+  private top = 0; // the source's label: an intent labelled this high cannot reach the sink
+  private nn = 0;
+  private nf = 0;
+  private eps = 0;
   private head = 0;
   private tail = 0;
   private count = 0;
-  constructor(nn: number, nf: number, eps: number) {
-    this.nn = nn;
-    this.nf = nf;
-    this.eps = eps;
-    // Every array of this part in one arena (arena.ts): this runs once per level of the decomposition.
-    const arena = (this.arena = new Arena(5 * nf + 3 * nn, 10 * nf + 5 * nn + 1, nf + 2 * nn));
+  /**
+   * Room for parts of up to `maxNodes` intents and `maxFills` fills: one set of arrays for every probe of a pricing
+   * (`reset` starts each), so a probe allocates nothing.
+   */
+  constructor(maxNodes: number, maxFills: number) {
+    const nn = maxNodes;
+    const nf = maxFills;
+    const arena = new Arena(5 * nf + 3 * nn, 10 * nf + 6 * nn + 2, 2 * nf + 3 * nn);
     this.toBuy = arena.f64(nf);
     this.toSell = arena.f64(nf);
     this.G = arena.f64(nf);
@@ -449,21 +443,44 @@ class PushRelabel {
     this.arcOfBuyer = arena.i32(nf);
     this.arcOfSeller = arena.i32(nf);
     this.label = arena.i32(nn);
+    this.atLabel = arena.i32(nn + 1);
     this.start = arena.i32(nn + 1);
     this.cur = arena.i32(nn);
     this.queue = arena.i32(nn);
     this.bfs = arena.i32(nn);
     this.queued = arena.u8(nn);
-    this.top = nn + 1;
+    this.seen = arena.u8(nn);
+    this.fillSeen = arena.u8(nf);
   }
-  /** Fill i between local intents b and s (−1: outside the part), with what it gave each before (clamped to G). */
+  /** Starts a part of nn intents and nf fills (then addFill for each fill and setCap for each intent). */
+  reset(nn: number, nf: number, eps: number): void {
+    this.nn = nn;
+    this.nf = nf;
+    this.eps = eps;
+    this.top = nn + 1;
+    this.head = this.tail = this.count = 0;
+    this.start.fill(0, 0, nn + 1);
+    this.excess.fill(0, 0, nn);
+    this.seen.fill(0, 0, nn);
+    this.fillSeen.fill(0, 0, nf);
+  }
+  /**
+   * Fill i between local intents b and s (−1: outside the part), with what it gave each before (clamped to G). A
+   * fill with one intent outside gives all its surplus to the inside one and has no arc: nothing can move through
+   * it, and what goes back to it at the end shows as that intent's `excess` (see returnExcess).
+   */
   addFill(i: number, b: number, s: number, g: number, gaveB: number, gaveS: number): void {
     this.buyer[i] = b;
     this.seller[i] = s;
     this.G[i] = g;
-    const tb = b >= 0 ? Math.min(Math.max(gaveB, 0), g) : 0;
+    if (b < 0 || s < 0) {
+      this.toBuy[i] = b >= 0 ? g : 0;
+      this.toSell[i] = s >= 0 ? g : 0;
+      return;
+    }
+    const tb = Math.min(Math.max(gaveB, 0), g);
     this.toBuy[i] = tb;
-    this.toSell[i] = s >= 0 ? Math.min(Math.max(gaveS, 0), g - tb) : 0;
+    this.toSell[i] = Math.min(Math.max(gaveS, 0), g - tb);
   }
   setCap(k: number, c: number): void {
     this.cap[k] = c;
@@ -540,8 +557,7 @@ class PushRelabel {
   private index(): void {
     const { nn, nf, buyer, seller, start } = this;
     for (let i = 0; i < nf; i++) {
-      if (buyer[i] >= 0) start[buyer[i] + 1]++;
-      if (seller[i] >= 0) start[seller[i] + 1]++;
+      if (buyer[i] >= 0 && seller[i] >= 0) start[buyer[i] + 1]++, start[seller[i] + 1]++;
     }
     for (let k = 0; k < nn; k++) start[k + 1] += start[k];
     const { adj, to, twin, arcOfBuyer, arcOfSeller, cur: pos } = this;
@@ -549,18 +565,22 @@ class PushRelabel {
     for (let i = 0; i < nf; i++) {
       const b = buyer[i];
       const s = seller[i];
-      const jb = b >= 0 ? pos[b]++ : -1;
-      const js = s >= 0 ? pos[s]++ : -1;
+      if (b < 0 || s < 0) {
+        arcOfBuyer[i] = arcOfSeller[i] = -1;
+        continue;
+      }
+      const jb = pos[b]++;
+      const js = pos[s]++;
       arcOfBuyer[i] = jb;
       arcOfSeller[i] = js;
-      if (jb >= 0) (adj[jb] = i), (to[jb] = s), (twin[jb] = js);
-      if (js >= 0) (adj[js] = i), (to[js] = b), (twin[js] = jb);
+      (adj[jb] = i), (to[jb] = s), (twin[jb] = js);
+      (adj[js] = i), (to[js] = b), (twin[js] = jb);
     }
   }
   /** Exact distances to the sink in the residual network (breadth first, backwards); `top` where there is none. */
   private globalRelabel(): void {
     const { nn, label, bfs: queue, cap, sunk, eps, top, start, to, twin, share } = this;
-    label.fill(top);
+    label.fill(top, 0, nn);
     let tail = 0;
     for (let k = 0; k < nn; k++) {
       if (cap[k] - sunk[k] > eps) {
@@ -574,12 +594,15 @@ class PushRelabel {
       // k reaches v through fill i where i gave k something.
       for (let j = start[v]; j < start[v + 1]; j++) {
         const k = to[j];
-        if (k >= 0 && label[k] === top && share[twin[j]] > eps) {
+        if (label[k] === top && share[twin[j]] > eps) {
           label[k] = d;
           queue[tail++] = k;
         }
       }
     }
+    const { atLabel } = this;
+    atLabel.fill(0, 0, top);
+    for (let h = 0; h < tail; h++) atLabel[label[queue[h]]]++;
     this.cur.set(start.subarray(0, nn));
   }
   /**
@@ -601,7 +624,7 @@ class PushRelabel {
       const down = label[k] - 1;
       for (; j < end; j++) {
         const o = to[j];
-        if (o < 0 || label[o] !== down) continue;
+        if (label[o] !== down) continue;
         const gave = share[j];
         if (!(gave > eps)) continue;
         const amt = Math.min(excess[k], gave);
@@ -618,17 +641,32 @@ class PushRelabel {
       let d = cap[k] - sunk[k] > eps ? 1 : top;
       for (let jj = start[k]; jj < end && d > 1; jj++) {
         const o = to[jj];
-        if (o >= 0 && share[jj] > eps) d = Math.min(d, label[o] + 1);
+        if (share[jj] > eps) d = Math.min(d, label[o] + 1);
       }
+      const was = label[k];
       label[k] = Math.min(d, top);
       relabels++;
+      if (label[k] < top) this.atLabel[label[k]]++;
+      if (--this.atLabel[was] === 0) this.gap(was);
       if (label[k] >= top) break;
     }
     return relabels;
   }
+  /** No intent is left at label g: those above it cannot reach the sink (every residual step goes down by one at most). */
+  private gap(g: number): void {
+    const { nn, label, atLabel, top } = this;
+    for (let v = 0; v < nn; v++) {
+      const l = label[v];
+      if (l > g && l < top) {
+        atLabel[l]--;
+        label[v] = top;
+      }
+    }
+  }
   /**
-   * What cannot reach the sink goes back: each intent's excess to the fills that fed it (and so to the source);
-   * then what each fill gives its buyer and seller, from the arcs.
+   * What cannot reach the sink goes back: each intent's excess to the fills that fed it (and so to the source),
+   * through its arcs first; what is left stays in `excess`, gone back to its fills with one intent outside. Then
+   * what each fill with two intents inside gives them, from the arcs.
    */
   private returnExcess(): void {
     const { nn, nf, excess, start, share, arcOfBuyer, arcOfSeller } = this;
@@ -640,15 +678,15 @@ class PushRelabel {
       }
     }
     for (let i = 0; i < nf; i++) {
-      this.toBuy[i] = arcOfBuyer[i] >= 0 ? share[arcOfBuyer[i]] : 0;
-      this.toSell[i] = arcOfSeller[i] >= 0 ? share[arcOfSeller[i]] : 0;
+      if (arcOfBuyer[i] < 0) continue;
+      this.toBuy[i] = share[arcOfBuyer[i]];
+      this.toSell[i] = share[arcOfSeller[i]];
     }
   }
   /** Intents reachable from the source in the residual network; null if the sink is (the flow is not maximum). */
   reach(): Uint8Array | null {
-    const { nn, nf, G, toBuy, toSell, buyer, seller, cap, sunk, eps, start, adj, share } = this;
-    const seen = this.arena.u8(nn);
-    const fillSeen = this.arena.u8(nf);
+    const { nn, nf, G, toBuy, toSell, buyer, seller, cap, sunk, excess, eps, start, adj, share } = this;
+    const { seen, fillSeen } = this;
     const queue = this.bfs;
     let tail = 0;
     const see = (k: number) => {
@@ -664,21 +702,22 @@ class PushRelabel {
       see(seller[i]);
     };
     for (let i = 0; i < nf; i++) if (G[i] - toBuy[i] - toSell[i] > eps) visitFill(i);
+    for (let k = 0; k < nn; k++) if (excess[k] > eps) see(k); // its fills with one intent outside are not saturated
     for (let h = 0; h < tail; h++) {
       const v = queue[h];
       if (cap[v] - sunk[v] > eps) return null;
       for (let j = start[v]; j < start[v + 1]; j++) if (share[j] > eps) visitFill(adj[j]);
     }
-    return seen;
+    return seen.subarray(0, nn);
   }
 }
 
 /** The same max flow on a general part, by Dinic's algorithm. */
-function netFlow(inp: NashInput, G: Float64Array, q: Float64Array, nodes: number[], fills: number[], inPart: Int32Array, lambda: number, eps: number): PartFlow {
+function netFlow(net: MaxFlow, inp: NashInput, G: Float64Array, q: Float64Array, nodes: number[], fills: number[], inPart: Int32Array, lambda: number, eps: number): PartFlow {
   const nn = nodes.length;
   const nf = fills.length;
   // Network: 0 = source, 1 = sink, 2..2+nf fills, then intents.
-  const net = new MaxFlow(2 + nf + nn, 3 * nf + nn);
+  net.reset(2 + nf + nn);
   const fillToBuy = new Int32Array(nf).fill(-1);
   const fillToSell = new Int32Array(nf).fill(-1);
   for (let i = 0; i < nf; i++) {
@@ -718,20 +757,28 @@ class MaxFlow {
   private readonly pathNode: Int32Array;
   private edges = 0;
   private eps = 0;
-  private readonly nv: number;
-  /** `nv` nodes and room for `arcs` calls of addEdge. */
+  private nv = 0;
+  /** `nv` nodes and room for `arcs` calls of addEdge; `reset` starts again on up to as many. */
   constructor(nv: number, arcs: number) {
+    // One arena (arena.ts): a pricing's Dinic runs share one network when it is reset between them.
+    const arena = new Arena(nv + 2 * arcs, 6 * nv + 4 * arcs);
+    this.pathFlow = arena.f64(nv);
+    this.cap = arena.f64(2 * arcs);
+    this.head = arena.i32(nv);
+    this.level = arena.i32(nv);
+    this.it = arena.i32(nv);
+    this.queue = arena.i32(nv);
+    this.pathEdge = arena.i32(nv);
+    this.pathNode = arena.i32(nv);
+    this.next = arena.i32(2 * arcs);
+    this.to = arena.i32(2 * arcs);
+    this.reset(nv);
+  }
+  /** An empty network of `nv` nodes. */
+  reset(nv: number): void {
     this.nv = nv;
-    this.head = new Int32Array(nv).fill(-1);
-    this.level = new Int32Array(nv);
-    this.it = new Int32Array(nv);
-    this.queue = new Int32Array(nv);
-    this.pathEdge = new Int32Array(nv);
-    this.pathFlow = new Float64Array(nv);
-    this.pathNode = new Int32Array(nv);
-    this.next = new Int32Array(2 * arcs);
-    this.to = new Int32Array(2 * arcs);
-    this.cap = new Float64Array(2 * arcs);
+    this.edges = 0;
+    this.head.fill(-1, 0, nv);
   }
   addEdge(u: number, v: number, c: number): number {
     const e = this.edges;
@@ -739,6 +786,7 @@ class MaxFlow {
     this.to[e] = v;
     this.to[e + 1] = u;
     this.cap[e] = c;
+    this.cap[e + 1] = 0;
     this.next[e] = this.head[u];
     this.next[e + 1] = this.head[v];
     this.head[u] = e;
@@ -785,7 +833,7 @@ class MaxFlow {
    */
   private bfs(s: number, t: number): boolean {
     const { level, queue, head, next, to, cap } = this;
-    level.fill(-1);
+    level.fill(-1, 0, this.nv);
     level[s] = 0;
     let tail = 0;
     queue[tail++] = s;
