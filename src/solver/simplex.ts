@@ -266,8 +266,9 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
   const pi = out.f64(V);
   const pred = out.i32(V);
   const arena = workArena(3 * m + g.pieceCost.length + nConvex, 2 * m + 4 * nConvex + 9 * V + listSize, 2 * m + V);
-  const lo = arena.f64(m); // bounds of the current piece
-  const hi = arena.f64(m);
+  // Bounds of the current piece, arc e's lower at 2e and upper at 2e + 1: the leaving-arc search picks one by the
+  // tree arc's direction as an index, not a branch (the direction is a coin flip per node of the cycle).
+  const bound = arena.f64(2 * m);
   const cost = arena.f64(m); // cost of the current piece
   const cum = arena.f64(g.pieceCost.length + nConvex);
   const src = arena.i32(m);
@@ -309,19 +310,19 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
     cum[c++] = 0;
     for (let j = from; j < to; j++, c++) cum[c] = cum[c - 1] + pieceCap[j];
     if (to > from) {
-      hi[a] = cum[cumBase[a] + 1];
+      bound[2 * a + 1] = cum[cumBase[a] + 1];
       cost[a] = pieceCost[from];
     }
     plain[a] = to - from === 1 ? 1 : 0;
     state[a] = LOWER;
   }
-  const b: Basis = { m, nConvex, lo, hi, cost, flow, cum, pi, src, dst, segBase, segCount, cumBase, seg, parent, pred, size, thread, revThread, lastSucc, path, pathRev, pathLast, pathAfter, cand, state, fwd, plain, pieceCost, priced: -1 };
+  const b: Basis = { m, nConvex, bound, cost, flow, cum, pi, src, dst, segBase, segCount, cumBase, seg, parent, pred, size, thread, revThread, lastSucc, path, pathRev, pathLast, pathAfter, cand, state, fwd, plain, pieceCost, priced: -1 };
   parent[ROOT] = -1;
   pred[ROOT] = -1;
   for (let v = 0, k = nConvex; v < g.V; v++, k++) {
     src[k] = v;
     dst[k] = ROOT;
-    hi[k] = INF;
+    bound[2 * k + 1] = INF;
     plain[k] = 1;
     state[k] = TREE;
     parent[v] = ROOT;
@@ -416,8 +417,7 @@ function workArena(f64: number, i32: number, i8: number): Arena {
 interface Basis {
   m: number;
   nConvex: number;
-  lo: Float64Array;
-  hi: Float64Array;
+  bound: Float64Array;
   cost: Float64Array;
   flow: Float64Array;
   cum: Float64Array;
@@ -450,8 +450,8 @@ interface Basis {
 /** Arc e moves to its piece k: bounds and cost of that piece. */
 function setPiece(b: Basis, e: number, k: number): void {
   b.seg[e] = k;
-  b.lo[e] = b.cum[b.cumBase[e] + k];
-  b.hi[e] = b.cum[b.cumBase[e] + k + 1];
+  b.bound[2 * e] = b.cum[b.cumBase[e] + k];
+  b.bound[2 * e + 1] = b.cum[b.cumBase[e] + k + 1];
   b.cost[e] = b.pieceCost[b.segBase[e] + k];
 }
 
@@ -562,7 +562,7 @@ function shiftStretches(b: Basis, h1: number, t1: number, n1: number, h2: number
 
 /** Pivots from the started basis `b` until no arc violates by more than eps; the number of pivots. */
 function pivot(b: Basis, eps: number, listSize: number, block: number): number {
-  const { m, nConvex, lo, hi, cost, flow, pi, src, dst, segBase, segCount, seg, parent, pred, size, revThread, lastSucc, cand, state, fwd, plain, pieceCost } = b;
+  const { m, nConvex, bound, cost, flow, pi, src, dst, segBase, segCount, seg, parent, pred, size, revThread, lastSucc, cand, state, fwd, plain, pieceCost } = b;
   // Candidate lists: minor iterations pivot on the best listed arc until the list runs dry or `minorLimit` pivots
   // have passed.
   const minorLimit = Math.max(3, listSize >> 1);
@@ -684,12 +684,15 @@ function pivot(b: Basis, eps: number, listSize: number, block: number): number {
     // While the entering convex arc is itself the bottleneck, the tree and potentials stay the same: if its next
     // piece still prices in, push it around the same cycle at once (one pivot fills a run of intents).
     for (;;) {
-      delta = state[enter] === LOWER ? hi[enter] - flow[enter] : flow[enter] - lo[enter];
+      delta = state[enter] === LOWER ? bound[2 * enter + 1] - flow[enter] : flow[enter] - bound[2 * enter];
       uOut = -1;
       result = 0;
+      // Room on the tree arc of u in the cycle's direction: forward, flow − lo; backward, hi − flow, as −(flow − hi)
+      // (exactly the same double).
       for (u = first; u !== join; u = parent[u]) {
         const a = pred[u];
-        const d = fwd[u] ? flow[a] - lo[a] : hi[a] - flow[a];
+        const f = fwd[u];
+        const d = (2 * f - 1) * (flow[a] - bound[2 * a + 1 - f]);
         if (d < delta) {
           delta = d;
           uOut = u;
@@ -698,7 +701,8 @@ function pivot(b: Basis, eps: number, listSize: number, block: number): number {
       }
       for (u = second; u !== join; u = parent[u]) {
         const a = pred[u];
-        const d = fwd[u] ? hi[a] - flow[a] : flow[a] - lo[a];
+        const f = fwd[u];
+        const d = (1 - 2 * f) * (flow[a] - bound[2 * a + f]);
         if (d <= delta) {
           delta = d;
           uOut = u;
@@ -709,13 +713,13 @@ function pivot(b: Basis, eps: number, listSize: number, block: number): number {
       if (delta > 0) {
         const val = state[enter] * delta;
         flow[enter] += val;
-        for (u = src[enter]; u !== join; u = parent[u]) flow[pred[u]] += fwd[u] ? -val : val;
-        for (u = dst[enter]; u !== join; u = parent[u]) flow[pred[u]] += fwd[u] ? val : -val;
+        for (u = src[enter]; u !== join; u = parent[u]) flow[pred[u]] += (1 - 2 * fwd[u]) * val;
+        for (u = dst[enter]; u !== join; u = parent[u]) flow[pred[u]] += (2 * fwd[u] - 1) * val;
       }
       if (result !== 0) break;
       // The entering arc crossed its whole piece and stays out of the tree, at the other breakpoint.
       const up = state[enter] === LOWER;
-      flow[enter] = up ? hi[enter] : lo[enter];
+      flow[enter] = bound[2 * enter + (up ? 1 : 0)];
       state[enter] = -state[enter];
       if (enter >= nConvex) break;
       const d = pi[src[enter]] - pi[dst[enter]];
@@ -733,7 +737,7 @@ function pivot(b: Basis, eps: number, listSize: number, block: number): number {
     // The leaving arc hit a bound: which one follows from the side of the cycle and its direction.
     const toUpper = result === 1 ? !fwd[uOut] : fwd[uOut] === 1;
     state[leave] = toUpper ? UPPER : LOWER;
-    flow[leave] = toUpper ? hi[leave] : lo[leave];
+    flow[leave] = bound[2 * leave + (toUpper ? 1 : 0)];
     state[enter] = TREE;
     // Re-hang the path from the entering arc's endpoint on uOut's side up to uOut: the subtree of uOut (s nodes)
     // leaves the path from its old parent up to the join and joins the path from vIn up to the join; on the path
