@@ -253,7 +253,6 @@ export function timeComponents(intents: readonly Intent[], latency: LatencyTable
   const { reachStart, reachRegion, reachWorth } = legReach(intents, latency, legs, names, legRegion);
   // Hub keys slot × stride + family (resource, buyer region, seller region), numbered densely as first met.
   const stride = resourceOf.size * R * R;
-  const hubs = new HubNumbers((slots.count + 1) * stride);
   const family = (k: number, other: number) => (legs[k].buy ? (legResource[k] * R + legRegion[k]) * R + other : (legResource[k] * R + other) * R + legRegion[k]);
   // Windowed legs: every (leg, reached region, active slot) once, its hub listed in visit order for the second pass.
   // Windowless legs are all active in the same slots (now on, and the untimed one), so they count per hub family
@@ -279,9 +278,10 @@ export function timeComponents(intents: readonly Intent[], latency: LatencyTable
       grouped[pk] = 1;
     }
   }
+  const hubs = new HubNumbers((slots.count + 1) * stride, visits);
   const visitHub = new Int32Array(visits);
-  const dearest = new Float64Array(Math.min(hubs.space, visits)).fill(-Infinity); // per hub: its dearest buyer
-  const cheapest = new Float64Array(Math.min(hubs.space, visits)).fill(Infinity); // and cheapest seller
+  const dearest = new Float64Array(hubs.room).fill(-Infinity); // per hub: its dearest buyer
+  const cheapest = new Float64Array(hubs.room).fill(Infinity); // and cheapest seller
   let v = 0;
   for (let k = 0; k < legs.length; k++) {
     const l = legs[k];
@@ -311,11 +311,6 @@ export function timeComponents(intents: readonly Intent[], latency: LatencyTable
   const joined = new Joined(intents.length);
   const traded = new Uint8Array(intents.length);
   const anchor = new Int32Array(hubs.count).fill(-1); // per hub: an intent it joins everyone to
-  const join = (h: number, i: number) => {
-    traded[i] = 1;
-    if (anchor[h] < 0) anchor[h] = i;
-    else joined.join(anchor[h], i);
-  };
   v = 0;
   for (let k = 0; k < legs.length; k++) {
     const l = legs[k];
@@ -364,28 +359,42 @@ export function timeComponents(intents: readonly Intent[], latency: LatencyTable
       else joined.join(rep[side], l.intent);
     }
   }
+  // Per family and side, the member's root carried from hub to hub (as above: only its own joins change it).
   for (let pk = 0; pk < stride; pk++) {
     if (!grouped[pk]) continue;
-    for (let j = 0; j < hubsPerFamily; j++) {
-      const h = visitHub[familyAt[pk] + j];
-      if (rep[2 * pk] >= 0 && groupBuy[pk] >= cheapest[h]) join(h, rep[2 * pk]);
-      if (rep[2 * pk + 1] >= 0 && groupSell[pk] <= dearest[h]) join(h, rep[2 * pk + 1]);
+    for (let side = 0; side < 2; side++) {
+      const i = rep[2 * pk + side];
+      if (i < 0) continue;
+      let root = -1;
+      for (let j = 0; j < hubsPerFamily; j++) {
+        const h = visitHub[familyAt[pk] + j];
+        if (!(side === 0 ? groupBuy[pk] >= cheapest[h] : groupSell[pk] <= dearest[h])) continue;
+        if (anchor[h] < 0) anchor[h] = i;
+        else root = joined.joinRoot(root < 0 ? joined.find(i) : root, anchor[h]);
+      }
     }
   }
   // Legs of one agent meet only other agents: joining them too only merges components, which stays exact.
   return joinedComponents(traded, joined);
 }
 
-/** Hub keys numbered densely in order of first use. */
+/**
+ * Hub keys as hub numbers: the keys themselves when there are no more of them than visits (a key per hub costs no
+ * more room than the visits, and no lookup), else numbered densely in order of first use. Which numbers the hubs
+ * get does not change the components.
+ */
 class HubNumbers {
   count = 0;
-  private readonly table: KeyTable;
-  readonly space: number;
-  constructor(space: number) {
-    this.space = space;
-    this.table = new KeyTable(space);
+  private readonly table: KeyTable | null;
+  /** Hub numbers are below this. */
+  readonly room: number;
+  constructor(space: number, visits: number) {
+    this.table = space <= visits ? null : new KeyTable(space);
+    this.room = Math.min(space, visits);
+    if (!this.table) this.count = space;
   }
   of(key: number): number {
+    if (!this.table) return key;
     let h = this.table.get(key);
     if (h !== h) this.table.set(key, (h = this.count++)); // NaN: not numbered yet
     return h;

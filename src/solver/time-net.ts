@@ -1226,42 +1226,50 @@ function summarise(
  */
 export function sinkTree(g: FlowGraph): { pi: Float64Array; tree: Int32Array } | undefined {
   const m = g.src.length - 1; // the last arc is sink → source
-  const indeg = new Int32Array(g.V);
-  const head = new Int32Array(g.V).fill(-1);
-  const nextArc = new Int32Array(m);
+  const { src, dst, pieceStart, pieceCost } = g;
+  // In-arcs per node; a node is settled once its out-arcs' heads all are (Kahn's order backwards), and settling it
+  // relaxes its in-arcs' tails: one pass does the order and the distances.
+  const outdeg = new Int32Array(g.V);
+  const headIn = new Int32Array(g.V).fill(-1);
+  const nextIn = new Int32Array(m);
   for (let a = 0; a < m; a++) {
-    indeg[g.dst[a]]++;
-    nextArc[a] = head[g.src[a]];
-    head[g.src[a]] = a;
+    outdeg[src[a]]++;
+    nextIn[a] = headIn[dst[a]];
+    headIn[dst[a]] = a;
   }
-  const order = new Int32Array(g.V);
+  const order = new Int32Array(g.V); // heads before tails
   let n = 0;
-  for (let v = 0; v < g.V; v++) if (indeg[v] === 0) order[n++] = v;
-  for (let k = 0; k < n; k++) for (let a = head[order[k]]; a >= 0; a = nextArc[a]) if (--indeg[g.dst[a]] === 0) order[n++] = g.dst[a];
-  if (n < g.V) return undefined;
+  for (let v = 0; v < g.V; v++) if (outdeg[v] === 0) order[n++] = v;
   const dist = new Float64Array(g.V).fill(Infinity);
   const tree = new Int32Array(g.V).fill(-1);
   dist[T] = 0;
-  for (let k = n - 1; k >= 0; k--) {
-    const u = order[k];
-    for (let a = head[u]; a >= 0; a = nextArc[a]) {
-      const c = g.pieceCost[g.pieceStart[a]] + dist[g.dst[a]];
-      if (c < dist[u]) {
-        dist[u] = c;
-        tree[u] = a;
+  for (let k = 0; k < n; k++) {
+    const v = order[k];
+    const d = dist[v];
+    for (let a = headIn[v]; a >= 0; a = nextIn[a]) {
+      const u = src[a];
+      if (d !== Infinity) {
+        // Of the arcs at the least distance the last one wins, with its own sum (as a scan of u's arcs from the
+        // last, taking only strictly shorter ones, would pick), whatever order the heads settle in.
+        const c = pieceCost[pieceStart[a]] + d;
+        if (c < dist[u] || (c === dist[u] && a > tree[u] && tree[u] >= 0)) {
+          dist[u] = c;
+          tree[u] = a;
+        }
       }
+      if (--outdeg[u] === 0) order[n++] = u;
     }
   }
+  if (n < g.V) return undefined;
   const pi = new Float64Array(g.V);
-  for (let v = 0; v < g.V; v++) pi[v] = dist[v] === Infinity ? Infinity : -dist[v];
-  // A node off every path to the sink: at most cost + pi[u] over its in-arcs (in topological order).
-  for (let k = 0; k < n; k++) {
-    const u = order[k];
-    if (pi[u] === Infinity) pi[u] = 0;
-    for (let a = head[u]; a >= 0; a = nextArc[a]) {
-      const v = g.dst[a];
-      if (dist[v] === Infinity) pi[v] = Math.min(pi[v], g.pieceCost[g.pieceStart[a]] + pi[u]);
-    }
+  for (let v = 0; v < g.V; v++) pi[v] = -dist[v];
+  // A node off every path to the sink: at most cost + pi[u] over its in-arcs (tails first), 0 when it has none.
+  for (let k = n - 1; k >= 0; k--) {
+    const v = order[k];
+    if (dist[v] !== Infinity) continue;
+    let p = Infinity;
+    for (let a = headIn[v]; a >= 0; a = nextIn[a]) p = Math.min(p, pieceCost[pieceStart[a]] + pi[src[a]]);
+    pi[v] = p === Infinity ? 0 : p;
   }
   return { pi, tree };
 }
