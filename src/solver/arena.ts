@@ -11,13 +11,9 @@ export class Arena {
   #buffer: ArrayBuffer | null = null;
   #at = 0;
 
-  /**
-   * Room for `f64` doubles, `i32` 32-bit integers and `i8` bytes, carved in that order (so each view is aligned).
-   * `buffer` (optional, at least that large and zeroed by the caller) is carved instead of a new one.
-   */
-  constructor(f64: number, i32: number, i8 = 0, buffer: ArrayBuffer | null = null) {
+  /** Room for `f64` doubles, `i32` 32-bit integers and `i8` bytes, carved in that order (so each view is aligned). */
+  constructor(f64: number, i32: number, i8 = 0) {
     this.#bytes = 8 * f64 + 4 * i32 + i8;
-    this.#buffer = buffer;
   }
 
   /** The buffer, allocated on first use. */

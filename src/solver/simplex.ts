@@ -260,12 +260,10 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
   const INF = Infinity;
   const listSize = Math.max(10, Math.ceil(Math.sqrt(m) / 2));
   const block = pricing === "block" ? Math.max(MIN_BLOCK, Math.ceil(Math.sqrt(nConvex) / 5)) : 0;
-  // What the caller keeps (flow, potentials, pred) in a buffer of its own; the rest in the reused one.
-  const out = new Arena(m + V, V);
-  const flow = out.f64(m);
-  const pi = out.f64(V);
-  const pred = out.i32(V);
-  const arena = workArena(3 * m + g.pieceCost.length + nConvex, 2 * m + 4 * nConvex + 9 * V + listSize, 2 * m + V);
+  const arena = new Arena(4 * m + g.pieceCost.length + nConvex + V, 2 * m + 4 * nConvex + 10 * V + listSize, 2 * m + V);
+  const flow = arena.f64(m);
+  const pi = arena.f64(V);
+  const pred = arena.i32(V);
   // Bounds of the current piece, arc e's lower at 2e and upper at 2e + 1: the leaving-arc search picks one by the
   // tree arc's direction as an index, not a branch (the direction is a coin flip per node of the cycle).
   const bound = arena.f64(2 * m);
@@ -392,22 +390,6 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
   }
   const pivots = pivot(b, eps, listSize, block);
   return { flow: flow.subarray(0, nConvex), pi: pi.subarray(0, g.V), pivots, pred: pred.subarray(0, g.V) };
-}
-
-/**
- * The working buffer of the largest `networkSimplex` call so far, kept for the next. A new buffer is zeroed by the
- * first touch of each of its pages, which costs several times what zeroing a reused one does (~0.3 ms against
- * ~0.015 ms a megabyte; a 1,000-intent windowed LP's arrays take ~1.3 MB, a 10,000-intent one's ~6 MB). The calls
- * do not nest and nothing carved from it outlives its call.
- */
-let work: ArrayBuffer | null = null;
-
-/** An arena over the working buffer, zeroed (grown when too small). */
-function workArena(f64: number, i32: number, i8: number): Arena {
-  const bytes = 8 * f64 + 4 * i32 + i8;
-  if (work === null || work.byteLength < bytes) work = new ArrayBuffer(bytes);
-  else new Uint8Array(work, 0, bytes).fill(0);
-  return new Arena(f64, i32, i8, work);
 }
 
 /**
