@@ -263,7 +263,6 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
   const arena = new Arena(4 * m + g.pieceCost.length + nConvex + V, 2 * m + 4 * nConvex + 10 * V + listSize, 2 * m + V);
   const flow = arena.f64(m);
   const pi = arena.f64(V);
-  const pred = arena.i32(V);
   // Bounds of the current piece, arc e's lower at 2e and upper at 2e + 1: the leaving-arc search picks one by the
   // tree arc's direction as an index, not a branch (the direction is a coin flip per node of the cycle).
   const bound = arena.f64(2 * m);
@@ -278,6 +277,7 @@ export function networkSimplex(g: FlowGraph, eps: number, initialPi?: Float64Arr
   const cumBase = arena.i32(nConvex);
   const seg = arena.i32(nConvex);
   const parent = arena.i32(V);
+  const pred = arena.i32(V);
   // Subtree sizes (LEMON's succ_num): the join of a cycle is found by climbing from the smaller subtree, and a pivot
   // updates sizes only along the cycle, not over the moved subtree.
   const size = arena.i32(V);
