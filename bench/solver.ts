@@ -222,6 +222,9 @@ function windowedRows(): void {
     const newcomers = wgen(99, 20).intents.map((it, k) => ({ ...it, id: `new-${k}` }));
     // The settled book's own solve hands its warm state (its intervals and components) to every re-settlement.
     const warmStart = solve(book, m.latency, at(m)).warmStart;
+    // As the rows above: compile the warm path first, on arrivals other than the timed ones (without this the first
+    // timed arrivals ran half-compiled code, 1.2–2.5 ms against ~0.8 once warm: notes/solver.md, session 13).
+    for (const nw of wgen(98, 20).intents.map((it, k) => ({ ...it, id: `warm-${k}` }))) solve([...book, nw], m.latency, { ...at(m), warmStart });
     let worst = 0;
     let sum = 0;
     let trades = 0;
